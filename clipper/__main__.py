@@ -1,0 +1,5 @@
+"""``python -m clipper``."""
+
+from .cli import main
+
+main()

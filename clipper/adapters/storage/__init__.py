@@ -1,0 +1,420 @@
+"""SQLite storage: the embedded default behind ``StorageType``.
+
+WAL mode, one connection per thread, every write in ``BEGIN IMMEDIATE``, named migrations. The
+pipeline writes from one thread only (SCALE.md section 5). No SQL lives outside this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ...logic.dedupe import KnownArticles
+from ...logic.urls import host_of
+from ...types import (
+    ArticleIdentity,
+    ArticleIntent,
+    CachingInfo,
+    FeedForUpdate,
+    FeedSource,
+    FeedStatusRow,
+    FeedUpdateIntent,
+    KnownArticle,
+    PageToExtract,
+    Stage,
+    SyncResult,
+)
+from .base import ConnectionPool, from_db, to_db, to_json
+from .schema import MIGRATIONS
+
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+class Storage:
+    """``StorageType`` on one SQLite file (or ``:memory:`` for a single-thread test)."""
+
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 10.0) -> None:
+        self.pool = ConnectionPool(path, busy_timeout_s=busy_timeout_s)
+
+    # ------------------------------------------------------------------ schema
+
+    def migrate(self) -> list[str]:
+        conn = self.pool.get()
+        with self.pool.write("creating the migrations table"):
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations "
+                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL) STRICT"
+            )
+        applied = {
+            r["name"] for r in self.pool.read("reading migrations", "SELECT name FROM _migrations")
+        }
+        done: list[str] = []
+        for name, sql in MIGRATIONS:
+            if name in applied:
+                continue
+            with self.pool.write(f"applying migration {name}") as tx:
+                for statement in (s for s in sql.split(";") if s.strip()):
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                    (name, to_db(datetime.now(UTC))),
+                )
+            done.append(name)
+        return done
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # ------------------------------------------------------------------ feeds
+
+    def sync_feeds(self, sources: Sequence[FeedSource], now: datetime) -> SyncResult:
+        added = updated = deactivated = reactivated = 0
+        stamp = to_db(now)
+        with self.pool.write("syncing configured feeds") as tx:
+            rows = {r["config_url"]: r for r in tx.execute("SELECT * FROM feeds")}
+            for src in sources:
+                values = (
+                    src.name,
+                    src.industry,
+                    src.account,
+                    src.interval_s,
+                    src.user_agent,
+                    int(src.full_text),
+                    to_json(src.tags),
+                )
+                row = rows.pop(src.url, None)
+                if row is None:
+                    tx.execute(
+                        "INSERT INTO feeds (config_url, url, host, name, industry, account, "
+                        "interval_s, user_agent, full_text, tags, next_check_at, created_at, "
+                        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (src.url, src.url, host_of(src.url), *values, stamp, stamp, stamp),
+                    )
+                    added += 1
+                    continue
+                current = (
+                    row["name"],
+                    row["industry"],
+                    row["account"],
+                    row["interval_s"],
+                    row["user_agent"],
+                    row["full_text"],
+                    row["tags"],
+                )
+                if current != values or not row["active"]:
+                    reactivated += 0 if row["active"] else 1
+                    updated += 1 if current != values else 0
+                    tx.execute(
+                        "UPDATE feeds SET name=?, industry=?, account=?, interval_s=?, "
+                        "user_agent=?, full_text=?, tags=?, active=1, updated_at=? WHERE id=?",
+                        (*values, stamp, row["id"]),
+                    )
+            for row in rows.values():
+                if row["active"]:
+                    tx.execute(
+                        "UPDATE feeds SET active=0, updated_at=? WHERE id=?", (stamp, row["id"])
+                    )
+                    deactivated += 1
+        return SyncResult(added, updated, deactivated, reactivated)
+
+    def claim_feeds(
+        self, now: datetime, owner: str, lease_s: float, *, due_only: bool, limit: int
+    ) -> list[FeedForUpdate]:
+        stamp = to_db(now)
+        due = "AND next_check_at <= :now" if due_only else ""
+        with self.pool.write("claiming due feeds") as tx:
+            rows = list(
+                tx.execute(
+                    f"""UPDATE feeds SET lease_owner = :owner, lease_until = :until
+                    WHERE id IN (
+                        SELECT id FROM feeds
+                        WHERE active = 1 AND disabled_reason IS NULL
+                          AND (lease_until IS NULL OR lease_until < :now)
+                          AND (retry_after_until IS NULL OR retry_after_until <= :now)
+                          {due}
+                        ORDER BY next_check_at LIMIT :limit)
+                    RETURNING *""",
+                    {
+                        "owner": owner,
+                        "until": to_db(now + timedelta(seconds=lease_s)),
+                        "now": stamp,
+                        "limit": limit,
+                    },
+                )
+            )
+        rows.sort(key=lambda r: r["next_check_at"])
+        return [_feed_for_update(r) for r in rows]
+
+    def release_feed(self, feed_id: int, owner: str) -> None:
+        with self.pool.write("releasing a feed") as tx:
+            tx.execute(
+                "UPDATE feeds SET lease_owner=NULL, lease_until=NULL WHERE id=? AND lease_owner=?",
+                (feed_id, owner),
+            )
+
+    def apply_feed_update(
+        self, intent: FeedUpdateIntent, articles: Sequence[ArticleIntent], owner: str
+    ) -> int:
+        inserted = 0
+        with self.pool.write("storing a fetched feed") as tx:
+            params: dict[str, Any] = {
+                "id": intent.feed_id,
+                "owner": owner,
+                "status": intent.status.value,
+                "http": intent.http_status,
+                "checked": to_db(intent.checked_at),
+                "next": to_db(intent.next_check_at),
+                "etag": intent.caching.etag,
+                "lm": intent.caching.last_modified,
+                "errors": intent.error_count,
+                "first_error": to_db(intent.first_error_at),
+                "last_error": intent.last_error,
+                "disabled": intent.disabled_reason,
+                "baseline": int(intent.baseline_done),
+                "retry": to_db(intent.retry_after_until),
+                "adaptive": intent.adaptive_interval_s,
+                "success": int(intent.success),
+                "new_url": intent.new_url,
+                "new_host": host_of(intent.new_url) if intent.new_url else None,
+            }
+            cursor = tx.execute(
+                """UPDATE feeds SET
+                    last_status = :status, last_http_status = :http,
+                    last_checked_at = :checked, next_check_at = :next,
+                    etag = :etag, last_modified = :lm,
+                    error_count = :errors, first_error_at = :first_error,
+                    last_error = COALESCE(:last_error, last_error),
+                    last_error_at = CASE WHEN :last_error IS NULL THEN last_error_at
+                                         ELSE :checked END,
+                    disabled_reason = COALESCE(:disabled, disabled_reason),
+                    disabled_at = CASE WHEN :disabled IS NULL THEN disabled_at
+                                       ELSE :checked END,
+                    baseline_done = :baseline, retry_after_until = :retry,
+                    adaptive_interval_s = :adaptive,
+                    last_success_at = CASE WHEN :success THEN :checked ELSE last_success_at END,
+                    url = COALESCE(:new_url, url), host = COALESCE(:new_host, host),
+                    lease_owner = NULL, lease_until = NULL, updated_at = :checked
+                WHERE id = :id AND lease_owner = :owner""",
+                params,
+            )
+            if cursor.rowcount == 0:
+                return 0  # the lease was lost: another worker owns this feed now
+            for article in articles:
+                if article.existing_id is not None:
+                    tx.execute(
+                        "UPDATE articles SET title=?, summary=?, content=COALESCE(?, content), "
+                        "content_hash=?, updated_at=?, author=COALESCE(?, author), "
+                        "image=COALESCE(?, image) WHERE id=?",
+                        (
+                            article.title,
+                            article.summary,
+                            article.content,
+                            article.identity.content_hash,
+                            to_db(article.fetched_at),
+                            article.author,
+                            article.image,
+                            article.existing_id,
+                        ),
+                    )
+                    continue
+                cursor = tx.execute(
+                    """INSERT INTO articles (feed_id, guid, guid_hash, url_hash, content_hash,
+                        url, title, summary, content, published_at, fetched_at, source, author,
+                        categories, image, stage)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING""",
+                    (
+                        article.feed_id,
+                        article.guid,
+                        article.identity.guid_hash,
+                        article.identity.url_hash,
+                        article.identity.content_hash,
+                        article.url,
+                        article.title,
+                        article.summary,
+                        article.content,
+                        to_db(article.published_at),
+                        to_db(article.fetched_at),
+                        article.source,
+                        article.author,
+                        to_json(article.categories),
+                        article.image,
+                        article.stage.value,
+                    ),
+                )
+                inserted += cursor.rowcount
+        return inserted
+
+    def enable_feed(self, url: str, now: datetime) -> bool:
+        """Clear a feed's disabled reason and errors so it is polled again now."""
+        with self.pool.write("enabling a feed") as tx:
+            cursor = tx.execute(
+                "UPDATE feeds SET disabled_reason=NULL, disabled_at=NULL, error_count=0, "
+                "first_error_at=NULL, retry_after_until=NULL, next_check_at=?, updated_at=? "
+                "WHERE config_url=? OR url=?",
+                (to_db(now), to_db(now), url, url),
+            )
+            return cursor.rowcount > 0
+
+    def feed_statuses(self) -> list[FeedStatusRow]:
+        rows = self.pool.read(
+            "reading feed status",
+            """SELECT f.*, (SELECT COUNT(*) FROM articles a WHERE a.feed_id = f.id) AS items
+            FROM feeds f ORDER BY f.active DESC, f.industry, f.name""",
+        )
+        return [
+            FeedStatusRow(
+                url=r["config_url"],
+                name=r["name"],
+                industry=r["industry"],
+                active=bool(r["active"]),
+                last_success_at=from_db(r["last_success_at"]),
+                last_checked_at=from_db(r["last_checked_at"]),
+                last_error=r["last_error"] if r["error_count"] or r["disabled_reason"] else None,
+                error_count=r["error_count"],
+                disabled_reason=r["disabled_reason"],
+                items=r["items"],
+                next_check_at=from_db(r["next_check_at"]),
+                redirected_to=r["url"] if r["url"] != r["config_url"] else None,
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ articles
+
+    def known_articles(self, feed_id: int, identities: Sequence[ArticleIdentity]) -> KnownArticles:
+        guids = [i.guid_hash for i in identities if i.guid_hash]
+        urls = [i.url_hash for i in identities if i.url_hash]
+        contents = [i.content_hash for i in identities]
+        by_guid: dict[str, KnownArticle] = {}
+        by_url: dict[str, KnownArticle] = {}
+        by_content: dict[str, KnownArticle] = {}
+        columns = "id, feed_id, guid_hash, url_hash, content_hash"
+        for chunk in _chunks(guids):
+            marks = ",".join("?" * len(chunk))
+            for r in self.pool.read(
+                "looking up guids",
+                f"SELECT {columns} FROM articles WHERE feed_id = ? AND guid_hash IN ({marks})",
+                (feed_id, *chunk),
+            ):
+                by_guid[r["guid_hash"]] = _known(r)
+        for chunk in _chunks(urls):
+            marks = ",".join("?" * len(chunk))
+            for r in self.pool.read(
+                "looking up URLs",
+                f"SELECT {columns} FROM articles WHERE url_hash IN ({marks})",
+                tuple(chunk),
+            ):
+                by_url[r["url_hash"]] = _known(r)
+        for chunk in _chunks(contents):
+            marks = ",".join("?" * len(chunk))
+            for r in self.pool.read(
+                "looking up content hashes",
+                f"SELECT {columns} FROM articles WHERE feed_id = ? AND content_hash IN ({marks})",
+                (feed_id, *chunk),
+            ):
+                by_content.setdefault(r["content_hash"], _known(r))
+        return KnownArticles(by_guid=by_guid, by_url=by_url, by_content=by_content)
+
+    def claim_pages(
+        self, now: datetime, owner: str, lease_s: float, limit: int
+    ) -> list[PageToExtract]:
+        with self.pool.write("claiming pages to extract") as tx:
+            rows = list(
+                tx.execute(
+                    """UPDATE articles SET lease_owner = :owner, lease_until = :until,
+                        extract_attempts = extract_attempts + 1
+                    WHERE id IN (
+                        SELECT id FROM articles WHERE stage = 'extract'
+                          AND (lease_until IS NULL OR lease_until < :now)
+                        ORDER BY published_at DESC LIMIT :limit)
+                    RETURNING id, url, feed_id, extract_attempts""",
+                    {
+                        "owner": owner,
+                        "until": to_db(now + timedelta(seconds=lease_s)),
+                        "now": to_db(now),
+                        "limit": limit,
+                    },
+                )
+            )
+            agents = {
+                r["id"]: r["user_agent"]
+                for r in tx.execute("SELECT id, user_agent FROM feeds WHERE user_agent IS NOT NULL")
+            }
+        return [
+            PageToExtract(r["id"], r["url"], agents.get(r["feed_id"]), r["extract_attempts"])
+            for r in rows
+        ]
+
+    def finish_page(
+        self,
+        article_id: int,
+        owner: str,
+        *,
+        text: str | None,
+        error: str | None,
+        next_stage: Stage,
+        retry_at: datetime | None = None,
+    ) -> None:
+        with self.pool.write("storing extracted text") as tx:
+            tx.execute(
+                "UPDATE articles SET full_text = COALESCE(?, full_text), extract_error = ?, "
+                "stage = ?, lease_owner = NULL, lease_until = ? "
+                "WHERE id = ? AND lease_owner = ?",
+                (text, error, next_stage.value, to_db(retry_at), article_id, owner),
+            )
+
+    def count_articles(self, stage: Stage | None = None) -> int:
+        if stage is None:
+            rows = self.pool.read("counting articles", "SELECT COUNT(*) AS n FROM articles")
+        else:
+            rows = self.pool.read(
+                "counting articles",
+                "SELECT COUNT(*) AS n FROM articles WHERE stage = ?",
+                (stage.value,),
+            )
+        return int(rows[0]["n"])
+
+    def articles(self, *, limit: int = 50, stage: Stage | None = None) -> list[dict[str, Any]]:
+        """Return the newest stored articles as plain rows (for summaries and tests)."""
+        where = "WHERE stage = ?" if stage else ""
+        params: tuple[Any, ...] = (stage.value,) if stage else ()
+        rows = self.pool.read(
+            "listing articles",
+            f"SELECT * FROM articles {where} ORDER BY published_at DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [dict(r) for r in rows]
+
+
+def _known(row: Any) -> KnownArticle:
+    return KnownArticle(
+        id=row["id"],
+        feed_id=row["feed_id"],
+        identity=ArticleIdentity(row["guid_hash"], row["url_hash"], row["content_hash"]),
+    )
+
+
+def _feed_for_update(r: Any) -> FeedForUpdate:
+    return FeedForUpdate(
+        id=r["id"],
+        config_url=r["config_url"],
+        url=r["url"],
+        name=r["name"],
+        industry=r["industry"],
+        caching=CachingInfo(r["etag"], r["last_modified"]),
+        error_count=r["error_count"],
+        first_error_at=from_db(r["first_error_at"]),
+        baseline_done=bool(r["baseline_done"]),
+        interval_s=r["interval_s"],
+        user_agent=r["user_agent"],
+        full_text=bool(r["full_text"]),
+        last_success_at=from_db(r["last_success_at"]),
+        adaptive_interval_s=r["adaptive_interval_s"],
+    )

@@ -1,0 +1,81 @@
+"""Named migrations, applied in order, each in its own transaction with its record.
+
+Never edit an applied migration: add a new one. Contains no business logic.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_feeds_and_articles",
+        """
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            config_url TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL,
+            host TEXT NOT NULL,
+            name TEXT NOT NULL,
+            industry TEXT,
+            account TEXT,
+            interval_s REAL,
+            user_agent TEXT,
+            full_text INTEGER NOT NULL DEFAULT 0,
+            tags TEXT NOT NULL DEFAULT '[]',
+            active INTEGER NOT NULL DEFAULT 1,
+            next_check_at TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            error_count INTEGER NOT NULL DEFAULT 0,
+            first_error_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            last_status TEXT,
+            last_http_status INTEGER,
+            last_checked_at TEXT,
+            last_success_at TEXT,
+            disabled_reason TEXT,
+            disabled_at TEXT,
+            baseline_done INTEGER NOT NULL DEFAULT 0,
+            adaptive_interval_s REAL,
+            retry_after_until TEXT,
+            lease_owner TEXT,
+            lease_until TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX feeds_due ON feeds (next_check_at) WHERE active = 1
+            AND disabled_reason IS NULL;
+
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds (id),
+            guid TEXT,
+            guid_hash TEXT,
+            url_hash TEXT,
+            content_hash TEXT NOT NULL,
+            url TEXT,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            content TEXT,
+            full_text TEXT,
+            extract_error TEXT,
+            extract_attempts INTEGER NOT NULL DEFAULT 0,
+            published_at TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            updated_at TEXT,
+            source TEXT NOT NULL,
+            author TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',
+            image TEXT,
+            stage TEXT NOT NULL,
+            lease_owner TEXT,
+            lease_until TEXT,
+            UNIQUE (feed_id, guid_hash),
+            UNIQUE (url_hash)
+        ) STRICT;
+        CREATE INDEX articles_content ON articles (feed_id, content_hash);
+        CREATE INDEX articles_stage ON articles (stage, published_at);
+        CREATE INDEX articles_published ON articles (published_at);
+        """,
+    ),
+)

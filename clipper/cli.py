@@ -1,0 +1,392 @@
+"""The ``clipper`` command: parse arguments, call the facade, print with rich.
+
+Thin on purpose: no decisions here. Every command has help text (a test checks it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .config import Config, find_config_path, load_config
+from .core import Clipper, make_clipper
+from .exceptions import ClipperError, ConfigError
+from .scheduler import run_ticks
+from .types import FetchStatus, Stage, UpdateResult, UpdateSummary
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+class State:
+    def __init__(self, config_path: str | None, verbose: int) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+
+    def config(self, *, quiet: bool = False) -> Config:
+        path = find_config_path(self.config_path, os.environ)
+        try:
+            config = load_config(path, os.environ)
+        except ConfigError as exc:
+            for problem in exc.problems or (str(exc),):
+                err.print(f"[red]error:[/] {escape(problem)}")
+            raise click.exceptions.Exit(2) from None
+        if not quiet:
+            for problem in config.problems:
+                err.print(f"[yellow]warning:[/] {escape(problem)} [dim](skipped)[/]")
+        return config
+
+    @contextmanager
+    def clipper(self) -> Iterator[Clipper]:
+        config = self.config()
+        try:
+            clipper = make_clipper(config)
+        except ClipperError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise click.exceptions.Exit(2) from None
+        with clipper:
+            yield clipper
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Settings file (default: $CLIPPER_CONFIG, else config/clipper.yaml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="clipper")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Clipper: news clipping for sales teams, per account, with reasons."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    ctx.obj = State(config_path, verbose)
+
+
+@main.command()
+@pass_state
+def check(state: State) -> None:
+    """Validate settings, feed catalogs, accounts and reps; list every problem.
+
+    Exits non-zero when anything is wrong, naming file, line and key.
+    """
+    config = state.config(quiet=True)
+    for problem in config.problems:
+        out.print(f"[red]✗[/] {escape(problem)}")
+    feeds = config.feed_sources()
+    out.print(
+        f"{len(config.catalogs)} industries, {len(feeds)} feeds, {len(config.accounts)} accounts, "
+        f"{len(config.reps)} reps ({config.path})"
+    )
+    if config.problems:
+        out.print(f"[red]{len(config.problems)} problem(s) found[/]")
+        raise click.exceptions.Exit(1)
+    out.print("[green]configuration OK[/]")
+
+
+def _fetch(clipper: Clipper, due_only: bool) -> UpdateSummary:
+    interactive = err.is_terminal
+    progress = Progress(
+        TextColumn("fetching feeds"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=not interactive,
+    )
+    task = progress.add_task("", total=0)
+
+    def started(count: int) -> None:
+        progress.update(task, total=count)
+
+    def finished(result: UpdateResult) -> None:
+        progress.update(task, advance=1, description=escape(result.name[:40]))
+
+    with progress:
+        return clipper.update_feeds(due_only=due_only, on_start=started, on_result=finished)
+
+
+def _print_summary(summary: UpdateSummary, verbose: int) -> None:
+    failures = [r for r in summary.results if r.status in (FetchStatus.ERROR, FetchStatus.DISABLED)]
+    for result in failures:
+        label = "disabled" if result.status is FetchStatus.DISABLED else "failed"
+        out.print(
+            f"[red]{label}[/] {escape(result.name)} <{escape(result.url)}>: "
+            f"{escape(result.error or '')}"
+        )
+    if verbose:
+        for result in summary.results:
+            if result.warning:
+                out.print(f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}")
+    parts = [
+        f"{summary.count(FetchStatus.OK)} ok",
+        f"{summary.count(FetchStatus.NOT_MODIFIED)} not modified",
+        f"{summary.count(FetchStatus.ERROR) + summary.count(FetchStatus.DISABLED)} failed",
+    ]
+    if summary.count(FetchStatus.RATE_LIMITED):
+        parts.append(f"{summary.count(FetchStatus.RATE_LIMITED)} rate-limited")
+    line = f"feeds: {', '.join(parts)}; new articles: {summary.new_articles}"
+    if summary.extracted or summary.extract_failed:
+        line += f"; pages extracted: {summary.extracted} ({summary.extract_failed} failed)"
+    out.print(line)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one pass and exit (default: keep polling).")
+@click.option(
+    "--all",
+    "all_feeds",
+    is_flag=True,
+    help="Poll every enabled feed now, not only due ones (Retry-After still honoured).",
+)
+@pass_state
+def fetch(state: State, once: bool, all_feeds: bool) -> None:
+    """Fetch feeds and store new articles, with a summary of what happened."""
+    with state.clipper() as clipper:
+        if once:
+            _print_summary(_fetch(clipper, not all_feeds), state.verbose)
+            return
+        tick = clipper.config.settings.fetch.tick
+        run_ticks({"fetch": (tick, lambda: _print_summary(_fetch(clipper, True), 0))})
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one full cycle and exit.")
+@click.option("--limit", default=10, show_default=True, help="Newest articles to show.")
+@pass_state
+def run(state: State, once: bool, limit: int) -> None:
+    """Run Clipper: fetch feeds on schedule and report what is new.
+
+    Matching and Slack digests join this cycle as those stages land; until then the newest
+    candidate articles are printed here.
+    """
+    with state.clipper() as clipper:
+
+        def cycle() -> None:
+            summary = _fetch(clipper, True)
+            _print_summary(summary, state.verbose)
+            _print_newest(clipper, limit)
+
+        if once:
+            cycle()
+            return
+        run_ticks({"cycle": (clipper.config.settings.fetch.tick, cycle)})
+
+
+def _print_newest(clipper: Clipper, limit: int) -> None:
+    articles = getattr(clipper.storage, "articles", None)
+    if articles is None or limit <= 0:
+        return
+    rows: list[dict[str, Any]] = articles(limit=limit, stage=Stage.NEW)
+    if not rows:
+        return
+    table = Table(title="Newest digest candidates", title_justify="left", expand=False)
+    table.add_column("published", no_wrap=True)
+    table.add_column("source")
+    table.add_column("title")
+    for row in rows:
+        table.add_row(row["published_at"][:16], escape(row["source"]), escape(row["title"]))
+    out.print(table)
+
+
+@main.group()
+def feeds() -> None:
+    """Feed health and discovery."""
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    seconds = (now - when).total_seconds()
+    future = seconds < 0
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            text = f"{int(seconds // size)}{unit}"
+            break
+    else:
+        text = f"{int(seconds)}s"
+    return f"in {text}" if future else f"{text} ago"
+
+
+@feeds.command("status")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per feed instead of a table."
+)
+@pass_state
+def feeds_status(state: State, as_json: bool) -> None:
+    """Show every feed's health: last success, errors, disabled reason, items, next check."""
+    with state.clipper() as clipper:
+        clipper.sync_feeds()
+        rows = clipper.feed_statuses()
+    now = datetime.now(UTC)
+    if as_json:
+        for row in rows:
+            record = (
+                {
+                    k: (v.isoformat() if isinstance(v, datetime) else v)
+                    for k, v in row.__dict__.items()
+                }
+                if hasattr(row, "__dict__")
+                else {
+                    k: (
+                        getattr(row, k).isoformat()
+                        if isinstance(getattr(row, k), datetime)
+                        else getattr(row, k)
+                    )
+                    for k in row.__slots__
+                }
+            )
+            out.print_json(json.dumps(record))
+        return
+    table = Table(expand=False)
+    for column in (
+        "feed",
+        "industry",
+        "last success",
+        "errors",
+        "last error / disabled",
+        "items",
+        "next check",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        if not row.active:
+            problem = "[dim]removed from config[/]"
+        elif row.disabled_reason:
+            problem = f"[red]disabled:[/] {escape(row.disabled_reason)}"
+        elif row.last_error:
+            problem = f"[yellow]{escape(row.last_error)}[/]"
+        else:
+            problem = ""
+        if row.redirected_to:
+            problem += f"\n[dim]moved to {escape(row.redirected_to)}[/]"
+        table.add_row(
+            f"{escape(row.name)}\n[dim]{escape(row.url)}[/]",
+            escape(row.industry or "-"),
+            _ago(row.last_success_at, now),
+            str(row.error_count),
+            problem,
+            str(row.items),
+            "-" if row.disabled_reason or not row.active else _ago(row.next_check_at, now),
+        )
+    out.print(table)
+
+
+@feeds.command("discover")
+@click.argument("url")
+@pass_state
+def feeds_discover(state: State, url: str) -> None:
+    """List the feeds a web page advertises (or confirm URL is a feed)."""
+    with state.clipper() as clipper:
+        try:
+            found = clipper.discover(url)
+        except ClipperError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise click.exceptions.Exit(1) from None
+    if found.is_feed:
+        out.print(f"{escape(found.url)} is a feed: {escape(found.title or '')}")
+        return
+    if not found.links:
+        out.print(f"no feeds found on {escape(found.url)}")
+        raise click.exceptions.Exit(1)
+    for link in found.links:
+        out.print(f"{escape(link.url)}\t{link.kind}\t{escape(link.title or '')}")
+
+
+@feeds.command("enable")
+@click.argument("url")
+@pass_state
+def feeds_enable(state: State, url: str) -> None:
+    """Re-enable a disabled feed (clears its errors; polled on the next run)."""
+    with state.clipper() as clipper:
+        if not clipper.enable_feed(url):
+            err.print(f"[red]error:[/] no stored feed has the URL {escape(url)}")
+            raise click.exceptions.Exit(1)
+    out.print(f"enabled {escape(url)}")
+
+
+@main.group()
+def accounts() -> None:
+    """Customer accounts."""
+
+
+@accounts.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of the configured accounts file.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@pass_state
+def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run: bool) -> None:
+    """Import accounts from a Salesforce or HubSpot CSV export.
+
+    Bad rows are reported by line number and skipped; good rows are merged into the accounts
+    file by name (watch and exclude terms are kept).
+    """
+    config = state.config(quiet=True)
+    clipper = make_clipper(config)
+    with clipper:
+        try:
+            result, merged, target = clipper.import_accounts(
+                csv_file, out=out_path, dry_run=dry_run
+            )
+        except ConfigError as exc:
+            for problem in exc.problems or (str(exc),):
+                err.print(f"[red]error:[/] {escape(problem)}")
+            raise click.exceptions.Exit(2) from None
+    for problem in result.problems:
+        err.print(f"[red]skipped[/] {escape(problem)}")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning[/] {escape(warning)}")
+    verb = "would add" if dry_run else "added"
+    out.print(
+        f"{len(result.accounts)} good rows, {len(result.problems)} skipped; {verb} "
+        f"{merged.added}, updated {merged.updated} in {target}"
+    )
+    if not result.accounts and result.problems:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.argument("source")
+@pass_state
+def extract(state: State, source: str) -> None:
+    """Print the main text of an article page: a URL or an HTML file (.gz accepted)."""
+    config = state.config(quiet=True)
+    with make_clipper(config) as clipper:
+        try:
+            text = clipper.extract(source)
+        except ClipperError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise click.exceptions.Exit(1) from None
+    click.echo(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

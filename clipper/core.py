@@ -1,0 +1,239 @@
+"""The Clipper facade and ``make_clipper``: the only place concrete adapters are chosen.
+
+Does not parse user input (the CLI does) and does not decide (``clipper.logic`` does).
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .adapters.extract_text import TrafilaturaExtractor
+from .adapters.fetch_http import FetchLimits, HttpRetriever
+from .adapters.parse_feed import FeedParser
+from .adapters.storage import Storage
+from .config import Config, read_yaml
+from .exceptions import ConfigError, ExtractError, FetchError, ParseError
+from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
+from .pipeline import Pipeline
+from .ports import ExtractorType, ParserType, RetrieverType, StorageType
+from .types import CachingInfo, FeedLink, FeedStatusRow, SyncResult, UpdateResult, UpdateSummary
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What ``feeds discover`` found: the URL itself as a feed, or the feeds a page links to."""
+
+    url: str
+    is_feed: bool
+    title: str | None
+    links: tuple[FeedLink, ...]
+
+
+class Clipper:
+    """Everything Clipper does, over ports. Build it with ``make_clipper``."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        storage: StorageType,
+        retriever: RetrieverType,
+        parser: ParserType,
+        extractor: ExtractorType,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.storage = storage
+        self.retriever = retriever
+        self.parser = parser
+        self.extractor = extractor
+        self.clock = clock
+        fetch = config.settings.fetch
+        self.pipeline = Pipeline(
+            storage=storage,
+            retriever=retriever,
+            parser=parser,
+            extractor=extractor,
+            poll_policy=fetch.poll_policy(),
+            entry_policy=fetch.entry_policy(),
+            concurrency=fetch.concurrency,
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        self.retriever.close()
+        self.storage.close()
+
+    def __enter__(self) -> Clipper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ feeds
+
+    def sync_feeds(self) -> SyncResult:
+        """Bring the stored feeds in line with the catalogs and account templates."""
+        return self.storage.sync_feeds(self.config.feed_sources(), self.clock())
+
+    def update_feeds(
+        self,
+        *,
+        due_only: bool = True,
+        on_start: Callable[[int], None] | None = None,
+        on_result: Callable[[UpdateResult], None] | None = None,
+    ) -> UpdateSummary:
+        """Sync the configured feeds, then fetch the due ones (or every enabled one)."""
+        self.sync_feeds()
+        return self.pipeline.update_feeds(due_only=due_only, on_start=on_start, on_result=on_result)
+
+    def feed_statuses(self) -> list[FeedStatusRow]:
+        return self.storage.feed_statuses()
+
+    def enable_feed(self, url: str) -> bool:
+        """Re-enable a disabled feed and poll it on the next run."""
+        enable = getattr(self.storage, "enable_feed", None)
+        if enable is None:
+            raise NotImplementedError("this storage cannot enable feeds")
+        return bool(enable(url, self.clock()))
+
+    def discover(self, url: str) -> Discovery:
+        """Tell whether ``url`` is a feed; otherwise list the feeds its page advertises.
+
+        Raises:
+            FetchError: the URL could not be fetched.
+        """
+        retrieved = self.retriever.retrieve(url, CachingInfo(), None)
+        content = retrieved.content or b""
+        try:
+            parsed = self.parser.parse(retrieved)
+            if parsed.entries or not parsed.warning:
+                return Discovery(retrieved.url, True, parsed.title, ())
+        except ParseError:
+            pass
+        links = self.parser.find_feed_links(content, retrieved.url)
+        return Discovery(retrieved.url, False, None, tuple(links))
+
+    # ------------------------------------------------------------------ pages
+
+    def extract(self, source: str) -> str:
+        """Return the main text of an HTML file (gzip accepted) or of a page at a URL.
+
+        Raises:
+            ExtractError: no main text, or the file cannot be read.
+            FetchError: the URL could not be fetched.
+        """
+        if source.startswith(("http://", "https://")):
+            retrieved = self.retriever.get_page(source, None)
+            return self.extractor.extract(retrieved.content or b"", retrieved.url)
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ExtractError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        if path.suffix == ".gz" and data[:2] == b"\x1f\x8b":
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as exc:
+                raise ExtractError(f"{source}: corrupt gzip data") from exc
+        return self.extractor.extract(data, None)
+
+    # ------------------------------------------------------------------ accounts
+
+    def import_accounts(
+        self, csv_path: Path, *, out: Path | None = None, dry_run: bool = False
+    ) -> tuple[ImportResult, MergeResult, Path]:
+        """Read a CRM export and merge its good rows into the accounts file (or ``out``).
+
+        Bad rows are reported by line and skipped; existing accounts keep their watch and
+        exclude terms. Does not write anything when ``dry_run``.
+        """
+        try:
+            text = csv_path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{csv_path}: cannot read: {exc}") from exc
+        reps = self.config.reps
+        result = read_crm_csv(
+            text,
+            source=str(csv_path),
+            rep_names={r.name.casefold(): r.email for r in reps if r.name},
+            rep_emails=frozenset(r.email for r in reps),
+            industries=frozenset(self.config.industries),
+        )
+        target = out or self.config.resolve(self.config.settings.accounts)
+        existing: list[dict[str, Any]] = []
+        if target.exists():
+            doc, problems = read_yaml(target)
+            if doc is None:
+                raise ConfigError(f"{target}: cannot merge into a broken file", tuple(problems))
+            data = doc.data or {}
+            existing = list(data.get("accounts") or []) if isinstance(data, dict) else []
+        merged = merge_accounts(existing, result.accounts)
+        if not dry_run and (merged.added or merged.updated):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            body = yaml.safe_dump(
+                {"accounts": list(merged.accounts)}, sort_keys=False, allow_unicode=True
+            )
+            tmp = target.with_suffix(target.suffix + ".tmp")
+            tmp.write_text(body, encoding="utf-8")
+            tmp.replace(target)
+        return result, merged, target
+
+
+def make_clipper(
+    config: Config,
+    *,
+    _storage: StorageType | None = None,
+    _retriever: RetrieverType | None = None,
+    _parser: ParserType | None = None,
+    _extractor: ExtractorType | None = None,
+    _clock: Clock | None = None,
+) -> Clipper:
+    """Build a Clipper from validated config; the underscored arguments replace adapters.
+
+    Raises:
+        ConfigError: the database URL names an unsupported store.
+        StorageError: the database cannot be opened or migrated.
+    """
+    if _storage is None:
+        storage = Storage(config.database_path)
+        storage.migrate()
+        _storage = storage
+    fetch = config.settings.fetch
+    if _retriever is None:
+        _retriever = HttpRetriever(
+            FetchLimits(
+                user_agent=fetch.user_agent,
+                connect_timeout=fetch.connect_timeout,
+                read_timeout=fetch.read_timeout,
+                total_timeout=fetch.total_timeout,
+                concurrency=fetch.concurrency,
+                per_host_concurrency=fetch.per_host_concurrency,
+                max_body_size=fetch.max_body_size,
+                max_redirects=fetch.max_redirects,
+            )
+        )
+    return Clipper(
+        config,
+        storage=_storage,
+        retriever=_retriever,
+        parser=_parser or FeedParser(),
+        extractor=_extractor or TrafilaturaExtractor(),
+        clock=_clock or utc_now,
+    )
+
+
+__all__ = ["Clipper", "Discovery", "FetchError", "make_clipper"]

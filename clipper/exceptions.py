@@ -1,0 +1,94 @@
+"""Clipper's one exception tree.
+
+    ClipperError
+     ├── ConfigError            a settings, catalog, accounts or reps file is unusable
+     ├── FeedError              something about one feed (carries ``url``)
+     │    ├── FetchError        transport, HTTP status, size or redirect problem
+     │    └── ParseError        the bytes are not a usable feed
+     ├── ExtractError           a page gave no main text
+     ├── StorageError           the database refused or failed
+     ├── EmbedderError          (matching stage)
+     ├── DeliveryError          (Slack stage)
+     └── CommandUsageError      a user command could not be understood
+
+Adapters wrap only *expected* third-party failures (network, SQLite, Slack API) into this tree,
+chaining the cause with ``raise ... from``; programming errors propagate unchanged.
+"""
+
+from __future__ import annotations
+
+
+class ClipperError(Exception):
+    """Base class of every error Clipper raises on purpose."""
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        cause = self.__cause__
+        if cause is not None and str(cause) and str(cause) not in text:
+            return f"{text}: {type(cause).__name__}: {cause}"
+        return text
+
+
+class ConfigError(ClipperError):
+    """A configuration file could not be used.
+
+    Attributes:
+        problems: every problem found, each already located (file, line, key).
+    """
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class FeedError(ClipperError):
+    """A failure that belongs to one feed."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class FetchError(FeedError):
+    """The feed could not be retrieved (network, HTTP status, size limit, redirects).
+
+    Attributes:
+        status: the HTTP status when there was a response, else None.
+        retry_after_s: the server's Retry-After, in seconds, when it sent one.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(url, message)
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class ParseError(FeedError):
+    """The retrieved bytes are not a feed Clipper can read."""
+
+
+class ExtractError(ClipperError):
+    """A page yielded no main text."""
+
+
+class StorageError(ClipperError):
+    """The database failed; the operation did not happen."""
+
+
+class EmbedderError(ClipperError):
+    """The embedding model failed to load or encode."""
+
+
+class DeliveryError(ClipperError):
+    """A message could not be delivered."""
+
+
+class CommandUsageError(ClipperError):
+    """A user's command was malformed."""

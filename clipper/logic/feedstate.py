@@ -1,0 +1,131 @@
+"""What one fetch attempt changes on a feed: next check, validators, errors, disabling.
+
+Does not touch storage or the network; the pipeline applies the returned intent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..exceptions import FeedError, FetchError
+from ..types import (
+    CachingInfo,
+    FeedForUpdate,
+    FeedUpdateIntent,
+    FetchStatus,
+    ParsedFeed,
+    RetrievedFeed,
+)
+from .schedule import (
+    PollPolicy,
+    backoff_delay,
+    entry_frequency_interval,
+    next_check_at,
+    next_interval,
+    server_hint_interval,
+)
+
+
+def decide_success(
+    feed: FeedForUpdate,
+    retrieved: RetrievedFeed,
+    parsed: ParsedFeed | None,
+    now: datetime,
+    policy: PollPolicy,
+) -> FeedUpdateIntent:
+    """Return the feed's new state after a 200 (``parsed`` set) or a 304 (``parsed`` None).
+
+    A permanent redirect moves the feed to its new URL; the validators are kept verbatim, and a
+    304 keeps the old ones unless the server sent new ones.
+    """
+    observed = (
+        entry_frequency_interval(now, (e.published for e in parsed.entries), policy)
+        if parsed is not None
+        else feed.adaptive_interval_s
+    )
+    hint = server_hint_interval(retrieved.headers, parsed.ttl_s if parsed else None, now)
+    interval = next_interval(
+        configured=feed.interval_s, hint=hint, observed=observed, policy=policy
+    )
+    caching = CachingInfo(
+        etag=retrieved.caching.etag or (feed.caching.etag if parsed is None else None),
+        last_modified=retrieved.caching.last_modified
+        or (feed.caching.last_modified if parsed is None else None),
+    )
+    return FeedUpdateIntent(
+        feed_id=feed.id,
+        status=FetchStatus.OK if parsed is not None else FetchStatus.NOT_MODIFIED,
+        checked_at=now,
+        next_check_at=next_check_at(now, interval, feed.config_url, policy),
+        caching=caching,
+        error_count=0,
+        first_error_at=None,
+        last_error=None,
+        new_url=retrieved.permanent_redirect,
+        baseline_done=feed.baseline_done or parsed is not None,
+        success=True,
+        http_status=retrieved.status,
+        adaptive_interval_s=observed,
+    )
+
+
+def decide_failure(
+    feed: FeedForUpdate, error: FeedError, now: datetime, policy: PollPolicy
+) -> FeedUpdateIntent:
+    """Return the feed's new state after a failed fetch or parse.
+
+    410 disables at once; 429 waits for Retry-After without counting as the feed's fault; every
+    other failure counts, backs off exponentially and disables after ``error_limit`` in a row.
+    The reason is always kept.
+    """
+    status = error.status if isinstance(error, FetchError) else None
+    retry_after = error.retry_after_s if isinstance(error, FetchError) else None
+    if retry_after is not None:
+        retry_after = min(retry_after, policy.max_retry_after)
+    message = str(error)
+    base = dict(
+        feed_id=feed.id,
+        checked_at=now,
+        caching=feed.caching,
+        baseline_done=feed.baseline_done,
+        http_status=status,
+        adaptive_interval_s=feed.adaptive_interval_s,
+    )
+    retry_until = now + timedelta(seconds=retry_after) if retry_after is not None else None
+
+    if status == 410:
+        return FeedUpdateIntent(
+            status=FetchStatus.DISABLED,
+            next_check_at=now + timedelta(seconds=policy.max_interval),
+            error_count=feed.error_count + 1,
+            first_error_at=feed.first_error_at or now,
+            last_error=message,
+            disabled_reason=f"410 Gone: the server says the feed was removed ({feed.url})",
+            **base,  # type: ignore[arg-type]
+        )
+    if status == 429:
+        delay = max(retry_after or backoff_delay(1, policy), policy.min_interval)
+        return FeedUpdateIntent(
+            status=FetchStatus.RATE_LIMITED,
+            next_check_at=now + timedelta(seconds=delay),
+            error_count=feed.error_count,
+            first_error_at=feed.first_error_at,
+            last_error=message,
+            retry_after_until=retry_until,
+            **base,  # type: ignore[arg-type]
+        )
+    errors = feed.error_count + 1
+    delay = max(backoff_delay(errors, policy), retry_after or 0.0)
+    disabled = None
+    if errors >= policy.error_limit:
+        disabled = f"disabled after {errors} consecutive failures; last: {message}"
+    return FeedUpdateIntent(
+        status=FetchStatus.DISABLED if disabled else FetchStatus.ERROR,
+        next_check_at=now + timedelta(seconds=delay),
+        error_count=errors,
+        first_error_at=feed.first_error_at or now,
+        last_error=message,
+        disabled_reason=disabled,
+        retry_after_until=retry_until,
+        **base,  # type: ignore[arg-type]
+    )

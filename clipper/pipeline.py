@@ -1,0 +1,235 @@
+"""One update run: claim due feeds, fetch and parse them in a thread pool, store from one thread.
+
+    feeds  = storage.claim_feeds(now, due_only)            # leased, Retry-After honoured
+    pool.map(feeds) | retrieve (conditional GET, politely) | parse bytes | normalise
+    for each result, in the calling thread (the only writer):
+        known   = storage.known_articles(feed, identities)
+        entries = logic.dedupe.decide_entries(...)            # new / updated / silent
+        state   = logic.feedstate.decide_success | decide_failure
+        storage.apply_feed_update(state, entries)             # one short transaction
+    pages = storage.claim_pages(...)                          # feeds marked full_text
+    pool.map(pages) | get_page | extract | storage.finish_page
+
+Does not decide anything itself: the pure functions in ``clipper.logic`` do. One bad feed never
+stops the run: its failure becomes its result and its stored state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .exceptions import ClipperError, ExtractError, FeedError, FetchError, ParseError
+from .logic.dedupe import EntryPolicy, decide_entries, identity_of
+from .logic.feedstate import decide_failure, decide_success
+from .logic.schedule import PollPolicy
+from .ports import ExtractorType, ParserType, RetrieverType, StorageType
+from .types import (
+    FeedForUpdate,
+    FetchStatus,
+    PageToExtract,
+    ParsedFeed,
+    RetrievedFeed,
+    Stage,
+    UpdateResult,
+    UpdateSummary,
+)
+
+log = logging.getLogger("clipper.pipeline")
+
+Clock = Callable[[], datetime]
+#: how long a claimed feed or page stays ours before another worker may take it
+LEASE_S = 15 * 60.0
+#: extraction attempts before an article moves on without its page text
+MAX_EXTRACT_ATTEMPTS = 3
+EXTRACT_RETRY = timedelta(minutes=30)
+
+
+def worker_id() -> str:
+    """Return a lease owner name unique to this process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    feed: FeedForUpdate
+    retrieved: RetrievedFeed | None = None
+    parsed: ParsedFeed | None = None
+    error: FeedError | None = None
+
+
+class Pipeline:
+    """Runs update passes over the ports it is given. Does not choose adapters."""
+
+    def __init__(
+        self,
+        *,
+        storage: StorageType,
+        retriever: RetrieverType,
+        parser: ParserType,
+        extractor: ExtractorType,
+        poll_policy: PollPolicy,
+        entry_policy: EntryPolicy,
+        concurrency: int,
+        clock: Clock,
+        owner: str | None = None,
+    ) -> None:
+        self.storage = storage
+        self.retriever = retriever
+        self.parser = parser
+        self.extractor = extractor
+        self.poll_policy = poll_policy
+        self.entry_policy = entry_policy
+        self.concurrency = concurrency
+        self.clock = clock
+        self.owner = owner or worker_id()
+
+    # ------------------------------------------------------------------ feeds
+
+    def update_feeds(
+        self,
+        *,
+        due_only: bool = True,
+        limit: int = 100_000,
+        on_start: Callable[[int], None] | None = None,
+        on_result: Callable[[UpdateResult], None] | None = None,
+        extract_pages: bool = True,
+    ) -> UpdateSummary:
+        """Fetch every due feed (all enabled ones unless ``due_only``) and store what is new."""
+        feeds = self.storage.claim_feeds(
+            self.clock(), self.owner, LEASE_S, due_only=due_only, limit=limit
+        )
+        if on_start is not None:
+            on_start(len(feeds))
+        results: list[UpdateResult] = []
+        pending_ids = {f.id for f in feeds}
+        try:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="fetch") as pool:
+                running: set[Future[_Fetched]] = {
+                    pool.submit(self._fetch_and_parse, feed) for feed in feeds
+                }
+                while running:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        fetched = future.result()
+                        result = self._store(fetched)
+                        pending_ids.discard(fetched.feed.id)
+                        results.append(result)
+                        if on_result is not None:
+                            on_result(result)
+        finally:
+            for feed_id in pending_ids:
+                self.storage.release_feed(feed_id, self.owner)
+        extracted = failed = 0
+        if extract_pages:
+            extracted, failed = self.extract_pages()
+        return UpdateSummary(tuple(results), extracted, failed)
+
+    def _fetch_and_parse(self, feed: FeedForUpdate) -> _Fetched:
+        """Runs in a pool thread: network and parsing only, never storage."""
+        try:
+            retrieved = self.retriever.retrieve(feed.url, feed.caching, feed.user_agent)
+        except FeedError as exc:
+            return _Fetched(feed, error=exc)
+        if retrieved.content is None:
+            return _Fetched(feed, retrieved)
+        try:
+            parsed = self.parser.parse(retrieved)
+        except ParseError as exc:
+            return _Fetched(feed, retrieved, error=exc)
+        except Exception as exc:  # a bug triggered by one hostile feed must not stop the rest
+            log.exception("unexpected error parsing %s", feed.url)
+            error = ParseError(feed.url, f"unexpected error while parsing: {exc!r}")
+            return _Fetched(feed, retrieved, error=error)
+        return _Fetched(feed, retrieved, parsed)
+
+    def _store(self, fetched: _Fetched) -> UpdateResult:
+        """Runs in the calling thread, the only one that writes."""
+        feed = fetched.feed
+        now = self.clock()
+        if fetched.error is not None or fetched.retrieved is None:
+            error = fetched.error or FetchError(feed.url, "no response")
+            intent = decide_failure(feed, error, now, self.poll_policy)
+            self.storage.apply_feed_update(intent, (), self.owner)
+            log.info("feed %s: %s (%s)", feed.url, intent.status.value, error)
+            return UpdateResult(feed.config_url, feed.name, intent.status, error=str(error))
+        state = decide_success(feed, fetched.retrieved, fetched.parsed, now, self.poll_policy)
+        if fetched.parsed is None:
+            self.storage.apply_feed_update(state, (), self.owner)
+            return UpdateResult(feed.config_url, feed.name, FetchStatus.NOT_MODIFIED)
+        entries = fetched.parsed.entries
+        known = self.storage.known_articles(feed.id, [identity_of(e) for e in entries])
+        decision = decide_entries(
+            feed_id=feed.id,
+            source=feed.name,
+            entries=entries,
+            known=known,
+            now=now,
+            baseline=not feed.baseline_done or fetched.retrieved.permanent_redirect is not None,
+            full_text=feed.full_text,
+            policy=self.entry_policy,
+        )
+        self.storage.apply_feed_update(state, decision.intents, self.owner)
+        log.info(
+            "feed %s: ok, %d new, %d updated, %d silent",
+            feed.url,
+            decision.new,
+            decision.updated,
+            decision.baseline + decision.capped,
+        )
+        return UpdateResult(
+            feed.config_url,
+            feed.name,
+            FetchStatus.OK,
+            new=decision.new,
+            updated=decision.updated,
+            warning=fetched.parsed.warning,
+        )
+
+    # ------------------------------------------------------------------ pages
+
+    def extract_pages(self, limit: int = 500) -> tuple[int, int]:
+        """Fetch and extract the main text of articles waiting for it; return (ok, failed)."""
+        pages = self.storage.claim_pages(self.clock(), self.owner, LEASE_S, limit)
+        ok = failed = 0
+        if not pages:
+            return 0, 0
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="page") as pool:
+            for page, text, error in pool.map(self._extract_one, pages):
+                if text is not None:
+                    ok += 1
+                    self.storage.finish_page(
+                        page.article_id, self.owner, text=text, error=None, next_stage=Stage.NEW
+                    )
+                    continue
+                failed += 1
+                final = page.attempts >= MAX_EXTRACT_ATTEMPTS or page.url is None
+                self.storage.finish_page(
+                    page.article_id,
+                    self.owner,
+                    text=None,
+                    error=error,
+                    next_stage=Stage.NEW if final else Stage.EXTRACT,
+                    retry_at=None if final else self.clock() + EXTRACT_RETRY,
+                )
+        return ok, failed
+
+    def _extract_one(self, page: PageToExtract) -> tuple[PageToExtract, str | None, str | None]:
+        if page.url is None:
+            return page, None, "the article has no link"
+        try:
+            retrieved = self.retriever.get_page(page.url, page.user_agent)
+            return page, self.extractor.extract(retrieved.content or b"", retrieved.url), None
+        except (FetchError, ExtractError) as exc:
+            return page, None, str(exc)
+        except ClipperError:
+            raise
+        except Exception as exc:  # one hostile page must not stop the others
+            log.exception("unexpected error extracting %s", page.url)
+            return page, None, f"unexpected error: {exc!r}"

@@ -1,0 +1,137 @@
+"""The ports: every side effect Clipper has goes through one of these Protocols.
+
+Each has one real adapter in ``clipper.adapters``; ``make_clipper`` accepts replacements for
+tests. All datetimes crossing a port are timezone-aware UTC. Does not implement anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from .logic.dedupe import KnownArticles
+from .types import (
+    ArticleIdentity,
+    ArticleIntent,
+    CachingInfo,
+    FeedForUpdate,
+    FeedLink,
+    FeedSource,
+    FeedStatusRow,
+    FeedUpdateIntent,
+    PageToExtract,
+    ParsedFeed,
+    RetrievedFeed,
+    Stage,
+    SyncResult,
+)
+
+
+class StorageType(Protocol):
+    """Rows in, rows out. Any method can raise ``StorageError``.
+
+    Claims take a lease (``owner``, ``lease_s``) so several workers can share a database later;
+    writes that finish claimed work are fenced by that owner, so a stale worker's write is a no-op.
+    """
+
+    def migrate(self) -> list[str]:
+        """Apply pending named migrations; return the names applied."""
+        ...
+
+    def sync_feeds(self, sources: Sequence[FeedSource], now: datetime) -> SyncResult:
+        """Make the stored feeds match the configured ones (new, changed, removed)."""
+        ...
+
+    def claim_feeds(
+        self, now: datetime, owner: str, lease_s: float, *, due_only: bool, limit: int
+    ) -> list[FeedForUpdate]:
+        """Lease active, enabled feeds that are due (or all of them unless ``due_only``).
+
+        A feed inside its Retry-After window is never claimed, due or not.
+        """
+        ...
+
+    def known_articles(self, feed_id: int, identities: Sequence[ArticleIdentity]) -> KnownArticles:
+        """Return stored articles sharing a guid (same feed), URL (any feed) or content hash."""
+        ...
+
+    def apply_feed_update(
+        self, intent: FeedUpdateIntent, articles: Sequence[ArticleIntent], owner: str
+    ) -> int:
+        """Store a feed's new state and its articles in one transaction; return rows inserted."""
+        ...
+
+    def release_feed(self, feed_id: int, owner: str) -> None:
+        """Give back a lease without changing the feed."""
+        ...
+
+    def claim_pages(
+        self, now: datetime, owner: str, lease_s: float, limit: int
+    ) -> list[PageToExtract]:
+        """Lease articles waiting for full-text extraction."""
+        ...
+
+    def finish_page(
+        self,
+        article_id: int,
+        owner: str,
+        *,
+        text: str | None,
+        error: str | None,
+        next_stage: Stage,
+        retry_at: datetime | None = None,
+    ) -> None:
+        """Record an extraction result and move the article to ``next_stage``.
+
+        With ``retry_at``, the article is not claimed again before that time.
+        """
+        ...
+
+    def feed_statuses(self) -> list[FeedStatusRow]:
+        """Return every stored feed with its health, configured ones first."""
+        ...
+
+    def count_articles(self, stage: Stage | None = None) -> int:
+        """Return how many articles are stored (in ``stage``, when given)."""
+        ...
+
+    def close(self) -> None:
+        """Close every connection this storage opened."""
+        ...
+
+
+class RetrieverType(Protocol):
+    """Fetches bytes over the network. Raises ``FetchError``; never parses."""
+
+    def retrieve(self, url: str, caching: CachingInfo, user_agent: str | None) -> RetrievedFeed:
+        """Fetch a feed with a conditional GET; a 304 comes back with ``content=None``."""
+        ...
+
+    def get_page(self, url: str, user_agent: str | None) -> RetrievedFeed:
+        """Fetch a web page (an article, or a page to discover feeds in)."""
+        ...
+
+    def close(self) -> None:
+        """Close connections."""
+        ...
+
+
+class ParserType(Protocol):
+    """Turns retrieved bytes into normalised entries. Raises ``ParseError``; no network."""
+
+    def parse(self, retrieved: RetrievedFeed) -> ParsedFeed:
+        """Parse a feed document."""
+        ...
+
+    def find_feed_links(self, page: bytes, base_url: str) -> list[FeedLink]:
+        """Return the feeds an HTML page advertises or links to."""
+        ...
+
+
+class ExtractorType(Protocol):
+    """Finds an article page's main text. Raises ``ExtractError``; no network."""
+
+    def extract(self, html: bytes | str, url: str | None = None) -> str:
+        """Return the main text, paragraphs separated by blank lines."""
+        ...

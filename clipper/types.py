@@ -1,0 +1,312 @@
+"""Frozen data types, named by their role in the pipeline.
+
+Every datetime here is timezone-aware UTC. Does not hold behaviour beyond trivial properties.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Stage(enum.StrEnum):
+    """Where an article is in the pipeline; each stage reads one state and writes the next."""
+
+    #: waiting for its page to be fetched and its main text extracted (feeds with full_text)
+    EXTRACT = "extract"
+    #: a digest candidate, waiting for the matching stage
+    NEW = "new"
+    #: stored but silent: seen on a feed's first fetch outside the backfill window, or over the
+    #: per-run cap; never a digest candidate
+    BASELINE = "baseline"
+    #: embedded (matching stage)
+    EMBEDDED = "embedded"
+    #: matched against accounts (matching stage)
+    MATCHED = "matched"
+
+
+class FetchStatus(enum.StrEnum):
+    """How one feed's update ended."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    RATE_LIMITED = "rate_limited"
+    ERROR = "error"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """A feed as configured by a manager (catalog entry or expanded account template)."""
+
+    #: the URL as written in the configuration; the feed's identity
+    url: str
+    name: str
+    #: industry slug of the catalog it came from; None for account feeds without an industry
+    industry: str | None
+    #: configured polling interval in seconds; None means adaptive
+    interval_s: float | None = None
+    tags: tuple[str, ...] = ()
+    user_agent: str | None = None
+    full_text: bool = False
+    #: account name for feeds expanded from ``account_feeds`` templates
+    account: str | None = None
+    #: where it was configured, "file:line", for messages
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CachingInfo:
+    """Validators stored verbatim and sent back as conditional-GET headers."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedForUpdate:
+    """A feed as read from storage to be fetched now."""
+
+    id: int
+    #: the configured URL (identity)
+    config_url: str
+    #: the URL to fetch: the configured one, or the target of a permanent redirect
+    url: str
+    name: str
+    industry: str | None
+    caching: CachingInfo
+    error_count: int
+    first_error_at: datetime | None
+    #: True once a first successful fetch has been stored (the silent baseline is done)
+    baseline_done: bool
+    interval_s: float | None
+    user_agent: str | None
+    full_text: bool
+    last_success_at: datetime | None = None
+    #: the interval chosen after the last successful fetch (adaptive polling memory)
+    adaptive_interval_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievedFeed:
+    """What the retriever got for one feed: bytes and headers, or 'not modified'."""
+
+    #: the URL the response came from, after redirects
+    url: str
+    status: int
+    #: None when the server answered 304 Not Modified
+    content: bytes | None
+    #: response headers, names in lower case
+    headers: Mapping[str, str]
+    caching: CachingInfo
+    #: the new URL when every redirect hop was permanent (301/308)
+    permanent_redirect: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One feed item after parsing and normalisation (plain text, canonical URL, UTC)."""
+
+    guid: str | None
+    url: str | None
+    title: str
+    summary: str
+    published: datetime | None
+    updated: datetime | None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    image: str | None = None
+    #: full text when the feed itself carries the article body (content:encoded), else None
+    content: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed document."""
+
+    title: str
+    link: str | None
+    entries: tuple[ParsedEntry, ...]
+    #: the feed's own <ttl>, in seconds
+    ttl_s: float | None = None
+    #: feedparser's complaint about ill-formed input that was still readable
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleIdentity:
+    """The keys that say two items are the same article."""
+
+    #: hash of the item's guid, scoped to its feed; None when the item has no guid
+    guid_hash: str | None
+    #: hash of the canonical URL, global; None when the item has no link
+    url_hash: str | None
+    #: hash of normalised title + summary, scoped to its feed
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    """An already stored article, as the identity decision needs it."""
+
+    id: int
+    feed_id: int
+    identity: ArticleIdentity
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleIntent:
+    """A new article to insert, or an existing one to refresh (``existing_id`` set)."""
+
+    feed_id: int
+    identity: ArticleIdentity
+    url: str | None
+    title: str
+    summary: str
+    published_at: datetime
+    fetched_at: datetime
+    source: str
+    stage: Stage
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    image: str | None = None
+    content: str | None = None
+    guid: str | None = None
+    #: set when this intent refreshes a stored article instead of inserting one
+    existing_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdateIntent:
+    """Everything that changes on a feed row after one fetch attempt."""
+
+    feed_id: int
+    status: FetchStatus
+    checked_at: datetime
+    next_check_at: datetime
+    caching: CachingInfo
+    error_count: int
+    first_error_at: datetime | None
+    last_error: str | None
+    disabled_reason: str | None = None
+    #: new URL after a permanent redirect
+    new_url: str | None = None
+    #: True when the feed should (again) take a silent baseline on its next fetch
+    baseline_done: bool = True
+    #: not before this time, even with ``--all`` (Retry-After)
+    retry_after_until: datetime | None = None
+    success: bool = False
+    http_status: int | None = None
+    #: the interval this decision chose (kept for 304 responses, which carry no entries)
+    adaptive_interval_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDecision:
+    """What the identity decision made of one fetched feed's entries."""
+
+    intents: tuple[ArticleIntent, ...]
+    new: int
+    updated: int
+    unchanged: int
+    #: new items stored silently because they were over the per-run cap
+    capped: int
+    #: new items stored silently because this was the feed's baseline fetch
+    baseline: int
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    """How one feed's update went, for progress and summaries."""
+
+    url: str
+    name: str
+    status: FetchStatus
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSummary:
+    """Totals of one update run."""
+
+    results: tuple[UpdateResult, ...] = ()
+    extracted: int = 0
+    extract_failed: int = 0
+
+    def count(self, status: FetchStatus) -> int:
+        return sum(1 for r in self.results if r.status is status)
+
+    @property
+    def new_articles(self) -> int:
+        return sum(r.new for r in self.results)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatusRow:
+    """One row of ``clipper feeds status``."""
+
+    url: str
+    name: str
+    industry: str | None
+    active: bool
+    last_success_at: datetime | None
+    last_checked_at: datetime | None
+    last_error: str | None
+    error_count: int
+    disabled_reason: str | None
+    items: int
+    next_check_at: datetime | None
+    redirected_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article."""
+
+    id: int
+    feed_id: int
+    url: str | None
+    title: str
+    summary: str
+    published_at: datetime
+    fetched_at: datetime
+    source: str
+    stage: Stage
+    full_text: str | None = None
+    image: str | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class PageToExtract:
+    """An article whose page must be fetched for its main text."""
+
+    article_id: int
+    url: str | None
+    user_agent: str | None
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """A feed advertised by a web page (``clipper feeds discover``)."""
+
+    url: str
+    title: str | None
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What reconciling the configured feeds with stored feeds changed."""
+
+    added: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    reactivated: int = 0
