@@ -5,6 +5,7 @@ Thin on purpose: no decisions here. Every command has help text (a test checks i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -27,8 +28,8 @@ from .exceptions import ClipperError, ConfigError
 from .scheduler import run_ticks
 from .types import FetchStatus, Stage, UpdateResult, UpdateSummary
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class State:
@@ -244,22 +245,11 @@ def feeds_status(state: State, as_json: bool) -> None:
     now = datetime.now(UTC)
     if as_json:
         for row in rows:
-            record = (
-                {
-                    k: (v.isoformat() if isinstance(v, datetime) else v)
-                    for k, v in row.__dict__.items()
-                }
-                if hasattr(row, "__dict__")
-                else {
-                    k: (
-                        getattr(row, k).isoformat()
-                        if isinstance(getattr(row, k), datetime)
-                        else getattr(row, k)
-                    )
-                    for k in row.__slots__
-                }
-            )
-            out.print_json(json.dumps(record))
+            record = {
+                k: v.isoformat() if isinstance(v, datetime) else v
+                for k, v in dataclasses.asdict(row).items()
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
         return
     table = Table(expand=False)
     for column in (
@@ -313,7 +303,7 @@ def feeds_discover(state: State, url: str) -> None:
         out.print(f"no feeds found on {escape(found.url)}")
         raise click.exceptions.Exit(1)
     for link in found.links:
-        out.print(f"{escape(link.url)}\t{link.kind}\t{escape(link.title or '')}")
+        click.echo(f"{link.url}\t{link.kind}\t{link.title or ''}")
 
 
 @feeds.command("enable")

@@ -377,8 +377,14 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[str]]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
+        start = getattr(exc, "context_mark", None) or mark
+        line = start.line + 1 if start is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        if context:
+            problem = f"{context}: {problem}"
+        if mark is not None and start is not None and start is not mark and mark.line != start.line:
+            problem += f" (noticed at line {mark.line + 1})"
         return None, [f"{path}:{line}: YAML syntax error: {problem}"]
     lines: dict[tuple[str | int, ...], int] = {}
     problems: list[str] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import mimetypes
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -94,14 +95,16 @@ class HttpRetriever:
             ),
             follow_redirects=False,
             transport=transport,
-            mounts={"file://": FileTransport()},
             trust_env=True,
         )
+        # a client of its own, so proxy settings from the environment never apply to files
+        self._files = httpx.Client(transport=FileTransport(), trust_env=False)
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
 
     def close(self) -> None:
         self._client.close()
+        self._files.close()
 
     @contextmanager
     def _host_slot(self, url: str) -> Iterator[None]:
@@ -161,6 +164,20 @@ class HttpRetriever:
             f"too many redirects (more than {self.limits.max_redirects}): " + " → ".join(visited),
         )
 
+    def _gunzip(self, feed_url: str, body: bytes) -> bytes:
+        """Decompress a gzip body served without Content-Encoding (a common misconfiguration)."""
+        limit = self.limits.max_body_size
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            return body  # not gzip after all; let the parser judge the bytes
+        if len(data) > limit:
+            raise FetchError(
+                feed_url, f"response body is over the {limit:,}-byte limit (after decompression)"
+            )
+        return data
+
     def _exchange(
         self, feed_url: str, url: str, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
@@ -168,11 +185,13 @@ class HttpRetriever:
         try:
             with self._host_slot(url):
                 deadline = time.monotonic() + self.limits.total_timeout
-                if url.startswith("file:///"):
+                client = self._client
+                if url.startswith("file:"):
+                    client = self._files
                     # httpx drops the scheme of an authority-less file URL when building requests
-                    url = "file://localhost/" + url.removeprefix("file:///")
-                request = self._client.build_request("GET", url, headers=headers)
-                response = self._client.send(request, stream=True)
+                    url = "file://localhost/" + url.removeprefix("file:").lstrip("/")
+                request = client.build_request("GET", url, headers=headers)
+                response = client.send(request, stream=True)
                 try:
                     response_headers = {k.lower(): v for k, v in response.headers.items()}
                     if response.status_code in REDIRECTS or response.status_code == 304:
@@ -202,7 +221,10 @@ class HttpRetriever:
                                 f"timed out: the response took over {self.limits.total_timeout:g}s",
                             )
                         chunks.append(chunk)
-                    return response.status_code, response_headers, b"".join(chunks)
+                    body = b"".join(chunks)
+                    if body[:2] == b"\x1f\x8b":
+                        body = self._gunzip(feed_url, body)
+                    return response.status_code, response_headers, body
                 finally:
                     response.close()
         except httpx.TimeoutException as exc:

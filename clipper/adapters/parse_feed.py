@@ -111,7 +111,11 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _when(entry: Mapping[str, Any], key: str) -> datetime | None:
-    value = entry.get(f"{key}_parsed")
+    # plain dict access: FeedParserDict maps a missing updated_parsed to published_parsed with a
+    # DeprecationWarning, and Clipper wants to know which of the two the feed really has
+    value = (
+        dict.get(entry, f"{key}_parsed") if isinstance(entry, dict) else entry.get(f"{key}_parsed")
+    )
     if not value:
         return None
     try:
@@ -140,20 +144,21 @@ def _image(entry: Mapping[str, Any], base: str) -> str | None:
 
 
 def _link(entry: Mapping[str, Any], base: str) -> str | None:
+    """Return the entry's canonical link; a guid serves only when the item has no link at all."""
     candidates = [entry.get("link")]
     candidates += [
         link.get("href")
         for link in entry.get("links") or []
         if link.get("rel", "alternate") == "alternate"
     ]
+    present = [c for c in candidates if isinstance(c, str) and c.strip()]
     guid = entry.get("id")
-    if entry.get("guidislink") or (isinstance(guid, str) and guid.startswith("http")):
-        candidates.append(guid)
-    for url in candidates:
-        if isinstance(url, str) and url.strip():
-            canonical = canonical_url(url, base)
-            if canonical:
-                return canonical
+    if not present and isinstance(guid, str) and guid.startswith(("http://", "https://")):
+        present.append(guid)  # RSS permalink guid
+    for url in present:
+        canonical = canonical_url(url, base)
+        if canonical:
+            return canonical
     return None
 
 

@@ -1,0 +1,198 @@
+"""The command line: every command documented, and each one run the way a manager would."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import click
+import yaml
+from click.testing import CliRunner
+
+from clipper.cli import main
+
+from .conftest import REPO, write_config
+from .feedserver import FeedServer, Reply, rss
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*prefix, name))
+    return found
+
+
+def test_every_command_has_help_and_is_in_the_docs() -> None:
+    docs = (REPO / "README.md").read_text() + (REPO / "docs" / "cli.md").read_text()
+    runner = CliRunner()
+    for path in all_commands(main):
+        result = runner.invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, path
+        command = main
+        for part in path:
+            command = command.commands[part]  # type: ignore[attr-defined]
+        assert command.help, f"clipper {' '.join(path)} has no help text"
+        assert f"clipper {' '.join(path)}" in docs, f"clipper {' '.join(path)} is not documented"
+
+
+def test_fetch_once_prints_a_summary_and_status_shows_health(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    good = server.route(
+        "/good", Reply(200, rss([{"title": "Hello", "guid": "1", "link": "http://x.example/1"}]))
+    )
+    bad = server.route("/bad", Reply(500))
+    path = write_config(
+        tmp_path,
+        feeds={"x": [{"url": good, "name": "Good feed"}, {"url": bad, "name": "Bad feed"}]},
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(path), "fetch", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "feeds: 1 ok, 0 not modified, 1 failed; new articles: 1" in result.output
+    assert "failed Bad feed" in result.output and "HTTP 500" in result.output
+    again = runner.invoke(main, ["--config", str(path), "fetch", "--once", "--all"])
+    assert "1 not modified" not in again.output or "new articles: 0" in again.output
+    status = runner.invoke(main, ["--config", str(path), "feeds", "status", "--json"])
+    rows = {r["name"]: r for r in map(json.loads, status.output.splitlines())}
+    assert rows["Good feed"]["items"] == 1 and rows["Good feed"]["error_count"] == 0
+    assert rows["Bad feed"]["last_error"] == "HTTP 500 Internal Server Error"
+    table = runner.invoke(main, ["--config", str(path), "feeds", "status"])
+    assert "Good feed" in table.output and "HTTP 500" in table.output
+
+
+def test_run_once_on_the_bundled_samples(tmp_path: Path) -> None:
+    # the README's main command, on a copy of the bundled configuration
+    import shutil
+
+    for folder in ("config", "feeds"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    result = CliRunner().invoke(
+        main, ["--config", str(tmp_path / "config" / "clipper.yaml"), "run", "--once"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "feeds: 4 ok, 0 not modified, 0 failed; new articles: 19" in result.output
+    assert "Newest digest candidates" in result.output
+    assert (tmp_path / "var" / "clipper.db").exists()
+
+
+def test_discover_lists_feed_links_and_recognises_feeds(tmp_path: Path, server: FeedServer) -> None:
+    page = (
+        b"<html><head><base href='/news/'><link rel='alternate' type='application/rss+xml'"
+        b" title='All news' href='feed.xml'><link rel='alternate' "
+        b"type='application/atom+xml' href='https://other.example/atom'></head><body>"
+        b"<a href='/comments/rss'>Comments RSS</a><a href='/about'>About</a></body></html>"
+    )
+    url = server.route("/page", Reply(200, page, {"Content-Type": "text/html"}))
+    feed = server.route(
+        "/news/feed.xml", Reply(200, rss([{"title": "t", "guid": "1"}], title="All the news"))
+    )
+    path = write_config(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(path), "feeds", "discover", url])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"{server.base}/news/feed.xml\trss\tAll news"
+    assert lines[1] == "https://other.example/atom\tatom\t"
+    assert lines[2] == f"{server.base}/comments/rss\tlink\tComments RSS"
+    assert len(lines) == 3
+    as_feed = runner.invoke(main, ["--config", str(path), "feeds", "discover", feed])
+    assert "is a feed: All the news" in as_feed.output
+    none = runner.invoke(
+        main,
+        [
+            "--config",
+            str(path),
+            "feeds",
+            "discover",
+            server.route("/plain", Reply(200, b"<p>hi</p>")),
+        ],
+    )
+    assert none.exit_code == 1 and "no feeds found" in none.output
+
+
+CSV_SALESFORCE = """Account Name,Website,Ticker Symbol,Industry,Account Owner
+Acme Robotics,https://www.acme-robotics.example/about,ACMR,Manufacturing,Rep One
+Helix Components,helix.example,,Manufacturing,rep@example.com
+,nameless.example,,,rep@example.com
+Ghost Corp,ghost.example,,,Nobody Known
+Bad Domain Inc,not a domain,,,rep@example.com
+acme robotics,dup.example,,,rep@example.com
+"""
+
+CSV_HUBSPOT = """Company name;Company Domain Name;Industry;Company owner
+Solara Energy;solara.example;Utilities;rep@example.com
+"""
+
+
+def test_accounts_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        feeds={"manufacturing": []},
+        accounts=[
+            {
+                "name": "Acme Robotics",
+                "owner": "rep@example.com",
+                "watch": ["cobots"],
+                "aliases": ["Acme"],
+            }
+        ],
+        reps=[{"email": "rep@example.com", "name": "Rep One"}],
+    )
+    export = tmp_path / "salesforce.csv"
+    export.write_text(CSV_SALESFORCE)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(path), "accounts", "import", str(export)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"{export}:4: no account name" in out
+    assert f"{export}:5: owner 'Nobody Known'" in out
+    assert f"{export}:6: 'Bad Domain Inc': not a domain" in out
+    assert f"{export}:7: account 'acme robotics' already on line 2" in out
+    assert "2 good rows, 4 skipped; added 1, updated 1" in out
+    accounts = yaml.safe_load((tmp_path / "config" / "accounts.yaml").read_text())["accounts"]
+    acme, helix = accounts
+    assert acme["watch"] == ["cobots"] and acme["aliases"] == ["Acme"]
+    assert acme["domains"] == ["acme-robotics.example"] and acme["tickers"] == ["ACMR"]
+    assert acme["industry"] == "manufacturing" and helix["owner"] == "rep@example.com"
+    check = runner.invoke(main, ["--config", str(path), "check"])
+    assert check.exit_code == 0, check.output
+
+    hubspot = tmp_path / "hubspot.csv"
+    hubspot.write_text(CSV_HUBSPOT)
+    dry = runner.invoke(
+        main, ["--config", str(path), "accounts", "import", str(hubspot), "--dry-run"]
+    )
+    assert "would add 1" in dry.output and "industry 'Utilities' has no feed catalog" in dry.output
+    assert "Solara" not in (tmp_path / "config" / "accounts.yaml").read_text()
+
+
+def test_extract_prints_main_text_of_a_gzip_page(tmp_path: Path, data_dir: Path) -> None:
+    bench = data_dir / "article_extraction_benchmark"
+    truth = json.loads((bench / "ground-truth.json").read_text())
+    page_id = sorted(truth)[1]
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(write_config(tmp_path)),
+            "extract",
+            str(bench / "html" / f"{page_id}.html.gz"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    body = truth[page_id]["articleBody"]
+    assert body.split("\n")[0][:60] in result.output
+    missing = CliRunner().invoke(
+        main, ["--config", str(write_config(tmp_path)), "extract", str(tmp_path / "nope.html")]
+    )
+    assert missing.exit_code == 1 and "cannot read" in missing.output
+    plain = tmp_path / "page.html.gz"
+    plain.write_bytes(gzip.compress(b"<html><body></body></html>"))
+    empty = CliRunner().invoke(
+        main, ["--config", str(write_config(tmp_path)), "extract", str(plain)]
+    )
+    assert empty.exit_code == 1 and "no main text" in empty.output

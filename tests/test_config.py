@@ -1,0 +1,139 @@
+"""Configuration: every problem located by file, line and key; bad entries skipped, not fatal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clipper.cli import main
+from clipper.config import expand_template, load_config, parse_duration
+from clipper.exceptions import ConfigError
+
+from .conftest import REPO, write_config
+
+
+def test_bundled_example_configuration_is_valid() -> None:
+    config = load_config(REPO / "config" / "clipper.yaml", {})
+    assert config.problems == ()
+    assert {c.industry for c in config.catalogs} >= {"logistics", "manufacturing", "energy"}
+    assert all(f.url.startswith("file:///") for f in config.feed_sources())
+    result = CliRunner().invoke(main, ["--config", str(REPO / "config" / "clipper.yaml"), "check"])
+    assert result.exit_code == 0, result.output
+    assert "configuration OK" in result.output
+
+
+def test_typo_in_settings_is_an_error_with_line_and_allowed_keys(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text() + "fetch_:\n  concurrency: 3\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    (problem,) = info.value.problems
+    line = path.read_text().splitlines().index("fetch_:") + 1
+    assert problem.startswith(f"{path}:{line}: fetch_: unknown key")
+    assert "fetch" in problem  # the allowed keys are listed
+
+
+def test_bad_values_name_their_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path, settings={"fetch": {"read_timeout": "soon", "concurrency": 0}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    text = "\n".join(info.value.problems)
+    assert "fetch.read_timeout: Value error, expected a duration" in text
+    assert "fetch.concurrency: Input should be greater than or equal to 1" in text
+
+
+def test_bad_entries_are_skipped_and_the_rest_loads(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        feeds={
+            "retail": [
+                {"url": "http://a.example/rss", "name": "A"},
+                {"url": "http://b.example/rss", "name": "B", "intervall": "1h"},
+                {"url": "ftp://c.example/rss", "name": "C"},
+            ]
+        },
+        accounts=[
+            {"name": "Target", "owner": "rep@example.com", "industry": "retail"},
+            {"name": "Shell", "owner": "nobody@example.com", "industry": "energy"},
+            {"name": "target", "owner": "rep@example.com"},
+            {"name": "", "owner": "rep@example.com"},
+        ],
+        reps=[
+            {"email": "rep@example.com", "timezone": "Europe/Berlin"},
+            {"email": "x@example.com", "timezone": "Mars/Olympus", "digest": {"time": "25:00"}},
+        ],
+    )
+    broken = tmp_path / "feeds" / "broken.yaml"
+    broken.write_text("industry: broken\nfeeds:\n  - url: http://x.example\n    name: [unclosed\n")
+    config = load_config(path, {})
+    problems = "\n".join(config.problems)
+    feeds_file = tmp_path / "feeds" / "retail.yaml"
+    assert [f.name for f in config.feed_sources()] == ["A"]
+    assert f"{feeds_file}:" in problems and "feeds[1].intervall: unknown key" in problems
+    assert "feeds[2].url: Value error, feed URLs must be http(s)://" in problems
+    assert f"{broken}:4: YAML syntax error" in problems
+    assert "owner: nobody@example.com is not in the reps file" in problems
+    assert "industry: 'energy' has no catalog" in problems
+    assert "duplicate account 'target'" in problems
+    assert "accounts[3].name: String should have at least 1 character" in problems
+    assert "reps[1].timezone: Value error, unknown IANA time zone 'Mars/Olympus'" in problems
+    assert "reps[1].digest.time: Value error, expected a time of day" in problems
+    assert [a.name for a in config.accounts] == ["Target", "Shell"]
+    # every problem is located as file:line
+    assert all(p.split(":", 2)[1].isdigit() for p in config.problems if p.startswith("/"))
+
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 1
+    assert "problem(s) found" in result.output
+
+
+def test_duplicate_yaml_keys_are_reported(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    (tmp_path / "config" / "reps.yaml").write_text(
+        "reps:\n  - email: a@example.com\n    email: b@example.com\n"
+    )
+    config = load_config(path, {})
+    assert any("reps.yaml:3: reps[0].email: duplicate key" in p for p in config.problems)
+
+
+def test_environment_supplies_secrets_and_base_url(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    config = load_config(
+        path,
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_BASE_URL": "http://127.0.0.1:9/api/",
+        },
+    )
+    assert config.slack_bot_token == "xoxb-1"
+    assert config.slack_api_base_url == "http://127.0.0.1:9/api/"
+
+
+def test_config_file_from_environment_variable(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    result = CliRunner().invoke(main, ["check"], env={"CLIPPER_CONFIG": str(path)})
+    assert result.exit_code == 0 and str(path) in result.output
+    missing = CliRunner().invoke(main, ["check"], env={"CLIPPER_CONFIG": str(tmp_path / "no")})
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+
+
+def test_durations_and_account_feed_templates(tmp_path: Path) -> None:
+    assert parse_duration("90s") == 90 and parse_duration("2h") == 7200
+    assert parse_duration(15) == 15
+    with pytest.raises(ValueError):
+        parse_duration("-1")
+    path = write_config(
+        tmp_path,
+        accounts=[{"name": "Procter & Gamble", "aliases": ["P&G"], "owner": "rep@example.com"}],
+        settings={
+            "account_feeds": [{"url": "https://news.example/rss?q={query}", "name": "News: {name}"}]
+        },
+    )
+    config = load_config(path, {})
+    (source,) = config.feed_sources()
+    assert source.url == "https://news.example/rss?q=%22Procter+%26+Gamble%22+OR+%22P%26G%22"
+    assert source.name == "News: Procter & Gamble" and source.account == "Procter & Gamble"
+    assert expand_template("x/{name}", config.accounts[0]) == "x/Procter+%26+Gamble"

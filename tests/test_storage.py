@@ -1,0 +1,107 @@
+"""SQLite storage: migrations, WAL, leases and concurrent writers on a real file."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from clipper.adapters.storage import Storage
+from clipper.exceptions import FetchError
+from clipper.logic.dedupe import identity_of
+from clipper.logic.feedstate import decide_failure
+from clipper.logic.schedule import PollPolicy
+from clipper.types import ArticleIntent, FeedSource, ParsedEntry, Stage
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def sources(n: int) -> list[FeedSource]:
+    return [
+        FeedSource(url=f"http://f{i}.example/rss", name=f"F{i}", industry="x") for i in range(n)
+    ]
+
+
+def test_migrations_are_named_idempotent_and_wal(tmp_path: Path) -> None:
+    store = Storage(tmp_path / "c.db")
+    assert store.migrate() == ["0001_feeds_and_articles"]
+    assert store.migrate() == []
+    store.close()
+    conn = sqlite3.connect(tmp_path / "c.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT name FROM _migrations").fetchall() == [("0001_feeds_and_articles",)]
+
+
+def test_sync_adds_updates_and_deactivates_feeds(tmp_path: Path) -> None:
+    store = Storage(tmp_path / "c.db")
+    store.migrate()
+    assert store.sync_feeds(sources(3), NOW).added == 3
+    changed = [
+        FeedSource(url="http://f0.example/rss", name="Renamed", industry="x"),
+        *sources(2)[1:],
+    ]
+    result = store.sync_feeds(changed, NOW)
+    assert (result.added, result.updated, result.deactivated) == (0, 1, 1)
+    assert store.sync_feeds(sources(3), NOW).reactivated == 1
+    assert {r.name for r in store.feed_statuses() if r.active} == {"F0", "F1", "F2"}
+
+
+def test_claims_lease_feeds_and_fence_stale_writes(tmp_path: Path) -> None:
+    store = Storage(tmp_path / "c.db")
+    store.migrate()
+    store.sync_feeds(sources(4), NOW)
+    first = store.claim_feeds(NOW, "worker-a", 60, due_only=True, limit=3)
+    second = store.claim_feeds(NOW, "worker-b", 60, due_only=True, limit=10)
+    assert len(first) == 3 and len(second) == 1
+    assert {f.id for f in first}.isdisjoint(f.id for f in second)
+    # after the lease expires another worker may take the feed; the stale worker's write is void
+    later = NOW + timedelta(seconds=61)
+    (stolen, *_rest) = store.claim_feeds(later, "worker-c", 60, due_only=False, limit=1)
+    intent = decide_failure(stolen, FetchError(stolen.url, "boom"), later, PollPolicy())
+    entry = ParsedEntry("g", "http://a.example/1", "T", "S", NOW, None)
+    article = ArticleIntent(
+        stolen.id, identity_of(entry), entry.url, "T", "S", NOW, NOW, "F", Stage.NEW
+    )
+    assert store.apply_feed_update(intent, [article], "worker-a") == 0
+    assert store.count_articles() == 0
+    assert store.apply_feed_update(intent, [article], "worker-c") == 1
+
+
+def test_concurrent_writers_never_see_database_locked(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    Storage(path).migrate()
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        store = Storage(path, busy_timeout_s=30)
+        try:
+            for i in range(40):
+                store.sync_feeds(
+                    sources(5)
+                    + [FeedSource(url=f"http://w{n}-{i}.example", name="w", industry=None)],
+                    NOW,
+                )
+                store.claim_feeds(NOW, f"w{n}", 1, due_only=False, limit=2)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
+    store = Storage(tmp_path / "c.db")
+    store.migrate()
+    try:
+        store.sync_feeds(sources(1), datetime(2026, 1, 1))
+    except ValueError as exc:
+        assert "naive" in str(exc)
+    else:
+        raise AssertionError("naive datetimes must not reach the database")
