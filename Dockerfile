@@ -1,0 +1,25 @@
+# Clipper, CPU-only. Build: docker build -t clipper .
+# Run:   docker run -v $PWD/config:/app/config -v $PWD/feeds:/app/feeds -v clipper-var:/app/var clipper
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml constraints.txt README.md ./
+COPY clipper ./clipper
+# constraints.txt pins torch to the CPU build whenever the matching stage pulls it in
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install -c constraints.txt .
+
+FROM python:3.11-slim-bookworm
+RUN useradd --create-home --uid 10001 clipper
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY --chown=clipper:clipper config ./config
+COPY --chown=clipper:clipper feeds ./feeds
+RUN mkdir -p var && chown clipper:clipper var
+USER clipper
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 CLIPPER_CONFIG=/app/config/clipper.yaml
+VOLUME ["/app/var"]
+# the database must open and the configuration validate
+HEALTHCHECK --interval=60s --timeout=10s --start-period=30s \
+  CMD clipper check >/dev/null || exit 1
+CMD ["clipper", "run"]
