@@ -31,6 +31,7 @@ from .logic.feedstate import decide_failure, decide_success
 from .logic.schedule import PollPolicy
 from .ports import ExtractorType, ParserType, RetrieverType, StorageType
 from .types import (
+    ArticleIdentity,
     FeedForUpdate,
     FetchStatus,
     PageToExtract,
@@ -62,6 +63,8 @@ class _Fetched:
     retrieved: RetrievedFeed | None = None
     parsed: ParsedFeed | None = None
     error: FeedError | None = None
+    #: identity of each parsed entry, computed in the pool thread to spare the writer
+    identities: tuple[ArticleIdentity, ...] = ()
 
 
 class Pipeline:
@@ -147,7 +150,9 @@ class Pipeline:
             log.exception("unexpected error parsing %s", feed.url)
             error = ParseError(feed.url, f"unexpected error while parsing: {exc!r}")
             return _Fetched(feed, retrieved, error=error)
-        return _Fetched(feed, retrieved, parsed)
+        return _Fetched(
+            feed, retrieved, parsed, None, tuple(identity_of(e) for e in parsed.entries)
+        )
 
     def _store(self, fetched: _Fetched) -> UpdateResult:
         """Runs in the calling thread, the only one that writes."""
@@ -164,7 +169,8 @@ class Pipeline:
             self.storage.apply_feed_update(state, (), self.owner)
             return UpdateResult(feed.config_url, feed.name, FetchStatus.NOT_MODIFIED)
         entries = fetched.parsed.entries
-        known = self.storage.known_articles(feed.id, [identity_of(e) for e in entries])
+        identities = fetched.identities
+        known = self.storage.known_articles(feed.id, identities)
         decision = decide_entries(
             feed_id=feed.id,
             source=feed.name,
@@ -174,6 +180,7 @@ class Pipeline:
             baseline=not feed.baseline_done or fetched.retrieved.permanent_redirect is not None,
             full_text=feed.full_text,
             policy=self.entry_policy,
+            identities=identities,
         )
         self.storage.apply_feed_update(state, decision.intents, self.owner)
         log.info(

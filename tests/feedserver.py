@@ -52,6 +52,7 @@ class FeedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else delayed ACKs stall keep-alive responses 40 ms
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -8,8 +8,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
-
-import trafilatura
+from typing import Any
 
 from ..exceptions import ExtractError
 
@@ -17,6 +16,13 @@ _BLANKS = re.compile(r"\n\s*\n+|\n")
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+
+
+def _trafilatura() -> Any:
+    """Import trafilatura on first use: most runs never extract a page (it costs ~20 MiB)."""
+    import trafilatura
+
+    return trafilatura
 
 
 def decode_html(data: bytes | str) -> str:
@@ -45,7 +51,7 @@ class TrafilaturaExtractor:
         text = decode_html(html)
         if not text.strip():
             raise ExtractError(f"empty page{f' at {url}' if url else ''}")
-        result = trafilatura.extract(
+        result = _trafilatura().extract(
             text,
             url=url,
             favor_precision=True,

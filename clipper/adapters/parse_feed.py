@@ -1,23 +1,33 @@
-"""The parser: feedparser on bytes, beautifulsoup4 (lxml) for HTML to text. No network.
+"""The parser: feed bytes to normalised entries, and HTML to plain text. No network.
 
-feedparser's HTML sanitising and relative-URI rewriting are switched off: Clipper turns every
-HTML field into plain text itself and resolves links against the response URL, and those two
-passes are most of feedparser's cost (PERF.md). The only module that imports feedparser or bs4.
+Well-formed feeds take a fast path, fastfeedparser (lxml), about 30x faster than feedparser;
+anything lxml's strict parser rejects, and anything the fast path fails on, goes to feedparser,
+whose loose parser reads what others cannot. feedparser's HTML sanitising and relative-URI
+rewriting are off: Clipper turns every HTML field into plain text itself and resolves links
+against the response URL, and those passes are most of feedparser's cost (PERF.md). HTML to text
+uses lxml's HTML parser (the libxml2 parser behind beautifulsoup4's "lxml" builder, without bs4's
+tree overhead, ~15x faster here); beautifulsoup4 reads whole pages for feed discovery. The only
+module that imports these libraries.
 """
 
 from __future__ import annotations
 
 import calendar
+import html as html_lib
 import re
 import unicodedata
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+import fastfeedparser
 import feedparser
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+from lxml import etree
+from lxml import html as lxml_html
 
 from ..exceptions import ParseError
 from ..logic.urls import canonical_url
@@ -76,31 +86,42 @@ def clean_text(text: str) -> str:
     return _UNSAFE.sub("", unicodedata.normalize("NFC", text))
 
 
+_DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed")
+
+
 def html_to_text(value: str | None, *, paragraphs: bool = False) -> str:
     """Return the plain text of an HTML fragment, entities decoded, white space collapsed.
 
     With ``paragraphs``, block elements become blank-line-separated paragraphs; otherwise the
-    result is one line. Scripts, styles and comments are dropped.
+    result is one line, with block elements separated by a space. Scripts, styles and comments
+    are dropped. Does not keep links or any markup.
     """
     if not value:
         return ""
-    if "<" in value or "&" in value:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-            soup = BeautifulSoup(value, "lxml")
-        for tag in soup(["script", "style", "noscript", "template", "iframe"]):
-            tag.decompose()
-        if paragraphs:
-            for tag in soup.find_all(_BLOCK_TAGS):
-                tag.insert_before("\n\n")
-                tag.insert_after("\n\n")
-        value = soup.get_text("" if paragraphs else " ")
     value = clean_text(value)
+    if "<" in value:
+        value = _markup_text(value, paragraphs)
+    elif "&" in value:
+        value = html_lib.unescape(value)
     if paragraphs:
         parts = [_INLINE_SPACE.sub(" ", p).strip() for p in _BLANKS.split(value)]
         return "\n\n".join(" ".join(p.split()) for p in parts if p.strip())
     return " ".join(value.split())
+
+
+def _markup_text(value: str, paragraphs: bool) -> str:
+    try:
+        root = lxml_html.fragment_fromstring(value, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html_lib.unescape(re.sub(r"<[^>]*>", " ", value))
+    for node in root.iter(etree.Comment, etree.ProcessingInstruction, *_DROP):
+        if node is not root:
+            node.drop_tree()
+    gap = "\n\n" if paragraphs else " "
+    for node in root.iter(*_BLOCK_TAGS):
+        node.text = gap + (node.text or "")
+        node.tail = gap + (node.tail or "")
+    return str(root.text_content())
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -110,18 +131,30 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip(",.;:") + "…"
 
 
-def _when(entry: Mapping[str, Any], key: str) -> datetime | None:
+def _when(
+    entry: Mapping[str, Any], key: str, undated: frozenset[str] = frozenset()
+) -> datetime | None:
+    """Return a date from feedparser's ``*_parsed`` struct or fastfeedparser's ISO string."""
+
     # plain dict access: FeedParserDict maps a missing updated_parsed to published_parsed with a
     # DeprecationWarning, and Clipper wants to know which of the two the feed really has
-    value = (
-        dict.get(entry, f"{key}_parsed") if isinstance(entry, dict) else entry.get(f"{key}_parsed")
-    )
-    if not value:
-        return None
+    def getter(mapping: Mapping[str, Any], name: str) -> Any:
+        return dict.get(mapping, name) if isinstance(mapping, dict) else mapping.get(name)
+
+    value = getter(entry, f"{key}_parsed")
     try:
-        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+        # whole seconds, whichever parser read the date: feedparser keeps no fractions
+        if value:
+            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+        if entry.get("id") in undated:
+            return None  # fastfeedparser reads a dateless item's guid as a date: not a date
+        raw = getter(entry, key)
+        if isinstance(raw, str) and "T" in raw and raw[:4].isdigit():
+            when = datetime.fromisoformat(raw.replace("Z", "+00:00")).replace(microsecond=0)
+            return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
     except (OverflowError, ValueError, TypeError, OSError):
         return None
+    return None
 
 
 def _image(entry: Mapping[str, Any], base: str) -> str | None:
@@ -162,14 +195,18 @@ def _link(entry: Mapping[str, Any], base: str) -> str | None:
     return None
 
 
-def _entry(entry: Mapping[str, Any], base: str) -> ParsedEntry:
+def _entry(
+    entry: Mapping[str, Any], base: str, undated: frozenset[str] = frozenset()
+) -> ParsedEntry:
     title = _shorten(html_to_text(entry.get("title")), MAX_TITLE)
-    summary_html = entry.get("summary") or ""
+    summary_html = entry.get("summary") or entry.get("description") or ""
     content_html = ""
     for content in entry.get("content") or []:
         value = content.get("value") or ""
         if len(value) > len(content_html):
             content_html = value
+    if content_html and content_html.strip() == summary_html.strip():
+        content_html = ""  # the same body offered twice: one conversion is enough
     content = html_to_text(content_html, paragraphs=True) if content_html else ""
     summary = html_to_text(summary_html) if summary_html else ""
     if not summary and content:
@@ -183,8 +220,8 @@ def _entry(entry: Mapping[str, Any], base: str) -> ParsedEntry:
         url=_link(entry, base),
         title=title,
         summary=_shorten(summary, MAX_SUMMARY),
-        published=_when(entry, "published"),
-        updated=_when(entry, "updated"),
+        published=_when(entry, "published", undated),
+        updated=_when(entry, "updated", undated),
         author=clean_text(author).strip()[:200] if isinstance(author, str) and author else None,
         categories=tuple(
             dict.fromkeys(
@@ -198,12 +235,134 @@ def _entry(entry: Mapping[str, Any], base: str) -> ParsedEntry:
     )
 
 
+#: features only feedparser implements: xml:base, Atom 0.3 base64 mode, inline XHTML text
+_NEEDS_TOLERANT = re.compile(rb"xml:base|base64|type=[\"']xhtml[\"']")
+
+_STRICT = etree.XMLParser(
+    recover=False, resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
+)
+
+
+def _strict_root(content: bytes) -> Any:
+    """Return the document's root when lxml's strict parser accepts it (the fast path's gate)."""
+    if content.lstrip()[:1] == b"{":
+        return None  # JSON Feed: feedparser reads it
+    try:
+        return etree.fromstring(content, _STRICT)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
+_DATE_NAMES = frozenset({"pubDate", "date", "published", "issued", "updated", "modified"})
+_SUMMARY_NAMES = frozenset({"description", "summary"})
+_CONTENT_NAMES = frozenset({"content", "encoded", "body", "fullitem"})
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+_MEDIA_DESCRIPTION = "{http://search.yahoo.com/mrss/}description"
+
+
+@dataclass(frozen=True, slots=True)
+class _ItemShape:
+    """What the raw XML of one item holds, to check the fast parser's reading of it."""
+
+    guid: str | None
+    has_date: bool
+    has_title: bool
+    has_summary: bool
+    has_content: bool
+    has_link: bool
+    has_id: bool
+
+
+def _has_text(node: Any) -> bool:
+    return bool("".join(node.itertext()).strip()) or len(node) > 0
+
+
+def _item_shapes(root: Any) -> list[_ItemShape]:
+    """Return the shape of every RSS item / Atom entry, in document order."""
+    shapes = []
+    for item in root.iter("{*}item", "{*}entry"):
+        names: dict[str, Any] = {}
+        for child in item:
+            if isinstance(child.tag, str):
+                names.setdefault(etree.QName(child).localname, child)
+        guid = names.get("guid")
+        links = [c for c in item if isinstance(c.tag, str) and etree.QName(c).localname == "link"]
+        media_text = any(_has_text(n) for n in item.iter(_MEDIA_DESCRIPTION))
+        shapes.append(
+            _ItemShape(
+                guid=(guid.text or "").strip() if guid is not None else None,
+                has_date=bool(names.keys() & _DATE_NAMES),
+                has_title="title" in names and _has_text(names["title"]),
+                has_summary=media_text
+                or any(_has_text(names[n]) for n in names.keys() & _SUMMARY_NAMES),
+                has_content=any(_has_text(names[n]) for n in names.keys() & _CONTENT_NAMES),
+                has_link=any((c.text or "").strip() or c.get("href") for c in links),
+                has_id=bool(names.keys() & {"guid", "id"}) or item.get(_RDF_ABOUT) is not None,
+            )
+        )
+    return shapes
+
+
+class _FastPathDeclined(Exception):
+    """The fast parser's reading is incomplete; the tolerant parser should read this feed."""
+
+
+def _check_fast_reading(entries: list[Any], shapes: list[_ItemShape]) -> None:
+    if len(entries) != len(shapes):
+        raise _FastPathDeclined("entry count differs from the document's items")
+    for entry, shape in zip(entries, shapes, strict=True):
+        if shape.has_title and not entry.get("title"):
+            raise _FastPathDeclined("lost a title")
+        if shape.has_link and not entry.get("link"):
+            raise _FastPathDeclined("lost a link")
+        lost_text = not entry.get("description") and not entry.get("content")
+        if (shape.has_summary or shape.has_content) and lost_text:
+            raise _FastPathDeclined("lost a summary or content")
+
+
 class FeedParser:
     """``ParserType`` on feedparser."""
 
     def parse(self, retrieved: RetrievedFeed) -> ParsedFeed:
         if not retrieved.content:
             raise ParseError(retrieved.url, "empty response body")
+        root = _strict_root(retrieved.content)
+        content = retrieved.content
+        if root is not None and not _NEEDS_TOLERANT.search(content):
+            try:
+                return self._parse_fast(retrieved, _item_shapes(root))
+            except Exception:  # noqa: BLE001 - any fast-path trouble goes to the tolerant parser
+                pass
+        return self._parse_tolerant(retrieved)
+
+    def _parse_fast(self, retrieved: RetrievedFeed, shapes: list[_ItemShape]) -> ParsedFeed:
+        """Read a well-formed feed with fastfeedparser, checked against the raw XML.
+
+        Raises:
+            _FastPathDeclined: the reading lost something the document has.
+        """
+        assert retrieved.content is not None
+        result = fastfeedparser.parse(retrieved.content, include_tags=True)
+        entries = list(result.get("entries") or [])
+        feed = result.get("feed") or {}
+        if not entries and not feed.get("title"):
+            raise _FastPathDeclined("nothing read")
+        _check_fast_reading(entries, shapes)
+        for index, shape in enumerate(shapes):
+            if shape.has_content and not shape.has_summary:
+                # fastfeedparser writes a shortened description from the content; use the content
+                entries[index] = {**entries[index], "description": ""}
+            if not shape.has_link:
+                # a link fastfeedparser derived from the id is not the item's link
+                entries[index] = {**entries[index], "link": None, "links": []}
+            if not shape.has_id:
+                # nor is an id it derived from the link the item's guid
+                entries[index] = {**entries[index], "id": None}
+        undated = frozenset(s.guid for s in shapes if s.guid is not None and not s.has_date)
+        return self._build(retrieved, feed, entries, warning=None, undated=undated)
+
+    def _parse_tolerant(self, retrieved: RetrievedFeed) -> ParsedFeed:
+        assert retrieved.content is not None
         headers = dict(retrieved.headers)
         headers.setdefault("content-location", retrieved.url)
         try:
@@ -219,20 +378,28 @@ class FeedParser:
         feed = result.get("feed") or {}
         warning = None
         if result.get("bozo"):
-            warning = f"{type(result.get('bozo_exception')).__name__}: " + str(
-                result.get("bozo_exception")
-            )
+            problem = result.get("bozo_exception")
+            warning = f"{type(problem).__name__}: {problem}"
         if not result.get("version") and not entries:
             kind = str(retrieved.headers.get("content-type", "")).split(";")[0].strip()
-            hint = ""
-            if "html" in kind or retrieved.content.lstrip()[:200].lower().find(b"<html") >= 0:
-                hint = " (it looks like a web page: try `clipper feeds discover URL`)"
-            raise ParseError(
-                retrieved.url,
-                f"not a feed{hint}" + (f": {warning}" if warning and not hint else ""),
-            )
+            if "html" in kind or b"<html" in retrieved.content[:1000].lower():
+                raise ParseError(
+                    retrieved.url,
+                    "not a feed (it looks like a web page: try `clipper feeds discover URL`)",
+                )
+            raise ParseError(retrieved.url, "not a feed" + (f": {warning}" if warning else ""))
+        return self._build(retrieved, feed, entries, warning=warning)
+
+    def _build(
+        self,
+        retrieved: RetrievedFeed,
+        feed: Mapping[str, Any],
+        entries: list[Any],
+        *,
+        warning: str | None,
+        undated: frozenset[str] = frozenset(),
+    ) -> ParsedFeed:
         base = retrieved.url
-        parsed = [_entry(e, base) for e in entries]
         ttl = None
         raw_ttl = str(feed.get("ttl") or "").strip()
         if raw_ttl.isdigit():
@@ -241,7 +408,7 @@ class FeedParser:
         return ParsedFeed(
             title=html_to_text(feed.get("title")) or retrieved.url,
             link=urljoin(base, link) if isinstance(link, str) else None,
-            entries=tuple(parsed),
+            entries=tuple(_entry(e, base, undated) for e in entries),
             ttl_s=ttl,
             warning=warning,
         )

@@ -8,7 +8,6 @@ new article. Does not read storage: the caller passes what is already known.
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,8 +25,6 @@ from ..types import (
 #: a published date this far past ``now`` is treated as missing (clock skew allowance)
 FUTURE_SKEW = timedelta(minutes=10)
 
-_SPACE = re.compile(r"\s+")
-
 
 def _digest(kind: str, text: str) -> str:
     return hashlib.sha256(f"{kind}\0{text}".encode()).hexdigest()[:32]
@@ -35,7 +32,7 @@ def _digest(kind: str, text: str) -> str:
 
 def normalise_for_hash(text: str) -> str:
     """Return ``text`` NFKC-normalised, case-folded, with white space collapsed."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
 def identity_of(entry: ParsedEntry) -> ArticleIdentity:
@@ -97,6 +94,7 @@ def decide_entries(
     baseline: bool,
     full_text: bool,
     policy: EntryPolicy,
+    identities: Sequence[ArticleIdentity] | None = None,
 ) -> EntryDecision:
     """Decide which fetched entries are new, updated or unchanged, and at which stage.
 
@@ -106,6 +104,7 @@ def decide_entries(
             Afterwards every item not seen before is a candidate, whatever its date, so an
             outage loses nothing.
         full_text: new candidates wait for page extraction before matching.
+        identities: ``identity_of`` each entry, when the caller already computed them.
 
     Does not deduplicate across outlets (same story, different URL): matching does that.
     """
@@ -115,8 +114,9 @@ def decide_entries(
     unchanged = 0
     window_start = now - policy.backfill_window
     candidate_stage = Stage.EXTRACT if full_text else Stage.NEW
-    for entry in entries:
-        identity = identity_of(entry)
+    if identities is None:
+        identities = [identity_of(e) for e in entries]
+    for entry, identity in zip(entries, identities, strict=True):
         keys = {k for k in (identity.guid_hash, identity.url_hash, identity.content_hash) if k}
         if keys & seen:
             unchanged += 1  # the same item twice in one document

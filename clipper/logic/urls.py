@@ -5,6 +5,7 @@ Does not fetch anything: redirect links are unwrapped only when the target is in
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 #: query parameters that only track the reader; removing them never changes the page
@@ -74,6 +75,13 @@ REDIRECTORS: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {
 }
 
 
+#: a cheap pre-check: only URLs whose host ends like a redirector are looked at closely
+_MAYBE_REDIRECT = re.compile(
+    "^https?://(?:[^/?#]*\\.)?(?:" + "|".join(re.escape(h) for h in REDIRECTORS) + ")[:/?#]",
+    re.I,
+)
+
+
 def _host_matches(host: str, suffix: str) -> bool:
     return host == suffix or host.endswith("." + suffix)
 
@@ -85,6 +93,8 @@ def unwrap_redirect(url: str, *, max_depth: int = 3) -> str:
     DuckDuckGo's ``uddg`` and similar. Does not follow anything over the network.
     """
     for _ in range(max_depth):
+        if not _MAYBE_REDIRECT.search(url):
+            return url
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         target = None
@@ -126,7 +136,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     url = (url or "").strip()
     if not url:
         return None
-    if base:
+    if base and not url.startswith(("http://", "https://")):
         url = urljoin(base, url)
     url = unwrap_redirect(url)
     try:
@@ -140,10 +150,12 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     host = parts.hostname.lower().rstrip(".")
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
-    query_pairs = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
-    ]
-    query = urlencode(query_pairs, doseq=True)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if not _is_tracking(k)]
+        if len(kept) != len(pairs):
+            query = urlencode(kept, doseq=True)
     path = parts.path or "/"
     return urlunsplit((scheme, host, path, query, ""))
 

@@ -205,50 +205,56 @@ class Storage:
             )
             if cursor.rowcount == 0:
                 return 0  # the lease was lost: another worker owns this feed now
-            for article in articles:
-                if article.existing_id is not None:
-                    tx.execute(
-                        "UPDATE articles SET title=?, summary=?, content=COALESCE(?, content), "
-                        "content_hash=?, updated_at=?, author=COALESCE(?, author), "
-                        "image=COALESCE(?, image) WHERE id=?",
-                        (
-                            article.title,
-                            article.summary,
-                            article.content,
-                            article.identity.content_hash,
-                            to_db(article.fetched_at),
-                            article.author,
-                            article.image,
-                            article.existing_id,
-                        ),
-                    )
-                    continue
-                cursor = tx.execute(
-                    """INSERT INTO articles (feed_id, guid, guid_hash, url_hash, content_hash,
-                        url, title, summary, content, published_at, fetched_at, source, author,
-                        categories, image, stage)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT DO NOTHING""",
+            refreshed = [a for a in articles if a.existing_id is not None]
+            tx.executemany(
+                "UPDATE articles SET title=?, summary=?, content=COALESCE(?, content), "
+                "content_hash=?, updated_at=?, author=COALESCE(?, author), "
+                "image=COALESCE(?, image) WHERE id=?",
+                [
                     (
-                        article.feed_id,
-                        article.guid,
-                        article.identity.guid_hash,
-                        article.identity.url_hash,
-                        article.identity.content_hash,
-                        article.url,
-                        article.title,
-                        article.summary,
-                        article.content,
-                        to_db(article.published_at),
-                        to_db(article.fetched_at),
-                        article.source,
-                        article.author,
-                        to_json(article.categories),
-                        article.image,
-                        article.stage.value,
-                    ),
-                )
-                inserted += cursor.rowcount
+                        a.title,
+                        a.summary,
+                        a.content,
+                        a.identity.content_hash,
+                        to_db(a.fetched_at),
+                        a.author,
+                        a.image,
+                        a.existing_id,
+                    )
+                    for a in refreshed
+                ],
+            )
+            before = tx.total_changes
+            tx.executemany(
+                """INSERT INTO articles (feed_id, guid, guid_hash, url_hash, content_hash,
+                    url, title, summary, content, published_at, fetched_at, source, author,
+                    categories, image, stage)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING""",
+                [
+                    (
+                        a.feed_id,
+                        a.guid,
+                        a.identity.guid_hash,
+                        a.identity.url_hash,
+                        a.identity.content_hash,
+                        a.url,
+                        a.title,
+                        a.summary,
+                        a.content,
+                        to_db(a.published_at),
+                        to_db(a.fetched_at),
+                        a.source,
+                        a.author,
+                        to_json(a.categories),
+                        a.image,
+                        a.stage.value,
+                    )
+                    for a in articles
+                    if a.existing_id is None
+                ],
+            )
+            inserted = tx.total_changes - before
         return inserted
 
     def enable_feed(self, url: str, now: datetime) -> bool:
@@ -289,37 +295,33 @@ class Storage:
     # ------------------------------------------------------------------ articles
 
     def known_articles(self, feed_id: int, identities: Sequence[ArticleIdentity]) -> KnownArticles:
-        guids = [i.guid_hash for i in identities if i.guid_hash]
-        urls = [i.url_hash for i in identities if i.url_hash]
-        contents = [i.content_hash for i in identities]
+        guids = list({i.guid_hash for i in identities if i.guid_hash})
+        urls = list({i.url_hash for i in identities if i.url_hash})
+        contents = list({i.content_hash for i in identities})
         by_guid: dict[str, KnownArticle] = {}
         by_url: dict[str, KnownArticle] = {}
         by_content: dict[str, KnownArticle] = {}
         columns = "id, feed_id, guid_hash, url_hash, content_hash"
-        for chunk in _chunks(guids):
-            marks = ",".join("?" * len(chunk))
+        # one round trip for all three keys (chunked to stay under SQLite's variable limit)
+        size = max(len(guids), len(urls), len(contents))
+        for start in range(0, size, _CHUNK):
+            g, u, c = (keys[start : start + _CHUNK] for keys in (guids, urls, contents))
+            sql = f"""
+                SELECT 'g' AS kind, {columns} FROM articles
+                    WHERE feed_id = ? AND guid_hash IN ({",".join("?" * len(g)) or "NULL"})
+                UNION ALL SELECT 'u', {columns} FROM articles
+                    WHERE url_hash IN ({",".join("?" * len(u)) or "NULL"})
+                UNION ALL SELECT 'c', {columns} FROM articles
+                    WHERE feed_id = ? AND content_hash IN ({",".join("?" * len(c)) or "NULL"})"""
             for r in self.pool.read(
-                "looking up guids",
-                f"SELECT {columns} FROM articles WHERE feed_id = ? AND guid_hash IN ({marks})",
-                (feed_id, *chunk),
+                "looking up known articles", sql, (feed_id, *g, *u, feed_id, *c)
             ):
-                by_guid[r["guid_hash"]] = _known(r)
-        for chunk in _chunks(urls):
-            marks = ",".join("?" * len(chunk))
-            for r in self.pool.read(
-                "looking up URLs",
-                f"SELECT {columns} FROM articles WHERE url_hash IN ({marks})",
-                tuple(chunk),
-            ):
-                by_url[r["url_hash"]] = _known(r)
-        for chunk in _chunks(contents):
-            marks = ",".join("?" * len(chunk))
-            for r in self.pool.read(
-                "looking up content hashes",
-                f"SELECT {columns} FROM articles WHERE feed_id = ? AND content_hash IN ({marks})",
-                (feed_id, *chunk),
-            ):
-                by_content.setdefault(r["content_hash"], _known(r))
+                if r["kind"] == "g":
+                    by_guid[r["guid_hash"]] = _known(r)
+                elif r["kind"] == "u":
+                    by_url[r["url_hash"]] = _known(r)
+                else:
+                    by_content.setdefault(r["content_hash"], _known(r))
         return KnownArticles(by_guid=by_guid, by_url=by_url, by_content=by_content)
 
     def claim_pages(
