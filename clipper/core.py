@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .adapters.extract_text import TrafilaturaExtractor
+from .adapters.extract_text import MainTextExtractor
 from .adapters.fetch_http import FetchLimits, HttpRetriever
 from .adapters.parse_feed import FeedParser
 from .adapters.storage import Storage
@@ -231,7 +231,7 @@ def make_clipper(
         storage=_storage,
         retriever=_retriever,
         parser=_parser or FeedParser(),
-        extractor=_extractor or TrafilaturaExtractor(),
+        extractor=_extractor or MainTextExtractor(),
         clock=_clock or utc_now,
     )
 

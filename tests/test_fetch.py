@@ -310,3 +310,23 @@ def test_gzip_body_without_content_encoding_is_read(tmp_path: Path, server: Feed
     _, clipper = build(write_config(tmp_path, feeds=catalog((url, "raw"))), Clock())
     with clipper:
         assert clipper.update_feeds().new_articles == 5
+
+
+def test_polling_adapts_to_ttl_and_cache_control(tmp_path: Path, server: FeedServer) -> None:
+    ttl = server.route("/ttl", Reply(200, rss(ITEMS, ttl=180)))  # minutes
+    cached = server.route(
+        "/cached", Reply(200, rss(ITEMS), {"Cache-Control": "public, max-age=14400"})
+    )
+    plain = server.route("/plain", Reply(200, rss(ITEMS)))
+    clock = Clock()
+    path = write_config(
+        tmp_path,
+        feeds=catalog((ttl, "ttl"), (cached, "cached"), (plain, "plain")),
+        settings={"fetch": {"default_interval": "1h", "jitter": 0}},
+    )
+    _, clipper = build(path, clock)
+    with clipper:
+        clipper.update_feeds()
+        rows = statuses(clipper)
+    minutes = {name: (rows[name].next_check_at - clock.now).total_seconds() / 60 for name in rows}
+    assert minutes == {"ttl": 180, "cached": 240, "plain": 60}

