@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import html as html_lib
+import logging
 import re
 import unicodedata
 import warnings
@@ -32,6 +33,8 @@ from lxml import html as lxml_html
 from ..exceptions import ParseError
 from ..logic.urls import canonical_url
 from ..types import FeedLink, ParsedEntry, ParsedFeed, RetrievedFeed
+
+log = logging.getLogger("clipper.parse")
 
 #: longest summary kept (characters of plain text); longer ones are cut at a word boundary
 MAX_SUMMARY = 4000
@@ -166,9 +169,11 @@ def _image(entry: Mapping[str, Any], base: str) -> str | None:
     for thumb in entry.get("media_thumbnail") or []:
         if thumb.get("url"):
             candidates.append(thumb["url"])
-    for link in entry.get("links") or []:
-        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
-            candidates.append(link.get("href", ""))
+    enclosures = [link for link in entry.get("links") or [] if link.get("rel") == "enclosure"]
+    enclosures += list(entry.get("enclosures") or [])
+    for enclosure in enclosures:
+        if str(enclosure.get("type", "")).startswith("image/"):
+            candidates.append(enclosure.get("href") or enclosure.get("url") or "")
     for url in candidates:
         canonical = canonical_url(url, base)
         if canonical:
@@ -231,7 +236,7 @@ def _entry(
             )
         ),
         image=_image(entry, base),
-        content=content if content and len(content) > len(summary) + 40 else None,
+        content=content or None,
     )
 
 
@@ -415,10 +420,21 @@ class FeedParser:
         if raw_ttl.isdigit():
             ttl = int(raw_ttl) * 60.0
         link = feed.get("link")
+        parsed: list[ParsedEntry] = []
+        skipped = 0
+        for raw in entries:
+            try:
+                parsed.append(_entry(raw, base, undated))
+            except Exception:  # one unreadable item must not cost the feed its other items
+                log.exception("skipping an unreadable item in %s", retrieved.url)
+                skipped += 1
+        if skipped:
+            note = f"skipped {skipped} unreadable item(s)"
+            warning = f"{warning}; {note}" if warning else note
         return ParsedFeed(
             title=html_to_text(feed.get("title")) or retrieved.url,
             link=urljoin(base, link) if isinstance(link, str) else None,
-            entries=tuple(_entry(e, base, undated) for e in entries),
+            entries=tuple(parsed),
             ttl_s=ttl,
             warning=warning,
         )
