@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote_plus
@@ -120,8 +120,6 @@ class FetchSettings(_Model):
         )
 
     def entry_policy(self) -> EntryPolicy:
-        from datetime import timedelta
-
         return EntryPolicy(
             backfill_window=timedelta(seconds=self.backfill_window),
             max_new_per_feed=self.max_new_per_feed,
