@@ -310,3 +310,37 @@ class SyncResult:
     updated: int = 0
     deactivated: int = 0
     reactivated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNames:
+    """The names an account goes by, as the mention finder needs them."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    #: terms that veto every mention of this account in a text
+    exclude: tuple[str, ...] = ()
+
+
+class MentionKind(enum.StrEnum):
+    NAME = "name"
+    ALIAS = "alias"
+    TICKER = "ticker"
+    DOMAIN = "domain"
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One place where a text names an account."""
+
+    account: str
+    #: the words as written in the text
+    text: str
+    start: int
+    end: int
+    kind: MentionKind
+    #: False when the words are also an ordinary word, very short, or another account's name:
+    #: such a mention is only a candidate until context agrees
+    confident: bool

@@ -1,0 +1,185 @@
+"""Company linking on SEntFiN headlines: Clipper's mention finder vs a keyword-alert baseline.
+
+Accounts: one per company symbol of ``entity_list_comprehensive.csv`` with its aliases. Sector and
+market groups (PHARMA, BANK, STKSPACE...), regulators and commodities are not companies and are
+left out (the rule and its hand-fixed exceptions are below). Gold: for each headline, the symbols
+whose alias is an annotated entity, case-insensitive, except that a short all-capitals alias (an
+acronym) must match in capitals, so the commodity "oil" is not Oil India (OIL). Both systems read
+the title only; micro precision, recall and F1 over (headline, symbol) pairs. The baseline is what
+a keyword alert does: any alias, case-insensitive, on word boundaries. Variant: only 200 random
+symbols (seeded) are customers, so a headline about anyone else must match nothing.
+
+This measures the mention stage alone: candidates (ordinary-word names, possible person names)
+are reported both ways, as matches and not; the matching stage's similarity decides them.
+Usage: python bench/eval/sentfin.py [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import random
+import re
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from clipper.adapters.mentions_ac import MentionIndex
+from clipper.types import AccountNames
+
+GROUP_WORDS = re.compile(
+    r"(?i)\b(stocks?|shares|companies|cos|sectors?|space|makers|funds|players|industry|banks|"
+    r"bonds?|markets?|names|firms|prices|indices|equities|metals|crops|economy|currenc\w*|"
+    r"assets|manufacturers)\b"
+)
+#: fixed by hand: companies the rule above would drop, and non-companies it keeps
+COMPANIES_ANYWAY = frozenset({"BSE", "IMFA", "RATNAMANI"})
+NOT_COMPANIES = frozenset({"REGORG", "BANKNIFTY", "INDIA", "NICKEL", "COMMODITIES"})
+
+
+def load_catalogue(path: Path) -> dict[str, list[str]]:
+    """Return symbol → aliases for companies; sector and market groups are dropped."""
+    companies: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            symbol = row["Symbol"]
+            aliases = [a.strip() for a in row["Entity"].split(", ") if a.strip()]
+            group = any(GROUP_WORDS.search(a) or a.islower() for a in aliases)
+            if symbol in NOT_COMPANIES or (group and symbol not in COMPANIES_ANYWAY):
+                continue
+            companies[symbol] = aliases
+    return companies
+
+
+def parse_decisions(raw: str) -> list[str]:
+    try:
+        return list(ast.literal_eval(raw))
+    except (ValueError, SyntaxError):
+        return re.findall(r"'((?:[^']|'(?!: ))+)': '(?:positive|negative|neutral)'", raw)
+
+
+def load_headlines(
+    path: Path, alias_to_symbols: dict[str, set[str]], capitals_only: dict[str, set[str]]
+) -> list[tuple[str, set[str]]]:
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            gold: set[str] = set()
+            for entity in parse_decisions(row["Decisions"]):
+                for symbol in alias_to_symbols.get(entity.casefold(), set()):
+                    # an all-capitals alias is a ticker or acronym: "oil" is not OIL (Oil India)
+                    if entity in capitals_only.get(symbol, ()) or entity.casefold() not in {
+                        a.casefold() for a in capitals_only.get(symbol, ())
+                    }:
+                        gold.add(symbol)
+            rows.append((row["Title"], gold))
+    return rows
+
+
+def keyword_baseline(companies: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    """Return a keyword alert: every alias, case-insensitive, on word boundaries, no judgement."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    owners: dict[str, set[str]] = defaultdict(set)
+    for symbol, aliases in companies.items():
+        for alias in aliases:
+            owners[alias.lower()].add(symbol)
+    for key, symbols in owners.items():
+        automaton.add_word(key, (len(key), frozenset(symbols)))
+    automaton.make_automaton()
+
+    def find(text: str) -> set[str]:
+        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        found: set[str] = set()
+        for end, (length, symbols) in automaton.iter(folded):
+            start = end - length + 1
+            before = folded[start - 1] if start else " "
+            after = folded[end + 1] if end + 1 < len(folded) else " "
+            if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+                found |= symbols
+        return found
+
+    return find
+
+
+def score(pairs: list[tuple[set[str], set[str]]]) -> str:
+    tp = fp = fn = 0
+    for predicted, gold in pairs:
+        tp += len(predicted & gold)
+        fp += len(predicted - gold)
+        fn += len(gold - predicted)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return f"| {p:.3f} | {r:.3f} | {f1:.3f} | {fp} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data"
+    )
+    args = parser.parse_args()
+    root = args.data / "sentfin"
+    companies = load_catalogue(root / "entity_list_comprehensive.csv")
+    alias_to_symbols: dict[str, set[str]] = defaultdict(set)
+    for symbol, aliases in companies.items():
+        for alias in aliases:
+            alias_to_symbols[alias.casefold()].add(symbol)
+    capitals_only = {
+        symbol: {a for a in aliases if a.isupper() and sum(c.isalpha() for c in a) <= 3}
+        for symbol, aliases in companies.items()
+    }
+    headlines = load_headlines(root / "SEntFiN.csv", alias_to_symbols, capitals_only)
+
+    started = time.perf_counter()
+    index = MentionIndex(
+        [AccountNames(name=symbol, aliases=tuple(aliases)) for symbol, aliases in companies.items()]
+    )
+    built = time.perf_counter() - started
+    baseline = keyword_baseline(companies)
+    ours_all, ours_confident, base = [], [], []
+    started = time.perf_counter()
+    for title, gold in headlines:
+        mentions = index.find(title)
+        ours_all.append(({m.account for m in mentions}, gold))
+        ours_confident.append(({m.account for m in mentions if m.confident}, gold))
+    elapsed = time.perf_counter() - started
+    for title, gold in headlines:
+        base.append((baseline(title), gold))
+    customers = set(random.Random(7).sample(sorted(companies), 200))
+    subset = {symbol: companies[symbol] for symbol in sorted(customers)}
+    customer_index = MentionIndex(
+        [AccountNames(name=symbol, aliases=tuple(aliases)) for symbol, aliases in subset.items()]
+    )
+    customer_baseline = keyword_baseline(subset)
+    sub_all, sub_confident, sub_base = [], [], []
+    for title, gold in headlines:
+        mentions = customer_index.find(title)
+        scoped = gold & customers
+        sub_all.append(({m.account for m in mentions}, scoped))
+        sub_confident.append(({m.account for m in mentions if m.confident}, scoped))
+        sub_base.append((customer_baseline(title), scoped))
+
+    print(
+        f"{len(headlines)} headlines, {len(companies)} company accounts, "
+        f"{sum(len(g) for _, g in headlines)} gold (headline, company) pairs\n"
+    )
+    print("| system | precision | recall | F1 | false positives |")
+    print("|---|---|---|---|---|")
+    print(f"| keyword alert (baseline) {score(base)}")
+    print(f"| Clipper mentions, candidates counted {score(ours_all)}")
+    print(f"| Clipper mentions, confident only {score(ours_confident)}")
+    print("\nOnly 200 customers (seed 7); a headline about anyone else must match nothing:\n")
+    print("| system | precision | recall | F1 | false positives |")
+    print("|---|---|---|---|---|")
+    print(f"| keyword alert (baseline) {score(sub_base)}")
+    print(f"| Clipper mentions, candidates counted {score(sub_all)}")
+    print(f"| Clipper mentions, confident only {score(sub_confident)}")
+    print(f"\nindex built in {built:.2f}s; {len(headlines) / elapsed:,.0f} headlines/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Account mentions in one pass over all accounts: pyahocorasick, word boundaries, case rules.
+
+Names and aliases are matched case-insensitively on word boundaries (``(?<!\\w)…(?!\\w)``, so
+"Yahoo!" and "AT&T" work and a possessive "'s" is allowed); where names overlap, the longest one
+wins ("State Bank of India" over "Bank of India", "Tech Mahindra" over "Mahindra", "Kirloskar Oil
+Engines" over "Oil"). Acronyms (all capitals) match only in capitals. Tickers match as ``$TICK``,
+``(NYSE: TICK)``, ``<TICK>``, and as a bare capitalised token only when they cannot be read as an
+ordinary word or another account's name; domains match as written. A name that is an ordinary
+English word (by word frequency), very short, or shared by several accounts is reported as a
+candidate, not a confident mention, unless the same text also names that account another way
+(a second alias, its ticker or its domain). ``exclude`` terms veto an account's mentions.
+
+Does not decide whether a candidate is right from meaning: the matching stage's similarity does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import ahocorasick
+
+from ..types import AccountNames, Mention, MentionKind
+
+#: a name at least this frequent in English (wordfreq's Zipf scale) is an ordinary word
+COMMON_WORD_ZIPF = 3.5
+#: names this short are candidates only
+SHORT_NAME = 3
+EXCHANGES = (
+    "NYSE|NASDAQ|Nasdaq|NYSE American|AMEX|NSE|BSE|LSE|LON|TSX|TSE|ASX|HKEX|SGX|FWB|XETRA|"
+    "Euronext|SIX|OTC|OTCQX|TYO|KRX|SSE|SZSE"
+)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff06": "&"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    account: str
+    surface: str
+    kind: MentionKind
+    #: the surface has capitals only: it must appear in capitals
+    acronym: bool
+    #: an ordinary word, very short, or shared: a candidate until context agrees
+    weak: bool
+    #: made of ordinary words ("Central Bank"): never matched in all lower case
+    capitalised: bool = False
+
+
+def _fold(text: str) -> str:
+    """Lower-case character by character, so offsets in the folded text match the original."""
+    text = text.translate(_APOSTROPHES)
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def default_common_word() -> Callable[[str], bool]:
+    """Return a test for ordinary English words, from wordfreq's frequency lists."""
+    from wordfreq import zipf_frequency
+
+    def common(name: str) -> bool:
+        words = name.split()
+        return len(words) == 1 and zipf_frequency(words[0], "en") >= COMMON_WORD_ZIPF
+
+    return common
+
+
+class MentionIndex:
+    """Finds every configured account's mentions in a text. Build once, query many times."""
+
+    def __init__(
+        self,
+        accounts: Sequence[AccountNames],
+        *,
+        common_word: Callable[[str], bool] | None = None,
+    ) -> None:
+        is_common = common_word or default_common_word()
+        owners: dict[str, set[str]] = defaultdict(set)
+        for account in accounts:
+            for surface in (account.name, *account.aliases):
+                owners[_fold(surface.strip())].add(account.name)
+        self._automaton = ahocorasick.Automaton()
+        terms: dict[str, list[_Term]] = defaultdict(list)
+        for account in accounts:
+            names = [(account.name, MentionKind.NAME)]
+            names += [(alias, MentionKind.ALIAS) for alias in account.aliases]
+            for surface, kind in names:
+                surface = " ".join(surface.split())
+                key = _fold(surface)
+                if len(key) < 2:
+                    continue
+                letters = [c for c in surface if c.isalpha()]
+                # short capitals ("SBI", "IT") only in capitals; longer ones ("SEBI") as the press
+                # writes them ("Sebi")
+                acronym = bool(letters) and surface.isupper() and len(letters) <= SHORT_NAME
+                words = key.split()
+                common_words = all(is_common(word) for word in words)
+                weak = (
+                    len(key) <= SHORT_NAME
+                    or len(owners[key]) > 1
+                    or (len(words) == 1 and common_words)
+                )
+                terms[key].append(
+                    _Term(account.name, surface, kind, acronym, weak, capitalised=common_words)
+                )
+            for domain in account.domains:
+                key = _fold(domain)
+                terms[key].append(_Term(account.name, domain, MentionKind.DOMAIN, False, False))
+        for key, found in terms.items():
+            self._automaton.add_word(key, (len(key), tuple(found)))
+        if terms:
+            self._automaton.make_automaton()
+        self._empty = not terms
+        self._tickers = self._ticker_patterns(accounts, owners, is_common)
+        self._excludes = [
+            (account.name, [_fold(term) for term in account.exclude if term.strip()])
+            for account in accounts
+            if account.exclude
+        ]
+
+    @staticmethod
+    def _ticker_patterns(
+        accounts: Sequence[AccountNames],
+        owners: dict[str, set[str]],
+        is_common: Callable[[str], bool],
+    ) -> list[tuple[re.Pattern[str], str, bool]]:
+        by_ticker: dict[str, set[str]] = defaultdict(set)
+        for account in accounts:
+            for ticker in account.tickers:
+                by_ticker[ticker.upper()].add(account.name)
+        patterns = []
+        for ticker, names in by_ticker.items():
+            if len(names) > 1:
+                continue  # the same ticker on two accounts (different exchanges): not evidence
+            (owner,) = names
+            quoted = re.escape(ticker)
+            explicit = (
+                rf"(?<![\w$])\${quoted}(?![\w])"
+                rf"|\((?:{EXCHANGES})\s*:\s*{quoted}\)"
+                rf"|<{quoted}>"
+            )
+            patterns.append((re.compile(explicit), owner, True))
+            bare_ok = (
+                len(ticker) >= 3
+                and ticker.isalpha()
+                and not is_common(ticker.lower())
+                and _fold(ticker) not in owners
+            )
+            if bare_ok:
+                patterns.append((re.compile(rf"(?<![\w$<]){quoted}(?![\w>])"), owner, False))
+        return patterns
+
+    def find(self, text: str) -> list[Mention]:
+        """Return the mentions in ``text``, left to right, overlaps resolved longest-first."""
+        folded = _fold(text)
+        hits: list[tuple[int, int, _Term]] = []
+        if not self._empty:
+            for end, (length, found) in self._automaton.iter(folded):
+                start = end - length + 1
+                if start > 0 and _is_word_char(folded[start - 1]):
+                    continue
+                if end + 1 < len(folded) and _is_word_char(folded[end + 1]):
+                    continue
+                written = text[start : end + 1]
+                for term in found:
+                    if term.acronym and written != written.upper():
+                        continue
+                    if term.capitalised and written.islower():
+                        continue  # "shell companies" is not Shell, "central bank" not Central Bank
+                    if not term.weak and _looks_like_a_person(text, term, end + 1):
+                        term = replace(term, weak=True)
+                    hits.append((start, end + 1, term))
+        for pattern, account, explicit in self._tickers:
+            for found in pattern.finditer(text):
+                term = _Term(account, found.group(0), MentionKind.TICKER, True, not explicit)
+                hits.append((found.start(), found.end(), term))
+        chosen = _longest_first(hits)
+        vetoed = {
+            account for account, terms in self._excludes if any(term in folded for term in terms)
+        }
+        strong_evidence: dict[str, set[str]] = defaultdict(set)
+        for _start, _end, term in chosen:
+            strong_evidence[term.account].add(_fold(term.surface))
+        mentions = []
+        for start, end, term in chosen:
+            if term.account in vetoed:
+                continue
+            corroborated = len(strong_evidence[term.account]) > 1
+            mentions.append(
+                Mention(
+                    account=term.account,
+                    text=text[start:end],
+                    start=start,
+                    end=end,
+                    kind=term.kind,
+                    confident=not term.weak or corroborated,
+                )
+            )
+        return mentions
+
+
+#: words that follow a company name without making it a person's name
+_SUFFIXES = frozenset(
+    {
+        "ltd",
+        "limited",
+        "inc",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "plc",
+        "group",
+        "holdings",
+        "llc",
+        "ag",
+        "sa",
+        "nv",
+        "se",
+        "bank",
+        "industries",
+        "international",
+        "technologies",
+        "motors",
+        "energy",
+        "finance",
+        "capital",
+        "securities",
+    }
+)
+_NEXT_WORD = re.compile(r" ([A-Z][a-z]+)\b")
+
+
+def _looks_like_a_person(text: str, term: _Term, end: int) -> bool:
+    """True when a one-word name is followed by a capitalised word, as in "Deepak Shenoy".
+
+    Does not apply to titles in Title Case, where every word is capitalised.
+    """
+    if " " in term.surface or term.kind in (MentionKind.TICKER, MentionKind.DOMAIN):
+        return False
+    found = _NEXT_WORD.match(text, end)
+    if found is None or found.group(1).lower() in _SUFFIXES:
+        return False
+    words = re.findall(r"[A-Za-z][a-z]+", text)
+    title_case = sum(w[0].isupper() for w in words) > 0.6 * max(len(words), 1)
+    return not title_case
+
+
+def _longest_first(hits: Iterable[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]]:
+    """Keep non-overlapping hits, longer spans first; one span may name several accounts."""
+    chosen: list[tuple[int, int, _Term]] = []
+    taken: list[tuple[int, int]] = []
+    for start, end, term in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0])):
+        if any(
+            start < t_end and t_start < end and (t_start, t_end) != (start, end)
+            for t_start, t_end in taken
+        ):
+            continue
+        chosen.append((start, end, term))
+        taken.append((start, end))
+    chosen.sort(key=lambda h: (h[0], h[2].account))
+    return chosen
