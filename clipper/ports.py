@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .logic.dedupe import KnownArticles
 from .types import (
     ArticleIdentity,
@@ -64,6 +67,16 @@ class StorageType(Protocol):
 
     def release_feed(self, feed_id: int, owner: str) -> None:
         """Give back a lease without changing the feed."""
+        ...
+
+    def get_embeddings(self, model_key: str, text_keys: Sequence[str]) -> dict[str, bytes]:
+        """Return cached vectors (float32 bytes) for the keys that have one under ``model_key``."""
+        ...
+
+    def put_embeddings(
+        self, model_key: str, dim: int, vectors: Sequence[tuple[str, bytes]], now: datetime
+    ) -> None:
+        """Cache vectors; a key already cached is left as it is."""
         ...
 
     def claim_pages(
@@ -126,6 +139,17 @@ class ParserType(Protocol):
 
     def find_feed_links(self, page: bytes, base_url: str) -> list[FeedLink]:
         """Return the feeds an HTML page advertises or links to."""
+        ...
+
+
+class EmbedderType(Protocol):
+    """Turns texts into L2-normalised float32 vectors. Raises ``EmbedderError``."""
+
+    #: identifies the model and settings that made a vector; part of every cache key
+    model_key: str
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Return one vector per text, shape (len(texts), dim)."""
         ...
 
 

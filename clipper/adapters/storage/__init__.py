@@ -324,6 +324,31 @@ class Storage:
                     by_content.setdefault(r["content_hash"], _known(r))
         return KnownArticles(by_guid=by_guid, by_url=by_url, by_content=by_content)
 
+    def get_embeddings(self, model_key: str, text_keys: Sequence[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        unique = list(dict.fromkeys(text_keys))
+        for chunk in _chunks(unique):
+            marks = ",".join("?" * len(chunk))
+            for r in self.pool.read(
+                "reading cached embeddings",
+                f"SELECT text_key, vec FROM embeddings WHERE model_key = ? "
+                f"AND text_key IN ({marks})",
+                (model_key, *chunk),
+            ):
+                found[r["text_key"]] = r["vec"]
+        return found
+
+    def put_embeddings(
+        self, model_key: str, dim: int, vectors: Sequence[tuple[str, bytes]], now: datetime
+    ) -> None:
+        stamp = to_db(now)
+        with self.pool.write("caching embeddings") as tx:
+            tx.executemany(
+                "INSERT INTO embeddings (text_key, model_key, dim, vec, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(key, model_key, dim, blob, stamp) for key, blob in vectors],
+            )
+
     def claim_pages(
         self, now: datetime, owner: str, lease_s: float, limit: int
     ) -> list[PageToExtract]:

@@ -78,4 +78,17 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX articles_published ON articles (published_at);
         """,
     ),
+    (
+        "0002_embeddings",
+        """
+        CREATE TABLE embeddings (
+            text_key TEXT NOT NULL,
+            model_key TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vec BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (text_key, model_key)
+        ) STRICT, WITHOUT ROWID;
+        """,
+    ),
 )
