@@ -38,8 +38,8 @@ class StorageType(Protocol):
     writes that finish claimed work are fenced by that owner, so a stale worker's write is a no-op.
     """
 
-    def migrate(self) -> list[str]:
-        """Apply pending named migrations; return the names applied."""
+    def migrate(self, *, upto: str | None = None) -> list[str]:
+        """Apply pending named migrations (up to and including ``upto``); return their names."""
         ...
 
     def sync_feeds(self, sources: Sequence[FeedSource], now: datetime) -> SyncResult:

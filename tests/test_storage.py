@@ -24,13 +24,28 @@ def sources(n: int) -> list[FeedSource]:
 
 
 def test_migrations_are_named_idempotent_and_wal(tmp_path: Path) -> None:
+    from clipper.adapters.storage.schema import MIGRATIONS
+
+    names = [name for name, _sql in MIGRATIONS]
     store = Storage(tmp_path / "c.db")
-    assert store.migrate() == ["0001_feeds_and_articles"]
+    assert store.migrate() == names
     assert store.migrate() == []
     store.close()
     conn = sqlite3.connect(tmp_path / "c.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT name FROM _migrations").fetchall() == [("0001_feeds_and_articles",)]
+    assert [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY name")] == names
+    assert names == sorted(names) and names[0] == "0001_feeds_and_articles"
+
+
+def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A database made by an earlier release gains the new migrations and keeps its rows."""
+    old = Storage(tmp_path / "c.db")
+    assert old.migrate(upto="0001_feeds_and_articles") == ["0001_feeds_and_articles"]
+    old.sync_feeds(sources(2), NOW)
+    old.close()
+    new = Storage(tmp_path / "c.db")
+    assert "0002_embeddings" in new.migrate()
+    assert len(new.feed_statuses()) == 2
 
 
 def test_sync_adds_updates_and_deactivates_feeds(tmp_path: Path) -> None:

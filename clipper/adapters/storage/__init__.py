@@ -44,7 +44,8 @@ class Storage:
 
     # ------------------------------------------------------------------ schema
 
-    def migrate(self) -> list[str]:
+    def migrate(self, *, upto: str | None = None) -> list[str]:
+        """Apply pending migrations in order (up to and including ``upto``); return their names."""
         conn = self.pool.get()
         with self.pool.write("creating the migrations table"):
             conn.execute(
@@ -54,8 +55,10 @@ class Storage:
         applied = {
             r["name"] for r in self.pool.read("reading migrations", "SELECT name FROM _migrations")
         }
+        names = [name for name, _sql in MIGRATIONS]
+        wanted = MIGRATIONS[: names.index(upto) + 1] if upto is not None else MIGRATIONS
         done: list[str] = []
-        for name, sql in MIGRATIONS:
+        for name, sql in wanted:
             if name in applied:
                 continue
             with self.pool.write(f"applying migration {name}") as tx:
