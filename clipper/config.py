@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from .exceptions import ConfigError
+from .exceptions import CommandUsageError, ConfigError
 from .logic.dedupe import EntryPolicy
 from .logic.schedule import PollPolicy
+from .logic.watch import parse_watch
 from .types import FeedSource
 
 DEFAULT_CONFIG_PATH = Path("config/clipper.yaml")
@@ -260,6 +261,16 @@ class Account(_Model):
         if value is not None and not _EMAIL.fullmatch(value):
             raise ValueError(f"owner must be a rep's email address, got {value!r}")
         return value.lower() if value else value
+
+    @field_validator("watch")
+    @classmethod
+    def _watch(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for term in value:
+            try:
+                parse_watch(term)
+            except CommandUsageError as exc:
+                raise ValueError(f"watch term {term!r}: {exc}") from None
+        return value
 
     @field_validator("tickers")
     @classmethod

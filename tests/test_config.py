@@ -59,6 +59,7 @@ def test_bad_entries_are_skipped_and_the_rest_loads(tmp_path: Path) -> None:
             {"name": "Shell", "owner": "nobody@example.com", "industry": "energy"},
             {"name": "target", "owner": "rep@example.com"},
             {"name": "", "owner": "rep@example.com"},
+            {"name": "Gap", "owner": "rep@example.com", "watch": ["denim AND"]},
         ],
         reps=[
             {"email": "rep@example.com", "timezone": "Europe/Berlin"},
@@ -78,6 +79,7 @@ def test_bad_entries_are_skipped_and_the_rest_loads(tmp_path: Path) -> None:
     assert "industry: 'energy' has no catalog" in problems
     assert "duplicate account 'target'" in problems
     assert "accounts[3].name: String should have at least 1 character" in problems
+    assert "accounts[4].watch: Value error, watch term 'denim AND'" in problems
     assert "reps[1].timezone: Value error, unknown IANA time zone 'Mars/Olympus'" in problems
     assert "reps[1].digest.time: Value error, expected a time of day" in problems
     assert [a.name for a in config.accounts] == ["Target", "Shell"]
