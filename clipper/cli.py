@@ -26,7 +26,7 @@ from .config import Config, find_config_path, load_config
 from .core import Clipper, make_clipper
 from .exceptions import ClipperError, ConfigError
 from .scheduler import run_ticks
-from .types import FetchStatus, Stage, UpdateResult, UpdateSummary
+from .types import ArticleText, FetchStatus, MatchResult, Stage, UpdateResult, UpdateSummary
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -361,6 +361,125 @@ def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run
     )
     if not result.accounts and result.problems:
         raise click.exceptions.Exit(1)
+
+
+def _result_json(article_id: object, result: MatchResult) -> str:
+    return json.dumps(
+        {
+            "id": article_id,
+            "matches": [
+                {
+                    "account": m.account,
+                    "score": m.score,
+                    "reasons": list(m.reasons),
+                    "event": m.event,
+                    "shareable": m.shareable,
+                }
+                for m in result.matches
+            ],
+            "industries": [{"industry": i.industry, "score": i.score} for i in result.industries],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _read_articles(path: Path) -> tuple[list[tuple[object, ArticleText]], list[str]]:
+    articles: list[tuple[object, ArticleText]] = []
+    problems: list[str] = []
+    with path.open(encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"{path}:{line_number}: not JSON ({exc.msg})")
+                continue
+            if not isinstance(record, dict) or "id" not in record or not record.get("title"):
+                problems.append(f"{path}:{line_number}: needs an object with id and title")
+                continue
+            text = record.get("summary") or record.get("text") or ""
+            articles.append(
+                (
+                    record["id"],
+                    ArticleText(
+                        str(record["id"]), str(record["title"]), str(text), record.get("industry")
+                    ),
+                )
+            )
+    return articles, problems
+
+
+@main.command("match")
+@click.argument("jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write results here (default: standard output).",
+)
+@click.option("--batch", default=256, show_default=True, help="Articles embedded at once.")
+@pass_state
+def match_command(state: State, jsonl: Path, out_path: Path | None, batch: int) -> None:
+    """Match articles from a JSON-lines file against the configured accounts and industries.
+
+    Each input line: {"id", "title", "summary" or "text", optional "published", "source"}. Each
+    output line: {"id", "matches": [{"account", "score", "reasons", "event", "shareable"}],
+    "industries": [{"industry", "score"}]}. Bad lines are reported by number and skipped.
+    """
+    articles, problems = _read_articles(jsonl)
+    for problem in problems:
+        err.print(f"[yellow]skipped[/] {escape(problem)}")
+    with state.clipper() as clipper:
+        sink = out_path.open("w", encoding="utf-8") if out_path else None
+        try:
+            for start in range(0, len(articles), batch):
+                chunk = articles[start : start + batch]
+                results = clipper.match_articles([a for _, a in chunk])
+                for (article_id, _), result in zip(chunk, results, strict=True):
+                    line = _result_json(article_id, result)
+                    if sink:
+                        sink.write(line + "\n")
+                    else:
+                        click.echo(line)
+        except ClipperError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise click.exceptions.Exit(2) from None
+        finally:
+            if sink:
+                sink.close()
+    if out_path:
+        out.print(f"{len(articles)} articles matched, {len(problems)} skipped → {out_path}")
+
+
+@main.command()
+@click.option("--title", required=True, help="The article's headline.")
+@click.option("--text", default="", help="Its summary or body.")
+@click.option("--industry", default=None, help="The source feed's industry, if any.")
+@pass_state
+def explain(state: State, title: str, text: str, industry: str | None) -> None:
+    """Show how one article would be matched, and why (or why not)."""
+    with state.clipper() as clipper:
+        try:
+            (result,) = clipper.match_articles([ArticleText("explain", title, text, industry)])
+        except ClipperError as exc:
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise click.exceptions.Exit(2) from None
+    if not result.matches:
+        out.print("no account matches")
+    for m in result.matches:
+        badge = "" if m.shareable else " [yellow](for you only)[/]"
+        event = f" [cyan]{escape(m.event)}[/]" if m.event else ""
+        out.print(f"[bold]{escape(m.account)}[/] score {m.score:.2f}{event}{badge}")
+        for reason in m.reasons:
+            out.print(f"  - {escape(reason)}")
+    if result.industries:
+        out.print(
+            "industries: "
+            + ", ".join(f"{escape(i.industry)} ({i.score:.2f})" for i in result.industries)
+        )
+    for reason in result.dropped:
+        out.print(f"[dim]not matched: {escape(reason)}[/]")
 
 
 @main.command()

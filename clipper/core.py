@@ -6,7 +6,7 @@ Does not parse user input (the CLI does) and does not decide (``clipper.logic`` 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,16 +14,29 @@ from typing import Any
 
 import yaml
 
+from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.extract_text import MainTextExtractor
 from .adapters.fetch_http import FetchLimits, HttpRetriever
+from .adapters.mentions_ac import MentionIndex
 from .adapters.parse_feed import FeedParser
 from .adapters.storage import Storage
 from .config import Config, read_yaml
+from .embeddings import EmbeddingCache
 from .exceptions import ConfigError, ExtractError, FetchError, ParseError
 from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
+from .matcher import Matcher, MentionFinderFactory
 from .pipeline import Pipeline
-from .ports import ExtractorType, ParserType, RetrieverType, StorageType
-from .types import CachingInfo, FeedLink, FeedStatusRow, SyncResult, UpdateResult, UpdateSummary
+from .ports import EmbedderType, ExtractorType, ParserType, RetrieverType, StorageType
+from .types import (
+    ArticleText,
+    CachingInfo,
+    FeedLink,
+    FeedStatusRow,
+    MatchResult,
+    SyncResult,
+    UpdateResult,
+    UpdateSummary,
+)
 
 Clock = Callable[[], datetime]
 
@@ -54,8 +67,13 @@ class Clipper:
         parser: ParserType,
         extractor: ExtractorType,
         clock: Clock,
+        embedder: EmbedderType | None = None,
+        make_finder: MentionFinderFactory = MentionIndex,
     ) -> None:
         self.config = config
+        self._embedder = embedder
+        self._make_finder = make_finder
+        self._matcher: Matcher | None = None
         self.storage = storage
         self.retriever = retriever
         self.parser = parser
@@ -126,6 +144,33 @@ class Clipper:
             pass
         links = self.parser.find_feed_links(content, retrieved.url)
         return Discovery(retrieved.url, False, None, tuple(links))
+
+    # ------------------------------------------------------------------ matching
+
+    @property
+    def embedder(self) -> EmbedderType:
+        """The embedding model (loaded on first use, not at start-up)."""
+        if self._embedder is None:
+            model = self.config.settings.model
+            self._embedder = SentenceTransformerEmbedder(
+                model.name,
+                device=model.device,
+                batch_size=model.batch_size,
+                threads=model.threads,
+                precision=model.precision,
+            )
+        return self._embedder
+
+    def match_articles(self, articles: Sequence[ArticleText]) -> list[MatchResult]:
+        """Link articles to the configured accounts and industries, with reasons.
+
+        Raises:
+            EmbedderError: the embedding model cannot be loaded.
+        """
+        if self._matcher is None:
+            cache = EmbeddingCache(self.embedder, self.storage, self.clock)
+            self._matcher = Matcher(self.config, cache, self._make_finder)
+        return self._matcher.match(articles)
 
     # ------------------------------------------------------------------ pages
 
@@ -201,6 +246,7 @@ def make_clipper(
     _parser: ParserType | None = None,
     _extractor: ExtractorType | None = None,
     _clock: Clock | None = None,
+    _embedder: EmbedderType | None = None,
 ) -> Clipper:
     """Build a Clipper from validated config; the underscored arguments replace adapters.
 
@@ -233,6 +279,8 @@ def make_clipper(
         parser=_parser or FeedParser(),
         extractor=_extractor or MainTextExtractor(),
         clock=_clock or utc_now,
+        embedder=_embedder,
+        make_finder=MentionIndex,
     )
 
 

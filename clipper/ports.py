@@ -23,6 +23,7 @@ from .types import (
     FeedSource,
     FeedStatusRow,
     FeedUpdateIntent,
+    Mention,
     PageToExtract,
     ParsedFeed,
     RetrievedFeed,
@@ -150,6 +151,14 @@ class EmbedderType(Protocol):
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Return one vector per text, shape (len(texts), dim)."""
+        ...
+
+
+class MentionFinderType(Protocol):
+    """Finds account mentions in text. Pure computation; built once per account list."""
+
+    def find(self, text: str) -> list[Mention]:
+        """Return the mentions in ``text``, left to right."""
         ...
 
 

@@ -344,3 +344,45 @@ class Mention:
     #: False when the words are also an ordinary word, very short, or another account's name:
     #: such a mention is only a candidate until context agrees
     confident: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An article linked to an account, with the evidence a rep can read."""
+
+    account: str
+    #: 0..1; higher is stronger evidence
+    score: float
+    #: plain-language reasons, strongest first
+    reasons: tuple[str, ...]
+    #: the business event, if any (e.g. "funding")
+    event: str | None = None
+    #: fit to forward to the customer (False: for the rep's eyes only)
+    shareable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class IndustryMatch:
+    industry: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """What matching made of one article."""
+
+    matches: tuple[Match, ...]
+    industries: tuple[IndustryMatch, ...]
+    #: candidates that were considered and dropped, with why (for ``clipper explain``)
+    dropped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """An article as matching reads it."""
+
+    id: str
+    title: str
+    text: str = ""
+    #: industry of the feed it came from (a prior for industry matching)
+    source_industry: str | None = None

@@ -1,0 +1,175 @@
+"""Matching wiring: account mentions, embeddings and watch terms into ``logic.matching``.
+
+    finder   = mention finder over every account's names, aliases, tickers, domains
+    profiles = embed(account profiles, industry profiles, semantic watch terms)   # cached
+    for a batch of articles:
+        vectors  = embed(title + text)                                           # cached
+        sims     = vectors @ profiles.T                                          # whole matrices
+        evidence = mentions, watch hits and similarities per article and account
+        result   = logic.matching.decide_matches(evidence, thresholds)
+
+Does not store anything and does not choose adapters: ``make_clipper`` passes the mention
+finder factory and the embedding cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .config import Account, Config
+from .embeddings import EmbeddingCache
+from .logic.events import main_event
+from .logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
+from .logic.watch import WatchTerm, parse_watch
+from .ports import MentionFinderType
+from .types import AccountNames, ArticleText, MatchResult, Mention
+
+MentionFinderFactory = Callable[[Sequence[AccountNames]], MentionFinderType]
+#: characters of article text embedded after the title (the model reads ~256 tokens)
+TEXT_CHARS = 1000
+
+
+def account_profile(account: Account, industry_description: str | None) -> str:
+    """Return the text that stands for an account in similarity: its names and its industry."""
+    names = ", ".join(dict.fromkeys([account.name, *account.aliases]))
+    return f"{names}. {industry_description}" if industry_description else names
+
+
+@dataclass(frozen=True)
+class _Profiles:
+    accounts: tuple[Account, ...]
+    account_vectors: NDArray[np.float32]
+    industries: tuple[str, ...]
+    industry_vectors: NDArray[np.float32]
+    watch: tuple[tuple[str, WatchTerm], ...]  # (account, term) for boolean terms
+    semantic: tuple[tuple[str, WatchTerm], ...]  # (account, term) for ~terms
+    semantic_vectors: NDArray[np.float32]
+
+
+class Matcher:
+    """Links articles to the configured accounts and industries."""
+
+    def __init__(
+        self,
+        config: Config,
+        embeddings: EmbeddingCache,
+        make_finder: MentionFinderFactory,
+    ) -> None:
+        self.config = config
+        self.embeddings = embeddings
+        matching = config.settings.matching
+        self.thresholds = Thresholds(
+            account=matching.account_threshold,
+            industry=matching.industry_threshold,
+            watch=matching.watch_threshold,
+            max_matches=matching.max_matches_per_article,
+        )
+        self.finder = make_finder(
+            [
+                AccountNames(a.name, a.aliases, a.tickers, a.domains, a.exclude)
+                for a in config.accounts
+            ]
+        )
+        self._profiles: _Profiles | None = None
+
+    def _load_profiles(self) -> _Profiles:
+        if self._profiles is not None:
+            return self._profiles
+        catalogs = self.config.industries
+        accounts = tuple(self.config.accounts)
+        texts = [
+            account_profile(a, catalogs[a.industry].description if a.industry in catalogs else None)
+            for a in accounts
+        ]
+        industries = tuple(catalogs)
+        industry_texts = [
+            " ".join([catalogs[i].description or i.replace("-", " "), *catalogs[i].examples])
+            for i in industries
+        ]
+        watch: list[tuple[str, WatchTerm]] = []
+        semantic: list[tuple[str, WatchTerm]] = []
+        for account in accounts:
+            for source in account.watch:
+                term = parse_watch(source)
+                (semantic if term.semantic else watch).append((account.name, term))
+        vectors = self.embeddings.embed(
+            texts + industry_texts + [term.semantic or "" for _, term in semantic]
+        )
+        a, i = len(texts), len(industry_texts)
+        self._profiles = _Profiles(
+            accounts=accounts,
+            account_vectors=vectors[:a],
+            industries=industries,
+            industry_vectors=vectors[a : a + i],
+            watch=tuple(watch),
+            semantic=tuple(semantic),
+            semantic_vectors=vectors[a + i :],
+        )
+        return self._profiles
+
+    def match(self, articles: Sequence[ArticleText]) -> list[MatchResult]:
+        """Return one result per article, in order."""
+        if not articles:
+            return []
+        profiles = self._load_profiles()
+        vectors = self.embeddings.embed(
+            [f"{a.title}. {a.text[:TEXT_CHARS]}".strip() for a in articles]
+        )
+        account_sims = _dot(vectors, profiles.account_vectors)
+        industry_sims = _dot(vectors, profiles.industry_vectors)
+        semantic_sims = _dot(vectors, profiles.semantic_vectors)
+        index = {a.name: n for n, a in enumerate(profiles.accounts)}
+        industry_index = {name: n for n, name in enumerate(profiles.industries)}
+        results = []
+        for row, article in enumerate(articles):
+            text = f"{article.title}\n{article.text}"
+            by_account: dict[str, list[Mention]] = {}
+            for mention in self.finder.find(text):
+                by_account.setdefault(mention.account, []).append(mention)
+            hits: dict[str, list[tuple[WatchTerm, list[str]]]] = {}
+            for account, term in profiles.watch:
+                words = term.matches(text)
+                if words is not None:
+                    hits.setdefault(account, []).append((term, words))
+            close: dict[str, list[tuple[WatchTerm, float]]] = {}
+            for n, (account, term) in enumerate(profiles.semantic):
+                close.setdefault(account, []).append((term, float(semantic_sims[row, n])))
+            evidence: dict[str, AccountEvidence] = {}
+            for name in set(by_account) | set(hits) | set(close):
+                config_account = profiles.accounts[index[name]]
+                industry = config_account.industry
+                evidence[name] = AccountEvidence(
+                    profile_similarity=float(account_sims[row, index[name]]),
+                    industry_similarity=float(industry_sims[row, industry_index[industry]])
+                    if industry in industry_index
+                    else None,
+                    mentions=by_account.get(name, ()),
+                    watch_hits=hits.get(name, ()),
+                    semantic=close.get(name, ()),
+                    vetoed=any(t.lower() in text.lower() for t in config_account.exclude),
+                )
+            results.append(
+                decide_matches(
+                    ArticleEvidence(
+                        accounts=evidence,
+                        industries={
+                            name: float(industry_sims[row, n])
+                            for n, name in enumerate(profiles.industries)
+                        },
+                        source_industry=article.source_industry,
+                        event=main_event(article.title, article.text),
+                    ),
+                    self.thresholds,
+                )
+            )
+        return results
+
+
+def _dot(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
+    if b.size == 0:
+        return np.zeros((a.shape[0], 0), dtype=np.float32)
+    return a @ b.T

@@ -1,0 +1,132 @@
+"""Matching: pure decisions with given evidence, and the real model end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clipper.cli import main
+from clipper.logic.events import main_event
+from clipper.logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
+from clipper.logic.watch import parse_watch
+from clipper.types import Mention, MentionKind
+
+from .conftest import REPO
+
+
+def mention(account: str, text: str, *, confident: bool = True) -> Mention:
+    return Mention(account, text, 0, len(text), MentionKind.NAME, confident)
+
+
+def test_confident_mentions_match_with_reasons_and_event() -> None:
+    result = decide_matches(
+        ArticleEvidence(
+            accounts={"Acme": AccountEvidence(0.6, mentions=[mention("Acme", "Acme")])},
+            event=main_event("Acme lays off 300"),
+        ),
+        Thresholds(),
+    )
+    (match,) = result.matches
+    assert match.account == "Acme" and match.score == pytest.approx(0.88)
+    assert match.reasons[0] == 'mentions "Acme"' and match.event == "layoffs"
+    assert match.shareable is False
+
+
+def test_candidates_need_the_article_to_be_about_the_account() -> None:
+    weak = [mention("Target", "Target", confident=False)]
+    about = ArticleEvidence(accounts={"Target": AccountEvidence(0.2, 0.55, mentions=weak)})
+    unrelated = ArticleEvidence(accounts={"Target": AccountEvidence(0.2, 0.1, mentions=weak)})
+    assert [m.account for m in decide_matches(about, Thresholds()).matches] == ["Target"]
+    result = decide_matches(unrelated, Thresholds())
+    assert result.matches == () and "not about the account" in result.dropped[0]
+
+
+def test_watch_terms_semantic_terms_and_vetoes() -> None:
+    boolean = parse_watch("cross-dock")
+    semantic = parse_watch("~warehouse automation")
+    evidence = ArticleEvidence(
+        accounts={
+            "Northwind": AccountEvidence(
+                0.1, watch_hits=[(boolean, ["Cross-Dock"])], semantic=[(semantic, 0.71)]
+            ),
+            "Shell": AccountEvidence(0.9, mentions=[mention("Shell", "Shell")], vetoed=True),
+        }
+    )
+    (match,) = decide_matches(evidence, Thresholds()).matches
+    assert match.account == "Northwind" and match.score == pytest.approx(0.71)
+    assert match.reasons == (
+        'watch term "cross-dock" (Cross-Dock)',
+        'close to "~warehouse automation" (similarity 0.71)',
+    )
+
+
+def test_industries_use_the_source_feed_as_a_prior() -> None:
+    evidence = ArticleEvidence(
+        industries={"logistics": 0.37, "energy": 0.2}, source_industry="logistics"
+    )
+    (industry,) = decide_matches(evidence, Thresholds(industry=0.4)).industries
+    assert industry.industry == "logistics" and industry.score == pytest.approx(0.42)
+
+
+@pytest.fixture(scope="module")
+def sample_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sample")
+    for folder in ("config", "feeds"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root / "config" / "clipper.yaml"
+
+
+def test_match_command_on_the_sample_accounts(sample_config: Path, tmp_path: Path) -> None:
+    articles = [
+        {
+            "id": 1,
+            "title": "Acme Robotics to acquire vision start-up Lumen Sight",
+            "summary": "The deal adds machine-vision inspection to Acme's cell controllers.",
+        },
+        {"id": 2, "title": "Helix Components lays off 300 as automotive orders slow"},
+        {"id": 3, "title": "Analysts missed their target again as markets slid"},
+        {
+            "id": 4,
+            "title": "Container spot rates fall as Asia-Europe shipping capacity returns",
+            "summary": "Carriers restored sailings on the lane; freight forwarders expect more.",
+        },
+        "not an object",
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(a) for a in articles) + "\n{broken\n")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        main, ["--config", str(sample_config), "match", str(source), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "in.jsonl:5: needs an object with id and title" in result.output
+    assert "in.jsonl:6: not JSON" in result.output
+    rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert set(rows) == {1, 2, 3, 4}
+    (acme,) = rows[1]["matches"]
+    assert acme["account"] == "Acme Robotics" and acme["event"] == "M&A" and acme["shareable"]
+    (helix,) = rows[2]["matches"]
+    assert helix["account"] == "Helix Components" and helix["shareable"] is False
+    assert rows[3]["matches"] == []
+    assert rows[4]["matches"] == []
+    assert rows[4]["industries"][0]["industry"] == "logistics"
+
+
+def test_explain_prints_reasons(sample_config: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(sample_config),
+            "explain",
+            "--title",
+            "Helix Components sued over late deliveries",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Helix Components score" in result.output and "(for you only)" in result.output
+    assert 'mentions "Helix Components"' in result.output
