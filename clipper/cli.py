@@ -26,7 +26,7 @@ from .config import Config, find_config_path, load_config
 from .core import Clipper, make_clipper
 from .exceptions import ClipperError, ConfigError
 from .scheduler import run_ticks
-from .types import ArticleText, FetchStatus, MatchResult, Stage, UpdateResult, UpdateSummary
+from .types import ArticleText, FetchStatus, MatchResult, UpdateResult, UpdateSummary
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -175,20 +175,25 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run one full cycle and exit.")
-@click.option("--limit", default=10, show_default=True, help="Newest articles to show.")
+@click.option("--limit", default=10, show_default=True, help="Newest matches to show.")
 @pass_state
 def run(state: State, once: bool, limit: int) -> None:
-    """Run Clipper: fetch feeds on schedule and report what is new.
+    """Run Clipper: fetch feeds on schedule, match new articles, report the matches.
 
-    Matching and Slack digests join this cycle as those stages land; until then the newest
-    candidate articles are printed here.
+    Slack digests join this cycle when they land; until then the newest matches are printed.
     """
     with state.clipper() as clipper:
 
         def cycle() -> None:
             summary = _fetch(clipper, True)
             _print_summary(summary, state.verbose)
-            _print_newest(clipper, limit)
+            try:
+                articles, matches = clipper.match_pending()
+            except ClipperError as exc:
+                err.print(f"[red]matching failed:[/] {escape(str(exc))}")
+                return
+            out.print(f"matched {articles} new articles: {matches} account matches")
+            _print_matches(clipper, limit)
 
         if once:
             cycle()
@@ -196,19 +201,29 @@ def run(state: State, once: bool, limit: int) -> None:
         run_ticks({"cycle": (clipper.config.settings.fetch.tick, cycle)})
 
 
-def _print_newest(clipper: Clipper, limit: int) -> None:
-    articles = getattr(clipper.storage, "articles", None)
-    if articles is None or limit <= 0:
+def _print_matches(clipper: Clipper, limit: int) -> None:
+    recent = getattr(clipper.storage, "recent_matches", None)
+    if recent is None or limit <= 0:
         return
-    rows: list[dict[str, Any]] = articles(limit=limit, stage=Stage.NEW)
+    rows: list[dict[str, Any]] = recent(limit=limit)
     if not rows:
         return
-    table = Table(title="Newest digest candidates", title_justify="left", expand=False)
-    table.add_column("published", no_wrap=True)
-    table.add_column("source")
-    table.add_column("title")
+    owners = {a.name: a.owner or "-" for a in clipper.config.accounts}
+    table = Table(title="Newest matches", title_justify="left", expand=False)
+    for column in ("account", "owner", "article", "event", "why"):
+        table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["published_at"][:16], escape(row["source"]), escape(row["title"]))
+        reasons = json.loads(row["reasons"])
+        event = row["event"] or ""
+        if event and not row["shareable"]:
+            event += " (for you only)"
+        table.add_row(
+            escape(row["account"]),
+            escape(owners.get(row["account"], "-")),
+            f"{escape(row['title'])}\n[dim]{escape(row['source'])}[/]",
+            escape(event),
+            escape(reasons[0] if reasons else ""),
+        )
     out.print(table)
 
 

@@ -25,7 +25,7 @@ from .embeddings import EmbeddingCache
 from .exceptions import ConfigError, ExtractError, FetchError, ParseError
 from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
 from .matcher import Matcher, MentionFinderFactory
-from .pipeline import Pipeline
+from .pipeline import LEASE_S, Pipeline
 from .ports import EmbedderType, ExtractorType, ParserType, RetrieverType, StorageType
 from .types import (
     ArticleText,
@@ -171,6 +171,26 @@ class Clipper:
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
             self._matcher = Matcher(self.config, cache, self._make_finder)
         return self._matcher.match(articles)
+
+    def match_pending(self, *, batch: int = 256, limit: int = 100_000) -> tuple[int, int]:
+        """Match stored articles waiting for it; return (articles matched, matches stored).
+
+        The model loads only when there is something to match.
+        """
+        owner = self.pipeline.owner
+        articles = matches = 0
+        while articles < limit:
+            claimed = self.storage.claim_for_matching(self.clock(), owner, LEASE_S, batch)
+            if not claimed:
+                break
+            results = self.match_articles(
+                [ArticleText(str(a.id), a.title, a.text, a.source_industry) for a in claimed]
+            )
+            matches += self.storage.finish_matching(
+                [(a.id, r) for a, r in zip(claimed, results, strict=True)], owner, self.clock()
+            )
+            articles += len(claimed)
+        return articles, matches
 
     # ------------------------------------------------------------------ pages
 

@@ -17,12 +17,14 @@ from .logic.dedupe import KnownArticles
 from .types import (
     ArticleIdentity,
     ArticleIntent,
+    ArticleToMatch,
     CachingInfo,
     FeedForUpdate,
     FeedLink,
     FeedSource,
     FeedStatusRow,
     FeedUpdateIntent,
+    MatchResult,
     Mention,
     PageToExtract,
     ParsedFeed,
@@ -100,6 +102,18 @@ class StorageType(Protocol):
 
         With ``retry_at``, the article is not claimed again before that time.
         """
+        ...
+
+    def claim_for_matching(
+        self, now: datetime, owner: str, lease_s: float, limit: int
+    ) -> list[ArticleToMatch]:
+        """Lease articles waiting for matching (stage ``new``), oldest first."""
+        ...
+
+    def finish_matching(
+        self, results: Sequence[tuple[int, MatchResult]], owner: str, now: datetime
+    ) -> int:
+        """Store matches and industries and move the articles on; return matches stored."""
         ...
 
     def feed_statuses(self) -> list[FeedStatusRow]:

@@ -21,9 +21,7 @@ class Stage(enum.StrEnum):
     #: stored but silent: seen on a feed's first fetch outside the backfill window, or over the
     #: per-run cap; never a digest candidate
     BASELINE = "baseline"
-    #: embedded (matching stage)
-    EMBEDDED = "embedded"
-    #: matched against accounts (matching stage)
+    #: matched against accounts and industries (its matches are stored)
     MATCHED = "matched"
 
 
@@ -386,3 +384,13 @@ class ArticleText:
     text: str = ""
     #: industry of the feed it came from (a prior for industry matching)
     source_industry: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleToMatch:
+    """A stored article claimed for matching."""
+
+    id: int
+    title: str
+    text: str
+    source_industry: str | None

@@ -75,7 +75,8 @@ def test_run_once_on_the_bundled_samples(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "feeds: 4 ok, 0 not modified, 0 failed; new articles: 19" in result.output
-    assert "Newest digest candidates" in result.output
+    assert "matched 19 new articles" in result.output
+    assert "Newest matches" in result.output and "Acme Robotics" in result.output
     assert (tmp_path / "var" / "clipper.db").exists()
 
 

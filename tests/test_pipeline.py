@@ -151,3 +151,29 @@ def test_hostile_text_is_neutralised(tmp_path: Path, server: FeedServer) -> None
     assert row["title"] == "Evil title & bold"
     assert row["summary"] == "Para one two"
     assert row["url"] is None
+
+
+def test_new_articles_are_matched_once_and_stored(tmp_path: Path, server: FeedServer) -> None:
+    clock = Clock()
+    items = [
+        {"title": "Acme Robotics opens a plant in Ohio", "link": "http://n.example/1", "guid": "1"},
+        {
+            "title": "Weather turns cold across the region",
+            "link": "http://n.example/2",
+            "guid": "2",
+        },
+    ]
+    url = server.route("/feed", Reply(200, rss(items)))
+    path = write_config(
+        tmp_path,
+        feeds={"x": [{"url": url, "name": "F"}]},
+        accounts=[{"name": "Acme Robotics", "owner": "rep@example.com"}],
+    )
+    _, clipper = build(path, clock)
+    with clipper:
+        clipper.update_feeds()
+        assert clipper.match_pending() == (2, 1)
+        assert clipper.match_pending() == (0, 0)  # matched articles are not matched again
+        (row,) = clipper.storage.recent_matches()  # type: ignore[attr-defined]
+        assert row["account"] == "Acme Robotics" and row["event"] == "expansion"
+        assert clipper.storage.count_articles(Stage.MATCHED) == 2

@@ -16,12 +16,14 @@ from ...logic.urls import host_of
 from ...types import (
     ArticleIdentity,
     ArticleIntent,
+    ArticleToMatch,
     CachingInfo,
     FeedForUpdate,
     FeedSource,
     FeedStatusRow,
     FeedUpdateIntent,
     KnownArticle,
+    MatchResult,
     PageToExtract,
     Stage,
     SyncResult,
@@ -351,6 +353,91 @@ class Storage:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(key, model_key, dim, blob, stamp) for key, blob in vectors],
             )
+
+    def claim_for_matching(
+        self, now: datetime, owner: str, lease_s: float, limit: int
+    ) -> list[ArticleToMatch]:
+        with self.pool.write("claiming articles to match") as tx:
+            rows = list(
+                tx.execute(
+                    """UPDATE articles SET lease_owner = :owner, lease_until = :until
+                    WHERE id IN (
+                        SELECT id FROM articles WHERE stage = 'new'
+                          AND (lease_until IS NULL OR lease_until < :now)
+                        ORDER BY published_at LIMIT :limit)
+                    RETURNING id, title, summary, full_text, content, feed_id""",
+                    {
+                        "owner": owner,
+                        "until": to_db(now + timedelta(seconds=lease_s)),
+                        "now": to_db(now),
+                        "limit": limit,
+                    },
+                )
+            )
+            industries = {
+                r["id"]: r["industry"] for r in tx.execute("SELECT id, industry FROM feeds")
+            }
+        rows.sort(key=lambda r: r["id"])
+        return [
+            ArticleToMatch(
+                id=r["id"],
+                title=r["title"],
+                text=r["full_text"] or r["content"] or r["summary"],
+                source_industry=industries.get(r["feed_id"]),
+            )
+            for r in rows
+        ]
+
+    def finish_matching(
+        self, results: Sequence[tuple[int, MatchResult]], owner: str, now: datetime
+    ) -> int:
+        stamp = to_db(now)
+        stored = 0
+        with self.pool.write("storing matches") as tx:
+            for article_id, result in results:
+                cursor = tx.execute(
+                    "UPDATE articles SET stage = 'matched', lease_owner = NULL, "
+                    "lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                    (article_id, owner),
+                )
+                if cursor.rowcount == 0:
+                    continue  # lease lost: another worker matches this article
+                tx.executemany(
+                    "INSERT INTO matches (article_id, account, score, reasons, event, "
+                    "shareable, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    [
+                        (
+                            article_id,
+                            m.account,
+                            m.score,
+                            to_json(m.reasons),
+                            m.event,
+                            int(m.shareable),
+                            stamp,
+                        )
+                        for m in result.matches
+                    ],
+                )
+                tx.executemany(
+                    "INSERT INTO article_industries (article_id, industry, score) "
+                    "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(article_id, i.industry, i.score) for i in result.industries],
+                )
+                stored += len(result.matches)
+        return stored
+
+    def recent_matches(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Return the newest matches with their article (for summaries and tests)."""
+        rows = self.pool.read(
+            "listing matches",
+            """SELECT m.account, m.score, m.reasons, m.event, m.shareable, a.title, a.url,
+                      a.source, a.published_at
+            FROM matches m JOIN articles a ON a.id = m.article_id
+            ORDER BY a.published_at DESC, m.score DESC LIMIT ?""",
+            (limit,),
+        )
+        return [dict(r) for r in rows]
 
     def claim_pages(
         self, now: datetime, owner: str, lease_s: float, limit: int

@@ -91,4 +91,26 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ) STRICT, WITHOUT ROWID;
         """,
     ),
+    (
+        "0003_matches",
+        """
+        CREATE TABLE matches (
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            account TEXT NOT NULL,
+            score REAL NOT NULL,
+            reasons TEXT NOT NULL,
+            event TEXT,
+            shareable INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (article_id, account)
+        ) STRICT;
+        CREATE INDEX matches_account ON matches (account, created_at);
+        CREATE TABLE article_industries (
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            industry TEXT NOT NULL,
+            score REAL NOT NULL,
+            PRIMARY KEY (article_id, industry)
+        ) STRICT;
+        """,
+    ),
 )
