@@ -148,6 +148,9 @@ class MatchingSettings(_Model):
     industry_threshold: float = Field(0.4, ge=-1, le=1)
     watch_threshold: float = Field(0.5, ge=-1, le=1)
     max_matches_per_article: int = Field(10, ge=1)
+    #: an article this similar to one a rep marked "not relevant" / "not this company" for an
+    #: account is no longer matched to that account
+    feedback_similarity: float = Field(0.7, ge=-1, le=1)
     same_story_window: Duration = 2 * 86400.0
 
 

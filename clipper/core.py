@@ -22,7 +22,7 @@ from .adapters.parse_feed import FeedParser
 from .adapters.storage import Storage
 from .config import Config, read_yaml
 from .embeddings import EmbeddingCache
-from .exceptions import ConfigError, ExtractError, FetchError, ParseError
+from .exceptions import CommandUsageError, ConfigError, ExtractError, FetchError, ParseError
 from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
 from .matcher import Matcher, MentionFinderFactory
 from .pipeline import LEASE_S, Pipeline
@@ -39,6 +39,7 @@ from .types import (
 )
 
 Clock = Callable[[], datetime]
+FEEDBACK_KINDS = ("not_relevant", "not_this_company")
 
 
 def utc_now() -> datetime:
@@ -171,6 +172,23 @@ class Clipper:
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
             self._matcher = Matcher(self.config, cache, self._make_finder)
         return self._matcher.match(articles)
+
+    def record_feedback(
+        self, account: str, article_id: int, kind: str, rep: str | None = None
+    ) -> bool:
+        """Record that a match was wrong: ``not_relevant`` or ``not_this_company``.
+
+        Future articles close to this one are no longer matched to the account. Returns False
+        when the article does not exist.
+
+        Raises:
+            CommandUsageError: unknown kind or account.
+        """
+        if kind not in FEEDBACK_KINDS:
+            raise CommandUsageError(f"feedback is one of {', '.join(FEEDBACK_KINDS)}")
+        if account not in {a.name for a in self.config.accounts}:
+            raise CommandUsageError(f"no account named {account!r}")
+        return self.storage.add_feedback(account, article_id, kind, rep, self.clock())
 
     def match_pending(self, *, batch: int = 256, limit: int = 100_000) -> tuple[int, int]:
         """Match stored articles waiting for it; return (articles matched, matches stored).

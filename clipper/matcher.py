@@ -67,6 +67,7 @@ class Matcher:
             industry=matching.industry_threshold,
             watch=matching.watch_threshold,
             max_matches=matching.max_matches_per_article,
+            feedback=matching.feedback_similarity,
         )
         self.finder = make_finder(
             [
@@ -111,11 +112,25 @@ class Matcher:
         )
         return self._profiles
 
+    def _rejections(self) -> dict[str, tuple[list[str], NDArray[np.float32]]]:
+        """Return, per account, the feedback kinds and vectors of the articles reps rejected."""
+        given = self.embeddings.storage.feedback_texts()
+        if not given:
+            return {}
+        vectors = self.embeddings.embed([text for _, _, text in given])
+        by_account: dict[str, tuple[list[str], list[int]]] = {}
+        for row, (account, kind, _text) in enumerate(given):
+            kinds, rows = by_account.setdefault(account, ([], []))
+            kinds.append(kind)
+            rows.append(row)
+        return {a: (kinds, vectors[rows]) for a, (kinds, rows) in by_account.items()}
+
     def match(self, articles: Sequence[ArticleText]) -> list[MatchResult]:
         """Return one result per article, in order."""
         if not articles:
             return []
         profiles = self._load_profiles()
+        rejections = self._rejections()
         vectors = self.embeddings.embed(
             [f"{a.title}. {a.text[:TEXT_CHARS]}".strip() for a in articles]
         )
@@ -151,6 +166,7 @@ class Matcher:
                     watch_hits=hits.get(name, ()),
                     semantic=close.get(name, ()),
                     vetoed=any(t.lower() in text.lower() for t in config_account.exclude),
+                    rejected_like=_closest(vectors[row], rejections.get(name)),
                 )
             results.append(
                 decide_matches(
@@ -167,6 +183,17 @@ class Matcher:
                 )
             )
         return results
+
+
+def _closest(
+    vector: NDArray[np.float32], rejected: tuple[list[str], NDArray[np.float32]] | None
+) -> tuple[str, float] | None:
+    if rejected is None:
+        return None
+    kinds, matrix = rejected
+    sims = matrix @ vector
+    best = int(np.argmax(sims))
+    return kinds[best], float(sims[best])
 
 
 def _dot(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:

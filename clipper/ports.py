@@ -116,6 +116,16 @@ class StorageType(Protocol):
         """Store matches and industries and move the articles on; return matches stored."""
         ...
 
+    def add_feedback(
+        self, account: str, article_id: int, kind: str, rep: str | None, now: datetime
+    ) -> bool:
+        """Record "not relevant" / "not this company" on a match; False if no such article."""
+        ...
+
+    def feedback_texts(self) -> list[tuple[str, str, str]]:
+        """Return (account, kind, article text) for every feedback given."""
+        ...
+
     def feed_statuses(self) -> list[FeedStatusRow]:
         """Return every stored feed with its health, configured ones first."""
         ...

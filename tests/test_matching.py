@@ -130,3 +130,62 @@ def test_explain_prints_reasons(sample_config: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Helix Components score" in result.output and "(for you only)" in result.output
     assert 'mentions "Helix Components"' in result.output
+
+
+def test_a_rejected_false_positive_does_not_come_back(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
+    from clipper.config import load_config
+    from clipper.core import make_clipper
+    from clipper.exceptions import CommandUsageError
+
+    from .conftest import Clock, write_config
+    from .feedserver import Reply, rss
+
+    first = [
+        {
+            "title": "Zentrix releases a new album and a music video",
+            "link": "http://music.example/zentrix-album",
+            "guid": "g5",
+        }
+    ]
+    later = first + [
+        {
+            "title": "Zentrix announces a world tour after the new album",
+            "link": "http://music.example/zentrix-tour",
+            "guid": "g6",
+        },
+        {
+            "title": "Zentrix Logistics opens a cross-dock warehouse in Ohio",
+            "link": "http://freight.example/zentrix-ohio",
+            "guid": "f1",
+        },
+    ]
+    url = server.route("/feed", Reply(200, rss(first)))
+    path = write_config(
+        tmp_path,
+        feeds={"logistics": [{"url": url, "name": "Mixed news"}]},
+        accounts=[
+            {
+                "name": "Zentrix",
+                "aliases": ["Zentrix Logistics"],
+                "industry": "logistics",
+                "owner": "rep@example.com",
+            }
+        ],
+    )
+    clock = Clock()
+    clipper = make_clipper(load_config(path, {}), _clock=clock)
+    with clipper:
+        summary = clipper.update_feeds()
+        assert summary.new_articles == 1 and clipper.match_pending() == (1, 1)
+        (wrong,) = clipper.storage.recent_matches()  # type: ignore[attr-defined]
+        assert wrong["account"] == "Zentrix" and "album" in wrong["title"]
+        assert clipper.record_feedback("Zentrix", wrong["article_id"], "not_this_company")
+        with pytest.raises(CommandUsageError):
+            clipper.record_feedback("Zentrix", wrong["article_id"], "meh")
+        server.route("/feed", Reply(200, rss(later)))
+        clock.advance(days=1)
+        clipper.update_feeds(due_only=False)
+        assert clipper.match_pending() == (2, 1)
+        titles = [m["title"] for m in clipper.storage.recent_matches()]  # type: ignore[attr-defined]
+        assert "Zentrix Logistics opens a cross-dock warehouse in Ohio" in titles
+        assert not any("season 6" in t for t in titles)

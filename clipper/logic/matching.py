@@ -5,6 +5,8 @@
                                                  account's profile or its industry, else dropped
     the account's watch term holds             → match (score at least 0.6)
     the account's semantic term is close       → match (score at least the similarity)
+    close to an article a rep rejected         → no match for that account ("not relevant",
+                                                 "not this company" feedback)
     industries                                 → similarity at or above the threshold, with a
                                                  small prior for the source feed's industry
 
@@ -31,6 +33,8 @@ class Thresholds:
     industry: float = 0.4
     watch: float = 0.5
     max_matches: int = 10
+    #: an article this close to one a rep rejected for the account is not matched to it
+    feedback: float = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,8 @@ class AccountEvidence:
     #: (term, similarity) for the account's semantic watch terms
     semantic: Sequence[tuple[WatchTerm, float]] = ()
     vetoed: bool = False
+    #: (kind, similarity) of the closest article a rep rejected for this account, if any
+    rejected_like: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,12 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
                 score = max(score, close)
                 reasons.append(f'close to "~{term.semantic}" (similarity {close:.2f})')
         if score <= 0:
+            continue
+        if ev.rejected_like is not None and ev.rejected_like[1] >= thresholds.feedback:
+            kind, close = ev.rejected_like
+            dropped.append(
+                f'{account}: a rep marked a similar article "{kind}" (similarity {close:.2f})'
+            )
             continue
         if confident or ev.mentions:
             reasons.append(f"similarity {similarity:.2f} to the account")

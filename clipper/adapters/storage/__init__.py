@@ -427,11 +427,31 @@ class Storage:
                 stored += len(result.matches)
         return stored
 
+    def add_feedback(
+        self, account: str, article_id: int, kind: str, rep: str | None, now: datetime
+    ) -> bool:
+        with self.pool.write("recording feedback") as tx:
+            cursor = tx.execute(
+                "INSERT INTO feedback (account, article_id, kind, rep, created_at) "
+                "SELECT ?, id, ?, ?, ? FROM articles WHERE id = ? ON CONFLICT DO NOTHING",
+                (account, kind, rep, to_db(now), article_id),
+            )
+            return cursor.rowcount > 0
+
+    def feedback_texts(self) -> list[tuple[str, str, str]]:
+        rows = self.pool.read(
+            "reading feedback",
+            """SELECT f.account, f.kind, a.title, a.summary FROM feedback f
+            JOIN articles a ON a.id = f.article_id ORDER BY f.created_at""",
+        )
+        return [(r["account"], r["kind"], f"{r['title']}. {r['summary']}") for r in rows]
+
     def recent_matches(self, *, limit: int = 20) -> list[dict[str, Any]]:
         """Return the newest matches with their article (for summaries and tests)."""
         rows = self.pool.read(
             "listing matches",
-            """SELECT m.account, m.score, m.reasons, m.event, m.shareable, a.title, a.url,
+            """SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
+                      a.title, a.url,
                       a.source, a.published_at
             FROM matches m JOIN articles a ON a.id = m.article_id
             ORDER BY a.published_at DESC, m.score DESC LIMIT ?""",

@@ -113,4 +113,17 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ) STRICT;
         """,
     ),
+    (
+        "0004_feedback",
+        """
+        CREATE TABLE feedback (
+            account TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            kind TEXT NOT NULL,
+            rep TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (account, article_id, kind)
+        ) STRICT;
+        """,
+    ),
 )
