@@ -32,6 +32,13 @@ EXCHANGES = (
     "NYSE|NASDAQ|Nasdaq|NYSE American|AMEX|NSE|BSE|LSE|LON|TSX|TSE|ASX|HKEX|SGX|FWB|XETRA|"
     "Euronext|SIX|OTC|OTCQX|TYO|KRX|SSE|SZSE"
 )
+_TICKER = r"[A-Z][A-Z0-9]{0,5}(?:\.[A-Z]{1,2})?"
+#: "$NVDA", "(NYSE: TGT)", "<IBM>": a ticker named as one; one pass over the text
+_EXPLICIT_TICKER = re.compile(
+    rf"(?<![\w$])\$({_TICKER})(?!\w)|\((?:{EXCHANGES})\s*:\s*({_TICKER})\)|<({_TICKER})>"
+)
+#: a bare capitalised token that may be a ticker ("NVDA rallies")
+_BARE_TICKER = re.compile(r"(?<![\w$<])[A-Z]{3,6}(?![\w>])")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff06": "&"})
 
 
@@ -51,6 +58,9 @@ class _Term:
 def _fold(text: str) -> str:
     """Lower-case character by character, so offsets in the folded text match the original."""
     text = text.translate(_APOSTROPHES)
+    lowered = text.lower()
+    if len(lowered) == len(text):  # the usual case: no character changes length when lowered
+        return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
@@ -115,7 +125,9 @@ class MentionIndex:
         if terms:
             self._automaton.make_automaton()
         self._empty = not terms
-        self._tickers = self._ticker_patterns(accounts, owners, is_common)
+        self._explicit_tickers, self._bare_tickers = self._ticker_tables(
+            accounts, owners, is_common
+        )
         self._excludes = [
             (account.name, [_fold(term) for term in account.exclude if term.strip()])
             for account in accounts
@@ -123,36 +135,31 @@ class MentionIndex:
         ]
 
     @staticmethod
-    def _ticker_patterns(
+    def _ticker_tables(
         accounts: Sequence[AccountNames],
         owners: dict[str, set[str]],
         is_common: Callable[[str], bool],
-    ) -> list[tuple[re.Pattern[str], str, bool]]:
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Return ticker → account for explicit forms, and for bare capitalised tokens."""
         by_ticker: dict[str, set[str]] = defaultdict(set)
         for account in accounts:
             for ticker in account.tickers:
                 by_ticker[ticker.upper()].add(account.name)
-        patterns = []
+        explicit: dict[str, str] = {}
+        bare: dict[str, str] = {}
         for ticker, names in by_ticker.items():
             if len(names) > 1:
                 continue  # the same ticker on two accounts (different exchanges): not evidence
             (owner,) = names
-            quoted = re.escape(ticker)
-            explicit = (
-                rf"(?<![\w$])\${quoted}(?![\w])"
-                rf"|\((?:{EXCHANGES})\s*:\s*{quoted}\)"
-                rf"|<{quoted}>"
-            )
-            patterns.append((re.compile(explicit), owner, True))
-            bare_ok = (
+            explicit[ticker] = owner
+            if (
                 len(ticker) >= 3
                 and ticker.isalpha()
                 and not is_common(ticker.lower())
                 and _fold(ticker) not in owners
-            )
-            if bare_ok:
-                patterns.append((re.compile(rf"(?<![\w$<]){quoted}(?![\w>])"), owner, False))
-        return patterns
+            ):
+                bare[ticker] = owner
+        return explicit, bare
 
     def find(self, text: str) -> list[Mention]:
         """Return the mentions in ``text``, left to right, overlaps resolved longest-first."""
@@ -174,10 +181,19 @@ class MentionIndex:
                     if not term.weak and _looks_like_a_person(text, term, end + 1):
                         term = replace(term, weak=True)
                     hits.append((start, end + 1, term))
-        for pattern, account, explicit in self._tickers:
-            for found in pattern.finditer(text):
-                term = _Term(account, found.group(0), MentionKind.TICKER, True, not explicit)
-                hits.append((found.start(), found.end(), term))
+        if self._explicit_tickers:
+            for found in _EXPLICIT_TICKER.finditer(text):
+                ticker = next(g for g in found.groups() if g)
+                owner = self._explicit_tickers.get(ticker)
+                if owner is not None:
+                    term = _Term(owner, found.group(0), MentionKind.TICKER, True, False)
+                    hits.append((found.start(), found.end(), term))
+        if self._bare_tickers:
+            for found in _BARE_TICKER.finditer(text):
+                owner = self._bare_tickers.get(found.group(0))
+                if owner is not None:
+                    term = _Term(owner, found.group(0), MentionKind.TICKER, True, True)
+                    hits.append((found.start(), found.end(), term))
         chosen = _longest_first(hits)
         vetoed = {
             account for account, terms in self._excludes if any(term in folded for term in terms)
