@@ -22,13 +22,47 @@ from pathlib import Path
 
 import numpy as np
 
-SYLLABLES = (
-    "ka ro mi ten va lor ix qua zen dur fel gar hel jun kel mor nex pra sol tri ul vex"
-).split(" ")
-SUFFIXES = (
-    "Holdings Systems Logistics Energy Foods Labs Group Partners Industries Networks Capital "
-    "Materials Health Robotics Analytics"
-).split(" ")
+SYLLABLES = [
+    "ka",
+    "ro",
+    "mi",
+    "ten",
+    "va",
+    "lor",
+    "ix",
+    "qua",
+    "zen",
+    "dur",
+    "fel",
+    "gar",
+    "hel",
+    "jun",
+    "kel",
+    "mor",
+    "nex",
+    "pra",
+    "sol",
+    "tri",
+    "ul",
+    "vex",
+]
+SUFFIXES = [
+    "Holdings",
+    "Systems",
+    "Logistics",
+    "Energy",
+    "Foods",
+    "Labs",
+    "Group",
+    "Partners",
+    "Industries",
+    "Networks",
+    "Capital",
+    "Materials",
+    "Health",
+    "Robotics",
+    "Analytics",
+]
 
 
 def synthetic_names(count: int, seed: int = 7) -> list[str]:
