@@ -31,6 +31,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/extract.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/embed.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/match.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/sentfin.py --semantic
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/uci_dedup.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
