@@ -119,7 +119,7 @@ def test_fewer_false_alarms_than_keyword_alerts_on_sentfin(data_dir) -> None:  #
     alias_to_symbols: dict[str, set[str]] = {}
     for symbol, aliases in companies.items():
         for alias in aliases:
-            alias_to_symbols.setdefault(alias.casefold(), set()).add(symbol)
+            alias_to_symbols.setdefault(sentfin.normalise(alias), set()).add(symbol)
     capitals = {s: {a for a in al if a.isupper() and len(a) <= 3} for s, al in companies.items()}
     headlines = sentfin.load_headlines(root / "SEntFiN.csv", alias_to_symbols, capitals)
     index = MentionIndex([AccountNames(s, tuple(a)) for s, a in companies.items()])
@@ -135,3 +135,15 @@ def test_fewer_false_alarms_than_keyword_alerts_on_sentfin(data_dir) -> None:  #
     base_p, base_r = precision_recall(theirs)
     assert our_p > base_p + 0.05
     assert our_r >= base_r - 0.01
+
+
+def test_names_inside_longer_names_and_after_analysts_are_candidates(
+    index: MentionIndex,
+) -> None:
+    (inside,) = index.find("The Reserve Bank of India holds rates")
+    assert inside.account == "Bank of India" and not inside.confident
+    (person,) = index.find("Sell Infosys with a target of Rs 900: Infosys Gaba")[1:]
+    assert not person.confident
+    # in Title Case every word is capitalised, so neither rule applies
+    (title,) = index.find("Why Investors Love Infosys Right Now")
+    assert title.confident

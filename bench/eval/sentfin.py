@@ -52,6 +52,11 @@ def load_catalogue(path: Path) -> dict[str, list[str]]:
     return companies
 
 
+def normalise(alias: str) -> str:
+    """Case-fold, drop trailing full stops and collapse spaces: "CESC Ltd." is "CESC Ltd"."""
+    return " ".join(alias.casefold().rstrip(".").split())
+
+
 def parse_decisions(raw: str) -> list[str]:
     try:
         return list(ast.literal_eval(raw))
@@ -67,10 +72,10 @@ def load_headlines(
         for row in csv.DictReader(handle):
             gold: set[str] = set()
             for entity in parse_decisions(row["Decisions"]):
-                for symbol in alias_to_symbols.get(entity.casefold(), set()):
+                for symbol in alias_to_symbols.get(normalise(entity), set()):
                     # an all-capitals alias is a ticker or acronym: "oil" is not OIL (Oil India)
-                    if entity in capitals_only.get(symbol, ()) or entity.casefold() not in {
-                        a.casefold() for a in capitals_only.get(symbol, ())
+                    if entity in capitals_only.get(symbol, ()) or normalise(entity) not in {
+                        normalise(a) for a in capitals_only.get(symbol, ())
                     }:
                         gold.add(symbol)
             rows.append((row["Title"], gold))
@@ -172,7 +177,7 @@ def main() -> None:
     alias_to_symbols: dict[str, set[str]] = defaultdict(set)
     for symbol, aliases in companies.items():
         for alias in aliases:
-            alias_to_symbols[alias.casefold()].add(symbol)
+            alias_to_symbols[normalise(alias)].add(symbol)
     capitals_only = {
         symbol: {a for a in aliases if a.isupper() and sum(c.isalpha() for c in a) <= 3}
         for symbol, aliases in companies.items()

@@ -178,7 +178,10 @@ class MentionIndex:
                         continue
                     if term.capitalised and written.islower():
                         continue  # "shell companies" is not Shell, "central bank" not Central Bank
-                    if not term.weak and _looks_like_a_person(text, term, end + 1):
+                    if not term.weak and (
+                        _looks_like_a_person(text, term, end + 1)
+                        or _inside_longer_name(text, start)
+                    ):
                         term = replace(term, weak=True)
                     hits.append((start, end + 1, term))
         if self._explicit_tickers:
@@ -261,9 +264,23 @@ def _looks_like_a_person(text: str, term: _Term, end: int) -> bool:
     found = _NEXT_WORD.match(text, end)
     if found is None or found.group(1).lower() in _SUFFIXES:
         return False
-    words = re.findall(r"[A-Za-z][a-z]+", text)
-    title_case = sum(w[0].isupper() for w in words) > 0.6 * max(len(words), 1)
-    return not title_case
+    return not _title_case(text)
+
+
+def _title_case(text: str) -> bool:
+    """True when the text capitalises most longer words, as headline Title Case does."""
+    words = re.findall(r"[A-Za-z][a-z]{3,}", text)
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+def _inside_longer_name(text: str, start: int) -> bool:
+    """True when the name continues a capitalised word before it ("Reserve Bank of India"),
+    except at the start of the text and in Title Case text."""
+    before = text[:start]
+    found = re.search(r"([A-Z][a-z]+) $", before)
+    if found is None or not before[: found.start()].strip():
+        return False
+    return not _title_case(text)
 
 
 def _longest_first(hits: Iterable[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]]:
