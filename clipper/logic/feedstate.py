@@ -5,6 +5,7 @@ Does not touch storage or the network; the pipeline applies the returned intent.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ..exceptions import FeedError, FetchError
@@ -82,50 +83,44 @@ def decide_failure(
     retry_after = error.retry_after_s if isinstance(error, FetchError) else None
     if retry_after is not None:
         retry_after = min(retry_after, policy.max_retry_after)
-    message = str(error)
-    base = dict(
+    retry_until = now + timedelta(seconds=retry_after) if retry_after is not None else None
+    errors = feed.error_count + 1
+    # what every failure writes; each branch below says how it differs
+    failed = FeedUpdateIntent(
         feed_id=feed.id,
+        status=FetchStatus.ERROR,
         checked_at=now,
+        next_check_at=now
+        + timedelta(seconds=max(backoff_delay(errors, policy), retry_after or 0.0)),
         caching=feed.caching,
+        error_count=errors,
+        first_error_at=feed.first_error_at or now,
+        last_error=str(error),
         baseline_done=feed.baseline_done,
+        retry_after_until=retry_until,
         http_status=status,
         adaptive_interval_s=feed.adaptive_interval_s,
     )
-    retry_until = now + timedelta(seconds=retry_after) if retry_after is not None else None
-
     if status == 410:
-        return FeedUpdateIntent(
+        return replace(
+            failed,
             status=FetchStatus.DISABLED,
             next_check_at=now + timedelta(seconds=policy.max_interval),
-            error_count=feed.error_count + 1,
-            first_error_at=feed.first_error_at or now,
-            last_error=message,
             disabled_reason=f"410 Gone: the server says the feed was removed ({feed.url})",
-            **base,  # type: ignore[arg-type]
         )
     if status == 429:
         delay = max(retry_after or backoff_delay(1, policy), policy.min_interval)
-        return FeedUpdateIntent(
+        return replace(
+            failed,
             status=FetchStatus.RATE_LIMITED,
             next_check_at=now + timedelta(seconds=delay),
             error_count=feed.error_count,
             first_error_at=feed.first_error_at,
-            last_error=message,
-            retry_after_until=retry_until,
-            **base,  # type: ignore[arg-type]
         )
-    errors = feed.error_count + 1
-    delay = max(backoff_delay(errors, policy), retry_after or 0.0)
-    disabled = None
     if errors >= policy.error_limit:
-        disabled = f"disabled after {errors} consecutive failures; last: {message}"
-    return FeedUpdateIntent(
-        status=FetchStatus.DISABLED if disabled else FetchStatus.ERROR,
-        next_check_at=now + timedelta(seconds=delay),
-        error_count=errors,
-        first_error_at=feed.first_error_at or now,
-        last_error=message,
-        disabled_reason=disabled,
-        retry_after_until=retry_until,
-        **base,  # type: ignore[arg-type]
-    )
+        return replace(
+            failed,
+            status=FetchStatus.DISABLED,
+            disabled_reason=f"disabled after {errors} consecutive failures; last: {error}",
+        )
+    return failed
