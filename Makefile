@@ -35,6 +35,8 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/match.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/sentfin.py --semantic
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/uci_dedup.py
+	$(BIN)/python bench/eval/reuters_acq.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/reuters_topics.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
