@@ -24,7 +24,7 @@ from .config import Config, read_yaml
 from .embeddings import EmbeddingCache
 from .exceptions import CommandUsageError, ConfigError, ExtractError, FetchError, ParseError
 from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
-from .matcher import Matcher, MentionFinderFactory
+from .matcher import Matcher, MentionFinderFactory, assign_stories
 from .pipeline import LEASE_S, Pipeline
 from .ports import EmbedderType, ExtractorType, ParserType, RetrieverType, StorageType
 from .types import (
@@ -40,6 +40,8 @@ from .types import (
 
 Clock = Callable[[], datetime]
 FEEDBACK_KINDS = ("not_relevant", "not_this_company")
+#: recent articles a new one is compared with for "same story" (within the story window)
+RECENT_STORIES = 5000
 
 
 def utc_now() -> datetime:
@@ -204,8 +206,21 @@ class Clipper:
             results = self.match_articles(
                 [ArticleText(str(a.id), a.title, a.text, a.source_industry) for a in claimed]
             )
+            assert self._matcher is not None
+            window = self._matcher.story_policy.window
+            now = self.clock()
+            stories = assign_stories(
+                self._matcher.embeddings,
+                self._matcher.story_policy,
+                claimed,
+                self.storage.recent_stories(now - window, RECENT_STORIES),
+                now,
+            )
             matches += self.storage.finish_matching(
-                [(a.id, r) for a, r in zip(claimed, results, strict=True)], owner, self.clock()
+                [(a.id, r) for a, r in zip(claimed, results, strict=True)],
+                owner,
+                self.clock(),
+                stories,
             )
             articles += len(claimed)
         return articles, matches

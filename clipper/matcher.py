@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,9 +25,10 @@ from .config import Account, Config
 from .embeddings import EmbeddingCache
 from .logic.events import main_event
 from .logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
+from .logic.stories import StoryPolicy, group_stories, same_story_pairs
 from .logic.watch import WatchTerm, parse_watch
 from .ports import MentionFinderType
-from .types import AccountNames, ArticleText, MatchResult, Mention
+from .types import AccountNames, ArticleText, ArticleToMatch, MatchResult, Mention
 
 MentionFinderFactory = Callable[[Sequence[AccountNames]], MentionFinderType]
 #: characters of article text embedded after the title (the model reads ~256 tokens)
@@ -69,6 +71,7 @@ class Matcher:
             max_matches=matching.max_matches_per_article,
             feedback=matching.feedback_similarity,
         )
+        self.story_policy = StoryPolicy(window=timedelta(seconds=matching.same_story_window))
         self.finder = make_finder(
             [
                 AccountNames(a.name, a.aliases, a.tickers, a.domains, a.exclude)
@@ -131,9 +134,7 @@ class Matcher:
             return []
         profiles = self._load_profiles()
         rejections = self._rejections()
-        vectors = self.embeddings.embed(
-            [f"{a.title}. {a.text[:TEXT_CHARS]}".strip() for a in articles]
-        )
+        vectors = self.embeddings.embed([embedding_text(a.title, a.text) for a in articles])
         account_sims = _dot(vectors, profiles.account_vectors)
         industry_sims = _dot(vectors, profiles.industry_vectors)
         semantic_sims = _dot(vectors, profiles.semantic_vectors)
@@ -183,6 +184,38 @@ class Matcher:
                 )
             )
         return results
+
+
+def embedding_text(title: str, text: str) -> str:
+    """Return the text that stands for an article in similarity (and the cache)."""
+    return f"{title}. {text[:TEXT_CHARS]}".strip()
+
+
+def assign_stories(
+    embeddings: EmbeddingCache,
+    policy: StoryPolicy,
+    new: Sequence[ArticleToMatch],
+    recent: Sequence[tuple[ArticleToMatch, int]],
+    now: datetime,
+) -> dict[int, int]:
+    """Return a story id for each new article: a recent story it continues, else the id of the
+    first new article of its group (its own id when it stands alone)."""
+    items = [article for article, _story in recent] + list(new)
+    if not new:
+        return {}
+    vectors = embeddings.embed([embedding_text(a.title, a.text) for a in items])
+    pairs = same_story_pairs(
+        vectors, [a.title for a in items], [a.published_at or now for a in items], policy
+    )
+    labels = group_stories(len(items), pairs)
+    story_of_label: dict[int, int] = {}
+    for index, (_article, story) in enumerate(recent):
+        story_of_label.setdefault(labels[index], story)
+    stories = {}
+    for offset, article in enumerate(new):
+        label = labels[len(recent) + offset]
+        stories[article.id] = story_of_label.setdefault(label, items[label].id)
+    return stories
 
 
 def _closest(

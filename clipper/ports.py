@@ -6,7 +6,7 @@ tests. All datetimes crossing a port are timezone-aware UTC. Does not implement 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -111,9 +111,18 @@ class StorageType(Protocol):
         ...
 
     def finish_matching(
-        self, results: Sequence[tuple[int, MatchResult]], owner: str, now: datetime
+        self,
+        results: Sequence[tuple[int, MatchResult]],
+        owner: str,
+        now: datetime,
+        stories: Mapping[int, int] | None = None,
     ) -> int:
-        """Store matches and industries and move the articles on; return matches stored."""
+        """Store matches, industries and story ids (default: the article's own id) and move
+        the articles on; return matches stored."""
+        ...
+
+    def recent_stories(self, since: datetime, limit: int) -> list[tuple[ArticleToMatch, int]]:
+        """Return matched articles published since ``since`` with their story id, newest first."""
         ...
 
     def add_feedback(

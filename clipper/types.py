@@ -394,3 +394,4 @@ class ArticleToMatch:
     title: str
     text: str
     source_industry: str | None
+    published_at: datetime | None = None

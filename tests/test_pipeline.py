@@ -177,3 +177,54 @@ def test_new_articles_are_matched_once_and_stored(tmp_path: Path, server: FeedSe
         (row,) = clipper.storage.recent_matches()  # type: ignore[attr-defined]
         assert row["account"] == "Acme Robotics" and row["event"] == "expansion"
         assert clipper.storage.count_articles(Stage.MATCHED) == 2
+
+
+def test_the_same_story_from_several_outlets_shares_a_story_id(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    clock = Clock()
+    outlet_a = [
+        {
+            "title": "Acme Robotics to acquire vision start-up Lumen Sight",
+            "link": "http://a.example/1",
+            "guid": "a1",
+        },
+        {
+            "title": "Storms close ports along the Gulf coast",
+            "link": "http://a.example/2",
+            "guid": "a2",
+        },
+    ]
+    outlet_b = [
+        {
+            "title": "Acme Robotics agrees to buy Lumen Sight, a vision start-up",
+            "link": "http://b.example/1",
+            "guid": "b1",
+        }
+    ]
+    a = server.route("/a", Reply(200, rss(outlet_a)))
+    b = server.route("/b", Reply(200, rss(outlet_b)))
+    path = write_config(tmp_path, feeds={"x": [{"url": a, "name": "A"}, {"url": b, "name": "B"}]})
+    _, clipper = build(path, clock)
+    with clipper:
+        clipper.update_feeds()
+        clipper.match_pending()
+        later = outlet_b + [
+            {
+                "title": "Lumen Sight acquired by Acme Robotics",
+                "link": "http://b.example/3",
+                "guid": "b3",
+            }
+        ]
+        server.route("/b", Reply(200, rss(later)))
+        clock.advance(hours=3)
+        clipper.update_feeds(due_only=False)
+        clipper.match_pending()
+        rows = clipper.storage.pool.read(  # type: ignore[attr-defined]
+            "test", "SELECT title, story_id FROM articles ORDER BY id"
+        )
+    story = {r["title"]: r["story_id"] for r in rows}
+    deal = story["Acme Robotics to acquire vision start-up Lumen Sight"]
+    assert story["Acme Robotics agrees to buy Lumen Sight, a vision start-up"] == deal
+    assert story["Lumen Sight acquired by Acme Robotics"] == deal
+    assert story["Storms close ports along the Gulf coast"] != deal

@@ -122,7 +122,9 @@ def score(pairs: list[tuple[set[str], set[str]]]) -> str:
 
 
 def matcher_pairs(
-    companies: dict[str, list[str]], headlines: list[tuple[str, set[str]]]
+    companies: dict[str, list[str]],
+    headlines: list[tuple[str, set[str]]],
+    precision: str = "fp32",
 ) -> list[tuple[set[str], set[str]]]:
     """Run Clipper's whole matcher (mentions, candidates decided by similarity) on the titles."""
     import tempfile
@@ -234,6 +236,8 @@ def main() -> None:
         print("| system | precision | recall | F1 | false positives |")
         print("|---|---|---|---|---|")
         print(f"| Clipper matcher, all accounts {score(matcher_pairs(companies, headlines))}")
+        bf16 = matcher_pairs(companies, headlines, "bf16")
+        print(f"| Clipper matcher, all accounts, bf16 {score(bf16)}")
         subset_pairs = matcher_pairs(subset, [(t, g & customers) for t, g in headlines])
         print(f"| Clipper matcher, 200 customers {score(subset_pairs)}")
 

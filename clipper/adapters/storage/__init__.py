@@ -6,7 +6,7 @@ pipeline writes from one thread only (SCALE.md section 5). No SQL lives outside 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -365,7 +365,7 @@ class Storage:
                         SELECT id FROM articles WHERE stage = 'new'
                           AND (lease_until IS NULL OR lease_until < :now)
                         ORDER BY published_at LIMIT :limit)
-                    RETURNING id, title, summary, full_text, content, feed_id""",
+                    RETURNING id, title, summary, full_text, content, feed_id, published_at""",
                     {
                         "owner": owner,
                         "until": to_db(now + timedelta(seconds=lease_s)),
@@ -384,21 +384,49 @@ class Storage:
                 title=r["title"],
                 text=r["full_text"] or r["content"] or r["summary"],
                 source_industry=industries.get(r["feed_id"]),
+                published_at=from_db(r["published_at"]),
+            )
+            for r in rows
+        ]
+
+    def recent_stories(self, since: datetime, limit: int) -> list[tuple[ArticleToMatch, int]]:
+        rows = self.pool.read(
+            "reading recent stories",
+            """SELECT id, title, summary, full_text, content, published_at, story_id
+            FROM articles WHERE stage = 'matched' AND story_id IS NOT NULL
+              AND published_at >= ? ORDER BY published_at DESC LIMIT ?""",
+            (to_db(since), limit),
+        )
+        return [
+            (
+                ArticleToMatch(
+                    id=r["id"],
+                    title=r["title"],
+                    text=r["full_text"] or r["content"] or r["summary"],
+                    source_industry=None,
+                    published_at=from_db(r["published_at"]),
+                ),
+                r["story_id"],
             )
             for r in rows
         ]
 
     def finish_matching(
-        self, results: Sequence[tuple[int, MatchResult]], owner: str, now: datetime
+        self,
+        results: Sequence[tuple[int, MatchResult]],
+        owner: str,
+        now: datetime,
+        stories: Mapping[int, int] | None = None,
     ) -> int:
         stamp = to_db(now)
         stored = 0
+        stories = stories or {}
         with self.pool.write("storing matches") as tx:
             for article_id, result in results:
                 cursor = tx.execute(
                     "UPDATE articles SET stage = 'matched', lease_owner = NULL, "
-                    "lease_until = NULL WHERE id = ? AND lease_owner = ?",
-                    (article_id, owner),
+                    "lease_until = NULL, story_id = ? WHERE id = ? AND lease_owner = ?",
+                    (stories.get(article_id, article_id), article_id, owner),
                 )
                 if cursor.rowcount == 0:
                     continue  # lease lost: another worker matches this article

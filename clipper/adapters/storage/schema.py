@@ -126,4 +126,11 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ) STRICT;
         """,
     ),
+    (
+        "0005_stories",
+        """
+        ALTER TABLE articles ADD COLUMN story_id INTEGER;
+        CREATE INDEX articles_story ON articles (story_id);
+        """,
+    ),
 )
