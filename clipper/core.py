@@ -155,13 +155,15 @@ class Clipper:
         """The embedding model (loaded on first use, not at start-up)."""
         if self._embedder is None:
             model = self.config.settings.model
-            self._embedder = SentenceTransformerEmbedder(
+            embedder: EmbedderType = SentenceTransformerEmbedder(
                 model.name,
                 device=model.device,
                 batch_size=model.batch_size,
                 threads=model.threads,
                 precision=model.precision,
             )
+            self._embedder = embedder
+            return embedder
         return self._embedder
 
     def match_articles(self, articles: Sequence[ArticleText]) -> list[MatchResult]:

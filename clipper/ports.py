@@ -179,8 +179,10 @@ class ParserType(Protocol):
 class EmbedderType(Protocol):
     """Turns texts into L2-normalised float32 vectors. Raises ``EmbedderError``."""
 
-    #: identifies the model and settings that made a vector; part of every cache key
-    model_key: str
+    @property
+    def model_key(self) -> str:
+        """Identifies the model and settings that make the vectors; part of every cache key."""
+        ...
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Return one vector per text, shape (len(texts), dim)."""

