@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from .config import Account, Config
 from .embeddings import EmbeddingCache
-from .logic.events import main_event
+from .logic.events import event_concerns, main_event
 from .logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
 from .logic.stories import StoryPolicy, group_stories, same_story_pairs
 from .logic.watch import WatchTerm, parse_watch
@@ -143,6 +143,7 @@ class Matcher:
         results = []
         for row, article in enumerate(articles):
             text = f"{article.title}\n{article.text}"
+            event = main_event(article.title, article.text)
             by_account: dict[str, list[Mention]] = {}
             for mention in self.finder.find(text):
                 by_account.setdefault(mention.account, []).append(mention)
@@ -168,6 +169,9 @@ class Matcher:
                     semantic=close.get(name, ()),
                     vetoed=any(t.lower() in text.lower() for t in config_account.exclude),
                     rejected_like=_closest(vectors[row], rejections.get(name)),
+                    event_applies=event is None
+                    or name not in by_account
+                    or event_concerns(event, text, [m.start for m in by_account[name]]),
                 )
             results.append(
                 decide_matches(
@@ -178,7 +182,7 @@ class Matcher:
                             for n, name in enumerate(profiles.industries)
                         },
                         source_industry=article.source_industry,
-                        event=main_event(article.title, article.text),
+                        event=event,
                     ),
                     self.thresholds,
                 )

@@ -57,3 +57,15 @@ def test_bad_news_outranks_good_news_and_quiet_news_has_no_event() -> None:
     assert events[0].urgent and not events[0].shareable
     assert main_event("Container spot rates fall for a sixth week") is None
     assert main_event("Port strike averted: dockworkers and terminal operators reach deal") is None
+
+
+def test_an_event_belongs_to_the_company_in_its_sentence() -> None:
+    from clipper.logic.events import event_concerns
+
+    title = "Northwind Logistics opens automated cross-dock hub in Rotterdam"
+    summary = "The facility uses autonomous forklifts from Acme Robotics."
+    text = f"{title}\n{summary}"
+    event = main_event(title, summary)
+    assert event is not None and event.kind is EventKind.EXPANSION
+    assert event_concerns(event, text, [text.index("Northwind")])
+    assert not event_concerns(event, text, [text.index("Acme")])

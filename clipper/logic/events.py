@@ -37,6 +37,9 @@ class Event:
     shareable: bool
     #: worth an alert now rather than in the next digest
     urgent: bool
+    #: where the evidence is in ``title + "\n" + summary``
+    start: int = 0
+    end: int = 0
 
 
 _MONEY = (
@@ -148,7 +151,7 @@ def detect_events(title: str, summary: str = "") -> list[Event]:
             continue
         if kind is EventKind.EARNINGS and _BAD_NEWS.search(text):
             shareable = False
-        found.append(Event(kind, match.group(0), shareable, urgent))
+        found.append(Event(kind, match.group(0), shareable, urgent, match.start(), match.end()))
     return found
 
 
@@ -156,3 +159,23 @@ def main_event(title: str, summary: str = "") -> Event | None:
     """Return the most important event in the text, or None."""
     events = detect_events(title, summary)
     return events[0] if events else None
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+
+
+def sentence_of(text: str, position: int) -> tuple[int, int]:
+    """Return the (start, end) of the sentence or line of ``text`` that holds ``position``."""
+    start = 0
+    for found in _SENTENCE_END.finditer(text):
+        if found.end() > position:
+            return start, found.end()
+        start = found.end()
+    return start, len(text)
+
+
+def event_concerns(event: Event, text: str, positions: list[int]) -> bool:
+    """True when the event's evidence shares a sentence with one of the positions (mentions of
+    one company): "Acme opens a hub" is Acme's expansion, not that of a supplier named later."""
+    sentence = sentence_of(text, event.start)
+    return any(sentence[0] <= p < sentence[1] for p in positions)

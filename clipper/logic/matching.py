@@ -53,6 +53,8 @@ class AccountEvidence:
     vetoed: bool = False
     #: (kind, similarity) of the closest article a rep rejected for this account, if any
     rejected_like: tuple[str, float] | None = None
+    #: False when the article's event is about another company (it is then not this match's)
+    event_applies: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +129,16 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
             continue
         if confident or ev.mentions:
             reasons.append(f"similarity {similarity:.2f} to the account")
-        if event is not None:
-            reasons.append(f'{event.kind.value}: "{event.evidence}"')
+        own = event if ev.event_applies else None
+        if own is not None:
+            reasons.append(f'{own.kind.value}: "{own.evidence}"')
         matches.append(
             Match(
                 account=account,
                 score=round(min(score, 1.0), 4),
                 reasons=tuple(reasons),
-                event=event.kind.value if event else None,
-                shareable=event.shareable if event else True,
+                event=own.kind.value if own else None,
+                shareable=own.shareable if own else True,
             )
         )
     matches.sort(key=lambda m: (-m.score, m.account))
