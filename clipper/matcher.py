@@ -67,6 +67,7 @@ class Matcher:
         self.thresholds = Thresholds(
             account=matching.account_threshold,
             industry=matching.industry_threshold,
+            best_industry=matching.best_industry_threshold,
             watch=matching.watch_threshold,
             max_matches=matching.max_matches_per_article,
             feedback=matching.feedback_similarity,

@@ -7,8 +7,9 @@
     the account's semantic term is close       → match (score at least the similarity)
     close to an article a rep rejected         → no match for that account ("not relevant",
                                                  "not this company" feedback)
-    industries                                 → similarity at or above the threshold, with a
-                                                 small prior for the source feed's industry
+    industries                                 → the closest one from a lower threshold, others
+                                                 at or above the threshold, with a small prior
+                                                 for the source feed's industry
 
 Every match carries plain-language reasons and the article's main business event. Does not
 compute similarities or find mentions: the caller passes them in.
@@ -31,6 +32,8 @@ SOURCE_INDUSTRY_PRIOR = 0.05
 class Thresholds:
     account: float = 0.5
     industry: float = 0.4
+    #: the single closest industry is kept from this lower similarity
+    best_industry: float = 0.25
     watch: float = 0.5
     max_matches: int = 10
     #: an article this close to one a rep rejected for the account is not matched to it
@@ -142,11 +145,17 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
             )
         )
     matches.sort(key=lambda m: (-m.score, m.account))
-    industries = []
-    for industry, similarity in evidence.industries.items():
-        if industry == evidence.source_industry:
-            similarity += SOURCE_INDUSTRY_PRIOR
-        if similarity >= thresholds.industry:
-            industries.append(IndustryMatch(industry, round(min(similarity, 1.0), 4)))
+    scored = {
+        industry: similarity
+        + (SOURCE_INDUSTRY_PRIOR if industry == evidence.source_industry else 0.0)
+        for industry, similarity in evidence.industries.items()
+    }
+    best = max(scored, key=lambda i: scored[i], default=None)
+    industries = [
+        IndustryMatch(industry, round(min(similarity, 1.0), 4))
+        for industry, similarity in scored.items()
+        if similarity >= thresholds.industry
+        or (industry == best and similarity >= thresholds.best_industry)
+    ]
     industries.sort(key=lambda i: (-i.score, i.industry))
     return MatchResult(tuple(matches[: thresholds.max_matches]), tuple(industries), tuple(dropped))
