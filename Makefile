@@ -36,6 +36,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/sentfin.py --semantic
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/uci_dedup.py
 	$(BIN)/python bench/eval/reuters_acq.py
+	$(BIN)/python bench/eval/n3_reuters128.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/reuters_topics.py
 
 clean:

@@ -1,0 +1,99 @@
+"""Company linking on N3 Reuters-128: document-level company sets, mentions vs keyword alerts.
+
+Gold mentions in N3 are linked to URIs; an entity is a company when one of its surface forms
+carries a legal suffix (Corp, Inc, Ltd, GmbH, Plc, AG, SA, NV, Co, Group, Bank...), the rest
+(places, people, organisations without a suffix) are left out. Accounts: one per company URI,
+named by its longest surface form, with its other surface forms in the corpus as aliases (as
+the data's README suggests). The annotations are removed; each system reads the plain text and
+names the companies of each document. Micro precision, recall, F1 over (document, company).
+Usage: python bench/eval/n3_reuters128.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+from clipper.adapters.mentions_ac import MentionIndex
+from clipper.types import AccountNames
+
+NS = "{http://semweb.unister.de/xml-corpus-schema-2013}"
+LEGAL = re.compile(
+    r"(?i)\b(corp|corporation|inc|incorporated|ltd|limited|gmbh|plc|ag|sa|nv|co|company|"
+    r"group|bank|bancorp|holdings?|industries|l\.?p)\.?$"
+)
+
+
+def load(path: Path) -> list[tuple[str, set[str]]]:
+    """Return (plain text, {uri of each entity}) per document, and collect surface forms."""
+    docs = []
+    for doc in ET.parse(path).getroot().iter(f"{NS}Document"):
+        parts: list[str] = []
+        uris: set[str] = set()
+        body = doc.find(f"{NS}TextWithNamedEntities")
+        if body is None:
+            continue
+        for node in body:
+            text = node.text or ""
+            parts.append(text)
+            if node.tag == f"{NS}NamedEntityInText":
+                uri = node.get("uri", "")
+                uris.add(uri)
+                SURFACES[uri].add(" ".join(text.split()))
+        docs.append(("".join(parts), uris))
+    return docs
+
+
+SURFACES: dict[str, set[str]] = defaultdict(set)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data"
+    )
+    args = parser.parse_args()
+    docs = load(args.data / "n3_collection" / "reuters.xml")
+    companies = {
+        uri: forms for uri, forms in SURFACES.items() if any(LEGAL.search(form) for form in forms)
+    }
+    accounts = []
+    patterns = []
+    for uri, forms in companies.items():
+        ordered = sorted(forms, key=len, reverse=True)
+        accounts.append(AccountNames(name=uri, aliases=tuple(ordered)))
+        for form in ordered:
+            patterns.append((re.compile(r"(?<!\w)" + re.escape(form) + r"(?!\w)", re.I), uri))
+    index = MentionIndex(accounts)
+    ours_all, ours_confident, base = [], [], []
+    for text, uris in docs:
+        gold = uris & set(companies)
+        mentions = index.find(text)
+        ours_all.append(({m.account for m in mentions}, gold))
+        ours_confident.append(({m.account for m in mentions if m.confident}, gold))
+        base.append(({uri for pattern, uri in patterns if pattern.search(text)}, gold))
+
+    def score(pairs: list[tuple[set[str], set[str]]]) -> str:
+        tp = sum(len(p & g) for p, g in pairs)
+        fp = sum(len(p - g) for p, g in pairs)
+        fn = sum(len(g - p) for p, g in pairs)
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        return f"| {p:.3f} | {r:.3f} | {2 * p * r / (p + r) if p + r else 0:.3f} | {fp} |"
+
+    print(
+        f"{len(docs)} documents, {len(companies)} companies, "
+        f"{sum(len(g & set(companies)) for _, g in docs)} gold (document, company) pairs\n"
+    )
+    print("| system | precision | recall | F1 | false positives |")
+    print("|---|---|---|---|---|")
+    print(f"| keyword alert (baseline) {score(base)}")
+    print(f"| Clipper mentions, candidates counted {score(ours_all)}")
+    print(f"| Clipper mentions, confident only {score(ours_confident)}")
+
+
+if __name__ == "__main__":
+    main()
