@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
 from clipper.adapters.mentions_ac import MentionIndex
 from clipper.types import AccountNames
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
+from scoring import micro_row  # noqa: E402
 
 NS = "{http://semweb.unister.de/xml-corpus-schema-2013}"
 LEGAL = re.compile(
@@ -76,23 +80,15 @@ def main() -> None:
         ours_confident.append(({m.account for m in mentions if m.confident}, gold))
         base.append(({uri for pattern, uri in patterns if pattern.search(text)}, gold))
 
-    def score(pairs: list[tuple[set[str], set[str]]]) -> str:
-        tp = sum(len(p & g) for p, g in pairs)
-        fp = sum(len(p - g) for p, g in pairs)
-        fn = sum(len(g - p) for p, g in pairs)
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        return f"| {p:.3f} | {r:.3f} | {2 * p * r / (p + r) if p + r else 0:.3f} | {fp} |"
-
     print(
         f"{len(docs)} documents, {len(companies)} companies, "
         f"{sum(len(g & set(companies)) for _, g in docs)} gold (document, company) pairs\n"
     )
     print("| system | precision | recall | F1 | false positives |")
     print("|---|---|---|---|---|")
-    print(f"| keyword alert (baseline) {score(base)}")
-    print(f"| Clipper mentions, candidates counted {score(ours_all)}")
-    print(f"| Clipper mentions, confident only {score(ours_confident)}")
+    print(f"| keyword alert (baseline) {micro_row(base)}")
+    print(f"| Clipper mentions, candidates counted {micro_row(ours_all)}")
+    print(f"| Clipper mentions, confident only {micro_row(ours_confident)}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,11 @@ import argparse
 import html
 import random
 import re
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
+from scoring import micro_row  # noqa: E402
 
 TOPIC_INDUSTRY = {
     **dict.fromkeys(
@@ -181,15 +185,6 @@ def documents(root: Path) -> list[tuple[str, set[str]]]:
     return docs
 
 
-def prf(pairs: list[tuple[set[str], set[str]]]) -> str:
-    tp = sum(len(p & g) for p, g in pairs)
-    fp = sum(len(p - g) for p, g in pairs)
-    fn = sum(len(g - p) for p, g in pairs)
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return f"| {p:.3f} | {r:.3f} | {2 * p * r / (p + r) if p + r else 0:.3f} |"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=2000)
@@ -219,7 +214,7 @@ def main() -> None:
     )
     print("| system | precision | recall | F1 |")
     print("|---|---|---|---|")
-    print(f"| keyword alert (baseline) {prf(baseline)}")
+    print(f"| keyword alert (baseline) {micro_row(baseline, false_positives=False)}")
     settings = [
         (f"threshold {t} only", Thresholds(industry=t, best_industry=t)) for t in (0.25, 0.3, 0.4)
     ]
@@ -232,7 +227,7 @@ def main() -> None:
             )
             result = decide_matches(evidence, thresholds)
             ours.append(({i.industry for i in result.industries}, gold))
-        print(f"| Clipper similarity, {label} {prf(ours)}")
+        print(f"| Clipper similarity, {label} {micro_row(ours, false_positives=False)}")
 
 
 if __name__ == "__main__":

@@ -21,12 +21,16 @@ import ast
 import csv
 import random
 import re
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from clipper.adapters.mentions_ac import MentionIndex
 from clipper.types import AccountNames
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
+from scoring import micro_row  # noqa: E402
 
 GROUP_WORDS = re.compile(
     r"(?i)\b(stocks?|shares|companies|cos|sectors?|space|makers|funds|players|industry|banks|"
@@ -107,18 +111,6 @@ def keyword_baseline(companies: dict[str, list[str]]):  # type: ignore[no-untype
         return found
 
     return find
-
-
-def score(pairs: list[tuple[set[str], set[str]]]) -> str:
-    tp = fp = fn = 0
-    for predicted, gold in pairs:
-        tp += len(predicted & gold)
-        fp += len(predicted - gold)
-        fn += len(gold - predicted)
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return f"| {p:.3f} | {r:.3f} | {f1:.3f} | {fp} |"
 
 
 def matcher_pairs(
@@ -221,25 +213,25 @@ def main() -> None:
     )
     print("| system | precision | recall | F1 | false positives |")
     print("|---|---|---|---|---|")
-    print(f"| keyword alert (baseline) {score(base)}")
-    print(f"| Clipper mentions, candidates counted {score(ours_all)}")
-    print(f"| Clipper mentions, confident only {score(ours_confident)}")
+    print(f"| keyword alert (baseline) {micro_row(base)}")
+    print(f"| Clipper mentions, candidates counted {micro_row(ours_all)}")
+    print(f"| Clipper mentions, confident only {micro_row(ours_confident)}")
     print("\nOnly 200 customers (seed 7); a headline about anyone else must match nothing:\n")
     print("| system | precision | recall | F1 | false positives |")
     print("|---|---|---|---|---|")
-    print(f"| keyword alert (baseline) {score(sub_base)}")
-    print(f"| Clipper mentions, candidates counted {score(sub_all)}")
-    print(f"| Clipper mentions, confident only {score(sub_confident)}")
+    print(f"| keyword alert (baseline) {micro_row(sub_base)}")
+    print(f"| Clipper mentions, candidates counted {micro_row(sub_all)}")
+    print(f"| Clipper mentions, confident only {micro_row(sub_confident)}")
     print(f"\nindex built in {built:.2f}s; {len(headlines) / elapsed:,.0f} headlines/s")
     if args.semantic:
         print("\nWith the whole matcher (candidates decided by similarity, real model):\n")
         print("| system | precision | recall | F1 | false positives |")
         print("|---|---|---|---|---|")
-        print(f"| Clipper matcher, all accounts {score(matcher_pairs(companies, headlines))}")
+        print(f"| Clipper matcher, all accounts {micro_row(matcher_pairs(companies, headlines))}")
         bf16 = matcher_pairs(companies, headlines, "bf16")
-        print(f"| Clipper matcher, all accounts, bf16 {score(bf16)}")
+        print(f"| Clipper matcher, all accounts, bf16 {micro_row(bf16)}")
         subset_pairs = matcher_pairs(subset, [(t, g & customers) for t, g in headlines])
-        print(f"| Clipper matcher, 200 customers {score(subset_pairs)}")
+        print(f"| Clipper matcher, 200 customers {micro_row(subset_pairs)}")
 
 
 if __name__ == "__main__":
