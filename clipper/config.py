@@ -22,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from .exceptions import CommandUsageError, ConfigError
 from .logic.dedupe import EntryPolicy
 from .logic.schedule import PollPolicy
+from .logic.urls import EMAIL, domain_of
 from .logic.watch import parse_watch
 from .types import FeedSource
 
@@ -264,7 +265,7 @@ class Account(_Model):
     @field_validator("owner")
     @classmethod
     def _owner(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.fullmatch(value):
+        if value is not None and not EMAIL.fullmatch(value):
             raise ValueError(f"owner must be a rep's email address, got {value!r}")
         return value.lower() if value else value
 
@@ -287,9 +288,6 @@ class Account(_Model):
     @classmethod
     def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(d for d in (domain_of(v) for v in value) if d)
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class RepDigest(_Model):
@@ -316,7 +314,7 @@ class Rep(_Model):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _EMAIL.fullmatch(value):
+        if not EMAIL.fullmatch(value):
             raise ValueError(f"not an email address: {value!r}")
         return value.lower()
 
@@ -352,14 +350,6 @@ def _check_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from None
     return value
-
-
-def domain_of(value: str) -> str:
-    """Return the bare lower-case domain of a URL or domain (no scheme, ``www.``, path)."""
-    text = value.strip().lower()
-    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
-    text = text.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
-    return text.removeprefix("www.").strip(".")
 
 
 # --------------------------------------------------------------------------- YAML with lines

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .urls import EMAIL, domain_of
+
 #: CSV header (lower case) → account field, for Salesforce and HubSpot exports
 COLUMNS: dict[str, str] = {
     "account name": "name",
@@ -40,16 +42,10 @@ COLUMNS: dict[str, str] = {
     "parent account": "aliases",
 }
 _SPLIT = re.compile(r"\s*[;|]\s*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _slug(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
-
-
-def _domain(value: str) -> str:
-    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value.strip().lower())
-    return text.split("/", 1)[0].split(":", 1)[0].removeprefix("www.").strip(".")
 
 
 @dataclass(frozen=True)
@@ -121,7 +117,7 @@ def read_crm_csv(
         owner_raw = (values.get("owner") or [""])[0]
         owner = None
         if owner_raw:
-            if _EMAIL.fullmatch(owner_raw):
+            if EMAIL.fullmatch(owner_raw):
                 owner = owner_raw.lower()
             else:
                 owner = rep_names.get(owner_raw.casefold())
@@ -135,7 +131,10 @@ def read_crm_csv(
         else:
             warnings.append(f"{source}:{line}: {name!r} has no owner; no one gets its digest")
         domains = [
-            d for v in values.get("domains", []) for d in (_domain(x) for x in _SPLIT.split(v)) if d
+            d
+            for v in values.get("domains", [])
+            for d in (domain_of(x) for x in _SPLIT.split(v))
+            if d
         ]
         bad = [d for d in domains if "." not in d or " " in d]
         if bad:

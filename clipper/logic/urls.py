@@ -166,3 +166,14 @@ def host_of(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
+
+
+#: an email address, as account owners and reps are written
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def domain_of(value: str) -> str:
+    """Return the bare lower-case domain of a URL or domain (no scheme, ``www.``, path, port)."""
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value.strip().lower())
+    text = text.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
+    return text.removeprefix("www.").strip(".")
