@@ -18,11 +18,10 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from clipper.adapters.mentions_ac import MentionIndex
 from clipper.types import AccountNames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
-from scoring import micro_row  # noqa: E402
+from scoring import mentions_table  # noqa: E402
 
 NS = "{http://semweb.unister.de/xml-corpus-schema-2013}"
 LEGAL = re.compile(
@@ -65,30 +64,15 @@ def main() -> None:
         uri: forms for uri, forms in SURFACES.items() if any(LEGAL.search(form) for form in forms)
     }
     accounts = []
-    patterns = []
     for uri, forms in companies.items():
         ordered = sorted(forms, key=len, reverse=True)
         accounts.append(AccountNames(name=uri, aliases=tuple(ordered)))
-        for form in ordered:
-            patterns.append((re.compile(r"(?<!\w)" + re.escape(form) + r"(?!\w)", re.I), uri))
-    index = MentionIndex(accounts)
-    ours_all, ours_confident, base = [], [], []
-    for text, uris in docs:
-        gold = uris & set(companies)
-        mentions = index.find(text)
-        ours_all.append(({m.account for m in mentions}, gold))
-        ours_confident.append(({m.account for m in mentions if m.confident}, gold))
-        base.append(({uri for pattern, uri in patterns if pattern.search(text)}, gold))
-
+    table, _ = mentions_table(accounts, [(text, uris & set(companies)) for text, uris in docs])
     print(
         f"{len(docs)} documents, {len(companies)} companies, "
         f"{sum(len(g & set(companies)) for _, g in docs)} gold (document, company) pairs\n"
     )
-    print("| system | precision | recall | F1 | false positives |")
-    print("|---|---|---|---|---|")
-    print(f"| keyword alert (baseline) {micro_row(base)}")
-    print(f"| Clipper mentions, candidates counted {micro_row(ours_all)}")
-    print(f"| Clipper mentions, confident only {micro_row(ours_confident)}")
+    print(table)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,10 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from clipper.adapters.mentions_ac import MentionIndex
 from clipper.types import AccountNames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
-from scoring import micro_row  # noqa: E402
+from scoring import mentions_table  # noqa: E402
 
 SUFFIX = (
     r"(?:Inc|Corp|Corporation|Co|Company|Companies|Ltd|Limited|Plc|PLC|LP|L\.P\.|N\.V\.|NV|AG|"
@@ -99,33 +98,18 @@ def main() -> None:
         for key, name in companies.items():
             names[key][name] += 1
     accounts = []
-    keyword_terms = []
     for key, seen in names.items():
         name = seen.most_common(1)[0][0]
         short = STRIP_SUFFIX.sub("", name).strip()
         aliases = (short,) if short and short != name and len(short) > 2 else ()
         ticker = (key,) if key.isupper() and key != name.casefold() else ()
         accounts.append(AccountNames(name=key, aliases=(name, *aliases), tickers=ticker))
-        for term in (name, *aliases):
-            keyword_terms.append((re.compile(r"(?<!\w)" + re.escape(term) + r"(?!\w)", re.I), key))
-    index = MentionIndex(accounts)
-    ours_all, ours_confident, base = [], [], []
-    for text, companies in docs:
-        gold = set(companies)
-        mentions = index.find(text)
-        ours_all.append(({m.account for m in mentions}, gold))
-        ours_confident.append(({m.account for m in mentions if m.confident}, gold))
-        base.append(({key for pattern, key in keyword_terms if pattern.search(text)}, gold))
-
+    table, _ = mentions_table(accounts, [(text, set(companies)) for text, companies in docs])
     print(
         f"{len(docs)} acq stories, {len(accounts)} company accounts, "
         f"{sum(len(c) for _, c in docs)} gold (story, company) pairs\n"
     )
-    print("| system | precision | recall | F1 | false positives |")
-    print("|---|---|---|---|---|")
-    print(f"| keyword alert (baseline) {micro_row(base)}")
-    print(f"| Clipper mentions, candidates counted {micro_row(ours_all)}")
-    print(f"| Clipper mentions, confident only {micro_row(ours_confident)}")
+    print(table)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import csv
 import random
 import re
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from clipper.adapters.mentions_ac import MentionIndex
 from clipper.types import AccountNames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
-from scoring import micro_row  # noqa: E402
+from scoring import mentions_table, micro_row  # noqa: E402
 
 GROUP_WORDS = re.compile(
     r"(?i)\b(stocks?|shares|companies|cos|sectors?|space|makers|funds|players|industry|banks|"
@@ -84,33 +83,6 @@ def load_headlines(
                         gold.add(symbol)
             rows.append((row["Title"], gold))
     return rows
-
-
-def keyword_baseline(companies: dict[str, list[str]]):  # type: ignore[no-untyped-def]
-    """Return a keyword alert: every alias, case-insensitive, on word boundaries, no judgement."""
-    import ahocorasick
-
-    automaton = ahocorasick.Automaton()
-    owners: dict[str, set[str]] = defaultdict(set)
-    for symbol, aliases in companies.items():
-        for alias in aliases:
-            owners[alias.lower()].add(symbol)
-    for key, symbols in owners.items():
-        automaton.add_word(key, (len(key), frozenset(symbols)))
-    automaton.make_automaton()
-
-    def find(text: str) -> set[str]:
-        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        found: set[str] = set()
-        for end, (length, symbols) in automaton.iter(folded):
-            start = end - length + 1
-            before = folded[start - 1] if start else " "
-            after = folded[end + 1] if end + 1 < len(folded) else " "
-            if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
-                found |= symbols
-        return found
-
-    return find
 
 
 def matcher_pairs(
@@ -178,51 +150,22 @@ def main() -> None:
     }
     headlines = load_headlines(root / "SEntFiN.csv", alias_to_symbols, capitals_only)
 
-    started = time.perf_counter()
-    index = MentionIndex(
-        [AccountNames(name=symbol, aliases=tuple(aliases)) for symbol, aliases in companies.items()]
-    )
-    built = time.perf_counter() - started
-    baseline = keyword_baseline(companies)
-    ours_all, ours_confident, base = [], [], []
-    started = time.perf_counter()
-    for title, gold in headlines:
-        mentions = index.find(title)
-        ours_all.append(({m.account for m in mentions}, gold))
-        ours_confident.append(({m.account for m in mentions if m.confident}, gold))
-    elapsed = time.perf_counter() - started
-    for title, gold in headlines:
-        base.append((baseline(title), gold))
+    accounts = [AccountNames(name=symbol, aliases=tuple(a)) for symbol, a in companies.items()]
+    table, rate = mentions_table(accounts, headlines)
     customers = set(random.Random(7).sample(sorted(companies), 200))
     subset = {symbol: companies[symbol] for symbol in sorted(customers)}
-    customer_index = MentionIndex(
-        [AccountNames(name=symbol, aliases=tuple(aliases)) for symbol, aliases in subset.items()]
+    customer_table, _ = mentions_table(
+        [AccountNames(name=symbol, aliases=tuple(a)) for symbol, a in subset.items()],
+        [(title, gold & customers) for title, gold in headlines],
     )
-    customer_baseline = keyword_baseline(subset)
-    sub_all, sub_confident, sub_base = [], [], []
-    for title, gold in headlines:
-        mentions = customer_index.find(title)
-        scoped = gold & customers
-        sub_all.append(({m.account for m in mentions}, scoped))
-        sub_confident.append(({m.account for m in mentions if m.confident}, scoped))
-        sub_base.append((customer_baseline(title), scoped))
-
     print(
         f"{len(headlines)} headlines, {len(companies)} company accounts, "
         f"{sum(len(g) for _, g in headlines)} gold (headline, company) pairs\n"
     )
-    print("| system | precision | recall | F1 | false positives |")
-    print("|---|---|---|---|---|")
-    print(f"| keyword alert (baseline) {micro_row(base)}")
-    print(f"| Clipper mentions, candidates counted {micro_row(ours_all)}")
-    print(f"| Clipper mentions, confident only {micro_row(ours_confident)}")
+    print(table)
     print("\nOnly 200 customers (seed 7); a headline about anyone else must match nothing:\n")
-    print("| system | precision | recall | F1 | false positives |")
-    print("|---|---|---|---|---|")
-    print(f"| keyword alert (baseline) {micro_row(sub_base)}")
-    print(f"| Clipper mentions, candidates counted {micro_row(sub_all)}")
-    print(f"| Clipper mentions, confident only {micro_row(sub_confident)}")
-    print(f"\nindex built in {built:.2f}s; {len(headlines) / elapsed:,.0f} headlines/s")
+    print(customer_table)
+    print(f"\nmentions: {rate:,.0f} headlines/s")
     if args.semantic:
         print("\nWith the whole matcher (candidates decided by similarity, real model):\n")
         print("| system | precision | recall | F1 | false positives |")
