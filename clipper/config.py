@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -487,8 +487,6 @@ class Config:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_base_url: str = "https://slack.com/api/"
-    #: "file:line" per account name and per rep email, for messages
-    origins: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -602,7 +600,7 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
     accounts, account_origins = _load_entries(
         resolve(settings.accounts), "accounts", Account, problems
     )
-    reps, rep_origins = _load_entries(resolve(settings.reps), "reps", Rep, problems)
+    reps, _rep_origins = _load_entries(resolve(settings.reps), "reps", Rep, problems)
     _cross_check(catalogs, accounts, reps, account_origins, problems)
 
     return Config(
@@ -616,7 +614,6 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
         slack_signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
         slack_api_base_url=environ.get("SLACK_API_BASE_URL") or settings.slack.api_base_url,
-        origins={**account_origins, **rep_origins},
     )
 
 

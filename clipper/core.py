@@ -25,7 +25,7 @@ from .embeddings import EmbeddingCache
 from .exceptions import CommandUsageError, ConfigError, ExtractError, FetchError, ParseError
 from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
 from .matcher import Matcher, MentionFinderFactory, assign_stories
-from .pipeline import LEASE_S, Pipeline
+from .pipeline import LEASE_S, Clock, Pipeline
 from .ports import EmbedderType, ExtractorType, ParserType, RetrieverType, StorageType
 from .types import (
     ArticleText,
@@ -38,7 +38,6 @@ from .types import (
     UpdateSummary,
 )
 
-Clock = Callable[[], datetime]
 FEEDBACK_KINDS = ("not_relevant", "not_this_company")
 #: recent articles a new one is compared with for "same story" (within the story window)
 RECENT_STORIES = 5000
