@@ -257,6 +257,9 @@ class Account(_Model):
     tickers: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     industry: str | None = None
+    #: what the company does, in a sentence ("discount retailer of groceries and toys"): the
+    #: matcher compares articles with it to decide names that are also ordinary words
+    description: str | None = None
     #: the owning rep's email
     owner: str | None = None
     watch: tuple[str, ...] = ()

@@ -36,9 +36,11 @@ TEXT_CHARS = 1000
 
 
 def account_profile(account: Account, industry_description: str | None) -> str:
-    """Return the text that stands for an account in similarity: its names and its industry."""
+    """Return the text that stands for an account in similarity: its names, its description
+    and its industry's."""
     names = ", ".join(dict.fromkeys([account.name, *account.aliases]))
-    return f"{names}. {industry_description}" if industry_description else names
+    about = " ".join(d for d in (account.description, industry_description) if d)
+    return f"{names}. {about}" if about else names
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ class Matcher:
                 industry = config_account.industry
                 evidence[name] = AccountEvidence(
                     profile_similarity=float(account_sims[row, index[name]]),
+                    profile_describes=bool(config_account.description)
+                    or industry in self.config.industries,
                     industry_similarity=float(industry_sims[row, industry_index[industry]])
                     if industry in industry_index
                     else None,

@@ -43,6 +43,12 @@ def test_candidates_need_the_article_to_be_about_the_account() -> None:
     assert [m.account for m in decide_matches(about, Thresholds()).matches] == ["Target"]
     result = decide_matches(unrelated, Thresholds())
     assert result.matches == () and "not about the account" in result.dropped[0]
+    # similarity to the names alone is no evidence: without a description the candidate waits
+    names_only = ArticleEvidence(
+        accounts={"Target": AccountEvidence(0.9, mentions=weak, profile_describes=False)}
+    )
+    result = decide_matches(names_only, Thresholds())
+    assert result.matches == () and "no description or industry" in result.dropped[0]
 
 
 def test_watch_terms_semantic_terms_and_vetoes() -> None:

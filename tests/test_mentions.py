@@ -28,6 +28,11 @@ ACCOUNTS = [
     AccountNames("Kirloskar Oil Engines", aliases=("KOEL",)),
     AccountNames("Infosys", tickers=("INFY",)),
     AccountNames("Nvidia", tickers=("NVDA",)),
+    AccountNames("Steel Authority of India", aliases=("SAIL",)),
+    AccountNames("HDFC Bank", aliases=("HDFC",)),
+    AccountNames("Reliance Industries", aliases=("Reliance",)),
+    AccountNames("Cipla"),
+    AccountNames("Titan Company", aliases=("Titan",)),
 ]
 
 
@@ -91,6 +96,33 @@ def test_tickers(index: MentionIndex) -> None:
 def test_acronyms_match_only_in_capitals(index: MentionIndex) -> None:
     assert names(index, "SBI cuts lending rate") == ["State Bank of India"]
     assert names(index, "the sbi of things") == []
+
+
+def test_names_in_capitals_are_strong_unless_the_text_shouts(index: MentionIndex) -> None:
+    assert names(index, "SAIL posts record output", confident_only=True) == [
+        "Steel Authority of India"
+    ]
+    assert names(index, "Boats sail into harbour", confident_only=True) == []
+    (shouted,) = index.find("SAIL AWAY: HOLIDAY CRUISES SELL OUT")
+    assert not shouted.confident
+
+
+def test_a_group_company_is_only_a_candidate(index: MentionIndex) -> None:
+    (sibling,) = index.find("Markets may stay weak: Vikas Khemani, HDFC Securities")
+    assert sibling.account == "HDFC Bank" and not sibling.confident
+    assert names(index, "HDFC Ltd raises home loan rates", confident_only=True) == ["HDFC Bank"]
+
+
+def test_context_confirms_a_candidate(index: MentionIndex) -> None:
+    assert names(index, "Reliance shares rise 3%", confident_only=True) == ["Reliance Industries"]
+    assert names(index, "Titan Q2 net up 12%", confident_only=True) == ["Titan Company"]
+    # listed beside a company named for sure
+    assert names(index, "Infosys, Reliance, Cipla gain", confident_only=True) == [
+        "Infosys",
+        "Reliance Industries",
+        "Cipla",
+    ]
+    assert names(index, "Reliance on imports grows", confident_only=True) == []
 
 
 def test_offsets_point_into_the_original_text(index: MentionIndex) -> None:

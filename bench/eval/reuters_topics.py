@@ -200,14 +200,31 @@ def main() -> None:
     }
     baseline = [({i for i, p in patterns.items() if p.search(text)}, gold) for text, gold in sample]
 
+    import numpy as np
+    from numpy.typing import NDArray
+
     from clipper.adapters.embed_st import SentenceTransformerEmbedder
     from clipper.logic.matching import ArticleEvidence, Thresholds, decide_matches
 
-    embedder = SentenceTransformerEmbedder(batch_size=32)
     names = list(PROFILES)
-    profiles = embedder.encode([PROFILES[n] for n in names])
-    vectors = embedder.encode([text[:700] for text, _ in sample])
-    sims = vectors @ profiles.T
+
+    def similarities(precision: str) -> NDArray[np.float32]:
+        embedder = SentenceTransformerEmbedder(batch_size=32, precision=precision)
+        profiles = embedder.encode([PROFILES[n] for n in names])
+        vectors = embedder.encode([text[:700] for text, _ in sample])
+        return vectors @ profiles.T
+
+    def industries(sims: NDArray[np.float32], thresholds: Thresholds) -> str:
+        ours = []
+        for row, (_text, gold) in enumerate(sample):
+            evidence = ArticleEvidence(
+                industries={n: float(sims[row, k]) for k, n in enumerate(names)}
+            )
+            result = decide_matches(evidence, thresholds)
+            ours.append(({i.industry for i in result.industries}, gold))
+        return micro_row(ours, false_positives=False)
+
+    sims = similarities("fp32")
     print(
         f"{len(sample)} Reuters-21578 documents with topics (of {len(docs)}); "
         f"{sum(1 for _, g in sample if g)} have an industry\n"
@@ -220,14 +237,9 @@ def main() -> None:
     ]
     settings.append(("default: the best from 0.25, others from 0.4", Thresholds()))
     for label, thresholds in settings:
-        ours = []
-        for row, (_text, gold) in enumerate(sample):
-            evidence = ArticleEvidence(
-                industries={n: float(sims[row, k]) for k, n in enumerate(names)}
-            )
-            result = decide_matches(evidence, thresholds)
-            ours.append(({i.industry for i in result.industries}, gold))
-        print(f"| Clipper similarity, {label} {micro_row(ours, false_positives=False)}")
+        print(f"| Clipper similarity, {label} {industries(sims, thresholds)}")
+    bf16 = similarities("bf16")
+    print(f"| Clipper similarity, default, bf16 embeddings {industries(bf16, Thresholds())}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ Engines" over "Oil"). Acronyms (all capitals) match only in capitals. Tickers ma
 ordinary word or another account's name; domains match as written. A name that is an ordinary
 English word (by word frequency), very short, or shared by several accounts is reported as a
 candidate, not a confident mention, unless the same text also names that account another way
-(a second alias, its ticker or its domain). ``exclude`` terms veto an account's mentions.
+(a second alias, its ticker or its domain) or prints a capitals-only name ("SAIL", "TCS") in
+capitals in text that is not itself in capitals, and the name is neither shared nor a generic
+acronym (CEO, IPO, GDP...). ``exclude`` terms veto an account's mentions.
 
 Does not decide whether a candidate is right from meaning: the matching stage's similarity does.
 """
@@ -39,6 +41,12 @@ _EXPLICIT_TICKER = re.compile(
 )
 #: a bare capitalised token that may be a ticker ("NVDA rallies")
 _BARE_TICKER = re.compile(r"(?<![\w$<])[A-Z]{3,6}(?![\w>])")
+#: capitals that news prints for things that are not companies: never strong on their own
+GENERIC_ACRONYMS = frozenset(
+    """AI AGM API B2B CAGR CEO CFO CIO CMD COO CPI CTO DNA EBITDA EGM EPS ESG ETF EU EV FDA FDI FII
+    FMCG FY GDP GST HR IMF IPO IT LNG MD NAV NPA OPEC PE PMI PR QIP RBI SEC SME SUV TV UK UN US USA
+    USD VAT WHO YOY""".split()
+)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff06": "&"})
 
 
@@ -53,6 +61,9 @@ class _Term:
     weak: bool
     #: made of ordinary words ("Central Bank"): never matched in all lower case
     capitalised: bool = False
+    #: written in capitals, one account's, not a generic acronym: strong when the text prints
+    #: it in capitals ("SAIL", "TCS") and is not itself in capitals
+    capitals_strong: bool = False
 
 
 def _fold(text: str) -> str:
@@ -101,8 +112,8 @@ class MentionIndex:
             for surface, kind in names:
                 surface = " ".join(surface.split())
                 key = _fold(surface)
-                if len(key) < 2:
-                    continue
+                if len(key) < 2 or key.rstrip(".") in _LEGAL_FORMS:
+                    continue  # "Co" or "Corp" alone names no company
                 letters = [c for c in surface if c.isalpha()]
                 # short capitals ("SBI", "IT") only in capitals; longer ones ("SEBI") as the press
                 # writes them ("Sebi")
@@ -111,11 +122,25 @@ class MentionIndex:
                 common_words = all(is_common(word) for word in words)
                 weak = (
                     len(key) <= SHORT_NAME
-                    or len(owners[key]) > 1
+                    or (len(owners[key]) > 1 and len(words) == 1)
                     or (len(words) == 1 and common_words)
                 )
+                capitals_strong = (
+                    surface.isupper()
+                    and sum(c.isalpha() for c in surface) >= 2
+                    and len(owners[key]) == 1
+                    and surface not in GENERIC_ACRONYMS
+                )
                 terms[key].append(
-                    _Term(account.name, surface, kind, acronym, weak, capitalised=common_words)
+                    _Term(
+                        account.name,
+                        surface,
+                        kind,
+                        acronym,
+                        weak,
+                        capitalised=common_words,
+                        capitals_strong=capitals_strong,
+                    )
                 )
             for domain in account.domains:
                 key = _fold(domain)
@@ -125,6 +150,11 @@ class MentionIndex:
         if terms:
             self._automaton.make_automaton()
         self._empty = not terms
+        #: every word of each account's own names: "Tata Steel" may be followed by "Steel"
+        self._own_words = {
+            account.name: {w for n in (account.name, *account.aliases) for w in _fold(n).split()}
+            for account in accounts
+        }
         self._explicit_tickers, self._bare_tickers = self._ticker_tables(
             accounts, owners, is_common
         )
@@ -161,9 +191,19 @@ class MentionIndex:
                 bare[ticker] = owner
         return explicit, bare
 
+    def _group_company(self, text: str, account: str, end: int) -> bool:
+        """True when the name is followed by a line of business its account's names lack:
+        "HDFC Securities" for HDFC, "Adani Ports" for Adani Enterprises."""
+        found = _NEXT_WORD.match(text, end)
+        if found is None:
+            return False
+        word = found.group(1).lower()
+        return word in _BUSINESS_WORDS and word not in self._own_words[account]
+
     def find(self, text: str) -> list[Mention]:
         """Return the mentions in ``text``, left to right, overlaps resolved longest-first."""
         folded = _fold(text)
+        shouting = _mostly_capitals(text)
         hits: list[tuple[int, int, _Term]] = []
         if not self._empty:
             for end, (length, found) in self._automaton.iter(folded):
@@ -178,9 +218,12 @@ class MentionIndex:
                         continue
                     if term.capitalised and written.islower():
                         continue  # "shell companies" is not Shell, "central bank" not Central Bank
+                    if term.weak and term.capitals_strong and written.isupper() and not shouting:
+                        term = replace(term, weak=False)  # "SAIL" in capitals is not "sail"
                     if not term.weak and (
                         _looks_like_a_person(text, term, end + 1)
                         or _inside_longer_name(text, start)
+                        or self._group_company(text, term.account, end + 1)
                     ):
                         term = replace(term, weak=True)
                     hits.append((start, end + 1, term))
@@ -204,11 +247,14 @@ class MentionIndex:
         strong_evidence: dict[str, set[str]] = defaultdict(set)
         for _start, _end, term in chosen:
             strong_evidence[term.account].add(_fold(term.surface))
+        confident = [
+            not term.weak or len(strong_evidence[term.account]) > 1 for _s, _e, term in chosen
+        ]
+        _promote_by_context(text, chosen, confident)
         mentions = []
-        for start, end, term in chosen:
+        for (start, end, term), sure in zip(chosen, confident, strict=True):
             if term.account in vetoed:
                 continue
-            corroborated = len(strong_evidence[term.account]) > 1
             mentions.append(
                 Mention(
                     account=term.account,
@@ -216,42 +262,62 @@ class MentionIndex:
                     start=start,
                     end=end,
                     kind=term.kind,
-                    confident=not term.weak or corroborated,
+                    confident=sure,
                 )
             )
         return mentions
 
 
-#: words that follow a company name without making it a person's name
-_SUFFIXES = frozenset(
-    {
-        "ltd",
-        "limited",
-        "inc",
-        "corp",
-        "corporation",
-        "co",
-        "company",
-        "plc",
-        "group",
-        "holdings",
-        "llc",
-        "ag",
-        "sa",
-        "nv",
-        "se",
-        "bank",
-        "industries",
-        "international",
-        "technologies",
-        "motors",
-        "energy",
-        "finance",
-        "capital",
-        "securities",
-    }
+#: legal forms: "Pfizer Ltd" is Pfizer
+_LEGAL_FORMS = frozenset(
+    "ltd limited inc corp corporation co company plc llc llp ag sa nv se spa gmbh bv ab oyj".split()
 )
-_NEXT_WORD = re.compile(r" ([A-Z][a-z]+)\b")
+#: words that name a line of business: "HDFC Securities" is a group company of HDFC, not HDFC,
+#: unless the account's own names say so
+_BUSINESS_WORDS = frozenset(
+    """amc asset assets bank banking brewing breweries broadcast capital chemicals cinemas
+    commodities consumer distilleries energy engineering enterprises entertainment finance
+    financial foods group holdings housing industries infotech infra infrastructure insurance
+    international investments life lines logistics markets media motor motors oilfields pharma
+    ports power projects realty retail securities services software steel systems tech
+    technologies telecom textiles ventures wealth""".split()
+)
+_SUFFIXES = _LEGAL_FORMS | _BUSINESS_WORDS
+#: words after a name that say a company is meant: "Titan shares", "Idea Q2 net"
+_COMPANY_CONTEXT = re.compile(
+    r"(?:'s)?\s+(?:shares?|stock|scrip|q[1-4]|fy\d\d|net|profit|results|earnings|revenue|"
+    r"sales|board|ceo|chairman|ipo|ltd|limited|inc|plc|corp)\b",
+    re.IGNORECASE,
+)
+#: what separates names in a list: "BHEL, L&T, Reliance, Cipla"
+_LIST_SEPARATORS = frozenset({",", "&", "/", "and"})
+_NEXT_WORD = re.compile(r" ([A-Z][A-Za-z]+)\b")
+
+
+def _promote_by_context(
+    text: str, chosen: Sequence[tuple[int, int, _Term]], confident: list[bool]
+) -> None:
+    """Mark candidates confident where the words around them say a company is meant: followed
+    by "shares", "Q2", "net"..., or listed beside a confident company ("BHEL, L&T, Reliance")."""
+    for n, (_start, end, term) in enumerate(chosen):
+        if not confident[n] and term.kind is not MentionKind.TICKER:
+            confident[n] = _COMPANY_CONTEXT.match(text, end) is not None
+    changed = True
+    while changed:
+        changed = False
+        for n in range(len(chosen)):
+            if confident[n]:
+                continue
+            for m in (n - 1, n + 1):
+                if not 0 <= m < len(chosen) or not confident[m]:
+                    continue
+                if chosen[m][2].account == chosen[n][2].account:
+                    continue
+                left, right = sorted((n, m))
+                gap = text[chosen[left][1] : chosen[right][0]]
+                if gap.strip().lower() in _LIST_SEPARATORS:
+                    confident[n] = changed = True
+                    break
 
 
 def _looks_like_a_person(text: str, term: _Term, end: int) -> bool:
@@ -265,6 +331,13 @@ def _looks_like_a_person(text: str, term: _Term, end: int) -> bool:
     if found is None or found.group(1).lower() in _SUFFIXES:
         return False
     return not _title_case(text)
+
+
+def _mostly_capitals(text: str) -> bool:
+    """True when most of the text's letters are capitals (a shouted headline), where capitals
+    say nothing about names."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) > 0.6 * len(letters)
 
 
 def _title_case(text: str) -> bool:

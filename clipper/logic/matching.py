@@ -2,7 +2,8 @@
 
     confident mention of an account            → match (score 0.7 + 0.3 × profile similarity)
     candidate mention (ordinary word, person?) → match only if the article is close to the
-                                                 account's profile or its industry, else dropped
+                                                 account's description or its industry, else
+                                                 dropped (names alone are no evidence)
     the account's watch term holds             → match (score at least 0.6)
     the account's semantic term is close       → match (score at least the similarity)
     close to an article a rep rejected         → no match for that account ("not relevant",
@@ -58,6 +59,9 @@ class AccountEvidence:
     rejected_like: tuple[str, float] | None = None
     #: False when the article's event is about another company (it is then not this match's)
     event_applies: bool = True
+    #: False when the profile is the account's names alone: similarity to names says nothing
+    #: about which company a shared or ordinary-word name means (measured on SEntFiN)
+    profile_describes: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +108,21 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
             close_industry = (
                 ev.industry_similarity is not None and ev.industry_similarity >= thresholds.industry
             )
-            if similarity >= thresholds.account or close_industry:
+            if (ev.profile_describes and similarity >= thresholds.account) or close_industry:
                 score = 0.5 + 0.3 * max(0.0, min(1.0, similarity))
                 reasons.append(_mention_reason(ev.mentions))
                 if close_industry:
                     reasons.append(f"about its industry (similarity {ev.industry_similarity:.2f})")
             else:
                 written = ", ".join(sorted({m.text for m in ev.mentions}))
+                why = (
+                    f"the article is not about the account (similarity {similarity:.2f})"
+                    if ev.profile_describes
+                    else "the account has no description or industry to decide by"
+                )
                 dropped.append(
-                    f'{account}: "{written}" is also an ordinary word or a person\'s name, and the '
-                    f"article is not about the account (similarity {similarity:.2f})"
+                    f'{account}: "{written}" is also an ordinary word, a person\'s or another '
+                    f"company's name, and {why}"
                 )
         for term, hits in ev.watch_hits:
             score = max(score, 0.6)
