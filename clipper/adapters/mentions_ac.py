@@ -203,7 +203,7 @@ class MentionIndex:
     def find(self, text: str) -> list[Mention]:
         """Return the mentions in ``text``, left to right, overlaps resolved longest-first."""
         folded = _fold(text)
-        shouting = _mostly_capitals(text)
+        shouting: bool | None = None  # computed once, when a name in capitals needs it
         hits: list[tuple[int, int, _Term]] = []
         if not self._empty:
             for end, (length, found) in self._automaton.iter(folded):
@@ -218,8 +218,11 @@ class MentionIndex:
                         continue
                     if term.capitalised and written.islower():
                         continue  # "shell companies" is not Shell, "central bank" not Central Bank
-                    if term.weak and term.capitals_strong and written.isupper() and not shouting:
-                        term = replace(term, weak=False)  # "SAIL" in capitals is not "sail"
+                    if term.weak and term.capitals_strong and written.isupper():
+                        if shouting is None:
+                            shouting = _mostly_capitals(text)
+                        if not shouting:
+                            term = replace(term, weak=False)  # "SAIL" in capitals: not "sail"
                     if not term.weak and (
                         _looks_like_a_person(text, term, end + 1)
                         or _inside_longer_name(text, start)
