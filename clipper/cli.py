@@ -18,13 +18,15 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .config import Config, find_config_path, load_config
 from .core import Clipper, make_clipper
-from .exceptions import ClipperError, ConfigError
+from .digests import DigestReport
+from .exceptions import ClipperError, ConfigError, SlackAuthError
 from .scheduler import run_ticks
 from .types import ArticleText, FetchStatus, MatchResult, UpdateResult, UpdateSummary
 
@@ -174,17 +176,17 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Run one full cycle and exit.")
-@click.option("--limit", default=10, show_default=True, help="Newest matches to show.")
+@click.option("--once", is_flag=True, help="Run one full cycle (fetch, match, digests) and exit.")
+@click.option("--limit", default=0, show_default=True, help="Also print the N newest matches.")
 @pass_state
 def run(state: State, once: bool, limit: int) -> None:
-    """Run Clipper: fetch feeds on schedule, match new articles, report the matches.
+    """Run Clipper: fetch feeds on schedule, match new articles, send digests when due.
 
-    Slack digests join this cycle when they land; until then the newest matches are printed.
+    Without Slack credentials digests are printed here and saved as Markdown files.
     """
     with state.clipper() as clipper:
 
-        def cycle() -> None:
+        def fetch_and_match() -> None:
             summary = _fetch(clipper, True)
             _print_summary(summary, state.verbose)
             try:
@@ -195,10 +197,71 @@ def run(state: State, once: bool, limit: int) -> None:
             out.print(f"matched {articles} new articles: {matches} account matches")
             _print_matches(clipper, limit)
 
+        def digests() -> None:
+            _print_digest_report(_send_digests(clipper, rep=None, force=False, dry_run=False))
+
         if once:
-            cycle()
+            fetch_and_match()
+            digests()
             return
-        run_ticks({"cycle": (clipper.config.settings.fetch.tick, cycle)})
+        tick = clipper.config.settings.fetch.tick
+        run_ticks({"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)})
+
+
+def _send_digests(clipper: Clipper, *, rep: str | None, force: bool, dry_run: bool) -> DigestReport:
+    try:
+        return clipper.digest(rep=rep, force=force, dry_run=dry_run)
+    except SlackAuthError as exc:
+        err.print(f"[red]digests stopped:[/] {escape(str(exc))}")
+        raise SystemExit(1) from None
+    except ClipperError as exc:
+        err.print(f"[red]digests failed:[/] {escape(str(exc))}")
+        raise SystemExit(1) from None
+
+
+def _print_digest_report(report: DigestReport) -> None:
+    for rep, kind, digest_id in report.queued:
+        out.print(f"queued {kind} {digest_id} for {escape(rep)}")
+    if report.sent or report.pending:
+        out.print(f"delivered {report.sent} digest message(s); {report.pending} waiting to retry")
+    for problem in report.problems:
+        err.print(f"[yellow]digest:[/] {escape(problem)}")
+
+
+@main.command()
+@click.option("--rep", "rep", metavar="EMAIL", help="Only this rep.")
+@click.option("--dry-run", is_flag=True, help="Show the digests that are due; send nothing.")
+@click.option(
+    "--now",
+    "now",
+    is_flag=True,
+    help="Match waiting articles, then send each rep's pending digest now, whatever the schedule.",
+)
+@pass_state
+def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
+    """Compose and deliver digests (to Slack, or to the terminal and var/digests/)."""
+    with state.clipper() as clipper:
+        if rep is not None and rep.lower() not in {r.email for r in clipper.config.reps}:
+            where = clipper.config.resolve(clipper.config.settings.reps)
+            err.print(f"[red]unknown rep:[/] {escape(rep)} is not in {where}")
+            raise SystemExit(2)
+        if now:
+            try:
+                articles, _matches = clipper.match_pending()
+                if articles:
+                    out.print(f"matched {articles} waiting articles")
+            except ClipperError as exc:
+                err.print(f"[yellow]matching failed, sending what is matched:[/] {exc}")
+        report = _send_digests(clipper, rep=rep, force=now, dry_run=dry_run)
+        if dry_run:
+            if not report.previews:
+                out.print("no digest is due (use --now to preview every pending digest)")
+            for preview in report.previews:
+                out.print(Markdown(preview))
+            return
+        _print_digest_report(report)
+        if not report.queued and not report.sent:
+            out.print("nothing new to send")
 
 
 def _print_matches(clipper: Clipper, limit: int) -> None:

@@ -166,6 +166,10 @@ class DigestSettings(_Model):
     timezone: str = "UTC"
     max_items_per_account: int = Field(5, ge=1)
     max_items: int = Field(30, ge=1)
+    #: a first digest (or one after a long pause) covers matches this many days old at most
+    lookback_days: int = Field(7, ge=1)
+    #: customer touches wanted per account per quarter (the touch line's target)
+    touches_per_quarter: int = Field(1, ge=0)
     #: where Markdown digests go when Slack is not configured (relative to the config file)
     output_dir: Path = Path("../var/digests")
 
@@ -184,6 +188,13 @@ class SlackSettings(_Model):
     """Slack connection; tokens come only from the environment."""
 
     api_base_url: str = "https://slack.com/api/"
+    #: seconds between two posts to the same DM (Slack allows about one per second)
+    pace_s: float = Field(1.1, ge=0)
+    #: posting attempts per message per run (429s, 5xx, dropped connections) before it waits
+    #: for the next run
+    max_attempts: int = Field(4, ge=1)
+    #: the longest Retry-After honoured in a run; longer ones wait for the next run
+    max_retry_wait_s: float = Field(60, ge=0)
 
 
 class AccountFeedTemplate(_Model):

@@ -6,6 +6,7 @@ Does not parse user input (the CLI does) and does not decide (``clipper.logic`` 
 from __future__ import annotations
 
 import gzip
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,19 +15,30 @@ from typing import Any
 
 import yaml
 
+from .adapters.digest_out import MarkdownDigestWriter
 from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.extract_text import MainTextExtractor
 from .adapters.fetch_http import FetchLimits, HttpRetriever
 from .adapters.mentions_ac import MentionIndex
 from .adapters.parse_feed import FeedParser
+from .adapters.slack_web import SlackWebApi
 from .adapters.storage import Storage
 from .config import Config, read_yaml
+from .digests import DigestReport, Digests
 from .embeddings import EmbeddingCache
 from .exceptions import CommandUsageError, ConfigError, ExtractError, FetchError, ParseError
 from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
 from .matcher import Matcher, MentionFinderFactory, assign_stories
 from .pipeline import LEASE_S, Clock, Pipeline
-from .ports import EmbedderType, ExtractorType, ParserType, RetrieverType, StorageType
+from .ports import (
+    DigestWriterType,
+    EmbedderType,
+    ExtractorType,
+    ParserType,
+    RetrieverType,
+    SlackApiType,
+    StorageType,
+)
 from .types import (
     ArticleText,
     CachingInfo,
@@ -71,8 +83,12 @@ class Clipper:
         clock: Clock,
         embedder: EmbedderType | None = None,
         make_finder: MentionFinderFactory = MentionIndex,
+        writer: DigestWriterType | None = None,
+        slack: SlackApiType | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
+        self.slack = slack
         self._embedder = embedder
         self._make_finder = make_finder
         self._matcher: Matcher | None = None
@@ -92,6 +108,15 @@ class Clipper:
             concurrency=fetch.concurrency,
             clock=clock,
         )
+        self.digests = Digests(
+            config,
+            storage,
+            clock,
+            writer or MarkdownDigestWriter(config.resolve(config.settings.digest.output_dir)),
+            slack,
+            owner=self.pipeline.owner,
+            sleep=sleep,
+        )
 
     def close(self) -> None:
         self.retriever.close()
@@ -102,6 +127,21 @@ class Clipper:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ------------------------------------------------------------------ digests
+
+    def digest(
+        self, *, rep: str | None = None, force: bool = False, dry_run: bool = False
+    ) -> DigestReport:
+        """Queue due digests (every rep's pending one with ``force``) and deliver the outbox.
+
+        Raises:
+            SlackAuthError: Slack refused the bot token; nothing more was sent.
+        """
+        report = self.digests.compose_due(rep=rep, force=force, dry_run=dry_run)
+        if dry_run:
+            return report
+        return self.digests.deliver(rep=rep, report=report)
 
     # ------------------------------------------------------------------ feeds
 
@@ -301,6 +341,9 @@ def make_clipper(
     _extractor: ExtractorType | None = None,
     _clock: Clock | None = None,
     _embedder: EmbedderType | None = None,
+    _writer: DigestWriterType | None = None,
+    _slack: SlackApiType | None = None,
+    _sleep: Callable[[float], None] | None = None,
 ) -> Clipper:
     """Build a Clipper from validated config; the underscored arguments replace adapters.
 
@@ -335,6 +378,14 @@ def make_clipper(
         clock=_clock or utc_now,
         embedder=_embedder,
         make_finder=MentionIndex,
+        writer=_writer,
+        slack=_slack
+        or (
+            SlackWebApi(config.slack_bot_token, config.slack_api_base_url)
+            if config.slack_bot_token
+            else None
+        ),
+        sleep=_sleep or time.sleep,
     )
 
 

@@ -90,5 +90,33 @@ class DeliveryError(ClipperError):
     """A message could not be delivered."""
 
 
+class SlackAuthError(DeliveryError):
+    """The Slack token is invalid or revoked: nothing more can be sent until it is fixed."""
+
+
+class SlackScopeError(DeliveryError):
+    """The Slack app lacks a scope; ``needed`` names it (reinstall the app after adding it)."""
+
+    def __init__(self, message: str, needed: str) -> None:
+        super().__init__(message)
+        self.needed = needed
+
+
+class SlackUserNotFound(DeliveryError):
+    """No Slack user has the rep's email address."""
+
+
+class SlackRateLimited(DeliveryError):
+    """Slack answered 429; ``retry_after`` is its Retry-After in seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SlackUncertain(DeliveryError):
+    """The connection dropped after the request was sent: Slack may have posted the message."""
+
+
 class CommandUsageError(ClipperError):
     """A user's command was malformed."""

@@ -6,19 +6,22 @@ tests. All datetimes crossing a port are timezone-aware UTC. Does not implement 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .logic.dedupe import KnownArticles
+from .logic.digest import DigestCandidate, TouchStatus
 from .types import (
     ArticleIdentity,
     ArticleIntent,
     ArticleToMatch,
     CachingInfo,
+    ComposedDigest,
+    DigestPart,
     FeedForUpdate,
     FeedLink,
     FeedSource,
@@ -135,6 +138,62 @@ class StorageType(Protocol):
         """Return (account, kind, article text) for every feedback given."""
         ...
 
+    def next_digest_at(self, rep: str) -> datetime | None: ...
+
+    def digest_candidates(
+        self, rep: str, accounts: Sequence[str], since: datetime
+    ) -> list[DigestCandidate]: ...
+
+    def create_digest(
+        self,
+        rep: str,
+        kind: str,
+        due_at: datetime,
+        now: datetime,
+        accounts: Sequence[str],
+        since: datetime,
+        compose: Callable[[list[DigestCandidate]], ComposedDigest],
+        *,
+        expected_next: datetime | None = None,
+        scheduled: bool = False,
+    ) -> int | None:
+        """Compose and queue a digest atomically; None when another process made it first or
+        there was nothing to send (the schedule still advances)."""
+        ...
+
+    def claim_parts(
+        self, now: datetime, owner: str, lease_s: float, limit: int, rep: str | None = None
+    ) -> list[DigestPart]: ...
+
+    def release_part(self, digest_id: int, part: int, owner: str) -> None: ...
+
+    def finish_part(
+        self,
+        digest_id: int,
+        part: int,
+        owner: str,
+        now: datetime,
+        *,
+        state: str,
+        attempts: int,
+        channel: str | None = None,
+        slack_ts: str | None = None,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool: ...
+
+    def hold_rep_parts(self, rep: str, error: str, until: datetime) -> None: ...
+
+    def slack_user(self, email: str) -> tuple[str, str | None] | None: ...
+
+    def put_slack_user(
+        self, email: str, user_id: str, channel_id: str | None, now: datetime
+    ) -> None: ...
+
+    def touch_statuses(
+        self, accounts: Sequence[str], quarter_start: datetime, target: int
+    ) -> dict[str, TouchStatus]: ...
+
     def feed_statuses(self) -> list[FeedStatusRow]:
         """Return every stored feed with its health, configured ones first."""
         ...
@@ -203,3 +262,24 @@ class ExtractorType(Protocol):
     def extract(self, html: bytes | str, url: str | None = None) -> str:
         """Return the main text, paragraphs separated by blank lines."""
         ...
+
+
+class SlackApiType(Protocol):
+    """The Slack Web API calls digests need. Raises ``SlackAuthError``, ``SlackScopeError``,
+    ``SlackUserNotFound``, ``SlackRateLimited``, ``SlackUncertain`` or ``DeliveryError``."""
+
+    def lookup_user(self, email: str) -> str: ...
+
+    def user_timezone(self, user_id: str) -> str | None: ...
+
+    def open_dm(self, user_id: str) -> str: ...
+
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], key: str) -> str: ...
+
+    def find_posted(self, channel: str, key: str, since: datetime) -> str | None: ...
+
+
+class DigestWriterType(Protocol):
+    """Where digests go without Slack: the terminal and Markdown files."""
+
+    def write(self, rep: str, digest_id: int, part: int, markdown: str, now: datetime) -> None: ...

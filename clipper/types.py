@@ -395,3 +395,35 @@ class ArticleToMatch:
     text: str
     source_industry: str | None
     published_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPart:
+    """One message of a digest in the outbox."""
+
+    digest_id: int
+    part: int
+    parts: int
+    rep: str
+    kind: str
+    #: "slack" or "terminal"
+    sink: str
+    text: str
+    #: Block Kit blocks as JSON (slack) or Markdown (terminal)
+    payload: str
+    attempts: int
+    #: when the part was first claimed: a part claimed before may already be in Slack
+    first_claimed_at: datetime | None
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedDigest:
+    """What a digest tick decided for one rep: messages to queue and what they cover."""
+
+    parts: tuple[tuple[str, str], ...]
+    #: (article id, account, shown) for every match the digest accounts for
+    covered: tuple[tuple[int, str, bool], ...]
+    sink: str
+    #: the rep's next scheduled digest (None: an alert, which leaves the schedule alone)
+    next_due: datetime | None

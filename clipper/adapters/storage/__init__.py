@@ -6,18 +6,22 @@ pipeline writes from one thread only (SCALE.md section 5). No SQL lives outside 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ...logic.dedupe import KnownArticles
+from ...logic.digest import DigestCandidate, TouchStatus
 from ...logic.urls import host_of
 from ...types import (
     ArticleIdentity,
     ArticleIntent,
     ArticleToMatch,
     CachingInfo,
+    ComposedDigest,
+    DigestPart,
     FeedForUpdate,
     FeedSource,
     FeedStatusRow,
@@ -556,6 +560,315 @@ class Storage:
             (*params, limit),
         )
         return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------------ digests
+
+    def next_digest_at(self, rep: str) -> datetime | None:
+        rows = self.pool.read(
+            "reading a rep's schedule",
+            "SELECT next_digest_at FROM rep_schedule WHERE rep = ?",
+            (rep,),
+        )
+        return from_db(rows[0]["next_digest_at"]) if rows else None
+
+    def _candidates(
+        self, tx: Any, rep: str, accounts: Sequence[str], since: datetime
+    ) -> list[DigestCandidate]:
+        if not accounts:
+            return []
+        marks = ",".join("?" * len(accounts))
+        rows = tx.execute(
+            f"""SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
+                       a.title, a.url, a.source, a.published_at, a.story_id
+                FROM matches m JOIN articles a ON a.id = m.article_id
+                WHERE m.account IN ({marks}) AND a.published_at >= ?
+                  AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.rep = ?
+                                  AND d.account = m.account AND d.article_id = m.article_id)
+                  AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.account = m.account
+                                  AND f.article_id = m.article_id)""",
+            (*accounts, to_db(since), rep),
+        )
+        return [
+            DigestCandidate(
+                article_id=r["article_id"],
+                account=r["account"],
+                title=r["title"] or "",
+                url=r["url"],
+                source=r["source"],
+                published_at=from_db(r["published_at"]),
+                score=r["score"],
+                reasons=tuple(json.loads(r["reasons"])),
+                event=r["event"],
+                shareable=bool(r["shareable"]),
+                story_id=r["story_id"],
+            )
+            for r in rows
+        ]
+
+    def digest_candidates(
+        self, rep: str, accounts: Sequence[str], since: datetime
+    ) -> list[DigestCandidate]:
+        """Return the rep's undelivered matches (read only: for previews)."""
+        with self.pool.write("reading digest candidates") as tx:
+            return self._candidates(tx, rep, accounts, since)
+
+    def create_digest(
+        self,
+        rep: str,
+        kind: str,
+        due_at: datetime,
+        now: datetime,
+        accounts: Sequence[str],
+        since: datetime,
+        compose: Callable[[list[DigestCandidate]], ComposedDigest],
+        *,
+        expected_next: datetime | None = None,
+        scheduled: bool = False,
+    ) -> int | None:
+        """Compose and queue one digest in one transaction; return its id, or None when another
+        process already made it (or it had nothing to say). ``compose`` must be pure and quick:
+        it runs under the write lock."""
+        with self.pool.write("creating a digest") as tx:
+            if scheduled:
+                row = tx.execute(
+                    "SELECT next_digest_at FROM rep_schedule WHERE rep = ?", (rep,)
+                ).fetchone()
+                current = row["next_digest_at"] if row is not None else None
+                if current != to_db(expected_next):
+                    return None  # another scheduler got here first
+            if tx.execute(
+                "SELECT 1 FROM digests WHERE rep = ? AND kind = ? AND due_at = ?",
+                (rep, kind, to_db(due_at)),
+            ).fetchone():
+                return None
+            composed = compose(self._candidates(tx, rep, accounts, since))
+            if composed.next_due is not None:
+                tx.execute(
+                    """INSERT INTO rep_schedule (rep, next_digest_at, last_digest_at)
+                    VALUES (?, ?, ?)
+                    ON CONFLICT (rep) DO UPDATE SET next_digest_at = excluded.next_digest_at,
+                        last_digest_at = excluded.last_digest_at""",
+                    (rep, to_db(composed.next_due), to_db(now)),
+                )
+            if not composed.parts:
+                return None
+            digest_id = int(
+                tx.execute(
+                    """INSERT INTO digests (rep, kind, due_at, created_at, sink, items)
+                    VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
+                    (
+                        rep,
+                        kind,
+                        to_db(due_at),
+                        to_db(now),
+                        composed.sink,
+                        sum(1 for c in composed.covered if c[2]),
+                    ),
+                ).fetchone()[0]
+            )
+            tx.executemany(
+                """INSERT OR IGNORE INTO digest_items (rep, account, article_id, digest_id, shown)
+                VALUES (?, ?, ?, ?, ?)""",
+                [
+                    (rep, account, aid, digest_id, int(shown))
+                    for aid, account, shown in composed.covered
+                ],
+            )
+            tx.executemany(
+                """INSERT INTO digest_parts (digest_id, part, parts, text, payload)
+                VALUES (?, ?, ?, ?, ?)""",
+                [
+                    (digest_id, n, len(composed.parts), text, payload)
+                    for n, (text, payload) in enumerate(composed.parts, start=1)
+                ],
+            )
+        return digest_id
+
+    def claim_parts(
+        self, now: datetime, owner: str, lease_s: float, limit: int, rep: str | None = None
+    ) -> list[DigestPart]:
+        """Lease the next deliverable part of each digest (earlier parts all sent), in order."""
+        with self.pool.write("claiming digest parts") as tx:
+            rows = list(
+                tx.execute(
+                    """UPDATE digest_parts SET lease_owner = :owner, lease_until = :until,
+                        state = 'sending', first_claimed_at = COALESCE(first_claimed_at, :now)
+                    WHERE (digest_id, part) IN (
+                        SELECT q.digest_id, MIN(q.part) FROM digest_parts q
+                        JOIN digests d ON d.id = q.digest_id
+                        WHERE q.state IN ('pending', 'sending') AND (:rep IS NULL OR d.rep = :rep)
+                        GROUP BY q.digest_id)
+                      AND (lease_until IS NULL OR lease_until < :now)
+                      AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
+                    RETURNING digest_id, part""",
+                    {
+                        "owner": owner,
+                        "until": to_db(now + timedelta(seconds=lease_s)),
+                        "now": to_db(now),
+                        "rep": rep,
+                    },
+                )
+            )
+        if not rows:
+            return []
+        keys = [(r["digest_id"], r["part"]) for r in rows]
+        found = []
+        for digest_id, part in sorted(keys)[:limit] if limit else sorted(keys):
+            r = self.pool.read(
+                "reading a digest part",
+                """SELECT p.*, d.rep, d.kind, d.sink FROM digest_parts p
+                JOIN digests d ON d.id = p.digest_id WHERE p.digest_id = ? AND p.part = ?""",
+                (digest_id, part),
+            )[0]
+            found.append(
+                DigestPart(
+                    digest_id=r["digest_id"],
+                    part=r["part"],
+                    parts=r["parts"],
+                    rep=r["rep"],
+                    kind=r["kind"],
+                    sink=r["sink"],
+                    text=r["text"],
+                    payload=r["payload"],
+                    attempts=r["attempts"],
+                    first_claimed_at=from_db(r["first_claimed_at"]),
+                    channel=r["channel"],
+                )
+            )
+        if limit and len(keys) > limit:  # give back what this call will not deliver
+            for digest_id, part in sorted(keys)[limit:]:
+                self.release_part(digest_id, part, owner)
+        return found
+
+    def release_part(self, digest_id: int, part: int, owner: str) -> None:
+        with self.pool.write("releasing a digest part") as tx:
+            tx.execute(
+                """UPDATE digest_parts SET lease_owner = NULL, lease_until = NULL
+                WHERE digest_id = ? AND part = ? AND lease_owner = ?""",
+                (digest_id, part, owner),
+            )
+
+    def finish_part(
+        self,
+        digest_id: int,
+        part: int,
+        owner: str,
+        now: datetime,
+        *,
+        state: str,
+        attempts: int,
+        channel: str | None = None,
+        slack_ts: str | None = None,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """Record a delivery outcome, fenced by the lease; return False when the lease was lost."""
+        with self.pool.write("recording a digest part") as tx:
+            done = tx.execute(
+                """UPDATE digest_parts SET state = ?, attempts = ?, channel = COALESCE(?, channel),
+                    slack_ts = COALESCE(?, slack_ts), last_error = ?, next_attempt_at = ?,
+                    sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                    lease_owner = NULL, lease_until = NULL
+                WHERE digest_id = ? AND part = ? AND lease_owner = ?""",
+                (
+                    state,
+                    attempts,
+                    channel,
+                    slack_ts,
+                    error,
+                    to_db(next_attempt_at),
+                    state,
+                    to_db(now),
+                    digest_id,
+                    part,
+                    owner,
+                ),
+            ).rowcount
+        return bool(done)
+
+    def hold_rep_parts(self, rep: str, error: str, until: datetime) -> None:
+        """Put a rep's undelivered parts off until ``until`` with the reason."""
+        with self.pool.write("holding a rep's digest parts") as tx:
+            tx.execute(
+                """UPDATE digest_parts SET last_error = ?, next_attempt_at = ?,
+                    lease_owner = NULL, lease_until = NULL,
+                    state = CASE WHEN state = 'sending' THEN 'sending' ELSE 'pending' END
+                WHERE state IN ('pending', 'sending')
+                  AND digest_id IN (SELECT id FROM digests WHERE rep = ?)""",
+                (error, to_db(until), rep),
+            )
+
+    def digest_parts(self, rep: str | None = None) -> list[dict[str, Any]]:
+        """Return every digest part with its state (for reports and tests)."""
+        rows = self.pool.read(
+            "listing digest parts",
+            """SELECT d.rep, d.kind, d.due_at, d.sink, p.* FROM digest_parts p
+            JOIN digests d ON d.id = p.digest_id
+            WHERE (? IS NULL OR d.rep = ?) ORDER BY p.digest_id, p.part""",
+            (rep, rep),
+        )
+        return [dict(r) for r in rows]
+
+    def slack_user(self, email: str) -> tuple[str, str | None] | None:
+        rows = self.pool.read(
+            "reading the Slack user cache",
+            "SELECT user_id, channel_id FROM slack_users WHERE email = ?",
+            (email,),
+        )
+        return (rows[0]["user_id"], rows[0]["channel_id"]) if rows else None
+
+    def put_slack_user(
+        self, email: str, user_id: str, channel_id: str | None, now: datetime
+    ) -> None:
+        with self.pool.write("caching a Slack user") as tx:
+            tx.execute(
+                """INSERT INTO slack_users (email, user_id, channel_id, checked_at)
+                VALUES (?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET user_id = excluded.user_id,
+                    channel_id = excluded.channel_id, checked_at = excluded.checked_at""",
+                (email, user_id, channel_id, to_db(now)),
+            )
+
+    def touch_statuses(
+        self, accounts: Sequence[str], quarter_start: datetime, target: int
+    ) -> dict[str, TouchStatus]:
+        """Return each account's touches since ``quarter_start`` and its last touch ever."""
+        if not accounts:
+            return {}
+        marks = ",".join("?" * len(accounts))
+        rows = self.pool.read(
+            "reading touches",
+            f"""SELECT account, SUM(touched_at >= ?) AS recent, MAX(touched_at) AS last
+            FROM touches WHERE account IN ({marks}) GROUP BY account""",
+            (to_db(quarter_start), *accounts),
+        )
+        found = {r["account"]: (int(r["recent"] or 0), from_db(r["last"])) for r in rows}
+        return {
+            account: TouchStatus(
+                found.get(account, (0, None))[0], target, found.get(account, (0, None))[1]
+            )
+            for account in accounts
+        }
+
+    def add_touch(
+        self,
+        rep: str,
+        account: str,
+        channel: str,
+        touched_at: datetime,
+        *,
+        article_id: int | None = None,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> bool:
+        """Log a customer touch; return False when ``idempotency_key`` was logged before."""
+        with self.pool.write("logging a touch") as tx:
+            done = tx.execute(
+                """INSERT OR IGNORE INTO touches
+                (rep, account, article_id, channel, note, touched_at, idempotency_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (rep, account, article_id, channel, note, to_db(touched_at), idempotency_key),
+            ).rowcount
+        return bool(done)
 
 
 def _known(row: Any) -> KnownArticle:

@@ -133,4 +133,69 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX articles_story ON articles (story_id);
         """,
     ),
+    (
+        "0006_digests",
+        """
+        CREATE TABLE rep_schedule (
+            rep TEXT PRIMARY KEY,
+            next_digest_at TEXT NOT NULL,
+            last_digest_at TEXT
+        ) STRICT;
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            rep TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sink TEXT NOT NULL,
+            items INTEGER NOT NULL,
+            UNIQUE (rep, kind, due_at)
+        ) STRICT;
+        CREATE TABLE digest_items (
+            rep TEXT NOT NULL,
+            account TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            digest_id INTEGER NOT NULL REFERENCES digests (id),
+            shown INTEGER NOT NULL,
+            PRIMARY KEY (rep, account, article_id)
+        ) STRICT;
+        CREATE TABLE digest_parts (
+            digest_id INTEGER NOT NULL REFERENCES digests (id),
+            part INTEGER NOT NULL,
+            parts INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT,
+            lease_owner TEXT,
+            lease_until TEXT,
+            first_claimed_at TEXT,
+            channel TEXT,
+            slack_ts TEXT,
+            sent_at TEXT,
+            PRIMARY KEY (digest_id, part)
+        ) STRICT;
+        CREATE INDEX digest_parts_state ON digest_parts (state, next_attempt_at);
+        CREATE TABLE slack_users (
+            email TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            channel_id TEXT,
+            checked_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE touches (
+            id INTEGER PRIMARY KEY,
+            rep TEXT NOT NULL,
+            account TEXT NOT NULL,
+            article_id INTEGER REFERENCES articles (id),
+            channel TEXT NOT NULL,
+            note TEXT,
+            touched_at TEXT NOT NULL,
+            idempotency_key TEXT UNIQUE
+        ) STRICT;
+        CREATE INDEX touches_account ON touches (account, touched_at);
+        """,
+    ),
 )

@@ -1,0 +1,3 @@
+from clipper.adapters.storage import Storage
+
+s = Storage(":memory:")

@@ -1,0 +1,379 @@
+"""Digest ticks and delivery: compose due digests into the outbox, then deliver the outbox.
+
+    for each rep:
+        alerts   = urgent events on the rep's accounts → an "alert" digest now (not in quiet hours)
+        if due (or forced): digest = build_digest(new matches) → parts → outbox   # one transaction
+    deliver:
+        for each claimable part (earlier parts of its digest all sent):
+            terminal: print it and write var/digests/<rep>/...md
+            slack:    user by email (cached) → DM (cached) → reconcile if claimed before → post,
+                      paced per DM, 429 Retry-After honoured, bounded attempts, outcome per part
+
+Parts carry a key (digest id and part number) in Slack message metadata, so a part whose outcome
+is unknown (crash, dropped connection) is looked up in the DM's history before it is sent again.
+Does not choose adapters (``make_clipper`` does) and does not match articles.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time as _time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .config import Config, Rep
+from .exceptions import (
+    DeliveryError,
+    SlackAuthError,
+    SlackRateLimited,
+    SlackScopeError,
+    SlackUncertain,
+    SlackUserNotFound,
+)
+from .logic.blockkit import render_markdown, render_slack
+from .logic.digest import (
+    DigestCandidate,
+    DigestPolicy,
+    RepSchedule,
+    build_digest,
+    in_quiet_hours,
+    is_urgent,
+    next_due,
+    parse_quiet_hours,
+    quarter_start,
+)
+from .ports import DigestWriterType, SlackApiType, StorageType
+from .types import ComposedDigest, DigestPart
+
+log = logging.getLogger(__name__)
+#: how long a claimed part is ours before another run may take it over
+PART_LEASE_S = 300.0
+#: a rep Slack does not know is tried again after this long
+UNKNOWN_REP_HOLD = timedelta(hours=6)
+
+
+@dataclass
+class DigestReport:
+    """What one tick did, for the CLI and tests."""
+
+    queued: list[tuple[str, str, int]] = field(default_factory=list)  # (rep, kind, parts)
+    skipped_empty: list[str] = field(default_factory=list)
+    sent: int = 0
+    pending: int = 0
+    problems: list[str] = field(default_factory=list)
+    previews: list[str] = field(default_factory=list)
+
+
+def rep_schedule(config: Config, rep: Rep) -> RepSchedule:
+    defaults = config.settings.digest
+    return RepSchedule(
+        timezone=rep.timezone or defaults.timezone,
+        at=rep.digest.time or defaults.time,
+        days=rep.digest.days or defaults.days,
+        quiet=parse_quiet_hours(rep.quiet_hours),
+    )
+
+
+class Digests:
+    """Composes and delivers digests for the configured reps."""
+
+    def __init__(
+        self,
+        config: Config,
+        storage: StorageType,
+        clock: Callable[[], datetime],
+        writer: DigestWriterType,
+        slack: SlackApiType | None,
+        *,
+        owner: str,
+        sleep: Callable[[float], None] = _time.sleep,
+    ) -> None:
+        self.config = config
+        self.storage = storage
+        self.clock = clock
+        self.writer = writer
+        self.slack = slack
+        self.owner = owner
+        self.sleep = sleep
+        settings = config.settings.digest
+        self.policy = DigestPolicy(settings.max_items_per_account, settings.max_items)
+        self._last_post: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ composing
+
+    def _accounts_of(self, rep: Rep) -> list[str]:
+        return [a.name for a in self.config.accounts if a.owner == rep.email]
+
+    def _compose(
+        self, rep: Rep, kind: str, now: datetime, next_at: datetime | None, *, preview: bool = False
+    ) -> Callable[[list[DigestCandidate]], ComposedDigest]:
+        sink = "slack" if self.slack is not None and not preview else "terminal"
+        accounts = self._accounts_of(rep)
+        zone_now = now
+        quarter = datetime.combine(quarter_start(zone_now.date()), datetime.min.time(), UTC)
+        touches = self.storage.touch_statuses(
+            accounts, quarter, self.config.settings.digest.touches_per_quarter
+        )
+
+        def compose(candidates: list[DigestCandidate]) -> ComposedDigest:
+            if kind == "alert":
+                candidates = [c for c in candidates if is_urgent(c)]
+            digest = build_digest(
+                rep.email, rep.name, candidates, touches, self.policy, now, kind=kind
+            )
+            shown = {(i.article_id, i.account) for s in digest.sections for i in s.items}
+            shown |= {
+                (other, i.account) for s in digest.sections for i in s.items for other in i.also_ids
+            }
+            covered = tuple(
+                (aid, account, (aid, account) in shown) for aid, account in digest.covered
+            )
+            if kind == "alert":
+                # an alert covers only what it shows; the rest waits for the digest
+                covered = tuple(c for c in covered if c[2])
+            if digest.is_empty():
+                return ComposedDigest((), (), sink, next_at)
+            if sink == "slack":
+                parts = tuple(
+                    (m.text, json.dumps(list(m.blocks), ensure_ascii=False))
+                    for m in render_slack(digest)
+                )
+            else:
+                parts = ((f"{digest.kind} for {rep.email}", render_markdown(digest)),)
+            return ComposedDigest(parts, covered, sink, next_at)
+
+        return compose
+
+    def compose_due(
+        self, *, rep: str | None = None, force: bool = False, dry_run: bool = False
+    ) -> DigestReport:
+        """Queue every due digest (all of them with ``force``) and urgent alerts."""
+        report = DigestReport()
+        now = self.clock()
+        since = now - timedelta(days=self.config.settings.digest.lookback_days)
+        for person in self.config.reps:
+            if rep is not None and person.email != rep.lower():
+                continue
+            accounts = self._accounts_of(person)
+            if not accounts:
+                continue
+            schedule = rep_schedule(self.config, person)
+            stored = self.storage.next_digest_at(person.email)
+            due = force or stored is None or stored <= now
+            if dry_run:
+                if due:
+                    compose = self._compose(person, "digest", now, None, preview=True)
+                    composed = compose(
+                        self.storage.digest_candidates(person.email, accounts, since)
+                    )
+                    report.previews += [payload for _text, payload in composed.parts]
+                continue
+            if not in_quiet_hours(schedule, now) and not due:
+                digest_id = self.storage.create_digest(
+                    person.email,
+                    "alert",
+                    now,
+                    now,
+                    accounts,
+                    since,
+                    self._compose(person, "alert", now, None),
+                )
+                if digest_id is not None:
+                    report.queued.append((person.email, "alert", digest_id))
+            if not due:
+                continue
+            due_at = now if force or stored is None else stored
+            following = next_due(schedule, now)
+            digest_id = self.storage.create_digest(
+                person.email,
+                "digest",
+                due_at,
+                now,
+                accounts,
+                since,
+                self._compose(person, "digest", now, following),
+                expected_next=None if force else stored,
+                scheduled=not force,
+            )
+            if digest_id is None:
+                report.skipped_empty.append(person.email)
+            else:
+                report.queued.append((person.email, "digest", digest_id))
+        return report
+
+    # ------------------------------------------------------------------ delivering
+
+    def deliver(
+        self, *, rep: str | None = None, report: DigestReport | None = None
+    ) -> DigestReport:
+        """Deliver every claimable part; raises ``SlackAuthError`` when the token is refused."""
+        report = report or DigestReport()
+        held: set[str] = set()
+        while True:
+            now = self.clock()
+            parts = self.storage.claim_parts(now, self.owner, PART_LEASE_S, 0, rep=rep)
+            parts = [p for p in parts if p.rep not in held]
+            if not parts:
+                break
+            progressed = False
+            for part in parts:
+                outcome = self._deliver_part(part, now, report)
+                if outcome == "sent":
+                    report.sent += 1
+                    progressed = True
+                elif outcome == "held":
+                    held.add(part.rep)
+                else:
+                    report.pending += 1
+            if not progressed:
+                break
+        return report
+
+    def _deliver_part(self, part: DigestPart, claimed_at: datetime, report: DigestReport) -> str:
+        if part.sink == "terminal":
+            self.writer.write(part.rep, part.digest_id, part.part, part.payload, self.clock())
+            self.storage.finish_part(
+                part.digest_id, part.part, self.owner, self.clock(), state="sent", attempts=1
+            )
+            return "sent"
+        assert self.slack is not None
+        try:
+            channel = part.channel or self._channel_of(part.rep)
+        except SlackAuthError:
+            self.storage.release_part(part.digest_id, part.part, self.owner)
+            raise
+        except (SlackUserNotFound, SlackScopeError, DeliveryError) as exc:
+            message = f"{part.rep}: {exc}"
+            report.problems.append(message)
+            log.warning("digest for %s held: %s", part.rep, exc)
+            self.storage.release_part(part.digest_id, part.part, self.owner)
+            self.storage.hold_rep_parts(part.rep, str(exc), self.clock() + UNKNOWN_REP_HOLD)
+            return "held"
+        return self._post(part, channel, claimed_at, report)
+
+    def _channel_of(self, email: str) -> str:
+        assert self.slack is not None
+        cached = self.storage.slack_user(email)
+        if cached is not None and cached[1]:
+            return cached[1]
+        configured = next((r.slack_id for r in self.config.reps if r.email == email), None)
+        user = configured or (cached[0] if cached else None) or self.slack.lookup_user(email)
+        self.storage.put_slack_user(email, user, None, self.clock())
+        channel = self.slack.open_dm(user)
+        self.storage.put_slack_user(email, user, channel, self.clock())
+        return channel
+
+    def _pace(self, channel: str) -> None:
+        wait = self.config.settings.slack.pace_s - (
+            _time.monotonic() - self._last_post.get(channel, -1e9)
+        )
+        if wait > 0:
+            self.sleep(wait)
+
+    def _post(
+        self, part: DigestPart, channel: str, claimed_at: datetime, report: DigestReport
+    ) -> str:
+        assert self.slack is not None
+        settings = self.config.settings.slack
+        key = f"{part.digest_id}:{part.part}"
+        attempts = part.attempts
+        blocks: list[dict[str, Any]] = json.loads(part.payload)
+        uncertain = part.first_claimed_at is not None and part.first_claimed_at < claimed_at
+        error = ""
+        for attempt in range(settings.max_attempts):
+            if uncertain:
+                found = self._reconcile(channel, key, part.first_claimed_at or claimed_at)
+                if found is not None:
+                    self._finish(part, "sent", attempts, channel, found, None)
+                    return "sent"
+            self._pace(channel)
+            attempts += 1
+            try:
+                ts = self.slack.post(channel, part.text, blocks, key)
+            except SlackRateLimited as exc:
+                self._last_post[channel] = _time.monotonic()
+                error = str(exc)
+                if exc.retry_after > settings.max_retry_wait_s:
+                    break
+                self.sleep(exc.retry_after)
+                continue
+            except SlackUncertain as exc:
+                self._last_post[channel] = _time.monotonic()
+                error = str(exc)
+                uncertain = True
+                self.sleep(min(2.0**attempt, 8.0))
+                continue
+            except SlackAuthError:
+                self._finish(part, "sending", attempts, channel, None, "token refused")
+                raise
+            except SlackScopeError as exc:
+                report.problems.append(f"{part.rep}: {exc}")
+                self._finish(part, "pending", attempts, channel, None, str(exc))
+                self.storage.hold_rep_parts(part.rep, str(exc), self.clock() + UNKNOWN_REP_HOLD)
+                return "held"
+            except DeliveryError as exc:
+                self._last_post[channel] = _time.monotonic()
+                error = str(exc)
+                if "invalid_blocks" in error or "msg_blocks_too_long" in error:
+                    report.problems.append(f"{part.rep}: part {part.part} refused: {error}")
+                    self._finish(part, "failed", attempts, channel, None, error)
+                    return "failed"
+                self.sleep(min(2.0**attempt, 8.0))
+                continue
+            self._last_post[channel] = _time.monotonic()
+            self._finish(part, "sent", attempts, channel, ts, None)
+            return "sent"
+        retry_at = self.clock() + timedelta(seconds=min(60 * 2 ** min(attempts, 6), 3600))
+        report.problems.append(f"{part.rep}: part {part.part} not sent yet: {error}")
+        self._finish(part, "pending", attempts, channel, None, error, retry_at)
+        return "pending"
+
+    def _reconcile(self, channel: str, key: str, since: datetime) -> str | None:
+        """Return the ts of an earlier post of this part, if Slack has it."""
+        assert self.slack is not None
+        try:
+            return self.slack.find_posted(channel, key, since)
+        except SlackScopeError as exc:
+            log.warning(
+                "cannot check whether a digest part was already posted (%s); sending it again "
+                "may duplicate it: grant im:history to avoid this",
+                exc,
+            )
+        except (SlackUncertain, SlackRateLimited, DeliveryError) as exc:
+            log.warning("could not check the DM history (%s); sending again", exc)
+        return None
+
+    def _finish(
+        self,
+        part: DigestPart,
+        state: str,
+        attempts: int,
+        channel: str | None,
+        ts: str | None,
+        error: str | None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        kept = self.storage.finish_part(
+            part.digest_id,
+            part.part,
+            self.owner,
+            self.clock(),
+            state=state,
+            attempts=attempts,
+            channel=channel,
+            slack_ts=ts,
+            error=error,
+            next_attempt_at=retry_at,
+        )
+        if not kept:
+            log.warning("lost the lease on digest %s part %s", part.digest_id, part.part)
+
+
+def parts_by_rep(parts: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        grouped.setdefault(part["rep"], []).append(part)
+    return grouped

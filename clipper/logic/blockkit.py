@@ -1,0 +1,291 @@
+"""Digest rendering: Slack Block Kit messages within Slack's limits, and Markdown.
+
+Limits (SLACK.md section 1): 50 blocks, section text 3000, header 150, about 11,000 characters
+of block text per message, button text 75, button value 2000, button URL 3000, unique block_id
+per message and action_id per block, a non-empty top-level ``text`` of at most 4000. Every
+string from an article is escaped (``&``, ``<``, ``>``) and measured after escaping. A digest that
+does not fit one message is split into numbered parts; every item appears exactly once, in order.
+
+Does not send anything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from .digest import AccountSection, Digest, DigestItem, age_text, touch_line
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_URL = 3000
+#: total text across a message's blocks; Slack's undocumented limit is about 12,000
+MAX_MESSAGE_TEXT = 11_000
+MAX_TOP_TEXT = 4000
+#: article fields are cut to these lengths before escaping
+TITLE_CHARS = 300
+WHY_CHARS = 400
+#: a link longer than this is not put in the message (it would crowd out the digest)
+LINK_CHARS = 1000
+
+ACTIONS = (
+    ("share", "Share with customer", "primary"),
+    ("not_relevant", "Not relevant", None),
+    ("not_this_company", "Not this company", None),
+    ("mute_account", "Mute account", None),
+)
+EVENT_BADGES = {
+    "funding": "💰 funding",
+    "M&A": "🤝 M&A",
+    "leadership change": "👤 leadership change",
+    "layoffs": "⚠️ layoffs",
+    "earnings": "📊 earnings",
+    "product launch": "🚀 product launch",
+    "partnership": "🔗 partnership",
+    "legal/regulatory": "⚖️ legal/regulatory",
+    "expansion": "🏗️ expansion",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """One ``chat.postMessage``: fallback text, blocks, and the article ids it carries."""
+
+    text: str
+    blocks: tuple[dict[str, Any], ...]
+    article_ids: tuple[int, ...]
+
+
+def escape(text: str) -> str:
+    """Escape Slack's control characters; the result shows the text literally."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    """Return ``text`` at most ``limit`` characters, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _link_target(url: str | None) -> str | None:
+    """Return a URL safe inside ``<url|label>`` (``|`` and spaces percent-encoded, the control
+    characters escaped), or None when it is missing, not http(s), or too long to show."""
+    if not url or not url.startswith(("http://", "https://")):
+        return None
+    safe = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~-._"))
+    return safe if len(safe) <= LINK_CHARS else None
+
+
+def _item_text(item: DigestItem, now: datetime) -> str:
+    title = escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
+    target = _link_target(item.url)
+    headline = f"*<{target}|{title}>*" if target else f"*{title}*"
+    facts = [escape(cut(item.source, 80)) if item.source else "", age_text(item.published_at, now)]
+    if item.event:
+        facts.append(EVENT_BADGES.get(item.event, escape(item.event)))
+    if not item.shareable:
+        facts.append("🔒 for you only")
+    lines = [headline, " · ".join(f for f in facts if f)]
+    lines.append(f"_Why: {escape(cut(item.why, WHY_CHARS))}_")
+    if item.also_in:
+        outlets = ", ".join(escape(cut(s, 60)) for s in item.also_in[:5])
+        extra = len(item.also_in) - 5
+        lines.append(f"Also in {outlets}" + (f" and {extra} more" if extra > 0 else ""))
+    return "\n".join(line for line in lines if line)
+
+
+def _text_size(block: dict[str, Any]) -> int:
+    """Count the characters of every text object in a block."""
+    size = 0
+    if "text" in block and isinstance(block["text"], dict):
+        size += len(block["text"]["text"])
+    for element in block.get("elements", ()):
+        if "text" in element:
+            size += len(element["text"]["text"] if isinstance(element["text"], dict) else "")
+    return size
+
+
+def _item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]]:
+    value = json.dumps({"article": item.article_id, "account": item.account[:500]})
+    buttons = []
+    for action_id, label, style in ACTIONS:
+        if action_id == "share" and not item.shareable:
+            continue
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": label[:MAX_BUTTON_TEXT]},
+            "value": value[:MAX_BUTTON_VALUE],
+        }
+        if style:
+            button["style"] = style
+        buttons.append(button)
+    return [
+        {
+            "type": "section",
+            "block_id": f"item-{n}",
+            "text": {"type": "mrkdwn", "text": cut(_item_text(item, now), MAX_SECTION)},
+        },
+        {"type": "actions", "block_id": f"actions-{n}", "elements": buttons},
+    ]
+
+
+def _account_blocks(
+    section: AccountSection, n: int, now: datetime, *, continued: bool
+) -> list[dict[str, Any]]:
+    name = section.account + (" (continued)" if continued else "")
+    blocks: list[dict[str, Any]] = [
+        {"type": "divider", "block_id": f"divider-{n}"},
+        {
+            "type": "header",
+            "block_id": f"account-{n}",
+            "text": {"type": "plain_text", "text": cut(name, MAX_HEADER), "emoji": True},
+        },
+    ]
+    if not continued:
+        line = touch_line(section.touch, now)
+        if section.more:
+            line += f" · {section.more} more match{'es' if section.more != 1 else ''} not shown"
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": f"touch-{n}",
+                "elements": [{"type": "mrkdwn", "text": escape(line)}],
+            }
+        )
+    return blocks
+
+
+def _title(digest: Digest, part: int, parts: int) -> str:
+    label = "Clipper alert" if digest.kind == "alert" else "Clipper digest"
+    day = digest.created_at.strftime("%a %d %b")
+    suffix = f" (part {part} of {parts})" if parts > 1 else ""
+    return f"{label} · {day}{suffix}"
+
+
+def _summary(digest: Digest, items: int, part: int, parts: int) -> str:
+    accounts = len(digest.sections)
+    text = (
+        f"{_title(digest, part, parts)}: {items} article{'s' if items != 1 else ''} "
+        f"on {accounts} account{'s' if accounts != 1 else ''}"
+    )
+    return cut(text, MAX_TOP_TEXT)
+
+
+def render_slack(digest: Digest) -> list[SlackMessage]:
+    """Return the digest as one or more messages, each within Slack's limits."""
+    now = digest.created_at
+    # reserve room for the title block on every part
+    budget_blocks = MAX_BLOCKS - 1
+    budget_text = MAX_MESSAGE_TEXT - MAX_HEADER
+    parts: list[tuple[list[dict[str, Any]], list[int]]] = []
+    blocks: list[dict[str, Any]] = []
+    ids: list[int] = []
+    text = 0
+    counter = 0
+
+    def close() -> None:
+        nonlocal blocks, ids, text
+        if blocks:
+            parts.append((blocks, ids))
+        blocks, ids, text = [], [], 0
+
+    for section in digest.sections:
+        heading = _account_blocks(section, counter, now, continued=False)
+        counter += 1
+        pending_heading: list[dict[str, Any]] | None = heading
+        if not section.items:
+            size = sum(_text_size(b) for b in heading)
+            if len(blocks) + len(heading) > budget_blocks or text + size > budget_text:
+                close()
+            blocks += heading
+            text += size
+            continue
+        for item in section.items:
+            unit = _item_blocks(item, counter, now)
+            counter += 1
+            head = pending_heading or []
+            size = sum(_text_size(b) for b in head + unit)
+            if blocks and (
+                len(blocks) + len(head) + len(unit) > budget_blocks or text + size > budget_text
+            ):
+                close()
+                if pending_heading is None:
+                    head = _account_blocks(section, counter, now, continued=True)
+                    counter += 1
+                    size = sum(_text_size(b) for b in head + unit)
+            blocks += head + unit
+            ids.append(item.article_id)
+            text += size
+            pending_heading = None
+    close()
+    total = len(parts)
+    messages = []
+    for number, (part_blocks, part_ids) in enumerate(parts, start=1):
+        title = {
+            "type": "header",
+            "block_id": "title",
+            "text": {"type": "plain_text", "text": cut(_title(digest, number, total), MAX_HEADER)},
+        }
+        messages.append(
+            SlackMessage(
+                _summary(digest, len(part_ids), number, total),
+                (title, *part_blocks),
+                tuple(part_ids),
+            )
+        )
+    return messages
+
+
+def _md_escape(text: str) -> str:
+    return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in text)
+
+
+def render_markdown(digest: Digest) -> str:
+    """Return the digest as Markdown (terminal and ``var/digests/`` files)."""
+    now = digest.created_at
+    lines = [f"# {_title(digest, 1, 1)} for {digest.rep_name or digest.rep}", ""]
+    for section in digest.sections:
+        lines += [f"## {_md_escape(section.account)}", "", f"_{touch_line(section.touch, now)}_"]
+        if section.more:
+            lines.append(f"_{section.more} more not shown_")
+        lines.append("")
+        for item in section.items:
+            title = _md_escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
+            target = item.url if item.url and item.url.startswith(("http://", "https://")) else ""
+            link = f"[{title}](<{target.replace('>', '%3E')}>)" if target else title
+            facts = [cut(item.source or "", 80), age_text(item.published_at, now)]
+            if item.event:
+                facts.append(item.event)
+            if not item.shareable:
+                facts.append("for you only")
+            lines.append(f"- **{link}**  ")
+            lines.append(f"  {_md_escape(' · '.join(f for f in facts if f))}  ")
+            lines.append(f"  Why: {_md_escape(cut(item.why, WHY_CHARS))}")
+            if item.also_in:
+                lines[-1] += "  "
+                lines.append(f"  Also in {_md_escape(', '.join(item.also_in))}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def validate(blocks: Sequence[dict[str, Any]]) -> list[str]:
+    """Return the limit violations in a message's blocks (empty when it is valid); the Slack
+    stand-in applies the same rules independently."""
+    problems = []
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"{len(blocks)} blocks (at most {MAX_BLOCKS})")
+    ids = [b.get("block_id") for b in blocks if b.get("block_id")]
+    if len(ids) != len(set(ids)):
+        problems.append("duplicate block_id")
+    total = sum(_text_size(b) for b in blocks)
+    if total > MAX_MESSAGE_TEXT:
+        problems.append(f"{total} characters of block text (at most {MAX_MESSAGE_TEXT})")
+    return problems

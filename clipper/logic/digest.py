@@ -1,0 +1,280 @@
+"""Digest content and schedules: which matches a rep sees, in what order, and when.
+
+    items     = the rep's new matches, one per story and account ("also in" the other outlets)
+    sections  = items grouped by account, ranked by score then recency, capped per account
+    digest    = sections in order of their best item, capped per digest, with a touch line each
+    next_due  = the rep's next digest time: local time and weekdays, DST-correct, after quiet hours
+
+Does not read the database, render Block Kit or talk to Slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .events import EventKind
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: events worth an alert at once, not tomorrow morning (issue 4: leadership, M&A, layoffs, legal)
+URGENT_EVENTS = frozenset(
+    {EventKind.LEADERSHIP.value, EventKind.MERGER.value, EventKind.LAYOFFS.value, EventKind.LEGAL}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestCandidate:
+    """A match on one of the rep's accounts that the rep has not been sent yet."""
+
+    article_id: int
+    account: str
+    title: str
+    url: str | None
+    source: str | None
+    published_at: datetime | None
+    score: float
+    reasons: tuple[str, ...] = ()
+    event: str | None = None
+    shareable: bool = True
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    article_id: int
+    account: str
+    title: str
+    url: str | None
+    source: str | None
+    published_at: datetime | None
+    score: float
+    why: str
+    event: str | None
+    shareable: bool
+    #: other outlets that ran the same story
+    also_in: tuple[str, ...] = ()
+    #: the same story's other articles (delivered with this one, never on their own)
+    also_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TouchStatus:
+    """Customer touches on an account this quarter (from the touch log)."""
+
+    this_quarter: int
+    target: int
+    last_touch_at: datetime | None
+
+    def due(self) -> bool:
+        return self.this_quarter < self.target
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSection:
+    account: str
+    items: tuple[DigestItem, ...]
+    touch: TouchStatus | None = None
+    #: matches left out by the caps (counted, not shown)
+    more: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    rep: str
+    rep_name: str | None
+    created_at: datetime
+    sections: tuple[AccountSection, ...]
+    #: "digest" (scheduled) or "alert" (urgent events, sent at once)
+    kind: str = "digest"
+    #: every article id the digest covers, shown or left out by a cap
+    covered: tuple[tuple[int, str], ...] = field(default=())
+
+    @property
+    def item_count(self) -> int:
+        return sum(len(s.items) for s in self.sections)
+
+    def is_empty(self) -> bool:
+        return self.item_count == 0
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPolicy:
+    max_items_per_account: int = 5
+    max_items: int = 30
+
+
+def _why(candidate: DigestCandidate) -> str:
+    """Return the first reasons as one line ("mentions "Acme"; watch term "cobots")."""
+    reasons = [r for r in candidate.reasons if not r.startswith("similarity ")]
+    return "; ".join(reasons[:2]) or f"similarity {candidate.score:.2f}"
+
+
+def _rank_key(item: DigestCandidate) -> tuple[float, float, int]:
+    published = item.published_at.timestamp() if item.published_at else 0.0
+    return (-item.score, -published, item.article_id)
+
+
+def build_digest(
+    rep: str,
+    rep_name: str | None,
+    candidates: Sequence[DigestCandidate],
+    touches: Mapping[str, TouchStatus],
+    policy: DigestPolicy,
+    now: datetime,
+    *,
+    kind: str = "digest",
+) -> Digest:
+    """Return the rep's digest: one item per (account, story), ranked, capped."""
+    by_story: dict[tuple[str, int], list[DigestCandidate]] = {}
+    for candidate in candidates:
+        story = candidate.story_id if candidate.story_id is not None else -candidate.article_id
+        by_story.setdefault((candidate.account, story), []).append(candidate)
+    items_by_account: dict[str, list[DigestItem]] = {}
+    for (account, _story), group in by_story.items():
+        group.sort(key=_rank_key)
+        lead, rest = group[0], group[1:]
+        also = tuple(dict.fromkeys(c.source for c in rest if c.source and c.source != lead.source))
+        items_by_account.setdefault(account, []).append(
+            DigestItem(
+                article_id=lead.article_id,
+                account=account,
+                title=lead.title,
+                url=lead.url,
+                source=lead.source,
+                published_at=lead.published_at,
+                score=lead.score,
+                why=_why(lead),
+                event=lead.event,
+                shareable=all(c.shareable for c in group),
+                also_in=also,
+                also_ids=tuple(c.article_id for c in rest),
+            )
+        )
+    ranked = []
+    for account, items in items_by_account.items():
+        items.sort(key=lambda i: (-i.score, -(i.published_at or now).timestamp(), i.article_id))
+        ranked.append((account, items))
+    ranked.sort(key=lambda pair: (-pair[1][0].score, pair[0].casefold()))
+    sections = []
+    room = policy.max_items
+    for account, items in ranked:
+        shown = items[: min(policy.max_items_per_account, room)]
+        room -= len(shown)
+        sections.append(
+            AccountSection(account, tuple(shown), touches.get(account), len(items) - len(shown))
+        )
+    covered = tuple(sorted({(c.article_id, c.account) for c in candidates}))
+    return Digest(
+        rep,
+        rep_name,
+        now,
+        tuple(s for s in sections if s.items or s.more),
+        kind,
+        covered,
+    )
+
+
+def is_urgent(candidate: DigestCandidate) -> bool:
+    return candidate.event in URGENT_EVENTS
+
+
+def age_text(published_at: datetime | None, now: datetime) -> str:
+    """Return "just now", "5 min ago", "3 h ago", "2 d ago" (no date arithmetic beyond days)."""
+    if published_at is None:
+        return ""
+    seconds = max(0.0, (now - published_at).total_seconds())
+    if seconds < 120:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+def touch_line(status: TouchStatus | None, now: datetime) -> str:
+    """Return the account's touch line: "Touches this quarter: 0 of 1 · no touch yet · due"."""
+    if status is None:
+        return "Touches: none recorded yet"
+    parts = [f"Touches this quarter: {status.this_quarter} of {status.target}"]
+    if status.last_touch_at is None:
+        parts.append("no touch yet")
+    else:
+        days = max(0, (now - status.last_touch_at).days)
+        parts.append(f"last touch {days} d ago")
+    if status.due():
+        parts.append("due")
+    return " · ".join(parts)
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+# ---------------------------------------------------------------------------------- schedules
+
+
+@dataclass(frozen=True, slots=True)
+class RepSchedule:
+    timezone: str
+    at: time
+    days: tuple[str, ...]
+    #: (start, end) local times; may wrap midnight ("20:00-07:00")
+    quiet: tuple[time, time] | None = None
+
+
+def parse_quiet_hours(value: str | None) -> tuple[time, time] | None:
+    """Return ("20:00-07:00") as two times; None stays None. Raises ValueError when malformed."""
+    if not value:
+        return None
+    start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    return start, end
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """Return the UTC instant of a wall-clock time; a time the clocks skip is moved forward."""
+    naive = datetime.combine(day, at)
+    local = naive.replace(tzinfo=zone)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != naive:  # in the spring-forward gap
+        instant = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    return instant
+
+
+def in_quiet_hours(schedule: RepSchedule, instant: datetime) -> bool:
+    if schedule.quiet is None:
+        return False
+    start, end = schedule.quiet
+    now = instant.astimezone(ZoneInfo(schedule.timezone)).time()
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end
+
+
+def quiet_end(schedule: RepSchedule, instant: datetime) -> datetime:
+    """Return the instant quiet hours end (``instant`` itself when they do not hold)."""
+    if schedule.quiet is None or not in_quiet_hours(schedule, instant):
+        return instant
+    zone = ZoneInfo(schedule.timezone)
+    local = instant.astimezone(zone)
+    end = schedule.quiet[1]
+    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    return _local(day, end, zone)
+
+
+def next_due(schedule: RepSchedule, after: datetime) -> datetime:
+    """Return the first digest time strictly after ``after`` on one of the rep's days, moved to
+    the end of quiet hours when it falls inside them."""
+    zone = ZoneInfo(schedule.timezone)
+    start = after.astimezone(zone).date()
+    days = {WEEKDAYS.index(d) for d in schedule.days} or set(range(7))
+    for offset in range(8):
+        day = start + timedelta(days=offset)
+        if day.weekday() not in days:
+            continue
+        candidate = _local(day, schedule.at, zone)
+        if candidate > after:
+            return quiet_end(schedule, candidate)
+    raise AssertionError("a week always holds one of the rep's days")

@@ -1,0 +1,398 @@
+"""A local stand-in for the Slack Web API on a real socket (SLACK.md section 5.2).
+
+Point slack-sdk at it with ``WebClient(base_url=stub.base_url)``. It checks tokens and scopes,
+accepts JSON and form bodies, validates every message against Block Kit's limits (independently
+of Clipper's renderer), keeps messages per channel with metadata, logs every call, rate-limits
+posts per channel when asked, and plays a fault script: 429 with Retry-After, 500, any Slack
+error, or a dropped connection before or after the post is committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.open": "im:write",
+    "conversations.history": "im:history",
+    "users.lookupByEmail": "users:read.email",
+    "users.info": "users:read",
+    "views.open": None,
+    "auth.test": None,
+}
+ALL_SCOPES = frozenset(s for s in SCOPES.values() if s) | {"commands"}
+
+
+@dataclass
+class Fault:
+    """One scripted fault: applies to the ``nth`` call (1-based) of ``method``, or to every call
+    while ``always`` is set."""
+
+    method: str
+    nth: int = 0
+    #: "429", "500", "error", "drop_before", "drop_after"
+    action: str = "error"
+    error: str = "internal_error"
+    retry_after: int = 1
+    always: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    at: float
+    method: str
+    token: str | None
+    body: dict[str, Any]
+
+
+def _text_objects(node: Any) -> list[dict[str, Any]]:
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") in ("plain_text", "mrkdwn") and "text" in node:
+            found.append(node)
+        for value in node.values():
+            found += _text_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _text_objects(value)
+    return found
+
+
+def validate_blocks(blocks: Any, *, max_text: int = 12_000) -> tuple[str | None, list[str]]:
+    """Return (error, details) as Slack would: ``invalid_blocks`` with json-pointer messages, or
+    ``msg_blocks_too_long``; (None, []) when the blocks are valid."""
+    errors: list[str] = []
+    if not isinstance(blocks, list):
+        return "invalid_blocks_format", ["blocks must be an array"]
+    if len(blocks) > 50:
+        errors.append("no more than 50 items allowed [json-pointer:/blocks]")
+    block_ids: set[str] = set()
+    for n, block in enumerate(blocks):
+        where = f"/blocks/{n}"
+        kind = block.get("type")
+        if kind not in ("section", "header", "context", "actions", "divider", "image", "rich_text"):
+            errors.append(f"unknown block type [json-pointer:{where}/type]")
+            continue
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if len(block_id) > 255:
+                errors.append(f"must be less than 256 characters [json-pointer:{where}/block_id]")
+            if block_id in block_ids:
+                errors.append(f"duplicate block_id [json-pointer:{where}/block_id]")
+            block_ids.add(block_id)
+        if kind == "section":
+            text = block.get("text")
+            if text is None and not block.get("fields"):
+                errors.append(f"section needs text or fields [json-pointer:{where}]")
+            if text is not None and not 1 <= len(text.get("text", "")) <= 3000:
+                errors.append(f"must be 1-3000 characters [json-pointer:{where}/text/text]")
+            if len(block.get("fields") or []) > 10:
+                errors.append(f"no more than 10 items allowed [json-pointer:{where}/fields]")
+        if kind == "header":
+            text = block.get("text") or {}
+            if text.get("type") != "plain_text" or not 1 <= len(text.get("text", "")) <= 150:
+                errors.append(f"header must be plain_text 1-150 [json-pointer:{where}/text]")
+        if kind == "context" and not 1 <= len(block.get("elements") or []) <= 10:
+            errors.append(f"1-10 elements [json-pointer:{where}/elements]")
+        if kind == "actions":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= 25:
+                errors.append(f"1-25 elements [json-pointer:{where}/elements]")
+            action_ids: set[str] = set()
+            for k, element in enumerate(elements):
+                at = f"{where}/elements/{k}"
+                action_id = element.get("action_id", "")
+                if len(action_id) > 255 or action_id in action_ids:
+                    errors.append(f"bad or duplicate action_id [json-pointer:{at}/action_id]")
+                action_ids.add(action_id)
+                text = element.get("text") or {}
+                if text.get("type") != "plain_text" or not 1 <= len(text.get("text", "")) <= 75:
+                    errors.append(f"button text must be plain_text 1-75 [json-pointer:{at}/text]")
+                if len(element.get("value", "")) > 2000:
+                    errors.append(f"value too long [json-pointer:{at}/value]")
+                if len(element.get("url", "")) > 3000:
+                    errors.append(f"url too long [json-pointer:{at}/url]")
+    for obj in _text_objects(blocks):
+        if not obj.get("text"):
+            errors.append("empty text object")
+    if errors:
+        return "invalid_blocks", errors
+    if sum(len(o["text"]) for o in _text_objects(blocks)) > max_text:
+        return "msg_blocks_too_long", []
+    return None, []
+
+
+class SlackStub:
+    """The stand-in server. Use as a context manager; ``base_url`` goes to ``WebClient``."""
+
+    def __init__(
+        self,
+        users: dict[str, str] | None = None,
+        *,
+        token: str = "xoxb-test",
+        scopes: frozenset[str] = ALL_SCOPES,
+        per_channel_rate: float | None = None,
+    ) -> None:
+        #: email -> user id
+        self.users = users or {}
+        self.tokens = {token: set(scopes)}
+        self.revoked: set[str] = set()
+        self.faults: list[Fault] = []
+        self.calls: list[Call] = []
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.rejected: list[tuple[str, list[str]]] = []
+        self.per_channel_rate = per_channel_rate
+        self._last_post: dict[str, float] = {}
+        self._counts: dict[str, int] = defaultdict(int)
+        self._ts = 1_700_000_000.0
+        self._lock = threading.Lock()
+        self.hook: Callable[[str, dict[str, Any]], None] | None = None
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                stub._handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.server.server_port}/api/"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> SlackStub:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # ------------------------------------------------------------------ helpers for tests
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Return the messages stored by chat.postMessage, in order."""
+        if channel is not None:
+            return list(self.messages[channel])
+        return [m for msgs in self.messages.values() for m in msgs]
+
+    def count(self, method: str) -> int:
+        return sum(1 for c in self.calls if c.method == method)
+
+    # ------------------------------------------------------------------ serving
+
+    def _reply(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _drop(self, handler: BaseHTTPRequestHandler) -> None:
+        handler.close_connection = True
+        with contextlib.suppress(OSError):
+            handler.connection.shutdown(2)
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        path = urlparse(handler.path)
+        method = path.path.rsplit("/", 1)[-1]
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        kind = handler.headers.get("Content-Type", "")
+        body: dict[str, Any] = dict(parse_qsl(path.query))
+        if raw:
+            if kind.startswith("application/json"):
+                body.update(json.loads(raw))
+            elif kind.startswith("application/x-www-form-urlencoded"):
+                body.update(parse_qsl(raw.decode()))
+            else:
+                self._reply(handler, 200, {"ok": False, "error": "missing_post_type"})
+                return
+        auth = handler.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else body.get("token")
+        with self._lock:
+            self.calls.append(Call(time.monotonic(), method, token, body))
+            self._counts[method] += 1
+            nth = self._counts[method]
+            fault = next(
+                (f for f in self.faults if f.method == method and (f.always or f.nth == nth)),
+                None,
+            )
+        if self.hook is not None:
+            self.hook(method, body)
+        if fault is not None and fault.action != "drop_after":
+            if fault.action == "429":
+                self._reply(
+                    handler,
+                    429,
+                    {"ok": False, "error": "ratelimited"},
+                    {"Retry-After": str(fault.retry_after)},
+                )
+            elif fault.action == "500":
+                self._reply(handler, 500, {"ok": False, "error": "internal_error"})
+            elif fault.action == "drop_before":
+                self._drop(handler)
+            else:
+                self._reply(handler, 200, {"ok": False, "error": fault.error, **fault.extra})
+            return
+        if not token:
+            self._reply(handler, 200, {"ok": False, "error": "not_authed"})
+            return
+        if token in self.revoked:
+            self._reply(handler, 200, {"ok": False, "error": "token_revoked"})
+            return
+        if token not in self.tokens:
+            self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
+            return
+        needed = SCOPES.get(method, "unknown")
+        if method not in SCOPES:
+            self._reply(handler, 200, {"ok": False, "error": "unknown_method"})
+            return
+        if needed and needed not in self.tokens[token]:
+            provided = ",".join(sorted(self.tokens[token]))
+            self._reply(
+                handler,
+                200,
+                {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided},
+            )
+            return
+        result = getattr(self, "_" + method.replace(".", "_"))(body)
+        status = 429 if result.get("error") == "ratelimited" else 200
+        headers = {"Retry-After": "1"} if status == 429 else None
+        if fault is not None and fault.action == "drop_after":
+            self._drop(handler)  # committed, but the client never hears back
+            return
+        self._reply(handler, status, result, headers)
+
+    # ------------------------------------------------------------------ methods
+
+    def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "B1", "team": "Test"}
+
+    def _users_lookupByEmail(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        user = self.users.get(str(body.get("email", "")).lower())
+        if user is None:
+            return {"ok": False, "error": "users_not_found"}
+        return {"ok": True, "user": {"id": user, "tz": "America/New_York"}}
+
+    def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("user") not in self.users.values():
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": body["user"], "tz": "America/New_York"}}
+
+    def _conversations_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        user = str(body.get("users", ""))
+        if user not in self.users.values():
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + user}}
+
+    def _conversations_history(self, body: dict[str, Any]) -> dict[str, Any]:
+        oldest = float(body.get("oldest") or 0)
+        with_metadata = str(body.get("include_all_metadata")) in ("1", "true", "True")
+        found = []
+        for message in reversed(self.messages.get(str(body.get("channel")), [])):
+            if float(message["ts"]) >= oldest:
+                shown = dict(message)
+                if not with_metadata:
+                    shown.pop("metadata", None)
+                found.append(shown)
+        return {"ok": True, "messages": found, "has_more": False}
+
+    def _parse_blocks(self, body: dict[str, Any]) -> Any:
+        blocks = body.get("blocks")
+        if isinstance(blocks, str):
+            try:
+                return json.loads(blocks)
+            except ValueError:
+                return "malformed"
+        return blocks
+
+    def _check_message(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        blocks = self._parse_blocks(body)
+        text = body.get("text")
+        if blocks == "malformed":
+            return {"ok": False, "error": "invalid_blocks_format"}
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        if blocks is not None:
+            error, details = validate_blocks(blocks)
+            if error:
+                self.rejected.append((error, details))
+                return {"ok": False, "error": error, "errors": details}
+        return None
+
+    def _chat_postMessage(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        problem = self._check_message(body)
+        if problem:
+            return problem
+        channel = str(body.get("channel", ""))
+        if not channel.startswith(("D", "C")):
+            return {"ok": False, "error": "channel_not_found"}
+        with self._lock:
+            now = time.monotonic()
+            if self.per_channel_rate is not None:
+                last = self._last_post.get(channel)
+                if last is not None and now - last < 1 / self.per_channel_rate:
+                    return {"ok": False, "error": "ratelimited"}
+            self._last_post[channel] = now
+            self._ts += 1
+            ts = f"{self._ts:.6f}"
+            metadata = body.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            message = {
+                "ts": ts,
+                "text": body.get("text"),
+                "blocks": self._parse_blocks(body),
+                "metadata": metadata,
+                "unfurl_links": body.get("unfurl_links"),
+                "unfurl_media": body.get("unfurl_media"),
+            }
+            self.messages[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        problem = self._check_message(body)
+        if problem:
+            return problem
+        if len(str(body.get("text") or "")) > 4000:
+            return {"ok": False, "error": "msg_too_long"}
+        for message in self.messages.get(str(body.get("channel")), []):
+            if message["ts"] == body.get("ts"):
+                message["text"] = body.get("text")
+                message["blocks"] = self._parse_blocks(body)
+                return {"ok": True, "channel": body["channel"], "ts": message["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _chat_postEphemeral(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        problem = self._check_message(body)
+        if problem:
+            return problem
+        return {"ok": True, "message_ts": f"{self._ts:.6f}"}
+
+    def _views_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V1"}}
