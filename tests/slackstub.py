@@ -144,6 +144,7 @@ class SlackStub:
         token: str = "xoxb-test",
         scopes: frozenset[str] = ALL_SCOPES,
         per_channel_rate: float | None = None,
+        ts_clock: Callable[[], float] = time.time,
     ) -> None:
         #: email -> user id
         self.users = users or {}
@@ -156,7 +157,9 @@ class SlackStub:
         self.per_channel_rate = per_channel_rate
         self._last_post: dict[str, float] = {}
         self._counts: dict[str, int] = defaultdict(int)
-        self._ts = 1_700_000_000.0
+        self._ts = 0.0
+        #: message timestamps follow this clock (the test's clock, so history queries agree)
+        self.ts_clock = ts_clock
         self._lock = threading.Lock()
         self.hook: Callable[[str, dict[str, Any]], None] | None = None
         stub = self
@@ -359,7 +362,7 @@ class SlackStub:
                 if last is not None and now - last < 1 / self.per_channel_rate:
                     return {"ok": False, "error": "ratelimited"}
             self._last_post[channel] = now
-            self._ts += 1
+            self._ts = max(self._ts + 0.000001, self.ts_clock())
             ts = f"{self._ts:.6f}"
             metadata = body.get("metadata")
             if isinstance(metadata, str):

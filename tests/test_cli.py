@@ -76,8 +76,38 @@ def test_run_once_on_the_bundled_samples(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "feeds: 4 ok, 0 not modified, 0 failed; new articles: 19" in result.output
     assert "matched 19 new articles" in result.output
-    assert "Newest matches" in result.output and "Acme Robotics" in result.output
     assert (tmp_path / "var" / "clipper.db").exists()
+    # without a Slack token each rep's first digest is printed and saved as Markdown
+    assert "Clipper digest" in result.output and "Acme Robotics" in result.output
+    assert "queued digest" in result.output and "delivered 2 digest message(s)" in result.output
+    saved = sorted((tmp_path / "var" / "digests").glob("*/*.md"))
+    assert [p.parent.name for p in saved] == ["dana@clipper.example", "sam@clipper.example"]
+    sam = saved[1].read_text()
+    assert "## Acme Robotics" in sam and "Why: mentions" in sam and "for you only" in sam
+    assert "Touches this quarter: 0 of 1" in sam
+    # nothing new the second time: no article reaches a rep twice
+    again = CliRunner().invoke(
+        main, ["--config", str(tmp_path / "config" / "clipper.yaml"), "digest", "--now"]
+    )
+    assert again.exit_code == 0, again.output
+    assert "nothing new to send" in again.output
+    assert len(list((tmp_path / "var" / "digests").glob("*/*.md"))) == 2
+
+
+def test_digest_dry_run_and_unknown_rep(tmp_path: Path) -> None:
+    import shutil
+
+    for folder in ("config", "feeds"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    config = str(tmp_path / "config" / "clipper.yaml")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", config, "fetch", "--once"]).exit_code == 0
+    preview = runner.invoke(main, ["--config", config, "digest", "--dry-run", "--now"])
+    assert preview.exit_code == 0, preview.output
+    assert "Helix Components" in preview.output  # matched first (--now), then shown
+    assert not (tmp_path / "var" / "digests").exists()  # nothing sent, nothing saved
+    unknown = runner.invoke(main, ["--config", config, "digest", "--rep", "nobody@x.example"])
+    assert unknown.exit_code == 2 and "unknown rep" in unknown.output
 
 
 def test_discover_lists_feed_links_and_recognises_feeds(tmp_path: Path, server: FeedServer) -> None:

@@ -235,12 +235,9 @@ def parse_quiet_hours(value: str | None) -> tuple[time, time] | None:
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
     """Return the UTC instant of a wall-clock time; a time the clocks skip is moved forward."""
-    naive = datetime.combine(day, at)
-    local = naive.replace(tzinfo=zone)
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != naive:  # in the spring-forward gap
-        instant = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    return instant
+    # fold=0: an ambiguous time (autumn) is its first occurrence; a skipped time (spring) reads
+    # with the offset before the change, which lands after the gap ("02:30" is 03:30 EDT)
+    return datetime.combine(day, at).replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def in_quiet_hours(schedule: RepSchedule, instant: datetime) -> bool:

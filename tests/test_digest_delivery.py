@@ -1,0 +1,350 @@
+"""Digest delivery through the outbox to a local Slack stand-in over real sockets.
+
+Articles arrive through the real fetcher from a local feed server into real SQLite; matches are
+written through the storage port (the matcher has its own tests with the real model), so these
+tests are about what a rep sees in Slack: every part valid, each article exactly once, in order,
+whatever Slack or the process does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clipper.adapters.storage import Storage
+from clipper.config import load_config
+from clipper.core import Clipper, make_clipper
+from clipper.digests import PART_LEASE_S
+from clipper.exceptions import SlackAuthError
+from clipper.types import Match, MatchResult
+
+from .conftest import Clock, write_config
+from .feedserver import FeedServer, Reply, rss
+from .slackstub import Fault, SlackStub
+
+USERS = {"sam@example.com": "U1", "dana@example.com": "U2"}
+REPS = [
+    {"email": "sam@example.com", "name": "Sam"},
+    {"email": "dana@example.com", "name": "Dana"},
+]
+ACCOUNTS = [
+    {"name": "Acme Robotics", "owner": "sam@example.com"},
+    {"name": "Northwind Logistics", "owner": "dana@example.com"},
+]
+
+
+@pytest.fixture
+def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackStub]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with SlackStub(dict(USERS)) as running:
+        yield running
+
+
+class Setup:
+    def __init__(self, tmp_path: Path, server: FeedServer, stub: SlackStub) -> None:
+        self.tmp_path = tmp_path
+        self.server = server
+        self.stub = stub
+        self.clock = Clock()
+        stub.ts_clock = lambda: self.clock().timestamp()
+        self.path: Path | None = None
+
+    def config_path(self, items: list[dict[str, str]], **settings: Any) -> Path:
+        url = self.server.route("/feed", Reply(200, rss(items)))
+        base: dict[str, Any] = {
+            "fetch": {"max_new_per_feed": 500},
+            "slack": {"pace_s": 0.0},
+            "digest": {"max_items_per_account": 200, "max_items": 400},
+        }
+        for key, value in settings.items():
+            base[key] = {**base.get(key, {}), **value}
+        self.path = write_config(
+            self.tmp_path,
+            feeds={"x": [{"url": url, "name": "Wire"}]},
+            accounts=ACCOUNTS,
+            reps=REPS,
+            settings=base,
+        )
+        return self.path
+
+    def clipper(self, *, storage: Storage | None = None, token: str = "xoxb-test") -> Clipper:
+        assert self.path is not None
+        config = load_config(
+            self.path, {"SLACK_BOT_TOKEN": token, "SLACK_API_BASE_URL": self.stub.base_url}
+        )
+        return make_clipper(config, _clock=self.clock, _storage=storage)
+
+
+def seed(
+    setup: Setup,
+    titles: list[tuple[str, str]],
+    *,
+    event: str | None = None,
+    shareable: bool = True,
+    **settings: Any,
+) -> Clipper:
+    """Serve one article per (account, title), fetch them, and store one match each."""
+    items = [
+        {"title": title, "link": f"https://news.example/{n}", "guid": str(n)}
+        for n, (_account, title) in enumerate(titles)
+    ]
+    setup.config_path(items, **settings)
+    clipper = setup.clipper()
+    clipper.update_feeds()
+    claimed = clipper.storage.claim_for_matching(setup.clock(), "seed", 60, 10_000)
+    accounts = {account for account, _title in titles}
+
+    def account_of(title: str) -> str:
+        return next(a for a in sorted(accounts) if a in title)
+
+    results = [
+        (
+            a.id,
+            MatchResult(
+                (
+                    Match(
+                        account_of(a.title),
+                        0.8,
+                        (f'mentions "{account_of(a.title)}"',),
+                        event,
+                        shareable,
+                    ),
+                ),
+                (),
+            ),
+        )
+        for a in claimed
+    ]
+    clipper.storage.finish_matching(results, "seed", setup.clock())
+    return clipper
+
+
+def articles_in(message: dict[str, Any]) -> list[int]:
+    ids = []
+    for block in message["blocks"]:
+        if block["type"] == "actions":
+            ids.append(json.loads(block["elements"][0]["value"])["article"])
+    return ids
+
+
+@pytest.fixture
+def setup(tmp_path: Path, server: FeedServer, stub: SlackStub) -> Setup:
+    return Setup(tmp_path, server, stub)
+
+
+def acme(n: int) -> list[tuple[str, str]]:
+    topics = "plant hire deal robot order award contract patent office partner".split()
+    return [("Acme Robotics", f"Acme Robotics {topics[i % 10]} update {i}") for i in range(n)]
+
+
+def test_120_articles_arrive_as_valid_parts_each_once_in_order(setup: Setup) -> None:
+    with seed(setup, acme(120), slack={"pace_s": 0.2}) as clipper:
+        report = clipper.digest()
+        parts = clipper.storage.digest_parts("sam@example.com")
+    posts = setup.stub.posts("DU1")
+    assert setup.stub.rejected == []
+    assert len(posts) == len(parts) > 1 and report.sent == len(posts)
+    seen = [aid for post in posts for aid in articles_in(post)]
+    assert len(seen) == 120 and len(set(seen)) == 120
+    for number, post in enumerate(posts, start=1):
+        assert post["unfurl_links"] is False and post["unfurl_media"] is False
+        assert post["text"] and len(post["text"]) <= 4000
+        assert f"part {number} of {len(posts)}" in post["blocks"][0]["text"]["text"]
+        assert post["metadata"]["event_type"] == "clipper_digest"
+    assert [p["state"] for p in parts] == ["sent"] * len(parts)
+    # one lookup and one DM open per rep, cached afterwards
+    assert setup.stub.count("users.lookupByEmail") == 1
+    assert setup.stub.count("conversations.open") == 1
+    # posts to one DM are paced
+    times = [c.at for c in setup.stub.calls if c.method == "chat.postMessage"]
+    assert all(b - a >= 0.2 for a, b in zip(times, times[1:], strict=False))
+    # nothing is sent twice: the next run has nothing new
+    with setup.clipper() as again:
+        again.digest(force=True)
+    assert len(setup.stub.posts("DU1")) == len(posts)
+
+
+def test_hostile_and_oversized_articles_never_break_slack(setup: Setup) -> None:
+    titles = [
+        ("Acme Robotics", "Acme Robotics Q3 & R&D: 5 < 6 > 4 | *bold* _it_ @channel"),
+        ("Acme Robotics", "Acme Robotics " + "very long title " * 40),
+    ]
+    with seed(setup, titles) as clipper:
+        clipper.digest()
+    (post,) = setup.stub.posts("DU1")
+    assert setup.stub.rejected == []
+    sections = [b["text"]["text"] for b in post["blocks"] if b["type"] == "section"]
+    hostile = next(t for t in sections if "R&amp;D" in t)
+    assert "5 &lt; 6 &gt; 4" in hostile
+    assert hostile.count("<") == 1  # only the app's own link
+    assert any("…" in t for t in sections)
+
+
+def test_429_is_honoured_and_the_digest_ends_complete(setup: Setup) -> None:
+    setup.stub.faults.append(Fault("chat.postMessage", nth=2, action="429", retry_after=2))
+    with seed(setup, acme(120)) as clipper:
+        clipper.digest()
+    posts = setup.stub.posts("DU1")
+    seen = [aid for post in posts for aid in articles_in(post)]
+    assert len(seen) == 120 and len(set(seen)) == 120
+    calls = [c.at for c in setup.stub.calls if c.method == "chat.postMessage"]
+    assert calls[2] - calls[1] >= 2.0  # the retry waited for Retry-After
+
+
+def test_server_errors_stop_after_bounded_attempts_and_resume_next_run(setup: Setup) -> None:
+    setup.stub.faults.append(Fault("chat.postMessage", action="500", always=True))
+    with seed(setup, acme(3)) as clipper:
+        clipper.digests.sleep = lambda _s: None
+        report = clipper.digest()
+        (part,) = clipper.storage.digest_parts("sam@example.com")
+    attempts = setup.stub.count("chat.postMessage")
+    assert attempts == 4 and setup.stub.posts() == []  # slack.max_attempts
+    assert part["state"] == "sending" or part["state"] == "pending"
+    assert part["last_error"] and report.pending == 1
+    setup.stub.faults.clear()
+    setup.clock.advance(hours=2)
+    with setup.clipper() as clipper:
+        clipper.digest()
+    assert len(setup.stub.posts("DU1")) == 1
+
+
+class CrashAfterPost(Storage):
+    """Dies between Slack's answer and the database commit of part 2."""
+
+    def finish_part(self, digest_id: int, part: int, owner: str, *args: Any, **kw: Any) -> bool:
+        if part == 2 and kw.get("state") == "sent":
+            raise SystemExit("killed")
+        return super().finish_part(digest_id, part, owner, *args, **kw)
+
+
+def test_a_crash_between_parts_resends_nothing_already_posted(setup: Setup) -> None:
+    seed(setup, acme(120)).close()
+    db = setup.tmp_path / "var" / "clipper.db"
+    crashing = CrashAfterPost(db)
+    with setup.clipper(storage=crashing) as clipper, pytest.raises(SystemExit):
+        clipper.digest()
+    assert len(setup.stub.posts("DU1")) == 2  # part 2 reached Slack; the database never heard
+    setup.clock.advance(seconds=PART_LEASE_S + 1)
+    with setup.clipper() as clipper:
+        clipper.digest()
+        parts = clipper.storage.digest_parts("sam@example.com")
+    posts = setup.stub.posts("DU1")
+    assert len(posts) == len(parts)
+    seen = [aid for post in posts for aid in articles_in(post)]
+    assert len(seen) == 120 and len(set(seen)) == 120
+    assert setup.stub.count("conversations.history") >= 1
+
+
+def test_a_dropped_connection_after_the_post_leaves_one_copy(setup: Setup) -> None:
+    setup.stub.faults.append(Fault("chat.postMessage", nth=1, action="drop_after"))
+    with seed(setup, acme(2)) as clipper:
+        clipper.digests.sleep = lambda _s: None
+        clipper.digest()
+    assert len(setup.stub.posts("DU1")) == 1
+    assert setup.stub.count("chat.postMessage") == 1  # found in history, not re-sent
+
+
+def test_two_schedulers_firing_at_once_send_each_part_once(setup: Setup) -> None:
+    seed(setup, acme(60)).close()
+    first, second = setup.clipper(), setup.clipper()
+    errors: list[BaseException] = []
+
+    def fire(clipper: Clipper) -> None:
+        try:
+            clipper.digest()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fire, args=(c,)) for c in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first.close()
+    second.close()
+    assert errors == []
+    posts = setup.stub.posts("DU1")
+    seen = [aid for post in posts for aid in articles_in(post)]
+    assert len(seen) == 60 and len(set(seen)) == 60
+
+
+def test_invalid_token_stops_delivery_with_a_clear_message(setup: Setup) -> None:
+    setup.stub.revoked.add("xoxb-test")
+    with seed(setup, acme(2)) as clipper, pytest.raises(SlackAuthError, match="SLACK_BOT_TOKEN"):
+        clipper.digest()
+    assert setup.stub.count("users.lookupByEmail") == 1
+    assert setup.stub.posts() == []
+
+
+def test_unknown_email_and_missing_scope_skip_one_rep_and_name_the_problem(setup: Setup) -> None:
+    del setup.stub.users["sam@example.com"]
+    titles = acme(2) + [("Northwind Logistics", "Northwind Logistics opens a hub")]
+    with seed(setup, titles) as clipper:
+        report = clipper.digest()
+    assert any("sam@example.com" in p and "users_not_found" in p for p in report.problems)
+    assert len(setup.stub.posts("DU2")) == 1  # Dana still gets hers
+    setup.stub.tokens["xoxb-test"].discard("im:write")
+    setup.stub.users["sam@example.com"] = "U1"
+    setup.clock.advance(days=1)
+    with setup.clipper() as clipper:
+        report = clipper.digest(rep="sam@example.com", force=True)
+    assert any("im:write" in p for p in report.problems)
+    assert setup.stub.count("conversations.open") <= 2  # no retry storm
+
+
+def test_urgent_events_alert_at_once_unless_quiet_hours(setup: Setup) -> None:
+    with seed(setup, acme(1)) as clipper:
+        clipper.digest()  # the first digest; the next is tomorrow at 08:00
+    assert len(setup.stub.posts("DU1")) == 1
+    url = setup.server.route(
+        "/feed",
+        Reply(
+            200,
+            rss(
+                [
+                    {
+                        "title": "Acme Robotics lays off 300",
+                        "link": "https://n.example/x",
+                        "guid": "x",
+                    }
+                ]
+            ),
+        ),
+    )
+    assert url
+    setup.clock.advance(hours=1)
+    with setup.clipper() as clipper:
+        clipper.update_feeds(due_only=False)
+        claimed = clipper.storage.claim_for_matching(setup.clock(), "seed", 60, 10)
+        clipper.storage.finish_matching(
+            [
+                (
+                    a.id,
+                    MatchResult(
+                        (Match("Acme Robotics", 0.9, ("mentions",), "layoffs", False),), ()
+                    ),
+                )
+                for a in claimed
+            ],
+            "seed",
+            setup.clock(),
+        )
+        clipper.digest()
+    posts = setup.stub.posts("DU1")
+    assert len(posts) == 2 and "Clipper alert" in posts[1]["text"]
+    assert "for you only" in json.dumps(posts[1]["blocks"], ensure_ascii=False)
+
+
+def test_empty_digests_are_skipped_and_the_schedule_advances(setup: Setup) -> None:
+    with seed(setup, []) as clipper:
+        report = clipper.digest()
+        assert report.queued == [] and setup.stub.posts() == []
+        next_at = clipper.storage.next_digest_at("sam@example.com")
+    assert next_at is not None and next_at > setup.clock()
+    assert next_at - setup.clock() <= timedelta(days=3)
