@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/extract.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/embed.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/match.py
+	$(BIN)/python bench/digest.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/sentfin.py --semantic
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/uci_dedup.py
 	$(BIN)/python bench/eval/reuters_acq.py

@@ -385,6 +385,10 @@ class YamlDocument:
         return f"{self.path}:{self.lines.get(key, 1)}"
 
 
+#: libyaml's safe loader when PyYAML was built with it (about 10x faster on big account lists)
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> tuple[YamlDocument | None, list[str]]:
     """Read one YAML file; return it with its line map, or None and the located problems."""
     try:
@@ -394,8 +398,8 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[str]]:
     except UnicodeDecodeError as exc:
         return None, [f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         start = getattr(exc, "context_mark", None) or mark

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .config import Config, Rep
 from .exceptions import (
@@ -67,10 +68,11 @@ class DigestReport:
     previews: list[str] = field(default_factory=list)
 
 
-def rep_schedule(config: Config, rep: Rep) -> RepSchedule:
+def rep_schedule(config: Config, rep: Rep, slack_timezone: str | None = None) -> RepSchedule:
+    """Return the rep's schedule; the time zone is the rep's, else Slack's, else the default."""
     defaults = config.settings.digest
     return RepSchedule(
-        timezone=rep.timezone or defaults.timezone,
+        timezone=rep.timezone or slack_timezone or defaults.timezone,
         at=rep.digest.time or defaults.time,
         days=rep.digest.days or defaults.days,
         quiet=parse_quiet_hours(rep.quiet_hours),
@@ -101,11 +103,20 @@ class Digests:
         settings = config.settings.digest
         self.policy = DigestPolicy(settings.max_items_per_account, settings.max_items)
         self._last_post: dict[str, float] = {}
+        self._owned: dict[str, list[str]] | None = None
+        #: email → when Slack last said it has no such user (asked again after a hold)
+        self._unknown: dict[str, datetime] = {}
 
     # ------------------------------------------------------------------ composing
 
     def _accounts_of(self, rep: Rep) -> list[str]:
-        return [a.name for a in self.config.accounts if a.owner == rep.email]
+        if self._owned is None:
+            owned: dict[str, list[str]] = {}
+            for account in self.config.accounts:
+                if account.owner:
+                    owned.setdefault(account.owner, []).append(account.name)
+            self._owned = owned
+        return self._owned.get(rep.email, [])
 
     def _compose(
         self, rep: Rep, kind: str, now: datetime, next_at: datetime | None, *, preview: bool = False
@@ -160,7 +171,7 @@ class Digests:
             accounts = self._accounts_of(person)
             if not accounts:
                 continue
-            schedule = rep_schedule(self.config, person)
+            schedule = rep_schedule(self.config, person, self._slack_timezone(person))
             stored = self.storage.next_digest_at(person.email)
             due = force or stored is None or stored <= now
             if dry_run:
@@ -203,6 +214,32 @@ class Digests:
             else:
                 report.queued.append((person.email, "digest", digest_id))
         return report
+
+    def _slack_timezone(self, rep: Rep) -> str | None:
+        """Return the rep's time zone from Slack (``users.info``, cached) when the config has
+        none; None when Slack is not configured or does not say."""
+        if rep.timezone is not None or self.slack is None:
+            return None
+        cached = self.storage.slack_timezone(rep.email)
+        if self._recently_unknown(rep.email):
+            return None
+        if cached:
+            return cached if _known_zone(cached) else None
+        try:
+            known = self.storage.slack_user(rep.email)
+            user = (
+                rep.slack_id or (known[0] if known else None) or self.slack.lookup_user(rep.email)
+            )
+            zone = self.slack.user_timezone(user)
+        except SlackAuthError:
+            raise
+        except DeliveryError as exc:
+            if isinstance(exc, SlackUserNotFound):
+                self._unknown[rep.email] = self.clock()
+            log.info("no Slack time zone for %s (%s); using the default", rep.email, exc)
+            return None
+        self.storage.put_slack_user(rep.email, user, None, self.clock(), timezone=zone)
+        return zone if zone and _known_zone(zone) else None
 
     # ------------------------------------------------------------------ delivering
 
@@ -254,13 +291,23 @@ class Digests:
             return "held"
         return self._post(part, channel, claimed_at, report)
 
+    def _recently_unknown(self, email: str) -> bool:
+        when = self._unknown.get(email)
+        return when is not None and self.clock() - when < UNKNOWN_REP_HOLD
+
     def _channel_of(self, email: str) -> str:
         assert self.slack is not None
         cached = self.storage.slack_user(email)
+        if cached is None and self._recently_unknown(email):
+            raise SlackUserNotFound(f"users.lookupByEmail: no Slack user has {email}")
         if cached is not None and cached[1]:
             return cached[1]
         configured = next((r.slack_id for r in self.config.reps if r.email == email), None)
-        user = configured or (cached[0] if cached else None) or self.slack.lookup_user(email)
+        try:
+            user = configured or (cached[0] if cached else None) or self.slack.lookup_user(email)
+        except SlackUserNotFound:
+            self._unknown[email] = self.clock()
+            raise
         self.storage.put_slack_user(email, user, None, self.clock())
         channel = self.slack.open_dm(user)
         self.storage.put_slack_user(email, user, channel, self.clock())
@@ -370,6 +417,14 @@ class Digests:
         )
         if not kept:
             log.warning("lost the lease on digest %s part %s", part.digest_id, part.part)
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def parts_by_rep(parts: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

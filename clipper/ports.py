@@ -187,8 +187,15 @@ class StorageType(Protocol):
     def slack_user(self, email: str) -> tuple[str, str | None] | None: ...
 
     def put_slack_user(
-        self, email: str, user_id: str, channel_id: str | None, now: datetime
+        self,
+        email: str,
+        user_id: str,
+        channel_id: str | None,
+        now: datetime,
+        timezone: str | None = None,
     ) -> None: ...
+
+    def slack_timezone(self, email: str) -> str | None: ...
 
     def touch_statuses(
         self, accounts: Sequence[str], quarter_start: datetime, target: int

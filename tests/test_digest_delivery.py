@@ -55,6 +55,8 @@ class Setup:
         stub.ts_clock = lambda: self.clock().timestamp()
         self.path: Path | None = None
 
+    reps: list[dict[str, Any]] = REPS
+
     def config_path(self, items: list[dict[str, str]], **settings: Any) -> Path:
         url = self.server.route("/feed", Reply(200, rss(items)))
         base: dict[str, Any] = {
@@ -68,7 +70,7 @@ class Setup:
             self.tmp_path,
             feeds={"x": [{"url": url, "name": "Wire"}]},
             accounts=ACCOUNTS,
-            reps=REPS,
+            reps=self.reps,
             settings=base,
         )
         return self.path
@@ -159,7 +161,8 @@ def test_120_articles_arrive_as_valid_parts_each_once_in_order(setup: Setup) -> 
         assert post["metadata"]["event_type"] == "clipper_digest"
     assert [p["state"] for p in parts] == ["sent"] * len(parts)
     # one lookup and one DM open per rep, cached afterwards
-    assert setup.stub.count("users.lookupByEmail") == 1
+    lookups = [c for c in setup.stub.calls if c.method == "users.lookupByEmail"]
+    assert [c.body["email"] for c in lookups].count("sam@example.com") == 1
     assert setup.stub.count("conversations.open") == 1
     # posts to one DM are paced
     times = [c.at for c in setup.stub.calls if c.method == "chat.postMessage"]
@@ -287,7 +290,8 @@ def test_unknown_email_and_missing_scope_skip_one_rep_and_name_the_problem(setup
     titles = acme(2) + [("Northwind Logistics", "Northwind Logistics opens a hub")]
     with seed(setup, titles) as clipper:
         report = clipper.digest()
-    assert any("sam@example.com" in p and "users_not_found" in p for p in report.problems)
+    assert any("sam@example.com" in p and "no Slack user" in p for p in report.problems)
+    assert setup.stub.count("users.lookupByEmail") == 2  # once per rep in the run
     assert len(setup.stub.posts("DU2")) == 1  # Dana still gets hers
     setup.stub.tokens["xoxb-test"].discard("im:write")
     setup.stub.users["sam@example.com"] = "U1"
@@ -298,11 +302,8 @@ def test_unknown_email_and_missing_scope_skip_one_rep_and_name_the_problem(setup
     assert setup.stub.count("conversations.open") <= 2  # no retry storm
 
 
-def test_urgent_events_alert_at_once_unless_quiet_hours(setup: Setup) -> None:
-    with seed(setup, acme(1)) as clipper:
-        clipper.digest()  # the first digest; the next is tomorrow at 08:00
-    assert len(setup.stub.posts("DU1")) == 1
-    url = setup.server.route(
+def add_layoffs(setup: Setup, clipper: Clipper) -> None:
+    setup.server.route(
         "/feed",
         Reply(
             200,
@@ -317,28 +318,39 @@ def test_urgent_events_alert_at_once_unless_quiet_hours(setup: Setup) -> None:
             ),
         ),
     )
-    assert url
+    clipper.update_feeds(due_only=False)
+    claimed = clipper.storage.claim_for_matching(setup.clock(), "seed", 60, 10)
+    layoffs = MatchResult((Match("Acme Robotics", 0.9, ("mentions",), "layoffs", False),), ())
+    clipper.storage.finish_matching([(a.id, layoffs) for a in claimed], "seed", setup.clock())
+
+
+def test_urgent_events_alert_at_once(setup: Setup) -> None:
+    with seed(setup, acme(1)) as clipper:
+        clipper.digest()  # the first digest; the next is tomorrow at 08:00
+    assert len(setup.stub.posts("DU1")) == 1
     setup.clock.advance(hours=1)
     with setup.clipper() as clipper:
-        clipper.update_feeds(due_only=False)
-        claimed = clipper.storage.claim_for_matching(setup.clock(), "seed", 60, 10)
-        clipper.storage.finish_matching(
-            [
-                (
-                    a.id,
-                    MatchResult(
-                        (Match("Acme Robotics", 0.9, ("mentions",), "layoffs", False),), ()
-                    ),
-                )
-                for a in claimed
-            ],
-            "seed",
-            setup.clock(),
-        )
+        add_layoffs(setup, clipper)
         clipper.digest()
     posts = setup.stub.posts("DU1")
     assert len(posts) == 2 and "Clipper alert" in posts[1]["text"]
     assert "for you only" in json.dumps(posts[1]["blocks"], ensure_ascii=False)
+
+
+def test_quiet_hours_hold_an_alert_until_they_end(setup: Setup) -> None:
+    # Monday 09:00 UTC; Sam's quiet hours are 10:00-12:00 UTC
+    setup.reps = [{"email": "sam@example.com", "timezone": "UTC", "quiet_hours": "10:00-12:00"}]
+    with seed(setup, acme(1)) as clipper:
+        clipper.digest()
+    setup.clock.advance(hours=1, minutes=30)  # 10:30: quiet
+    with setup.clipper() as clipper:
+        add_layoffs(setup, clipper)
+        clipper.digest()
+        assert len(setup.stub.posts("DU1")) == 1  # held
+        setup.clock.advance(hours=2)  # 12:30: quiet hours are over
+        clipper.digest()
+    posts = setup.stub.posts("DU1")
+    assert len(posts) == 2 and "Clipper alert" in posts[1]["text"]
 
 
 def test_empty_digests_are_skipped_and_the_schedule_advances(setup: Setup) -> None:
@@ -348,3 +360,13 @@ def test_empty_digests_are_skipped_and_the_schedule_advances(setup: Setup) -> No
         next_at = clipper.storage.next_digest_at("sam@example.com")
     assert next_at is not None and next_at > setup.clock()
     assert next_at - setup.clock() <= timedelta(days=3)
+
+
+def test_a_rep_without_a_time_zone_gets_slacks(setup: Setup) -> None:
+    with seed(setup, acme(1)) as clipper:
+        clipper.digest()
+        next_at = clipper.storage.next_digest_at("sam@example.com")
+    # Monday 09:00 UTC is 04:00 in New York (the stand-in's zone): next is 08:00 EST, 13:00 UTC
+    assert next_at is not None and next_at.isoformat() == "2026-11-23T13:00:00+00:00"
+    infos = [c.body["user"] for c in setup.stub.calls if c.method == "users.info"]
+    assert infos.count("U1") == 1  # cached afterwards

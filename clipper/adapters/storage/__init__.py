@@ -818,15 +818,31 @@ class Storage:
         return (rows[0]["user_id"], rows[0]["channel_id"]) if rows else None
 
     def put_slack_user(
-        self, email: str, user_id: str, channel_id: str | None, now: datetime
+        self,
+        email: str,
+        user_id: str,
+        channel_id: str | None,
+        now: datetime,
+        timezone: str | None = None,
     ) -> None:
         with self.pool.write("caching a Slack user") as tx:
             tx.execute(
-                """INSERT INTO slack_users (email, user_id, channel_id, checked_at)
-                VALUES (?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET user_id = excluded.user_id,
-                    channel_id = excluded.channel_id, checked_at = excluded.checked_at""",
-                (email, user_id, channel_id, to_db(now)),
+                """INSERT INTO slack_users (email, user_id, channel_id, timezone, checked_at)
+                VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET
+                    user_id = excluded.user_id,
+                    channel_id = COALESCE(excluded.channel_id, channel_id),
+                    timezone = COALESCE(excluded.timezone, timezone),
+                    checked_at = excluded.checked_at""",
+                (email, user_id, channel_id, timezone, to_db(now)),
             )
+
+    def slack_timezone(self, email: str) -> str | None:
+        rows = self.pool.read(
+            "reading the Slack user cache",
+            "SELECT timezone FROM slack_users WHERE email = ?",
+            (email,),
+        )
+        return rows[0]["timezone"] if rows else None
 
     def touch_statuses(
         self, accounts: Sequence[str], quarter_start: datetime, target: int

@@ -183,6 +183,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             email TEXT PRIMARY KEY,
             user_id TEXT NOT NULL,
             channel_id TEXT,
+            timezone TEXT,
             checked_at TEXT NOT NULL
         ) STRICT;
         CREATE TABLE touches (
