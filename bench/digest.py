@@ -228,7 +228,7 @@ def end_to_end(reps: int, accounts: int, matches: int) -> None:
         since = NOW - timedelta(days=7)
         started = time.perf_counter()
         for r in range(reps):
-            storage.digest_candidates(f"rep{r}@example.com", names[r], since)
+            storage.digest_candidates(f"rep{r}@example.com", names[r], since, NOW)
         reading = time.perf_counter() - started
         started = time.perf_counter()
         report = clipper.digests.compose_due()

@@ -9,7 +9,9 @@ import dataclasses
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +30,8 @@ from .core import Clipper, make_clipper
 from .digests import DigestReport
 from .exceptions import ClipperError, ConfigError, SlackAuthError
 from .scheduler import run_ticks
+from .server import SLACK_PATH, Metrics, Server, make_wsgi
+from .slackapp import make_slack_app
 from .types import ArticleText, FetchStatus, MatchResult, UpdateResult, UpdateSummary
 
 out = Console(highlight=False, soft_wrap=True)
@@ -204,8 +208,77 @@ def run(state: State, once: bool, limit: int) -> None:
             fetch_and_match()
             digests()
             return
-        tick = clipper.config.settings.fetch.tick
-        run_ticks({"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)})
+        server = None
+        config = clipper.config
+        if config.slack_bot_token and (config.slack_signing_secret or config.slack_app_token):
+            server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
+        tick = config.settings.fetch.tick
+        try:
+            run_ticks({"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)})
+        finally:
+            if server is not None:
+                server.close()
+
+
+def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
+    """Start the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN) and the health server."""
+    config = clipper.config
+    try:
+        app = make_slack_app(clipper)
+    except SlackAuthError as exc:
+        err.print(f"[red]Slack app not started:[/] {escape(str(exc))}")
+        raise SystemExit(1) from None
+    metrics = Metrics()
+
+    def healthy() -> bool:
+        try:
+            clipper.storage.count_articles()
+        except ClipperError:
+            return False
+        return True
+
+    if config.slack_app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(app, config.slack_app_token).connect()  # type: ignore[no-untyped-call]
+        server = Server(make_wsgi(None, metrics, healthy), host, port).start()
+        out.print(f"Slack app in Socket Mode; health and metrics on http://{host}:{server.port}")
+        return server
+    server = Server(make_wsgi(app, metrics, healthy), host, port).start()
+    out.print(f"Slack app listening on http://{host}:{server.port}{SLACK_PATH}")
+    return server
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port (default: slack.port, 3000).")
+@click.option("--host", default=None, help="Interface (default: slack.host, all).")
+@pass_state
+def serve(state: State, port: int | None, host: str | None) -> None:
+    """Serve the Slack app (/clip and the digest buttons) with /healthz and /metrics.
+
+    Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode).
+    """
+    with state.clipper() as clipper:
+        config = clipper.config
+        if not config.slack_bot_token or not (
+            config.slack_signing_secret or config.slack_app_token
+        ):
+            err.print(
+                "[red]clipper serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET[/] "
+                "(or SLACK_APP_TOKEN for Socket Mode); see README, 'Slack app'"
+            )
+            raise SystemExit(2)
+        server = _start_slack(
+            clipper, host or config.settings.slack.host, port or config.settings.slack.port
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
 
 
 def _send_digests(clipper: Clipper, *, rep: str | None, force: bool, dry_run: bool) -> DigestReport:

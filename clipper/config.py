@@ -195,6 +195,15 @@ class SlackSettings(_Model):
     max_attempts: int = Field(4, ge=1)
     #: the longest Retry-After honoured in a run; longer ones wait for the next run
     max_retry_wait_s: float = Field(60, ge=0)
+    #: where ``clipper serve`` (and ``clipper run`` with Slack credentials) listens
+    host: str = "0.0.0.0"
+    port: int = Field(3000, ge=1, le=65535)
+    #: the note pre-filled when a rep shares an article ({contact}, {title}, {url}, {why},
+    #: {account}, {rep}); the rep edits it before sending
+    share_template: str = (
+        "Hi {contact},\n\nI saw this and thought of {account}: {title}\n{url}\n\n"
+        "Why it matters: {why}\n\nBest,\n{rep}"
+    )
 
 
 class AccountFeedTemplate(_Model):
@@ -260,6 +269,14 @@ class Catalog(_Model):
     path: str = ""
 
 
+class Contact(_Model):
+    """A person at a customer account that reps share articles with."""
+
+    name: str = Field(min_length=1)
+    email: str | None = None
+    role: str | None = None
+
+
 class Account(_Model):
     """A customer account in ``config/accounts.yaml``."""
 
@@ -271,6 +288,8 @@ class Account(_Model):
     #: what the company does, in a sentence ("discount retailer of groceries and toys"): the
     #: matcher compares articles with it to decide names that are also ordinary words
     description: str | None = None
+    #: people at the customer; the first is pre-filled when a rep shares an article
+    contacts: tuple[Contact, ...] = ()
     #: the owning rep's email
     owner: str | None = None
     watch: tuple[str, ...] = ()

@@ -9,7 +9,7 @@ import gzip
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from .digests import DigestReport, Digests
 from .embeddings import EmbeddingCache
 from .exceptions import CommandUsageError, ConfigError, ExtractError, FetchError, ParseError
 from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
-from .matcher import Matcher, MentionFinderFactory, assign_stories
+from .logic.watch import parse_watch
+from .matcher import Matcher, MentionFinderFactory, assign_stories, embedding_text
 from .pipeline import LEASE_S, Clock, Pipeline
 from .ports import (
     DigestWriterType,
@@ -215,6 +216,38 @@ class Clipper:
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
             self._matcher = Matcher(self.config, cache, self._make_finder)
         return self._matcher.match(articles)
+
+    def preview_watch_term(self, source: str, *, days: int = 7) -> list[tuple[str, str, str]]:
+        """Return (title, url, why) for recent articles a watch term would have caught; stores
+        nothing.
+
+        Raises:
+            CommandUsageError: the term is not valid.
+            EmbedderError: a semantic term needs the model and it cannot be loaded.
+        """
+        term = parse_watch(source)
+        articles = self.storage.recent_articles(self.clock() - timedelta(days=days))
+        hits: list[tuple[str, str, str]] = []
+        if term.semantic:
+            if not articles:
+                return []
+            cache = EmbeddingCache(self.embedder, self.storage, self.clock)
+            texts = [embedding_text(a["title"] or "", a["summary"] or "") for a in articles]
+            vectors = cache.embed([term.semantic, *texts])
+            threshold = self.config.settings.matching.watch_threshold
+            scored = sorted(
+                ((float(vectors[0] @ vectors[n + 1]), a) for n, a in enumerate(articles)),
+                key=lambda pair: -pair[0],
+            )
+            for similarity, a in scored:
+                if similarity >= threshold:
+                    hits.append((a["title"] or "", a["url"] or "", f"similarity {similarity:.2f}"))
+            return hits
+        for a in articles:
+            words = term.matches(f"{a['title'] or ''}\n{a['summary'] or ''}")
+            if words is not None:
+                hits.append((a["title"] or "", a["url"] or "", "matched " + ", ".join(words)))
+        return hits
 
     def record_feedback(
         self, account: str, article_id: int, kind: str, rep: str | None = None

@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import logging
 import time as _time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,14 +68,22 @@ class DigestReport:
     previews: list[str] = field(default_factory=list)
 
 
-def rep_schedule(config: Config, rep: Rep, slack_timezone: str | None = None) -> RepSchedule:
-    """Return the rep's schedule; the time zone is the rep's, else Slack's, else the default."""
+def rep_schedule(
+    config: Config,
+    rep: Rep,
+    slack_timezone: str | None = None,
+    overrides: Mapping[str, str | None] | None = None,
+) -> RepSchedule:
+    """Return the rep's schedule: what the rep set with ``/clip settings``, else the config,
+    else (time zone) Slack's profile, else the defaults."""
     defaults = config.settings.digest
+    own = overrides or {}
+    at = own.get("digest_time")
     return RepSchedule(
-        timezone=rep.timezone or slack_timezone or defaults.timezone,
-        at=rep.digest.time or defaults.time,
+        timezone=own.get("timezone") or rep.timezone or slack_timezone or defaults.timezone,
+        at=time.fromisoformat(at) if at else rep.digest.time or defaults.time,
         days=rep.digest.days or defaults.days,
-        quiet=parse_quiet_hours(rep.quiet_hours),
+        quiet=parse_quiet_hours(own.get("quiet_hours") or rep.quiet_hours),
     )
 
 
@@ -171,14 +179,14 @@ class Digests:
             accounts = self._accounts_of(person)
             if not accounts:
                 continue
-            schedule = rep_schedule(self.config, person, self._slack_timezone(person))
+            schedule = self.schedule_of(person)
             stored = self.storage.next_digest_at(person.email)
             due = force or stored is None or stored <= now
             if dry_run:
                 if due:
                     compose = self._compose(person, "digest", now, None, preview=True)
                     composed = compose(
-                        self.storage.digest_candidates(person.email, accounts, since)
+                        self.storage.digest_candidates(person.email, accounts, since, now)
                     )
                     report.previews += [payload for _text, payload in composed.parts]
                 continue
@@ -214,6 +222,11 @@ class Digests:
             else:
                 report.queued.append((person.email, "digest", digest_id))
         return report
+
+    def schedule_of(self, rep: Rep) -> RepSchedule:
+        overrides = self.storage.rep_settings(rep.email)
+        zone = None if overrides.get("timezone") else self._slack_timezone(rep)
+        return rep_schedule(self.config, rep, zone, overrides)
 
     def _slack_timezone(self, rep: Rep) -> str | None:
         """Return the rep's time zone from Slack (``users.info``, cached) when the config has

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from .config import Account, Config
 from .embeddings import EmbeddingCache
+from .exceptions import CommandUsageError
 from .logic.events import event_concerns, main_event
 from .logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
 from .logic.stories import StoryPolicy, group_stories, same_story_pairs
@@ -82,10 +83,13 @@ class Matcher:
             ]
         )
         self._profiles: _Profiles | None = None
+        self._terms_version = -1
 
     def _load_profiles(self) -> _Profiles:
-        if self._profiles is not None:
+        version = self.embeddings.storage.watch_terms_version()
+        if self._profiles is not None and version == self._terms_version:
             return self._profiles
+        self._terms_version = version
         catalogs = self.config.industries
         accounts = tuple(self.config.accounts)
         texts = [
@@ -99,10 +103,19 @@ class Matcher:
         ]
         watch: list[tuple[str, WatchTerm]] = []
         semantic: list[tuple[str, WatchTerm]] = []
-        for account in accounts:
-            for source in account.watch:
+        known = {a.name for a in accounts}
+        stored = [
+            (account, term)
+            for _rep, account, term in self.embeddings.storage.watch_terms()
+            if account in known
+        ]
+        configured = [(a.name, source) for a in accounts for source in a.watch]
+        for name, source in dict.fromkeys(configured + stored):
+            try:
                 term = parse_watch(source)
-                (semantic if term.semantic else watch).append((account.name, term))
+            except CommandUsageError:
+                continue  # checked when it was added; a stored term never stops matching
+            (semantic if term.semantic else watch).append((name, term))
         vectors = self.embeddings.embed(
             texts + industry_texts + [term.semantic or "" for _, term in semantic]
         )

@@ -162,6 +162,15 @@ class SlackStub:
         self.ts_clock = ts_clock
         self._lock = threading.Lock()
         self.hook: Callable[[str, dict[str, Any]], None] | None = None
+        #: response_url id -> the JSON bodies posted to it
+        self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        #: response_url ids that answer 404 expired_url
+        self.expired: set[str] = set()
+        #: trigger_id -> when it was minted (views.open accepts it for 3 seconds)
+        self.triggers: dict[str, float] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.views: list[dict[str, Any]] = []
+        self._minted = 0
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -197,6 +206,20 @@ class SlackStub:
     def count(self, method: str) -> int:
         return sum(1 for c in self.calls if c.method == method)
 
+    def response_url(self) -> str:
+        """Mint a response_url for one crafted request."""
+        with self._lock:
+            self._minted += 1
+            return f"http://127.0.0.1:{self.server.server_port}/response/r{self._minted}"
+
+    def trigger(self, age_s: float = 0.0) -> str:
+        """Mint a trigger_id, optionally already ``age_s`` seconds old."""
+        with self._lock:
+            self._minted += 1
+            trigger = f"trigger-{self._minted}"
+            self.triggers[trigger] = time.monotonic() - age_s
+        return trigger
+
     # ------------------------------------------------------------------ serving
 
     def _reply(
@@ -220,8 +243,34 @@ class SlackStub:
         with contextlib.suppress(OSError):
             handler.connection.shutdown(2)
 
+    def _response_url(self, handler: BaseHTTPRequestHandler, name: str) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        with self._lock:
+            self.calls.append(Call(time.monotonic(), "response_url", None, {"id": name}))
+            if name in self.expired:
+                status, text = 404, b"expired_url"
+            elif len(self.responses[name]) >= 5:
+                status, text = 404, b"used_url"
+            else:
+                body = json.loads(raw or b"{}")
+                error = validate_blocks(body["blocks"])[0] if "blocks" in body else None
+                if error:
+                    status, text = 400, error.encode()
+                else:
+                    self.responses[name].append(body)
+                    status, text = 200, b"ok"
+        handler.send_response(status)
+        handler.send_header("Content-Type", "text/plain")
+        handler.send_header("Content-Length", str(len(text)))
+        handler.end_headers()
+        handler.wfile.write(text)
+
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         path = urlparse(handler.path)
+        if path.path.startswith("/response/"):
+            self._response_url(handler, path.path.rsplit("/", 1)[-1])
+            return
         method = path.path.rsplit("/", 1)[-1]
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
@@ -303,9 +352,17 @@ class SlackStub:
         return {"ok": True, "user": {"id": user, "tz": "America/New_York"}}
 
     def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
-        if body.get("user") not in self.users.values():
+        emails = {u: e for e, u in self.users.items()}
+        if body.get("user") not in emails:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": {"id": body["user"], "tz": "America/New_York"}}
+        return {
+            "ok": True,
+            "user": {
+                "id": body["user"],
+                "tz": "America/New_York",
+                "profile": {"email": emails[body["user"]]},
+            },
+        }
 
     def _conversations_open(self, body: dict[str, Any]) -> dict[str, Any]:
         user = str(body.get("users", ""))
@@ -388,6 +445,7 @@ class SlackStub:
             if message["ts"] == body.get("ts"):
                 message["text"] = body.get("text")
                 message["blocks"] = self._parse_blocks(body)
+                self.updates.append(dict(body, blocks=message["blocks"]))
                 return {"ok": True, "channel": body["channel"], "ts": message["ts"]}
         return {"ok": False, "error": "message_not_found"}
 
@@ -398,4 +456,15 @@ class SlackStub:
         return {"ok": True, "message_ts": f"{self._ts:.6f}"}
 
     def _views_open(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "view": {"id": "V1"}}
+        minted = self.triggers.get(str(body.get("trigger_id")))
+        if minted is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if time.monotonic() - minted > 3.0:
+            return {"ok": False, "error": "expired_trigger_id"}
+        view = body.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or len(view.get("blocks", [])) > 100:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.views.append(view)
+        return {"ok": True, "view": {"id": f"V{len(self.views)}", **view}}

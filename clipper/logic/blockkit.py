@@ -289,3 +289,41 @@ def validate(blocks: Sequence[dict[str, Any]]) -> list[str]:
     if total > MAX_MESSAGE_TEXT:
         problems.append(f"{total} characters of block text (at most {MAX_MESSAGE_TEXT})")
     return problems
+
+
+def replace_item(
+    blocks: Sequence[dict[str, Any]],
+    article_id: int,
+    account: str,
+    note: str,
+    *,
+    keep_article: bool = False,
+) -> list[dict[str, Any]]:
+    """Return a digest message's blocks with one item's buttons (and, unless ``keep_article``,
+    the item itself) replaced by a one-line note; other blocks are unchanged."""
+    result: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("type") == "actions" and _names_item(block, article_id, account):
+            if not keep_article and result and result[-1].get("type") == "section":
+                result.pop()
+            result.append(
+                {
+                    "type": "context",
+                    "block_id": f"done-{block.get('block_id', article_id)}"[:255],
+                    "elements": [{"type": "mrkdwn", "text": cut(note, MAX_SECTION) or "Done."}],
+                }
+            )
+            continue
+        result.append(block)
+    return result
+
+
+def _names_item(block: dict[str, Any], article_id: int, account: str) -> bool:
+    for element in block.get("elements", ()):
+        try:
+            value = json.loads(element.get("value", ""))
+        except ValueError:
+            continue
+        if value.get("article") == article_id and value.get("account") == account[:500]:
+            return True
+    return False

@@ -572,7 +572,7 @@ class Storage:
         return from_db(rows[0]["next_digest_at"]) if rows else None
 
     def _candidates(
-        self, tx: Any, rep: str, accounts: Sequence[str], since: datetime
+        self, tx: Any, rep: str, accounts: Sequence[str], since: datetime, now: datetime
     ) -> list[DigestCandidate]:
         if not accounts:
             return []
@@ -585,8 +585,12 @@ class Storage:
                   AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.rep = ?
                                   AND d.account = m.account AND d.article_id = m.article_id)
                   AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.account = m.account
-                                  AND f.article_id = m.article_id)""",
-            (*accounts, to_db(since), rep),
+                                  AND f.article_id = m.article_id)
+                  AND NOT EXISTS (SELECT 1 FROM mutes u WHERE u.rep = ?
+                                  AND ((u.kind = 'account' AND u.target = m.account)
+                                       OR (u.kind = 'source' AND lower(u.target) = lower(a.source)))
+                                  AND (u.until IS NULL OR u.until > ?))""",
+            (*accounts, to_db(since), rep, rep, to_db(now)),
         )
         return [
             DigestCandidate(
@@ -606,11 +610,11 @@ class Storage:
         ]
 
     def digest_candidates(
-        self, rep: str, accounts: Sequence[str], since: datetime
+        self, rep: str, accounts: Sequence[str], since: datetime, now: datetime
     ) -> list[DigestCandidate]:
         """Return the rep's undelivered matches (read only: for previews)."""
         with self.pool.write("reading digest candidates") as tx:
-            return self._candidates(tx, rep, accounts, since)
+            return self._candidates(tx, rep, accounts, since, now)
 
     def create_digest(
         self,
@@ -641,7 +645,7 @@ class Storage:
                 (rep, kind, to_db(due_at)),
             ).fetchone():
                 return None
-            composed = compose(self._candidates(tx, rep, accounts, since))
+            composed = compose(self._candidates(tx, rep, accounts, since, now))
             if composed.next_due is not None:
                 tx.execute(
                     """INSERT INTO rep_schedule (rep, next_digest_at, last_digest_at)
@@ -885,6 +889,173 @@ class Storage:
                 (rep, account, article_id, channel, note, to_db(touched_at), idempotency_key),
             ).rowcount
         return bool(done)
+
+    # ------------------------------------------------------------------ the Slack app
+
+    def remember_request(self, key: str, now: datetime) -> bool:
+        """Record a Slack request key; return False when it was seen before (a replay)."""
+        with self.pool.write("recording a Slack request") as tx:
+            tx.execute(
+                "DELETE FROM slack_requests WHERE received_at < ?",
+                (to_db(now - timedelta(days=1)),),
+            )
+            done = tx.execute(
+                "INSERT OR IGNORE INTO slack_requests (key, received_at) VALUES (?, ?)",
+                (key, to_db(now)),
+            ).rowcount
+        return bool(done)
+
+    def add_watch_term(self, rep: str, account: str, term: str, now: datetime) -> bool:
+        """Store a rep's watch term on an account; False when it was there already."""
+        with self.pool.write("adding a watch term") as tx:
+            done = tx.execute(
+                """INSERT OR IGNORE INTO watch_terms (rep, account, term, created_at)
+                VALUES (?, ?, ?, ?)""",
+                (rep, account, term, to_db(now)),
+            ).rowcount
+        return bool(done)
+
+    def remove_watch_term(self, rep: str, term: str) -> int:
+        """Remove a rep's term (any account, case-insensitive); return how many were removed."""
+        with self.pool.write("removing a watch term") as tx:
+            return int(
+                tx.execute(
+                    "DELETE FROM watch_terms WHERE rep = ? AND lower(term) = lower(?)",
+                    (rep, term),
+                ).rowcount
+            )
+
+    def watch_terms(self, rep: str | None = None) -> list[tuple[str, str, str]]:
+        """Return (rep, account, term) for stored watch terms, a rep's or everyone's."""
+        rows = self.pool.read(
+            "reading watch terms",
+            """SELECT rep, account, term FROM watch_terms WHERE (? IS NULL OR rep = ?)
+            ORDER BY account, term""",
+            (rep, rep),
+        )
+        return [(r["rep"], r["account"], r["term"]) for r in rows]
+
+    def watch_terms_version(self) -> int:
+        rows = self.pool.read(
+            "reading watch terms", "SELECT COUNT(*) AS n, MAX(id) AS top FROM watch_terms"
+        )
+        return int(rows[0]["n"] or 0) * 1_000_003 + int(rows[0]["top"] or 0)
+
+    def set_mute(
+        self, rep: str, kind: str, target: str, until: datetime | None, now: datetime
+    ) -> None:
+        with self.pool.write("muting") as tx:
+            tx.execute(
+                """INSERT INTO mutes (rep, kind, target, until, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (rep, kind, target) DO UPDATE SET until = excluded.until""",
+                (rep, kind, target, to_db(until), to_db(now)),
+            )
+
+    def remove_mutes(self, rep: str, target: str | None = None) -> int:
+        with self.pool.write("unmuting") as tx:
+            return int(
+                tx.execute(
+                    """DELETE FROM mutes WHERE rep = ?
+                    AND (? IS NULL OR lower(target) = lower(?))""",
+                    (rep, target, target),
+                ).rowcount
+            )
+
+    def mutes(self, rep: str, now: datetime) -> list[tuple[str, str, datetime | None]]:
+        """Return (kind, target, until) for the rep's mutes still in force."""
+        rows = self.pool.read(
+            "reading mutes",
+            """SELECT kind, target, until FROM mutes WHERE rep = ?
+            AND (until IS NULL OR until > ?) ORDER BY kind, target""",
+            (rep, to_db(now)),
+        )
+        return [(r["kind"], r["target"], from_db(r["until"])) for r in rows]
+
+    def rep_settings(self, rep: str) -> dict[str, str | None]:
+        rows = self.pool.read(
+            "reading rep settings",
+            "SELECT digest_time, timezone, quiet_hours FROM rep_settings WHERE rep = ?",
+            (rep,),
+        )
+        return dict(rows[0]) if rows else {}
+
+    def put_rep_setting(self, rep: str, name: str, value: str, now: datetime) -> None:
+        column = {"time": "digest_time", "tz": "timezone", "quiet": "quiet_hours"}[name]
+        with self.pool.write("saving a rep setting") as tx:
+            tx.execute(
+                f"""INSERT INTO rep_settings (rep, {column}, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (rep) DO UPDATE SET {column} = excluded.{column},
+                    updated_at = excluded.updated_at""",
+                (rep, value, to_db(now)),
+            )
+            # the next digest follows the new schedule
+            tx.execute("DELETE FROM rep_schedule WHERE rep = ? AND last_digest_at IS NULL", (rep,))
+
+    def reschedule(self, rep: str, next_digest_at: datetime) -> None:
+        with self.pool.write("rescheduling a rep") as tx:
+            tx.execute(
+                "UPDATE rep_schedule SET next_digest_at = ? WHERE rep = ?",
+                (to_db(next_digest_at), rep),
+            )
+
+    def shared(self, account: str, article_id: int) -> tuple[str, datetime] | None:
+        """Return (rep, when) if the article was already shared with the account's customer."""
+        rows = self.pool.read(
+            "reading touches",
+            """SELECT rep, touched_at FROM touches WHERE account = ? AND article_id = ?
+            AND channel = 'slack share' ORDER BY touched_at LIMIT 1""",
+            (account, article_id),
+        )
+        return (rows[0]["rep"], from_db(rows[0]["touched_at"]) or datetime.min) if rows else None
+
+    def article(self, article_id: int) -> dict[str, Any] | None:
+        rows = self.pool.read(
+            "reading an article",
+            "SELECT id, title, url, source, published_at, summary FROM articles WHERE id = ?",
+            (article_id,),
+        )
+        return dict(rows[0]) if rows else None
+
+    def account_matches(
+        self, account: str, *, since: datetime | None = None, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """Return an account's newest matches with their articles."""
+        rows = self.pool.read(
+            "reading an account's matches",
+            """SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
+                      a.title, a.url, a.source, a.published_at
+            FROM matches m JOIN articles a ON a.id = m.article_id
+            WHERE m.account = ? AND (? IS NULL OR a.published_at >= ?)
+            ORDER BY a.published_at DESC, m.score DESC LIMIT ?""",
+            (account, to_db(since), to_db(since), limit),
+        )
+        return [dict(r) for r in rows]
+
+    def recent_articles(self, since: datetime, limit: int = 5000) -> list[dict[str, Any]]:
+        """Return articles published since ``since`` (title and summary), newest first."""
+        rows = self.pool.read(
+            "reading recent articles",
+            """SELECT id, title, summary, url, source, published_at FROM articles
+            WHERE published_at >= ? AND stage != 'baseline'
+            ORDER BY published_at DESC LIMIT ?""",
+            (to_db(since), limit),
+        )
+        return [dict(r) for r in rows]
+
+    def email_of_slack_user(self, user_id: str) -> str | None:
+        rows = self.pool.read(
+            "reading the Slack user cache",
+            "SELECT email FROM slack_users WHERE user_id = ?",
+            (user_id,),
+        )
+        return rows[0]["email"] if rows else None
+
+    def sources(self) -> list[str]:
+        """Return the distinct article sources (feed and outlet names)."""
+        rows = self.pool.read(
+            "reading sources", "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL"
+        )
+        return [r["source"] for r in rows]
 
 
 def _known(row: Any) -> KnownArticle:

@@ -199,4 +199,37 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX touches_account ON touches (account, touched_at);
         """,
     ),
+    (
+        "0007_slack_app",
+        """
+        CREATE TABLE watch_terms (
+            id INTEGER PRIMARY KEY,
+            rep TEXT NOT NULL,
+            account TEXT NOT NULL,
+            term TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (rep, account, term)
+        ) STRICT;
+        CREATE TABLE mutes (
+            rep TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('account', 'source')),
+            target TEXT NOT NULL,
+            until TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (rep, kind, target)
+        ) STRICT;
+        CREATE TABLE rep_settings (
+            rep TEXT PRIMARY KEY,
+            digest_time TEXT,
+            timezone TEXT,
+            quiet_hours TEXT,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE slack_requests (
+            key TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX touches_article ON touches (account, article_id);
+        """,
+    ),
 )

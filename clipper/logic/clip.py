@@ -1,0 +1,187 @@
+"""The ``/clip`` slash command: parse and validate what a rep typed, and word the answers.
+
+    /clip help | add TERM [to ACCOUNT] | remove TERM | list | accounts | news ACCOUNT
+          preview TERM | digest | mute ACCOUNT|SOURCE [DAYS] | unmute [ACCOUNT|SOURCE]
+          settings time HH:MM | settings tz ZONE | settings quiet HH:MM-HH:MM
+          touch ACCOUNT NOTE | report
+
+Does not touch storage or Slack: the Slack app runs the parsed command.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..exceptions import CommandUsageError
+from .watch import parse_watch
+
+MAX_INPUT = 2000
+MAX_TERM = 100
+MAX_NOTE = 1000
+MAX_MUTE_DAYS = 365
+DEFAULT_MUTE_DAYS = 30
+
+HELP = """*Clipper* — news on your accounts, in a digest each morning.
+• `/clip add TERM [to ACCOUNT]` watch a term (phrases, "exact", AND/OR/NOT, ~semantic)
+• `/clip remove TERM` · `/clip list` your watch terms
+• `/clip accounts` your accounts and their touch status
+• `/clip news ACCOUNT` the latest matches · `/clip preview TERM` what a term would have caught
+• `/clip digest` send my digest now
+• `/clip mute ACCOUNT|SOURCE [DAYS]` · `/clip unmute [ACCOUNT|SOURCE]`
+• `/clip settings time 08:00` · `settings tz Europe/Berlin` · `settings quiet 20:00-07:00`
+• `/clip touch ACCOUNT NOTE` log a customer touch made elsewhere
+• `/clip report` touch coverage (managers)"""
+
+VERBS = (
+    "help",
+    "add",
+    "remove",
+    "list",
+    "accounts",
+    "news",
+    "preview",
+    "digest",
+    "mute",
+    "unmute",
+    "settings",
+    "touch",
+    "report",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClipCommand:
+    verb: str
+    #: the watch term, account, source or note, depending on the verb
+    argument: str = ""
+    #: "to ACCOUNT" for add; the account for touch
+    account: str | None = None
+    days: int | None = None
+    #: settings: "time", "tz" or "quiet"
+    setting: str | None = None
+    #: settings value, already validated
+    value: str | None = None
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _term(text: str) -> str:
+    term = _clean(text)
+    if not term:
+        raise CommandUsageError("the term is empty: `/clip add TERM`, e.g. `/clip add cold chain`")
+    if len(term) > MAX_TERM:
+        raise CommandUsageError(f"the term is {len(term)} characters; at most {MAX_TERM}")
+    parse_watch(term)  # raises CommandUsageError with the reason
+    return term
+
+
+def parse_clip(text: str) -> ClipCommand:
+    """Return the command in ``text``; empty or unknown input is ``help``.
+
+    Raises:
+        CommandUsageError: the command is known but its arguments are not valid.
+    """
+    if len(text) > MAX_INPUT:
+        raise CommandUsageError(f"that is {len(text)} characters; /clip takes at most {MAX_INPUT}")
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return ClipCommand("help")
+    verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    if verb not in VERBS:
+        return ClipCommand("help", argument=verb)
+    if verb == "add":
+        head, sep, account = rest.rpartition(" to ")
+        if sep and head.strip() and account.strip():
+            return ClipCommand("add", _term(head), account=_clean(account))
+        return ClipCommand("add", _term(rest))
+    if verb in ("remove", "preview"):
+        return ClipCommand(verb, _term(rest))
+    if verb == "news":
+        if not rest.strip():
+            raise CommandUsageError("which account? `/clip news ACCOUNT`")
+        return ClipCommand("news", _clean(rest)[:MAX_TERM])
+    if verb == "mute":
+        parts = rest.split()
+        days = DEFAULT_MUTE_DAYS
+        if parts and parts[-1].isdigit():
+            days = int(parts.pop())
+            if not 1 <= days <= MAX_MUTE_DAYS:
+                raise CommandUsageError(f"mute for 1 to {MAX_MUTE_DAYS} days")
+        target = _clean(" ".join(parts))
+        if not target:
+            raise CommandUsageError("mute what? `/clip mute ACCOUNT|SOURCE [DAYS]`")
+        return ClipCommand("mute", target[:MAX_TERM], days=days)
+    if verb == "unmute":
+        return ClipCommand("unmute", _clean(rest)[:MAX_TERM])
+    if verb == "settings":
+        return _settings(rest)
+    if verb == "touch":
+        text = _clean(rest)
+        if not text:
+            raise CommandUsageError("which account? `/clip touch ACCOUNT NOTE`")
+        if len(text) > MAX_NOTE:
+            raise CommandUsageError(f"the note is {len(text)} characters; at most {MAX_NOTE}")
+        return ClipCommand("touch", text)
+    return ClipCommand(verb)
+
+
+def split_account(text: str, accounts: list[str]) -> tuple[str | None, str]:
+    """Return (the account ``text`` starts with, the rest): the longest account name that
+    begins it, case-insensitive, optionally followed by ":"; (None, text) when none does."""
+    folded = text.casefold()
+    for name in sorted(accounts, key=len, reverse=True):
+        key = name.casefold()
+        if folded.startswith(key) and (len(text) == len(key) or not text[len(key)].isalnum()):
+            return name, text[len(key) :].lstrip(" :,-").strip()
+    return None, text
+
+
+def _settings(rest: str) -> ClipCommand:
+    name, _sep, value = rest.strip().partition(" ")
+    name, value = name.lower(), value.strip()
+    usage = "`/clip settings time 08:00`, `settings tz Europe/Berlin`, `settings quiet 20:00-07:00`"
+    if name == "time":
+        try:
+            at = time.fromisoformat(value)
+        except ValueError:
+            raise CommandUsageError(f"not a time: {value!r}; {usage}") from None
+        return ClipCommand("settings", setting="time", value=at.strftime("%H:%M"))
+    if name in ("tz", "timezone"):
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise CommandUsageError(f"unknown time zone {value!r} (e.g. Europe/Berlin)") from None
+        return ClipCommand("settings", setting="tz", value=value)
+    if name == "quiet":
+        try:
+            start, end = (time.fromisoformat(p.strip()) for p in value.split("-"))
+        except ValueError:
+            raise CommandUsageError(f"quiet hours look like 20:00-07:00, not {value!r}") from None
+        return ClipCommand("settings", setting="quiet", value=f"{start:%H:%M}-{end:%H:%M}")
+    raise CommandUsageError(f"which setting? {usage}")
+
+
+def closest(name: str, choices: list[str]) -> str | None:
+    """Return the choice ``name`` means (case-insensitive, exact or unique prefix), else None."""
+    folded = {c.casefold(): c for c in choices}
+    key = name.casefold()
+    if key in folded:
+        return folded[key]
+    starting = [c for f, c in folded.items() if f.startswith(key)]
+    return starting[0] if len(starting) == 1 else None
+
+
+def suggestions(name: str, choices: list[str]) -> str:
+    """Return "Did you mean X or Y?" for an unknown name, or the list of choices."""
+    close = difflib.get_close_matches(name.casefold(), [c.casefold() for c in choices], n=3)
+    by_fold = {c.casefold(): c for c in choices}
+    if close:
+        return "Did you mean " + " or ".join(f"*{by_fold[c]}*" for c in close) + "?"
+    if choices:
+        return "Your accounts: " + ", ".join(sorted(choices)[:20])
+    return "You own no accounts in Clipper yet."

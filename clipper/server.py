@@ -1,0 +1,133 @@
+"""The HTTP server: Slack requests at ``/slack/events``, ``/healthz`` and ``/metrics``.
+
+waitress (a production WSGI server: threads, request-size caps, no reverse proxy needed for
+correctness) serves a small router: Slack's path goes to Bolt's WSGI adapter after a body-size
+check; ``/metrics`` is prometheus-client's exposition. Socket Mode, when ``SLACK_APP_TOKEN`` is
+set, receives Slack payloads over a WebSocket instead; the server still answers health checks.
+Does not handle Slack payloads itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+log = logging.getLogger(__name__)
+SLACK_PATH = "/slack/events"
+#: Slack's payloads are small (a digest message in a block_actions body is ~20 KiB)
+MAX_BODY = 256 * 1024
+
+StartResponse = Callable[..., Any]
+Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class Metrics:
+    """The counters ``/metrics`` exposes, in their own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "clipper_http_requests",
+            "HTTP requests by path and status",
+            ["path", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "clipper_slack_response_seconds",
+            "Time to answer a Slack request (the acknowledgement)",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5),
+            registry=self.registry,
+        )
+
+
+def make_wsgi(app: App | None, metrics: Metrics, health: Callable[[], bool]) -> Wsgi:
+    """Return the router; ``app`` None serves health and metrics only (Socket Mode)."""
+    slack = SlackRequestHandler(app) if app is not None else None
+    exposition = make_wsgi_app(metrics.registry)
+
+    def plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
+        start_response(
+            status,
+            [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    def router(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        seen: list[str] = []
+
+        def recording(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            seen.append(status.split(" ", 1)[0])
+            return start_response(status, headers, *exc)
+
+        started = time.perf_counter()
+        try:
+            if path == "/healthz":
+                ok = health()
+                return plain(
+                    recording,
+                    "200 OK" if ok else "503 Service Unavailable",
+                    b"ok\n" if ok else b"database unavailable\n",
+                )
+            if path == "/metrics":
+                return exposition(environ, recording)  # type: ignore[no-any-return]
+            if path == SLACK_PATH and slack is not None:
+                if environ.get("REQUEST_METHOD") != "POST":
+                    return plain(recording, "405 Method Not Allowed", b"POST only\n")
+                try:
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                except ValueError:
+                    length = MAX_BODY + 1
+                if length > MAX_BODY:
+                    return plain(recording, "413 Payload Too Large", b"request too large\n")
+                response = slack(environ, recording)
+                metrics.latency.observe(time.perf_counter() - started)
+                return response
+            return plain(recording, "404 Not Found", b"not found\n")
+        finally:
+            metrics.requests.labels(
+                path if path in ("/healthz", "/metrics", SLACK_PATH) else "other",
+                seen[0] if seen else "500",
+            ).inc()
+
+    return router
+
+
+class Server:
+    """waitress on a host and port, started in a thread; ``close`` stops it."""
+
+    def __init__(self, wsgi: Wsgi, host: str, port: int, *, threads: int = 8) -> None:
+        from waitress.server import create_server
+
+        self._server = create_server(
+            wsgi,
+            host=host,
+            port=port,
+            threads=threads,
+            max_request_body_size=MAX_BODY,
+            ident="clipper",
+            clear_untrusted_proxy_headers=True,
+        )
+        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self.host = host
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Server:
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def close(self) -> None:
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,655 @@
+"""The Slack app: ``/clip`` and the digest buttons on slack-bolt, acknowledged first.
+
+    request ─► Bolt: v0 signature (5 minutes either way, constant time) ─► 401 if bad
+            ─► ack()           within milliseconds: help and usage errors answer here
+            ─► lazy listener   (a thread) replay check, rep lookup, database work, then one
+                               response_url post (or views.open / chat.update for buttons)
+
+Nothing slow runs before the acknowledgement, so a slow database never costs the 3-second
+budget; a failure after it is told to the user. A replayed request (same signature and
+timestamp, or the same button click) changes nothing further. Does not render digests or
+decide matches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from .config import Account, Rep
+from .core import Clipper
+from .exceptions import ClipperError, CommandUsageError, SlackAuthError
+from .logic.blockkit import cut, escape, replace_item
+from .logic.clip import HELP, ClipCommand, closest, parse_clip, split_account, suggestions
+from .logic.digest import next_due, quarter_start, touch_line
+
+log = logging.getLogger(__name__)
+MANAGER_ROLES = frozenset({"manager", "admin"})
+SHARE_CALLBACK = "share_modal"
+NOTE_LIMIT = 3000
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+
+
+class ClipActions:
+    """What each ``/clip`` subcommand and button does, for one resolved rep."""
+
+    def __init__(self, clipper: Clipper) -> None:
+        self.clipper = clipper
+        self.storage = clipper.storage
+        self.config = clipper.config
+
+    # ------------------------------------------------------------------ who and what
+
+    def accounts_of(self, rep: Rep) -> list[Account]:
+        if rep.role in MANAGER_ROLES:
+            return list(self.config.accounts)
+        return [a for a in self.config.accounts if a.owner == rep.email]
+
+    def _account(self, rep: Rep, name: str) -> Account:
+        mine = self.accounts_of(rep)
+        found = closest(name, [a.name for a in mine])
+        if found is None:
+            raise CommandUsageError(
+                f"no account of yours is called *{escape(name)}*. "
+                + suggestions(name, [a.name for a in mine])
+            )
+        return next(a for a in mine if a.name == found)
+
+    # ------------------------------------------------------------------ commands
+
+    def run(self, rep: Rep, command: ClipCommand, request_key: str) -> str:
+        """Return the reply for a parsed command. Raises ``ClipperError`` for the user."""
+        handler: Callable[[Rep, ClipCommand, str], str] = getattr(self, "_" + command.verb)
+        return handler(rep, command, request_key)
+
+    def _help(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        return HELP
+
+    def _add(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        now = self.clipper.clock()
+        if command.account is not None:
+            targets = [self._account(rep, command.account)]
+        else:
+            targets = [a for a in self.config.accounts if a.owner == rep.email]
+            if not targets:
+                raise CommandUsageError(
+                    "you own no accounts; add it to one: `/clip add TERM to ACCOUNT`"
+                )
+        added = [
+            a.name
+            for a in targets
+            if self.storage.add_watch_term(rep.email, a.name, command.argument, now)
+        ]
+        names = ", ".join(f"*{escape(a.name)}*" for a in targets)
+        if not added:
+            return f"`{escape(command.argument)}` is already on your watch list for {names}."
+        return (
+            f"Watching `{escape(command.argument)}` for {names}. New articles are matched from now."
+        )
+
+    def _remove(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        removed = self.storage.remove_watch_term(rep.email, command.argument)
+        if not removed:
+            terms = sorted({t for _r, _a, t in self.storage.watch_terms(rep.email)})
+            listed = ", ".join(f"`{escape(t)}`" for t in terms) or "none"
+            return f"`{escape(command.argument)}` is not one of your terms (yours: {listed})."
+        return f"Removed `{escape(command.argument)}`."
+
+    def _list(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        terms = self.storage.watch_terms(rep.email)
+        configured = [
+            (a.name, t) for a in self.config.accounts if a.owner == rep.email for t in a.watch
+        ]
+        if not terms and not configured:
+            return "You have no watch terms yet. `/clip add TERM [to ACCOUNT]` adds one."
+        lines = ["*Your watch terms*"]
+        lines += [f"• `{escape(t)}` on {escape(a)}" for _r, a, t in terms]
+        lines += [
+            f"• `{escape(t)}` on {escape(a)} _(from the account file)_" for a, t in configured
+        ]
+        return "\n".join(lines[:60])
+
+    def _accounts(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        mine = [a for a in self.config.accounts if a.owner == rep.email]
+        if not mine:
+            return "You own no accounts in Clipper yet; ask your manager to add you as owner."
+        now = self.clipper.clock()
+        statuses = self._touches([a.name for a in mine], now)
+        lines = ["*Your accounts*"]
+        for account in mine:
+            lines.append(
+                f"• *{escape(account.name)}*: {touch_line(statuses.get(account.name), now)}"
+            )
+        return "\n".join(lines)
+
+    def _touches(self, accounts: list[str], now: datetime) -> dict[str, Any]:
+        start = datetime.combine(quarter_start(now.date()), datetime.min.time(), now.tzinfo)
+        target = self.config.settings.digest.touches_per_quarter
+        return dict(self.storage.touch_statuses(accounts, start, target))
+
+    def _news(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        account = self._account(rep, command.argument)
+        rows = self.storage.account_matches(account.name, limit=5)
+        if not rows:
+            return f"No matches for *{escape(account.name)}* yet."
+        lines = [f"*Latest on {escape(account.name)}*"]
+        for row in rows:
+            title = escape(cut(row["title"] or "(untitled)", 200))
+            link = f"<{escape(row['url'])}|{title}>" if row["url"] else title
+            why = json.loads(row["reasons"])[:1]
+            lines.append(
+                f"• {link} · {escape(row['source'] or '')}"
+                + (f" · _{escape(why[0])}_" if why else "")
+            )
+        return "\n".join(lines)
+
+    def _preview(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        hits = self.clipper.preview_watch_term(command.argument, days=7)
+        if not hits:
+            return f"`{escape(command.argument)}` would have caught nothing in the last 7 days."
+        lines = [
+            f"`{escape(command.argument)}` would have caught {len(hits)} article(s) in 7 days:"
+        ]
+        for title, url, why in hits[:10]:
+            shown = escape(cut(title or "(untitled)", 200))
+            lines.append(
+                f"• <{escape(url)}|{shown}> _{escape(why)}_"
+                if url
+                else f"• {shown} _{escape(why)}_"
+            )
+        lines.append("Nothing was saved: `/clip add` it to keep it.")
+        return "\n".join(lines)
+
+    def _digest(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        report = self.clipper.digest(rep=rep.email, force=True)
+        if report.problems:
+            return "Your digest could not be sent: " + escape("; ".join(report.problems))
+        if not report.sent:
+            return "Nothing new since your last digest."
+        return f"Sent your digest ({report.sent} message(s))."
+
+    def _mute(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        now = self.clipper.clock()
+        until = now + timedelta(days=command.days or 30)
+        mine = [a.name for a in self.accounts_of(rep)]
+        account = closest(command.argument, mine)
+        if account is not None:
+            self.storage.set_mute(rep.email, "account", account, until, now)
+            target = f"*{escape(account)}*"
+        else:
+            sources = sorted(
+                {f.name for c in self.config.catalogs for f in c.feeds}
+                | {s for s in self.storage.sources()}
+            )
+            source = closest(command.argument, sources)
+            if source is None:
+                raise CommandUsageError(
+                    f"*{escape(command.argument)}* is neither one of your accounts nor a source. "
+                    + suggestions(command.argument, mine + sources)
+                )
+            self.storage.set_mute(rep.email, "source", source, until, now)
+            target = f"the source *{escape(source)}*"
+        return f"Muted {target} until {until:%d %b %Y}. `/clip unmute` undoes it."
+
+    def _unmute(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        removed = self.storage.remove_mutes(rep.email, command.argument or None)
+        if not removed:
+            return "Nothing to unmute."
+        return f"Unmuted {removed} item(s)."
+
+    def _settings(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        assert command.setting is not None and command.value is not None
+        now = self.clipper.clock()
+        self.storage.put_rep_setting(rep.email, command.setting, command.value, now)
+        schedule = self.clipper.digests.schedule_of(rep)
+        following = next_due(schedule, now)
+        self.storage.reschedule(rep.email, following)
+        label = {"time": "digest time", "tz": "time zone", "quiet": "quiet hours"}[command.setting]
+        local = following.astimezone(_zone(schedule.timezone))
+        return (
+            f"Your {label} is now {escape(command.value)}. Next digest: "
+            f"{local:%a %d %b %H:%M} ({escape(schedule.timezone)})."
+        )
+
+    def _touch(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        mine = [a.name for a in self.accounts_of(rep)]
+        account, note = split_account(command.argument, mine)
+        if account is None:
+            first = command.argument.split(" ")[0]
+            raise CommandUsageError(
+                "which account? `/clip touch ACCOUNT NOTE`. " + suggestions(first, mine)
+            )
+        self.storage.add_touch(
+            rep.email,
+            account,
+            "slack command",
+            self.clipper.clock(),
+            note=note or None,
+            idempotency_key=key,
+        )
+        return f"Logged a touch on *{escape(account)}*" + (f": {escape(note)}" if note else ".")
+
+    def _report(self, rep: Rep, command: ClipCommand, key: str) -> str:
+        if rep.role not in MANAGER_ROLES:
+            return "The team report is for managers; `/clip accounts` shows yours."
+        now = self.clipper.clock()
+        accounts = list(self.config.accounts)
+        statuses = self._touches([a.name for a in accounts], now)
+        due = [a for a in accounts if statuses[a.name].due()]
+        lines = [
+            f"*Touch coverage this quarter*: {len(accounts) - len(due)} of {len(accounts)} "
+            f"accounts touched at least {self.config.settings.digest.touches_per_quarter} time(s)"
+        ]
+        by_owner: dict[str, list[Account]] = {}
+        for account in accounts:
+            by_owner.setdefault(account.owner or "(no owner)", []).append(account)
+        for owner, owned in sorted(by_owner.items()):
+            done = sum(1 for a in owned if not statuses[a.name].due())
+            lines.append(f"• {escape(owner)}: {done}/{len(owned)}")
+        if due:
+            lines.append("*Due*: " + ", ".join(escape(a.name) for a in due[:30]))
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ buttons
+
+    def item_of(self, rep: Rep, value: str) -> tuple[Account, int]:
+        """Return the account and article a button names, if the rep may act on them."""
+        try:
+            data = json.loads(value)
+            article_id = int(data["article"])
+            name = str(data["account"])
+        except (ValueError, KeyError, TypeError):
+            raise CommandUsageError("this button is from an older digest; use the newest") from None
+        return self._account(rep, name), article_id
+
+    def share_note(self, rep: Rep, account: Account, article_id: int) -> tuple[str, str]:
+        """Return (the pre-filled note, the contact line) for sharing an article."""
+        article = self.storage.article(article_id) or {}
+        matches = [
+            m
+            for m in self.storage.account_matches(account.name, limit=200)
+            if m["article_id"] == article_id
+        ]
+        why = (
+            json.loads(matches[0]["reasons"])[0]
+            if matches and json.loads(matches[0]["reasons"])
+            else ""
+        )
+        contact = account.contacts[0] if account.contacts else None
+        values = {
+            "contact": contact.name if contact else "there",
+            "title": article.get("title") or "",
+            "url": article.get("url") or "",
+            "why": why,
+            "account": account.name,
+            "rep": rep.name or rep.email,
+        }
+        try:
+            note = self.config.settings.slack.share_template.format(**values)
+        except (KeyError, IndexError, ValueError):
+            note = "{title}\n{url}".format(**values)
+        who = (
+            f"{contact.name}"
+            + (f" <{contact.email}>" if contact.email else "")
+            + (f", {contact.role}" if contact.role else "")
+            if contact
+            else "no contact on file for this account"
+        )
+        return cut(note, NOTE_LIMIT), who
+
+
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def request_key(headers: dict[str, Any]) -> str:
+    """Return a key that is the same for a request and its replays (Slack signs each once)."""
+
+    def first(name: str) -> str:
+        value = headers.get(name) or headers.get(name.lower()) or ""
+        return value[0] if isinstance(value, list | tuple) and value else str(value)
+
+    raw = first("x-slack-request-timestamp") + ":" + first("x-slack-signature")
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def make_slack_app(
+    clipper: Clipper,
+    *,
+    client: WebClient | None = None,
+    token_verification: bool = True,
+) -> App:
+    """Return the Bolt app for ``/clip`` and the buttons.
+
+    Raises:
+        SlackAuthError: Slack refuses the bot token (checked once at start with auth.test).
+    """
+    config = clipper.config
+    client = client or WebClient(
+        token=config.slack_bot_token, base_url=config.slack_api_base_url, retry_handlers=[]
+    )
+    try:
+        app = App(
+            signing_secret=config.slack_signing_secret,
+            client=client,
+            token_verification_enabled=token_verification,
+            process_before_response=False,
+        )
+    except Exception as exc:  # Bolt raises BoltError from auth.test
+        raise SlackAuthError(
+            f"Slack refused the bot token at start ({exc}); set a valid SLACK_BOT_TOKEN"
+        ) from None
+    actions = ClipActions(clipper)
+    directory: dict[str, str] = {}
+
+    def rep_for(user_id: str) -> Rep:
+        """Return the configured rep behind a Slack user (config slack_id, else email)."""
+        for rep in config.reps:
+            if rep.slack_id == user_id:
+                return rep
+        email = directory.get(user_id) or clipper.storage.email_of_slack_user(user_id)
+        if email is None:
+            try:
+                profile = client.users_info(user=user_id)["user"]["profile"]
+                email = str(profile.get("email") or "").lower() or None
+            except SlackApiError as exc:
+                raise CommandUsageError(
+                    f"Clipper cannot read your Slack profile ({exc.response.get('error')})"
+                ) from None
+        if email is not None:
+            directory[user_id] = email
+            for rep in config.reps:
+                if rep.email == email:
+                    return rep
+        raise CommandUsageError(
+            "you are not a rep in Clipper yet; ask your manager to add your email to reps.yaml"
+        )
+
+    def ack_clip(ack: Any, command: dict[str, Any]) -> None:
+        try:
+            parsed = parse_clip(str(command.get("text") or ""))
+        except CommandUsageError as exc:
+            ack(f":warning: {exc}\nType `/clip help` for the commands.")
+            return
+        if parsed.verb == "help":
+            unknown = (
+                f"I don't know `{escape(cut(parsed.argument, 40))}`.\n" if parsed.argument else ""
+            )
+            ack(unknown + HELP)
+            return
+        ack()
+
+    def run_clip(command: dict[str, Any], respond: Any, request: Any) -> None:
+        try:
+            parsed = parse_clip(str(command.get("text") or ""))
+        except CommandUsageError:
+            return  # answered in the acknowledgement
+        if parsed.verb == "help":
+            return
+        key = request_key(dict(request.headers))
+        try:
+            if not clipper.storage.remember_request("cmd:" + key, clipper.clock()):
+                return  # a replay: the first one is being (or was) answered
+            rep = rep_for(str(command.get("user_id")))
+            text = actions.run(rep, parsed, key)
+        except ClipperError as exc:
+            text = f":warning: {exc}"
+        except Exception:
+            log.exception("/clip %s failed", parsed.verb)
+            text = (
+                ":x: Something went wrong on Clipper's side; nothing was changed. Try again soon."
+            )
+        _respond(respond, text)
+
+    app.command("/clip")(ack=ack_clip, lazy=[run_clip])
+
+    def ack_only(ack: Any) -> None:
+        ack()
+
+    def clicked(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        action = (body.get("actions") or [{}])[0]
+        key = (
+            "act:"
+            + hashlib.sha256(
+                json.dumps(
+                    [
+                        body.get("user", {}).get("id"),
+                        action.get("action_id"),
+                        action.get("value"),
+                        action.get("action_ts"),
+                    ]
+                ).encode()
+            ).hexdigest()
+        )
+        return action, key
+
+    def feedback(kind: str) -> Callable[..., None]:
+        def run(body: dict[str, Any], respond: Any, client: WebClient) -> None:
+            action, key = clicked(body)
+            try:
+                if not clipper.storage.remember_request(key, clipper.clock()):
+                    return
+                rep = rep_for(str(body.get("user", {}).get("id")))
+                account, article_id = actions.item_of(rep, str(action.get("value", "")))
+                clipper.record_feedback(account.name, article_id, kind, rep.email)
+                label = "not relevant" if kind == "not_relevant" else "not about this company"
+                _update_message(
+                    client,
+                    body,
+                    article_id,
+                    account.name,
+                    f"Marked {label}; similar articles will be held back.",
+                )
+            except ClipperError as exc:
+                _respond(respond, f":warning: {exc}")
+            except Exception:
+                log.exception("%s failed", kind)
+                _respond(respond, ":x: Clipper could not record that; please try again.")
+
+        return run
+
+    app.action("not_relevant")(ack=ack_only, lazy=[feedback("not_relevant")])
+    app.action("not_this_company")(ack=ack_only, lazy=[feedback("not_this_company")])
+
+    def mute_account(body: dict[str, Any], respond: Any) -> None:
+        action, key = clicked(body)
+        try:
+            if not clipper.storage.remember_request(key, clipper.clock()):
+                return
+            rep = rep_for(str(body.get("user", {}).get("id")))
+            account, _article = actions.item_of(rep, str(action.get("value", "")))
+            text = actions.run(rep, ClipCommand("mute", account.name, days=30), key)
+        except ClipperError as exc:
+            text = f":warning: {exc}"
+        _respond(respond, text, replace=False)
+
+    app.action("mute_account")(ack=ack_only, lazy=[mute_account])
+
+    def share_open(body: dict[str, Any], respond: Any, client: WebClient) -> None:
+        action, _key = clicked(body)
+        try:
+            rep = rep_for(str(body.get("user", {}).get("id")))
+            account, article_id = actions.item_of(rep, str(action.get("value", "")))
+            already = clipper.storage.shared(account.name, article_id)
+            if already is not None:
+                who, when = already
+                _respond(
+                    respond,
+                    f"{escape(who)} already shared this with {escape(account.name)} on "
+                    f"{when:%d %b}; no need to send it again.",
+                    replace=False,
+                )
+                return
+            note, contact = actions.share_note(rep, account, article_id)
+            container = body.get("container") or {}
+            metadata = json.dumps(
+                {
+                    "article": article_id,
+                    "account": account.name,
+                    "channel": container.get("channel_id"),
+                    "ts": container.get("message_ts"),
+                }
+            )
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=_share_view(account.name, contact, note, metadata),
+            )
+        except ClipperError as exc:
+            _respond(respond, f":warning: {exc}", replace=False)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            log.warning("views.open failed: %s", error)
+            _respond(
+                respond,
+                "The share window could not open in time"
+                + (" (Slack said: " + str(error) + ")")
+                + "; click *Share with customer* again.",
+                replace=False,
+            )
+
+        except Exception as exc:
+            log.exception("share failed")
+            _respond(
+                respond, f":x: Clipper could not open the share window ({exc}).", replace=False
+            )
+
+    app.action("share")(ack=ack_only, lazy=[share_open])
+
+    def share_submit(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+            rep = rep_for(str(body.get("user", {}).get("id")))
+            account = actions._account(rep, str(meta.get("account")))
+            article_id = int(meta["article"])
+            values = view.get("state", {}).get("values", {})
+            note = str(values.get("note", {}).get("note", {}).get("value") or "")[:NOTE_LIMIT]
+            logged = clipper.storage.add_touch(
+                rep.email,
+                account.name,
+                "slack share",
+                clipper.clock(),
+                article_id=article_id,
+                note=note,
+                idempotency_key="view:" + str(view.get("id")),
+            )
+            if logged and meta.get("channel") and meta.get("ts"):
+                message = {
+                    "channel": {"id": meta["channel"]},
+                    "container": {"channel_id": meta["channel"], "message_ts": meta["ts"]},
+                }
+                _update_message(
+                    client,
+                    message,
+                    article_id,
+                    account.name,
+                    ":white_check_mark: Shared with the customer by "
+                    f"<@{body.get('user', {}).get('id')}>.",
+                    keep_article=True,
+                )
+        except (ClipperError, ValueError, KeyError) as exc:
+            log.warning("share submission failed: %s", exc)
+            with contextlib.suppress(SlackApiError):
+                client.chat_postMessage(
+                    channel=str(body.get("user", {}).get("id")),
+                    text=f"Clipper could not log that share: {exc}",
+                )
+
+    app.view(SHARE_CALLBACK)(ack=ack_only, lazy=[share_submit])
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        log.exception("Slack request failed: %s", error)
+        return None
+
+    return app
+
+
+def _share_view(account: str, contact: str, note: str, metadata: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": SHARE_CALLBACK,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Share with customer"},
+        "submit": {"type": "plain_text", "text": "Log as shared"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": cut(f"*{escape(account)}* · {escape(contact)}", 3000),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "note",
+                "label": {"type": "plain_text", "text": "Your note (copy it into your email)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "note",
+                    "multiline": True,
+                    "initial_value": note,
+                    "max_length": NOTE_LIMIT,
+                },
+            },
+        ],
+    }
+
+
+def _respond(respond: Any, text: str, *, replace: bool = False) -> None:
+    """Post the answer to response_url once; a refused post is logged, never retried blindly."""
+    try:
+        result = respond(text=cut(text, 3000), response_type="ephemeral", replace_original=replace)
+    except Exception as exc:  # noqa: BLE001 - the user cannot be told; the log can
+        log.warning("could not answer through response_url: %s", exc)
+        return
+    status = getattr(result, "status_code", 200)
+    if status != 200:
+        log.warning("response_url refused the answer: %s %s", status, getattr(result, "body", ""))
+
+
+def _update_message(
+    client: WebClient,
+    body: dict[str, Any],
+    article_id: int,
+    account: str,
+    note: str,
+    *,
+    keep_article: bool = False,
+) -> None:
+    """Replace one digest item in the message it came from with a one-line note."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    if not channel or not ts:
+        return
+    blocks = (body.get("message") or {}).get("blocks")
+    if blocks is None:
+        history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+        found = history.get("messages") or [{}]
+        blocks = found[0].get("blocks") or []
+        text = found[0].get("text") or "Clipper digest"
+    else:
+        text = (body.get("message") or {}).get("text") or "Clipper digest"
+    client.chat_update(
+        channel=channel,
+        ts=ts,
+        text=text,
+        blocks=replace_item(blocks, article_id, account, note, keep_article=keep_article),
+    )

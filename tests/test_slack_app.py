@@ -1,0 +1,552 @@
+"""The Slack app over real HTTP: signed requests to the running server (waitress + Bolt), the
+Slack stand-in behind it, real SQLite. Covers the checks of SLACK.md section 8 that apply."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from clipper.adapters.storage import Storage
+from clipper.cli import main
+from clipper.config import load_config
+from clipper.core import Clipper, make_clipper
+from clipper.exceptions import SlackAuthError
+from clipper.server import Metrics, Server, make_wsgi
+from clipper.slackapp import make_slack_app
+
+from .conftest import Clock, write_config
+from .feedserver import FeedServer, Reply, rss
+from .slackstub import SlackStub
+
+SECRET = "S3cr3t-signing"
+USERS = {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+REPS = [
+    {"email": "sam@example.com", "name": "Sam"},
+    {"email": "dana@example.com", "name": "Dana"},
+    {"email": "max@example.com", "name": "Max", "role": "manager"},
+]
+ACCOUNTS = [
+    {
+        "name": "Acme Robotics",
+        "owner": "sam@example.com",
+        "contacts": [{"name": "Jo Buyer", "email": "jo@acme.example", "role": "COO"}],
+    },
+    {"name": "Northwind Logistics", "owner": "dana@example.com"},
+]
+
+
+def sign(body: str, secret: str, timestamp: str) -> str:
+    """Slack's v0 signature of a raw body."""
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def test_signature_matches_slacks_published_test_vector() -> None:
+    body = (
+        "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="
+        "G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook"
+        "-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F3977"
+        "00885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d"
+        "10d2c447fce8b6703c"
+    )
+    assert sign(body, "8f742231b10e8888abcd99yyyzzz85a5", "1531420618") == (
+        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    )
+
+
+class SlowStorage(Storage):
+    """A store that takes 5 s to record anything a Slack request does."""
+
+    def remember_request(self, key: str, now: Any) -> bool:
+        time.sleep(5)
+        return super().remember_request(key, now)
+
+
+class App:
+    def __init__(self, tmp_path: Path, server: FeedServer, stub: SlackStub) -> None:
+        self.stub = stub
+        self.feeds = server
+        self.clock = Clock()
+        stub.ts_clock = lambda: self.clock().timestamp()
+        items = [
+            {
+                "title": f"Acme Robotics opens plant number {n}",
+                "link": f"https://n.example/{n}",
+                "guid": str(n),
+            }
+            for n in range(3)
+        ] + [
+            {
+                "title": "Northwind Logistics buys trucks",
+                "link": "https://n.example/nw",
+                "guid": "nw",
+            }
+        ]
+        url = server.route("/feed", Reply(200, rss(items)))
+        self.path = write_config(
+            tmp_path,
+            feeds={"x": [{"url": url, "name": "Wire"}]},
+            accounts=ACCOUNTS,
+            reps=REPS,
+            settings={"slack": {"pace_s": 0.0}},
+        )
+        self.environ = {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_BASE_URL": stub.base_url,
+        }
+        self.server: Server | None = None
+        self.clipper: Clipper | None = None
+
+    def start(self, storage: Storage | None = None) -> App:
+        config = load_config(self.path, self.environ)
+        self.clipper = make_clipper(config, _clock=self.clock, _storage=storage)
+        app = make_slack_app(self.clipper)
+        self.server = Server(make_wsgi(app, Metrics(), lambda: True), "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        if self.clipper is not None:
+            self.clipper.close()
+
+    @property
+    def storage(self) -> Any:
+        assert self.clipper is not None
+        return self.clipper.storage
+
+    def seed_digest(self) -> dict[str, Any]:
+        """Fetch, store matches and post Sam's digest; return the posted message."""
+        from clipper.types import Match, MatchResult
+
+        assert self.clipper is not None
+        self.clipper.update_feeds()
+        claimed = self.storage.claim_for_matching(self.clock(), "seed", 60, 100)
+        results = []
+        for a in claimed:
+            account = "Acme Robotics" if "Acme" in a.title else "Northwind Logistics"
+            reasons = (f'mentions "{account}"',)
+            results.append((a.id, MatchResult((Match(account, 0.8, reasons),), ())))
+        self.storage.finish_matching(results, "seed", self.clock())
+        self.clipper.digest()
+        (message,) = self.stub.posts("DU1")
+        return copy.deepcopy(message)  # as the rep saw it, before any chat.update
+
+    def post(
+        self,
+        body: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> tuple[httpx.Response, float]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        sent = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature or sign(body, SECRET, ts),
+        }
+        if headers is not None:
+            sent = headers
+        started = time.perf_counter()
+        response = httpx.post(f"{self.url}/slack/events", content=body, headers=sent, timeout=10)
+        return response, time.perf_counter() - started
+
+    def command(self, text: str, user: str = "U1") -> tuple[str, str]:
+        """Return (a signed-ready /clip body, its response_url id)."""
+        url = self.stub.response_url()
+        body = urlencode(
+            {
+                "token": "x",
+                "team_id": "T1",
+                "team_domain": "t",
+                "channel_id": "D" + user,
+                "channel_name": "directmessage",
+                "user_id": user,
+                "user_name": "u",
+                "command": "/clip",
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": url,
+                "trigger_id": self.stub.trigger(),
+            }
+        )
+        return body, url.rsplit("/", 1)[-1]
+
+    def action(
+        self,
+        message: dict[str, Any],
+        action_id: str,
+        article_index: int = 0,
+        *,
+        user: str = "U1",
+        trigger_age: float = 0.0,
+    ) -> tuple[str, str]:
+        actions = [b for b in message["blocks"] if b["type"] == "actions"]
+        block = actions[article_index]
+        element = next(e for e in block["elements"] if e["action_id"] == action_id)
+        url = self.stub.response_url()
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user},
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": "DU1"},
+            "channel": {"id": "DU1"},
+            "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
+            "trigger_id": self.stub.trigger(trigger_age),
+            "response_url": url,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block["block_id"],
+                    "value": element["value"],
+                    "type": "button",
+                    "action_ts": "1700000000.000001",
+                }
+            ],
+        }
+        return "payload=" + quote(json.dumps(payload)), url.rsplit("/", 1)[-1]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackStub]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with SlackStub(dict(USERS)) as running:
+        yield running
+
+
+@pytest.fixture
+def app(tmp_path: Path, server: FeedServer, stub: SlackStub) -> Iterator[App]:
+    running = App(tmp_path, server, stub).start()
+    yield running
+    running.stop()
+
+
+def terms(app: App, rep: str = "sam@example.com") -> list[str]:
+    return [t for _r, _a, t in app.storage.watch_terms(rep)]
+
+
+def test_add_is_acknowledged_at_once_stored_once_and_confirmed_once(app: App) -> None:
+    body, rid = app.command("add cold chain to acme")
+    response, took = app.post(body)
+    assert response.status_code == 200 and took < 3.0
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert "Watching `cold chain` for *Acme Robotics*" in app.stub.responses[rid][0]["text"]
+    assert terms(app) == ["cold chain"]
+    time.sleep(0.3)
+    assert len(app.stub.responses[rid]) == 1
+
+
+def test_forged_altered_stale_and_unsigned_requests_get_401_and_change_nothing(app: App) -> None:
+    body, rid = app.command("add Evil")
+    now = int(time.time())
+    good = sign(body, SECRET, str(now))
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    assert app.post(body, signature=bad)[0].status_code == 401
+    tampered = body.replace("add+Evil", "add+Worse")
+    assert app.post(tampered, signature=good, timestamp=now)[0].status_code == 401
+    assert app.post(body, timestamp=now - 301)[0].status_code == 401
+    assert app.post(body, timestamp=now + 301)[0].status_code == 401
+    for missing in ("X-Slack-Signature", "X-Slack-Request-Timestamp"):
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(now),
+            "X-Slack-Signature": good,
+        }
+        del headers[missing]
+        assert app.post(body, headers=headers)[0].status_code == 401
+    # ssl_check never bypasses verification
+    response = app.post(body + "&ssl_check=1", signature="v0=bad")[0]
+    assert response.status_code in (200, 401) and response.text in (
+        "",
+        '{"error": "invalid request"}',
+    )
+    time.sleep(0.5)
+    assert terms(app) == [] and app.stub.responses[rid] == []
+    # a request inside the window still works
+    assert app.post(body, timestamp=int(time.time()) - 299)[0].status_code == 200
+    assert wait_for(lambda: terms(app) == ["Evil"])
+
+
+def test_a_replayed_request_changes_nothing_further(app: App) -> None:
+    body, rid = app.command("touch Acme Robotics called about the renewal")
+    now = int(time.time())
+    first = app.post(body, timestamp=now)[0]
+    assert first.status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    second = app.post(body, timestamp=now)[0]
+    assert second.status_code == 200 and "error" not in second.text
+    time.sleep(0.5)
+    since = app.clock() - timedelta(days=1)
+    statuses = app.storage.touch_statuses(["Acme Robotics"], since, 1)
+    assert statuses["Acme Robotics"].this_quarter == 1
+    assert len(app.stub.responses[rid]) == 1
+
+
+def test_help_for_empty_unknown_and_help(app: App) -> None:
+    for text in ("", "help", "frobnicate"):
+        body, rid = app.command(text)
+        response, took = app.post(body)
+        assert response.status_code == 200 and took < 3.0
+        assert "/clip add TERM" in response.text
+    assert "frobnicate" in response.text
+    time.sleep(0.3)
+    assert app.stub.count("chat.postMessage") == 0 and terms(app) == []
+
+
+def test_list_shows_only_my_terms(app: App) -> None:
+    app.storage.add_watch_term(
+        "dana@example.com", "Northwind Logistics", "secret term", app.clock()
+    )
+    body, rid = app.command("add robots")
+    app.post(body)
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    body, rid = app.command("list")
+    app.post(body)
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    text = app.stub.responses[rid][0]["text"]
+    assert "robots" in text and "secret term" not in text
+
+
+def test_validation_answers_and_suggestions(app: App) -> None:
+    body, rid = app.command("remove not-there")
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert "is not one of your terms" in app.stub.responses[rid][0]["text"]
+    response = app.post(app.command("add    ")[0])[0]
+    assert response.status_code == 200 and "the term is empty" in response.text
+    response = app.post(app.command("add " + "x" * 150)[0])[0]
+    assert response.status_code == 200 and "at most 100" in response.text
+    body, rid = app.command("news Acme Robotcs")
+    app.post(body)
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert "Did you mean *Acme Robotics*?" in app.stub.responses[rid][0]["text"]
+    # another rep's account is not mine: no data shown
+    body, rid = app.command("news Northwind Logistics")
+    app.post(body)
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert "no account of yours" in app.stub.responses[rid][0]["text"]
+    assert terms(app) == []
+
+
+def test_a_slow_store_still_acknowledges_within_3_seconds(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    slow = App(tmp_path, server, stub)
+    config = load_config(slow.path, slow.environ)
+    storage = SlowStorage(config.database_path)
+    storage.migrate()
+    slow.start(storage)
+    try:
+        body, rid = slow.command("add slow term")
+        response, took = slow.post(body)
+        assert response.status_code == 200 and took < 3.0
+        assert wait_for(lambda: len(stub.responses[rid]) == 1, timeout=20)
+        assert "Watching `slow term`" in stub.responses[rid][0]["text"]
+        assert terms(slow) == ["slow term"]
+    finally:
+        slow.stop()
+
+
+def test_an_expired_response_url_is_logged_not_retried(app: App) -> None:
+    body, rid = app.command("list")
+    app.stub.expired.add(rid)
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: sum(1 for c in app.stub.calls if c.method == "response_url") == 1)
+    time.sleep(0.5)
+    assert sum(1 for c in app.stub.calls if c.method == "response_url") == 1
+    assert app.stub.count("chat.postMessage") == 0  # no fallback post in the channel
+
+
+def test_mute_button_once_replay_idempotent_and_next_digest_without_it(app: App) -> None:
+    message = app.seed_digest()
+    body, rid = app.action(message, "mute_account")
+    response, took = app.post(body)
+    assert response.status_code == 200 and took < 3.0
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert app.post(body)[0].status_code == 200
+    time.sleep(0.3)
+    assert len(app.storage.mutes("sam@example.com", app.clock())) == 1
+    assert len(app.stub.responses[rid]) == 1
+    # a new Acme article arrives: the next digest leaves it out
+    from clipper.types import Match, MatchResult
+
+    assert app.clipper is not None
+    app.clock.advance(days=1)
+    app.feeds.route(
+        "/feed",
+        Reply(
+            200,
+            rss(
+                [{"title": "Acme Robotics wins award", "link": "https://n.example/w", "guid": "w"}]
+            ),
+        ),
+    )
+    app.clipper.update_feeds(due_only=False)
+    claimed = app.storage.claim_for_matching(app.clock(), "seed", 60, 10)
+    assert len(claimed) == 1
+    won = MatchResult((Match("Acme Robotics", 0.9, ("mentions",)),), ())
+    app.storage.finish_matching([(claimed[0].id, won)], "seed", app.clock())
+    report = app.clipper.digest(rep="sam@example.com", force=True)
+    assert report.sent == 0 and len(app.stub.posts("DU1")) == 1
+
+
+def test_not_relevant_records_feedback_and_removes_the_item(app: App) -> None:
+    message = app.seed_digest()
+    actions = [b for b in message["blocks"] if b["type"] == "actions"]
+    article = json.loads(actions[0]["elements"][0]["value"])["article"]
+    body, _rid = app.action(message, "not_relevant")
+    response, took = app.post(body)
+    assert response.status_code == 200 and took < 3.0
+    assert wait_for(lambda: len(app.stub.updates) == 1)
+    update = app.stub.updates[0]
+    assert update["ts"] == message["ts"] and update["channel"] == "DU1"
+    values = [
+        json.loads(e["value"])["article"]
+        for b in update["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert article not in values and "Marked not relevant" in json.dumps(update["blocks"])
+    assert app.stub.rejected == []
+    assert app.post(body)[0].status_code == 200  # a replay records nothing more
+    time.sleep(0.3)
+    assert len(app.stub.updates) == 1
+
+
+def test_share_opens_a_prefilled_modal_and_logs_a_touch_once(app: App) -> None:
+    message = app.seed_digest()
+    body, _rid = app.action(message, "share")
+    response, took = app.post(body)
+    assert response.status_code == 200 and took < 3.0
+    assert wait_for(lambda: len(app.stub.views) == 1)
+    view = app.stub.views[0]
+    note = view["blocks"][1]["element"]["initial_value"]
+    assert note.startswith("Hi Jo Buyer,") and "Acme Robotics opens plant" in note
+    assert "Jo Buyer" in view["blocks"][0]["text"]["text"]
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "view": {
+            "id": "VSHARE1",
+            "type": "modal",
+            "callback_id": "share_modal",
+            "private_metadata": view["private_metadata"],
+            "state": {"values": {"note": {"note": {"type": "plain_text_input", "value": "Hi Jo"}}}},
+        },
+    }
+    raw = "payload=" + quote(json.dumps(submission))
+    assert app.post(raw)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.updates) == 1)
+    assert "Shared with the customer by <@U1>" in json.dumps(app.stub.updates[0]["blocks"])
+    assert app.post(raw)[0].status_code == 200  # replayed submission: one touch
+    time.sleep(0.3)
+    start = app.clock() - timedelta(days=1)
+    assert (
+        app.storage.touch_statuses(["Acme Robotics"], start, 1)["Acme Robotics"].this_quarter == 1
+    )
+    # the account team sees it was shared: a second share is refused with who and when
+    body, rid = app.action(message, "share")
+    again = app.post(body)[0]
+    assert again.status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert "already shared" in app.stub.responses[rid][0]["text"]
+
+
+def test_an_expired_trigger_is_told_to_the_user(app: App) -> None:
+    message = app.seed_digest()
+    body, rid = app.action(message, "share", trigger_age=4.0)
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert "could not open in time" in app.stub.responses[rid][0]["text"]
+
+
+def test_other_commands(app: App) -> None:
+    def run(text: str, user: str = "U1") -> str:
+        body, rid = app.command(text, user)
+        response = app.post(body)[0]
+        assert response.status_code == 200
+        if response.text:  # usage problems are answered in the acknowledgement
+            return response.text
+        assert wait_for(lambda: len(app.stub.responses[rid]) == 1), text
+        return str(app.stub.responses[rid][0]["text"])
+
+    assert "Acme Robotics" in run("accounts") and "0 of 1" in run("accounts")
+    assert "Logged a touch on *Acme Robotics*: sent the case study" in run(
+        "touch acme robotics sent the case study"
+    )
+    assert "1 of 1" in run("accounts")
+    assert "Your time zone is now Europe/Berlin" in run("settings tz Europe/Berlin")
+    assert "not a time" in run("settings time 25:99")
+    assert "for managers" in run("report")
+    report = run("report", user="U3")
+    assert "1 of 2 accounts" in report and "Northwind Logistics" in report
+    assert "Muted *Acme Robotics*" in run("mute acme 7")
+    assert "Unmuted 1" in run("unmute")
+
+
+def test_health_metrics_and_size_limit(app: App) -> None:
+    assert httpx.get(f"{app.url}/healthz").text == "ok\n"
+    app.post(app.command("help")[0])
+    metrics = httpx.get(f"{app.url}/metrics").text
+    assert 'clipper_http_requests_total{path="/slack/events",status="200"}' in metrics
+    big = "text=" + "x" * 300_000
+    assert app.post(big)[0].status_code == 413
+
+
+def test_a_refused_token_stops_the_app_at_start(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    setup = App(tmp_path, server, stub)
+    stub.revoked.add("xoxb-test")
+    config = load_config(setup.path, setup.environ)
+    with make_clipper(config) as clipper, pytest.raises(SlackAuthError, match="SLACK_BOT_TOKEN"):
+        make_slack_app(clipper)
+    result = CliRunner(env=setup.environ).invoke(
+        main, ["--config", str(setup.path), "serve", "--port", "0"]
+    )
+    assert result.exit_code == 1 and "SLACK_BOT_TOKEN" in result.output
+
+
+def test_the_manifest_asks_for_what_the_app_uses() -> None:
+    import yaml
+
+    from .conftest import REPO
+
+    manifest = yaml.safe_load((REPO / "slack" / "manifest.yaml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "im:write", "users:read", "users:read.email"} <= scopes
+    assert "im:history" in scopes  # digest reconciliation after an uncertain post
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/clip" and command["url"].endswith("/slack/events")
+    assert command["should_escape"] is False
+    assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["settings"]["token_rotation_enabled"] is False
