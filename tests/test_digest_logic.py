@@ -175,3 +175,13 @@ def test_quiet_hours_hold_and_release() -> None:
     # a digest at 06:30 inside quiet hours waits for 07:00
     due = next_due(night, datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
     assert due == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+def test_an_item_already_shared_says_by_whom_and_offers_no_second_share() -> None:
+    items = [candidate(1, shared_by="dana@example.com"), candidate(2)]
+    (message,) = render_slack(build_digest("a@x.com", None, items, {}, DigestPolicy(), NOW))
+    actions = [b for b in message.blocks if b["type"] == "actions"]
+    first = [e["action_id"] for e in actions[0]["elements"]]
+    second = [e["action_id"] for e in actions[1]["elements"]]
+    assert "share" not in first and "share" in second
+    assert "shared by dana@example.com" in json.dumps(message.blocks)

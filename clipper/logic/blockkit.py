@@ -92,6 +92,8 @@ def _item_text(item: DigestItem, now: datetime) -> str:
         facts.append(EVENT_BADGES.get(item.event, escape(item.event)))
     if not item.shareable:
         facts.append("🔒 for you only")
+    if item.shared_by:
+        facts.append(f"✅ shared by {escape(cut(item.shared_by, 80))}")
     lines = [headline, " · ".join(f for f in facts if f)]
     lines.append(f"_Why: {escape(cut(item.why, WHY_CHARS))}_")
     if item.also_in:
@@ -116,7 +118,7 @@ def _item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]
     value = json.dumps({"article": item.article_id, "account": item.account[:500]})
     buttons = []
     for action_id, label, style in ACTIONS:
-        if action_id == "share" and not item.shareable:
+        if action_id == "share" and (not item.shareable or item.shared_by):
             continue
         button: dict[str, Any] = {
             "type": "button",

@@ -39,6 +39,8 @@ class DigestCandidate:
     event: str | None = None
     shareable: bool = True
     story_id: int | None = None
+    #: the rep who already shared it with this account's customer, if anyone
+    shared_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,8 @@ class DigestItem:
     also_in: tuple[str, ...] = ()
     #: the same story's other articles (delivered with this one, never on their own)
     also_ids: tuple[int, ...] = ()
+    #: the rep who already shared it with the customer (no second share)
+    shared_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,7 @@ def build_digest(
                 shareable=all(c.shareable for c in group),
                 also_in=also,
                 also_ids=tuple(c.article_id for c in rest),
+                shared_by=next((c.shared_by for c in group if c.shared_by), None),
             )
         )
     ranked = []

@@ -579,7 +579,10 @@ class Storage:
         marks = ",".join("?" * len(accounts))
         rows = tx.execute(
             f"""SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
-                       a.title, a.url, a.source, a.published_at, a.story_id
+                       a.title, a.url, a.source, a.published_at, a.story_id,
+                       (SELECT t.rep FROM touches t WHERE t.account = m.account
+                        AND t.article_id = m.article_id AND t.channel = 'slack share'
+                        ORDER BY t.touched_at LIMIT 1) AS shared_by
                 FROM matches m JOIN articles a ON a.id = m.article_id
                 WHERE m.account IN ({marks}) AND a.published_at >= ?
                   AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.rep = ?
@@ -605,6 +608,7 @@ class Storage:
                 event=r["event"],
                 shareable=bool(r["shareable"]),
                 story_id=r["story_id"],
+                shared_by=r["shared_by"],
             )
             for r in rows
         ]
