@@ -439,14 +439,23 @@ def make_slack_app(
         )
         return action, key
 
+    def item_clicked(body: dict[str, Any], *, once: bool) -> tuple[Rep, Account, int] | None:
+        """Return who clicked which item; None for a replay when ``once``. Raises
+        ``ClipperError`` when the rep may not act on it."""
+        action, key = clicked(body)
+        if once and not clipper.storage.remember_request(key, clipper.clock()):
+            return None
+        rep = rep_for(str(body.get("user", {}).get("id")))
+        account, article_id = actions.item_of(rep, str(action.get("value", "")))
+        return rep, account, article_id
+
     def feedback(kind: str) -> Callable[..., None]:
         def run(body: dict[str, Any], respond: Any, client: WebClient) -> None:
-            action, key = clicked(body)
             try:
-                if not clipper.storage.remember_request(key, clipper.clock()):
+                clicked_item = item_clicked(body, once=True)
+                if clicked_item is None:
                     return
-                rep = rep_for(str(body.get("user", {}).get("id")))
-                account, article_id = actions.item_of(rep, str(action.get("value", "")))
+                rep, account, article_id = clicked_item
                 clipper.record_feedback(account.name, article_id, kind, rep.email)
                 label = "not relevant" if kind == "not_relevant" else "not about this company"
                 _update_message(
@@ -468,13 +477,12 @@ def make_slack_app(
     app.action("not_this_company")(ack=ack_only, lazy=[feedback("not_this_company")])
 
     def mute_account(body: dict[str, Any], respond: Any) -> None:
-        action, key = clicked(body)
         try:
-            if not clipper.storage.remember_request(key, clipper.clock()):
+            clicked_item = item_clicked(body, once=True)
+            if clicked_item is None:
                 return
-            rep = rep_for(str(body.get("user", {}).get("id")))
-            account, _article = actions.item_of(rep, str(action.get("value", "")))
-            text = actions.run(rep, ClipCommand("mute", account.name, days=30), key)
+            rep, account, _article = clicked_item
+            text = actions.run(rep, ClipCommand("mute", account.name, days=30), "")
         except ClipperError as exc:
             text = f":warning: {exc}"
         _respond(respond, text, replace=False)
@@ -482,10 +490,10 @@ def make_slack_app(
     app.action("mute_account")(ack=ack_only, lazy=[mute_account])
 
     def share_open(body: dict[str, Any], respond: Any, client: WebClient) -> None:
-        action, _key = clicked(body)
         try:
-            rep = rep_for(str(body.get("user", {}).get("id")))
-            account, article_id = actions.item_of(rep, str(action.get("value", "")))
+            clicked_item = item_clicked(body, once=False)  # a cancelled share may be reopened
+            assert clicked_item is not None
+            rep, account, article_id = clicked_item
             already = clipper.storage.shared(account.name, article_id)
             if already is not None:
                 who, when = already
