@@ -190,6 +190,8 @@ class SlackSettings(_Model):
     api_base_url: str = "https://slack.com/api/"
     #: seconds between two posts to the same DM (Slack allows about one per second)
     pace_s: float = Field(1.1, ge=0)
+    #: posts per second across all DMs (Slack also limits the workspace as a whole)
+    workspace_rate: float = Field(10.0, gt=0)
     #: posting attempts per message per run (429s, 5xx, dropped connections) before it waits
     #: for the next run
     max_attempts: int = Field(4, ge=1)

@@ -52,6 +52,8 @@ from .types import ComposedDigest, DigestPart
 log = logging.getLogger(__name__)
 #: how long a claimed part is ours before another run may take it over
 PART_LEASE_S = 300.0
+#: parts claimed at a time (each is leased for PART_LEASE_S while the batch is delivered)
+CLAIM_BATCH = 50
 #: a rep Slack does not know is tried again after this long
 UNKNOWN_REP_HOLD = timedelta(hours=6)
 
@@ -112,6 +114,7 @@ class Digests:
         self.policy = DigestPolicy(settings.max_items_per_account, settings.max_items)
         self._last_post: dict[str, float] = {}
         self._owned: dict[str, list[str]] | None = None
+        self._last_any_post = -1e9
         #: email → when Slack last said it has no such user (asked again after a hold)
         self._unknown: dict[str, datetime] = {}
 
@@ -264,7 +267,7 @@ class Digests:
         held: set[str] = set()
         while True:
             now = self.clock()
-            parts = self.storage.claim_parts(now, self.owner, PART_LEASE_S, 0, rep=rep)
+            parts = self.storage.claim_parts(now, self.owner, PART_LEASE_S, CLAIM_BATCH, rep=rep)
             parts = [p for p in parts if p.rep not in held]
             if not parts:
                 break
@@ -290,18 +293,35 @@ class Digests:
             )
             return "sent"
         assert self.slack is not None
-        try:
-            channel = part.channel or self._channel_of(part.rep)
-        except SlackAuthError:
-            self.storage.release_part(part.digest_id, part.part, self.owner)
-            raise
-        except (SlackUserNotFound, SlackScopeError, DeliveryError) as exc:
-            message = f"{part.rep}: {exc}"
-            report.problems.append(message)
-            log.warning("digest for %s held: %s", part.rep, exc)
-            self.storage.release_part(part.digest_id, part.part, self.owner)
-            self.storage.hold_rep_parts(part.rep, str(exc), self.clock() + UNKNOWN_REP_HOLD)
-            return "held"
+        settings = self.config.settings.slack
+        channel = part.channel
+        for _attempt in range(settings.max_attempts):
+            if channel:
+                break
+            try:
+                channel = self._channel_of(part.rep)
+            except SlackAuthError:
+                self.storage.release_part(part.digest_id, part.part, self.owner)
+                raise
+            except (SlackUserNotFound, SlackScopeError) as exc:
+                # the rep's own problem: hold their parts, serve everyone else
+                report.problems.append(f"{part.rep}: {exc}")
+                log.warning("digest for %s held: %s", part.rep, exc)
+                self.storage.release_part(part.digest_id, part.part, self.owner)
+                self.storage.hold_rep_parts(part.rep, str(exc), self.clock() + UNKNOWN_REP_HOLD)
+                return "held"
+            except SlackRateLimited as exc:
+                if exc.retry_after > settings.max_retry_wait_s:
+                    break
+                self.sleep(exc.retry_after)
+            except DeliveryError as exc:  # 5xx, a dropped connection: try again shortly
+                log.warning("finding %s's DM failed: %s", part.rep, exc)
+                self.sleep(1.0)
+        if not channel:
+            report.problems.append(f"{part.rep}: could not open the DM; will retry")
+            retry_at = self.clock() + timedelta(minutes=5)
+            self._finish(part, "pending", part.attempts, None, None, "DM not opened", retry_at)
+            return "pending"
         return self._post(part, channel, claimed_at, report)
 
     def _recently_unknown(self, email: str) -> bool:
@@ -327,11 +347,17 @@ class Digests:
         return channel
 
     def _pace(self, channel: str) -> None:
-        wait = self.config.settings.slack.pace_s - (
-            _time.monotonic() - self._last_post.get(channel, -1e9)
+        """Wait for the DM's pace (one post per ``pace_s``) and the workspace's
+        (``workspace_rate`` posts per second across all DMs)."""
+        settings = self.config.settings.slack
+        now = _time.monotonic()
+        wait = max(
+            settings.pace_s - (now - self._last_post.get(channel, -1e9)),
+            1.0 / settings.workspace_rate - (now - self._last_any_post),
         )
         if wait > 0:
             self.sleep(wait)
+        self._last_any_post = _time.monotonic()
 
     def _post(
         self, part: DigestPart, channel: str, claimed_at: datetime, report: DigestReport

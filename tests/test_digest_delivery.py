@@ -56,6 +56,7 @@ class Setup:
         self.path: Path | None = None
 
     reps: list[dict[str, Any]] = REPS
+    accounts: list[dict[str, Any]] = ACCOUNTS
 
     def config_path(self, items: list[dict[str, str]], **settings: Any) -> Path:
         url = self.server.route("/feed", Reply(200, rss(items)))
@@ -69,7 +70,7 @@ class Setup:
         self.path = write_config(
             self.tmp_path,
             feeds={"x": [{"url": url, "name": "Wire"}]},
-            accounts=ACCOUNTS,
+            accounts=self.accounts,
             reps=self.reps,
             settings=base,
         )
@@ -370,3 +371,43 @@ def test_a_rep_without_a_time_zone_gets_slacks(setup: Setup) -> None:
     assert next_at is not None and next_at.isoformat() == "2026-11-23T13:00:00+00:00"
     infos = [c.body["user"] for c in setup.stub.calls if c.method == "users.info"]
     assert infos.count("U1") == 1  # cached afterwards
+
+
+def test_pacing_under_a_realistic_limiter(setup: Setup) -> None:
+    """The stand-in allows one post per second per DM (429 otherwise); six reps with three
+    parts each all arrive, in order, without a single 429."""
+    names = [f"Rep{n}" for n in range(6)]
+    setup.reps = [{"email": f"{n.lower()}@example.com"} for n in names]
+    setup.accounts = [
+        {"name": f"{n} Industries", "owner": f"{n.lower()}@example.com"} for n in names
+    ]
+    setup.stub.users.update({f"{n.lower()}@example.com": f"U{n}" for n in names})
+    setup.stub.per_channel_rate = 1.0
+    topics = "plant hire deal robot order award contract patent office partner".split()
+    titles = [
+        (f"{n} Industries", f"{n} Industries {topics[i % 10]} news {i}")
+        for n in names
+        for i in range(50)
+    ]
+    with seed(setup, titles, slack={"pace_s": 1.1, "workspace_rate": 20}) as clipper:
+        report = clipper.digest()
+    assert report.problems == []
+    statuses = [c for c in setup.stub.calls if c.method == "chat.postMessage"]
+    assert len(statuses) == len(setup.stub.posts()) == 18  # no 429, so no second attempt
+    for n in names:
+        posts = setup.stub.posts(f"DU{n}")
+        headers = [p["blocks"][0]["text"]["text"] for p in posts]
+        assert [h.endswith(f"(part {i} of 3)") for i, h in enumerate(headers, 1)] == [True] * 3
+        seen = [aid for post in posts for aid in articles_in(post)]
+        assert len(seen) == 50 and len(set(seen)) == 50
+    opens = [c.body["users"] for c in setup.stub.calls if c.method == "conversations.open"]
+    assert sorted(opens) == sorted(f"U{n}" for n in names)  # once per rep
+
+
+def test_a_rate_limited_dm_lookup_waits_and_the_digest_still_arrives(setup: Setup) -> None:
+    setup.stub.faults.append(Fault("conversations.open", nth=1, action="429", retry_after=1))
+    with seed(setup, acme(2)) as clipper:
+        report = clipper.digest()
+    assert report.problems == [] and len(setup.stub.posts("DU1")) == 1
+    opens = [c.at for c in setup.stub.calls if c.method == "conversations.open"]
+    assert len(opens) == 2 and opens[1] - opens[0] >= 1.0
