@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError
 from .config import Account, Rep
 from .core import Clipper
 from .exceptions import ClipperError, CommandUsageError, SlackAuthError
-from .logic.blockkit import cut, escape, replace_item
+from .logic.blockkit import cut, escape, link_target, replace_item
 from .logic.clip import HELP, ClipCommand, closest, parse_clip, split_account, suggestions
 from .logic.digest import next_due, quarter_start, touch_line
 
@@ -149,7 +149,8 @@ class ClipActions:
         lines = [f"*Latest on {escape(account.name)}*"]
         for row in rows:
             title = escape(cut(row["title"] or "(untitled)", 200))
-            link = f"<{escape(row['url'])}|{title}>" if row["url"] else title
+            target = link_target(row["url"])
+            link = f"<{target}|{title}>" if target else title
             why = json.loads(row["reasons"])[:1]
             lines.append(
                 f"• {link} · {escape(row['source'] or '')}"
@@ -166,11 +167,9 @@ class ClipActions:
         ]
         for title, url, why in hits[:10]:
             shown = escape(cut(title or "(untitled)", 200))
-            lines.append(
-                f"• <{escape(url)}|{shown}> _{escape(why)}_"
-                if url
-                else f"• {shown} _{escape(why)}_"
-            )
+            target = link_target(url)
+            item = f"<{target}|{shown}>" if target else shown
+            lines.append(f"• {item} _{escape(why)}_")
         lines.append("Nothing was saved: `/clip add` it to keep it.")
         return "\n".join(lines)
 

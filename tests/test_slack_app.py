@@ -510,6 +510,13 @@ def test_other_commands(app: App) -> None:
     assert "1 of 2 accounts" in report and "Northwind Logistics" in report
     assert "Muted *Acme Robotics*" in run("mute acme 7")
     assert "Unmuted 1" in run("unmute")
+    app.seed_digest()
+    assert "Acme Robotics opens plant number" in run("news acme")
+    preview = run('preview "opens plant"')
+    assert "would have caught 3 article(s)" in preview and "Nothing was saved" in preview
+    assert terms(app) == []
+    assert "caught nothing" in run("preview zeppelin")
+    assert "Nothing new since your last digest" in run("digest")
 
 
 def test_health_metrics_and_size_limit(app: App) -> None:

@@ -74,7 +74,7 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _link_target(url: str | None) -> str | None:
+def link_target(url: str | None) -> str | None:
     """Return a URL safe inside ``<url|label>`` (``|`` and spaces percent-encoded, the control
     characters escaped), or None when it is missing, not http(s), or too long to show."""
     if not url or not url.startswith(("http://", "https://")):
@@ -85,7 +85,7 @@ def _link_target(url: str | None) -> str | None:
 
 def _item_text(item: DigestItem, now: datetime) -> str:
     title = escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
-    target = _link_target(item.url)
+    target = link_target(item.url)
     headline = f"*<{target}|{title}>*" if target else f"*{title}*"
     facts = [escape(cut(item.source, 80)) if item.source else "", age_text(item.published_at, now)]
     if item.event:
