@@ -30,6 +30,7 @@ SCOPES = {
     "users.info": "users:read",
     "views.open": None,
     "auth.test": None,
+    "apps.connections.open": "connections:write",
 }
 ALL_SCOPES = frozenset(s for s in SCOPES.values() if s) | {"commands"}
 
@@ -148,7 +149,9 @@ class SlackStub:
     ) -> None:
         #: email -> user id
         self.users = users or {}
-        self.tokens = {token: set(scopes)}
+        self.tokens = {token: set(scopes), "xapp-test": {"connections:write"}}
+        #: the WebSocket URL apps.connections.open hands out (Socket Mode tests set it)
+        self.socket_url: str | None = None
         self.revoked: set[str] = set()
         self.faults: list[Fault] = []
         self.calls: list[Call] = []
@@ -341,6 +344,11 @@ class SlackStub:
         self._reply(handler, status, result, headers)
 
     # ------------------------------------------------------------------ methods
+
+    def _apps_connections_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_url is None:
+            return {"ok": False, "error": "internal_error"}
+        return {"ok": True, "url": self.socket_url}
 
     def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "B1", "team": "Test"}

@@ -557,3 +557,64 @@ def test_the_manifest_asks_for_what_the_app_uses() -> None:
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["settings"]["token_rotation_enabled"] is False
+
+
+def test_socket_mode_receives_commands_over_a_websocket(app: App) -> None:
+    """With SLACK_APP_TOKEN the same listeners run over Socket Mode: a stand-in WebSocket
+    server (what apps.connections.open points at) sends a /clip envelope; Clipper acks the
+    envelope, stores the term and answers through response_url."""
+    import threading
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from websockets.sync.server import ServerConnection, serve
+
+    acks: list[dict[str, Any]] = []
+    rid_box: list[str] = []
+
+    def session(connection: ServerConnection) -> None:
+        connection.send(json.dumps({"type": "hello", "num_connections": 1}))
+        url = app.stub.response_url()
+        rid_box.append(url.rsplit("/", 1)[-1])
+        payload = {
+            "token": "x",
+            "team_id": "T1",
+            "channel_id": "DU1",
+            "user_id": "U1",
+            "command": "/clip",
+            "text": "add over the socket",
+            "api_app_id": "A1",
+            "response_url": url,
+            "trigger_id": app.stub.trigger(),
+        }
+        connection.send(
+            json.dumps(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "payload": payload,
+                    "accepts_response_payload": True,
+                }
+            )
+        )
+        try:
+            for message in connection:
+                acks.append(json.loads(message))
+        except Exception:  # noqa: BLE001 - the client closing ends the session
+            return
+
+    with serve(session, "127.0.0.1", 0) as ws:
+        port = ws.socket.getsockname()[1]
+        threading.Thread(target=ws.serve_forever, daemon=True).start()
+        app.stub.socket_url = f"ws://127.0.0.1:{port}/link"
+        assert app.clipper is not None
+        bolt = make_slack_app(app.clipper)
+        handler = SocketModeHandler(bolt, "xapp-test")
+        handler.connect()  # type: ignore[no-untyped-call]
+        try:
+            assert wait_for(lambda: any(a.get("envelope_id") == "env-1" for a in acks))
+            assert wait_for(lambda: bool(rid_box) and len(app.stub.responses[rid_box[0]]) == 1)
+            assert "Watching `over the socket`" in app.stub.responses[rid_box[0]][0]["text"]
+            assert terms(app) == ["over the socket"]
+        finally:
+            handler.close()  # type: ignore[no-untyped-call]
+            ws.shutdown()
