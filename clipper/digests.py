@@ -21,7 +21,7 @@ import logging
 import time as _time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,12 +39,13 @@ from .logic.digest import (
     DigestCandidate,
     DigestPolicy,
     RepSchedule,
+    TouchStatus,
     build_digest,
     in_quiet_hours,
     is_urgent,
     next_due,
     parse_quiet_hours,
-    quarter_start,
+    quarter_began,
 )
 from .ports import DigestWriterType, SlackApiType, StorageType
 from .types import ComposedDigest, DigestPart
@@ -134,11 +135,7 @@ class Digests:
     ) -> Callable[[list[DigestCandidate]], ComposedDigest]:
         sink = "slack" if self.slack is not None and not preview else "terminal"
         accounts = self._accounts_of(rep)
-        zone_now = now
-        quarter = datetime.combine(quarter_start(zone_now.date()), datetime.min.time(), UTC)
-        touches = self.storage.touch_statuses(
-            accounts, quarter, self.config.settings.digest.touches_per_quarter
-        )
+        touches = self.touch_statuses(accounts, now)
 
         def compose(candidates: list[DigestCandidate]) -> ComposedDigest:
             if kind == "alert":
@@ -168,6 +165,12 @@ class Digests:
             return ComposedDigest(parts, covered, sink, next_at)
 
         return compose
+
+    def touch_statuses(self, accounts: Sequence[str], now: datetime) -> dict[str, TouchStatus]:
+        """Return each account's touches this calendar quarter against the target."""
+        return self.storage.touch_statuses(
+            accounts, quarter_began(now), self.config.settings.digest.touches_per_quarter
+        )
 
     def compose_due(
         self, *, rep: str | None = None, force: bool = False, dry_run: bool = False
@@ -464,10 +467,3 @@ def _known_zone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
-
-
-def parts_by_rep(parts: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for part in parts:
-        grouped.setdefault(part["rep"], []).append(part)
-    return grouped

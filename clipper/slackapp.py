@@ -18,9 +18,9 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -31,17 +31,12 @@ from .core import Clipper
 from .exceptions import ClipperError, CommandUsageError, SlackAuthError
 from .logic.blockkit import cut, escape, link_target, replace_item
 from .logic.clip import HELP, ClipCommand, closest, parse_clip, split_account, suggestions
-from .logic.digest import next_due, quarter_start, touch_line
+from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, touch_line
 
 log = logging.getLogger(__name__)
 MANAGER_ROLES = frozenset({"manager", "admin"})
 SHARE_CALLBACK = "share_modal"
 NOTE_LIMIT = 3000
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    text: str
 
 
 class ClipActions:
@@ -136,10 +131,8 @@ class ClipActions:
             )
         return "\n".join(lines)
 
-    def _touches(self, accounts: list[str], now: datetime) -> dict[str, Any]:
-        start = datetime.combine(quarter_start(now.date()), datetime.min.time(), now.tzinfo)
-        target = self.config.settings.digest.touches_per_quarter
-        return dict(self.storage.touch_statuses(accounts, start, target))
+    def _touches(self, accounts: list[str], now: datetime) -> dict[str, TouchStatus]:
+        return self.clipper.digests.touch_statuses(accounts, now)
 
     def _news(self, rep: Rep, command: ClipCommand, key: str) -> str:
         account = self._account(rep, command.argument)
@@ -218,7 +211,7 @@ class ClipActions:
         following = next_due(schedule, now)
         self.storage.reschedule(rep.email, following)
         label = {"time": "digest time", "tz": "time zone", "quiet": "quiet hours"}[command.setting]
-        local = following.astimezone(_zone(schedule.timezone))
+        local = following.astimezone(ZoneInfo(schedule.timezone))
         return (
             f"Your {label} is now {escape(command.value)}. Next digest: "
             f"{local:%a %d %b %H:%M} ({escape(schedule.timezone)})."
@@ -235,7 +228,7 @@ class ClipActions:
         self.storage.add_touch(
             rep.email,
             account,
-            "slack command",
+            NOTE_CHANNEL,
             self.clipper.clock(),
             note=note or None,
             idempotency_key=key,
@@ -309,12 +302,6 @@ class ClipActions:
             else "no contact on file for this account"
         )
         return cut(note, NOTE_LIMIT), who
-
-
-def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
 
 
 def request_key(headers: dict[str, Any]) -> str:
@@ -549,7 +536,7 @@ def make_slack_app(
             logged = clipper.storage.add_touch(
                 rep.email,
                 account.name,
-                "slack share",
+                SHARE_CHANNEL,
                 clipper.clock(),
                 article_id=article_id,
                 note=note,

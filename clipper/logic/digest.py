@@ -18,6 +18,10 @@ from zoneinfo import ZoneInfo
 from .events import EventKind
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: the touch channel of an article shared from a digest (one share per account and article)
+SHARE_CHANNEL = "slack share"
+#: the touch channel of ``/clip touch`` (a touch made outside Clipper)
+NOTE_CHANNEL = "slack command"
 #: events worth an alert at once, not tomorrow morning (issue 4: leadership, M&A, layoffs, legal)
 URGENT_EVENTS = frozenset(
     {EventKind.LEADERSHIP.value, EventKind.MERGER.value, EventKind.LAYOFFS.value, EventKind.LEGAL}
@@ -214,8 +218,10 @@ def touch_line(status: TouchStatus | None, now: datetime) -> str:
     return " · ".join(parts)
 
 
-def quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+def quarter_began(now: datetime) -> datetime:
+    """Return the UTC instant the calendar quarter of ``now`` (in UTC) began."""
+    day = now.astimezone(UTC).date()
+    return datetime(day.year, 3 * ((day.month - 1) // 3) + 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------- schedules

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...logic.dedupe import KnownArticles
-from ...logic.digest import DigestCandidate, TouchStatus
+from ...logic.digest import SHARE_CHANNEL, DigestCandidate, TouchStatus
 from ...logic.urls import host_of
 from ...types import (
     ArticleIdentity,
@@ -581,7 +581,7 @@ class Storage:
             f"""SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
                        a.title, a.url, a.source, a.published_at, a.story_id,
                        (SELECT t.rep FROM touches t WHERE t.account = m.account
-                        AND t.article_id = m.article_id AND t.channel = 'slack share'
+                        AND t.article_id = m.article_id AND t.channel = ?
                         ORDER BY t.touched_at LIMIT 1) AS shared_by
                 FROM matches m JOIN articles a ON a.id = m.article_id
                 WHERE m.account IN ({marks}) AND a.published_at >= ?
@@ -593,7 +593,7 @@ class Storage:
                                   AND ((u.kind = 'account' AND u.target = m.account)
                                        OR (u.kind = 'source' AND lower(u.target) = lower(a.source)))
                                   AND (u.until IS NULL OR u.until > ?))""",
-            (*accounts, to_db(since), rep, rep, to_db(now)),
+            (SHARE_CHANNEL, *accounts, to_db(since), rep, rep, to_db(now)),
         )
         return [
             DigestCandidate(
@@ -799,8 +799,7 @@ class Storage:
         with self.pool.write("holding a rep's digest parts") as tx:
             tx.execute(
                 """UPDATE digest_parts SET last_error = ?, next_attempt_at = ?,
-                    lease_owner = NULL, lease_until = NULL,
-                    state = CASE WHEN state = 'sending' THEN 'sending' ELSE 'pending' END
+                    lease_owner = NULL, lease_until = NULL
                 WHERE state IN ('pending', 'sending')
                   AND digest_id IN (SELECT id FROM digests WHERE rep = ?)""",
                 (error, to_db(until), rep),
@@ -1007,10 +1006,14 @@ class Storage:
         rows = self.pool.read(
             "reading touches",
             """SELECT rep, touched_at FROM touches WHERE account = ? AND article_id = ?
-            AND channel = 'slack share' ORDER BY touched_at LIMIT 1""",
-            (account, article_id),
+            AND channel = ? ORDER BY touched_at LIMIT 1""",
+            (account, article_id, SHARE_CHANNEL),
         )
-        return (rows[0]["rep"], from_db(rows[0]["touched_at"]) or datetime.min) if rows else None
+        if not rows:
+            return None
+        when = from_db(rows[0]["touched_at"])
+        assert when is not None  # NOT NULL column
+        return rows[0]["rep"], when
 
     def article(self, article_id: int) -> dict[str, Any] | None:
         rows = self.pool.read(
