@@ -172,6 +172,11 @@ class Digests:
             accounts, quarter_began(now), self.config.settings.digest.touches_per_quarter
         )
 
+    def _has_urgent(self, rep: Rep, since: datetime, now: datetime) -> bool:
+        """A read-only look before an alert takes the write lock (every rep, every tick)."""
+        candidates = self.storage.digest_candidates(rep.email, self._accounts_of(rep), since, now)
+        return any(is_urgent(c) for c in candidates)
+
     def compose_due(
         self, *, rep: str | None = None, force: bool = False, dry_run: bool = False
     ) -> DigestReport:
@@ -196,7 +201,11 @@ class Digests:
                     )
                     report.previews += [payload for _text, payload in composed.parts]
                 continue
-            if not in_quiet_hours(schedule, now) and not due:
+            if (
+                not due
+                and not in_quiet_hours(schedule, now)
+                and self._has_urgent(person, since, now)
+            ):
                 digest_id = self.storage.create_digest(
                     person.email,
                     "alert",

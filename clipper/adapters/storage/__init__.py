@@ -32,7 +32,7 @@ from ...types import (
     Stage,
     SyncResult,
 )
-from .base import ConnectionPool, from_db, to_db, to_json
+from .base import ConnectionPool, from_db, to_db, to_json, wrap_errors
 from .schema import MIGRATIONS
 
 _CHUNK = 500
@@ -616,9 +616,9 @@ class Storage:
     def digest_candidates(
         self, rep: str, accounts: Sequence[str], since: datetime, now: datetime
     ) -> list[DigestCandidate]:
-        """Return the rep's undelivered matches (read only: for previews)."""
-        with self.pool.write("reading digest candidates") as tx:
-            return self._candidates(tx, rep, accounts, since, now)
+        """Return the rep's undelivered matches, reading only (previews, alert checks)."""
+        with wrap_errors("reading digest candidates"):
+            return self._candidates(self.pool.get(), rep, accounts, since, now)
 
     def create_digest(
         self,
