@@ -210,7 +210,7 @@ def run(state: State, once: bool, limit: int) -> None:
             return
         server = None
         config = clipper.config
-        if config.slack_bot_token and (config.slack_signing_secret or config.slack_app_token):
+        if config.slack_app_ready:
             server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
         tick = config.settings.fetch.tick
         try:
@@ -260,9 +260,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
     """
     with state.clipper() as clipper:
         config = clipper.config
-        if not config.slack_bot_token or not (
-            config.slack_signing_secret or config.slack_app_token
-        ):
+        if not config.slack_app_ready:
             err.print(
                 "[red]clipper serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET[/] "
                 "(or SLACK_APP_TOKEN for Socket Mode); see README, 'Slack app'"

@@ -7,6 +7,7 @@ rest still loads. Does not read the environment itself: callers pass ``environ``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -550,6 +551,21 @@ class Config:
     @property
     def industries(self) -> dict[str, Catalog]:
         return {c.industry: c for c in self.catalogs}
+
+    @property
+    def slack_app_ready(self) -> bool:
+        """True when the Slack app can run: a bot token, and a signing secret (HTTP) or an
+        app-level token (Socket Mode)."""
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @functools.cached_property
+    def accounts_by_owner(self) -> dict[str, tuple[Account, ...]]:
+        """Return each rep's accounts (by email), computed once per loaded configuration."""
+        owned: dict[str, list[Account]] = {}
+        for account in self.accounts:
+            if account.owner:
+                owned.setdefault(account.owner, []).append(account)
+        return {owner: tuple(accounts) for owner, accounts in owned.items()}
 
     def feed_sources(self) -> tuple[FeedSource, ...]:
         """Return every configured feed: catalog feeds, then account template feeds."""

@@ -114,7 +114,6 @@ class Digests:
         settings = config.settings.digest
         self.policy = DigestPolicy(settings.max_items_per_account, settings.max_items)
         self._last_post: dict[str, float] = {}
-        self._owned: dict[str, list[str]] | None = None
         self._last_any_post = -1e9
         #: email → when Slack last said it has no such user (asked again after a hold)
         self._unknown: dict[str, datetime] = {}
@@ -122,13 +121,7 @@ class Digests:
     # ------------------------------------------------------------------ composing
 
     def _accounts_of(self, rep: Rep) -> list[str]:
-        if self._owned is None:
-            owned: dict[str, list[str]] = {}
-            for account in self.config.accounts:
-                if account.owner:
-                    owned.setdefault(account.owner, []).append(account.name)
-            self._owned = owned
-        return self._owned.get(rep.email, [])
+        return [a.name for a in self.config.accounts_by_owner.get(rep.email, ())]
 
     def _compose(
         self, rep: Rep, kind: str, now: datetime, next_at: datetime | None, *, preview: bool = False

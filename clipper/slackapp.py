@@ -52,7 +52,11 @@ class ClipActions:
     def accounts_of(self, rep: Rep) -> list[Account]:
         if rep.role in MANAGER_ROLES:
             return list(self.config.accounts)
-        return [a for a in self.config.accounts if a.owner == rep.email]
+        return list(self.owned(rep))
+
+    def owned(self, rep: Rep) -> tuple[Account, ...]:
+        """The accounts the rep owns (managers included: not the whole team)."""
+        return self.config.accounts_by_owner.get(rep.email, ())
 
     def _account(self, rep: Rep, name: str) -> Account:
         mine = self.accounts_of(rep)
@@ -79,7 +83,7 @@ class ClipActions:
         if command.account is not None:
             targets = [self._account(rep, command.account)]
         else:
-            targets = [a for a in self.config.accounts if a.owner == rep.email]
+            targets = list(self.owned(rep))
             if not targets:
                 raise CommandUsageError(
                     "you own no accounts; add it to one: `/clip add TERM to ACCOUNT`"
@@ -106,9 +110,7 @@ class ClipActions:
 
     def _list(self, rep: Rep, command: ClipCommand, key: str) -> str:
         terms = self.storage.watch_terms(rep.email)
-        configured = [
-            (a.name, t) for a in self.config.accounts if a.owner == rep.email for t in a.watch
-        ]
+        configured = [(a.name, t) for a in self.owned(rep) for t in a.watch]
         if not terms and not configured:
             return "You have no watch terms yet. `/clip add TERM [to ACCOUNT]` adds one."
         lines = ["*Your watch terms*"]
@@ -119,7 +121,7 @@ class ClipActions:
         return "\n".join(lines[:60])
 
     def _accounts(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        mine = [a for a in self.config.accounts if a.owner == rep.email]
+        mine = self.owned(rep)
         if not mine:
             return "You own no accounts in Clipper yet; ask your manager to add you as owner."
         now = self.clipper.clock()
