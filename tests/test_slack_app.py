@@ -7,6 +7,7 @@ import copy
 import hashlib
 import hmac
 import json
+import math
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -271,8 +272,9 @@ def test_forged_altered_stale_and_unsigned_requests_get_401_and_change_nothing(a
     tampered = body.replace("add+Evil", "add+Worse")
     assert app.post(tampered, signature=good, timestamp=now)[0].status_code == 401
     # just outside the 5-minute window, both ways (fresh timestamps: the window moves with time)
-    assert app.post(body, timestamp=int(time.time()) - 301)[0].status_code == 401
-    assert app.post(body, timestamp=int(time.time()) + 302)[0].status_code == 401
+    # (whole seconds rounded away from the window's edge, so the probe is exactly what it says)
+    assert app.post(body, timestamp=math.floor(time.time()) - 301)[0].status_code == 401
+    assert app.post(body, timestamp=math.ceil(time.time()) + 301)[0].status_code == 401
     for missing in ("X-Slack-Signature", "X-Slack-Request-Timestamp"):
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -290,7 +292,7 @@ def test_forged_altered_stale_and_unsigned_requests_get_401_and_change_nothing(a
     time.sleep(0.5)
     assert terms(app) == [] and app.stub.responses[rid] == []
     # a request inside the window still works
-    assert app.post(body, timestamp=int(time.time()) - 299)[0].status_code == 200
+    assert app.post(body, timestamp=math.ceil(time.time()) - 299)[0].status_code == 200
     assert wait_for(lambda: terms(app) == ["Evil"])
 
 
