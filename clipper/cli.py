@@ -250,7 +250,12 @@ def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
 
 
 @main.command()
-@click.option("--port", type=int, default=None, help="Port (default: slack.port, 3000).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port (default: slack.port, 3000; 0 picks a free one).",
+)
 @click.option("--host", default=None, help="Interface (default: slack.host, all).")
 @pass_state
 def serve(state: State, port: int | None, host: str | None) -> None:
@@ -267,7 +272,9 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             )
             raise SystemExit(2)
         server = _start_slack(
-            clipper, host or config.settings.slack.host, port or config.settings.slack.port
+            clipper,
+            host if host is not None else config.settings.slack.host,
+            port if port is not None else config.settings.slack.port,  # 0: any free port
         )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
