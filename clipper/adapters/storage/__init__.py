@@ -695,58 +695,62 @@ class Storage:
     def claim_parts(
         self, now: datetime, owner: str, lease_s: float, limit: int, rep: str | None = None
     ) -> list[DigestPart]:
-        """Lease the next deliverable part of each digest (earlier parts all sent), in order."""
+        """Lease the next deliverable part of each digest (earlier parts all sent), in digest
+        order, at most ``limit`` of them (0: all)."""
         with self.pool.write("claiming digest parts") as tx:
             rows = list(
                 tx.execute(
                     """UPDATE digest_parts SET lease_owner = :owner, lease_until = :until,
                         state = 'sending', first_claimed_at = COALESCE(first_claimed_at, :now)
                     WHERE (digest_id, part) IN (
-                        SELECT q.digest_id, MIN(q.part) FROM digest_parts q
-                        JOIN digests d ON d.id = q.digest_id
-                        WHERE q.state IN ('pending', 'sending') AND (:rep IS NULL OR d.rep = :rep)
-                        GROUP BY q.digest_id)
-                      AND (lease_until IS NULL OR lease_until < :now)
-                      AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
-                    RETURNING digest_id, part""",
+                        SELECT p.digest_id, p.part FROM digest_parts p
+                        JOIN (SELECT q.digest_id, MIN(q.part) AS part FROM digest_parts q
+                              JOIN digests d ON d.id = q.digest_id
+                              WHERE q.state IN ('pending', 'sending')
+                                AND (:rep IS NULL OR d.rep = :rep)
+                              GROUP BY q.digest_id) first_unsent
+                          ON first_unsent.digest_id = p.digest_id
+                         AND first_unsent.part = p.part
+                        WHERE (p.lease_until IS NULL OR p.lease_until < :now)
+                          AND (p.next_attempt_at IS NULL OR p.next_attempt_at <= :now)
+                        ORDER BY p.digest_id LIMIT :limit)
+                    RETURNING digest_id, part, parts, text, payload, attempts,
+                        first_claimed_at, channel""",
                     {
                         "owner": owner,
                         "until": to_db(now + timedelta(seconds=lease_s)),
                         "now": to_db(now),
                         "rep": rep,
+                        "limit": limit or -1,
                     },
                 )
             )
-        if not rows:
-            return []
-        keys = [(r["digest_id"], r["part"]) for r in rows]
-        found = []
-        for digest_id, part in sorted(keys)[:limit] if limit else sorted(keys):
-            r = self.pool.read(
-                "reading a digest part",
-                """SELECT p.*, d.rep, d.kind, d.sink FROM digest_parts p
-                JOIN digests d ON d.id = p.digest_id WHERE p.digest_id = ? AND p.part = ?""",
-                (digest_id, part),
-            )[0]
-            found.append(
-                DigestPart(
-                    digest_id=r["digest_id"],
-                    part=r["part"],
-                    parts=r["parts"],
-                    rep=r["rep"],
-                    kind=r["kind"],
-                    sink=r["sink"],
-                    text=r["text"],
-                    payload=r["payload"],
-                    attempts=r["attempts"],
-                    first_claimed_at=from_db(r["first_claimed_at"]),
-                    channel=r["channel"],
+            if not rows:
+                return []
+            ids = sorted({r["digest_id"] for r in rows})
+            marks = ",".join("?" * len(ids))
+            digests = {
+                d["id"]: d
+                for d in tx.execute(
+                    f"SELECT id, rep, kind, sink FROM digests WHERE id IN ({marks})", ids
                 )
+            }
+        return [
+            DigestPart(
+                digest_id=r["digest_id"],
+                part=r["part"],
+                parts=r["parts"],
+                rep=digests[r["digest_id"]]["rep"],
+                kind=digests[r["digest_id"]]["kind"],
+                sink=digests[r["digest_id"]]["sink"],
+                text=r["text"],
+                payload=r["payload"],
+                attempts=r["attempts"],
+                first_claimed_at=from_db(r["first_claimed_at"]),
+                channel=r["channel"],
             )
-        if limit and len(keys) > limit:  # give back what this call will not deliver
-            for digest_id, part in sorted(keys)[limit:]:
-                self.release_part(digest_id, part, owner)
-        return found
+            for r in sorted(rows, key=lambda r: (r["digest_id"], r["part"]))
+        ]
 
     def release_part(self, digest_id: int, part: int, owner: str) -> None:
         with self.pool.write("releasing a digest part") as tx:
