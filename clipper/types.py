@@ -320,6 +320,10 @@ class AccountNames:
     domains: tuple[str, ...] = ()
     #: terms that veto every mention of this account in a text
     exclude: tuple[str, ...] = ()
+    #: the account's products and brands ("iPhone", "F-150"): evidence that it is meant
+    products: tuple[str, ...] = ()
+    #: its people (executives): evidence that it is meant
+    people: tuple[str, ...] = ()
 
 
 class MentionKind(enum.StrEnum):
@@ -327,6 +331,58 @@ class MentionKind(enum.StrEnum):
     ALIAS = "alias"
     TICKER = "ticker"
     DOMAIN = "domain"
+    PRODUCT = "product"
+    PERSON = "person"
+
+
+class Usage(enum.StrEnum):
+    """What the way a name is written says about it."""
+
+    #: capitalised inside a sentence written in sentence case: a proper noun
+    PROPER = "proper"
+    #: at a sentence start, in Title Case or in capitals: case says nothing
+    UNKNOWN = "unknown"
+
+
+class Cue(enum.StrEnum):
+    """What the words right around a name say about it."""
+
+    #: a capitalised word that is not the account's continues the name: "Apple Corps",
+    #: "Crown Castle", "Marathon Oil"
+    NAME_AFTER = "another name follows"
+    #: a capitalised word before it makes a longer name: "Big Apple", "Harrison Ford"
+    NAME_BEFORE = "another name precedes"
+    #: a verb follows, so the name acts: "Apple recalls", "Tesla Opens", "Gap to cut"
+    VERB_AFTER = "acts as the subject of a verb"
+    #: "Apple's"
+    POSSESSIVE = "possessive"
+    #: "the Amazon", "a caterpillar": an article before it
+    ARTICLE_BEFORE = "an article precedes"
+    #: ", " and a capitalised word follow: "Snowflake, Arizona" (a place when that is one)
+    COMMA_AFTER = "a comma and a name follow"
+    #: "Discover the hidden costs": a determiner after it, so it reads as a verb
+    DETERMINER_AFTER = "reads as a verb"
+
+
+class EntityLabel(enum.StrEnum):
+    """The kinds of named entity matching tells apart."""
+
+    ORG = "organisation"
+    PRODUCT = "product"
+    PERSON = "person"
+    PLACE = "place"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named entity a recogniser found in a text."""
+
+    start: int
+    end: int
+    label: EntityLabel
+    #: the words as written
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +398,10 @@ class Mention:
     #: False when the words are also an ordinary word, very short, or another account's name:
     #: such a mention is only a candidate until context agrees
     confident: bool
+    usage: Usage = Usage.UNKNOWN
+    cues: frozenset[Cue] = frozenset()
+    #: why the finder is sure (or why not), in words: "ticker", "capitals", "company words"...
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +433,8 @@ class MatchResult:
     industries: tuple[IndustryMatch, ...]
     #: candidates that were considered and dropped, with why (for ``clipper explain``)
     dropped: tuple[str, ...] = ()
+    #: the numbers behind each match (for ``clipper explain``, never for a digest)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from clipper.cli import main
 from clipper.logic.events import main_event
 from clipper.logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
+from clipper.logic.sense import SenseEvidence, SenseThresholds, Verdict, decide_sense
 from clipper.logic.watch import parse_watch
 from clipper.types import Mention, MentionKind
 
@@ -23,32 +24,56 @@ def mention(account: str, text: str, *, confident: bool = True) -> Mention:
 
 
 def test_confident_mentions_match_with_reasons_and_event() -> None:
+    sense = decide_sense(SenseEvidence("Acme", [mention("Acme", "Acme")]), SenseThresholds())
     result = decide_matches(
         ArticleEvidence(
-            accounts={"Acme": AccountEvidence(0.6, mentions=[mention("Acme", "Acme")])},
-            event=main_event("Acme lays off 300"),
+            accounts={
+                "Acme": AccountEvidence(0.6, mentions=[mention("Acme", "Acme")], sense=sense)
+            },
+            event=main_event("Acme lays off 300 workers"),
         ),
         Thresholds(),
     )
     (match,) = result.matches
     assert match.account == "Acme" and match.score == pytest.approx(0.88)
-    assert match.reasons[0] == 'mentions "Acme"' and match.event == "layoffs"
-    assert match.shareable is False
+    assert match.reasons == ('mentions "Acme"', "layoffs: lays off 300 workers")
+    assert match.event == "layoffs" and match.shareable is False
+    # numbers are for `clipper explain`, never in the reasons a rep reads
+    assert result.notes == ("Acme: similarity 0.60 to the account",)
 
 
-def test_candidates_need_the_article_to_be_about_the_account() -> None:
+def test_a_candidate_matches_only_in_the_company_sense_and_says_why_not() -> None:
     weak = [mention("Target", "Target", confident=False)]
-    about = ArticleEvidence(accounts={"Target": AccountEvidence(0.2, 0.55, mentions=weak)})
-    unrelated = ArticleEvidence(accounts={"Target": AccountEvidence(0.2, 0.1, mentions=weak)})
+    company = decide_sense(
+        SenseEvidence("Target", weak, company_similarity=0.55, other_similarity=0.1),
+        SenseThresholds(),
+    )
+    other = decide_sense(
+        SenseEvidence(
+            "Target",
+            weak,
+            company_similarity=0.2,
+            other_similarity=0.4,
+            other_sense="weapons or war",
+        ),
+        SenseThresholds(),
+    )
+    about = ArticleEvidence(
+        accounts={"Target": AccountEvidence(0.55, mentions=weak, sense=company)}
+    )
+    unrelated = ArticleEvidence(
+        accounts={"Target": AccountEvidence(0.2, mentions=weak, sense=other)}
+    )
     assert [m.account for m in decide_matches(about, Thresholds()).matches] == ["Target"]
     result = decide_matches(unrelated, Thresholds())
-    assert result.matches == () and "not about the account" in result.dropped[0]
-    # similarity to the names alone is no evidence: without a description the candidate waits
-    names_only = ArticleEvidence(
-        accounts={"Target": AccountEvidence(0.9, mentions=weak, profile_describes=False)}
+    assert result.matches == ()
+    assert result.dropped[0].startswith('Target: "target" here means weapons or war')
+    # without a description, products or industry there is nothing to decide by
+    names_only = decide_sense(
+        SenseEvidence("Target", weak, company_similarity=0.9, describes=False),
+        SenseThresholds(),
     )
-    result = decide_matches(names_only, Thresholds())
-    assert result.matches == () and "no description or industry" in result.dropped[0]
+    assert names_only.verdict is Verdict.OTHER and "no description" in names_only.reason
 
 
 def test_watch_terms_semantic_terms_and_vetoes() -> None:
@@ -66,7 +91,7 @@ def test_watch_terms_semantic_terms_and_vetoes() -> None:
     assert match.account == "Northwind" and match.score == pytest.approx(0.71)
     assert match.reasons == (
         'watch term "cross-dock" (Cross-Dock)',
-        'close to "~warehouse automation" (similarity 0.71)',
+        'close to the watch phrase "~warehouse automation"',
     )
 
 

@@ -100,6 +100,7 @@ def matcher_pairs(
     from datetime import UTC, datetime
 
     from clipper.adapters.embed_st import SentenceTransformerEmbedder
+    from clipper.adapters.ner_spacy import SpacyEntityRecognizer
     from clipper.adapters.storage import Storage
     from clipper.config import Account, Config, Settings
     from clipper.embeddings import EmbeddingCache
@@ -121,7 +122,7 @@ def matcher_pairs(
             store,
             lambda: datetime.now(UTC),
         )
-        matcher = Matcher(config, cache, MentionIndex)
+        matcher = Matcher(config, cache, MentionIndex, SpacyEntityRecognizer())
         pairs = []
         for start in range(0, len(headlines), 512):
             chunk = headlines[start : start + 512]

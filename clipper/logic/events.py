@@ -47,7 +47,8 @@ _MONEY = (
     r"|\d[\d.,]*\s?(?:million|billion|crore|mn|bn))"
 )
 _ROLE = (
-    r"(?:ceo|cfo|coo|cto|cio|cmo|chro|chief \w+(?: \w+)? officer|chair(?:man|woman|person)?|"
+    r"(?:ceo|cfo|coo|cto|cio|cmo|chro|chief \w+(?: \w+)? officer|chief executive|"
+    r"chair(?:man|woman|person)?|"
     r"president|managing director|md|head of \w+|board)"
 )
 
@@ -73,8 +74,9 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
     (
         EventKind.MERGER,
         r"acquir(?:e|es|ed|ing)|acquisition|to buy|buys|bought|merg(?:e|es|er|ing)|takeover"
-        r"|take over|bid for|buyout|to purchase|divest(?:s|ed|iture)?|sell(?:s)? (?:its |a )?"
-        r"(?:stake|unit|division|business)|spin[- ]off",
+        r"|take over|bid for|buyout|to purchase|divest(?:s|ed|iture)?"
+        r"|sell(?:s|ing)? (?:its |a |the )?(?:[\w-]+ )?(?:stake|unit|division|business|arm)"
+        r"|spin[- ]off",
         True,
         True,
     ),
@@ -141,6 +143,13 @@ _BAD_NEWS = re.compile(
 )
 
 
+#: up to two words after an event's verb, so a rep reads what it is about: "buys Cerner",
+#: "lays off 200"; stops at a preposition or the end of the sentence
+_OBJECT = re.compile(
+    r"(?: (?!(?:for|in|on|at|over|to|after|as|amid|from|by|with|of)\b)[\w$€£¥₹&'.%-]+){1,2}"
+)
+
+
 def detect_events(title: str, summary: str = "") -> list[Event]:
     """Return every event type the text shows, most important first (see ``RULES``)."""
     text = f"{title}\n{summary}"
@@ -151,7 +160,9 @@ def detect_events(title: str, summary: str = "") -> list[Event]:
             continue
         if kind is EventKind.EARNINGS and _BAD_NEWS.search(text):
             shareable = False
-        found.append(Event(kind, match.group(0), shareable, urgent, match.start(), match.end()))
+        tail = _OBJECT.match(text, match.end())
+        evidence = (match.group(0) + (tail.group(0) if tail else "")).rstrip(".,;:'")
+        found.append(Event(kind, evidence, shareable, urgent, match.start(), match.end()))
     return found
 
 

@@ -1,9 +1,8 @@
 """Match decisions for one article: mentions, watch terms and similarities in, Matches out.
 
-    confident mention of an account            → match (score 0.7 + 0.3 × profile similarity)
-    candidate mention (ordinary word, person?) → match only if the article is close to the
-                                                 account's description or its industry, else
-                                                 dropped (names alone are no evidence)
+    its mentions mean the company (logic.sense) → match (score 0.7 + 0.3 × profile similarity
+                                                 when the finder was sure, else 0.5 + ...);
+                                                 otherwise dropped, with the sense's reason
     the account's watch term holds             → match (score at least 0.6)
     the account's semantic term is close       → match (score at least the similarity)
     close to an article a rep rejected         → no match for that account ("not relevant",
@@ -21,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..types import IndustryMatch, Match, MatchResult, Mention, MentionKind
+from ..types import IndustryMatch, Match, MatchResult, Mention
 from .events import Event
+from .sense import Sense, Verdict
 from .watch import WatchTerm
 
 #: added to the source feed's own industry
@@ -59,9 +59,8 @@ class AccountEvidence:
     rejected_like: tuple[str, float] | None = None
     #: False when the article's event is about another company (it is then not this match's)
     event_applies: bool = True
-    #: False when the profile is the account's names alone: similarity to names says nothing
-    #: about which company a shared or ordinary-word name means (measured on SEntFiN)
-    profile_describes: bool = True
+    #: what the account's mentions mean here (None: no mentions)
+    sense: Sense | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,25 +72,12 @@ class ArticleEvidence:
     event: Event | None = None
 
 
-def _mention_reason(mentions: Sequence[Mention]) -> str:
-    by_kind: dict[MentionKind, list[str]] = {}
-    for m in mentions:
-        by_kind.setdefault(m.kind, [])
-        if m.text not in by_kind[m.kind]:
-            by_kind[m.kind].append(m.text)
-    parts = []
-    for kind in (MentionKind.NAME, MentionKind.ALIAS, MentionKind.TICKER, MentionKind.DOMAIN):
-        for text in by_kind.get(kind, []):
-            label = {"ticker": "ticker ", "domain": "domain "}.get(kind.value, "")
-            parts.append(f'{label}"{text}"')
-    return "mentions " + ", ".join(parts)
-
-
 def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchResult:
     """Return the article's account matches and industries."""
     matches: list[Match] = []
     dropped: list[str] = []
     event = evidence.event
+    notes: list[str] = []
     for account, ev in evidence.accounts.items():
         if ev.vetoed:
             if ev.mentions or ev.watch_hits:
@@ -99,38 +85,23 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
             continue
         score = 0.0
         reasons: list[str] = []
-        similarity = ev.profile_similarity
-        confident = [m for m in ev.mentions if m.confident]
-        if confident:
-            score = 0.7 + 0.3 * max(0.0, min(1.0, similarity))
-            reasons.append(_mention_reason(confident))
-        elif ev.mentions:
-            close_industry = (
-                ev.industry_similarity is not None and ev.industry_similarity >= thresholds.industry
+        similarity = max(0.0, min(1.0, ev.profile_similarity))
+        sense = ev.sense
+        if sense is not None and sense.verdict is Verdict.COMPANY:
+            sure = any(m.confident for m in ev.mentions)
+            score = (0.7 if sure else 0.5) + 0.3 * similarity
+            reasons.append(sense.reason)
+        elif sense is not None:
+            dropped.append(
+                f"{account}: {sense.reason}" + (f" ({sense.detail})" if sense.detail else "")
             )
-            if (ev.profile_describes and similarity >= thresholds.account) or close_industry:
-                score = 0.5 + 0.3 * max(0.0, min(1.0, similarity))
-                reasons.append(_mention_reason(ev.mentions))
-                if close_industry:
-                    reasons.append(f"about its industry (similarity {ev.industry_similarity:.2f})")
-            else:
-                written = ", ".join(sorted({m.text for m in ev.mentions}))
-                why = (
-                    f"the article is not about the account (similarity {similarity:.2f})"
-                    if ev.profile_describes
-                    else "the account has no description or industry to decide by"
-                )
-                dropped.append(
-                    f'{account}: "{written}" is also an ordinary word, a person\'s or another '
-                    f"company's name, and {why}"
-                )
         for term, hits in ev.watch_hits:
             score = max(score, 0.6)
             reasons.append(f'watch term "{term.source}" ({", ".join(hits)})')
         for term, close in ev.semantic:
             if close >= thresholds.watch:
                 score = max(score, close)
-                reasons.append(f'close to "~{term.semantic}" (similarity {close:.2f})')
+                reasons.append(f'close to the watch phrase "~{term.semantic}"')
         if score <= 0:
             continue
         if ev.rejected_like is not None and ev.rejected_like[1] >= thresholds.feedback:
@@ -139,11 +110,13 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
                 f'{account}: a rep marked a similar article "{kind}" (similarity {close:.2f})'
             )
             continue
-        if confident or ev.mentions:
-            reasons.append(f"similarity {similarity:.2f} to the account")
+        detail = f"similarity {ev.profile_similarity:.2f} to the account"
+        if sense is not None and sense.detail:
+            detail = sense.detail
+        notes.append(f"{account}: {detail}")
         own = event if ev.event_applies else None
         if own is not None:
-            reasons.append(f'{own.kind.value}: "{own.evidence}"')
+            reasons.append(f"{own.kind.value}: {own.evidence}")
         matches.append(
             Match(
                 account=account,
@@ -167,4 +140,9 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
         or (industry == best and similarity >= thresholds.best_industry)
     ]
     industries.sort(key=lambda i: (-i.score, i.industry))
-    return MatchResult(tuple(matches[: thresholds.max_matches]), tuple(industries), tuple(dropped))
+    return MatchResult(
+        tuple(matches[: thresholds.max_matches]),
+        tuple(industries),
+        tuple(dropped),
+        tuple(notes),
+    )

