@@ -35,6 +35,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/match.py
 	$(BIN)/python bench/digest.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/sentfin.py --semantic
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/brands.py --part both
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/uci_dedup.py
 	$(BIN)/python bench/eval/reuters_acq.py
 	$(BIN)/python bench/eval/n3_reuters128.py
