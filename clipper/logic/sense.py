@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..types import Cue, Entity, EntityLabel, Mention, MentionKind, Usage
+from ..types import NAME_KINDS, Cue, Entity, EntityLabel, Mention, MentionKind, Usage
 
 #: the everyday senses a company's name can be confused with: (label shown to a rep, text that
 #: stands for it in similarity). Generic on purpose: they serve every account.
@@ -135,7 +135,6 @@ class Sense:
     detail: str = ""
 
 
-_NAME_KINDS = (MentionKind.NAME, MentionKind.ALIAS, MentionKind.TICKER, MentionKind.DOMAIN)
 _EVIDENCE_KINDS = (MentionKind.PRODUCT, MentionKind.PERSON)
 _WORD = re.compile(r"[\w&'.-]+")
 
@@ -172,7 +171,7 @@ def _quoted(mentions: Sequence[Mention]) -> str:
 
 def decide_sense(evidence: SenseEvidence, thresholds: SenseThresholds) -> Sense:
     """Return whether the account's mentions in a text mean the company, and why."""
-    names = [m for m in evidence.mentions if m.kind in _NAME_KINDS]
+    names = [m for m in evidence.mentions if m.kind in NAME_KINDS]
     extra = [m for m in evidence.mentions if m.kind in _EVIDENCE_KINDS]
     sure = [m for m in names if m.confident]
     # a product alone says the company ("iPhone"); a person only beside one of its names
