@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clipper.adapters.mentions_ac import MentionIndex
-from clipper.types import AccountNames, MentionKind
+from clipper.types import AccountNames, Cue, MentionKind
 
 ACCOUNTS = [
     AccountNames("AT&T", aliases=("AT&T Inc.",), tickers=("T",)),
@@ -180,3 +180,33 @@ def test_names_inside_longer_names_and_after_analysts_are_candidates(
     # in Title Case every word is capitalised, so neither rule applies
     (title,) = index.find("Why Investors Love Infosys Right Now")
     assert title.confident
+
+
+def test_the_words_around_a_candidate_are_read_as_cues() -> None:
+    index = MentionIndex(
+        [
+            AccountNames("Apple Inc.", aliases=("Apple",)),
+            AccountNames("Ford Motor Company", aliases=("Ford",)),
+            AccountNames("Block, Inc.", aliases=("Block",)),
+        ]
+    )
+
+    def cues(text: str) -> set[Cue]:
+        (found,) = [m for m in index.find(text) if not m.confident]
+        return set(found.cues)
+
+    assert Cue.NAME_BEFORE in cues("Hotels in the Big Apple fill up")
+    assert Cue.NAME_BEFORE in cues("Actor Harrison Ford signs on")
+    assert Cue.NAME_BEFORE in cues("Tax firm H&R Block raises its forecast")
+    assert Cue.NAME_BEFORE not in cues("Shares rose. Apple recalls laptops")
+    assert Cue.VERB_AFTER in cues("Apple recalls laptops")
+    assert Cue.ARTICLE_BEFORE in cues("a worm in the apple crate and the Apple")
+    assert Cue.NAME_AFTER in cues("Apple Corps sues a streaming service")
+    assert Cue.POSSESSIVE in cues("Apple's new laptop")
+
+
+def test_a_long_text_with_many_candidates_is_read_whole() -> None:
+    index = MentionIndex([AccountNames("Apple Inc.", aliases=("Apple",))])
+    text = "x" * 50_000 + "!" + "Apple pie. " * 200
+    found = index.find(text)
+    assert len(found) == 200 and all(m.text == "Apple" for m in found)

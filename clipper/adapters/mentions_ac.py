@@ -347,15 +347,15 @@ class MentionIndex:
                 and not (lower in self._verbs and lower not in self._nouns)
             ):
                 cues.add(Cue.NAME_AFTER)
-        before = _WORD_BEFORE.search(text, 0, start)
+        before = _word_before(text, start)
         if before is not None:
-            word = before.group(1)
-            head = text[: before.start(1)].rstrip()
+            word_start, word = before
+            head = _char_before(text, word_start, str.isspace)
             if word.lower() in ("the", "a", "an"):
                 cues.add(Cue.ARTICLE_BEFORE)
             elif (
                 head
-                and head[-1] not in ".!?:;|\n\"“‘'(–—-"
+                and head not in ".!?:;|\n\"“‘'(–—-"
                 and word[:1].isupper()
                 and word.lower() not in own
                 and word.lower() not in _FUNCTION_WORDS
@@ -442,6 +442,7 @@ class MentionIndex:
         ]
         _promote_by_context(text, chosen, why)
         mentions = []
+        plain_lines: dict[int, bool] = {}
         for (start, end, term), reason in zip(chosen, why, strict=True):
             if term.account in vetoed:
                 continue
@@ -454,7 +455,7 @@ class MentionIndex:
                     kind=term.kind,
                     confident=bool(reason),
                     # only a candidate is decided by how it is written (logic.sense)
-                    usage=Usage.UNKNOWN if reason else _usage(text, start, end),
+                    usage=Usage.UNKNOWN if reason else _usage(text, start, end, plain_lines),
                     cues=frozenset() if reason else self._cues(text, start, end, term),
                     why=reason,
                 )
@@ -508,21 +509,45 @@ def _squeeze(text: str) -> tuple[str, list[int] | None]:
     return "".join(kept), offsets
 
 
-def _usage(text: str, start: int, end: int) -> Usage:
+def _usage(text: str, start: int, end: int, plain_lines: dict[int, bool]) -> Usage:
     """Return what case says of the words at ``text[start:end]``: a proper noun when they are
-    capitalised inside a sentence that is not in Title Case or capitals."""
-    written = text[start:end]
-    if not written[:1].isupper():
+    capitalised inside a sentence that is not in Title Case or capitals. ``plain_lines`` keeps,
+    per line start, whether that line is neither (each line is read once per text)."""
+    if not text[start:end][:1].isupper():
         return Usage.UNKNOWN
-    before = text[:start].rstrip(" \"'“‘(")
-    if not before or before[-1] in ".!?:;\n|–—-":
+    before = _char_before(text, start, lambda c: c in " \"'“‘(")
+    if not before or before in ".!?:;\n|–—-":
         return Usage.UNKNOWN  # a sentence start capitalises any word
     line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    if _title_case(line) or _mostly_capitals(line):
-        return Usage.UNKNOWN
-    return Usage.PROPER
+    if line_start not in plain_lines:
+        line_end = text.find("\n", end)
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        plain_lines[line_start] = not (_title_case(line) or _mostly_capitals(line))
+    return Usage.PROPER if plain_lines[line_start] else Usage.UNKNOWN
+
+
+def _char_before(text: str, index: int, skip: Callable[[str], bool]) -> str:
+    """Return the last character before ``index`` that ``skip`` does not pass ("" if none)."""
+    while index > 0 and skip(text[index - 1]):
+        index -= 1
+    return text[index - 1] if index else ""
+
+
+def _word_before(text: str, end: int) -> tuple[int, str] | None:
+    """Return (start, word) of the word that ends one space before ``end`` ("Big" in "Big
+    Apple"): letters, then letters, ".", "&" or "-". Reads back only over that word."""
+    if end < 2 or text[end - 1] != " ":
+        return None
+    start = end - 1
+    while start > 0 and (text[start - 1] in _WORD_MARKS or _ascii_letter(text[start - 1])):
+        start -= 1
+    while start < end - 1 and not _ascii_letter(text[start]):
+        start += 1
+    return (start, text[start : end - 1]) if start < end - 1 else None
+
+
+def _ascii_letter(c: str) -> bool:
+    return "a" <= c <= "z" or "A" <= c <= "Z"
 
 
 _OWN_NAME_KINDS = (MentionKind.NAME, MentionKind.ALIAS)
@@ -558,7 +583,8 @@ _CALENDAR = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
 )
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.&-]*) $")
+#: besides letters, what a word before a name may hold ("Bros.", "H&R", "Coca-Cola")
+_WORD_MARKS = frozenset(".&-")
 #: words that follow a subject in a headline: "Apple to open", "Gap is", "Ford will"
 _AUXILIARIES = frozenset(
     """to is was are were has had have will would could can may might must should says
