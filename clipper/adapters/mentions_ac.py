@@ -17,6 +17,7 @@ Does not decide whether a candidate is right from meaning: the matching stage's 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import defaultdict
@@ -442,7 +443,7 @@ class MentionIndex:
         ]
         _promote_by_context(text, chosen, why)
         mentions = []
-        plain_lines: dict[int, bool] = {}
+        lines = _Lines(text)
         for (start, end, term), reason in zip(chosen, why, strict=True):
             if term.account in vetoed:
                 continue
@@ -455,7 +456,7 @@ class MentionIndex:
                     kind=term.kind,
                     confident=bool(reason),
                     # only a candidate is decided by how it is written (logic.sense)
-                    usage=Usage.UNKNOWN if reason else _usage(text, start, end, plain_lines),
+                    usage=Usage.UNKNOWN if reason else _usage(text, start, end, lines),
                     cues=frozenset() if reason else self._cues(text, start, end, term),
                     why=reason,
                 )
@@ -509,21 +510,36 @@ def _squeeze(text: str) -> tuple[str, list[int] | None]:
     return "".join(kept), offsets
 
 
-def _usage(text: str, start: int, end: int, plain_lines: dict[int, bool]) -> Usage:
+class _Lines:
+    """The lines of one text, each read once: is it written in plain sentence case?"""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._breaks: list[int] | None = None
+        self._plain: dict[int, bool] = {}
+
+    def plain(self, index: int) -> bool:
+        """True when the line holding ``index`` is neither in Title Case nor in capitals."""
+        if self._breaks is None:
+            self._breaks = [found.start() for found in re.finditer("\n", self._text)]
+        n = bisect.bisect_left(self._breaks, index)
+        start = self._breaks[n - 1] + 1 if n else 0
+        if start not in self._plain:
+            end = self._breaks[n] if n < len(self._breaks) else len(self._text)
+            line = self._text[start:end]
+            self._plain[start] = not (_title_case(line) or _mostly_capitals(line))
+        return self._plain[start]
+
+
+def _usage(text: str, start: int, end: int, lines: _Lines) -> Usage:
     """Return what case says of the words at ``text[start:end]``: a proper noun when they are
-    capitalised inside a sentence that is not in Title Case or capitals. ``plain_lines`` keeps,
-    per line start, whether that line is neither (each line is read once per text)."""
+    capitalised inside a sentence that is not in Title Case or capitals."""
     if not text[start:end][:1].isupper():
         return Usage.UNKNOWN
     before = _char_before(text, start, lambda c: c in " \"'“‘(")
     if not before or before in ".!?:;\n|–—-":
         return Usage.UNKNOWN  # a sentence start capitalises any word
-    line_start = text.rfind("\n", 0, start) + 1
-    if line_start not in plain_lines:
-        line_end = text.find("\n", end)
-        line = text[line_start : line_end if line_end >= 0 else len(text)]
-        plain_lines[line_start] = not (_title_case(line) or _mostly_capitals(line))
-    return Usage.PROPER if plain_lines[line_start] else Usage.UNKNOWN
+    return Usage.PROPER if lines.plain(start) else Usage.UNKNOWN
 
 
 def _char_before(text: str, index: int, skip: Callable[[str], bool]) -> str:
@@ -672,14 +688,26 @@ def _inside_longer_name(text: str, start: int) -> bool:
 def _longest_first(hits: Iterable[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]]:
     """Keep non-overlapping hits, longer spans first; one span may name several accounts."""
     chosen: list[tuple[int, int, _Term]] = []
-    taken: list[tuple[int, int]] = []
+    # the spans kept so far never overlap, so only the neighbours of a new span can clash
+    starts: list[int] = []
+    end_of: dict[int, int] = {}
     for start, end, term in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0])):
-        if any(
-            start < t_end and t_start < end and (t_start, t_end) != (start, end)
-            for t_start, t_end in taken
+        at = bisect.bisect_left(starts, start)
+        if (
+            at < len(starts)
+            and starts[at] < end
+            and (starts[at], end_of[starts[at]])
+            != (
+                start,
+                end,
+            )
         ):
             continue
+        if at > 0 and end_of[starts[at - 1]] > start:
+            continue
         chosen.append((start, end, term))
-        taken.append((start, end))
+        if start not in end_of:
+            starts.insert(at, start)
+            end_of[start] = end
     chosen.sort(key=lambda h: (h[0], h[2].account))
     return chosen
