@@ -210,3 +210,10 @@ def test_a_long_text_with_many_candidates_is_read_whole() -> None:
     text = "x" * 50_000 + "!" + "Apple pie. " * 200
     found = index.find(text)
     assert len(found) == 200 and all(m.text == "Apple" for m in found)
+
+
+def test_a_long_text_of_confident_names_is_read_whole() -> None:
+    index = MentionIndex([AccountNames("Walmart Inc.", aliases=("Walmart",))])
+    found = index.find("the Walmart Foo and other stores. " * 4000)
+    # "Walmart Foo" could be a person in sentence case: every mention is weighed, none lost
+    assert len(found) == 4000 and not any(m.confident for m in found)

@@ -380,6 +380,7 @@ class MentionIndex:
     def _find(self, text: str) -> list[Mention]:
         folded = _fold(text)
         shouting: bool | None = None  # computed once, when a name in capitals needs it
+        title_case = functools.cache(lambda: _title_case(text))  # once, when a rule needs it
         lower_text = text == text.lower()
         hits: list[tuple[int, int, _Term]] = []
         if not self._empty:
@@ -404,8 +405,8 @@ class MentionIndex:
                         not term.weak
                         and term.kind in _OWN_NAME_KINDS
                         and (
-                            _looks_like_a_person(text, term, end + 1)
-                            or _inside_longer_name(text, start)
+                            _looks_like_a_person(text, term, end + 1, title_case)
+                            or _inside_longer_name(text, start, title_case)
                             or self._group_company(text, term.account, end + 1)
                         )
                     ):
@@ -649,17 +650,17 @@ def _promote_by_context(
                     break
 
 
-def _looks_like_a_person(text: str, term: _Term, end: int) -> bool:
+def _looks_like_a_person(text: str, term: _Term, end: int, title_case: Callable[[], bool]) -> bool:
     """True when a one-word name is followed by a capitalised word, as in "Deepak Shenoy".
 
-    Does not apply to titles in Title Case, where every word is capitalised.
+    Does not apply to titles in Title Case (``title_case()``), where every word is capitalised.
     """
     if " " in term.surface or term.kind in (MentionKind.TICKER, MentionKind.DOMAIN):
         return False
     found = _NEXT_WORD.match(text, end)
     if found is None or found.group(1).lower() in _SUFFIXES:
         return False
-    return not _title_case(text)
+    return not title_case()
 
 
 def _mostly_capitals(text: str) -> bool:
@@ -675,14 +676,19 @@ def _title_case(text: str) -> bool:
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
 
 
-def _inside_longer_name(text: str, start: int) -> bool:
+def _inside_longer_name(text: str, start: int, title_case: Callable[[], bool]) -> bool:
     """True when the name continues a capitalised word before it ("Reserve Bank of India"),
-    except at the start of the text and in Title Case text."""
-    before = text[:start]
-    found = re.search(r"([A-Z][a-z]+) $", before)
-    if found is None or not before[: found.start()].strip():
+    except at the start of the text and in Title Case text. Reads back over that word only."""
+    if start < 3 or text[start - 1] != " ":
         return False
-    return not _title_case(text)
+    word = start - 1
+    while word > 0 and "a" <= text[word - 1] <= "z":
+        word -= 1
+    if word == start - 1 or word == 0 or not "A" <= text[word - 1] <= "Z":
+        return False
+    if not _char_before(text, word - 1, str.isspace):
+        return False  # the capitalised word starts the text
+    return not title_case()
 
 
 def _longest_first(hits: Iterable[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]]:
