@@ -38,6 +38,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/brands.py --part both
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/uci_dedup.py
 	$(BIN)/python bench/eval/reuters_acq.py
+	$(BIN)/python bench/eval/events.py --part both
 	$(BIN)/python bench/eval/n3_reuters128.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/reuters_topics.py
 

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from .config import Account, Config
 from .embeddings import EmbeddingCache
 from .exceptions import CommandUsageError
-from .logic.events import event_concerns, main_event
+from .logic.events import main_event
 from .logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
 from .logic.sense import EVERYDAY_SENSES, SenseEvidence, SenseThresholds, decide_sense
 from .logic.stories import StoryPolicy, group_stories, same_story_pairs
@@ -243,9 +243,13 @@ class Matcher:
                     semantic=close.get(name, ()),
                     vetoed=any(t.lower() in text.lower() for t in config_account.exclude),
                     rejected_like=_closest(vectors[row], rejections.get(name)),
-                    event_applies=event is None
-                    or name not in by_account
-                    or event_concerns(event, text, [m.start for m in by_account[name]]),
+                    event=(
+                        main_event(
+                            article.title, article.text, about=[m.start for m in by_account[name]]
+                        )
+                        if name in by_account
+                        else event
+                    ),
                 )
             results.append(
                 decide_matches(
@@ -256,7 +260,6 @@ class Matcher:
                             for n, name in enumerate(profiles.industries)
                         },
                         source_industry=article.source_industry,
-                        event=event,
                     ),
                     self.thresholds,
                 )

@@ -60,12 +60,48 @@ def test_bad_news_outranks_good_news_and_quiet_news_has_no_event() -> None:
 
 
 def test_an_event_belongs_to_the_company_in_its_sentence() -> None:
-    from clipper.logic.events import event_concerns
-
     title = "Northwind Logistics opens automated cross-dock hub in Rotterdam"
     summary = "The facility uses autonomous forklifts from Acme Robotics."
     text = f"{title}\n{summary}"
     event = main_event(title, summary)
     assert event is not None and event.kind is EventKind.EXPANSION
-    assert event_concerns(event, text, [text.index("Northwind")])
-    assert not event_concerns(event, text, [text.index("Acme")])
+    mine = main_event(title, summary, about=[text.index("Northwind")])
+    assert mine is not None and mine.kind is EventKind.EXPANSION
+    assert main_event(title, summary, about=[text.index("Acme")]) is None
+
+
+def test_events_come_from_the_headline_and_lead_not_the_body() -> None:
+    # the false tags: a quiz whose body says "acquired", a changelog with "successor"
+    quiz = (
+        "Hello, and welcome to NSHipster Quiz #5. Round one is about frameworks. "
+        "Question 3: which company acquired NeXT in 1996?"
+    )
+    assert main_event("NSHipster Quiz #5", quiz) is None
+    pods = (
+        "CocoaPods is a dependency manager for Cocoa projects. Version 1.0 shipped today. "
+        "The old spec repo has a successor hosted on a CDN."
+    )
+    assert main_event("CocoaPods 1.0", pods) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "kind", "evidence"),
+    [
+        ("Jacobs names Ron Lewis chief executive", EventKind.LEADERSHIP, "names Ron Lewis chief"),
+        ("Textron to sell aerospace unit", EventKind.MERGER, "to sell aerospace unit"),
+        ("Oracle buys Cerner for $28 billion", EventKind.MERGER, "buys Cerner"),
+        ("Microsoft to Cut About 6,000 Jobs", EventKind.LAYOFFS, "Cut About 6,000 Jobs"),
+        ("BROWN-FORMAN INC 4TH QTR NET", EventKind.EARNINGS, "4TH QTR"),
+        ("TULTEX CORP SETS QUARTERLY DIVIDEND", EventKind.EARNINGS, "QUARTERLY DIVIDEND"),
+    ],
+)
+def test_events_the_old_rules_missed(title: str, kind: EventKind, evidence: str) -> None:
+    event = main_event(title)
+    assert event is not None and event.kind is kind
+    assert event.evidence.lower().startswith(evidence.lower())
+
+
+def test_buying_goods_is_not_a_takeover() -> None:
+    assert main_event("Japan buys 5,000 tonnes Canadian rapeseed") is None
+    assert main_event("MicroStrategy buys another $1.1 billion of bitcoin") is None
+    assert main_event("Consumer Reports Best Buys: top-rated washers") is None

@@ -28,9 +28,13 @@ def test_confident_mentions_match_with_reasons_and_event() -> None:
     result = decide_matches(
         ArticleEvidence(
             accounts={
-                "Acme": AccountEvidence(0.6, mentions=[mention("Acme", "Acme")], sense=sense)
+                "Acme": AccountEvidence(
+                    0.6,
+                    mentions=[mention("Acme", "Acme")],
+                    sense=sense,
+                    event=main_event("Acme lays off 300 workers", about=[0]),
+                )
             },
-            event=main_event("Acme lays off 300 workers"),
         ),
         Thresholds(),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -43,48 +44,98 @@ class Event:
 
 
 _MONEY = (
-    r"(?:[$€£¥₹]\s?\d[\d.,]*\s?(?:k|m|mn|million|bn|billion|crore|cr|lakh)?"
-    r"|\d[\d.,]*\s?(?:million|billion|crore|mn|bn))"
+    r"(?:(?:[a-z]{1,2})?[$€£¥₹]\s?\d[\d.,]*\s?(?:k|m|mn|mln|million|bn|billion|crore|cr|lakh)?"
+    r"|\d[\d.,]*\s?(?:million|billion|crore|mn|mln|bn|dlrs))"
 )
 _ROLE = (
     r"(?:ceo|cfo|coo|cto|cio|cmo|chro|chief \w+(?: \w+)? officer|chief executive|"
     r"chair(?:man|woman|person)?|"
     r"president|managing director|md|head of \w+|board)"
 )
+#: "about 6,000", "nearly 14,000", "500"
+_COUNT = r"(?:(?:about|around|some|nearly|almost|up to|more than|over|another) )?[\d,.]+"
+#: what a company sells when it sells part of itself
+_PART = (
+    r"(?:stakes?|units?|divisions?|business(?:es)?|arm|subsidiar(?:y|ies)|operations|assets"
+    r"|plants?|refinery|stations?|hospitals?|portfolio|network|brand|label|studios?|holding"
+    r"|interests?|shares|stores|mills?|mines?|brands|properties)"
+)
+#: what a buyer buys when it is not a company: goods, commodities, currency, its own shares
+_NOT_A_COMPANY = (
+    r"(?! back\b)(?! (?:\S+ ){0,4}?(?:tonnes|tons|cargoes|barrels|bales|bushels|ounces|bitcoin"
+    r"|wheat|corn|maize|soy\w*|sugar|oil|olein|crude|coffee|cocoa|grain|goods|dollars?|dlrs"
+    r"|currenc(?:y|ies)|bills|bonds|treasur(?:y|ies)|yen|computers|cranes|aircraft|jets"
+    r"|products|equipment|supplies)\b)"
+)
 
-#: (kind, pattern, shareable, urgent), in order of precedence: the first kind found wins
+#: (kind, pattern, shareable, urgent), in order of precedence: in one sentence, the first kind
+#: found wins. Tuned on the development part of ``bench/eval/events.py``.
 RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
     (
         EventKind.LAYOFFS,
-        r"lay(?:s|ing)? off|layoffs?|job cuts?|cut(?:s|ting)? [\d,]+ (?:jobs|roles|positions|staff)"
-        r"|to cut (?:jobs|staff|workforce)|redundanc(?:y|ies)|workforce reduction|furlough"
-        r"|plant closure|to close (?:its |a |the )?(?:plant|factory|stores?)",
+        rf"lay(?:s|ing)? off|laid off|layoffs?|job cuts?|cut(?:s|ting)? {_COUNT} (?:\w+ ){{0,2}}"
+        r"(?:jobs|roles|positions|staff|workers|employees)|(?:to )?cut(?:s|ting)? (?:\w+ ){0,3}"
+        r"jobs|eliminat(?:e|es|ing) (?:\w+ ){0,4}(?:jobs|roles|positions|workforce)"
+        r"|redundanc(?:y|ies)|workforce reduction|furlough|plant closure|shed(?:s|ding)? "
+        rf"{_COUNT} jobs|to close (?:its |a |the )?(?:plant|factory|stores?)",
         False,
         True,
     ),
     (
         EventKind.LEGAL,
-        r"sued|sues|lawsuit|class action|indict(?:ed|ment)|antitrust|probe|investigat(?:ion|es)"
-        r"|fined|penalty|penalised|penalized|settle(?:s|d|ment)? (?:charges|claims|case|suit)"
-        r"|charged|subpoena|recall(?:s|ed)? |regulator(?:s|y)? (?:action|order|bars|bans)"
-        r"|court (?:rules|orders|blocks)|violat(?:ed|ion)",
+        r"sued|sues|lawsuit|(?:defamation |class[- ]action )?suit against|class action"
+        r"|indict(?:ed|ment)|antitrust|monopol(?:y|ize|ise|ized|ised)|probe (?:into|of)"
+        r"|investigat(?:ion|es|ing)|fines?|fined|penalt(?:y|ies)|penalised|penalized"
+        r"|settle(?:s|d)? (?:\w+ )?(?:charges|claims|case|suit)|settlement|charged|subpoena"
+        r"|recall(?:s|ed|ing)?|regulators?|watchdog|(?:merger|antitrust|regulatory) review"
+        r"|court|judge|jury|verdict|delist(?:s|ed|ing)?|sanctions?|cracks? down"
+        r"|complaint against|violat(?:ed|ion|ions)|(?-i:FDA|FTC|DOJ|EPA|CFPB|OFAC|NHTSA|FCC)"
+        r"|(?:bans?|banned|banning) (?!\d)",
         False,
         True,
     ),
     (
         EventKind.MERGER,
-        r"acquir(?:e|es|ed|ing)|acquisition|to buy|buys|bought|merg(?:e|es|er|ing)|takeover"
-        r"|take over|bid for|buyout|to purchase|divest(?:s|ed|iture)?"
-        r"|sell(?:s|ing)? (?:its |a |the )?(?:[\w-]+ )?(?:stake|unit|division|business|arm)"
-        r"|spin[- ]off",
+        "|".join(
+            (
+                r"acquir(?:e|es|ed|ing)|acquisition|merg(?:e|es|er|ing)|takeover|buyout",
+                r"buy(?:s|ing)? out|tender offer|tendered|bidder|bidding war|seeks? (?:a )?buyer",
+                # an offer for a company (a capital, or its shares), not an export bonus
+                rf"(?:offers?|bids?|pays?) (?:{_MONEY} (?:a |per )?(?:share |shr )?)?for"
+                rf"(?! an? export)(?= (?-i:[A-Z])| (?:all|the|its|a|an) (?:\w+ ){{0,2}}"
+                r"(?:shares|stake|company|unit))",
+                r"bids? by|bid from|bid to buy|(?:gets|receives?|rejects?) (?:\w+ )?"
+                r"(?:bid|offer|tender)",
+                r"(?:extends?|raises?|sweetens?|drops?) (?:\w+ ){0,2}(?:offer|bid)",
+                r"letter of intent",
+                rf"(?<!best )(?:to buy|buys){_NOT_A_COMPANY}|buy(?:s|ing)? into",
+                rf"(?:to purchase|purchase of){_NOT_A_COMPANY}|bought by",
+                rf"(?:sale|sell(?:s|ing)?|sold|to sell) (?:of )?(?:[\w%.,'-]+ ){{0,4}}{_PART}",
+                rf"to sell (?:[\w'-]+ ){{1,4}}for {_MONEY}",
+                r"(?:pct|percent) of (?:its |the )?(?:\w+ ){0,3}(?:shares|stock)",
+                r"(?:pct|percent) (?:interest|stake) in",
+                r"seek(?:s|ing)? control|bidding (?:\S+ ){0,3}for|tops (?:\w+ ){0,3}offer",
+                r"completes? (?:\w+ ){0,2}(?:acquisitions|purchase)|sets purchase",
+                r"takes? over (?-i:[A-Z])|takes? over (?:\w+ ){0,4}shares",
+                r"dlrs?[-/ ](?:a[- ])?(?:per[- ])?(?:share|shr)\b(?:[- ]\w+){0,2}[- ]"
+                r"(?:offer|bid|tender)",
+                r"(?:completes?|weighs?|explores?|considers?|agrees?|announces?|closes?"
+                r"|finali[sz]es?|seeks?|plans?|proposes?) (?:the |a |possible |potential )?"
+                r"(?:\w+ )?sale\b",
+                r"(?<!at )stake\b|divest(?:s|ed|iture)?|spin[- ]?off|spins? off",
+                r"deal for (?-i:[A-Z])|dissolv\w+ (?:\w+ ){0,3}joint venture",
+            )
+        ),
         True,
         True,
     ),
     (
         EventKind.LEADERSHIP,
-        rf"(?:names|appoints|appointed|hires|elects|promotes|taps) .{{0,60}}{_ROLE}"
-        rf"|{_ROLE} (?:steps down|resigns|retires|to step down|exits|departs|quits)"
-        rf"|new {_ROLE}|takes over as {_ROLE}|to succeed|successor|stepping down",
+        rf"(?:names|named|appoints|appointed|hires|elects|promotes|taps) .{{0,60}}{_ROLE}"
+        rf"|{_ROLE} (?:steps down|resigns|retires|to step down|exits|departs|quits|to retire"
+        rf"|to leave)|new {_ROLE}|takes over as {_ROLE}|to succeed|successor|stepping down"
+        r"|steps down|resign(?:s|ed|ation)|ousts?|ousted|joins (?:the |its )?board"
+        r"|takes the helm|succession|hands (?:\w+ )?control",
         True,
         True,
     ),
@@ -92,25 +143,47 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
         EventKind.FUNDING,
         rf"rais(?:es|ed|ing) {_MONEY}|series [a-h]\b|seed round|funding round|venture (?:funding|"
         rf"capital)|secures? {_MONEY}|(?:files|filing) for (?:an )?ipo|\bipo\b|goes public"
-        rf"|private placement|investment from|backed by",
+        rf"|private placement|investment from|backed by|invest(?:s|ed|ing)? (?:another |an "
+        rf"additional |a further |up to )?{_MONEY} in|(?:pledges?|commits?) {_MONEY}"
+        rf"|(?:pledges?|commits?) (?:\w+ ){{0,2}}{_MONEY}|loan guarantee|valuation"
+        rf"|closes? {_MONEY} (?:\w+ ){{0,2}}fund|share sale",
         True,
         False,
     ),
     (
         EventKind.EARNINGS,
-        r"\bq[1-4]\b|quarterly (?:results|profit|earnings|revenue|sales)|first[- ]quarter"
+        r"\bq[1-4]\b|quarterly (?:results|profit|earnings|revenue|sales|loss)|first[- ]quarter"
         r"|second[- ]quarter|third[- ]quarter|fourth[- ]quarter|full[- ]year (?:results|profit)"
-        r"|net (?:profit|loss|income)|earnings|(?:beats|misses|tops) (?:estimates|expectations)"
-        r"|revenue (?:rises|falls|jumps|grows|up|down)|guidance|profit (?:rises|falls|jumps)",
+        r"|first[- ]half|half[- ]year|net (?:profit|loss|income)|earnings|results"
+        r"|(?:beats|misses|tops) (?:\w+ )?(?:estimates|expectations)|profits?"
+        r"|(?:revenue|sales) (?:rises|falls|fall|rise|jumps|grows|up|down|slip|slips|beat)"
+        r"|same-store sales|comparable sales|guidance|outlook|bookings"
+        r"|(?:revenue|profit|sales|earnings|margin|annual|full-year) (?:\w+ )?forecast"
+        r"|(?:posts?|reports?|reported) (?:a |an )?(?:\w+ ){0,2}(?:loss|profit|revenue)"
+        r"|(?:1st|2nd|3rd|4th) qtr|\bqtr\b|\bqtrly\b|\bqtly\b|\bshr\b|\bdivs?\b"
+        r"|(?:(?:quarterly|annual|special|initial|regular|stock) )?dividends?"
+        r"|payout|stock split|(?:two|three|\d)[- ]for[- ](?:one|two|\d)"
+        r"|(?:year|yr|annual|mths|months|oper|period|jan|feb|march|april|may|june|july|aug"
+        r"|sept?|oct|nov|dec) (?:\d+ )?(?:net|loss|profit)\b|(?-i:(?<!\.)NET\b)",
         True,
         False,
     ),
     (
         EventKind.PARTNERSHIP,
-        r"partner(?:s|ed|ing|ship)? with|partnership|teams? up|collaborat(?:e|es|ion)|alliance"
-        r"|joint venture|signs? (?:[\w-]+ ){0,4}(?:deal|agreement|contract|mou|pact)"
-        r"|wins? (?:a |an )?(?:contract|order|deal)|power purchase agreement"
-        r"|supply (?:deal|agreement)",
+        "|".join(
+            (
+                r"partner(?:s|ed|ing|ship)? with|partnership|teams? up|collaborat(?:e|es|ion)",
+                r"alliance|joint venture",
+                r"signs? (?:[\w-]+ ){0,4}(?:deal|agreement|contract|mou|pact)",
+                r"(?:wins?|lands?|secures?|awarded) (?:a |an )?(?:[\w$.-]+ ){0,3}"
+                r"(?:contract|order|deal)",
+                r"power purchase agreement|supply (?:deal|agreement|pact)|pact with",
+                r"(?:inks?|reach(?:es)?|strikes?) (?:a )?(?:[\w-]+ ){0,2}(?:deal|pact|agreement) "
+                r"(?:with|to)",
+                r"sponsorship|signs? on|(?:starts?|begins?) selling|to sell directly on",
+                r"through (?-i:[A-Z]\w+)$",
+            )
+        ),
         True,
         False,
     ),
@@ -123,10 +196,15 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
     ),
     (
         EventKind.EXPANSION,
-        r"opens? (?:[\w-]+ ){0,3}(?:plant|factory|office|hub|facility|store|warehouse|"
-        r"headquarters|data cent(?:er|re))|expan(?:ds|ding|sion) (?:into|to|in)|new "
-        r"(?:plant|factory|facility|office)|enters? (?:the )?\w+ market|to build (?:a |new )?"
-        r"(?:plant|factory|facility)|invests? .{0,30}in (?:new )?(?:plant|facility|capacity)",
+        r"(?:opens?|opened|to open|will open|opening) (?:[\w$.,'-]+ ){0,4}(?:plants?|factory|"
+        r"offices?|hub|facility|stores?|warehouse|headquarters|data cent(?:er|re)|restaurants?"
+        r"|branch|showroom|salon|locations?|campus|terminal|shops?|outlets?)|expan(?:ds?|ded"
+        r"|ding|sion)|new (?:plant|factory|facility|office)|enters? (?:the )?\w+ market"
+        r"|to build (?:a |new )?(?:[\w$.,'-]+ ){0,3}(?:plant|factory|facility|campus)"
+        r"|invests? .{0,30}in (?:new )?(?:plant|facility|capacity)|(?:to add|adds?|adding"
+        rf"|to create|creat(?:es|ing)) {_COUNT} (?:\w+ ){{0,2}}(?:jobs|chargers|stores|locations"
+        rf"|restaurants|sites)|plans? {_MONEY} (?:\w+ ){{0,3}}(?:campus|plant|facility|cent(?:er"
+        r"|re)|factory)|distribution cent(?:er|re)|data cent(?:er|re) campus|anchor tenant",
         True,
         False,
     ),
@@ -150,43 +228,81 @@ _OBJECT = re.compile(
 )
 
 
-def detect_events(title: str, summary: str = "") -> list[Event]:
-    """Return every event type the text shows, most important first (see ``RULES``)."""
-    text = f"{title}\n{summary}"
-    found: list[Event] = []
-    for kind, pattern, shareable, urgent in _COMPILED:
-        match = pattern.search(text)
-        if match is None:
+#: a full stop that does not end a sentence: "Apple Inc. said", "U.S. sales", "Mr. Cook"
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:inc|corp|co|ltd|plc|llc|bros|mr|mrs|ms|dr|st|no|vs|jan|feb|mar|apr|jun|jul|aug"
+    r"|sep|sept|oct|nov|dec|approx|est|dept|gov|sen|rep)|\b[a-z]|\b(?:[a-z]\.)+[a-z])$",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[\"'“‘(\[]?[A-Z0-9])|\n|\s(?=(?i:note):)")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) of each sentence or line of ``text``, in order. A rule of
+    thumb: it does not know every abbreviation, and a lower-case start never begins one."""
+    spans = []
+    start = 0
+    for found in _SENTENCE_END.finditer(text):
+        if found.group(0) != "\n" and _ABBREVIATION.search(text, start, found.start()):
             continue
-        if kind is EventKind.EARNINGS and _BAD_NEWS.search(text):
-            shareable = False
-        tail = _OBJECT.match(text, match.end())
-        evidence = (match.group(0) + (tail.group(0) if tail else "")).rstrip(".,;:'")
-        found.append(Event(kind, evidence, shareable, urgent, match.start(), match.end()))
-    return found
-
-
-def main_event(title: str, summary: str = "") -> Event | None:
-    """Return the most important event in the text, or None."""
-    events = detect_events(title, summary)
-    return events[0] if events else None
-
-
-_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+        spans.append((start, found.end()))
+        start = found.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
 
 
 def sentence_of(text: str, position: int) -> tuple[int, int]:
     """Return the (start, end) of the sentence or line of ``text`` that holds ``position``."""
-    start = 0
-    for found in _SENTENCE_END.finditer(text):
-        if found.end() > position:
-            return start, found.end()
-        start = found.end()
-    return start, len(text)
+    for start, end in sentences(text):
+        if position < end:
+            return start, end
+    return len(text), len(text)
 
 
-def event_concerns(event: Event, text: str, positions: list[int]) -> bool:
-    """True when the event's evidence shares a sentence with one of the positions (mentions of
-    one company): "Acme opens a hub" is Acme's expansion, not that of a supplier named later."""
-    sentence = sentence_of(text, event.start)
-    return any(sentence[0] <= p < sentence[1] for p in positions)
+def event_scope(
+    title: str, summary: str = "", about: Sequence[int] | None = None
+) -> list[tuple[int, int]]:
+    """Return where events are read in ``title + "\n" + summary``: the headline and the lead
+    sentence, or, given ``about`` (positions of one company's names), the sentences that name
+    it (the headline among them when it does). Never the rest of the body: "acquired" in a
+    quiz question or "successor" in a changelog is not the article's news."""
+    text = f"{title}\n{summary}"
+    spans = sentences(text)
+    if about is None:
+        head = [span for span in spans if span[0] <= len(title)]
+        body = [span for span in spans if span[0] > len(title) and text[span[0] : span[1]].strip()]
+        return head + body[:1]
+    return [span for span in spans if any(span[0] <= p < span[1] for p in about)]
+
+
+def detect_events(
+    title: str, summary: str = "", *, about: Sequence[int] | None = None
+) -> list[Event]:
+    """Return every event type found where ``event_scope`` looks, most important first (the
+    headline's before the body's, then by ``RULES``)."""
+    text = f"{title}\n{summary}"
+    found: list[Event] = []
+    seen: set[EventKind] = set()
+    for start, end in event_scope(title, summary, about):
+        for kind, pattern, shareable, urgent in _COMPILED:
+            if kind in seen:
+                continue
+            match = pattern.search(text, start, end)
+            if match is None:
+                continue
+            seen.add(kind)
+            if kind is EventKind.EARNINGS and _BAD_NEWS.search(text, start, end):
+                shareable = False
+            tail = _OBJECT.match(text, match.end(), end)
+            evidence = (match.group(0) + (tail.group(0) if tail else "")).rstrip(".,;:'\n ")
+            found.append(Event(kind, evidence, shareable, urgent, match.start(), match.end()))
+    return found
+
+
+def main_event(
+    title: str, summary: str = "", *, about: Sequence[int] | None = None
+) -> Event | None:
+    """Return the most important event in the text, or None."""
+    events = detect_events(title, summary, about=about)
+    return events[0] if events else None

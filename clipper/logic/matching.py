@@ -54,8 +54,9 @@ class AccountEvidence:
     vetoed: bool = False
     #: (kind, similarity) of the closest article a rep rejected for this account, if any
     rejected_like: tuple[str, float] | None = None
-    #: False when the article's event is about another company (it is then not this match's)
-    event_applies: bool = True
+    #: the business event in the headline or the sentences naming the account (for an account
+    #: matched by a watch term only: the article's event)
+    event: Event | None = None
     #: what the account's mentions mean here (None: no mentions)
     sense: Sense | None = None
 
@@ -66,14 +67,12 @@ class ArticleEvidence:
     #: industry → similarity
     industries: Mapping[str, float] = field(default_factory=dict)
     source_industry: str | None = None
-    event: Event | None = None
 
 
 def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchResult:
     """Return the article's account matches and industries."""
     matches: list[Match] = []
     dropped: list[str] = []
-    event = evidence.event
     notes: list[str] = []
     for account, ev in evidence.accounts.items():
         if ev.vetoed:
@@ -111,7 +110,7 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
         if sense is not None and sense.detail:
             detail = sense.detail
         notes.append(f"{account}: {detail}")
-        own = event if ev.event_applies else None
+        own = ev.event
         if own is not None:
             reasons.append(f"{own.kind.value}: {own.evidence}")
         matches.append(
