@@ -40,7 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/eval/reuters_acq.py
 	$(BIN)/python bench/eval/events.py --part both
 	$(BIN)/python bench/eval/n3_reuters128.py
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/reuters_topics.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/n3_rss500.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/eval/reuters_topics.py --part both
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

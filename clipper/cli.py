@@ -533,7 +533,10 @@ def _result_json(article_id: object, result: MatchResult) -> str:
                 }
                 for m in result.matches
             ],
-            "industries": [{"industry": i.industry, "score": i.score} for i in result.industries],
+            "industries": [
+                {"industry": i.industry, "score": i.score, "reason": i.reason}
+                for i in result.industries
+            ],
         },
         ensure_ascii=False,
     )
@@ -581,7 +584,7 @@ def match_command(state: State, jsonl: Path, out_path: Path | None, batch: int) 
 
     Each input line: {"id", "title", "summary" or "text", optional "published", "source"}. Each
     output line: {"id", "matches": [{"account", "score", "reasons", "event", "shareable"}],
-    "industries": [{"industry", "score"}]}. Bad lines are reported by number and skipped.
+    "industries": [{"industry", "score", "reason"}]}. Bad lines are reported by number and skipped.
     """
     articles, problems = _read_articles(jsonl)
     for problem in problems:
@@ -632,7 +635,10 @@ def explain(state: State, title: str, text: str, industry: str | None) -> None:
     if result.industries:
         out.print(
             "industries: "
-            + ", ".join(f"{escape(i.industry)} ({i.score:.2f})" for i in result.industries)
+            + ", ".join(
+                f"{escape(i.industry)} ({i.score:.2f}: {escape(i.reason)})"
+                for i in result.industries
+            )
         )
     for note in result.notes:
         out.print(f"[dim]evidence: {escape(note)}[/]")

@@ -150,10 +150,11 @@ class MatchingSettings(_Model):
     """Thresholds of the matching stage."""
 
     account_threshold: float = Field(0.5, ge=-1, le=1)
-    industry_threshold: float = Field(0.4, ge=-1, le=1)
-    #: the single closest industry counts from this lower similarity (Reuters TOPICS: F1 0.70
-    #: against 0.25 with the plain threshold alone)
-    best_industry_threshold: float = Field(0.25, ge=-1, le=1)
+    industry_threshold: float = Field(0.5, ge=-1, le=1)
+    #: the single closest industry counts from this lower score
+    best_industry_threshold: float = Field(0.4, ge=-1, le=1)
+    #: added to an industry's score when its catalog ``keywords`` are in the headline or lead
+    industry_keyword_bonus: float = Field(0.15, ge=0, le=1)
     watch_threshold: float = Field(0.5, ge=-1, le=1)
     max_matches_per_article: int = Field(10, ge=1)
     #: an article this similar to one a rep marked "not relevant" / "not this company" for an
@@ -268,8 +269,12 @@ class Catalog(_Model):
 
     industry: str
     description: str = ""
-    #: optional example headlines that sharpen the industry profile
+    #: optional example headlines that sharpen the industry profile: an article close to any
+    #: one of them is close to the industry
     examples: tuple[str, ...] = ()
+    #: optional words and phrases that say the industry ("crude", "OPEC"): found in an
+    #: article's headline or lead, they add evidence (case-insensitive, whole words)
+    keywords: tuple[str, ...] = ()
     feeds: tuple[CatalogFeed, ...] = ()
     #: where it came from
     path: str = ""

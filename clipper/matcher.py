@@ -14,6 +14,7 @@ finder factory and the embedding cache.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +26,13 @@ from .config import Account, Config
 from .embeddings import EmbeddingCache
 from .exceptions import CommandUsageError
 from .logic.events import main_event
-from .logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
+from .logic.matching import (
+    AccountEvidence,
+    ArticleEvidence,
+    IndustryEvidence,
+    Thresholds,
+    decide_matches,
+)
 from .logic.sense import EVERYDAY_SENSES, SenseEvidence, SenseThresholds, decide_sense
 from .logic.stories import StoryPolicy, group_stories, same_story_pairs
 from .logic.watch import WatchTerm, parse_watch
@@ -59,7 +66,11 @@ class _Profiles:
     accounts: tuple[Account, ...]
     account_vectors: NDArray[np.float32]
     industries: tuple[str, ...]
+    #: one row per description and per example headline; ``industry_rows[n]`` are industry n's
     industry_vectors: NDArray[np.float32]
+    industry_rows: tuple[tuple[int, ...], ...]
+    #: each industry's keywords as one case-insensitive whole-word pattern (None: none)
+    industry_keywords: tuple[re.Pattern[str] | None, ...]
     watch: tuple[tuple[str, WatchTerm], ...]  # (account, term) for boolean terms
     semantic: tuple[tuple[str, WatchTerm], ...]  # (account, term) for ~terms
     semantic_vectors: NDArray[np.float32]
@@ -90,6 +101,7 @@ class Matcher:
             watch=matching.watch_threshold,
             max_matches=matching.max_matches_per_article,
             feedback=matching.feedback_similarity,
+            industry_keywords=matching.industry_keyword_bonus,
         )
         self.story_policy = StoryPolicy(window=timedelta(seconds=matching.same_story_window))
         self.finder = make_finder(
@@ -115,10 +127,13 @@ class Matcher:
             for a in accounts
         ]
         industries = tuple(catalogs)
-        industry_texts = [
-            " ".join([catalogs[i].description or i.replace("-", " "), *catalogs[i].examples])
-            for i in industries
-        ]
+        industry_texts: list[str] = []
+        industry_rows: list[tuple[int, ...]] = []
+        for industry in industries:
+            own = [catalogs[industry].description or industry.replace("-", " ")]
+            own += [e for e in catalogs[industry].examples if e.strip()]
+            industry_rows.append(tuple(range(len(industry_texts), len(industry_texts) + len(own))))
+            industry_texts += own
         watch: list[tuple[str, WatchTerm]] = []
         semantic: list[tuple[str, WatchTerm]] = []
         known = {a.name for a in accounts}
@@ -144,6 +159,8 @@ class Matcher:
             account_vectors=vectors[:a],
             industries=industries,
             industry_vectors=vectors[a : a + i],
+            industry_rows=tuple(industry_rows),
+            industry_keywords=tuple(_keywords(catalogs[n].keywords) for n in industries),
             watch=tuple(watch),
             semantic=tuple(semantic),
             sense_vectors=vectors[a + i : a + i + e],
@@ -198,6 +215,7 @@ class Matcher:
         results = []
         for row, article in enumerate(articles):
             text = texts[row]
+            lead = embedding_text(article.title, article.text)
             event = main_event(article.title, article.text)
             by_account: dict[str, list[Mention]] = {}
             for mention in found[row]:
@@ -256,8 +274,13 @@ class Matcher:
                     ArticleEvidence(
                         accounts=evidence,
                         industries={
-                            name: float(industry_sims[row, n])
-                            for n, name in enumerate(profiles.industries)
+                            name: IndustryEvidence(
+                                similarity=float(industry_sims[row, rows].max()),
+                                keywords=_found(profiles.industry_keywords[n], lead),
+                            )
+                            for n, (name, rows) in enumerate(
+                                zip(profiles.industries, profiles.industry_rows, strict=True)
+                            )
                         },
                         source_industry=article.source_industry,
                     ),
@@ -265,6 +288,21 @@ class Matcher:
                 )
             )
         return results
+
+
+def _keywords(words: Sequence[str]) -> re.Pattern[str] | None:
+    """Return one case-insensitive whole-word pattern for ``words`` (None for none)."""
+    words = sorted({w.strip() for w in words if w.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
+
+
+def _found(pattern: re.Pattern[str] | None, text: str) -> tuple[str, ...]:
+    """Return the distinct words ``pattern`` finds in ``text``, as written there."""
+    if pattern is None:
+        return ()
+    return tuple(dict.fromkeys(m.group(0) for m in pattern.finditer(text)))
 
 
 def embedding_text(title: str, text: str) -> str:

@@ -431,6 +431,8 @@ class Match:
 class IndustryMatch:
     industry: str
     score: float
+    #: why, in words: 'mentions "crude", "opec"', "close to the industry"
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

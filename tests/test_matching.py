@@ -11,7 +11,13 @@ from click.testing import CliRunner
 
 from clipper.cli import main
 from clipper.logic.events import main_event
-from clipper.logic.matching import AccountEvidence, ArticleEvidence, Thresholds, decide_matches
+from clipper.logic.matching import (
+    AccountEvidence,
+    ArticleEvidence,
+    IndustryEvidence,
+    Thresholds,
+    decide_matches,
+)
 from clipper.logic.sense import SenseEvidence, SenseThresholds, Verdict, decide_sense
 from clipper.logic.watch import parse_watch
 from clipper.types import Mention, MentionKind
@@ -101,10 +107,22 @@ def test_watch_terms_semantic_terms_and_vetoes() -> None:
 
 def test_industries_use_the_source_feed_as_a_prior() -> None:
     evidence = ArticleEvidence(
-        industries={"logistics": 0.37, "energy": 0.2}, source_industry="logistics"
+        industries={"logistics": IndustryEvidence(0.37), "energy": IndustryEvidence(0.2)},
+        source_industry="logistics",
     )
     (industry,) = decide_matches(evidence, Thresholds(industry=0.4)).industries
     assert industry.industry == "logistics" and industry.score == pytest.approx(0.42)
+    assert industry.reason == "close to the industry (from an industry feed)"
+
+
+def test_industry_keywords_in_the_lead_add_evidence_and_say_so() -> None:
+    quiet = ArticleEvidence(industries={"energy": IndustryEvidence(0.36)})
+    assert decide_matches(quiet, Thresholds()).industries == ()
+    said = ArticleEvidence(
+        industries={"energy": IndustryEvidence(0.36, keywords=("Crude", "OPEC", "crude"))}
+    )
+    (industry,) = decide_matches(said, Thresholds()).industries
+    assert industry.industry == "energy" and industry.reason == 'mentions "Crude", "OPEC"'
 
 
 @pytest.fixture(scope="module")

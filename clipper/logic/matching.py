@@ -7,9 +7,12 @@
     the account's semantic term is close       → match (score at least the similarity)
     close to an article a rep rejected         → no match for that account ("not relevant",
                                                  "not this company" feedback)
-    industries                                 → the closest one from a lower threshold, others
-                                                 at or above the threshold, with a small prior
-                                                 for the source feed's industry
+    industries                                 → similarity to the closest of the catalog's
+                                                 description and examples, plus a bonus when
+                                                 its keywords are in the headline or lead and a
+                                                 small prior for the source feed's industry:
+                                                 the best one from a lower threshold, others at
+                                                 or above the threshold
 
 Every match carries plain-language reasons and the article's main business event. Does not
 compute similarities or find mentions: the caller passes them in.
@@ -31,13 +34,15 @@ SOURCE_INDUSTRY_PRIOR = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    industry: float = 0.4
-    #: the single closest industry is kept from this lower similarity
-    best_industry: float = 0.25
+    industry: float = 0.5
+    #: the single closest industry is kept from this lower score
+    best_industry: float = 0.4
     watch: float = 0.5
     max_matches: int = 10
     #: an article this close to one a rep rejected for the account is not matched to it
     feedback: float = 0.7
+    #: added to an industry whose keywords the headline or lead holds
+    industry_keywords: float = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +67,19 @@ class AccountEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class IndustryEvidence:
+    """What the caller knows about one industry for one article."""
+
+    #: cosine similarity to the closest of the catalog's description and example headlines
+    similarity: float
+    #: the catalog's keywords found in the headline or lead, as written there
+    keywords: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleEvidence:
     accounts: Mapping[str, AccountEvidence] = field(default_factory=dict)
-    #: industry → similarity
-    industries: Mapping[str, float] = field(default_factory=dict)
+    industries: Mapping[str, IndustryEvidence] = field(default_factory=dict)
     source_industry: str | None = None
 
 
@@ -124,16 +138,20 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
         )
     matches.sort(key=lambda m: (-m.score, m.account))
     scored = {
-        industry: similarity
+        industry: ev.similarity
+        + (thresholds.industry_keywords if ev.keywords else 0.0)
         + (SOURCE_INDUSTRY_PRIOR if industry == evidence.source_industry else 0.0)
-        for industry, similarity in evidence.industries.items()
+        for industry, ev in evidence.industries.items()
     }
     best = max(scored, key=lambda i: scored[i], default=None)
     industries = [
-        IndustryMatch(industry, round(min(similarity, 1.0), 4))
-        for industry, similarity in scored.items()
-        if similarity >= thresholds.industry
-        or (industry == best and similarity >= thresholds.best_industry)
+        IndustryMatch(
+            industry,
+            round(min(score, 1.0), 4),
+            _industry_reason(evidence.industries[industry], industry == evidence.source_industry),
+        )
+        for industry, score in scored.items()
+        if score >= thresholds.industry or (industry == best and score >= thresholds.best_industry)
     ]
     industries.sort(key=lambda i: (-i.score, i.industry))
     return MatchResult(
@@ -142,3 +160,13 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
         tuple(dropped),
         tuple(notes),
     )
+
+
+def _industry_reason(evidence: IndustryEvidence, from_source: bool) -> str:
+    """Return why an industry was linked, in words: its keywords, else its examples."""
+    first: dict[str, str] = {}
+    for word in evidence.keywords:
+        first.setdefault(word.lower(), word)
+    words = list(first.values())[:3]
+    reason = "mentions " + ", ".join(f'"{w}"' for w in words) if words else "close to the industry"
+    return reason + (" (from an industry feed)" if from_source else "")
