@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from .config import Account, Config
 from .embeddings import EmbeddingCache
 from .exceptions import CommandUsageError
-from .logic.events import main_event
+from .logic.events import event_scope, main_event
 from .logic.matching import (
     AccountEvidence,
     ArticleEvidence,
@@ -215,7 +215,7 @@ class Matcher:
         results = []
         for row, article in enumerate(articles):
             text = texts[row]
-            lead = embedding_text(article.title, article.text)
+            lead = lead_text(article.title, article.text)
             event = main_event(article.title, article.text)
             by_account: dict[str, list[Mention]] = {}
             for mention in found[row]:
@@ -291,11 +291,25 @@ class Matcher:
 
 
 def _keywords(words: Sequence[str]) -> re.Pattern[str] | None:
-    """Return one case-insensitive whole-word pattern for ``words`` (None for none)."""
+    """Return one whole-word pattern for ``words`` (None for none): case-insensitive, except
+    that a keyword written in capitals matches only in capitals ("IT" is not "it")."""
     words = sorted({w.strip() for w in words if w.strip()}, key=len, reverse=True)
     if not words:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
+    parts = [
+        f"(?-i:{re.escape(w)})"
+        if w.isupper() and sum(c.isalpha() for c in w) >= 2
+        else re.escape(w)
+        for w in words
+    ]
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.I)
+
+
+def lead_text(title: str, text: str) -> str:
+    """Return the headline and lead sentence, where industry keywords are looked for (the
+    same place as the article's event)."""
+    full = f"{title}\n{text}"
+    return " ".join(full[start:end] for start, end in event_scope(title, text))
 
 
 def _found(pattern: re.Pattern[str] | None, text: str) -> tuple[str, ...]:

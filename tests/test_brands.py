@@ -53,6 +53,13 @@ ACCOUNTS = [
         "aliases": ["Delta"],
         "description": "US airline flying passengers and cargo from its Atlanta hub.",
     },
+    {
+        "name": "Crown Holdings, Inc.",
+        "aliases": ["Crown"],
+        "description": "Maker of metal beverage cans and packaging.",
+    },
+    # as an S&P 500 export writes it: the press says "T-Mobile"
+    {"name": "T-Mobile US", "description": "Wireless carrier."},
 ]
 
 
@@ -116,3 +123,32 @@ def test_reasons_say_why_in_words_and_explain_keeps_the_numbers(clipper: Clipper
 def test_names_split_by_a_line_break_or_double_space_are_found(clipper: Clipper) -> None:
     assert matched(clipper, "Shares of Delta Air\nLines rose") == ["Delta Air Lines"]
     assert matched(clipper, "Ford  Motor Company recalls trucks") == ["Ford Motor Company"]
+
+
+def test_crm_names_with_a_country_are_found_by_their_short_form(clipper: Clipper) -> None:
+    assert matched(clipper, "How T-Mobile plans to attack AT&T and Verizon") == ["T-Mobile US"]
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Crown Castle agrees to sell fiber business to Zayo and EQT", ""),
+        (
+            "Apple Bank names new head of its New York branches",
+            "The savings bank said the executive will oversee deposit growth.",
+        ),
+    ],
+)
+def test_another_company_of_the_same_name_is_not_the_account(
+    clipper: Clipper, title: str, text: str
+) -> None:
+    (result,) = clipper.match_articles([ArticleText("t", title, text)])
+    assert result.matches == ()
+    assert any("another" in reason for reason in result.dropped), result.dropped
+
+
+def test_the_account_itself_still_matches_beside_look_alikes(clipper: Clipper) -> None:
+    text = "The packaging company has started production at a new beverage can facility."
+    assert matched(clipper, "Crown opens $140 million can plant in Vietnam", text) == [
+        "Crown Holdings, Inc."
+    ]

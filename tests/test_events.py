@@ -105,3 +105,22 @@ def test_buying_goods_is_not_a_takeover() -> None:
     assert main_event("Japan buys 5,000 tonnes Canadian rapeseed") is None
     assert main_event("MicroStrategy buys another $1.1 billion of bitcoin") is None
     assert main_event("Consumer Reports Best Buys: top-rated washers") is None
+
+
+def test_sentences_keep_abbreviations_and_split_real_ends() -> None:
+    from clipper.logic.events import sentences
+
+    text = "Acme, Inc. reported results. U.S. sales of No. 1 models rose 3.5 percent. Beta fell."
+    pieces = [text[a:b].strip() for a, b in sentences(text)]
+    assert pieces == [
+        "Acme, Inc. reported results.",
+        "U.S. sales of No. 1 models rose 3.5 percent.",
+        "Beta fell.",
+    ]
+
+
+def test_an_article_with_many_abbreviations_is_read_quickly() -> None:
+    # one long run of "U.S. Steel" once made the sentence splitter quadratic; this returns
+    # only if the splitter is linear (pytest's timeout is the judge, not a timing assertion)
+    body = "U.S. Steel " * 20_000
+    assert main_event("Acme news", body, about=[len("Acme news") + 1 + len(body) - 6]) is None

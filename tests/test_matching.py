@@ -147,6 +147,12 @@ def test_match_command_on_the_sample_accounts(sample_config: Path, tmp_path: Pat
             "title": "Container spot rates fall as Asia-Europe shipping capacity returns",
             "summary": "Carriers restored sailings on the lane; freight forwarders expect more.",
         },
+        {
+            "id": 5,
+            "title": "Helix Components lays off 300 as automotive orders slow",
+            "summary": "The supplier will shut a line in Ohio. Separately, Acme Robotics acquired "
+            "a vision start-up.",
+        },
         "not an object",
     ]
     source = tmp_path / "in.jsonl"
@@ -156,10 +162,10 @@ def test_match_command_on_the_sample_accounts(sample_config: Path, tmp_path: Pat
         main, ["--config", str(sample_config), "match", str(source), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "in.jsonl:5: needs an object with id and title" in result.output
-    assert "in.jsonl:6: not JSON" in result.output
+    assert "in.jsonl:6: needs an object with id and title" in result.output
+    assert "in.jsonl:7: not JSON" in result.output
     rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
-    assert set(rows) == {1, 2, 3, 4}
+    assert set(rows) == {1, 2, 3, 4, 5}
     (acme,) = rows[1]["matches"]
     assert acme["account"] == "Acme Robotics" and acme["event"] == "M&A" and acme["shareable"]
     (helix,) = rows[2]["matches"]
@@ -167,6 +173,10 @@ def test_match_command_on_the_sample_accounts(sample_config: Path, tmp_path: Pat
     assert rows[3]["matches"] == []
     assert rows[4]["matches"] == []
     assert rows[4]["industries"][0]["industry"] == "logistics"
+    assert rows[4]["industries"][0]["reason"]
+    # each account gets the event of the sentences that name it
+    events = {m["account"]: m["event"] for m in rows[5]["matches"]}
+    assert events == {"Helix Components": "layoffs", "Acme Robotics": "M&A"}
 
 
 def test_explain_prints_reasons(sample_config: Path) -> None:
@@ -242,3 +252,18 @@ def test_a_rejected_false_positive_does_not_come_back(tmp_path: Path, server) ->
         titles = [m["title"] for m in clipper.storage.recent_matches()]  # type: ignore[attr-defined]
         assert "Zentrix Logistics opens a cross-dock warehouse in Ohio" in titles
         assert not any("season 6" in t for t in titles)
+
+
+def test_industry_keywords_match_whole_words_and_capitals_only_in_capitals() -> None:
+    from clipper.matcher import _found, _keywords
+
+    pattern = _keywords(["IT", "C++", "3PL", "R&D", "port", " "])
+    assert pattern is not None and _keywords([" ", ""]) is None
+    assert _found(pattern, "It is what it is; IT budgets and C++ at a 3PL, R&D at the port") == (
+        "IT",
+        "C++",
+        "3PL",
+        "R&D",
+        "port",
+    )
+    assert _found(pattern, "Portugal exports, airport news") == ()

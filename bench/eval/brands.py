@@ -244,9 +244,9 @@ def sweep(sets: Sequence[tuple[str, Any, list[Item], Any]]) -> None:
     """Print dev-part F1 for a grid of sense weights (tuning happens here, on dev only)."""
     from clipper.logic.sense import SenseThresholds
 
-    for margin in (-0.1, -0.05, 0.0, 0.05, 0.1):
-        for proper in (0.0, 0.05, 0.1, 0.15):
-            for org in (0.0, 0.05, 0.1):
+    for margin in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
+        for proper in (0.0, 0.05):
+            for org in (0.05, 0.1, 0.15):
                 thresholds = SenseThresholds(
                     margin=margin, proper_bonus=proper, organisation_bonus=org
                 )

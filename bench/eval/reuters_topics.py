@@ -7,6 +7,7 @@ manager would (description, keywords, eight invented example headlines). Clipper
 matcher through the facade (similarity to the closest of description and examples, plus
 ``matching.industry_keyword_bonus`` when a keyword is in the headline or lead). Baseline: a
 keyword alert on the same catalogs' keywords over the headline and first 600 characters.
+(Clipper looks for keywords in the headline and lead sentence only, ``matcher.lead_text``.)
 Micro precision, recall and F1 over (document, industry) pairs. Documents split by NEWID as in
 ``events.py`` (sha256 % 3 == 0 is test); thresholds tuned with ``--sweep`` on dev only.
 Usage: python bench/eval/reuters_topics.py [--part dev|test|both] [--sweep]
@@ -206,6 +207,7 @@ def sweep(clipper: Any, docs: Sequence[Doc]) -> None:
     from dataclasses import replace
 
     from clipper.logic.matching import ArticleEvidence, IndustryEvidence, decide_matches
+    from clipper.matcher import lead_text
 
     gold = [set(d.gold) for d in docs]
     clipper.match_articles([])  # builds the matcher
@@ -218,7 +220,7 @@ def sweep(clipper: Any, docs: Sequence[Doc]) -> None:
     profiles = matcher._load_profiles()
     evidence = []
     for doc, result in zip(docs, results, strict=True):
-        lead = f"{doc.title}. {doc.body[:600]}"
+        lead = lead_text(doc.title, doc.body)
         evidence.append(
             ArticleEvidence(
                 industries={

@@ -160,15 +160,15 @@ def default_common_word(lexicon: Lexicon | None = None) -> Callable[[str], bool]
 
 def short_names(name: str) -> list[str]:
     """Return the shorter forms the press uses for a name as a CRM gives it: without a share
-    class, a leading "The" or trailing legal forms ("Apple Inc." → "Apple", "Home Depot (The)"
-    → "Home Depot", "Block, Inc." → "Block")."""
+    class, a leading "The", trailing legal forms or a country ("Apple Inc." → "Apple", "Home
+    Depot (The)" → "Home Depot", "Block, Inc." → "Block", "T-Mobile US" → "T-Mobile")."""
     found: list[str] = []
     short = re.sub(r"\s*\((?:Class [A-Z]|The)\)$", "", name).strip()
     short = re.sub(r"^The\s+", "", short)
     while True:
         stripped = re.sub(r",?\s+(?:[A-Za-z]+\.?|&\s*Co\.?)$", "", short)
         last = short[len(stripped) :].strip(" ,.&").lower()
-        if stripped == short or last.rstrip(".") not in _LEGAL_FORMS | {"co"} or not stripped:
+        if stripped == short or last.rstrip(".") not in _STRIPPED_FORMS or not stripped:
             break
         short = stripped.rstrip(" ,")
     if short != name and len(short) >= 2 and short.lower().rstrip(".") not in _LEGAL_FORMS:
@@ -572,6 +572,8 @@ _OWN_NAME_KINDS = (MentionKind.NAME, MentionKind.ALIAS)
 _LEGAL_FORMS = frozenset(
     "ltd limited inc corp corporation co company plc llc llp ag sa nv se spa gmbh bv ab oyj".split()
 )
+#: what a CRM appends to a name that the press leaves out: legal forms and a home country
+_STRIPPED_FORMS = _LEGAL_FORMS | {"us", "usa", "u.s"}
 #: words that name a line of business: "HDFC Securities" is a group company of HDFC, not HDFC,
 #: unless the account's own names say so
 _BUSINESS_WORDS = frozenset(

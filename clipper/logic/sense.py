@@ -147,6 +147,12 @@ def _covering(mention: Mention, entities: Sequence[Entity]) -> Entity | None:
     return None
 
 
+#: entities whose longer name around a candidate says something else is meant: "Harrison Ford",
+#: "Mekong Delta", "Crown Castle", "Apple Bank"
+_OTHER_NAMES = (EntityLabel.PERSON, EntityLabel.PLACE, EntityLabel.ORG, EntityLabel.PRODUCT)
+_NAME_OF = {EntityLabel.PERSON: "a person's", EntityLabel.PLACE: "a place's"}
+
+
 def _foreign_words(entity: Entity, mention: Mention, own: frozenset[str]) -> list[str]:
     """Return the entity's words outside the mention that are not the account's own."""
     outside = entity.text[: max(0, mention.start - entity.start)] + " "
@@ -186,7 +192,7 @@ def decide_sense(evidence: SenseEvidence, thresholds: SenseThresholds) -> Sense:
         entity = _covering(mention, evidence.entities)
         if (
             entity is not None
-            and entity.label in (EntityLabel.PERSON, EntityLabel.PLACE)
+            and entity.label in _OTHER_NAMES
             and mention.cues & {Cue.NAME_BEFORE, Cue.NAME_AFTER}
             and _foreign_words(entity, mention, evidence.own_words)
         ):
@@ -204,7 +210,7 @@ def decide_sense(evidence: SenseEvidence, thresholds: SenseThresholds) -> Sense:
         mention, entity = longer[0]
         if entity.start >= mention.end:
             return Sense(Verdict.OTHER, f'"{mention.text}" here is a place: {entity.text}')
-        kind = "a person's" if entity.label is EntityLabel.PERSON else "a place's"
+        kind = _NAME_OF.get(entity.label, "another")
         return Sense(Verdict.OTHER, f'"{mention.text}" here is part of {kind} name, {entity.text}')
     if sure_extra:
         return Sense(
