@@ -368,6 +368,9 @@ class Cue(enum.StrEnum):
     COMMA_AFTER = "a comma and a name follow"
     #: "Discover the hidden costs": a determiner after it, so it reads as a verb
     DETERMINER_AFTER = "reads as a verb"
+    #: joined by a hyphen to a word that makes another word: "Shell-shocked", "Visa-free" (not
+    #: "Apple-backed", "Ford-owned")
+    COMPOUND = "part of a hyphenated word"
 
 
 class EntityLabel(enum.StrEnum):

@@ -48,6 +48,7 @@ ACCOUNTS = [
         "aliases": ["Ford"],
         "description": "Carmaker of pickups, SUVs and electric vehicles.",
     },
+    {"name": "Shell plc", "aliases": ["Shell"], "description": "Oil and gas major."},
     {
         "name": "Delta Air Lines",
         "aliases": ["Delta"],
@@ -152,3 +153,12 @@ def test_the_account_itself_still_matches_beside_look_alikes(clipper: Clipper) -
     assert matched(clipper, "Crown opens $140 million can plant in Vietnam", text) == [
         "Crown Holdings, Inc."
     ]
+
+
+def test_a_name_inside_a_hyphenated_word_is_not_the_company(clipper: Clipper) -> None:
+    (result,) = clipper.match_articles(
+        [ArticleText("t", "Shell-shocked investors pull $4 billion from junk bond funds")]
+    )
+    assert result.matches == ()
+    assert result.dropped == ('Shell plc: "Shell" here is part of a hyphenated word',)
+    assert matched(clipper, "Shell-backed startup wins offshore wind lease") == ["Shell plc"]

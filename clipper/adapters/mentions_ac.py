@@ -329,6 +329,9 @@ class MentionIndex:
             cues.add(Cue.POSSESSIVE)
         if _COMMA_NAME.match(text, end):
             cues.add(Cue.COMMA_AFTER)
+        joined = _HYPHEN_WORD.match(text, end)
+        if joined is not None and joined.group(1).lower() not in _COMPANY_COMPOUNDS:
+            cues.add(Cue.COMPOUND)
         after = _WORD_AFTER.match(text, end)
         if after is not None:
             word = after.group(2)
@@ -596,6 +599,13 @@ _LIST_SEPARATORS = frozenset({",", "&", "/", "and"})
 _NEXT_WORD = re.compile(r" ([A-Z][A-Za-z]+)\b")
 _WORD_AFTER = re.compile(r"('s|\u2019s)? ([A-Za-z][A-Za-z.&-]*)")
 _COMMA_NAME = re.compile(r", [A-Z][a-z]")
+#: a hyphen and the word it joins the name to: "Shell-shocked"
+_HYPHEN_WORD = re.compile(r"-([A-Za-z]+)")
+#: what a company's name is joined to when the company is meant: "Apple-backed", "Ford-owned"
+_COMPANY_COMPOUNDS = frozenset(
+    """backed owned led made based funded branded built designed operated run controlled listed
+    linked affiliated sponsored supplied powered bound""".split()
+)
 #: after a name, these make it a verb ("Discover the", "Chase your")
 _DETERMINERS = frozenset("the your our their its his her my these those".split())
 _CALENDAR = frozenset(

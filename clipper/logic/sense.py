@@ -2,8 +2,9 @@
 
     a confident mention (ticker, domain, a name no dictionary has, two of its names,
     capitals, "shares" after it, a list of companies)                → the company
-    the name is part of a longer person's or place's name
-    ("Harrison Ford", "Mekong Delta", "Snowflake, Arizona")             → not the company
+    the name is part of a longer person's, place's or other organisation's name
+    ("Harrison Ford", "Mekong Delta", "Snowflake, Arizona", "Crown Castle"),
+    or of a hyphenated word ("Shell-shocked", not "Shell-backed")       → not the company
     one of its products or people is named ("iPhone", "Tim Cook")       → the company
     otherwise weigh, on one scale:
         similarity to the company (names, description, products, industry)
@@ -206,7 +207,11 @@ def decide_sense(evidence: SenseEvidence, thresholds: SenseThresholds) -> Sense:
                 f"{evidence.account} the company: mentions {_quoted(sure_extra)}",
             )
         return Sense(Verdict.COMPANY, _sure_reason(sure))
-    if names and len(longer) == len(names) and not sure_extra:
+    # "Shell-shocked", "Visa-free": the name is part of another word
+    compounds = [m for m in names if Cue.COMPOUND in m.cues and all(m is not n for n, _ in longer)]
+    if names and len(longer) + len(compounds) == len(names) and not sure_extra:
+        if not longer:
+            return Sense(Verdict.OTHER, f'"{compounds[0].text}" here is part of a hyphenated word')
         mention, entity = longer[0]
         if entity.start >= mention.end:
             return Sense(Verdict.OTHER, f'"{mention.text}" here is a place: {entity.text}')
