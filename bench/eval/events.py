@@ -61,7 +61,11 @@ def reuters(root: Path) -> list[Story]:
             out.append(
                 Story(
                     key=newid.group(1) if newid else str(len(out)),
-                    title=html.unescape(" ".join((title.group(1) if title else "").split())),
+                    title=html.unescape(
+                        " ".join(
+                            re.sub(r"&lt;([^&<>]*)>", r"\1", title.group(1) if title else "").split()
+                        )
+                    ),
                     body=html.unescape(" ".join(text.split())),
                     gold=frozenset(KINDS[t] for t in topics if t in KINDS),
                 )

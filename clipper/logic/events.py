@@ -58,7 +58,8 @@ _COUNT = r"(?:(?:about|around|some|nearly|almost|up to|more than|over|another) )
 _PART = (
     r"(?:stakes?|unit|divisions?|business(?:es)?|arm|subsidiar(?:y|ies)|operations|assets"
     r"|plants?|refinery|stations?|hospitals?|portfolio|network|brand|label|studios?|holding"
-    r"|interests?|shares|stores|mills?|mines?|brands|properties|offices)"
+    r"|interests?|shares|stores|mills?|mines?|brands|properties|offices|sawmills?|hotels?"
+    r"|newspapers?|factory|factories)"
 )
 #: what a buyer buys when it is not a company: goods, commodities, currency, its own shares
 _NOT_A_COMPANY = (
@@ -69,6 +70,13 @@ _NOT_A_COMPANY = (
     r"|wheat|corn|maize|soy\w*|sugar|oil|olein|crude|coffee|cocoa|grain|goods|dollars?|dlrs"
     r"|currenc(?:y|ies)|bills|bonds|treasur(?:y|ies)|yen|computers|cranes|aircraft|jets"
     r"|products|equipment|supplies)\b)"
+)
+
+#: a shop's sale is not a company's: "Black Friday sale", "clearance sale"
+_NOT_A_SHOP_SALE = "".join(
+    f"(?<!{w} )"
+    for w in "friday holiday clearance flash summer winter spring christmas garage yard bake "
+    "ticket fire".split()
 )
 
 #: (kind, pattern, shareable, urgent), in order of precedence: ``detect_events`` lists the
@@ -143,9 +151,13 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"takes? over(?= (?-i:[A-Z]))|takes? over (?:\w+ ){0,4}shares",
                 r"dlrs?[-/ ](?:a[- ])?(?:per[- ])?(?:share|shr)\b(?:[- ]\w+){0,2}[- ]"
                 r"(?:offer|bid|tender)",
+                r"offers? (?:\S+ ){0,3}(?:dlrs?|cts|cents|pence|p) (?:a|per) share",
                 r"(?:completes?|weighs?|explores?|considers?|agrees?|announces?|closes?"
-                r"|finali[sz]es?|seeks?|plans?|proposes?) (?:the |a |possible |potential )?"
-                r"(?:\w+ )?sale\b",
+                r"|finali[sz]es?|seeks?|plans?|proposes?|makes?|to make) (?:the |a |possible "
+                r"|potential )?(?:\w+ ){0,3}"
+                + _NOT_A_SHOP_SALE
+                + r"sale\b(?! (?:of|at|in|by|to) \d)",
+                r"completes? (?:\w+ ){0,3}sales\b",
                 r"(?<!at )stake\b|divest(?:s|ed|iture)?|spin[- ]?off|spins? off",
                 r"deal for(?= (?-i:[A-Z]))|dissolv\w+ (?:\w+ ){0,3}joint venture",
             )
