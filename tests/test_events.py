@@ -124,3 +124,41 @@ def test_an_article_with_many_abbreviations_is_read_quickly() -> None:
     # only if the splitter is linear (pytest's timeout is the judge, not a timing assertion)
     body = "U.S. Steel " * 20_000
     assert main_event("Acme news", body, about=[len("Acme news") + 1 + len(body) - 6]) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("Meridian Bank trims workforce by 5% in cost drive", EventKind.LAYOFFS),
+        ("Automaker to shutter Ohio assembly plant, affecting 2,100 workers", EventKind.LAYOFFS),
+        ("Chevron to buy Hess in oil megadeal", EventKind.MERGER),
+        ("Conglomerate to demerge property arm in 2025", EventKind.MERGER),
+        ("COO promoted to top job at Sterling Freight", EventKind.LEADERSHIP),
+        ("Solar developer closes £200m debt facility", EventKind.FUNDING),
+        ("Engineering firm awarded £400m rail signalling contract", EventKind.PARTNERSHIP),
+        ("Battery maker breaks ground on $3bn Georgia plant", EventKind.EXPANSION),
+        ("Automaker reveals hydrogen fuel-cell van", EventKind.PRODUCT),
+    ],
+)
+def test_events_in_other_wordings(title: str, kind: EventKind) -> None:
+    event = main_event(title)
+    assert event is not None and event.kind is kind
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "FDA approves Acme's new diabetes drug",
+        "Acme's new restaurant offers fine dining in Paris",
+        "Acme CEO recalls early days in a garage",
+        "Apple sells 50 million iPhone units in record quarter",
+        "Acme plans Black Friday sale",
+        "Apple cuts ties with Steve Jobs biographer",
+        "Acme adds Microsoft Outlook integration",
+        "Rovers sign striker on three-year deal",
+        "Tennis star launches bid for fourth Wimbledon title",
+        "Explainer: What is a stock split and does it matter?",
+    ],
+)
+def test_ordinary_headlines_have_no_business_event(title: str) -> None:
+    assert main_event(title) is None

@@ -72,6 +72,12 @@ _NOT_A_COMPANY = (
     r"|products|equipment|supplies)\b)"
 )
 
+#: a headline that says the piece explains, reviews or previews rather than reports news
+_FEATURE = re.compile(
+    r"\s*(?:explainer|explained|week ahead|the week ahead|film review|book review|review|preview"
+    r"|how to|quiz|podcast|opinion|q&a)\b",
+    re.I,
+)
 #: a shop's sale is not a company's: "Black Friday sale", "clearance sale"
 _NOT_A_SHOP_SALE = "".join(
     f"(?<!{w} )"
@@ -87,14 +93,23 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
         EventKind.LAYOFFS,
         "|".join(
             (
-                r"lay(?:s|ing)? off|laid off|layoffs?|job cuts?",
+                r"lay(?:s|ing)? off|laid off|layoffs?|job cuts?|job losses|pink slips",
                 rf"cut(?:s|ting)? {_COUNT} (?:\w+ ){{0,2}}(?:jobs|roles|positions|staff|workers"
                 r"|employees)",
                 r"(?:to )?cut(?:s|ting)? (?!ties)(?:\w+ ){0,3}jobs",
                 r"eliminat(?:e|es|ing) (?:\w+ ){0,4}(?:jobs|roles|positions|workforce)",
-                r"redundanc(?:y|ies)|workforce reduction|furlough|plant closure",
-                rf"shed(?:s|ding)? {_COUNT} jobs",
-                r"to close (?:its |a |the )?(?:plant|factory|stores?)",
+                r"(?:trims?|trimming|reduc(?:e|es|ing)|slash(?:es|ing)?|shed(?:s|ding)?|cut(?:s"
+                r"|ting)?|halv(?:es|ing)) (?:its |the )?(?:\w+ ){0,2}(?:workforce|headcount|staff"
+                r"|payroll)",
+                r"redundanc(?:y|ies)|redundant|workforce reduction|headcount reduction|furlough",
+                r"(?:plant|factory|mill|mine|site) closure|lets? go (?:of )?\d|(?:let|lets|letting)"
+                r" go of|stood down|stands? down (?:\d|workers|staff)|early retirements?",
+                r"termination notices|out of work|(?:roles|jobs|positions) (?:go|lost|at risk)\b",
+                rf"shed(?:s|ding)? {_COUNT} jobs|go dark",
+                r"(?:to )?(?:close|shut|shutter)(?:s|ting|ing)? (?:down )?(?:its |a |the |\w+'s )?"
+                r"(?:[\w-]+ ){0,3}(?:plant|factory|stores?|site|mill|centre|center|facility"
+                r"|bakeries|mine|office|operations)",
+                r"halts? (?:operations|production)",
             )
         ),
         False,
@@ -112,7 +127,11 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 # "recalls 1.9 million vehicles", not "recalls early days"
                 r"recall(?:s|ed|ing)?\b(?! (?:early|how|his|her|their|when|that|memories|days"
                 r"|fondly))",
-                r"regulators?|watchdog|(?:merger|antitrust|regulatory) review",
+                r"regulators?(?! (?:nod|approval|clearance|green light))|watchdog",
+                r"(?:merger|antitrust|regulatory) review|prosecutors?|raid(?:s|ed)?\b",
+                r"search(?:es|ed)? (?:\w+ ){0,2}offices|warning letter|tax demand|enforcement",
+                r"(?:orders?|ordered) (?:\S+ ){0,4}to pay|improvement order|blacklist|entity list",
+                r"raps?\b|rebuk\w+",
                 r"(?<!food )(?<!tennis )court\b|judge|jury|verdict|delist(?:s|ed|ing)?",
                 r"sanctions?|cracks? down|complaint against|violat(?:ed|ion|ions)",
                 r"(?:bans?|banned|banning) (?!\d)",
@@ -134,7 +153,10 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"bids? by|bid from|bid to buy|(?:gets|receives?|rejects?) (?:\w+ )?"
                 r"(?:bid|offer|tender)",
                 r"(?:extends?|raises?|sweetens?|drops?|approves?|amends?|accepts?|rejects?)"
-                r" (?:\w+ ){0,2}(?:offer|bid)",
+                r" (?:\S+ ){0,3}(?:offer|bid|approach)\b",
+                r"(?:has been |was |is )?sold to (?:a |an |the )?(?:\S+ ){0,2}(?:competitor|rival"
+                r"|buyer|group|fund|investor|company|firm|retailer|chain|owner|consortium)",
+                r"demerg\w*|carve[- ]?out|offloads?|offloading",
                 r"tender for(?= (?-i:[A-Z]))",
                 r"sell(?:s|ing)? (?:two|three|four|several|some|its|both) units",
                 rf"buy (?:[\w'-]+ ){{0,3}}{_PART}",
@@ -171,18 +193,32 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
         rf"|{_ROLE} (?:steps down|resigns|retires|to step down|exits|departs|quits|to retire"
         rf"|to leave)|new {_ROLE}|takes over as {_ROLE}|to succeed|successor|stepping down"
         r"|steps down|resign(?:s|ed|ation)|ousts?|ousted|joins (?:the |its )?board"
-        r"|takes the helm|succession|hands (?:\w+ )?control",
+        r"|takes? (?:the )?helm|succession|hands (?:\w+ )?control|promoted to|top job"
+        r"|new (?:boss|chief|finance chief|ceo|chair)|names? new \w+ chief|replaces? (?:[\w-]+ )"
+        r"{0,3}(?:ceo|chief|chair)|board seats?|vote out|roles? split|set to depart"
+        rf"|to become (?:[\w-]+ ){{0,2}}{_ROLE}|steps? aside",
         True,
         True,
     ),
     (
         EventKind.FUNDING,
-        rf"rais(?:es|ed|ing) {_MONEY}|series [a-h]\b|seed round|funding round|venture (?:funding|"
-        rf"capital)|secures? {_MONEY}|(?:files|filing) for (?:an )?ipo|\bipo\b|goes public"
-        rf"|private placement|investment from|backed by|invest(?:s|ed|ing)? (?:another |an "
-        rf"additional |a further |up to )?{_MONEY} in|(?:pledges?|commits?) {_MONEY}"
-        rf"|(?:pledges?|commits?) (?:\w+ ){{0,2}}{_MONEY}|loan guarantee|valuation"
-        rf"|closes? {_MONEY} (?:\w+ ){{0,2}}fund|share sale",
+        "|".join(
+            (
+                rf"rais(?:es|ed|ing) {_MONEY}|series [a-h]\b|seed (?:round|funding)|funding round",
+                r"venture (?:funding|capital|debt)|growth capital|(?:debt|credit) facility",
+                rf"secures? (?:\w+ ){{0,2}}{_MONEY}(?! (?:[\w-]+ ){{0,3}}(?:order|contract|deal))",
+                r"(?:files|filing) for (?:an )?ipo|\bipo\b|goes public|prices? (?:its )?(?:\w+ )?"
+                r"(?:offering|ipo)|rights issue|(?:private )?placement",
+                r"investment from|backed by|(?:wins?|awarded|receives?) (?:a |an )?(?:\S+ ){0,3}"
+                r"(?:grant|award)\b",
+                rf"invest(?:s|ed|ing)? (?:another |an additional |a further |up to )?{_MONEY} in",
+                rf"(?:pledges?|commits?) (?:\w+ ){{0,2}}{_MONEY}|loan guarantee|valuation",
+                rf"closes? {_MONEY} (?:\w+ ){{0,2}}fund|share sale",
+                r"(?:sells?|issues?|prices?|places?) (?:\S+ ){0,3}bonds?\b|bond (?:sale|issue)",
+                rf"backs? (?:\w+ ){{0,3}}with {_MONEY}|invests? (?:\S+ ){{0,3}}in (?:\d+ )?"
+                r"(?:\w+ ){0,2}start-?ups?",
+            )
+        ),
         True,
         False,
     ),
@@ -203,7 +239,8 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
         r"|(?:posts?|reports?|reported) (?:a |an )?(?:\w+ ){0,2}(?:loss|profit|revenue)"
         r"|(?:1st|2nd|3rd|4th) qtr|\bqtr\b|\bqtrly\b|\bqtly\b|\bshr\b|\bdivs?\b"
         r"|(?:(?:quarterly|annual|special|initial|regular|stock) )?dividends?"
-        r"|payout|stock split|(?:two|three|\d)[- ]for[- ](?:one|two|\d) (?:stock )?split"
+        r"|payout|buybacks?|share repurchase|net interest income"
+        r"|stock split|(?:two|three|\d)[- ]for[- ](?:one|two|\d) (?:stock )?split"
         r"|(?:year|yr|annual|mths|months|oper|period|jan|feb|march|april|may|june|july|aug"
         r"|sept?|oct|nov|dec) (?:\d+ )?(?:net|loss|profit)\b|(?-i:(?<!\.)NET\b)",
         True,
@@ -213,14 +250,23 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
         EventKind.PARTNERSHIP,
         "|".join(
             (
-                r"partner(?:s|ed|ing|ship)? with|partnership|teams? up|collaborat(?:e|es|ion)",
-                r"alliance|joint venture",
-                r"signs? (?:[\w-]+ ){0,4}(?:deal|agreement|contract|mou|pact)",
-                r"(?:wins?|lands?|secures?|awarded) (?:a |an )?(?:[\w$.-]+ ){0,3}"
-                r"(?:contract|order|deal)",
-                r"power purchase agreement|supply (?:deal|agreement|pact)|pact with",
-                r"(?:inks?|reach(?:es)?|strikes?) (?:a )?(?:[\w-]+ ){0,2}(?:deal|pact|agreement) "
-                r"(?:with|to)",
+                r"partner(?:s|ed|ing|ship)? with|partnership|teams? (?:up )?with|teams? up",
+                r"collaborat(?:e|es|ion)|alliance|joint venture|joins? forces|ties? up with",
+                # not a player's contract: "Rovers sign striker on three-year deal"
+                r"signs? (?!(?:\w+ ){0,2}(?:striker|forward|midfielder|defender|goalkeeper"
+                r"|quarterback|pitcher|player|coach))(?:[\w-]+ ){0,4}(?:deal|agreement|contract"
+                r"|mou|pact)",
+                r"(?:wins?|lands?|secures?|awarded) (?:a |an |the )?(?:[\w$£€.-]+ ){0,4}"
+                r"(?:contract|order|deal|tender)",
+                r"power purchase agreement|supply (?:deal|agreement|pact|contract)|pact with",
+                r"(?:inks?|reach(?:es)?|strikes?) (?:a |an )?(?:[\w-]+ ){0,3}(?:deal|pact"
+                r"|agreement) (?:with|to|in|for)\b",
+                r"renews? (?:its |a )?(?:\w+ ){0,3}contract|to supply (?:\w+ ){0,4}(?:under|to)",
+                r"(?:named|chosen|selected|picked|tapped) (?:as )?(?:the )?(?:preferred "
+                r"|exclusive )?(?:vendor|supplier|partner|provider)",
+                r"(?:chosen|selected|picked) (?:by|to|for) ",
+                r"taps? (?:\w+ ){0,3}(?:firm|company|startup|provider|group) for",
+                r"licens(?:es|ing) (?:agreement|deal)|licenses (?:\w+ ){0,3}(?:brand|technology)",
                 r"sponsorship|signs? on|(?:starts?|begins?) selling|to sell directly on",
                 r"through (?-i:[A-Z]\w+)$",
             )
@@ -230,22 +276,53 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
     ),
     (
         EventKind.PRODUCT,
-        r"launch(?:es|ed|ing)?|unveil(?:s|ed)?|introduc(?:es|ed)|rolls? out|debuts?|releases? "
-        r"(?:a |its )?new|new (?:product|model|service|platform)",
+        # launching routes or operations somewhere is an expansion
+        "|".join(
+            (
+                # launching routes or operations somewhere is an expansion; a bid is no product
+                r"launch(?:es|ed|ing)?(?! (?:\w+ ){0,2}(?:routes|flights|operations|service in"
+                r"|bid|comeback|campaigns?|appeal|probe|investigation|attack|offensive))",
+                r"unveil(?:s|ed|ing)?(?! (?:\S+ ){0,2}(?:plan|plans|budget|strategy|proposals?"
+                r"|reforms?|buyback|results))",
+                r"introduc(?:es|ed|ing)|rolls? out|debuts?|reveal(?:s|ed)?",
+                r"releas(?:es|ed|ing)?(?! (?:\S+ ){0,2}(?:results|figures|data|statement|report"
+                r"|earnings|prisoners?|hostages?))",
+                r"new (?:product|model|service|platform)|goes on sale|hits shelves",
+                r"makes? (?:\S+ ){0,4}available|limited[- ]edition",
+            )
+        ),
         True,
         False,
     ),
     (
         EventKind.EXPANSION,
-        r"(?:opens?|opened|to open|will open|opening) (?:[\w$.,'-]+ ){0,4}(?:plants?|factory|"
-        r"offices?|hub|facility|stores?|warehouse|headquarters|data cent(?:er|re)|restaurants?"
-        r"|branch|showroom|salon|locations?|campus|terminal|shops?|outlets?)|expan(?:ds?|ded"
-        r"|ding|sion)|new (?:plant|factory|facility|office)|enters? (?:the )?\w+ market"
-        r"|to build (?:a |new )?(?:[\w$.,'-]+ ){0,3}(?:plant|factory|facility|campus)"
-        r"|invests? .{0,30}in (?:new )?(?:plant|facility|capacity)|(?:to add|adds?|adding"
-        rf"|to create|creat(?:es|ing)) {_COUNT} (?:\w+ ){{0,2}}(?:jobs|chargers|stores|locations"
-        rf"|restaurants|sites)|plans? {_MONEY} (?:\w+ ){{0,3}}(?:campus|plant|facility|cent(?:er"
-        r"|re)|factory)|distribution cent(?:er|re)|data cent(?:er|re) campus|anchor tenant",
+        "|".join(
+            (
+                r"(?:opens?|opened|to open|will open|opening) (?:[\w$.,'-]+ ){0,4}(?:plants?"
+                r"|factory|offices?|hub|facility|stores?|warehouse|headquarters|data cent(?:er|re)"
+                r"|restaurants?|branch(?:es)?|showroom|salon|locations?|campus|terminal|shops?"
+                r"|outlets?|hotels?|wing)",
+                r"expan(?:ds?|ded|ding|sion)|new (?:plant|factory|facility|office|wing)",
+                r"enters? (?:the )?\w+ market|to build (?:a |new )?(?:[\w$.,'-]+ ){0,3}(?:plant"
+                r"|factory|facility|campus)",
+                r"invests? .{0,30}in (?:new )?(?:plant|facility|capacity)",
+                rf"(?:to add|adds?|adding|to create|creat(?:es|ing)|to hire|hiring) {_COUNT}"
+                r" (?:\w+ ){0,2}(?:jobs|chargers|stores|locations|restaurants|sites|beds|routes"
+                r"|flights|staff|workers|people|engineers)",
+                rf"plans? {_MONEY} (?:\w+ ){{0,3}}(?:campus|plant|facility|cent(?:er|re)|factory)",
+                r"distribution cent(?:er|re)|data cent(?:er|re) campus|anchor tenant",
+                r"goes live in|launch(?:es)? (?:\w+ ){0,2}(?:routes|flights|operations in)",
+                r"(?:starts?|started|begins?) operations in",
+                r"(?:doubles?|triples?|boosts?|raises?|increases?|expands?|to double|to triple)"
+                r" (?:\w+ ){0,3}(?:capacity|output|production)",
+                r"extends? (?:\w+ ){0,3}(?:coverage|service) to|commissions? (?:a |its )?"
+                r"(?:\S+ ){0,3}(?:plant|factory|facility)",
+                r"restarts? (?:\w+ ){0,2}(?:furnace|plant|line|mine)|breaks? ground",
+                r"sets? up (?:a |an |its )?(?:\S+ ){0,3}(?:centre|center|hub|office|plant"
+                r"|factory|unit)",
+                r"adds? (?:a )?(?:new )?(?:\S+ ){0,3}production line",
+            )
+        ),
         True,
         False,
     ),
@@ -327,6 +404,8 @@ def detect_events(
 ) -> list[Event]:
     """Return every event type found where ``event_scope`` looks, most important first (the
     headline's before the body's, then by ``RULES``)."""
+    if _FEATURE.match(title):
+        return []
     text = f"{title}\n{summary}"
     found: list[Event] = []
     seen: set[EventKind] = set()
