@@ -66,16 +66,17 @@ def reuters(root: Path) -> list[Story]:
             out.append(
                 Story(
                     key=newid.group(1) if newid else str(len(out)),
-                    title=html.unescape(
-                        " ".join(
-                            re.sub(r"&lt;([^&<>]*)>", r"\1", title.group(1) if title else "").split()
-                        )
-                    ),
+                    title=html.unescape(" ".join(_unmarked(title).split())),
                     body=html.unescape(" ".join(text.split())),
                     gold=frozenset(KINDS[t] for t in topics if t in KINDS),
                 )
             )
     return out
+
+
+def _unmarked(found: re.Match[str] | None) -> str:
+    """Return a title without the editors' ``&lt;TICKER>`` markers (the names stay)."""
+    return re.sub(r"&lt;([^&<>]*)>", r"\1", found.group(1) if found else "")
 
 
 def is_test(key: str) -> bool:
