@@ -59,8 +59,15 @@ ACCOUNTS = [
         "aliases": ["Crown"],
         "description": "Maker of metal beverage cans and packaging.",
     },
-    # as an S&P 500 export writes it: the press says "T-Mobile"
+    # as an S&P 500 export writes them: the press says "T-Mobile", "Dow", "Block"
     {"name": "T-Mobile US", "description": "Wireless carrier."},
+    {
+        "name": "Dow Inc.",
+        "tickers": ["DOW"],
+        "description": "Chemicals maker of plastics, coatings and industrial intermediates.",
+    },
+    {"name": "Block, Inc.", "tickers": ["XYZ"], "description": "Payments: Square, Cash App."},
+    {"name": "U.S. Bancorp", "tickers": ["USB"], "description": "Regional bank."},
 ]
 
 
@@ -162,3 +169,19 @@ def test_a_name_inside_a_hyphenated_word_is_not_the_company(clipper: Clipper) ->
     assert result.matches == ()
     assert result.dropped == ('Shell plc: "Shell" here is part of a hyphenated word',)
     assert matched(clipper, "Shell-backed startup wins offshore wind lease") == ["Shell plc"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "US stocks dip on Chinese trade figures; Dow slides 0.21%",
+        "GM picks Jenner & Block, King & Spalding for recall probe",
+        "How to install iOS 7.1 over USB using iTunes",
+    ],
+)
+def test_indexes_law_firms_and_acronyms_are_not_the_accounts(clipper: Clipper, title: str) -> None:
+    assert matched(clipper, title) == []
+
+
+def test_the_company_behind_a_shared_name_still_matches(clipper: Clipper) -> None:
+    assert matched(clipper, "Dow Inc. to cut 2,000 jobs as chemicals demand slows") == ["Dow Inc."]

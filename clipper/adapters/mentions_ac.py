@@ -37,6 +37,8 @@ FUNCTION_WORD_ZIPF = 6.0
 SHORT_NAME_MAX_ZIPF = 5.3
 #: two letters this frequent are a word first ("on", "us"), never a bare ticker
 TWO_LETTER_WORD_ZIPF = 4.5
+#: a capitalised word hyphen-joined after a name is a word (not a second name) from here
+COMPOUND_WORD_ZIPF = 4.0
 #: names this short are candidates only
 SHORT_NAME = 3
 EXCHANGES = (
@@ -54,7 +56,8 @@ _BARE_TICKER = re.compile(r"(?<![\w$<])[A-Z]{2,6}(?![\w>])")
 GENERIC_ACRONYMS = frozenset(
     """AI AGM API B2B CAGR CEO CFO CIO CMD COO CPI CTO DNA EBITDA EGM EPS ESG ETF EU EV FDA FDI FII
     FMCG FY GDP GST HR IMF IPO IT LNG MD NAV NPA OPEC PE PMI PR QIP RBI SEC SME SUV TV UK UN US USA
-    USD VAT WHO YOY""".split()
+    USD VAT WHO YOY ATM CPU DVD FAQ FBI GPS GPU HDMI HTML LCD LED NASA NATO NBA NFC NFL NHL PC PDF
+    RAM SIM SSD URL USB VPN""".split()
 )
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff06": "&"})
 
@@ -319,6 +322,21 @@ class MentionIndex:
                 return not (ending == "s" and lower.endswith("ss"))
         return lower in {"cut", "set", "put", "hit", "quit", "shut", "bet"}
 
+    def _compound(self, word: str) -> bool:
+        """True when a word hyphen-joined after a name makes another word ("shocked", "free"),
+        not a company's compound ("backed", "owned") or a second name ("Firestone")."""
+        lower = word.lower()
+        if lower in _COMPANY_COMPOUNDS:
+            return False
+        if word[:1].isupper():
+            # "Visa-Free" in a Title Case headline is a word; "Ford-Firestone" two companies
+            from wordfreq import zipf_frequency
+
+            return zipf_frequency(lower, "en") >= COMPOUND_WORD_ZIPF and (
+                self._is_verb_form(word) or lower in self._nouns
+            )
+        return True
+
     def _cues(self, text: str, start: int, end: int, term: _Term) -> frozenset[Cue]:
         """Return what the words right around a name say (see ``Cue``)."""
         if term.kind not in _OWN_NAME_KINDS:
@@ -330,7 +348,7 @@ class MentionIndex:
         if _COMMA_NAME.match(text, end):
             cues.add(Cue.COMMA_AFTER)
         joined = _HYPHEN_WORD.match(text, end)
-        if joined is not None and joined.group(1).lower() not in _COMPANY_COMPOUNDS:
+        if joined is not None and self._compound(joined.group(1)):
             cues.add(Cue.COMPOUND)
         after = _WORD_AFTER.match(text, end)
         if after is not None:
@@ -352,7 +370,9 @@ class MentionIndex:
             ):
                 cues.add(Cue.NAME_AFTER)
         before = _word_before(text, start)
-        if before is not None:
+        if text.endswith(" & ", 0, start) or (before is not None and "&" in before[1]):
+            cues.add(Cue.NAME_BEFORE)  # "Jenner & Block", "H&R Block": another firm's name
+        elif before is not None:
             word_start, word = before
             head = _char_before(text, word_start, str.isspace)
             if word.lower() in ("the", "a", "an"):

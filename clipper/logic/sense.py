@@ -46,6 +46,7 @@ EVERYDAY_SENSES: tuple[tuple[str, str], ...] = (
     ("politics", "politics, elections, parties, government and policy"),
     ("arts or entertainment", "music, films, television, books, art and celebrities"),
     ("the sea", "the sea, beaches, sea shells, fishing and boats"),
+    ("a stock index", "stock market indexes and averages: points, sessions, Wall Street, the Dow"),
     ("everyday life", "home, family, school, feelings, crime and everyday life"),
 )
 
