@@ -144,7 +144,13 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
         EventKind.MERGER,
         "|".join(
             (
-                r"acquir(?:e|es|ed|ing)|acquisition|merg(?:e|es|er|ing)|takeover|buyout",
+                r"acquir(?:e|es|ed|ing)|acquisition|merg(?:e|es|ed|er|ing)|takeover|buyout",
+                # "sells three industrial units", not "sells 50 million iPhone units"
+                r"sell\w* (?:(?!\d)[\w-]+ ){0,3}units\b|unit sale\b",
+                r"(?:higher|rival|hostile|takeover|competing|sweetened|cash|new|improved) bids?\b",
+                r"(?:interested in|consider(?:s|ing)?|explor(?:es|ing)) buying",
+                r"(?:has|holds|owns) (?:a )?\d[\d.]* (?:pct|percent|%)",
+                r"pay (?:\S+ ){0,2}dlrs?(?:/| a | per )sh(?:are|r)\b",
                 r"buy(?:s|ing)? out|tender offer|tendered|bidder|bidding war|seeks? (?:a )?buyer",
                 # an offer for a company (a capital, or its shares), not an export bonus
                 rf"(?:offers?|bids?|pays?) (?:{_MONEY} (?:a |per )?(?:share |shr )?)?for"
@@ -163,7 +169,11 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"letter of intent",
                 rf"(?<!best )(?:to buy|buys){_NOT_A_COMPANY}|buy(?:s|ing)? into",
                 rf"(?:to purchase|purchase of){_NOT_A_COMPANY}|bought by",
-                rf"(?:sell(?:s|ing)?|sold|to sell) (?:[\w%.,'-]+ ){{0,4}}{_PART}",
+                rf"(?:sell(?:s|ing)?|sold|to sell) (?:[\w$€£%.,'-]+ ){{0,4}}{_PART}",
+                r"(?:weighs|receives?|received|draws|gets|invites?|solicits?) (?:\w+ ){0,2}"
+                r"(?:bids|offers)\b",
+                r"(?:talks|discussions|negotiations) (?:\w+ ){0,3}(?:buy|buying|acquir\w+|merg\w+"
+                r"|sale|takeover)",
                 rf"sale of (?:[\w%.,'-]+ ){{0,4}}{_PART}",
                 rf"to sell (?:[\w'-]+ ){{1,4}}for {_MONEY}",
                 r"(?:pct|percent) of (?:its |the )?(?:\w+ ){0,3}(?:shares|stock)",
