@@ -158,7 +158,42 @@ def test_events_in_other_wordings(title: str, kind: EventKind) -> None:
         "Rovers sign striker on three-year deal",
         "Tennis star launches bid for fourth Wimbledon title",
         "Explainer: What is a stock split and does it matter?",
+        "Best Buy opens its doors early for holiday shoppers",
+        "Why you should buy Nvidia shares now",
+        "Amazon announces Prime Day sale dates",
+        "Boeing machinists reject latest contract offer, extending strike",
+        "Study reveals warehouse injury rates",
+        "Apple wins design award for Vision Pro",
+        "Product placement deals surge in streaming shows",
+        "Manchester City launches new bid for title",
+        "Kendrick Lamar rap tops Spotify charts",
     ],
 )
 def test_ordinary_headlines_have_no_business_event(title: str) -> None:
     assert main_event(title) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "kind", "shareable", "urgent"),
+    [
+        ("FTC blocks Kroger-Albertsons merger", EventKind.LEGAL, False, True),
+        ("Google loses appeal against €2.4bn EU shopping fine", EventKind.LEGAL, False, True),
+        ("Intel to cut 15% of workforce", EventKind.LAYOFFS, False, True),
+        ("Starbucks closing stores in Seattle", EventKind.LAYOFFS, False, True),
+        ("Acme selected by NASA for lunar lander", EventKind.PARTNERSHIP, True, False),
+        ("EU bans Chinese EV imports", EventKind.LEGAL, False, True),
+        ("Oracle buys Cerner for $28 billion", EventKind.MERGER, True, True),
+    ],
+)
+def test_what_a_rep_may_forward_and_what_is_urgent(
+    title: str, kind: EventKind, shareable: bool, urgent: bool
+) -> None:
+    event = main_event(title)
+    assert event is not None and event.kind is kind
+    assert (event.shareable, event.urgent) == (shareable, urgent)
+    assert title[event.start : event.end] == event.evidence
+
+
+def test_long_runs_of_numbers_are_read_in_linear_time() -> None:
+    # "1,1,1,..." once made one rule quadratic; pytest's timeout is the judge, not a timing
+    assert main_event("Acme quarterly data", "1," * 20_000) is None

@@ -37,8 +37,6 @@ FUNCTION_WORD_ZIPF = 6.0
 SHORT_NAME_MAX_ZIPF = 5.3
 #: two letters this frequent are a word first ("on", "us"), never a bare ticker
 TWO_LETTER_WORD_ZIPF = 4.5
-#: a capitalised word hyphen-joined after a name is a word (not a second name) from here
-COMPOUND_WORD_ZIPF = 4.0
 #: names this short are candidates only
 SHORT_NAME = 3
 EXCHANGES = (
@@ -56,8 +54,13 @@ _BARE_TICKER = re.compile(r"(?<![\w$<])[A-Z]{2,6}(?![\w>])")
 GENERIC_ACRONYMS = frozenset(
     """AI AGM API B2B CAGR CEO CFO CIO CMD COO CPI CTO DNA EBITDA EGM EPS ESG ETF EU EV FDA FDI FII
     FMCG FY GDP GST HR IMF IPO IT LNG MD NAV NPA OPEC PE PMI PR QIP RBI SEC SME SUV TV UK UN US USA
-    USD VAT WHO YOY ATM CPU DVD FAQ FBI GPS GPU HDMI HTML LCD LED NASA NATO NBA NFC NFL NHL PC PDF
-    RAM SIM SSD URL USB VPN""".split()
+    USD VAT WHO YOY""".split()
+)
+#: capitals that are everyday tech or institutions first: as bare tickers only candidates
+#: ("USB shares rise" is U.S. Bancorp; "install iOS over USB" is not)
+EVERYDAY_ACRONYMS = frozenset(
+    """ATM CPU DVD FAQ FBI GPS GPU HDMI HTML LCD LED NASA NATO NBA NFC NFL NHL PC PDF RAM SIM SSD
+    URL USB VPN""".split()
 )
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\uff06": "&"})
 
@@ -170,8 +173,10 @@ def short_names(name: str) -> list[str]:
     short = re.sub(r"^The\s+", "", short)
     while True:
         stripped = re.sub(r",?\s+(?:[A-Za-z]+\.?|&\s*Co\.?)$", "", short)
-        last = short[len(stripped) :].strip(" ,.&").lower()
-        if stripped == short or last.rstrip(".") not in _STRIPPED_FORMS or not stripped:
+        tail = short[len(stripped) :].strip(" ,.&")
+        last = tail.lower().rstrip(".")
+        known = last in _LEGAL_FORMS_CO or (last in _COUNTRY_FORMS and tail.isupper())
+        if stripped == short or not stripped or not known:
             break
         short = stripped.rstrip(" ,")
     if short != name and len(short) >= 2 and short.lower().rstrip(".") not in _LEGAL_FORMS:
@@ -300,7 +305,10 @@ class MentionIndex:
             ):
                 if len(ticker) == 2 and _two_letter_word(ticker):
                     continue  # "IT", "ON", "GO": words first
-                bare[ticker] = (owner, len(ticker) == 2 or is_common(ticker.lower()))
+                bare[ticker] = (
+                    owner,
+                    len(ticker) == 2 or ticker in EVERYDAY_ACRONYMS or is_common(ticker.lower()),
+                )
         return explicit, bare
 
     def _group_company(self, text: str, account: str, end: int) -> bool:
@@ -324,18 +332,13 @@ class MentionIndex:
 
     def _compound(self, word: str) -> bool:
         """True when a word hyphen-joined after a name makes another word ("shocked", "free"),
-        not a company's compound ("backed", "owned") or a second name ("Firestone")."""
+        not a company's compound ("backed", "exclusive") or a second name ("Google")."""
         lower = word.lower()
         if lower in _COMPANY_COMPOUNDS:
             return False
-        if word[:1].isupper():
-            # "Visa-Free" in a Title Case headline is a word; "Ford-Firestone" two companies
-            from wordfreq import zipf_frequency
-
-            return zipf_frequency(lower, "en") >= COMPOUND_WORD_ZIPF and (
-                self._is_verb_form(word) or lower in self._nouns
-            )
-        return True
+        # a capital after the hyphen is a second name: "Apple-Google", "Ford-Firestone" (and in
+        # a Title Case headline "Visa-Free" cannot be told from them)
+        return not word[:1].isupper()
 
     def _cues(self, text: str, start: int, end: int, term: _Term) -> frozenset[Cue]:
         """Return what the words right around a name say (see ``Cue``)."""
@@ -370,9 +373,7 @@ class MentionIndex:
             ):
                 cues.add(Cue.NAME_AFTER)
         before = _word_before(text, start)
-        if text.endswith(" & ", 0, start) or (before is not None and "&" in before[1]):
-            cues.add(Cue.NAME_BEFORE)  # "Jenner & Block", "H&R Block": another firm's name
-        elif before is not None:
+        if before is not None:
             word_start, word = before
             head = _char_before(text, word_start, str.isspace)
             if word.lower() in ("the", "a", "an"):
@@ -493,7 +494,7 @@ def _very_frequent(name: str) -> bool:
     "News" alone, so no short name is made of it."""
     from wordfreq import zipf_frequency
 
-    return " " not in name and zipf_frequency(name, "en") >= SHORT_NAME_MAX_ZIPF
+    return name.isalpha() and zipf_frequency(name, "en") >= SHORT_NAME_MAX_ZIPF
 
 
 def _two_letter_word(token: str) -> bool:
@@ -595,8 +596,10 @@ _OWN_NAME_KINDS = (MentionKind.NAME, MentionKind.ALIAS)
 _LEGAL_FORMS = frozenset(
     "ltd limited inc corp corporation co company plc llc llp ag sa nv se spa gmbh bv ab oyj".split()
 )
-#: what a CRM appends to a name that the press leaves out: legal forms and a home country
-_STRIPPED_FORMS = _LEGAL_FORMS | {"us", "usa", "u.s"}
+#: what a CRM appends to a name that the press leaves out: legal forms, and a home country in
+#: capitals ("T-Mobile US"; not "Toys R Us")
+_LEGAL_FORMS_CO = _LEGAL_FORMS | {"co"}
+_COUNTRY_FORMS = frozenset({"us", "usa"})
 #: words that name a line of business: "HDFC Securities" is a group company of HDFC, not HDFC,
 #: unless the account's own names say so
 _BUSINESS_WORDS = frozenset(
@@ -624,7 +627,8 @@ _HYPHEN_WORD = re.compile(r"-([A-Za-z]+)")
 #: what a company's name is joined to when the company is meant: "Apple-backed", "Ford-owned"
 _COMPANY_COMPOUNDS = frozenset(
     """backed owned led made based funded branded built designed operated run controlled listed
-    linked affiliated sponsored supplied powered bound""".split()
+    linked affiliated sponsored supplied powered bound exclusive only specific approved certified
+    compatible focused issued""".split()
 )
 #: after a name, these make it a verb ("Discover the", "Chase your")
 _DETERMINERS = frozenset("the your our their its his her my these those".split())

@@ -45,7 +45,7 @@ class Event:
 
 _MONEY = (
     r"(?:(?:[a-z]{1,2})?[$€£¥₹]\s?\d[\d.,]*\s?(?:k|m|mn|mln|million|bn|billion|crore|cr|lakh)?"
-    r"|\d[\d.,]*\s?(?:million|billion|crore|mn|mln|bn|dlrs))"
+    r"|(?<![\d.,])\d[\d.,]*\s?(?:million|billion|crore|mn|mln|bn|dlrs))"
 )
 _ROLE = (
     r"(?:ceo|cfo|coo|cto|cio|cmo|chro|chief \w+(?: \w+)? officer|chief executive|"
@@ -69,7 +69,7 @@ _NOT_A_COMPANY = (
     r"(?:tonnes|tons|cargoes|barrels|bales|bushels|ounces|bitcoin"
     r"|wheat|corn|maize|soy\w*|sugar|oil|olein|crude|coffee|cocoa|grain|goods|dollars?|dlrs"
     r"|currenc(?:y|ies)|bills|bonds|treasur(?:y|ies)|yen|computers|cranes|aircraft|jets"
-    r"|products|equipment|supplies)\b)"
+    r"|products|equipment|supplies|stocks?|shares)\b)"
 )
 
 #: a headline that says the piece explains, reviews or previews rather than reports news
@@ -103,10 +103,15 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"|payroll)",
                 r"redundanc(?:y|ies)|redundant|workforce reduction|headcount reduction|furlough",
                 r"(?:plant|factory|mill|mine|site) closure|lets? go (?:of )?\d|(?:let|lets|letting)"
-                r" go of|stood down|stands? down (?:\d|workers|staff)|early retirements?",
+                r" go of|(?:workers|staff|employees|crew) (?:were |are )?stood down"
+                r"|stands? down (?:\d|workers|staff)|early retirements?",
                 r"termination notices|out of work|(?:roles|jobs|positions) (?:go|lost|at risk)\b",
                 rf"shed(?:s|ding)? {_COUNT} jobs|go dark",
-                r"(?:to )?(?:close|shut|shutter)(?:s|ting|ing)? (?:down )?(?:its |a |the |\w+'s )?"
+                r"(?:cut|cuts|cutting|trims?|trimming|slash(?:es|ing)?|shed(?:s|ding)?|lay(?:s|ing)?"
+                r" off|reduc(?:e|es|ing)|eliminat(?:e|es|ing)) (?:about |nearly |some |around )?\d+"
+                r" ?(?:%|percent|pct) of",
+                r"(?:to close|closes|closing|to shut|shuts|shutting|to shutter|shutters"
+                r"|shuttering) (?:down )?(?:its |a |the |\w+'s )?"
                 r"(?:[\w-]+ ){0,3}(?:plant|factory|stores?|site|mill|centre|center|facility"
                 r"|bakeries|mine|office|operations)",
                 r"halts? (?:operations|production)",
@@ -131,10 +136,13 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"(?:merger|antitrust|regulatory) review|prosecutors?|raid(?:s|ed)?\b",
                 r"search(?:es|ed)? (?:\w+ ){0,2}offices|warning letter|tax demand|enforcement",
                 r"(?:orders?|ordered) (?:\S+ ){0,4}to pay|improvement order|blacklist|entity list",
-                r"raps?\b|rebuk\w+",
+                r"rebuk\w+",
                 r"(?<!food )(?<!tennis )court\b|judge|jury|verdict|delist(?:s|ed|ing)?",
                 r"sanctions?|cracks? down|complaint against|violat(?:ed|ion|ions)",
-                r"(?:bans?|banned|banning) (?!\d)",
+                r"(?:appeal|challenge|contest)\w* (?:\S+ ){0,5}fine\b|(?:loses|wins|files) appeal",
+                r"(?:blocks?|sues to block|moves? to block|challenges?) (?:\S+ ){0,3}(?:merger|deal"
+                r"|acquisition|takeover)",
+                r"(?:bans?|banned|banning)(?! \d)",
             )
         ),
         False,
@@ -147,7 +155,7 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"acquir(?:e|es|ed|ing)|acquisition|merg(?:e|es|ed|er|ing)|takeover|buyout",
                 # "sells three industrial units", not "sells 50 million iPhone units"
                 r"sell\w* (?:(?!\d)[\w-]+ ){0,3}units\b|unit sale\b",
-                r"(?:higher|rival|hostile|takeover|competing|sweetened|cash|new|improved) bids?\b",
+                r"(?:higher|rival|hostile|takeover|competing|sweetened|cash|improved) bids?\b",
                 r"(?:interested in|consider(?:s|ing)?|explor(?:es|ing)) buying",
                 r"(?:has|holds|owns) (?:a )?\d[\d.]* (?:pct|percent|%)",
                 r"pay (?:\S+ ){0,2}dlrs?(?:/| a | per )sh(?:are|r)\b",
@@ -159,17 +167,20 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"bids? by|bid from|bid to buy|(?:gets|receives?|rejects?) (?:\w+ )?"
                 r"(?:bid|offer|tender)",
                 r"(?:extends?|raises?|sweetens?|drops?|approves?|amends?|accepts?|rejects?)"
-                r" (?:\S+ ){0,3}(?:offer|bid|approach)\b",
+                r" (?:\S+ ){0,3}(?<!contract )(?<!pay )(?<!wage )(?<!salary )"
+                r"(?:offer|bid|approach)\b",
                 r"(?:has been |was |is )?sold to (?:a |an |the )?(?:\S+ ){0,2}(?:competitor|rival"
                 r"|buyer|group|fund|investor|company|firm|retailer|chain|owner|consortium)",
                 r"demerg\w*|carve[- ]?out|offloads?|offloading",
                 r"tender for(?= (?-i:[A-Z]))",
                 r"sell(?:s|ing)? (?:two|three|four|several|some|its|both) units",
-                rf"buy (?:[\w'-]+ ){{0,3}}{_PART}",
+                # "Heller buy factoring unit", not "buy Nvidia shares now"
+                r"(?<!best )buy (?!(?:[\w'-]+ ){0,3}(?:shares|stock)\b)"
+                rf"(?:[\w'-]+ ){{0,3}}{_PART}",
                 r"letter of intent",
                 rf"(?<!best )(?:to buy|buys){_NOT_A_COMPANY}|buy(?:s|ing)? into",
                 rf"(?:to purchase|purchase of){_NOT_A_COMPANY}|bought by",
-                rf"(?:sell(?:s|ing)?|sold|to sell) (?:[\w$€£%.,'-]+ ){{0,4}}{_PART}",
+                rf"(?:sell(?:s|ing)?|sold|to sell) (?:[\w%.,'-]+ ){{0,4}}{_PART}",
                 r"(?:weighs|receives?|received|draws|gets|invites?|solicits?) (?:\w+ ){0,2}"
                 r"(?:bids|offers)\b",
                 r"(?:talks|discussions|negotiations) (?:\w+ ){0,3}(?:buy|buying|acquir\w+|merg\w+"
@@ -184,9 +195,8 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"dlrs?[-/ ](?:a[- ])?(?:per[- ])?(?:share|shr)\b(?:[- ]\w+){0,2}[- ]"
                 r"(?:offer|bid|tender)",
                 r"offers? (?:\S+ ){0,3}(?:dlrs?|cts|cents|pence|p) (?:a|per) share",
-                r"(?:completes?|weighs?|explores?|considers?|agrees?|announces?|closes?"
-                r"|finali[sz]es?|seeks?|plans?|proposes?|makes?|to make) (?:the |a |possible "
-                r"|potential )?(?:\w+ ){0,3}"
+                r"(?:completes?|weighs?|explores?|considers?|agrees?|closes?|finali[sz]es?|seeks?"
+                r"|proposes?) (?:the |a |possible |potential )?(?:\w+ ){0,2}"
                 + _NOT_A_SHOP_SALE
                 + r"sale\b(?! (?:of|at|in|by|to) \d)",
                 r"completes? (?:\w+ ){0,3}sales\b",
@@ -206,7 +216,8 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
         r"|takes? (?:the )?helm|succession|hands (?:\w+ )?control|promoted to|top job"
         r"|new (?:boss|chief|finance chief|ceo|chair)|names? new \w+ chief|replaces? (?:[\w-]+ )"
         r"{0,3}(?:ceo|chief|chair)|board seats?|vote out|roles? split|set to depart"
-        rf"|to become (?:[\w-]+ ){{0,2}}{_ROLE}|steps? aside",
+        r"|to become (?:[\w-]+ ){0,2}(?:ceo|cfo|coo|chief \w+|chair(?:man|woman)?)\b"
+        r"|steps? aside",
         True,
         True,
     ),
@@ -218,9 +229,10 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"venture (?:funding|capital|debt)|growth capital|(?:debt|credit) facility",
                 rf"secures? (?:\w+ ){{0,2}}{_MONEY}(?! (?:[\w-]+ ){{0,3}}(?:order|contract|deal))",
                 r"(?:files|filing) for (?:an )?ipo|\bipo\b|goes public|prices? (?:its )?(?:\w+ )?"
-                r"(?:offering|ipo)|rights issue|(?:private )?placement",
+                rf"(?:offering|ipo)|rights issue|(?:private|share|equity|institutional|{_MONEY})"
+                r" placement",
                 r"investment from|backed by|(?:wins?|awarded|receives?) (?:a |an )?(?:\S+ ){0,3}"
-                r"(?:grant|award)\b",
+                rf"grant\b|{_MONEY} (?:\S+ ){{0,3}}(?:grant|award)\b",
                 rf"invest(?:s|ed|ing)? (?:another |an additional |a further |up to )?{_MONEY} in",
                 rf"(?:pledges?|commits?) (?:\w+ ){{0,2}}{_MONEY}|loan guarantee|valuation",
                 rf"closes? {_MONEY} (?:\w+ ){{0,2}}fund|share sale",
@@ -274,7 +286,7 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"renews? (?:its |a )?(?:\w+ ){0,3}contract|to supply (?:\w+ ){0,4}(?:under|to)",
                 r"(?:named|chosen|selected|picked|tapped) (?:as )?(?:the )?(?:preferred "
                 r"|exclusive )?(?:vendor|supplier|partner|provider)",
-                r"(?:chosen|selected|picked) (?:by|to|for) ",
+                r"(?:chosen|selected|picked) (?:by|to|for)",
                 r"taps? (?:\w+ ){0,3}(?:firm|company|startup|provider|group) for",
                 r"licens(?:es|ing) (?:agreement|deal)|licenses (?:\w+ ){0,3}(?:brand|technology)",
                 r"sponsorship|signs? on|(?:starts?|begins?) selling|to sell directly on",
@@ -294,7 +306,11 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"|bid|comeback|campaigns?|appeal|probe|investigation|attack|offensive))",
                 r"unveil(?:s|ed|ing)?(?! (?:\S+ ){0,2}(?:plan|plans|budget|strategy|proposals?"
                 r"|reforms?|buyback|results))",
-                r"introduc(?:es|ed|ing)|rolls? out|debuts?|reveal(?:s|ed)?",
+                r"introduc(?:es|ed|ing)|rolls? out|debuts?",
+                # "Automaker reveals fuel-cell van", not "Study reveals injury rates"
+                r"(?<!study )(?<!survey )(?<!poll )(?<!report )(?<!data )(?<!research )"
+                r"reveal(?:s|ed)?(?! (?:\w+ ){0,2}(?:price|prices|plans?|results|figures|data"
+                r"|details|how|what|why|that|rates?))",
                 r"releas(?:es|ed|ing)?(?! (?:\S+ ){0,2}(?:results|figures|data|statement|report"
                 r"|earnings|prisoners?|hostages?))",
                 r"new (?:product|model|service|platform)|goes on sale|hits shelves",

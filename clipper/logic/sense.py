@@ -2,8 +2,8 @@
 
     a confident mention (ticker, domain, a name no dictionary has, two of its names,
     capitals, "shares" after it, a list of companies)                → the company
-    the name is part of a longer person's, place's or other organisation's name
-    ("Harrison Ford", "Mekong Delta", "Snowflake, Arizona", "Crown Castle"),
+    the name is part of a longer person's or place's name
+    ("Harrison Ford", "Mekong Delta", "Snowflake, Arizona"),
     or of a hyphenated word ("Shell-shocked", not "Shell-backed")       → not the company
     one of its products or people is named ("iPhone", "Tim Cook")       → the company
     otherwise weigh, on one scale:
@@ -150,8 +150,9 @@ def _covering(mention: Mention, entities: Sequence[Entity]) -> Entity | None:
 
 
 #: entities whose longer name around a candidate says something else is meant: "Harrison Ford",
-#: "Mekong Delta", "Crown Castle", "Apple Bank"
-_OTHER_NAMES = (EntityLabel.PERSON, EntityLabel.PLACE, EntityLabel.ORG, EntityLabel.PRODUCT)
+#: "Mekong Delta" (not another organisation's: "Dow Chemical", "Target Circle" are the
+#: account's own more often than a look-alike's)
+_OTHER_NAMES = (EntityLabel.PERSON, EntityLabel.PLACE)
 _NAME_OF = {EntityLabel.PERSON: "a person's", EntityLabel.PLACE: "a place's"}
 
 
