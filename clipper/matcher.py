@@ -33,7 +33,13 @@ from .logic.matching import (
     Thresholds,
     decide_matches,
 )
-from .logic.sense import EVERYDAY_SENSES, SenseEvidence, SenseThresholds, decide_sense
+from .logic.sense import (
+    EVERYDAY_SENSES,
+    SenseEvidence,
+    SenseThresholds,
+    decide_sense,
+    name_words,
+)
 from .logic.stories import StoryPolicy, group_stories, same_story_pairs
 from .logic.watch import WatchTerm, parse_watch
 from .ports import EntityRecognizerType, MentionFinderType
@@ -166,11 +172,7 @@ class Matcher:
             sense_vectors=vectors[a + i : a + i + e],
             semantic_vectors=vectors[a + i + e :],
             own_words={
-                account.name: frozenset(
-                    w.lower()
-                    for n in (account.name, *account.aliases, *account.products)
-                    for w in n.split()
-                )
+                account.name: name_words((account.name, *account.aliases, *account.products))
                 for account in accounts
             },
         )

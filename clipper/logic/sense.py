@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..types import NAME_KINDS, Cue, Entity, EntityLabel, Mention, MentionKind, Usage
@@ -49,6 +49,12 @@ EVERYDAY_SENSES: tuple[tuple[str, str], ...] = (
     ("a stock index", "stock market indexes and averages: points, sessions, Wall Street, the Dow"),
     ("everyday life", "home, family, school, feelings, crime and everyday life"),
 )
+
+
+def name_words(names: Iterable[str]) -> frozenset[str]:
+    """Return every word of an account's names and products, case-folded: the words that
+    continue its name without making another one ("Tata Steel" may be followed by "Steel")."""
+    return frozenset(word for name in names for word in name.casefold().split())
 
 
 class Verdict(enum.StrEnum):
