@@ -100,7 +100,7 @@ def test_watch_terms_semantic_terms_and_vetoes() -> None:
     (match,) = decide_matches(evidence, Thresholds()).matches
     assert match.account == "Northwind" and match.score == pytest.approx(0.71)
     assert match.reasons == (
-        'watch term "cross-dock" (Cross-Dock)',
+        "watch term: cross-dock",
         'close to the watch phrase "~warehouse automation"',
     )
 

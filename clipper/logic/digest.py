@@ -114,7 +114,7 @@ class DigestPolicy:
 
 
 def _why(candidate: DigestCandidate) -> str:
-    """Return the first reasons as one line ("mentions "Acme"; watch term "cobots")."""
+    """Return the first reasons as one line ('mentions "Acme"; watch term: cobots')."""
     reasons = [r for r in candidate.reasons if not r.startswith("similarity ")]
     return "; ".join(reasons[:2]) or f"similarity {candidate.score:.2f}"
 

@@ -107,7 +107,9 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
             )
         for term, hits in ev.watch_hits:
             score = max(score, 0.6)
-            reasons.append(f'watch term "{term.source}" ({", ".join(hits)})')
+            found = ", ".join(hits)
+            same = found.casefold() == term.source.strip('"').casefold()
+            reasons.append(f"watch term: {term.source}" + ("" if same else f" ({found})"))
         for term, close in ev.semantic:
             if close >= thresholds.watch:
                 score = max(score, close)
