@@ -217,3 +217,20 @@ def test_a_long_text_of_confident_names_is_read_whole() -> None:
     found = index.find("the Walmart Foo and other stores. " * 4000)
     # "Walmart Foo" could be a person in sentence case: every mention is weighed, none lost
     assert len(found) == 4000 and not any(m.confident for m in found)
+
+
+def test_crm_names_give_the_short_forms_the_press_uses() -> None:
+    from clipper.adapters.mentions_ac import short_names
+
+    assert short_names("T-Mobile US") == ["T-Mobile"]
+    assert short_names("AT&T Inc.") == ["AT&T"]
+    assert short_names("Toys R Us") == []  # "Us" is no country code
+    assert short_names("Comfort Systems USA") == ["Comfort Systems"]
+
+
+def test_everyday_acronyms_are_tickers_only_beside_company_words() -> None:
+    index = MentionIndex([AccountNames(name="U.S. Bancorp", tickers=("USB",))])
+    (shares,) = index.find("USB shares rise after earnings beat")
+    assert shares.confident and shares.why == "company words follow it"
+    (cable,) = index.find("How to install iOS 7.1 over USB")
+    assert not cable.confident

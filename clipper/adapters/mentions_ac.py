@@ -653,11 +653,12 @@ def _promote_by_context(
     text: str, chosen: Sequence[tuple[int, int, _Term]], why: list[str]
 ) -> None:
     """Give candidates a reason where the words around them say a company is meant: followed
-    by "shares", "Q2", "net"..., or listed beside a confident company ("BHEL, L&T, Reliance")."""
+    by "shares", "Q2", "net"... (names and weak tickers: "GM shares", "USB shares"), or listed
+    beside a confident company ("BHEL, L&T, Reliance")."""
     for n, (_start, end, term) in enumerate(chosen):
         if (
             not why[n]
-            and term.kind in _OWN_NAME_KINDS
+            and (term.kind in _OWN_NAME_KINDS or term.kind is MentionKind.TICKER)
             and _COMPANY_CONTEXT.match(text, end) is not None
         ):
             why[n] = "company words follow it"
