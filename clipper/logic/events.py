@@ -174,6 +174,9 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"demerg\w*|carve[- ]?out|offloads?|offloading",
                 r"tender for(?= (?-i:[A-Z]))",
                 r"sell(?:s|ing)? (?:two|three|four|several|some|its|both) units",
+                # selling a company named with its legal form: "has sold W. Atlee Burpee Co"
+                r"(?:sells?|sold|selling|to sell) (?:(?-i:[A-Z])[\w.&'-]* ){1,5}"
+                r"(?-i:Inc|Corp|Co|Ltd|Plc|PLC|LLC|AG|SA|NV|Group|Holdings)\b",
                 # "Heller buy factoring unit", not "buy Nvidia shares now"
                 r"(?<!best )buy (?!(?:[\w'-]+ ){0,3}(?:shares|stock)\b)"
                 rf"(?:[\w'-]+ ){{0,3}}{_PART}",
