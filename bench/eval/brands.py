@@ -2,9 +2,10 @@
 
 Two sets, each split into a development part (tuned on) and a test part (reported):
 
-1. ``brands/``: 36 well-known accounts whose names are also ordinary words, places or surnames
-   (Apple, Oracle, Shell, Delta, Caterpillar, Snowflake, Mars, Fox...), written as a sales
-   manager would (``accounts_g*.yaml``), and 520 headlines with one- or two-sentence summaries
+1. ``brands/``: 54 well-known accounts whose names are also ordinary words, places or surnames
+   (Apple, Oracle, Shell, Delta, Caterpillar, Snowflake, Mars, Fox, Snap, Canon, Ally, Arm...),
+   written as a sales manager would (``accounts_g*.yaml``; groups 5 and 6 were written after
+   the tuning), and 780 headlines with one- or two-sentence summaries
    (``articles_g*.jsonl``): real-news patterns about the companies balanced against traps (the
    fruit, the river delta, the Greek oracle, Tom Ford, Delta Faucet...), each labelled with the
    accounts it really refers to and its business event. Split by account: three accounts of
