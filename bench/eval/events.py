@@ -19,9 +19,6 @@ Usage: python bench/eval/events.py [--part dev|test|both] [--errors KIND]
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
-import html
 import json
 import re
 import sys
@@ -30,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
+from reuters_wire import is_test, wire_documents  # noqa: E402
 from scoring import keyword_alert, micro_row  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -51,49 +49,26 @@ class Story:
 
 
 def reuters(root: Path) -> list[Story]:
-    """Return every Reuters-21578 document with topics, with its gold event kinds."""
+    """Return every Reuters-21578 document with topics, with its gold event kinds and where
+    its marked companies are."""
     out = []
-    for file in sorted(root.glob("reut2-*.sgm")):
-        raw = file.read_bytes().decode("latin-1")
-        for block in re.findall(r"<REUTERS.*?</REUTERS>", raw, re.S):
-            found = re.search(r"<TOPICS>(.*?)</TOPICS>", block)
-            topics = re.findall(r"<D>(.*?)</D>", found.group(1)) if found else []
-            if not topics:
-                continue
-            newid = re.search(r'NEWID="(\d+)"', block)
-            title = re.search(r"<TITLE>(.*?)</TITLE>", block, re.S)
-            body = re.search(r"<BODY>(.*?)</BODY>", block, re.S)
-            # the editors' company markers go; the words stay (as in reuters_acq.py)
-            text = re.sub(r"&lt;([^&<>]*)>", r"\1", body.group(1) if body else "")
-            text = re.sub(r"\s*Reuter\s*&#3;\s*$", "", text)
-            story = Story(
-                key=newid.group(1) if newid else str(len(out)),
-                title=html.unescape(" ".join(_unmarked(title).split())),
-                body=html.unescape(" ".join(text.split())),
-                gold=frozenset(KINDS[t] for t in topics if t in KINDS),
+    for doc in wire_documents(root):
+        full = f"{doc.title}\n{doc.body}"
+        about = sorted(
+            found.start()
+            for name in doc.marked
+            for found in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", full)
+        )
+        out.append(
+            Story(
+                key=doc.key,
+                title=doc.title,
+                body=doc.body,
+                gold=frozenset(KINDS[t] for t in doc.topics if t in KINDS),
+                about=tuple(about),
             )
-            marked = {
-                html.unescape(" ".join(m.split()))
-                for m in re.findall(r"&lt;([^&<>]*)>", block)
-                if m.strip()
-            }
-            full = f"{story.title}\n{story.body}"
-            about = sorted(
-                found.start()
-                for name in marked
-                for found in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", full)
-            )
-            out.append(dataclasses.replace(story, about=tuple(about)))
+        )
     return out
-
-
-def _unmarked(found: re.Match[str] | None) -> str:
-    """Return a title without the editors' ``&lt;TICKER>`` markers (the names stay)."""
-    return re.sub(r"&lt;([^&<>]*)>", r"\1", found.group(1) if found else "")
-
-
-def is_test(key: str) -> bool:
-    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 3 == 0
 
 
 def brand_items(part: str) -> list[Story]:

@@ -16,9 +16,6 @@ Usage: python bench/eval/reuters_topics.py [--part dev|test|both] [--sweep]
 from __future__ import annotations
 
 import argparse
-import hashlib
-import html
-import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -29,6 +26,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
+from reuters_wire import is_test, wire_documents  # noqa: E402
 from scoring import keyword_alert, micro_row  # noqa: E402
 
 TOPIC_INDUSTRY = {
@@ -110,33 +108,15 @@ class Doc:
 
 def documents(root: Path) -> list[Doc]:
     """Return every document with topics, with its gold industries (possibly none)."""
-    docs = []
-    for file in sorted(root.glob("reut2-*.sgm")):
-        raw = file.read_bytes().decode("latin-1")
-        for block in re.findall(r"<REUTERS.*?</REUTERS>", raw, re.S):
-            found = re.search(r"<TOPICS>(.*?)</TOPICS>", block)
-            topics = re.findall(r"<D>(.*?)</D>", found.group(1)) if found else []
-            if not topics:
-                continue
-            newid = re.search(r'NEWID="(\d+)"', block)
-            title = re.search(r"<TITLE>(.*?)</TITLE>", block, re.S)
-            body = re.search(r"<BODY>(.*?)</BODY>", block, re.S)
-            text = re.sub(r"&lt;([^&<>]*)>", r"\1", body.group(1) if body else "")
-            text = re.sub(r"\s*Reuter\s*&#3;\s*$", "", text)
-            docs.append(
-                Doc(
-                    key=newid.group(1) if newid else str(len(docs)),
-                    title=html.unescape(" ".join((title.group(1) if title else "").split())),
-                    body=html.unescape(" ".join(text.split())),
-                    gold=frozenset(TOPIC_INDUSTRY[t] for t in topics if t in TOPIC_INDUSTRY),
-                )
-            )
-    return docs
-
-
-def is_test(key: str) -> bool:
-    """The split shared with ``events.py``: sha256 of NEWID % 3 == 0 is the test part."""
-    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 3 == 0
+    return [
+        Doc(
+            key=doc.key,
+            title=doc.printed_title,
+            body=doc.body,
+            gold=frozenset(TOPIC_INDUSTRY[t] for t in doc.topics if t in TOPIC_INDUSTRY),
+        )
+        for doc in wire_documents(root)
+    ]
 
 
 def clipper_for(root: Path, catalogs: Path) -> Any:
