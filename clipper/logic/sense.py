@@ -158,7 +158,6 @@ def _covering(mention: Mention, entities: Sequence[Entity]) -> Entity | None:
 #: entities whose longer name around a candidate says something else is meant: "Harrison Ford",
 #: "Mekong Delta" (not another organisation's: "Dow Chemical", "Target Circle" are the
 #: account's own more often than a look-alike's)
-_OTHER_NAMES = (EntityLabel.PERSON, EntityLabel.PLACE)
 _NAME_OF = {EntityLabel.PERSON: "a person's", EntityLabel.PLACE: "a place's"}
 
 
@@ -201,7 +200,7 @@ def decide_sense(evidence: SenseEvidence, thresholds: SenseThresholds) -> Sense:
         entity = _covering(mention, evidence.entities)
         if (
             entity is not None
-            and entity.label in _OTHER_NAMES
+            and entity.label in _NAME_OF
             and mention.cues & {Cue.NAME_BEFORE, Cue.NAME_AFTER}
             and _foreign_words(entity, mention, evidence.own_words)
         ):
@@ -223,8 +222,10 @@ def decide_sense(evidence: SenseEvidence, thresholds: SenseThresholds) -> Sense:
         mention, entity = longer[0]
         if entity.start >= mention.end:
             return Sense(Verdict.OTHER, f'"{mention.text}" here is a place: {entity.text}')
-        kind = _NAME_OF.get(entity.label, "another")
-        return Sense(Verdict.OTHER, f'"{mention.text}" here is part of {kind} name, {entity.text}')
+        return Sense(
+            Verdict.OTHER,
+            f'"{mention.text}" here is part of {_NAME_OF[entity.label]} name, {entity.text}',
+        )
     if sure_extra:
         return Sense(
             Verdict.COMPANY, f"{evidence.account} the company: mentions {_quoted(sure_extra)}"
