@@ -433,8 +433,16 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[str]]:
     except UnicodeDecodeError as exc:
         return None, [f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        bomb = _alias_problem(text)
+        if bomb is not None:
+            line, problem = bomb
+            return None, [f"{path}:{line}: {problem}"]
+        loader = _LOADER(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         start = getattr(exc, "context_mark", None) or mark
@@ -451,6 +459,65 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[str]]:
     if node is not None:
         _walk(node, (), lines, problems, path)
     return YamlDocument(path, data, lines), problems
+
+
+#: YAML aliases (``*name``) allowed in one file, and the values they may add in all: a handful
+#: of shared defaults is plenty, and a "billion laughs" file stays a few hundred bytes of work
+MAX_ALIASES = 100
+MAX_ALIAS_NODES = 10_000
+
+
+def _alias_problem(text: str) -> tuple[int, str] | None:
+    """Return the line and problem of the first alias over budget or recursive, else None.
+
+    Reads parser events only (no node graph, no Python objects), so a bomb costs what its text
+    costs. Does not report syntax errors: the composer that runs next does.
+    """
+    sizes: dict[str, int] = {}  # anchor -> values in its expansion
+    stack: list[tuple[str | None, int]] = []  # open collections: anchor, values so far
+    open_anchors: set[str] = set()
+    aliases = added = 0
+
+    def close(anchor: str | None, size: int) -> None:
+        if anchor is not None:
+            sizes[anchor] = size
+            open_anchors.discard(anchor)
+        if stack:
+            parent_anchor, parent_size = stack[-1]
+            stack[-1] = (parent_anchor, parent_size + size)
+
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                if event.anchor in open_anchors:
+                    return line, (
+                        f"YAML alias *{event.anchor} is recursive (it refers to its own "
+                        "anchor); write the values out"
+                    )
+                aliases += 1
+                size = sizes.get(str(event.anchor), 1)
+                added += size
+                if aliases > MAX_ALIASES or added > MAX_ALIAS_NODES:
+                    return line, (
+                        f"YAML alias *{event.anchor}: too many aliases (at most {MAX_ALIASES}, "
+                        f"adding at most {MAX_ALIAS_NODES} values in all); write the values out"
+                    )
+                close(None, size)
+            elif isinstance(event, yaml.ScalarEvent):
+                if event.anchor is not None:
+                    open_anchors.add(event.anchor)
+                close(event.anchor, 1)
+            elif isinstance(event, yaml.CollectionStartEvent):
+                if event.anchor is not None:
+                    open_anchors.add(event.anchor)
+                stack.append((event.anchor, 1))
+            elif isinstance(event, yaml.CollectionEndEvent) and stack:
+                anchor, size = stack.pop()
+                close(anchor, size)
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def _walk(

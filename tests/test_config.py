@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -139,3 +143,79 @@ def test_durations_and_account_feed_templates(tmp_path: Path) -> None:
     assert source.url == "https://news.example/rss?q=%22Procter+%26+Gamble%22+OR+%22P%26G%22"
     assert source.name == "News: Procter & Gamble" and source.account == "Procter & Gamble"
     assert expand_template("x/{name}", config.accounts[0]) == "x/Procter+%26+Gamble"
+
+
+# --------------------------------------------------------------------------- YAML alias bombs
+
+BILLION_LAUGHS = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def _run_check(path: Path) -> tuple[int, str, int]:
+    """Run ``clipper check`` in a child process; return its exit code, output and peak RSS (KiB)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with tempfile.TemporaryFile() as sink:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "clipper", "--config", str(path), "check"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        _pid, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        sink.seek(0)
+        return child.returncode, sink.read().decode(), usage.ru_maxrss
+
+
+def test_billion_laughs_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(BILLION_LAUGHS)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    (problem,) = info.value.problems
+    assert problem.startswith(f"{path}:5: YAML alias *d: too many aliases") and "\n" not in problem
+    # the same through the command, in a child process: fast, small, one line, exit 2
+    code, output, peak_kib = _run_check(path)
+    assert code == 2, output
+    assert f"{path}:" in output and "alias" in output and "Traceback" not in output
+    assert peak_kib < 600 * 1024  # the bomb took 1.24 GB
+
+
+def test_bomb_in_an_accounts_file_skips_that_file_only(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    accounts = tmp_path / "config" / "accounts.yaml"
+    accounts.write_text(BILLION_LAUGHS + "accounts: []\n")
+    config = load_config(path, {})
+    assert any(p.startswith(f"{accounts}:") and "alias" in p for p in config.problems)
+
+
+def test_recursive_anchor_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text("feeds_dir: ../feeds\nloop: &loop\n  - x\n  - *loop\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    (problem,) = info.value.problems
+    assert problem.startswith(f"{path}:4:") and "recursive" in problem
+    code, output, _peak = _run_check(path)
+    assert code == 2 and f"{path}:4:" in output and "Traceback" not in output, output
+
+
+def test_a_few_aliases_still_work(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(
+        "timeouts: &t {connect_timeout: 3s, read_timeout: 3s}\n"
+        "fetch:\n  <<: *t\n  total_timeout: 9s\n"
+    )
+    with pytest.raises(ConfigError) as info:  # 'timeouts' is not a setting, the alias is fine
+        load_config(path, {})
+    assert all("YAML alias" not in p for p in info.value.problems)
+    path.write_text("fetch: &f\n  connect_timeout: 3s\n")
+    assert load_config(path, {}).settings.fetch.connect_timeout == 3
