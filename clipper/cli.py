@@ -53,7 +53,7 @@ class State:
             raise click.exceptions.Exit(2) from None
         if not quiet:
             for problem in config.problems:
-                err.print(f"[yellow]warning:[/] {escape(problem)} [dim](skipped)[/]")
+                err.print(f"[yellow]skipped:[/] {escape(problem)}")
         return config
 
     @contextmanager
@@ -100,6 +100,8 @@ def check(state: State) -> None:
     config = state.config(quiet=True)
     for problem in config.problems:
         out.print(f"[red]✗[/] {escape(problem)}")
+    for warning in config.warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
     feeds = config.feed_sources()
     out.print(
         f"{len(config.catalogs)} industries, {len(feeds)} feeds, {len(config.accounts)} accounts, "
@@ -189,6 +191,8 @@ def run(state: State, once: bool, limit: int) -> None:
     Without Slack credentials digests are printed here and saved as Markdown files.
     """
     with state.clipper() as clipper:
+        for warning in clipper.config.warnings:
+            err.print(f"[yellow]warning:[/] {escape(warning)}")
 
         def fetch_and_match() -> None:
             summary = _fetch(clipper, True)
@@ -204,12 +208,25 @@ def run(state: State, once: bool, limit: int) -> None:
         def digests() -> None:
             _print_digest_report(_send_digests(clipper, rep=None, force=False, dry_run=False))
 
+        config = clipper.config
         if once:
             fetch_and_match()
             digests()
+            if config.problems:
+                # what is valid ran; the exit code says that something was skipped
+                err.print(
+                    f"[red]{len(config.problems)} configuration problem(s)[/]: those parts were "
+                    "skipped (see above; 'clipper check' lists them)"
+                )
+                raise click.exceptions.Exit(1)
             return
+        if config.problems:
+            logging.getLogger("clipper").warning(
+                "running without %d skipped configuration part(s): %s",
+                len(config.problems),
+                " | ".join(config.problems),
+            )
         server = None
-        config = clipper.config
         if config.slack_app_ready:
             server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
         tick = config.settings.fetch.tick

@@ -219,3 +219,108 @@ def test_a_few_aliases_still_work(tmp_path: Path) -> None:
     assert all("YAML alias" not in p for p in info.value.problems)
     path.write_text("fetch: &f\n  connect_timeout: 3s\n")
     assert load_config(path, {}).settings.fetch.connect_timeout == 3
+
+
+# --------------------------------------------------------------------------- one typo, named once
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_one_bad_rep_is_named_once_and_their_accounts_point_to_it(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        accounts=[
+            {"name": "Acme", "owner": "ana@example.com"},
+            {"name": "Helix", "owner": "ana@example.com"},
+            {"name": "Solara", "owner": "bo@example.com"},
+            {"name": "Target", "owner": "rep@example.com"},
+        ],
+        reps=[
+            {"email": "ana@example.com", "timezone": "Europe/Berln"},
+            {"email": "bo@example.com", "quiet_hour": "20:00-07:00"},
+            {"email": "rep@example.com"},
+        ],
+    )
+    reps = tmp_path / "config" / "reps.yaml"
+    zone_line = _line_of(reps, "Europe/Berln")
+    key_line = _line_of(reps, "quiet_hour")
+    config = load_config(path, {})
+    assert [r.email for r in config.reps] == ["rep@example.com"]
+    assert [a.name for a in config.accounts] == ["Acme", "Helix", "Solara", "Target"]
+    zone = [p for p in config.problems if "Europe/Berln" in p]
+    assert len(zone) == 1 and zone[0].startswith(f"{reps}:{zone_line}: reps[0].timezone")
+    (typo,) = [p for p in config.problems if "quiet_hour" in p and p.startswith(str(reps))]
+    assert typo.startswith(f"{reps}:{key_line}: reps[1].quiet_hour: unknown key")
+    assert "did you mean 'quiet_hours'?" in typo
+    assert not any("is not in the reps file" in p for p in config.problems)
+    owners = [p for p in config.problems if "was skipped" in p]
+    assert len(owners) == 3
+    assert any(
+        "Acme: owner: ana@example.com was skipped: see " + f"{reps}:{zone_line}" in p
+        for p in owners
+    )
+    assert any(
+        f"Solara: owner: bo@example.com was skipped: see {reps}:{key_line}" in p for p in owners
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 1
+    assert "did you mean 'quiet_hours'?" in result.output
+    assert "is not in the reps file" not in result.output
+
+
+def test_did_you_mean_for_nested_and_top_level_keys(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        accounts=[{"name": "Acme", "owner": "rep@example.com", "contacts": [{"nmae": "Jo"}]}],
+        reps=[{"email": "rep@example.com", "digest": {"tiem": "08:00"}}],
+        settings={"fetch": {"concurency": 3}},
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    text = "\n".join(info.value.problems)
+    assert "fetch.concurency: unknown key; did you mean 'concurrency'?" in text
+    # check goes on past the settings error and reports the other files too
+    assert "reps[0].digest.tiem: unknown key; did you mean 'time'?" in text
+    assert "accounts[0].contacts[0].nmae: unknown key; did you mean 'name'?" in text
+
+
+def test_check_reports_every_file_even_after_a_settings_error(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        reps=[{"email": "rep@example.com", "timezone": "Europe/Berln"}],
+        settings={"fetch": {"concurrency": 0}},
+    )
+    accounts = tmp_path / "config" / "accounts.yaml"
+    accounts.write_text("accounts:\n  - name: Acme\n    owner: [rep@example.com\n")
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 2, result.output
+    assert "fetch.concurrency: Input should be greater than or equal to 1" in result.output
+    assert "Europe/Berln" in result.output
+    assert f"{accounts}:3: YAML syntax error" in result.output
+
+
+def test_broken_accounts_file_makes_run_once_and_check_fail(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    accounts = tmp_path / "config" / "accounts.yaml"
+    accounts.write_text("accounts:\n  - name: Acme\n    owner: [rep@example.com\n")
+    runner = CliRunner()
+    check = runner.invoke(main, ["--config", str(path), "check"])
+    assert check.exit_code == 1 and f"{accounts}:3: YAML syntax error" in check.output
+    run = runner.invoke(main, ["--config", str(path), "run", "--once"])
+    assert run.exit_code == 1, run.output
+    assert f"{accounts}:3: YAML syntax error" in run.output
+    assert "1 configuration problem(s)" in run.output
+
+
+def test_an_accounts_file_without_accounts_is_a_warning(tmp_path: Path) -> None:
+    path = write_config(tmp_path, accounts=[])
+    accounts = tmp_path / "config" / "accounts.yaml"
+    config = load_config(path, {})
+    assert config.problems == ()
+    (warning,) = config.warnings
+    assert warning.startswith(f"{accounts}:1: no accounts")
+    result = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert result.exit_code == 0
+    assert "no accounts" in result.output and "warning" in result.output
