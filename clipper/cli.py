@@ -28,7 +28,7 @@ from rich.table import Table
 from .config import Config, find_config_path, load_config
 from .core import Clipper, make_clipper
 from .digests import DigestReport
-from .exceptions import ClipperError, ConfigError, SlackAuthError
+from .exceptions import ClipperError, ConfigError, SlackAuthError, StorageError
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
 from .slackapp import make_slack_app
@@ -71,7 +71,21 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The top command: a storage failure anywhere below ends in one line and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StorageError as exc:
+            # a read-only folder, a full disk, a locked or damaged file: not a bug, so no
+            # traceback (the cause is chained, and logged with -vv)
+            logging.getLogger("clipper").debug("storage error", exc_info=True)
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise click.exceptions.Exit(2) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -309,6 +323,8 @@ def _send_digests(clipper: Clipper, *, rep: str | None, force: bool, dry_run: bo
     except SlackAuthError as exc:
         err.print(f"[red]digests stopped:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
+    except StorageError:
+        raise  # exit 2, like every storage failure
     except ClipperError as exc:
         err.print(f"[red]digests failed:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
