@@ -525,8 +525,9 @@ def accounts() -> None:
 def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run: bool) -> None:
     """Import accounts from a Salesforce or HubSpot CSV export.
 
-    Bad rows are reported by line number and skipped; good rows are merged into the accounts
-    file by name (watch and exclude terms are kept).
+    Bad rows are reported by line number and skipped. A good row updates the account with the
+    same ticker, domain or name (legal forms like "Inc." aside), else adds one; watch and
+    exclude terms, comments and a known industry are kept. --out writes the whole merged file.
     """
     config = state.config(quiet=True)
     clipper = make_clipper(config)
@@ -539,15 +540,22 @@ def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run
             for problem in exc.problems or (str(exc),):
                 err.print(f"[red]error:[/] {escape(problem)}")
             raise click.exceptions.Exit(2) from None
-    for problem in result.problems:
+    skipped = (*result.problems, *merged.problems)
+    for problem in skipped:
         err.print(f"[red]skipped[/] {escape(problem)}")
     for warning in result.warnings:
         err.print(f"[yellow]warning[/] {escape(warning)}")
-    verb = "would add" if dry_run else "added"
+    # one line per row applied, in the same words for a dry run and a real one
+    for note in merged.notes:
+        out.print(escape(note))
+    added, updated = ("would add", "would update") if dry_run else ("added", "updated")
     out.print(
-        f"{len(result.accounts)} good rows, {len(result.problems)} skipped; {verb} "
-        f"{merged.added}, updated {merged.updated} in {target}"
+        f"{len(result.accounts) - len(merged.problems)} good rows, {len(skipped)} skipped; "
+        f"{added} {merged.added}, {updated} {merged.updated}, {merged.unchanged} unchanged "
+        f"in {target}"
     )
+    if dry_run:
+        out.print("dry run: nothing written")
     if not result.accounts and result.problems:
         raise click.exceptions.Exit(1)
 
