@@ -53,7 +53,8 @@ class State:
             raise click.exceptions.Exit(2) from None
         if not quiet:
             for problem in config.problems:
-                err.print(f"[yellow]skipped:[/] {escape(problem)}")
+                # not "skipped": an account whose owner is unknown is still loaded
+                err.print(f"[yellow]problem:[/] {escape(problem)}")
         return config
 
     @contextmanager
@@ -229,8 +230,8 @@ def run(state: State, once: bool, limit: int) -> None:
             if config.problems:
                 # what is valid ran; the exit code says that something was skipped
                 err.print(
-                    f"[red]{len(config.problems)} configuration problem(s)[/]: those parts were "
-                    "skipped (see above; 'clipper check' lists them)"
+                    f"[red]{len(config.problems)} configuration problem(s)[/]: the entries named "
+                    "above were skipped or are incomplete ('clipper check' lists them)"
                 )
                 raise click.exceptions.Exit(1)
             return
