@@ -28,7 +28,7 @@ from rich.table import Table
 from .config import Config, find_config_path, load_config
 from .core import Clipper, make_clipper
 from .digests import DigestReport
-from .exceptions import ClipperError, ConfigError, SlackAuthError
+from .exceptions import ClipperError, ConfigError, SlackAuthError, StorageError
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
 from .slackapp import make_slack_app
@@ -53,7 +53,8 @@ class State:
             raise click.exceptions.Exit(2) from None
         if not quiet:
             for problem in config.problems:
-                err.print(f"[yellow]warning:[/] {escape(problem)} [dim](skipped)[/]")
+                # not "skipped": an account whose owner is unknown is still loaded
+                err.print(f"[yellow]problem:[/] {escape(problem)}")
         return config
 
     @contextmanager
@@ -71,7 +72,21 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The top command: a storage failure anywhere below ends in one line and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StorageError as exc:
+            # a read-only folder, a full disk, a locked or damaged file: not a bug, so no
+            # traceback (the cause is chained, and logged with -vv)
+            logging.getLogger("clipper").debug("storage error", exc_info=True)
+            err.print(f"[red]error:[/] {escape(str(exc))}")
+            raise click.exceptions.Exit(2) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -100,6 +115,8 @@ def check(state: State) -> None:
     config = state.config(quiet=True)
     for problem in config.problems:
         out.print(f"[red]✗[/] {escape(problem)}")
+    for warning in config.warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
     feeds = config.feed_sources()
     out.print(
         f"{len(config.catalogs)} industries, {len(feeds)} feeds, {len(config.accounts)} accounts, "
@@ -189,6 +206,8 @@ def run(state: State, once: bool, limit: int) -> None:
     Without Slack credentials digests are printed here and saved as Markdown files.
     """
     with state.clipper() as clipper:
+        for warning in clipper.config.warnings:
+            err.print(f"[yellow]warning:[/] {escape(warning)}")
 
         def fetch_and_match() -> None:
             summary = _fetch(clipper, True)
@@ -204,12 +223,25 @@ def run(state: State, once: bool, limit: int) -> None:
         def digests() -> None:
             _print_digest_report(_send_digests(clipper, rep=None, force=False, dry_run=False))
 
+        config = clipper.config
         if once:
             fetch_and_match()
             digests()
+            if config.problems:
+                # what is valid ran; the exit code says that something was skipped
+                err.print(
+                    f"[red]{len(config.problems)} configuration problem(s)[/]: the entries named "
+                    "above were skipped or are incomplete ('clipper check' lists them)"
+                )
+                raise click.exceptions.Exit(1)
             return
+        if config.problems:
+            logging.getLogger("clipper").warning(
+                "running without %d skipped configuration part(s): %s",
+                len(config.problems),
+                " | ".join(config.problems),
+            )
         server = None
-        config = clipper.config
         if config.slack_app_ready:
             server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
         tick = config.settings.fetch.tick
@@ -292,6 +324,8 @@ def _send_digests(clipper: Clipper, *, rep: str | None, force: bool, dry_run: bo
     except SlackAuthError as exc:
         err.print(f"[red]digests stopped:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
+    except StorageError:
+        raise  # exit 2, like every storage failure
     except ClipperError as exc:
         err.print(f"[red]digests failed:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
@@ -492,8 +526,9 @@ def accounts() -> None:
 def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run: bool) -> None:
     """Import accounts from a Salesforce or HubSpot CSV export.
 
-    Bad rows are reported by line number and skipped; good rows are merged into the accounts
-    file by name (watch and exclude terms are kept).
+    Bad rows are reported by line number and skipped. A good row updates the account with the
+    same ticker, domain or name (legal forms like "Inc." aside), else adds one; watch and
+    exclude terms, comments and a known industry are kept. --out writes the whole merged file.
     """
     config = state.config(quiet=True)
     clipper = make_clipper(config)
@@ -506,15 +541,22 @@ def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run
             for problem in exc.problems or (str(exc),):
                 err.print(f"[red]error:[/] {escape(problem)}")
             raise click.exceptions.Exit(2) from None
-    for problem in result.problems:
+    skipped = (*result.problems, *merged.problems)
+    for problem in skipped:
         err.print(f"[red]skipped[/] {escape(problem)}")
     for warning in result.warnings:
         err.print(f"[yellow]warning[/] {escape(warning)}")
-    verb = "would add" if dry_run else "added"
+    # one line per row applied, in the same words for a dry run and a real one
+    for note in merged.notes:
+        out.print(escape(note))
+    added, updated = ("would add", "would update") if dry_run else ("added", "updated")
     out.print(
-        f"{len(result.accounts)} good rows, {len(result.problems)} skipped; {verb} "
-        f"{merged.added}, updated {merged.updated} in {target}"
+        f"{len(result.accounts) - len(merged.problems)} good rows, {len(skipped)} skipped; "
+        f"{added} {merged.added}, {updated} {merged.updated}, {merged.unchanged} unchanged "
+        f"in {target}"
     )
+    if dry_run:
+        out.print("dry run: nothing written")
     if not result.accounts and result.problems:
         raise click.exceptions.Exit(1)
 

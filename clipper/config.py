@@ -7,8 +7,10 @@ rest still loads. Does not read the environment itself: callers pass ``environ``
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time, timedelta
@@ -433,8 +435,16 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[str]]:
     except UnicodeDecodeError as exc:
         return None, [f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        bomb = _alias_problem(text)
+        if bomb is not None:
+            line, problem = bomb
+            return None, [f"{path}:{line}: {problem}"]
+        loader = _LOADER(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         start = getattr(exc, "context_mark", None) or mark
@@ -451,6 +461,65 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[str]]:
     if node is not None:
         _walk(node, (), lines, problems, path)
     return YamlDocument(path, data, lines), problems
+
+
+#: YAML aliases (``*name``) allowed in one file, and the values they may add in all: a handful
+#: of shared defaults is plenty, and a "billion laughs" file stays a few hundred bytes of work
+MAX_ALIASES = 100
+MAX_ALIAS_NODES = 10_000
+
+
+def _alias_problem(text: str) -> tuple[int, str] | None:
+    """Return the line and problem of the first alias over budget or recursive, else None.
+
+    Reads parser events only (no node graph, no Python objects), so a bomb costs what its text
+    costs. Does not report syntax errors: the composer that runs next does.
+    """
+    sizes: dict[str, int] = {}  # anchor -> values in its expansion
+    stack: list[tuple[str | None, int]] = []  # open collections: anchor, values so far
+    open_anchors: set[str] = set()
+    aliases = added = 0
+
+    def close(anchor: str | None, size: int) -> None:
+        if anchor is not None:
+            sizes[anchor] = size
+            open_anchors.discard(anchor)
+        if stack:
+            parent_anchor, parent_size = stack[-1]
+            stack[-1] = (parent_anchor, parent_size + size)
+
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                if event.anchor in open_anchors:
+                    return line, (
+                        f"YAML alias *{event.anchor} is recursive (it refers to its own "
+                        "anchor); write the values out"
+                    )
+                aliases += 1
+                size = sizes.get(str(event.anchor), 1)
+                added += size
+                if aliases > MAX_ALIASES or added > MAX_ALIAS_NODES:
+                    return line, (
+                        f"YAML alias *{event.anchor}: too many aliases (at most {MAX_ALIASES}, "
+                        f"adding at most {MAX_ALIAS_NODES} values in all); write the values out"
+                    )
+                close(None, size)
+            elif isinstance(event, yaml.ScalarEvent):
+                if event.anchor is not None:
+                    open_anchors.add(event.anchor)
+                close(event.anchor, 1)
+            elif isinstance(event, yaml.CollectionStartEvent):
+                if event.anchor is not None:
+                    open_anchors.add(event.anchor)
+                stack.append((event.anchor, 1))
+            elif isinstance(event, yaml.CollectionEndEvent) and stack:
+                anchor, size = stack.pop()
+                close(anchor, size)
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def _walk(
@@ -489,8 +558,17 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _validate(
-    model: type[M], data: Any, doc: YamlDocument, prefix: tuple[str | int, ...], problems: list[str]
+    model: type[M],
+    data: Any,
+    doc: YamlDocument,
+    prefix: tuple[str | int, ...],
+    problems: list[str],
+    causes: list[str] | None = None,
 ) -> M | None:
+    """Validate ``data``; on failure add each located problem and return None.
+
+    ``causes`` receives the ``file:line`` of the first problem. Does not raise.
+    """
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
@@ -498,11 +576,42 @@ def _validate(
             loc = prefix + tuple(err["loc"])
             message = err["msg"]
             if err["type"] == "extra_forbidden":
-                message = f"unknown key (allowed: {', '.join(sorted(model.model_fields))})"
-                if len(loc) > len(prefix) + 1:
-                    message = "unknown key"
+                allowed = _fields_at(model, tuple(err["loc"])[:-1])
+                message = "unknown key" + _did_you_mean(str(loc[-1]), allowed)
+                if len(loc) == len(prefix) + 1:
+                    message += f" (allowed: {', '.join(sorted(allowed))})"
+            if causes is not None and not causes:
+                causes.append(doc.where(loc))
             problems.append(f"{doc.where(loc)}: {_dotted(loc)}: {message}")
         return None
+
+
+def _did_you_mean(key: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> tuple[str, ...]:
+    """Return the keys allowed at ``loc`` inside ``model`` (list indexes are stepped over)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if current is None or part not in current.model_fields:
+            return ()
+        current = _model_in(current.model_fields[part].annotation)
+    return tuple(current.model_fields) if current is not None else ()
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """Return the settings model inside an annotation (``X``, ``X | None``, ``tuple[X, ...]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _list_section(doc: YamlDocument, key: str, problems: list[str]) -> list[tuple[int, Any]]:
@@ -514,7 +623,8 @@ def _list_section(doc: YamlDocument, key: str, problems: list[str]) -> list[tupl
         return []
     extra = sorted(set(data) - {key})
     for name in extra:
-        problems.append(f"{doc.where((name,))}: {name}: unknown key (allowed: {key})")
+        hint = _did_you_mean(str(name), (key,))
+        problems.append(f"{doc.where((name,))}: {name}: unknown key{hint} (allowed: {key})")
     items = data.get(key) or []
     if not isinstance(items, list):
         problems.append(f"{doc.where((key,))}: {key}: expected a list")
@@ -535,6 +645,8 @@ class Config:
     accounts: tuple[Account, ...]
     reps: tuple[Rep, ...]
     problems: tuple[str, ...] = ()
+    #: doubtful but not skipped (an accounts file with no accounts)
+    warnings: tuple[str, ...] = ()
     #: secrets and overrides taken from the environment
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -647,37 +759,49 @@ def find_config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
 def load_config(path: Path, environ: Mapping[str, str]) -> Config:
     """Load and validate everything the settings file points to.
 
+    Every file is checked even when the settings are invalid (with the file locations the
+    settings give, where those are valid), so one run of ``clipper check`` lists every problem.
+    Does not stop at the first problem.
+
     Raises:
-        ConfigError: when the settings file itself is missing or invalid. Problems in catalogs,
-            accounts and reps do not raise: the bad entries are skipped and listed in
-            ``Config.problems``.
+        ConfigError: when the settings file itself is missing or invalid; its ``problems``
+            holds every problem in every file. Problems in catalogs, accounts and reps do not
+            raise: the bad entries are skipped and listed in ``Config.problems``.
     """
     path = path.resolve() if path.exists() else path
     doc, problems = read_yaml(path)
     if doc is None:
         raise ConfigError(problems[0], tuple(problems))
     settings = _validate(Settings, doc.data, doc, (), problems)
-    if settings is None or problems:
-        raise ConfigError(f"{path}: invalid settings", tuple(problems))
+    invalid = settings is None or bool(problems)
+    if settings is None:
+        settings = _file_locations(doc.data)
     base = path.parent
 
     def resolve(value: Path) -> Path:
         return value if value.is_absolute() else (base / value).resolve()
 
-    catalogs = _load_catalogs(resolve(settings.feeds_dir), problems)
-    accounts, account_origins = _load_entries(
-        resolve(settings.accounts), "accounts", Account, problems
-    )
-    reps, _rep_origins = _load_entries(resolve(settings.reps), "reps", Rep, problems)
-    _cross_check(catalogs, accounts, reps, account_origins, problems)
+    warnings: list[str] = []
+    catalogs, skipped_industries = _load_catalogs(resolve(settings.feeds_dir), problems)
+    accounts = _load_entries(resolve(settings.accounts), "accounts", Account, problems)
+    reps = _load_entries(resolve(settings.reps), "reps", Rep, problems)
+    if accounts.loaded and accounts.listed == 0:
+        warnings.append(
+            f"{accounts.file}:1: no accounts: nothing will be matched to an account until some "
+            "are added (or imported with 'clipper accounts import')"
+        )
+    _cross_check(catalogs, skipped_industries, accounts, reps, problems)
+    if invalid:
+        raise ConfigError(f"{path}: invalid settings", tuple(problems))
 
     return Config(
         path=path,
         settings=settings,
         catalogs=tuple(catalogs),
-        accounts=tuple(accounts),
-        reps=tuple(reps),
+        accounts=tuple(accounts.items),
+        reps=tuple(reps.items),
         problems=tuple(problems),
+        warnings=tuple(warnings),
         slack_bot_token=environ.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
@@ -685,23 +809,49 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
     )
 
 
-def _load_catalogs(feeds_dir: Path, problems: list[str]) -> list[Catalog]:
+def _file_locations(data: Any) -> Settings:
+    """Return default settings with the file locations of invalid ``data`` where those are valid."""
+    located: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key in ("feeds_dir", "accounts", "reps"):
+            try:
+                Settings.model_validate({key: data[key]})
+            except (KeyError, ValidationError):
+                continue
+            located[key] = data[key]
+    return Settings.model_validate(located)
+
+
+def _where_of(problem: str, file: Path) -> str:
+    """Return the ``file:line`` a located problem about ``file`` starts with."""
+    line = problem.removeprefix(f"{file}:").split(":", 1)[0]
+    return f"{file}:{line}" if line.isdigit() else str(file)
+
+
+def _load_catalogs(feeds_dir: Path, problems: list[str]) -> tuple[list[Catalog], dict[str, str]]:
+    """Return the valid catalogs, and each skipped catalog's industry with its cause's location."""
+    skipped: dict[str, str] = {}
     if not feeds_dir.is_dir():
         problems.append(f"{feeds_dir}: feeds_dir is not a folder")
-        return []
+        return [], skipped
     catalogs: list[Catalog] = []
     seen: dict[str, str] = {}
     for file in sorted([*feeds_dir.glob("*.yaml"), *feeds_dir.glob("*.yml")]):
         doc, file_problems = read_yaml(file)
         problems.extend(file_problems)
         if doc is None:
+            skipped.setdefault(file.stem, _where_of(file_problems[0], file))
             continue
         if not isinstance(doc.data, dict):
             problems.append(f"{file}:1: expected a mapping with industry, description, feeds")
+            skipped.setdefault(file.stem, f"{file}:1")
             continue
         header = {k: v for k, v in doc.data.items() if k != "feeds"}
-        head = _validate(Catalog, header, doc, (), problems)
+        causes: list[str] = []
+        head = _validate(Catalog, header, doc, (), problems, causes)
         if head is None:
+            industry = header.get("industry")
+            skipped.setdefault(industry if isinstance(industry, str) else file.stem, causes[0])
             continue
         feeds: list[CatalogFeed] = []
         raw_feeds = doc.data.get("feeds") or []
@@ -728,24 +878,52 @@ def _load_catalogs(feeds_dir: Path, problems: list[str]) -> list[Catalog]:
             continue
         seen[head.industry] = str(file)
         catalogs.append(head.model_copy(update={"feeds": tuple(feeds), "path": str(file)}))
-    return catalogs
+    return catalogs, skipped
 
 
 E = TypeVar("E", Account, Rep)
 
 
-def _load_entries(
-    file: Path, key: str, model: type[E], problems: list[str]
-) -> tuple[list[E], dict[str, str]]:
+@dataclass(frozen=True)
+class _Entries(typing.Generic[E]):
+    """The valid entries of an accounts or reps file, and what was skipped, by location."""
+
+    file: Path
+    items: list[E]
+    #: ``accounts:<name>`` / ``reps:<email>`` (case-folded) → ``file:line`` of the entry
+    origins: dict[str, str]
+    #: name or email of each skipped entry → ``file:line`` of the reason it was skipped
+    skipped: dict[str, str]
+    #: ``file:line`` of the reason the whole file was skipped, else None
+    broken: str | None
+    #: entries in the file, valid or not
+    listed: int
+
+    @property
+    def loaded(self) -> bool:
+        return self.broken is None
+
+
+def _load_entries(file: Path, key: str, model: type[E], problems: list[str]) -> _Entries[E]:
     doc, file_problems = read_yaml(file)
     problems.extend(file_problems)
     if doc is None:
-        return [], {}
+        return _Entries(file, [], {}, {}, _where_of(file_problems[0], file), 0)
     out: list[E] = []
     origins: dict[str, str] = {}
-    for index, raw in _list_section(doc, key, problems):
-        item = _validate(model, raw, doc, (key, index), problems)
+    skipped: dict[str, str] = {}
+    before = len(problems)
+    section = _list_section(doc, key, problems)
+    if not section and len(problems) > before:
+        return _Entries(file, [], {}, {}, _where_of(problems[before], file), 0)
+    ident_key = "name" if model is Account else "email"
+    for index, raw in section:
+        causes: list[str] = []
+        item = _validate(model, raw, doc, (key, index), problems, causes)
         if item is None:
+            ident = raw.get(ident_key) if isinstance(raw, dict) else None
+            if isinstance(ident, str) and ident.strip():
+                skipped.setdefault(ident.strip().casefold(), causes[0])
             continue
         ident = f"{key}:{(item.name if isinstance(item, Account) else item.email).casefold()}"
         where = doc.where((key, index))
@@ -758,27 +936,44 @@ def _load_entries(
             continue
         origins[ident] = where
         out.append(item)
-    return out, origins
+    return _Entries(file, out, origins, skipped, None, len(section))
 
 
 def _cross_check(
     catalogs: Sequence[Catalog],
-    accounts: Sequence[Account],
-    reps: Sequence[Rep],
-    origins: Mapping[str, str],
+    skipped_industries: Mapping[str, str],
+    accounts: _Entries[Account],
+    reps: _Entries[Rep],
     problems: list[str],
 ) -> None:
+    """Report owners and industries that do not exist. A rep or catalog that exists but was
+    skipped is named as such, with its cause's location; a reps file that could not be read at
+    all is reported once, not once per account."""
     industries = {c.industry for c in catalogs}
-    emails = {r.email for r in reps}
-    for account in accounts:
-        where = origins.get(f"accounts:{account.name.casefold()}", "?")
+    emails = {r.email for r in reps.items}
+    for account in accounts.items:
+        where = accounts.origins.get(f"accounts:{account.name.casefold()}", "?")
         if account.owner is None:
             problems.append(f"{where}: {account.name}: owner: missing (the rep's email)")
-        elif account.owner not in emails:
+        elif account.owner in emails or not reps.loaded:
+            pass
+        elif account.owner in reps.skipped:
+            problems.append(
+                f"{where}: {account.name}: owner: {account.owner} was skipped: see "
+                f"{reps.skipped[account.owner]}"
+            )
+        else:
             problems.append(
                 f"{where}: {account.name}: owner: {account.owner} is not in the reps file"
             )
-        if account.industry is not None and account.industry not in industries:
+        if account.industry is None or account.industry in industries:
+            continue
+        if account.industry in skipped_industries:
+            problems.append(
+                f"{where}: {account.name}: industry: '{account.industry}' was skipped: see "
+                f"{skipped_industries[account.industry]}"
+            )
+        else:
             known = ", ".join(sorted(industries)) or "none"
             problems.append(
                 f"{where}: {account.name}: industry: '{account.industry}' has no catalog in "

@@ -197,7 +197,7 @@ def test_accounts_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) ->
     dry = runner.invoke(
         main, ["--config", str(path), "accounts", "import", str(hubspot), "--dry-run"]
     )
-    assert "would add 1" in dry.output and "industry 'Utilities' has no feed catalog" in dry.output
+    assert "would add 1" in dry.output and "industry 'utilities' has no feed catalog" in dry.output
     assert "Solara" not in (tmp_path / "config" / "accounts.yaml").read_text()
 
 
@@ -227,3 +227,181 @@ def test_extract_prints_main_text_of_a_gzip_page(tmp_path: Path, data_dir: Path)
         main, ["--config", str(write_config(tmp_path)), "extract", str(plain)]
     )
     assert empty.exit_code == 1 and "no main text" in empty.output
+
+
+# --------------------------------------------------------------------------- storage failures
+
+
+def _without_root_overrides() -> None:
+    """In the child: drop root's permission overrides, so a chmod'ed folder refuses root too."""
+    import ctypes
+    import os
+
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP, applied at exec
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def _clipper(config: Path, *args: str, preexec: object = None) -> tuple[int, str]:
+    """Run the ``clipper`` command in a child process; return its exit code and output."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "clipper", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        preexec_fn=preexec,  # type: ignore[arg-type]
+        timeout=120,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_read_only_database_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = write_config(tmp_path)  # database: ../var/clipper.db, var/ not there yet
+    tmp_path.chmod(0o555)
+    try:
+        code, output = _clipper(path, "run", "--once", preexec=_without_root_overrides)
+        var = tmp_path / "var"
+        var.parent.chmod(0o755)
+        var.mkdir()
+        var.chmod(0o555)
+        code2, output2 = _clipper(path, "fetch", "--once", preexec=_without_root_overrides)
+    finally:
+        tmp_path.chmod(0o755)
+        if (tmp_path / "var").exists():
+            (tmp_path / "var").chmod(0o755)
+    assert code == 2, output
+    assert "Traceback" not in output
+    assert output.strip().splitlines() == [
+        f"error: cannot create the database folder {tmp_path / 'var'}: PermissionError: "
+        f"[Errno 13] Permission denied: '{tmp_path / 'var'}'"
+    ]
+    assert code2 == 2 and "Traceback" not in output2, output2
+    assert f"error: database error while opening {tmp_path / 'var' / 'clipper.db'}" in output2
+
+
+def test_full_disk_during_a_run_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import resource
+    import shutil
+
+    from clipper.adapters.storage import Storage
+
+    for folder in ("config", "feeds"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    storage = Storage(tmp_path / "var" / "clipper.db")
+    storage.migrate()
+    storage.close()
+
+    def small_disk() -> None:  # writes past 50 kB fail as on a full disk (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+
+    code, output = _clipper(
+        tmp_path / "config" / "clipper.yaml", "fetch", "--once", preexec=small_disk
+    )
+    assert code == 2, output
+    assert "Traceback" not in output
+    (line,) = [line for line in output.splitlines() if line.strip()]
+    assert line.startswith("error: database error while ") and "opening" not in line
+
+
+# --------------------------------------------------------------------------- accounts import merges
+
+ACCOUNTS_WITH_COMMENTS = """# Customer accounts, kept by hand. Do not lose this comment.
+accounts:
+  - name: Delta Air Lines   # the airline
+    tickers: [DAL]
+    industry: airlines
+    owner: rep@example.com
+    watch: ["fleet order"]
+  - name: Helix Components
+    domains: [helix.example]
+    owner: rep@example.com
+"""
+
+CSV_DELTA = """Account Name,Website,Ticker Symbol,Industry,Account Owner Email
+"Delta Air Lines, Inc.",delta.com,DAL,Transportation,rep@example.com
+Helix Components Ltd,https://www.helix.example/,,Airlines,rep@example.com
+Northwind,northwind.example,NWND,Airlines,rep@example.com
+"""
+
+
+def _import_setup(tmp_path: Path) -> tuple[Path, Path, Path]:
+    path = write_config(
+        tmp_path,
+        feeds={"airlines": []},
+        reps=[{"email": "rep@example.com", "name": "Rep One"}],
+    )
+    accounts = tmp_path / "config" / "accounts.yaml"
+    accounts.write_text(ACCOUNTS_WITH_COMMENTS)
+    export = tmp_path / "crm.csv"
+    export.write_text(CSV_DELTA)
+    return path, accounts, export
+
+
+def test_import_matches_existing_accounts_and_keeps_known_industries(tmp_path: Path) -> None:
+    path, accounts, export = _import_setup(tmp_path)
+    result = CliRunner().invoke(main, ["--config", str(path), "accounts", "import", str(export)])
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(accounts.read_text())["accounts"]
+    # "Delta Air Lines, Inc." with the same ticker is the existing account, not a second one
+    assert [a["name"] for a in data] == ["Delta Air Lines", "Helix Components", "Northwind"]
+    delta, helix, northwind = data
+    # a known industry is never replaced by one without a catalog, and the report says so
+    assert delta["industry"] == "airlines"
+    assert "kept industry 'airlines'" in result.output and "'transportation'" in result.output
+    assert delta["domains"] == ["delta.com"] and delta["watch"] == ["fleet order"]
+    assert helix["industry"] == "airlines"  # matched by domain and by name without "Ltd"
+    assert northwind["tickers"] == ["NWND"]
+    assert "added 1, updated 2" in result.output
+    # every row was applied, and nothing says otherwise
+    said = [line for line in result.output.splitlines() if "good rows" not in line]
+    assert len(said) == 3 and not [line for line in said if "skipped" in line]
+    # comments, key order and quoting survive the round trip
+    text = accounts.read_text()
+    assert text.startswith("# Customer accounts, kept by hand. Do not lose this comment.\n")
+    assert "  - name: Delta Air Lines   # the airline\n" in text
+    assert 'watch: ["fleet order"]' in text
+    assert "    tickers: [DAL]\n" in text
+    check = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert check.exit_code == 0, check.output
+
+
+def test_import_out_writes_the_whole_merged_file(tmp_path: Path) -> None:
+    path, accounts, export = _import_setup(tmp_path)
+    before = accounts.read_text()
+    target = tmp_path / "merged.yaml"
+    result = CliRunner().invoke(
+        main, ["--config", str(path), "accounts", "import", str(export), "--out", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert accounts.read_text() == before  # the configured file is untouched
+    names = [a["name"] for a in yaml.safe_load(target.read_text())["accounts"]]
+    assert names == ["Delta Air Lines", "Helix Components", "Northwind"]
+    assert target.read_text().startswith("# Customer accounts, kept by hand.")
+
+
+def test_import_dry_run_reports_exactly_what_the_real_run_does(tmp_path: Path) -> None:
+    path, accounts, export = _import_setup(tmp_path)
+    before = accounts.read_text()
+    runner = CliRunner()
+    dry = runner.invoke(
+        main, ["--config", str(path), "accounts", "import", str(export), "--dry-run"]
+    )
+    assert dry.exit_code == 0, dry.output
+    assert accounts.read_text() == before
+    real = runner.invoke(main, ["--config", str(path), "accounts", "import", str(export)])
+    assert real.exit_code == 0, real.output
+
+    def rows(output: str) -> list[str]:
+        return [line for line in output.splitlines() if line.startswith(str(export))]
+
+    assert rows(dry.output) == rows(real.output) and len(rows(real.output)) == 3
+    assert "would add 1, would update 2" in dry.output and "added 1, updated 2" in real.output
+    again = runner.invoke(main, ["--config", str(path), "accounts", "import", str(export)])
+    assert "added 0, updated 0" in again.output and again.output.count("no change") == 3

@@ -55,6 +55,8 @@ class ImportResult:
     accounts: tuple[dict[str, Any], ...] = ()
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: the CSV line of each account, in the same order
+    lines: tuple[int, ...] = ()
 
 
 def read_crm_csv(
@@ -70,7 +72,7 @@ def read_crm_csv(
     Args:
         rep_names: lower-case rep name → email, to resolve "Account Owner" given as a name.
         industries: known industry slugs; a CRM industry is matched by slug ("Oil & Gas" →
-            "oil-gas"), else kept as written and warned about.
+            "oil-gas"), else kept as a slug (``merge_accounts`` decides whether it is used).
     """
     sample = text[:4096]
     try:
@@ -91,6 +93,7 @@ def read_crm_csv(
             )
         )
     accounts: list[dict[str, Any]] = []
+    lines: list[int] = []
     problems: list[str] = []
     warnings: list[str] = []
     seen: dict[str, int] = {}
@@ -155,54 +158,182 @@ def read_crm_csv(
             account["aliases"] = list(dict.fromkeys(a for a in aliases if a != name))
         industry_raw = (values.get("industry") or [""])[0]
         if industry_raw:
-            industry = industry_by_slug.get(_slug(industry_raw))
-            if industry is None:
-                warnings.append(
-                    f"{source}:{line}: {name!r}: industry {industry_raw!r} has no feed catalog; "
-                    f"kept as {_slug(industry_raw)!r}"
-                )
-                industry = _slug(industry_raw)
-            account["industry"] = industry
+            account["industry"] = industry_by_slug.get(_slug(industry_raw), _slug(industry_raw))
         seen[name.casefold()] = line
         accounts.append(account)
-    return ImportResult(tuple(accounts), tuple(problems), tuple(warnings))
+        lines.append(line)
+    return ImportResult(tuple(accounts), tuple(problems), tuple(warnings), tuple(lines))
+
+
+#: legal forms (and a "The") that do not tell two company names apart
+LEGAL_FORMS = frozenset(
+    "the ltd limited inc incorporated corp corporation co company plc llc llp lp ag sa nv se "
+    "spa gmbh bv ab oyj".split()
+)
+
+
+def name_key(name: str) -> str:
+    """Return a company name for comparison: no case, punctuation, leading "The" or trailing
+    legal forms ("Delta Air Lines, Inc." and "delta air lines" give the same key)."""
+    words = re.findall(r"[^\W_]+", name.replace(".", "").casefold())
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    while len(words) > 1 and words[-1] in LEGAL_FORMS:
+        words.pop()
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """One change to the accounts file: new values for an existing account, or a new one."""
+
+    #: the existing account's position in the file; None for an account to append
+    index: int | None
+    #: (key, whole new value) in the order to write them
+    values: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)
 class MergeResult:
+    """The merged accounts, what changes in the file, and one report line per imported row.
+
+    ``notes`` are the same words whether or not the changes are then written (dry run).
+    """
+
     accounts: tuple[dict[str, Any], ...]
     added: int
     updated: int
+    changes: tuple[AccountChange, ...] = ()
+    notes: tuple[str, ...] = ()
+    #: rows that could not be merged (they match two different accounts)
+    problems: tuple[str, ...] = ()
+    unchanged: int = 0
+
+
+def _tickers(values: Any) -> list[str]:
+    return [str(v).strip().upper().lstrip("$") for v in values or () if str(v).strip()]
+
+
+def _domains(values: Any) -> list[str]:
+    return [d for d in (domain_of(str(v)) for v in values or ()) if d]
+
+
+def _normal(key: str, value: Any) -> str:
+    """Return a list value as compared: tickers upper-case, domains bare, names by name_key."""
+    if key == "tickers":
+        return next(iter(_tickers([value])), "")
+    if key == "domains":
+        return next(iter(_domains([value])), "")
+    return name_key(str(value))
+
+
+def _same(account: Mapping[str, Any], row: Mapping[str, Any]) -> str | None:
+    """Return why ``row`` is ``account`` (same ticker, domain or name), else None."""
+    shared = set(_tickers(account.get("tickers"))) & set(_tickers(row.get("tickers")))
+    if shared:
+        return f"ticker {sorted(shared)[0]}"
+    shared = set(_domains(account.get("domains"))) & set(_domains(row.get("domains")))
+    if shared:
+        return f"domain {sorted(shared)[0]}"
+    names = [str(account.get("name", "")), *(str(a) for a in account.get("aliases") or ())]
+    if name_key(str(row.get("name", ""))) in {name_key(n) for n in names}:
+        return "name"
+    return None
 
 
 def merge_accounts(
-    existing: Sequence[Mapping[str, Any]], imported: Sequence[Mapping[str, Any]]
+    existing: Sequence[Mapping[str, Any]],
+    imported: Sequence[Mapping[str, Any]],
+    *,
+    lines: Sequence[int] = (),
+    source: str = "",
+    industries: frozenset[str] = frozenset(),
 ) -> MergeResult:
-    """Merge imported accounts into existing ones by name (case-insensitive).
+    """Merge imported accounts into existing ones.
 
-    Lists (domains, tickers, aliases) are united; owner and industry take the CRM's value when it
-    has one. Existing watch and exclude terms are never touched.
+    A row is an existing account when they share a ticker or a domain, or their names are the
+    same without case, punctuation and legal forms (an alias counts as a name). Lists (domains,
+    tickers, aliases) are united; owner takes the CRM's value; industry takes the CRM's value
+    only when it has a feed catalog (a known industry is never replaced by an unknown one).
+    Existing watch and exclude terms, names and every other key are never touched. A row that
+    matches two different accounts is not merged. Does not read or write files.
     """
     merged = [dict(a) for a in existing]
-    index = {str(a.get("name", "")).casefold(): i for i, a in enumerate(merged)}
-    added = updated = 0
-    for account in imported:
-        key = str(account["name"]).casefold()
-        if key not in index:
-            index[key] = len(merged)
-            merged.append(dict(account))
+    changes: list[AccountChange] = []
+    notes: list[str] = []
+    problems: list[str] = []
+    added = updated = unchanged = 0
+    for number, row in enumerate(imported):
+        where = f"{source}:{lines[number]}" if number < len(lines) else source
+        label = str(row["name"])
+        found = [(i, why) for i, a in enumerate(merged) if (why := _same(a, row)) is not None]
+        if len({i for i, _ in found}) > 1:
+            (first, why_first), (second, why_second) = found[:2]
+            problems.append(
+                f"{where}: {label!r} matches both {merged[first]['name']!r} ({why_first}) and "
+                f"{merged[second]['name']!r} ({why_second}); row skipped: merge them by hand"
+            )
+            continue
+        if not found:
+            account = dict(row)
+            said = f"{where}: add {label!r}"
+            industry = account.get("industry")
+            if industry and industry not in industries:
+                said += f" (industry {industry!r} has no feed catalog yet)"
+            merged.append(account)
+            changes.append(AccountChange(None, tuple(account.items())))
+            notes.append(said)
             added += 1
             continue
-        current = merged[index[key]]
-        before = dict(current)
-        for list_key in ("aliases", "tickers", "domains"):
-            values = list(
-                dict.fromkeys([*(current.get(list_key) or []), *(account.get(list_key) or [])])
-            )
-            if values:
-                current[list_key] = values
-        for scalar in ("owner", "industry"):
-            if account.get(scalar):
-                current[scalar] = account[scalar]
-        updated += int(current != before)
-    return MergeResult(tuple(merged), added, updated)
+        index, why = found[0]
+        current = merged[index]
+        name = str(current.get("name", ""))
+        values, words = _update(current, row, industries)
+        same = "" if name.casefold() == label.casefold() else f" (as {label!r}, same {why})"
+        if values:
+            current.update(values)
+            changes.append(AccountChange(index, tuple(values.items())))
+            updated += 1
+            notes.append(f"{where}: update {name!r}{same}: {', '.join(words)}")
+        else:
+            unchanged += 1
+            notes.append(f"{where}: {name!r}{same}: no change{''.join(f'; {w}' for w in words)}")
+    return MergeResult(
+        tuple(merged), added, updated, tuple(changes), tuple(notes), tuple(problems), unchanged
+    )
+
+
+def _update(
+    current: Mapping[str, Any], row: Mapping[str, Any], industries: frozenset[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Return the new values for an existing account and the words for them."""
+    values: dict[str, Any] = {}
+    said: list[str] = []
+    for key in ("aliases", "tickers", "domains"):
+        have = list(current.get(key) or [])
+        known = {_normal(key, v) for v in have}
+        if key == "aliases":
+            known.add(name_key(str(current.get("name", ""))))
+        new = []
+        for value in row.get(key) or ():
+            normal = _normal(key, value)
+            if normal and normal not in known:
+                new.append(value)
+                known.add(normal)
+        if new:
+            values[key] = [*have, *new]
+            said.append(f"{key} + {', '.join(map(str, new))}")
+    owner = row.get("owner")
+    if owner and str(current.get("owner") or "").lower() != owner:
+        values["owner"] = owner
+        said.append(f"owner {current.get('owner') or 'none'} → {owner}")
+    industry, old = row.get("industry"), current.get("industry")
+    if industry and industry != old:
+        if industry in industries or not old:
+            values["industry"] = industry
+            unknown = "" if industry in industries else " (no feed catalog yet)"
+            said.append(f"industry {old or 'none'} → {industry}{unknown}")
+        else:
+            catalog = "has no feed catalog" if old in industries else "has no feed catalog either"
+            said.append(f"kept industry {old!r} (the CSV's {industry!r} {catalog})")
+    return values, said

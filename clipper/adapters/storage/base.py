@@ -59,7 +59,8 @@ def wrap_errors(what: str) -> Iterator[None]:
 class ConnectionPool:
     """One connection per thread to one SQLite file.
 
-    Does not serialise writers across processes: SQLite's lock and the busy timeout do that.
+    Raises ``StorageError`` when the file's folder cannot be created. Does not serialise
+    writers across processes: SQLite's lock and the busy timeout do that.
     """
 
     def __init__(self, path: Path | str, *, busy_timeout_s: float = 10.0) -> None:
@@ -69,7 +70,11 @@ class ConnectionPool:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(self.path).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a read-only or missing parent, a file in the way
+                raise StorageError(f"cannot create the database folder {folder}") from exc
 
     def get(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
