@@ -232,19 +232,6 @@ def test_extract_prints_main_text_of_a_gzip_page(tmp_path: Path, data_dir: Path)
 # --------------------------------------------------------------------------- storage failures
 
 
-def _without_root_overrides() -> None:
-    """In the child: drop root's permission overrides, so a chmod'ed folder refuses root too."""
-    import ctypes
-    import os
-
-    if os.geteuid() != 0:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
-        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP, applied at exec
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
-
-
 def _clipper(config: Path, *args: str, preexec: object = None) -> tuple[int, str]:
     """Run the ``clipper`` command in a child process; return its exit code and output."""
     import os
@@ -262,28 +249,22 @@ def _clipper(config: Path, *args: str, preexec: object = None) -> tuple[int, str
     return result.returncode, result.stdout + result.stderr
 
 
-def test_read_only_database_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    path = write_config(tmp_path)  # database: ../var/clipper.db, var/ not there yet
-    tmp_path.chmod(0o555)
-    try:
-        code, output = _clipper(path, "run", "--once", preexec=_without_root_overrides)
-        var = tmp_path / "var"
-        var.parent.chmod(0o755)
-        var.mkdir()
-        var.chmod(0o555)
-        code2, output2 = _clipper(path, "fetch", "--once", preexec=_without_root_overrides)
-    finally:
-        tmp_path.chmod(0o755)
-        if (tmp_path / "var").exists():
-            (tmp_path / "var").chmod(0o755)
+def test_unusable_database_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    # a file where the database folder should be, then a folder where the database file
+    # should be: the same failures as a read-only folder, without relying on who runs the tests
+    path = write_config(tmp_path)  # database: ../var/clipper.db
+    var = tmp_path / "var"
+    var.write_text("not a folder")
+    code, output = _clipper(path, "run", "--once")
+    var.unlink()
+    (var / "clipper.db").mkdir(parents=True)
+    code2, output2 = _clipper(path, "fetch", "--once")
     assert code == 2, output
     assert "Traceback" not in output
-    assert output.strip().splitlines() == [
-        f"error: cannot create the database folder {tmp_path / 'var'}: PermissionError: "
-        f"[Errno 13] Permission denied: '{tmp_path / 'var'}'"
-    ]
+    (line,) = output.strip().splitlines()
+    assert line.startswith(f"error: cannot create the database folder {var}: "), line
     assert code2 == 2 and "Traceback" not in output2, output2
-    assert f"error: database error while opening {tmp_path / 'var' / 'clipper.db'}" in output2
+    assert f"error: database error while opening {var / 'clipper.db'}" in output2
 
 
 def test_full_disk_during_a_run_is_one_line_and_exit_2(tmp_path: Path) -> None:
