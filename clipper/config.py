@@ -22,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .exceptions import CommandUsageError, ConfigError
 from .logic.dedupe import EntryPolicy
+from .logic.netpolicy import Network, parse_network
 from .logic.schedule import PollPolicy
 from .logic.urls import EMAIL, domain_of
 from .logic.watch import parse_watch
@@ -79,6 +80,7 @@ def _parse_clock(value: Any) -> time:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
+Cidr = Annotated[Network, BeforeValidator(parse_network)]
 
 
 class _Model(BaseModel):
@@ -97,6 +99,8 @@ class FetchSettings(_Model):
     per_host_concurrency: int = Field(2, ge=1, le=32)
     max_body_size: Size = 15 * 2**20
     max_redirects: int = Field(5, ge=0, le=20)
+    #: private, loopback or link-local networks (CIDRs) that feeds and pages may still use
+    allow_private_networks: tuple[Cidr, ...] = ()
     default_interval: Duration = 3600.0
     min_interval: Duration = 300.0
     max_interval: Duration = 86400.0

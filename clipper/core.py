@@ -5,7 +5,6 @@ Does not parse user input (the CLI does) and does not decide (``clipper.logic`` 
 
 from __future__ import annotations
 
-import gzip
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,8 +26,16 @@ from .adapters.storage import Storage
 from .config import Config, read_yaml
 from .digests import DigestReport, Digests
 from .embeddings import EmbeddingCache
-from .exceptions import CommandUsageError, ConfigError, ExtractError, FetchError, ParseError
+from .exceptions import (
+    CommandUsageError,
+    ConfigError,
+    DecompressionError,
+    ExtractError,
+    FetchError,
+    ParseError,
+)
 from .logic.crm import ImportResult, MergeResult, merge_accounts, read_crm_csv
+from .logic.inflate import inflate
 from .logic.watch import parse_watch
 from .matcher import Matcher, MentionFinderFactory, assign_stories, embedding_text
 from .pipeline import LEASE_S, Clock, Pipeline
@@ -327,9 +334,9 @@ class Clipper:
             raise ExtractError(f"cannot read {source}: {exc.strerror or exc}") from exc
         if path.suffix == ".gz" and data[:2] == b"\x1f\x8b":
             try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
-                raise ExtractError(f"{source}: corrupt gzip data") from exc
+                data = inflate(data, self.config.settings.fetch.max_body_size)
+            except DecompressionError as exc:
+                raise ExtractError(f"{source}: {exc}") from exc
         return self.extractor.extract(data, None)
 
     # ------------------------------------------------------------------ accounts
@@ -410,6 +417,7 @@ def make_clipper(
                 per_host_concurrency=fetch.per_host_concurrency,
                 max_body_size=fetch.max_body_size,
                 max_redirects=fetch.max_redirects,
+                allow_private_networks=fetch.allow_private_networks,
             )
         )
     return Clipper(
@@ -417,7 +425,7 @@ def make_clipper(
         storage=_storage,
         retriever=_retriever,
         parser=_parser or FeedParser(),
-        extractor=_extractor or MainTextExtractor(),
+        extractor=_extractor or MainTextExtractor(fetch.max_body_size),
         clock=_clock or utc_now,
         embedder=_embedder,
         make_finder=MentionIndex,
