@@ -24,7 +24,7 @@ from .exceptions import CommandUsageError, ConfigError
 from .logic.dedupe import EntryPolicy
 from .logic.netpolicy import Network, parse_network
 from .logic.schedule import PollPolicy
-from .logic.urls import EMAIL, domain_of
+from .logic.urls import EMAIL, domain_of, redact_url
 from .logic.watch import parse_watch
 from .types import FeedSource
 
@@ -719,7 +719,8 @@ def _load_catalogs(feeds_dir: Path, problems: list[str]) -> list[Catalog]:
                 continue
             if feed.url in urls:
                 problems.append(
-                    f"{doc.where(('feeds', index))}: feeds[{index}].url: duplicate feed {feed.url}"
+                    f"{doc.where(('feeds', index))}: feeds[{index}].url: duplicate feed "
+                    f"{redact_url(feed.url)}"
                 )
                 continue
             urls.add(feed.url)

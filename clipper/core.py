@@ -77,6 +77,8 @@ class Discovery:
     is_feed: bool
     title: str | None
     links: tuple[FeedLink, ...]
+    #: advertised links that are never fetched (another scheme, an internal address): why
+    refused: tuple[tuple[FeedLink, str], ...] = ()
 
 
 class Clipper:
@@ -185,6 +187,9 @@ class Clipper:
     def discover(self, url: str) -> Discovery:
         """Tell whether ``url`` is a feed; otherwise list the feeds its page advertises.
 
+        Only http(s) links to addresses the retriever may connect to are listed; the others are
+        returned in ``refused`` with the reason.
+
         Raises:
             FetchError: the URL could not be fetched.
         """
@@ -196,8 +201,15 @@ class Clipper:
                 return Discovery(retrieved.url, True, parsed.title, ())
         except ParseError:
             pass
-        links = self.parser.find_feed_links(content, retrieved.url)
-        return Discovery(retrieved.url, False, None, tuple(links))
+        links: list[FeedLink] = []
+        refused: list[tuple[FeedLink, str]] = []
+        for link in self.parser.find_feed_links(content, retrieved.url):
+            why = self.retriever.refusal(link.url)
+            if why is None:
+                links.append(link)
+            else:
+                refused.append((link, why))
+        return Discovery(retrieved.url, False, None, tuple(links), tuple(refused))
 
     # ------------------------------------------------------------------ matching
 
