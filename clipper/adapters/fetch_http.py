@@ -239,7 +239,12 @@ class FileTransport(httpx.BaseTransport):
             if path.suffix in (".xml", ".rss", ".atom", ".rdf"):
                 kind = "application/xml"
             headers["content-type"] = kind
-            return httpx.Response(200, headers=headers, content=path.read_bytes(), request=request)
+            # a stream, not content: the retriever reads raw bytes through its bounded decoder
+            data = path.read_bytes()
+            headers["content-length"] = str(len(data))
+            return httpx.Response(
+                200, headers=headers, stream=httpx.ByteStream(data), request=request
+            )
         except FileNotFoundError:
             return httpx.Response(404, request=request)
         except PermissionError:

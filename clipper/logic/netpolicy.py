@@ -87,8 +87,8 @@ def _classify(address: Address) -> Refusal | None:
 def refusal(address: Address, allowed: Iterable[Network] = ()) -> Refusal | None:
     """Return why ``address`` must not be connected to, or None when it may be.
 
-    An address inside one of the ``allowed`` networks is always allowed; otherwise the address,
-    and the IPv4 address it carries when it is IPv6, must both be globally routable unicast.
+    An address inside one of the ``allowed`` networks is always allowed; otherwise it must be
+    globally routable unicast (for IPv6 that carries IPv4: the IPv4 address must be).
     Does not look at host names: only at the address that will actually be connected.
     """
     inner = embedded_ipv4(address)
@@ -97,11 +97,8 @@ def refusal(address: Address, allowed: Iterable[Network] = ()) -> Refusal | None
             return None
         if inner is not None and network.version == 4 and inner in network:
             return None
-    if inner is not None:
-        found = _classify(inner)
-        if found is not None:
-            return found
-    return _classify(address)
+    # the IPv6 prefixes that carry IPv4 are themselves "reserved": the IPv4 address decides
+    return _classify(inner if inner is not None else address)
 
 
 def parse_address(text: str) -> Address | None:
