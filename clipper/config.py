@@ -93,7 +93,7 @@ class FetchSettings(_Model):
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: Duration = 10.0
     read_timeout: Duration = 20.0
-    #: wall-clock limit for one whole response, however slowly its bytes trickle in
+    #: wall-clock limit for one whole exchange (connect, headers, body), however slowly it goes
     total_timeout: Duration = 60.0
     concurrency: int = Field(16, ge=1, le=256)
     per_host_concurrency: int = Field(2, ge=1, le=32)

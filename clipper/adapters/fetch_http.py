@@ -6,12 +6,13 @@ User-Agent per feed, and concurrency limits: globally (the caller's pool and htt
 connection limit) and per host (a semaphore per host name). ``file://`` URLs read local files,
 for bundled sample feeds and for managers trying a feed saved to disk.
 
-Every connection goes through ``GuardedBackend``: the host is resolved once, each address is
+Every direct connection goes through ``GuardedBackend``: the host is resolved once, each address is
 judged by ``logic.netpolicy`` (loopback, private, link-local, ... are refused unless
 ``fetch.allow_private_networks`` allows them), and the socket connects to the address that was
 judged, so a DNS answer that changes between check and connect cannot slip through. The same
 backend bounds every socket operation by the request's total deadline, so a server that drips
-its headers cannot hold a fetch past ``total_timeout``. Bodies are decoded by
+its headers cannot hold a fetch past ``total_timeout``. Behind an environment proxy the proxy
+connects, so names are checked here before the request instead. Bodies are decoded by
 ``logic.inflate`` with the size cap on the output of every layer. Does not parse anything.
 """
 
