@@ -45,9 +45,11 @@ class Listener:
     """A bare TCP server on any loopback address that records every connection it accepts and
     hands each one to ``serve`` (by default: a tiny HTTP page)."""
 
-    def __init__(self, host: str, serve: Callable[[socket.socket], None] | None = None) -> None:
+    def __init__(
+        self, host: str, serve: Callable[[socket.socket], None] | None = None, port: int = 0
+    ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))
         self.sock.listen(16)
         self.sock.settimeout(0.1)
         self.host, self.port = self.sock.getsockname()[:2]
@@ -244,6 +246,32 @@ def test_a_redirect_to_another_loopback_address_never_connects(
     time.sleep(0.3)
     assert internal.accepted == 0
     assert len(server.hits("/a")) == 1 and len(server.hits("/n")) == 1
+
+
+def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
+    internal: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS rebinding: the first answer is allowed, every later one internal; a guard that resolved
+    # again to connect would reach 127.0.0.2
+    public = Listener("127.0.0.1", port=internal.port)
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def resolve(host: str, *args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+        if host == "rebind.test":
+            host = "127.0.0.1" if not answers else "127.0.0.2"
+            answers.append(host)
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    retriever = HttpRetriever(_limits())
+    try:
+        page = retriever.get_page(f"http://rebind.test:{internal.port}/", None)
+    finally:
+        retriever.close()
+        public.close()
+    assert b"Internal secret text" in (page.content or b"")
+    assert answers == ["127.0.0.1"] and public.accepted == 1 and internal.accepted == 0
 
 
 def test_without_the_allow_list_loopback_feeds_are_refused_but_local_files_work(
