@@ -29,6 +29,7 @@ from .config import Config, find_config_path, load_config
 from .core import Clipper, make_clipper
 from .digests import DigestReport
 from .exceptions import ClipperError, ConfigError, SlackAuthError, StorageError
+from .logic.urls import redact_url
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
 from .slackapp import make_slack_app
@@ -157,8 +158,8 @@ def _print_summary(summary: UpdateSummary, verbose: int) -> None:
     for result in failures:
         label = "disabled" if result.status is FetchStatus.DISABLED else "failed"
         out.print(
-            f"[red]{label}[/] {escape(result.name)} <{escape(result.url)}>: "
-            f"{escape(result.error or '')}"
+            f"[red]{label}[/] {escape(result.name)} <{escape(redact_url(result.url))}>: "
+            f"{escape(redact_url(result.error or ''))}"
         )
     if verbose:
         for result in summary.results:
@@ -439,6 +440,9 @@ def feeds_status(state: State, as_json: bool) -> None:
                 k: v.isoformat() if isinstance(v, datetime) else v
                 for k, v in dataclasses.asdict(row).items()
             }
+            for key in ("url", "redirected_to", "last_error", "disabled_reason"):
+                if isinstance(record.get(key), str):
+                    record[key] = redact_url(record[key])
             click.echo(json.dumps(record, ensure_ascii=False))
         return
     table = Table(expand=False)
@@ -456,15 +460,15 @@ def feeds_status(state: State, as_json: bool) -> None:
         if not row.active:
             problem = "[dim]removed from config[/]"
         elif row.disabled_reason:
-            problem = f"[red]disabled:[/] {escape(row.disabled_reason)}"
+            problem = f"[red]disabled:[/] {escape(redact_url(row.disabled_reason))}"
         elif row.last_error:
-            problem = f"[yellow]{escape(row.last_error)}[/]"
+            problem = f"[yellow]{escape(redact_url(row.last_error))}[/]"
         else:
             problem = ""
         if row.redirected_to:
-            problem += f"\n[dim]moved to {escape(row.redirected_to)}[/]"
+            problem += f"\n[dim]moved to {escape(redact_url(row.redirected_to))}[/]"
         table.add_row(
-            f"{escape(row.name)}\n[dim]{escape(row.url)}[/]",
+            f"{escape(row.name)}\n[dim]{escape(redact_url(row.url))}[/]",
             escape(row.industry or "-"),
             _ago(row.last_success_at, now),
             str(row.error_count),
@@ -487,13 +491,15 @@ def feeds_discover(state: State, url: str) -> None:
             err.print(f"[red]error:[/] {escape(str(exc))}")
             raise click.exceptions.Exit(1) from None
     if found.is_feed:
-        out.print(f"{escape(found.url)} is a feed: {escape(found.title or '')}")
+        out.print(f"{escape(redact_url(found.url))} is a feed: {escape(found.title or '')}")
         return
+    for link, why in found.refused:
+        err.print(f"[yellow]refused[/] {escape(redact_url(link.url))}: {escape(why)}")
     if not found.links:
-        out.print(f"no feeds found on {escape(found.url)}")
+        out.print(f"no feeds found on {escape(redact_url(found.url))}")
         raise click.exceptions.Exit(1)
     for link in found.links:
-        click.echo(f"{link.url}\t{link.kind}\t{link.title or ''}")
+        click.echo(f"{redact_url(link.url)}\t{link.kind}\t{link.title or ''}")
 
 
 @feeds.command("enable")
@@ -503,9 +509,9 @@ def feeds_enable(state: State, url: str) -> None:
     """Re-enable a disabled feed (clears its errors; polled on the next run)."""
     with state.clipper() as clipper:
         if not clipper.enable_feed(url):
-            err.print(f"[red]error:[/] no stored feed has the URL {escape(url)}")
+            err.print(f"[red]error:[/] no stored feed has the URL {escape(redact_url(url))}")
             raise click.exceptions.Exit(1)
-    out.print(f"enabled {escape(url)}")
+    out.print(f"enabled {escape(redact_url(url))}")
 
 
 @main.group()

@@ -24,8 +24,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .exceptions import CommandUsageError, ConfigError
 from .logic.dedupe import EntryPolicy
+from .logic.netpolicy import Network, parse_network
 from .logic.schedule import PollPolicy
-from .logic.urls import EMAIL, domain_of
+from .logic.urls import EMAIL, domain_of, redact_url
 from .logic.watch import parse_watch
 from .types import FeedSource
 
@@ -81,6 +82,7 @@ def _parse_clock(value: Any) -> time:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
+Cidr = Annotated[Network, BeforeValidator(parse_network)]
 
 
 class _Model(BaseModel):
@@ -93,12 +95,14 @@ class FetchSettings(_Model):
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: Duration = 10.0
     read_timeout: Duration = 20.0
-    #: wall-clock limit for one whole response, however slowly its bytes trickle in
+    #: wall-clock limit for one whole exchange (connect, headers, body), however slowly it goes
     total_timeout: Duration = 60.0
     concurrency: int = Field(16, ge=1, le=256)
     per_host_concurrency: int = Field(2, ge=1, le=32)
     max_body_size: Size = 15 * 2**20
     max_redirects: int = Field(5, ge=0, le=20)
+    #: private, loopback or link-local networks (CIDRs) that feeds and pages may still use
+    allow_private_networks: tuple[Cidr, ...] = ()
     default_interval: Duration = 3600.0
     min_interval: Duration = 300.0
     max_interval: Duration = 86400.0
@@ -865,7 +869,8 @@ def _load_catalogs(feeds_dir: Path, problems: list[str]) -> tuple[list[Catalog],
                 continue
             if feed.url in urls:
                 problems.append(
-                    f"{doc.where(('feeds', index))}: feeds[{index}].url: duplicate feed {feed.url}"
+                    f"{doc.where(('feeds', index))}: feeds[{index}].url: duplicate feed "
+                    f"{redact_url(feed.url)}"
                 )
                 continue
             urls.add(feed.url)

@@ -5,7 +5,6 @@ Does not parse user input (the CLI does) and does not decide (``clipper.logic`` 
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 import time
@@ -30,8 +29,16 @@ from .adapters.storage import Storage
 from .config import Config, read_yaml
 from .digests import DigestReport, Digests
 from .embeddings import EmbeddingCache
-from .exceptions import CommandUsageError, ConfigError, ExtractError, FetchError, ParseError
+from .exceptions import (
+    CommandUsageError,
+    ConfigError,
+    DecompressionError,
+    ExtractError,
+    FetchError,
+    ParseError,
+)
 from .logic.crm import AccountChange, ImportResult, MergeResult, merge_accounts, read_crm_csv
+from .logic.inflate import inflate
 from .logic.watch import parse_watch
 from .matcher import Matcher, MentionFinderFactory, assign_stories, embedding_text
 from .pipeline import LEASE_S, Clock, Pipeline
@@ -73,6 +80,8 @@ class Discovery:
     is_feed: bool
     title: str | None
     links: tuple[FeedLink, ...]
+    #: advertised links that are never fetched (another scheme, an internal address): why
+    refused: tuple[tuple[FeedLink, str], ...] = ()
 
 
 class Clipper:
@@ -181,6 +190,9 @@ class Clipper:
     def discover(self, url: str) -> Discovery:
         """Tell whether ``url`` is a feed; otherwise list the feeds its page advertises.
 
+        Only http(s) links to addresses the retriever may connect to are listed; the others are
+        returned in ``refused`` with the reason.
+
         Raises:
             FetchError: the URL could not be fetched.
         """
@@ -192,8 +204,15 @@ class Clipper:
                 return Discovery(retrieved.url, True, parsed.title, ())
         except ParseError:
             pass
-        links = self.parser.find_feed_links(content, retrieved.url)
-        return Discovery(retrieved.url, False, None, tuple(links))
+        links: list[FeedLink] = []
+        refused: list[tuple[FeedLink, str]] = []
+        for link in self.parser.find_feed_links(content, retrieved.url):
+            why = self.retriever.refusal(link.url)
+            if why is None:
+                links.append(link)
+            else:
+                refused.append((link, why))
+        return Discovery(retrieved.url, False, None, tuple(links), tuple(refused))
 
     # ------------------------------------------------------------------ matching
 
@@ -330,9 +349,9 @@ class Clipper:
             raise ExtractError(f"cannot read {source}: {exc.strerror or exc}") from exc
         if path.suffix == ".gz" and data[:2] == b"\x1f\x8b":
             try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
-                raise ExtractError(f"{source}: corrupt gzip data") from exc
+                data = inflate(data, self.config.settings.fetch.max_body_size)
+            except DecompressionError as exc:
+                raise ExtractError(f"{source}: {exc}") from exc
         return self.extractor.extract(data, None)
 
     # ------------------------------------------------------------------ accounts
@@ -467,6 +486,7 @@ def make_clipper(
                 per_host_concurrency=fetch.per_host_concurrency,
                 max_body_size=fetch.max_body_size,
                 max_redirects=fetch.max_redirects,
+                allow_private_networks=fetch.allow_private_networks,
             )
         )
     return Clipper(
@@ -474,7 +494,7 @@ def make_clipper(
         storage=_storage,
         retriever=_retriever,
         parser=_parser or FeedParser(),
-        extractor=_extractor or MainTextExtractor(),
+        extractor=_extractor or MainTextExtractor(fetch.max_body_size),
         clock=_clock or utc_now,
         embedder=_embedder,
         make_finder=MentionIndex,

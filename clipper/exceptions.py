@@ -6,6 +6,7 @@
      │    ├── FetchError        transport, HTTP status, size or redirect problem
      │    └── ParseError        the bytes are not a usable feed
      ├── ExtractError           a page gave no main text
+     ├── DecompressionError     gzip/deflate data over the size limit, corrupt or truncated
      ├── StorageError           the database refused or failed
      ├── EmbedderError          (matching stage)
      ├── DeliveryError          (Slack stage)
@@ -76,6 +77,18 @@ class ParseError(FeedError):
 
 class ExtractError(ClipperError):
     """A page yielded no main text."""
+
+
+class DecompressionError(ClipperError):
+    """Compressed data could not be decoded within the size limit (callers wrap it).
+
+    Attributes:
+        over_limit: the output would pass the limit (else the data is corrupt or unsupported).
+    """
+
+    def __init__(self, message: str, *, over_limit: bool = False) -> None:
+        super().__init__(message)
+        self.over_limit = over_limit
 
 
 class StorageError(ClipperError):

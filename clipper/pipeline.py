@@ -29,6 +29,7 @@ from .exceptions import ClipperError, ExtractError, FeedError, FetchError, Parse
 from .logic.dedupe import EntryPolicy, decide_entries, identity_of
 from .logic.feedstate import decide_failure, decide_success
 from .logic.schedule import PollPolicy
+from .logic.urls import redact_url
 from .ports import ExtractorType, ParserType, RetrieverType, StorageType
 from .types import (
     ArticleIdentity,
@@ -147,7 +148,7 @@ class Pipeline:
         except ParseError as exc:
             return _Fetched(feed, retrieved, error=exc)
         except Exception as exc:  # a bug triggered by one hostile feed must not stop the rest
-            log.exception("unexpected error parsing %s", feed.url)
+            log.exception("unexpected error parsing %s", redact_url(feed.url))
             error = ParseError(feed.url, f"unexpected error while parsing: {exc!r}")
             return _Fetched(feed, retrieved, error=error)
         return _Fetched(
@@ -162,7 +163,7 @@ class Pipeline:
             error = fetched.error or FetchError(feed.url, "no response")
             intent = decide_failure(feed, error, now, self.poll_policy)
             self.storage.apply_feed_update(intent, (), self.owner)
-            log.info("feed %s: %s (%s)", feed.url, intent.status.value, error)
+            log.info("feed %s: %s (%s)", redact_url(feed.url), intent.status.value, error)
             return UpdateResult(feed.config_url, feed.name, intent.status, error=str(error))
         state = decide_success(feed, fetched.retrieved, fetched.parsed, now, self.poll_policy)
         if fetched.parsed is None:
@@ -238,5 +239,5 @@ class Pipeline:
         except ClipperError:
             raise
         except Exception as exc:  # one hostile page must not stop the others
-            log.exception("unexpected error extracting %s", page.url)
+            log.exception("unexpected error extracting %s", redact_url(page.url))
             return page, None, f"unexpected error: {exc!r}"

@@ -268,14 +268,24 @@ class StorageType(Protocol):
 
 
 class RetrieverType(Protocol):
-    """Fetches bytes over the network. Raises ``FetchError``; never parses."""
+    """Fetches bytes over the network. Raises ``FetchError``; never parses.
+
+    Never connects to a loopback, private, link-local, multicast or reserved address unless the
+    configuration allows its network (``fetch.allow_private_networks``), on any redirect hop.
+    """
 
     def retrieve(self, url: str, caching: CachingInfo, user_agent: str | None) -> RetrievedFeed:
-        """Fetch a feed with a conditional GET; a 304 comes back with ``content=None``."""
+        """Fetch a feed with a conditional GET; a 304 comes back with ``content=None``.
+        A configured ``file://`` URL is read from disk; a redirect never leads to one."""
         ...
 
     def get_page(self, url: str, user_agent: str | None) -> RetrievedFeed:
-        """Fetch a web page (an article, or a page to discover feeds in)."""
+        """Fetch a web page (an article, or a page to discover feeds in); http(s) only."""
+        ...
+
+    def refusal(self, url: str) -> str | None:
+        """Return why ``url`` would be refused (not http(s), or a refused address), else None.
+        Does not connect."""
         ...
 
     def close(self) -> None:

@@ -18,6 +18,8 @@ from clipper.core import Clipper, make_clipper
 from .feedserver import FeedServer
 
 REPO = Path(__file__).resolve().parents[1]
+#: the only network the tests' local servers use; everything else stays refused
+LOOPBACK = "127.0.0.1/32"
 
 
 def shared_data() -> Path:
@@ -102,6 +104,8 @@ def write_config(
             "total_timeout": "5s",
             "backoff_base": "5m",
             "min_interval": "5m",
+            # the tests' servers listen on loopback, which Clipper otherwise refuses
+            "allow_private_networks": [LOOPBACK],
         },
     }
     for key, value in (settings or {}).items():

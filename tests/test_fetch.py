@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from ipaddress import ip_network
 from pathlib import Path
 
 from clipper.adapters.fetch_http import FetchLimits, HttpRetriever
 from clipper.exceptions import FetchError
 from clipper.types import CachingInfo, FetchStatus
 
-from .conftest import Clock, build, write_config
+from .conftest import LOOPBACK, Clock, build, write_config
 from .feedserver import FeedServer, Reply, Seen, gzipped, rss, static_reply
 
 ITEMS = [
@@ -22,6 +23,15 @@ ITEMS = [
     }
     for n in range(5)
 ]
+
+
+def limits(**kwargs: object) -> FetchLimits:
+    """Retriever limits that allow the tests' loopback server, as ``write_config`` does."""
+    return FetchLimits(
+        user_agent="t",
+        allow_private_networks=(ip_network(LOOPBACK),),
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def catalog(*feeds: tuple[str, str], **extra: object) -> dict[str, list[dict[str, object]]]:
@@ -274,7 +284,7 @@ def test_user_agent_per_feed(tmp_path: Path, server: FeedServer) -> None:
 
 def test_retriever_rejects_redirects_to_local_files(server: FeedServer) -> None:
     url = server.route("/evil", Reply(302, headers={"Location": "file:///etc/passwd"}))
-    retriever = HttpRetriever(FetchLimits(user_agent="t"))
+    retriever = HttpRetriever(limits())
     try:
         retriever.retrieve(url, CachingInfo(), None)
     except FetchError as exc:
@@ -287,7 +297,7 @@ def test_retriever_rejects_redirects_to_local_files(server: FeedServer) -> None:
 
 def test_threads_share_one_retriever(server: FeedServer) -> None:
     url = server.route("/shared", Reply(200, rss(ITEMS)))
-    retriever = HttpRetriever(FetchLimits(user_agent="t", per_host_concurrency=4))
+    retriever = HttpRetriever(limits(per_host_concurrency=4))
     results: list[int] = []
     threads = [
         threading.Thread(

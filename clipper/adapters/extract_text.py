@@ -12,12 +12,13 @@ Does not fetch pages: the retriever does that politely; this only reads HTML.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 from typing import Any
 
-from ..exceptions import ExtractError
+from ..exceptions import DecompressionError, ExtractError
+from ..logic.inflate import inflate
+from ..logic.urls import redact_url
 
 _LINES = re.compile(r"\s*\n\s*")
 #: readability's answer wins when trafilatura's is shorter than this fraction of it
@@ -34,6 +35,8 @@ FURNITURE = re.compile(
     r"|also read:?.*|recommended:?.*|you (may|might) also like.*)$"
 )
 _PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
+#: the most page text gunzipped from one page (the retriever's default body limit)
+MAX_PAGE_SIZE = 15 * 2**20
 
 for _noisy in ("trafilatura", "htmldate", "readability", "readability.readability"):
     logging.getLogger(_noisy).setLevel(logging.CRITICAL)
@@ -46,16 +49,23 @@ def _trafilatura() -> Any:
     return trafilatura
 
 
-def decode_html(data: bytes | str) -> str:
-    """Return page text from bytes: gunzips when needed, then the declared charset, else UTF-8
-    with a cp1252 fallback."""
+def decode_html(data: bytes | str, max_size: int = MAX_PAGE_SIZE) -> str:
+    """Return page text from bytes: gunzips when needed (gzip inside gzip too, never more than
+    ``max_size`` bytes), then the declared charset, else UTF-8 with a cp1252 fallback.
+
+    Raises:
+        ExtractError: the gzip data is corrupt, or inflates to more than ``max_size`` bytes.
+    """
     if isinstance(data, str):
         return data
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ExtractError("the gzip data is corrupt") from exc
+    try:
+        data = inflate(data, max_size)
+    except DecompressionError as exc:
+        if exc.over_limit:
+            raise ExtractError(
+                f"the page is over the {max_size:,}-byte limit after decompression"
+            ) from exc
+        raise ExtractError(f"the gzip data is corrupt ({exc})") from exc
     head = data[:2048].lower()
     found = re.search(rb"charset=[\"']?([a-z0-9_\-]+)", head)
     for encoding in ([found.group(1).decode()] if found else []) + ["utf-8", "cp1252"]:
@@ -116,11 +126,15 @@ def choose(precise: str, readable: str) -> str:
 class MainTextExtractor:
     """``ExtractorType``: trafilatura checked by readability, furniture lines removed."""
 
+    def __init__(self, max_size: int = MAX_PAGE_SIZE) -> None:
+        self.max_size = max_size
+
     def extract(self, html: bytes | str, url: str | None = None) -> str:
-        text = decode_html(html)
+        text = decode_html(html, self.max_size)
+        at = f" at {redact_url(url)}" if url else ""
         if not text.strip():
-            raise ExtractError(f"empty page{f' at {url}' if url else ''}")
+            raise ExtractError(f"empty page{at}")
         result = without_furniture(choose(precise_text(text, url), readability_text(text)))
         if not result:
-            raise ExtractError(f"no main text found{f' at {url}' if url else ''}")
+            raise ExtractError(f"no main text found{at}")
         return result

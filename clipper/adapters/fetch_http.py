@@ -4,28 +4,42 @@ Conditional GET with validators kept verbatim, gzip, connect/read/total timeouts
 cap, redirects followed by hand (so permanent moves and loops are seen), Retry-After read, a
 User-Agent per feed, and concurrency limits: globally (the caller's pool and httpx's
 connection limit) and per host (a semaphore per host name). ``file://`` URLs read local files,
-for bundled sample feeds and for managers trying a feed saved to disk. Does not parse anything.
+for bundled sample feeds and for managers trying a feed saved to disk.
+
+Every direct connection goes through ``GuardedBackend``: the host is resolved once, each address is
+judged by ``logic.netpolicy`` (loopback, private, link-local, ... are refused unless
+``fetch.allow_private_networks`` allows them), and the socket connects to the address that was
+judged, so a DNS answer that changes between check and connect cannot slip through. The same
+backend bounds every socket operation by the request's total deadline, so a server that drips
+its headers cannot hold a fetch past ``total_timeout``. Behind an environment proxy the proxy
+connects, so names are checked here before the request instead. Bodies are decoded by
+``logic.inflate`` with the size cap on the output of every layer. Does not parse anything.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import socket
 import threading
 import time
-import zlib
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+import httpcore
 import httpx
 
-from ..exceptions import FetchError
+from ..exceptions import DecompressionError, FetchError
+from ..logic.inflate import Inflater
+from ..logic.netpolicy import Address, Network, Refusal, parse_address, refusal
 from ..logic.schedule import parse_retry_after
-from ..logic.urls import host_of
+from ..logic.urls import host_of, redact_url
 from ..types import CachingInfo, RetrievedFeed
 
 FEED_ACCEPT = (
@@ -33,6 +47,8 @@ FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+#: only the encodings ``logic.inflate`` decodes with a bounded output
+ACCEPT_ENCODING = "gzip, deflate"
 PERMANENT = frozenset({301, 308})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -49,6 +65,157 @@ class FetchLimits:
     per_host_concurrency: int = 2
     max_body_size: int = 15 * 2**20
     max_redirects: int = 5
+    #: networks that may be connected to although they are private, loopback, ... (CIDRs)
+    allow_private_networks: tuple[Network, ...] = ()
+
+
+class AddressRefused(Exception):
+    """Raised inside the connection pool when no address of a host may be connected to; the
+    retriever turns it into a ``FetchError``."""
+
+    def __init__(self, host: str, address: Address, reason: Refusal) -> None:
+        self.host = host
+        self.address = address
+        self.reason = reason
+        super().__init__(self.explain())
+
+    def explain(self) -> str:
+        """One line for the user: what was refused and how to allow it."""
+        shown = self.host if self.host == str(self.address) else f"{self.host} ({self.address})"
+        return (
+            f"refused to connect to {shown}: {self.reason.value} "
+            "(fetch.allow_private_networks can allow it)"
+        )
+
+
+_deadline = threading.local()
+
+
+def _budget(timeout: float | None, kind: type[Exception]) -> float | None:
+    """Return ``timeout`` shortened to what is left of this thread's request deadline."""
+    deadline: float | None = getattr(_deadline, "at", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise kind("the total timeout has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read, write and handshake ends by the request deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _budget(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _budget(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        budget = _budget(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, budget))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """Resolves a host once, refuses addresses ``logic.netpolicy`` refuses, and connects to an
+    address it checked (TLS still verifies and sends the host name). Does not cache answers."""
+
+    def __init__(self, allowed: Iterable[Network] = ()) -> None:
+        self.allowed = tuple(allowed)
+        self._sync = httpcore.SyncBackend()
+
+    def resolve(self, host: str, port: int) -> list[Address]:
+        """Return the addresses ``host`` resolves to (an address literal is itself)."""
+        literal = parse_address(host)
+        if literal is not None:
+            return [literal]
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        found: list[Address] = []
+        for *_, sockaddr in infos:
+            address = parse_address(str(sockaddr[0]))
+            if address is not None and address not in found:
+                found.append(address)
+        return found
+
+    def permitted(self, host: str, port: int) -> list[Address]:
+        """Return the addresses of ``host`` that may be connected to, in resolver order.
+
+        Raises:
+            AddressRefused: every address is refused (the first one is named).
+            httpcore.ConnectError: the name does not resolve.
+        """
+        addresses = self.resolve(host, port)
+        allowed = [a for a in addresses if refusal(a, self.allowed) is None]
+        if addresses and not allowed:
+            first = addresses[0]
+            raise AddressRefused(host, first, refusal(first, self.allowed) or Refusal.NOT_GLOBAL)
+        return allowed
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        last: Exception = httpcore.ConnectError(f"{host} has no address")
+        for address in self.permitted(host, port):
+            try:
+                stream = self._sync.connect_tcp(
+                    str(address),
+                    port,
+                    _budget(timeout, httpcore.ConnectTimeout),
+                    local_address,
+                    socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                last = exc
+                continue
+            return _DeadlineStream(stream)
+        raise last
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("Unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport on a connection pool that connects only through ``GuardedBackend``."""
+
+    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
 
 
 class FileTransport(httpx.BaseTransport):
@@ -73,7 +240,12 @@ class FileTransport(httpx.BaseTransport):
             if path.suffix in (".xml", ".rss", ".atom", ".rdf"):
                 kind = "application/xml"
             headers["content-type"] = kind
-            return httpx.Response(200, headers=headers, content=path.read_bytes(), request=request)
+            # a stream, not content: the retriever reads raw bytes through its bounded decoder
+            data = path.read_bytes()
+            headers["content-length"] = str(len(data))
+            return httpx.Response(
+                200, headers=headers, stream=httpx.ByteStream(data), request=request
+            )
         except FileNotFoundError:
             return httpx.Response(404, request=request)
         except PermissionError:
@@ -85,17 +257,26 @@ class HttpRetriever:
 
     def __init__(self, limits: FetchLimits, *, transport: httpx.BaseTransport | None = None):
         self.limits = limits
+        self.backend = GuardedBackend(limits.allow_private_networks)
+        pool_limits = httpx.Limits(
+            max_connections=limits.concurrency,
+            max_keepalive_connections=limits.concurrency,
+        )
         self._client = httpx.Client(
             timeout=httpx.Timeout(
                 limits.read_timeout, connect=limits.connect_timeout, pool=limits.total_timeout
             ),
-            limits=httpx.Limits(
-                max_connections=limits.concurrency,
-                max_keepalive_connections=limits.concurrency,
-            ),
+            limits=pool_limits,
             follow_redirects=False,
-            transport=transport,
+            transport=transport or GuardedTransport(self.backend, pool_limits),
+            headers={"accept-encoding": ACCEPT_ENCODING},
             trust_env=True,
+        )
+        # a proxy connects to the target itself: then names are checked before each request
+        # (best effort: the proxy may resolve differently); direct connections are checked at
+        # connect time by GuardedBackend
+        self._proxied = any(
+            urllib.request.getproxies().get(scheme) for scheme in ("http", "https", "all")
         )
         # a client of its own, so proxy settings from the environment never apply to files
         self._files = httpx.Client(transport=FileTransport(), trust_env=False)
@@ -124,12 +305,45 @@ class HttpRetriever:
             headers["if-none-match"] = caching.etag
         if caching.last_modified:
             headers["if-modified-since"] = caching.last_modified
-        return self._get(url, headers, user_agent)
+        return self._get(url, headers, user_agent, files=True)
 
     def get_page(self, url: str, user_agent: str | None) -> RetrievedFeed:
-        return self._get(url, {"accept": PAGE_ACCEPT}, user_agent)
+        return self._get(url, {"accept": PAGE_ACCEPT}, user_agent, files=False)
 
-    def _get(self, url: str, headers: dict[str, str], user_agent: str | None) -> RetrievedFeed:
+    def refusal(self, url: str) -> str | None:
+        """Return why ``url`` would never be fetched as a web resource (not http(s), or only
+        refused addresses), else None. A name that does not resolve is not refused here: the
+        fetch will fail on its own. Does not connect."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            return "not an http(s) URL"
+        try:
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+            self.backend.permitted(parts.hostname or "", port)
+        except AddressRefused as exc:
+            return exc.explain()
+        except (httpcore.ConnectError, ValueError):
+            return None
+        return None
+
+    def _precheck(self, feed_url: str, url: str) -> None:
+        """Refuse an address literal at once, and every name when a proxy will connect."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            if parse_address(host) is not None or self._proxied:
+                port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+                self.backend.permitted(host, port)
+        except AddressRefused as exc:
+            raise FetchError(feed_url, exc.explain()) from exc
+        except (httpcore.ConnectError, ValueError):
+            return  # the request itself reports it
+
+    def _get(
+        self, url: str, headers: dict[str, str], user_agent: str | None, *, files: bool
+    ) -> RetrievedFeed:
+        if not files and urlsplit(url).scheme.lower() not in ("http", "https"):
+            raise FetchError(url, f"not an http(s) URL: {redact_url(url)}")
         headers = {**headers, "user-agent": user_agent or self.limits.user_agent}
         visited = [url]
         permanent = True
@@ -139,10 +353,12 @@ class HttpRetriever:
             if status in REDIRECTS and "location" in response_headers:
                 target = urljoin(current, response_headers["location"].strip())
                 if urlsplit(target).scheme not in ("http", "https"):
-                    raise FetchError(url, f"redirect to a non-HTTP URL {target!r}", status=status)
+                    raise FetchError(
+                        url, f"redirect to a non-HTTP URL {redact_url(target)!r}", status=status
+                    )
                 if target in visited:
                     chain = " → ".join([*visited[visited.index(target) :], target])
-                    raise FetchError(url, f"redirect loop: {chain}", status=status)
+                    raise FetchError(url, f"redirect loop: {redact_url(chain)}", status=status)
                 permanent = permanent and status in PERMANENT
                 visited.append(target)
                 current = target
@@ -161,30 +377,24 @@ class HttpRetriever:
             raise FetchError(url, f"HTTP {status} {reason}", status=status, retry_after_s=retry)
         raise FetchError(
             url,
-            f"too many redirects (more than {self.limits.max_redirects}): " + " → ".join(visited),
+            f"too many redirects (more than {self.limits.max_redirects}): "
+            + redact_url(" → ".join(visited)),
         )
-
-    def _gunzip(self, feed_url: str, body: bytes) -> bytes:
-        """Decompress a gzip body served without Content-Encoding (a common misconfiguration)."""
-        limit = self.limits.max_body_size
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            data = inflater.decompress(body, limit + 1)
-        except zlib.error:
-            return body  # not gzip after all; let the parser judge the bytes
-        if len(data) > limit:
-            raise FetchError(
-                feed_url, f"response body is over the {limit:,}-byte limit (after decompression)"
-            )
-        return data
 
     def _exchange(
         self, feed_url: str, url: str, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
         limit = self.limits.max_body_size
+        total = self.limits.total_timeout
+        shown = redact_url(url)
+        if not url.startswith("file:"):
+            self._precheck(feed_url, url)
+        deadline = time.monotonic() + total
         try:
             with self._host_slot(url):
-                deadline = time.monotonic() + self.limits.total_timeout
+                # the deadline counts from here: connect, headers and body, all of them
+                deadline = time.monotonic() + total
+                _deadline.at = deadline
                 client = self._client
                 if url.startswith("file:"):
                     client = self._files
@@ -204,35 +414,61 @@ class HttpRetriever:
                             f"{limit:,}-byte limit",
                             status=response.status_code,
                         )
-                    chunks: list[bytes] = []
-                    size = 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > limit:
-                            raise FetchError(
-                                feed_url,
-                                f"response body is over the {limit:,}-byte limit "
-                                "(after decompression)",
-                                status=response.status_code,
-                            )
-                        if time.monotonic() > deadline:
-                            raise FetchError(
-                                feed_url,
-                                f"timed out: the response took over {self.limits.total_timeout:g}s",
-                            )
-                        chunks.append(chunk)
-                    body = b"".join(chunks)
-                    if body[:2] == b"\x1f\x8b":
-                        body = self._gunzip(feed_url, body)
+                    body = self._read_body(feed_url, response, response_headers, deadline)
                     return response.status_code, response_headers, body
                 finally:
                     response.close()
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline - 0.05:
+                raise FetchError(
+                    feed_url, f"timed out: the response took over {total:g}s ({shown})"
+                ) from exc
             kind = type(exc).__name__.replace("Timeout", "").lower() or "request"
-            raise FetchError(feed_url, f"timed out ({kind}) fetching {url}") from exc
-        except httpx.DecodingError as exc:
-            raise FetchError(feed_url, f"could not decompress the response from {url}") from exc
+            raise FetchError(feed_url, f"timed out ({kind}) fetching {shown}") from exc
+        except AddressRefused as exc:
+            raise FetchError(feed_url, exc.explain()) from exc
         except httpx.TransportError as exc:
-            raise FetchError(feed_url, f"network error fetching {url}") from exc
+            raise FetchError(feed_url, f"network error fetching {shown}") from exc
         except httpx.InvalidURL as exc:
-            raise FetchError(feed_url, f"invalid URL {url!r}") from exc
+            raise FetchError(feed_url, f"invalid URL {shown!r}") from exc
+        finally:
+            _deadline.at = None
+
+    def _read_body(
+        self,
+        feed_url: str,
+        response: httpx.Response,
+        headers: dict[str, str],
+        deadline: float,
+    ) -> bytes:
+        """Read and decode the body with the size cap on the raw bytes and on every decoded
+        layer; gzip without Content-Encoding (or inside it) is unwrapped too."""
+        limit = self.limits.max_body_size
+        status = response.status_code
+        encodings = headers.get("content-encoding", "").split(",")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            inflater = Inflater(limit, encodings)
+            for chunk in response.iter_raw():
+                size += len(chunk)
+                if size > limit:
+                    raise FetchError(
+                        feed_url, f"response body is over the {limit:,}-byte limit", status=status
+                    )
+                if time.monotonic() > deadline:
+                    raise FetchError(
+                        feed_url,
+                        f"timed out: the response took over {self.limits.total_timeout:g}s",
+                    )
+                chunks.append(inflater.feed(chunk))
+            chunks.append(inflater.finish())
+        except DecompressionError as exc:
+            if exc.over_limit:
+                raise FetchError(
+                    feed_url,
+                    f"response body is over the {limit:,}-byte limit (after decompression)",
+                    status=status,
+                ) from exc
+            raise FetchError(feed_url, f"could not decompress the response: {exc}") from exc
+        return b"".join(chunks)

@@ -31,7 +31,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from ..exceptions import ParseError
-from ..logic.urls import canonical_url
+from ..logic.urls import canonical_url, redact_url
 from ..types import FeedLink, ParsedEntry, ParsedFeed, RetrievedFeed
 
 log = logging.getLogger("clipper.parse")
@@ -426,13 +426,13 @@ class FeedParser:
             try:
                 parsed.append(_entry(raw, base, undated))
             except Exception:  # one unreadable item must not cost the feed its other items
-                log.exception("skipping an unreadable item in %s", retrieved.url)
+                log.exception("skipping an unreadable item in %s", redact_url(retrieved.url))
                 skipped += 1
         if skipped:
             note = f"skipped {skipped} unreadable item(s)"
             warning = f"{warning}; {note}" if warning else note
         return ParsedFeed(
-            title=html_to_text(feed.get("title")) or retrieved.url,
+            title=html_to_text(feed.get("title")) or redact_url(retrieved.url),
             link=urljoin(base, link) if isinstance(link, str) else None,
             entries=tuple(parsed),
             ttl_s=ttl,

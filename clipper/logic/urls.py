@@ -177,3 +177,20 @@ def domain_of(value: str) -> str:
     text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value.strip().lower())
     text = text.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0]
     return text.removeprefix("www.").strip(".")
+
+
+#: ``scheme://userinfo@`` in a URL, at its start or anywhere in a message
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s]*)@")
+
+
+def _redacted(found: re.Match[str]) -> str:
+    user, colon, _password = found.group(2).partition(":")
+    # a lone user part may itself be a token (https://TOKEN@host/): hide it too
+    return f"{found.group(1)}{user}:***@" if colon else f"{found.group(1)}***@"
+
+
+def redact_url(text: str) -> str:
+    """Return ``text`` with the secret of every URL in it replaced by ``***``
+    (``https://user:***@host/feed``, ``https://***@host/feed``). Does not change the stored URL:
+    only what is shown."""
+    return _USERINFO.sub(_redacted, text)
