@@ -621,3 +621,47 @@ def test_socket_mode_receives_commands_over_a_websocket(app: App) -> None:
         finally:
             handler.close()  # type: ignore[no-untyped-call]
             ws.shutdown()
+
+
+def test_malformed_requests_get_401_or_400_and_one_log_line(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10 item 7: a bad timestamp header or a body Bolt cannot parse is refused (401
+    unsigned, 400 signed but malformed) with one log line, never a 500 with a traceback."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    body, rid = app.command("add Evil")
+    form = "application/x-www-form-urlencoded"
+    now = str(int(time.time()))
+    cases: list[tuple[bytes, str, str, str, int]] = []
+    for stamp in ("abc", f"{time.time():.4f}", "1e400", "", "+17", "0x10"):
+        cases.append((body.encode(), form, stamp, sign(body, SECRET, stamp), 401))
+    bad_bodies = [
+        (b"payload=notjson", form),
+        (b"payload=%7B", form),
+        (b"payload=%5B1%5D", form),
+        (b"{bad", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b"\xff\xfe", form),
+    ]
+    for raw, kind in bad_bodies:
+        cases.append((raw, kind, now, "v0=bad", 401))  # unsigned: refused before parsing
+        signature = (
+            "v0=" + hmac.new(SECRET.encode(), f"v0:{now}:".encode() + raw, "sha256").hexdigest()
+        )
+        cases.append((raw, kind, now, signature, 400))  # signed but malformed
+    for raw, kind, stamp, signature, expected in cases:
+        caplog.clear()
+        headers = {
+            "Content-Type": kind,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+        }
+        response = httpx.post(f"{app.url}/slack/events", content=raw, headers=headers, timeout=10)
+        assert response.status_code == expected, (raw, stamp, response.status_code)
+        ours = [r for r in caplog.records if r.name.split(".")[0] != "httpx"]
+        assert len(ours) == 1, (raw, stamp, [r.getMessage() for r in ours])
+        assert ours[0].exc_info is None and "Traceback" not in caplog.text
+    time.sleep(0.3)
+    assert terms(app) == [] and app.stub.responses[rid] == []
