@@ -30,7 +30,15 @@ from .config import Account, Rep
 from .core import Clipper
 from .exceptions import ClipperError, CommandUsageError, SlackAuthError
 from .logic.blockkit import cut, escape, link_target, replace_item
-from .logic.clip import HELP, ClipCommand, closest, parse_clip, split_account, suggestions
+from .logic.clip import (
+    HELP,
+    ClipCommand,
+    closest,
+    parse_button_value,
+    parse_clip,
+    split_account,
+    suggestions,
+)
 from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, touch_line
 
 log = logging.getLogger(__name__)
@@ -261,14 +269,22 @@ class ClipActions:
     # ------------------------------------------------------------------ buttons
 
     def item_of(self, rep: Rep, value: str) -> tuple[Account, int]:
-        """Return the account and article a button names, if the rep may act on them."""
-        try:
-            data = json.loads(value)
-            article_id = int(data["article"])
-            name = str(data["account"])
-        except (ValueError, KeyError, TypeError):
-            raise CommandUsageError("this button is from an older digest; use the newest") from None
-        return self._account(rep, name), article_id
+        """Return the account and article a button names, if the rep may act on them.
+
+        Raises:
+            CommandUsageError: not a digest button's value, no article id, or not the rep's
+                account. Does not check that the article exists (``require_article`` does).
+        """
+        item = parse_button_value(value)
+        return self._account(rep, item.account), item.article_id
+
+    def require_article(self, article_id: int) -> None:
+        """Raise ``CommandUsageError`` when no stored article has this id."""
+        if self.storage.article(article_id) is None:
+            raise CommandUsageError(
+                f"article {article_id} was not found in Clipper (it may have been removed); "
+                "nothing was changed"
+            )
 
     def share_note(self, rep: Rep, account: Account, article_id: int) -> tuple[str, str]:
         """Return (the pre-filled note, the contact line) for sharing an article."""
@@ -444,20 +460,26 @@ def make_slack_app(
                 if clicked_item is None:
                     return
                 rep, account, article_id = clicked_item
+                actions.require_article(article_id)
                 clipper.record_feedback(account.name, article_id, kind, rep.email)
-                label = "not relevant" if kind == "not_relevant" else "not about this company"
-                _update_message(
-                    client,
-                    body,
-                    article_id,
-                    account.name,
-                    f"Marked {label}; similar articles will be held back.",
-                )
             except ClipperError as exc:
                 _respond(respond, f":warning: {exc}")
+                return
             except Exception:
                 log.exception("%s failed", kind)
                 _respond(respond, ":x: Clipper could not record that; please try again.")
+                return
+            label = "not relevant" if kind == "not_relevant" else "not about this company"
+            note = f"Marked {label}; similar articles will be held back."
+            try:
+                _update_message(client, body, article_id, account.name, note)
+            except SlackApiError as exc:  # recorded: say so, and that only the message is stale
+                error = exc.response.get("error")
+                log.warning("chat.update failed after recording %s: %s", kind, error)
+                _respond(respond, f"{note} (Clipper could not update the digest message: {error}.)")
+            except Exception:
+                log.exception("updating the message failed after recording %s", kind)
+                _respond(respond, f"{note} (Clipper could not update the digest message.)")
 
         return run
 
@@ -473,6 +495,9 @@ def make_slack_app(
             text = actions.run(rep, ClipCommand("mute", account.name, days=30), "")
         except ClipperError as exc:
             text = f":warning: {exc}"
+        except Exception:
+            log.exception("mute failed")
+            text = ":x: Clipper could not mute that account; please try again."
         _respond(respond, text, replace=False)
 
     app.action("mute_account")(ack=ack_only, lazy=[mute_account])
@@ -482,6 +507,7 @@ def make_slack_app(
             clicked_item = item_clicked(body, once=False)  # a cancelled share may be reopened
             assert clicked_item is not None
             rep, account, article_id = clicked_item
+            actions.require_article(article_id)
             already = clipper.storage.shared(account.name, article_id)
             if already is not None:
                 who, when = already

@@ -665,3 +665,64 @@ def test_malformed_requests_get_401_or_400_and_one_log_line(
         assert ours[0].exc_info is None and "Traceback" not in caplog.text
     time.sleep(0.3)
     assert terms(app) == [] and app.stub.responses[rid] == []
+
+
+def with_article(message: dict[str, Any], article: Any) -> dict[str, Any]:
+    """The digest message with every button's article id replaced (a raw JSON fragment)."""
+    changed = copy.deepcopy(message)
+    for block in changed["blocks"]:
+        for element in block.get("elements", ()) if block["type"] == "actions" else ():
+            account = json.loads(element["value"])["account"]
+            element["value"] = f'{{"article": {article}, "account": {json.dumps(account)}}}'
+    return changed
+
+
+def feedback_rows(app: App) -> list[tuple[str, str, str]]:
+    return list(app.storage.feedback_texts())
+
+
+def test_a_failed_message_update_still_says_the_feedback_was_recorded(app: App) -> None:
+    """Issue 10 item 15a: chat.update fails after the feedback is stored: the rep is told it was
+    recorded and that only the message could not be changed, never "could not record that"."""
+    from .slackstub import Fault
+
+    message = app.seed_digest()
+    app.stub.faults.append(Fault("chat.update", nth=1, error="cant_update_message"))
+    body, rid = app.action(message, "not_relevant")
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    text = app.stub.responses[rid][0]["text"]
+    assert "could not record" not in text
+    assert "Marked not relevant" in text and "could not update" in text
+    assert len(feedback_rows(app)) == 1
+
+
+@pytest.mark.parametrize("article", ["1e400", '"1e400"', "-3", "1.5", "true", "null", "9" * 30])
+def test_a_button_with_an_unusable_article_id_gets_a_clear_reply(app: App, article: str) -> None:
+    """Issue 10 item 15b: an article id that is no integer id (or out of range) is answered."""
+    message = with_article(app.seed_digest(), article)
+    for action_id in ("not_relevant", "mute_account", "share"):
+        body, rid = app.action(message, action_id)
+        assert app.post(body)[0].status_code == 200
+        answers = app.stub.responses[rid]
+        assert wait_for(lambda: len(answers) == 1), (action_id, article)  # noqa: B023
+        text = answers[0]["text"]
+        assert "not an article id" in text, text
+    assert feedback_rows(app) == [] and app.stub.updates == [] and app.stub.views == []
+    assert app.storage.mutes("sam@example.com", app.clock()) == []
+
+
+def test_a_button_for_a_missing_article_says_not_found_not_marked(app: App) -> None:
+    """Issue 10 item 15c: an id that no article has is reported as not found."""
+    message = with_article(app.seed_digest(), "987654")
+    body, rid = app.action(message, "not_this_company")
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    text = app.stub.responses[rid][0]["text"]
+    assert "not found" in text and "Marked" not in text
+    body, rid = app.action(message, "share")
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert "not found" in app.stub.responses[rid][0]["text"]
+    time.sleep(0.3)
+    assert feedback_rows(app) == [] and app.stub.updates == [] and app.stub.views == []
