@@ -174,6 +174,10 @@ class Server:
         self._server.run()
 
     def close(self) -> None:
+        """Stop: requests in progress finish first (5 s at most), then the listener closes."""
+        # a worker wakes the loop after its answer is written; closing the loop's wake-up pipe
+        # before the workers stop makes that a "Bad file descriptor" in a worker thread
+        self._server.task_dispatcher.shutdown()
         self._server.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
