@@ -147,11 +147,29 @@ def make_wsgi(
 
 
 class Server:
-    """waitress on a host and port, started in a thread; ``close`` stops it."""
+    """waitress on a host and port, started in a thread; ``close`` stops it.
 
-    def __init__(self, wsgi: Wsgi, host: str, port: int, *, threads: int = 8) -> None:
+    Idle connections cost no thread: up to ``connection_limit`` are held open (poll(), not
+    select(), so descriptors past 1024 work) and each is closed after ``channel_timeout_s``
+    without a request, checked every few seconds. waitress's defaults (100 connections, 120 s)
+    let 100 idle sockets lock Slack out for two minutes. ``on_close`` runs after the listener
+    stops (the Slack app's work queue). Does not raise the process's descriptor limit.
+    """
+
+    def __init__(
+        self,
+        wsgi: Wsgi,
+        host: str,
+        port: int,
+        *,
+        threads: int = 8,
+        connection_limit: int = 1000,
+        channel_timeout_s: float = 20.0,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         from waitress.server import create_server
 
+        timeout = max(1, round(channel_timeout_s))
         self._server = create_server(
             wsgi,
             host=host,
@@ -160,7 +178,12 @@ class Server:
             max_request_body_size=MAX_BODY,
             ident="clipper",
             clear_untrusted_proxy_headers=True,
+            connection_limit=connection_limit,
+            channel_timeout=timeout,
+            cleanup_interval=max(1, min(30, timeout // 2)),
+            asyncore_use_poll=True,
         )
+        self._on_close = on_close
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self.host = host
         self._thread: threading.Thread | None = None
@@ -181,3 +204,5 @@ class Server:
         self._server.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._on_close is not None:
+            self._on_close()
