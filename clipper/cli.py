@@ -254,7 +254,7 @@ def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
         out.print(f"Slack app in Socket Mode; health and metrics on http://{host}:{server.port}")
         return server
     server = Server(
-        make_wsgi(app, metrics, healthy),
+        make_wsgi(app, metrics, healthy, signing_secret=config.slack_signing_secret),
         host,
         port,
         connection_limit=slack.connection_limit,
