@@ -829,6 +829,17 @@ def test_a_full_work_queue_answers_busy_at_once_and_changes_nothing(
             assert response.status_code == 200 and took < 3.0
             assert wait_for(lambda: len(stub.responses[rid]) == 1, timeout=5)
             assert "busy" in stub.responses[rid][0]["text"]
+            submission = {
+                "type": "view_submission",
+                "user": {"id": "U1"},
+                "team": {"id": "T1"},
+                "api_app_id": "A1",
+                "view": {"id": "VBUSY", "type": "modal", "callback_id": "share_modal"},
+            }
+            response, took = busy.post("payload=" + quote(json.dumps(submission)))
+            assert response.status_code == 200 and took < 3.0
+            answer = response.json()  # the share window stays open and says why
+            assert answer["response_action"] == "errors" and "busy" in answer["errors"]["note"]
         finally:
             lock.release()
         assert replies[:2] == ["", ""]
