@@ -32,7 +32,7 @@ from .exceptions import ClipperError, ConfigError, SlackAuthError, StorageError
 from .logic.urls import redact_url
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
-from .slackapp import make_slack_app
+from .slackapp import WorkQueue, make_slack_app
 from .types import ArticleText, FetchStatus, MatchResult, UpdateResult, UpdateSummary
 
 out = Console(highlight=False, soft_wrap=True)
@@ -256,8 +256,10 @@ def run(state: State, once: bool, limit: int) -> None:
 def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
     """Start the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN) and the health server."""
     config = clipper.config
+    slack = config.settings.slack
+    work = WorkQueue.from_settings(slack)
     try:
-        app = make_slack_app(clipper)
+        app = make_slack_app(clipper, work=work)
     except SlackAuthError as exc:
         err.print(f"[red]Slack app not started:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
@@ -274,10 +276,24 @@ def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         SocketModeHandler(app, config.slack_app_token).connect()  # type: ignore[no-untyped-call]
-        server = Server(make_wsgi(None, metrics, healthy), host, port).start()
+        server = Server(
+            make_wsgi(None, metrics, healthy),
+            host,
+            port,
+            connection_limit=slack.connection_limit,
+            channel_timeout_s=slack.channel_timeout,
+            on_close=work.shutdown,
+        ).start()
         out.print(f"Slack app in Socket Mode; health and metrics on http://{host}:{server.port}")
         return server
-    server = Server(make_wsgi(app, metrics, healthy), host, port).start()
+    server = Server(
+        make_wsgi(app, metrics, healthy, signing_secret=config.slack_signing_secret),
+        host,
+        port,
+        connection_limit=slack.connection_limit,
+        channel_timeout_s=slack.channel_timeout,
+        on_close=work.shutdown,
+    ).start()
     out.print(f"Slack app listening on http://{host}:{server.port}{SLACK_PATH}")
     return server
 

@@ -211,6 +211,14 @@ class SlackSettings(_Model):
     #: where ``clipper serve`` (and ``clipper run`` with Slack credentials) listens
     host: str = "0.0.0.0"
     port: int = Field(3000, ge=1, le=65535)
+    #: threads that do the work behind acknowledgements (database, response_url posts)
+    work_threads: int = Field(4, ge=1, le=64)
+    #: requests that may wait for a work thread; beyond it a request is answered "busy"
+    work_queue: int = Field(64, ge=0, le=10_000)
+    #: open connections the app server accepts at once (idle ones included)
+    connection_limit: int = Field(1000, ge=10, le=100_000)
+    #: an idle connection (no request in progress) is closed after this long
+    channel_timeout: Duration = Field(20.0, gt=0, le=600)
     #: the note pre-filled when a rep shares an article ({contact}, {title}, {url}, {why},
     #: {account}, {rep}); the rep edits it before sending
     share_template: str = (

@@ -2,13 +2,16 @@
 
 waitress (a production WSGI server: threads, request-size caps, no reverse proxy needed for
 correctness) serves a small router: Slack's path goes to Bolt's WSGI adapter after a body-size
-check; ``/metrics`` is prometheus-client's exposition. Socket Mode, when ``SLACK_APP_TOKEN`` is
-set, receives Slack payloads over a WebSocket instead; the server still answers health checks.
-Does not handle Slack payloads itself.
+check and ``logic.inbound``'s verdict (401 unsigned, 400 malformed: one log line each, nothing
+reaches Bolt's parser that it cannot read); ``/metrics`` is prometheus-client's exposition.
+Socket Mode, when ``SLACK_APP_TOKEN`` is set, receives Slack payloads over a WebSocket instead;
+the server still answers health checks. Does not handle Slack payloads itself.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import threading
 import time
@@ -18,6 +21,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from .logic.inbound import Verdict, check_inbound
 
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
@@ -47,15 +52,43 @@ class Metrics:
         )
 
 
-def make_wsgi(app: App | None, metrics: Metrics, health: Callable[[], bool]) -> Wsgi:
-    """Return the router; ``app`` None serves health and metrics only (Socket Mode)."""
+def make_wsgi(
+    app: App | None,
+    metrics: Metrics,
+    health: Callable[[], bool],
+    *,
+    signing_secret: str | None = None,
+) -> Wsgi:
+    """Return the router; ``app`` None serves health and metrics only (Socket Mode).
+
+    ``signing_secret`` defaults to the one the Bolt app verifies with.
+    """
     slack = SlackRequestHandler(app) if app is not None else None
+    secret = signing_secret if signing_secret is not None else getattr(app, "_signing_secret", "")
     exposition = make_wsgi_app(metrics.registry)
 
     def plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
         start_response(
             status,
             [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    def refuse(
+        start_response: StartResponse, environ: dict[str, Any], verdict: Verdict, reason: str
+    ) -> list[bytes]:
+        """Answer 401 or 400 with one log line (no traceback: it is expected bad input)."""
+        log.warning(
+            "refused a Slack request from %s: %s (HTTP %d)",
+            environ.get("REMOTE_ADDR", "?"),
+            reason,
+            verdict.value,
+        )
+        status = "401 Unauthorized" if verdict is Verdict.UNSIGNED else "400 Bad Request"
+        error = "invalid request" if verdict is Verdict.UNSIGNED else "malformed request"
+        body = json.dumps({"error": error}).encode()
+        start_response(
+            status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         )
         return [body]
 
@@ -87,6 +120,19 @@ def make_wsgi(app: App | None, metrics: Metrics, health: Callable[[], bool]) -> 
                     length = MAX_BODY + 1
                 if length > MAX_BODY:
                     return plain(recording, "413 Payload Too Large", b"request too large\n")
+                body = environ["wsgi.input"].read(length) if length > 0 else b""
+                check = check_inbound(
+                    body,
+                    timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+                    signature=environ.get("HTTP_X_SLACK_SIGNATURE"),
+                    content_type=environ.get("CONTENT_TYPE"),
+                    secret=secret,
+                    now=time.time(),
+                )
+                if check.verdict is not Verdict.ACCEPT:
+                    return refuse(recording, environ, check.verdict, check.reason)
+                environ["wsgi.input"] = io.BytesIO(body)
+                environ["CONTENT_LENGTH"] = str(len(body))
                 response = slack(environ, recording)
                 metrics.latency.observe(time.perf_counter() - started)
                 return response
@@ -101,11 +147,29 @@ def make_wsgi(app: App | None, metrics: Metrics, health: Callable[[], bool]) -> 
 
 
 class Server:
-    """waitress on a host and port, started in a thread; ``close`` stops it."""
+    """waitress on a host and port, started in a thread; ``close`` stops it.
 
-    def __init__(self, wsgi: Wsgi, host: str, port: int, *, threads: int = 8) -> None:
+    Idle connections cost no thread: up to ``connection_limit`` are held open (poll(), not
+    select(), so descriptors past 1024 work) and each is closed after ``channel_timeout_s``
+    without a request, checked every few seconds. waitress's defaults (100 connections, 120 s)
+    let 100 idle sockets lock Slack out for two minutes. ``on_close`` runs after the listener
+    stops (the Slack app's work queue). Does not raise the process's descriptor limit.
+    """
+
+    def __init__(
+        self,
+        wsgi: Wsgi,
+        host: str,
+        port: int,
+        *,
+        threads: int = 8,
+        connection_limit: int = 1000,
+        channel_timeout_s: float = 20.0,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         from waitress.server import create_server
 
+        timeout = max(1, round(channel_timeout_s))
         self._server = create_server(
             wsgi,
             host=host,
@@ -114,7 +178,12 @@ class Server:
             max_request_body_size=MAX_BODY,
             ident="clipper",
             clear_untrusted_proxy_headers=True,
+            connection_limit=connection_limit,
+            channel_timeout=timeout,
+            cleanup_interval=max(1, min(30, timeout // 2)),
+            asyncore_use_poll=True,
         )
+        self._on_close = on_close
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self.host = host
         self._thread: threading.Thread | None = None
@@ -128,6 +197,12 @@ class Server:
         self._server.run()
 
     def close(self) -> None:
+        """Stop: requests in progress finish first (5 s at most), then the listener closes."""
+        # a worker wakes the loop after its answer is written; closing the loop's wake-up pipe
+        # before the workers stop makes that a "Bad file descriptor" in a worker thread
+        self._server.task_dispatcher.shutdown()
         self._server.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._on_close is not None:
+            self._on_close()

@@ -1,14 +1,18 @@
 """The Slack app: ``/clip`` and the digest buttons on slack-bolt, acknowledged first.
 
     request ─► Bolt: v0 signature (5 minutes either way, constant time) ─► 401 if bad
-            ─► ack()           within milliseconds: help and usage errors answer here
-            ─► lazy listener   (a thread) replay check, rep lookup, database work, then one
-                               response_url post (or views.open / chat.update for buttons)
+            ─► ack listener    on the request's own thread, within milliseconds, no database:
+                               help and usage errors answer here; the work is queued
+            ─► WorkQueue       (``slack.work_threads`` threads, ``slack.work_queue`` waiting)
+                               replay check, rep lookup, database work, then one response_url
+                               post (or views.open / chat.update for buttons); a full queue is
+                               answered "busy, nothing was changed" at once, never dropped
 
-Nothing slow runs before the acknowledgement, so a slow database never costs the 3-second
-budget; a failure after it is told to the user. A replayed request (same signature and
-timestamp, or the same button click) changes nothing further. Does not render digests or
-decide matches.
+Nothing slow runs before the acknowledgement and acknowledgements never wait for a work thread
+(Bolt runs ack listeners on the request thread: ``process_before_response``), so a slow or
+locked database never costs the 3-second budget; a failure after it is told to the user. A
+replayed or retried request (same trigger_id, or same signature and timestamp, or the same
+button click) changes nothing further. Does not render digests or decide matches.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import contextlib
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,17 +32,79 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from .config import Account, Rep
+from .config import Account, Rep, SlackSettings
 from .core import Clipper
 from .exceptions import ClipperError, CommandUsageError, SlackAuthError
 from .logic.blockkit import cut, escape, link_target, replace_item
-from .logic.clip import HELP, ClipCommand, closest, parse_clip, split_account, suggestions
+from .logic.clip import (
+    HELP,
+    ClipCommand,
+    closest,
+    parse_button_value,
+    parse_clip,
+    split_account,
+    suggestions,
+)
 from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, touch_line
 
 log = logging.getLogger(__name__)
 MANAGER_ROLES = frozenset({"manager", "admin"})
 SHARE_CALLBACK = "share_modal"
 NOTE_LIMIT = 3000
+BUSY = ":hourglass: Clipper is busy right now; nothing was changed. Try again in a minute."
+
+
+class WorkQueue:
+    """The threads that do the work behind acknowledgements, with a bounded wait list.
+
+    ``submit`` never blocks: with ``threads`` jobs running and ``depth`` waiting it refuses
+    (returns False) and queues the ``busy`` notice instead, on one notice thread with its own
+    bounded list; a notice that does not fit either is logged. Does not retry refused work.
+    """
+
+    def __init__(self, threads: int, depth: int, *, name: str = "slack-work") -> None:
+        self.name = name
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
+        self._slots = threading.BoundedSemaphore(threads + depth)
+        self._notices = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name + "-busy")
+        self._notice_slots = threading.BoundedSemaphore(64)
+
+    @classmethod
+    def from_settings(cls, settings: SlackSettings) -> WorkQueue:
+        return cls(settings.work_threads, settings.work_queue)
+
+    def submit(self, job: Callable[[], None], *, busy: Callable[[], None] | None = None) -> bool:
+        """Queue ``job``; False (and ``busy`` queued) when the queue is full or shut down."""
+        if self._start(self._pool, self._slots, job):
+            return True
+        if busy is not None and not self._start(self._notices, self._notice_slots, busy):
+            log.warning("%s: too busy even to say so; a user was not told", self.name)
+        return False
+
+    def _start(
+        self, pool: ThreadPoolExecutor, slots: threading.BoundedSemaphore, job: Callable[[], None]
+    ) -> bool:
+        if not slots.acquire(blocking=False):
+            return False
+        try:
+            future = pool.submit(job)
+        except RuntimeError:  # shut down
+            slots.release()
+            return False
+
+        def done(finished: Future[None]) -> None:
+            slots.release()
+            error = None if finished.cancelled() else finished.exception()
+            if error is not None:
+                log.error("%s: a job failed: %s", self.name, error, exc_info=error)
+
+        future.add_done_callback(done)
+        return True
+
+    def shutdown(self) -> None:
+        """Let running jobs finish; cancel waiting ones (their users get no answer)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._notices.shutdown(wait=True, cancel_futures=True)
 
 
 class ClipActions:
@@ -261,14 +329,22 @@ class ClipActions:
     # ------------------------------------------------------------------ buttons
 
     def item_of(self, rep: Rep, value: str) -> tuple[Account, int]:
-        """Return the account and article a button names, if the rep may act on them."""
-        try:
-            data = json.loads(value)
-            article_id = int(data["article"])
-            name = str(data["account"])
-        except (ValueError, KeyError, TypeError):
-            raise CommandUsageError("this button is from an older digest; use the newest") from None
-        return self._account(rep, name), article_id
+        """Return the account and article a button names, if the rep may act on them.
+
+        Raises:
+            CommandUsageError: not a digest button's value, no article id, or not the rep's
+                account. Does not check that the article exists (``require_article`` does).
+        """
+        item = parse_button_value(value)
+        return self._account(rep, item.account), item.article_id
+
+    def require_article(self, article_id: int) -> None:
+        """Raise ``CommandUsageError`` when no stored article has this id."""
+        if self.storage.article(article_id) is None:
+            raise CommandUsageError(
+                f"article {article_id} was not found in Clipper (it may have been removed); "
+                "nothing was changed"
+            )
 
     def share_note(self, rep: Rep, account: Account, article_id: int) -> tuple[str, str]:
         """Return (the pre-filled note, the contact line) for sharing an article."""
@@ -306,8 +382,15 @@ class ClipActions:
         return cut(note, NOTE_LIMIT), who
 
 
-def request_key(headers: dict[str, Any]) -> str:
-    """Return a key that is the same for a request and its replays (Slack signs each once)."""
+def request_key(headers: dict[str, Any], payload: dict[str, Any] | None = None) -> str:
+    """Return a key that is the same for a request, its replays and Slack's retries.
+
+    A retry (``X-Slack-Retry-Num``) is signed anew but carries the same ``trigger_id``, which
+    no other invocation has; without one, the timestamp and signature (Slack signs each once).
+    """
+    trigger = str((payload or {}).get("trigger_id") or "")
+    if trigger:
+        return hashlib.sha256(("trigger:" + trigger).encode()).hexdigest()
 
     def first(name: str) -> str:
         value = headers.get(name) or headers.get(name.lower()) or ""
@@ -322,8 +405,12 @@ def make_slack_app(
     *,
     client: WebClient | None = None,
     token_verification: bool = True,
+    work: WorkQueue | None = None,
 ) -> App:
     """Return the Bolt app for ``/clip`` and the buttons.
+
+    ``work`` runs what follows each acknowledgement (default: from ``slack.work_threads`` and
+    ``slack.work_queue``); its owner shuts it down before closing ``clipper``.
 
     Raises:
         SlackAuthError: Slack refuses the bot token (checked once at start with auth.test).
@@ -337,13 +424,15 @@ def make_slack_app(
             signing_secret=config.slack_signing_secret,
             client=client,
             token_verification_enabled=token_verification,
-            process_before_response=False,
+            # ack listeners run on the request's thread, never queued behind work
+            process_before_response=True,
         )
     except Exception as exc:  # Bolt raises BoltError from auth.test
         raise SlackAuthError(
             f"Slack refused the bot token at start ({exc}); set a valid SLACK_BOT_TOKEN"
         ) from None
     actions = ClipActions(clipper)
+    work = work or WorkQueue.from_settings(config.settings.slack)
     directory: dict[str, str] = {}
 
     def rep_for(user_id: str) -> Rep:
@@ -369,7 +458,7 @@ def make_slack_app(
             "you are not a rep in Clipper yet; ask your manager to add your email to reps.yaml"
         )
 
-    def ack_clip(ack: Any, command: dict[str, Any]) -> None:
+    def ack_clip(ack: Any, command: dict[str, Any], respond: Any, request: Any) -> None:
         try:
             parsed = parse_clip(str(command.get("text") or ""))
         except CommandUsageError as exc:
@@ -381,16 +470,14 @@ def make_slack_app(
             )
             ack(unknown + HELP)
             return
+        key = request_key(dict(request.headers), command)
+        if not work.submit(lambda: run_clip(parsed, command, respond, key)):
+            log.warning("busy: /clip %s answered busy (work queue full)", parsed.verb)
+            ack(BUSY)
+            return
         ack()
 
-    def run_clip(command: dict[str, Any], respond: Any, request: Any) -> None:
-        try:
-            parsed = parse_clip(str(command.get("text") or ""))
-        except CommandUsageError:
-            return  # answered in the acknowledgement
-        if parsed.verb == "help":
-            return
-        key = request_key(dict(request.headers))
+    def run_clip(parsed: ClipCommand, command: dict[str, Any], respond: Any, key: str) -> None:
         try:
             if not clipper.storage.remember_request("cmd:" + key, clipper.clock()):
                 return  # a replay: the first one is being (or was) answered
@@ -405,10 +492,21 @@ def make_slack_app(
             )
         _respond(respond, text)
 
-    app.command("/clip")(ack=ack_clip, lazy=[run_clip])
+    app.command("/clip")(ack_clip)
 
-    def ack_only(ack: Any) -> None:
-        ack()
+    def queued(job: Callable[[dict[str, Any], Any, WebClient], None]) -> Callable[..., None]:
+        """Return an ack listener that queues ``job``; when the queue is full the user is told
+        through response_url (a button's acknowledgement body is not shown)."""
+
+        def ack_and_queue(ack: Any, body: dict[str, Any], respond: Any, client: WebClient) -> None:
+            def busy() -> None:
+                _respond(respond, BUSY, replace=False)
+
+            if not work.submit(lambda: job(body, respond, client), busy=busy):
+                log.warning("busy: a %s click answered busy (work queue full)", job.__name__)
+            ack()
+
+        return ack_and_queue
 
     def clicked(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
         action = (body.get("actions") or [{}])[0]
@@ -444,27 +542,34 @@ def make_slack_app(
                 if clicked_item is None:
                     return
                 rep, account, article_id = clicked_item
+                actions.require_article(article_id)
                 clipper.record_feedback(account.name, article_id, kind, rep.email)
-                label = "not relevant" if kind == "not_relevant" else "not about this company"
-                _update_message(
-                    client,
-                    body,
-                    article_id,
-                    account.name,
-                    f"Marked {label}; similar articles will be held back.",
-                )
             except ClipperError as exc:
                 _respond(respond, f":warning: {exc}")
+                return
             except Exception:
                 log.exception("%s failed", kind)
                 _respond(respond, ":x: Clipper could not record that; please try again.")
+                return
+            label = "not relevant" if kind == "not_relevant" else "not about this company"
+            note = f"Marked {label}; similar articles will be held back."
+            try:
+                _update_message(client, body, article_id, account.name, note)
+            except SlackApiError as exc:  # recorded: say so, and that only the message is stale
+                error = exc.response.get("error")
+                log.warning("chat.update failed after recording %s: %s", kind, error)
+                _respond(respond, f"{note} (Clipper could not update the digest message: {error}.)")
+            except Exception:
+                log.exception("updating the message failed after recording %s", kind)
+                _respond(respond, f"{note} (Clipper could not update the digest message.)")
 
+        run.__name__ = kind
         return run
 
-    app.action("not_relevant")(ack=ack_only, lazy=[feedback("not_relevant")])
-    app.action("not_this_company")(ack=ack_only, lazy=[feedback("not_this_company")])
+    app.action("not_relevant")(queued(feedback("not_relevant")))
+    app.action("not_this_company")(queued(feedback("not_this_company")))
 
-    def mute_account(body: dict[str, Any], respond: Any) -> None:
+    def mute_account(body: dict[str, Any], respond: Any, client: WebClient) -> None:
         try:
             clicked_item = item_clicked(body, once=True)
             if clicked_item is None:
@@ -473,15 +578,19 @@ def make_slack_app(
             text = actions.run(rep, ClipCommand("mute", account.name, days=30), "")
         except ClipperError as exc:
             text = f":warning: {exc}"
+        except Exception:
+            log.exception("mute failed")
+            text = ":x: Clipper could not mute that account; please try again."
         _respond(respond, text, replace=False)
 
-    app.action("mute_account")(ack=ack_only, lazy=[mute_account])
+    app.action("mute_account")(queued(mute_account))
 
     def share_open(body: dict[str, Any], respond: Any, client: WebClient) -> None:
         try:
             clicked_item = item_clicked(body, once=False)  # a cancelled share may be reopened
             assert clicked_item is not None
             rep, account, article_id = clicked_item
+            actions.require_article(article_id)
             already = clipper.storage.shared(account.name, article_id)
             if already is not None:
                 who, when = already
@@ -525,7 +634,7 @@ def make_slack_app(
                 respond, f":x: Clipper could not open the share window ({exc}).", replace=False
             )
 
-    app.action("share")(ack=ack_only, lazy=[share_open])
+    app.action("share")(queued(share_open))
 
     def share_submit(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         try:
@@ -566,7 +675,14 @@ def make_slack_app(
                     text=f"Clipper could not log that share: {exc}",
                 )
 
-    app.view(SHARE_CALLBACK)(ack=ack_only, lazy=[share_submit])
+    def ack_share_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        if work.submit(lambda: share_submit(body, view, client)):
+            ack()
+            return
+        log.warning("busy: a share submission answered busy (work queue full)")
+        ack(response_action="errors", errors={"note": BUSY})  # the modal stays open
+
+    app.view(SHARE_CALLBACK)(ack_share_submit)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:

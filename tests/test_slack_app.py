@@ -3,6 +3,7 @@ Slack stand-in behind it, real SQLite. Covers the checks of SLACK.md section 8 t
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -25,7 +26,7 @@ from clipper.config import load_config
 from clipper.core import Clipper, make_clipper
 from clipper.exceptions import SlackAuthError
 from clipper.server import Metrics, Server, make_wsgi
-from clipper.slackapp import make_slack_app
+from clipper.slackapp import WorkQueue, make_slack_app
 
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
@@ -76,7 +77,14 @@ class SlowStorage(Storage):
 
 
 class App:
-    def __init__(self, tmp_path: Path, server: FeedServer, stub: SlackStub) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        server: FeedServer,
+        stub: SlackStub,
+        *,
+        slack: dict[str, Any] | None = None,
+    ) -> None:
         self.stub = stub
         self.feeds = server
         self.clock = Clock()
@@ -101,7 +109,7 @@ class App:
             feeds={"x": [{"url": url, "name": "Wire"}]},
             accounts=ACCOUNTS,
             reps=REPS,
-            settings={"slack": {"pace_s": 0.0}},
+            settings={"slack": {"pace_s": 0.0, **(slack or {})}},
         )
         self.environ = {
             "SLACK_BOT_TOKEN": "xoxb-test",
@@ -110,12 +118,21 @@ class App:
         }
         self.server: Server | None = None
         self.clipper: Clipper | None = None
+        self.work: WorkQueue | None = None
 
     def start(self, storage: Storage | None = None) -> App:
         config = load_config(self.path, self.environ)
         self.clipper = make_clipper(config, _clock=self.clock, _storage=storage)
-        app = make_slack_app(self.clipper)
-        self.server = Server(make_wsgi(app, Metrics(), lambda: True), "127.0.0.1", 0).start()
+        self.work = WorkQueue.from_settings(config.settings.slack)
+        app = make_slack_app(self.clipper, work=self.work)
+        self.server = Server(
+            make_wsgi(app, Metrics(), lambda: True),
+            "127.0.0.1",
+            0,
+            connection_limit=config.settings.slack.connection_limit,
+            channel_timeout_s=config.settings.slack.channel_timeout,
+            on_close=self.work.shutdown,
+        ).start()
         self.url = f"http://127.0.0.1:{self.server.port}"
         return self
 
@@ -155,12 +172,14 @@ class App:
         signature: str | None = None,
         headers: dict[str, str] | None = None,
         content_type: str = "application/x-www-form-urlencoded",
+        extra: dict[str, str] | None = None,
     ) -> tuple[httpx.Response, float]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         sent = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature or sign(body, SECRET, ts),
+            **(extra or {}),
         }
         if headers is not None:
             sent = headers
@@ -621,3 +640,250 @@ def test_socket_mode_receives_commands_over_a_websocket(app: App) -> None:
         finally:
             handler.close()  # type: ignore[no-untyped-call]
             ws.shutdown()
+
+
+def test_malformed_requests_get_401_or_400_and_one_log_line(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10 item 7: a bad timestamp header or a body Bolt cannot parse is refused (401
+    unsigned, 400 signed but malformed) with one log line, never a 500 with a traceback."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    body, rid = app.command("add Evil")
+    form = "application/x-www-form-urlencoded"
+    now = str(int(time.time()))
+    cases: list[tuple[bytes, str, str, str, int]] = []
+    for stamp in ("abc", f"{time.time():.4f}", "1e400", "", "+17", "0x10"):
+        cases.append((body.encode(), form, stamp, sign(body, SECRET, stamp), 401))
+    bad_bodies = [
+        (b"payload=notjson", form),
+        (b"payload=%7B", form),
+        (b"payload=%5B1%5D", form),
+        (b"{bad", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b"\xff\xfe", form),
+    ]
+    for raw, kind in bad_bodies:
+        cases.append((raw, kind, now, "v0=bad", 401))  # unsigned: refused before parsing
+        signature = (
+            "v0=" + hmac.new(SECRET.encode(), f"v0:{now}:".encode() + raw, "sha256").hexdigest()
+        )
+        cases.append((raw, kind, now, signature, 400))  # signed but malformed
+    for raw, kind, stamp, signature, expected in cases:
+        caplog.clear()
+        headers = {
+            "Content-Type": kind,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+        }
+        response = httpx.post(f"{app.url}/slack/events", content=raw, headers=headers, timeout=10)
+        assert response.status_code == expected, (raw, stamp, response.status_code)
+        ours = [r for r in caplog.records if r.name.split(".")[0] != "httpx"]
+        assert len(ours) == 1, (raw, stamp, [r.getMessage() for r in ours])
+        assert ours[0].exc_info is None and "Traceback" not in caplog.text
+    time.sleep(0.3)
+    assert terms(app) == [] and app.stub.responses[rid] == []
+
+
+def with_article(message: dict[str, Any], article: Any) -> dict[str, Any]:
+    """The digest message with every button's article id replaced (a raw JSON fragment)."""
+    changed = copy.deepcopy(message)
+    for block in changed["blocks"]:
+        for element in block.get("elements", ()) if block["type"] == "actions" else ():
+            account = json.loads(element["value"])["account"]
+            element["value"] = f'{{"article": {article}, "account": {json.dumps(account)}}}'
+    return changed
+
+
+def feedback_rows(app: App) -> list[tuple[str, str, str]]:
+    return list(app.storage.feedback_texts())
+
+
+def test_a_failed_message_update_still_says_the_feedback_was_recorded(app: App) -> None:
+    """Issue 10 item 15a: chat.update fails after the feedback is stored: the rep is told it was
+    recorded and that only the message could not be changed, never "could not record that"."""
+    from .slackstub import Fault
+
+    message = app.seed_digest()
+    app.stub.faults.append(Fault("chat.update", nth=1, error="cant_update_message"))
+    body, rid = app.action(message, "not_relevant")
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    text = app.stub.responses[rid][0]["text"]
+    assert "could not record" not in text
+    assert "Marked not relevant" in text and "could not update" in text
+    assert len(feedback_rows(app)) == 1
+
+
+@pytest.mark.parametrize("article", ["1e400", '"1e400"', "-3", "1.5", "true", "null", "9" * 30])
+def test_a_button_with_an_unusable_article_id_gets_a_clear_reply(app: App, article: str) -> None:
+    """Issue 10 item 15b: an article id that is no integer id (or out of range) is answered."""
+    message = with_article(app.seed_digest(), article)
+    for action_id in ("not_relevant", "mute_account", "share"):
+        body, rid = app.action(message, action_id)
+        assert app.post(body)[0].status_code == 200
+        answers = app.stub.responses[rid]
+        assert wait_for(lambda: len(answers) == 1), (action_id, article)  # noqa: B023
+        text = answers[0]["text"]
+        assert "not an article id" in text, text
+    assert feedback_rows(app) == [] and app.stub.updates == [] and app.stub.views == []
+    assert app.storage.mutes("sam@example.com", app.clock()) == []
+
+
+def test_a_button_for_a_missing_article_says_not_found_not_marked(app: App) -> None:
+    """Issue 10 item 15c: an id that no article has is reported as not found."""
+    message = with_article(app.seed_digest(), "987654")
+    body, rid = app.action(message, "not_this_company")
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    text = app.stub.responses[rid][0]["text"]
+    assert "not found" in text and "Marked" not in text
+    body, rid = app.action(message, "share")
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+    assert "not found" in app.stub.responses[rid][0]["text"]
+    time.sleep(0.3)
+    assert feedback_rows(app) == [] and app.stub.updates == [] and app.stub.views == []
+
+
+class WriteLock:
+    """Another connection holding the database's write lock (BEGIN IMMEDIATE) until released."""
+
+    def __init__(self, app: App) -> None:
+        import sqlite3
+
+        assert app.clipper is not None
+        self.conn = sqlite3.connect(app.clipper.config.database_path, isolation_level=None)
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self.conn.execute("ROLLBACK")
+        self.conn.close()
+
+
+def touches(app: App) -> list[str]:
+    import sqlite3
+
+    assert app.clipper is not None
+    with contextlib.closing(sqlite3.connect(app.clipper.config.database_path)) as conn:
+        return [r[0] for r in conn.execute("SELECT note FROM touches ORDER BY note")]
+
+
+def test_acks_never_wait_behind_work_and_a_retried_touch_is_logged_once(app: App) -> None:
+    """Issue 10 item 4: with the write lock held by another connection, 12 concurrent /clip touch
+    requests and Slack's retries of each (new timestamp, X-Slack-Retry-Num) are all acknowledged
+    within 3 s; once the lock is released each touch is logged exactly once."""
+    import threading
+
+    sent = [app.command(f"touch Acme Robotics call number {n:02d}") for n in range(12)]
+    answers: list[tuple[int, float]] = []
+    guard = threading.Lock()
+
+    def send(body: str, retry: bool) -> None:
+        extra = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        response, took = app.post(body, timestamp=int(time.time()) + retry, extra=extra)
+        with guard:
+            answers.append((response.status_code, took))
+
+    lock = WriteLock(app)
+    try:
+        senders = [
+            threading.Thread(target=send, args=(body, retry))
+            for retry in (False, True)
+            for body, _rid in sent
+        ]
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join(timeout=20)
+        assert len(answers) == 24
+        assert all(status == 200 and took < 3.0 for status, took in answers), answers
+        time.sleep(1.0)  # the work is still waiting for the lock
+    finally:
+        lock.release()
+    assert wait_for(lambda: all(len(app.stub.responses[rid]) == 1 for _b, rid in sent), 30)
+    for _body, rid in sent:
+        assert "Logged a touch on *Acme Robotics*" in app.stub.responses[rid][0]["text"]
+    time.sleep(0.5)
+    assert touches(app) == [f"call number {n:02d}" for n in range(12)]
+
+
+def test_a_full_work_queue_answers_busy_at_once_and_changes_nothing(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    """Issue 10 item 4: one work thread and one waiting place: the third request is answered
+    "busy" in its acknowledgement (a button through response_url), never dropped silently."""
+    busy = App(tmp_path, server, stub, slack={"work_threads": 1, "work_queue": 1}).start()
+    try:
+        message = busy.seed_digest()
+        lock = WriteLock(busy)
+        try:
+            replies = []
+            for n in range(4):
+                response, took = busy.post(busy.command(f"touch Acme Robotics note {n}")[0])
+                assert response.status_code == 200 and took < 3.0
+                replies.append(response.text)
+            body, rid = busy.action(message, "not_relevant")
+            response, took = busy.post(body)
+            assert response.status_code == 200 and took < 3.0
+            assert wait_for(lambda: len(stub.responses[rid]) == 1, timeout=5)
+            assert "busy" in stub.responses[rid][0]["text"]
+            submission = {
+                "type": "view_submission",
+                "user": {"id": "U1"},
+                "team": {"id": "T1"},
+                "api_app_id": "A1",
+                "view": {"id": "VBUSY", "type": "modal", "callback_id": "share_modal"},
+            }
+            response, took = busy.post("payload=" + quote(json.dumps(submission)))
+            assert response.status_code == 200 and took < 3.0
+            answer = response.json()  # the share window stays open and says why
+            assert answer["response_action"] == "errors" and "busy" in answer["errors"]["note"]
+        finally:
+            lock.release()
+        assert replies[:2] == ["", ""]
+        assert all("busy" in r and "nothing was changed" in r for r in replies[2:]), replies
+        assert wait_for(lambda: touches(busy) == ["note 0", "note 1"])
+        time.sleep(0.5)
+        assert touches(busy) == ["note 0", "note 1"] and feedback_rows(busy) == []
+    finally:
+        busy.stop()
+
+
+def test_idle_connections_do_not_lock_slack_out(app: App) -> None:
+    """Issue 10 item 5: 150 idle sockets (more than waitress's default limit of 100) and a
+    signed request is still answered at once; the sockets are closed afterwards."""
+    import socket
+
+    assert app.server is not None
+    idle: list[socket.socket] = []
+    try:
+        for _ in range(150):
+            idle.append(socket.create_connection(("127.0.0.1", app.server.port), timeout=5))
+        time.sleep(0.5)
+        body, rid = app.command("list")
+        response, took = app.post(body)
+        assert response.status_code == 200 and took < 3.0
+        assert wait_for(lambda: len(app.stub.responses[rid]) == 1)
+        assert httpx.get(f"{app.url}/healthz", timeout=5).status_code == 200
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def test_an_idle_connection_is_closed_after_the_channel_timeout(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    """Issue 10 item 5: ``slack.channel_timeout`` closes a socket that sends nothing."""
+    import socket
+
+    short = App(tmp_path, server, stub, slack={"channel_timeout": "2s"}).start()
+    try:
+        assert short.server is not None
+        with socket.create_connection(("127.0.0.1", short.server.port), timeout=15) as sock:
+            started = time.monotonic()
+            assert sock.recv(1) == b""  # the server hung up
+            assert time.monotonic() - started < 10
+    finally:
+        short.stop()

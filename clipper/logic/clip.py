@@ -11,6 +11,7 @@ Does not touch storage or Slack: the Slack app runs the parsed command.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,8 @@ MAX_INPUT = 2000
 MAX_TERM = 100
 MAX_NOTE = 1000
 MAX_MUTE_DAYS = 365
+#: the largest id SQLite stores (a signed 64-bit integer)
+MAX_ARTICLE_ID = 2**63 - 1
 DEFAULT_MUTE_DAYS = 30
 
 HELP = """*Clipper* — news on your accounts, in a digest each morning.
@@ -185,3 +188,37 @@ def suggestions(name: str, choices: list[str]) -> str:
     if choices:
         return "Your accounts: " + ", ".join(sorted(choices)[:20])
     return "You own no accounts in Clipper yet."
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonItem:
+    """The digest item a button names."""
+
+    account: str
+    article_id: int
+
+
+def parse_button_value(value: str) -> ButtonItem:
+    """Return the account and article id a digest button's value carries.
+
+    Raises:
+        CommandUsageError: the value is not a digest button's, or its article id is not a
+            positive whole number a database can hold. Does not check that either exists.
+    """
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("account"), str):
+        raise CommandUsageError("this button is from an older digest; use the newest")
+    raw = data.get("article")
+    number = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        number = int(raw)
+    if number is None or not 1 <= number <= MAX_ARTICLE_ID:
+        shown = json.dumps(raw)[:40]
+        raise CommandUsageError(
+            f"this button names {shown}, which is not an article id; "
+            "use the buttons of your newest digest"
+        )
+    return ButtonItem(data["account"], number)
