@@ -118,6 +118,9 @@ class ParsedEntry:
     image: str | None = None
     #: full text when the feed itself carries the article body (content:encoded), else None
     content: str | None = None
+    #: hash of the whole normalised title and summary when either was shortened for storage,
+    #: so identity never rests on a cut (None when nothing was cut)
+    uncut_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,10 @@ def known_from(entries: list[ParsedEntry], feed_id: int = 1) -> KnownArticles:
     return KnownArticles(
         by_guid={k.identity.guid_hash: k for k in items if k.identity.guid_hash},
         by_url={k.identity.url_hash: k for k in items if k.identity.url_hash},
-        by_content={k.identity.content_hash: k for k in items},
+        by_content={
+            h: [k for k in items if k.identity.content_hash == h]
+            for h in {k.identity.content_hash for k in items}
+        },
     )
 
 
@@ -176,8 +179,19 @@ def test_edited_updated_date_and_changed_guid_are_not_new_articles() -> None:
     assert decide([edited], known).new == 0
     new_guid_same_url = entry(1, guid="something-else")
     assert decide([new_guid_same_url], known).new == 0
-    new_guid_new_url_same_text = entry(1, guid="x", url="https://mirror.example/1")
-    assert decide([new_guid_new_url_same_text], known).new == 0
+    new_guid_no_url_same_text = entry(1, guid="x", url="")
+    assert decide([new_guid_no_url_same_text], known).new == 0
+
+
+def test_same_text_under_a_different_guid_and_url_is_a_different_article() -> None:
+    known = known_from([entry(1)])
+    other = entry(1, guid="x", url="https://news.example/other")
+    assert decide([other], known).new == 1  # across polls
+    assert decide([entry(1), other]).new == 2  # in one document
+    assert decide([entry(1), entry(1, guid="x")]).new == 1  # same link: one article
+    # in one document a different guid alone is enough; across polls it may be a rotation
+    assert decide([entry(1, url=""), entry(1, guid="y", url="")]).new == 2
+    assert decide([entry(1, guid="y", url="")], known_from([entry(1, url="")])).new == 0
 
 
 def test_corrected_title_refreshes_the_stored_article() -> None:

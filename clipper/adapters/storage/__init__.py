@@ -309,7 +309,7 @@ class Storage:
         contents = list({i.content_hash for i in identities})
         by_guid: dict[str, KnownArticle] = {}
         by_url: dict[str, KnownArticle] = {}
-        by_content: dict[str, KnownArticle] = {}
+        by_content: dict[str, list[KnownArticle]] = {}
         columns = "id, feed_id, guid_hash, url_hash, content_hash"
         # one round trip for all three keys (chunked to stay under SQLite's variable limit)
         size = max(len(guids), len(urls), len(contents))
@@ -330,7 +330,7 @@ class Storage:
                 elif r["kind"] == "u":
                     by_url[r["url_hash"]] = _known(r)
                 else:
-                    by_content.setdefault(r["content_hash"], _known(r))
+                    by_content.setdefault(r["content_hash"], []).append(_known(r))
         return KnownArticles(by_guid=by_guid, by_url=by_url, by_content=by_content)
 
     def get_embeddings(self, model_key: str, text_keys: Sequence[str]) -> dict[str, bytes]:
