@@ -394,7 +394,7 @@ def _ago(when: datetime | None, now: datetime) -> str:
 )
 @pass_state
 def feeds_status(state: State, as_json: bool) -> None:
-    """Show every feed's health: last success, errors, disabled reason, items, next check."""
+    """Show every feed's health: last success, errors, gaps, disabled reason, items, next check."""
     with state.clipper() as clipper:
         clipper.sync_feeds()
         rows = clipper.feed_statuses()
@@ -429,6 +429,9 @@ def feeds_status(state: State, as_json: bool) -> None:
             problem = ""
         if row.redirected_to:
             problem += f"\n[dim]moved to {escape(row.redirected_to)}[/]"
+        if row.gaps:
+            plural = "s" if row.gaps > 1 else ""
+            problem += f"\n[yellow]{row.gaps} gap{plural}[/], last {_ago(row.last_gap_at, now)}"
         table.add_row(
             f"{escape(row.name)}\n[dim]{escape(row.url)}[/]",
             escape(row.industry or "-"),

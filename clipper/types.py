@@ -202,6 +202,8 @@ class FeedUpdateIntent:
     http_status: int | None = None
     #: the interval this decision chose (kept for 304 responses, which carry no entries)
     adaptive_interval_s: float | None = None
+    #: every item of this poll was new on a feed already seen: items may have been lost
+    gap: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +265,9 @@ class FeedStatusRow:
     items: int
     next_check_at: datetime | None
     redirected_to: str | None = None
+    #: polls where every item was new (items may have fallen off the feed unseen), and the last
+    gaps: int = 0
+    last_gap_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

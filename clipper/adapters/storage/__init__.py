@@ -188,6 +188,7 @@ class Storage:
                 "baseline": int(intent.baseline_done),
                 "retry": to_db(intent.retry_after_until),
                 "adaptive": intent.adaptive_interval_s,
+                "gap": int(intent.gap),
                 "success": int(intent.success),
                 "new_url": intent.new_url,
                 "new_host": host_of(intent.new_url) if intent.new_url else None,
@@ -206,6 +207,8 @@ class Storage:
                                        ELSE :checked END,
                     baseline_done = :baseline, retry_after_until = :retry,
                     adaptive_interval_s = :adaptive,
+                    gap_count = gap_count + :gap,
+                    last_gap_at = CASE WHEN :gap THEN :checked ELSE last_gap_at END,
                     last_success_at = CASE WHEN :success THEN :checked ELSE last_success_at END,
                     url = COALESCE(:new_url, url), host = COALESCE(:new_host, host),
                     lease_owner = NULL, lease_until = NULL, updated_at = :checked
@@ -297,6 +300,8 @@ class Storage:
                 items=r["items"],
                 next_check_at=from_db(r["next_check_at"]),
                 redirected_to=r["url"] if r["url"] != r["config_url"] else None,
+                gaps=r["gap_count"],
+                last_gap_at=from_db(r["last_gap_at"]),
             )
             for r in rows
         ]
