@@ -11,6 +11,9 @@
 
 Parts carry a key (digest id and part number) in Slack message metadata, so a part whose outcome
 is unknown (crash, dropped connection) is looked up in the DM's history before it is sent again.
+A part is posted only under a lease renewed right before the post and kept renewed while waiting
+(Retry-After, backoff): a deliverer that finds another one holding the part gives it up unposted,
+so two deliverers never both post it, however long a wait lasts.
 Does not choose adapters (``make_clipper`` does) and does not match articles.
 """
 
@@ -51,7 +54,8 @@ from .ports import DigestWriterType, SlackApiType, StorageType
 from .types import ComposedDigest, DigestPart
 
 log = logging.getLogger(__name__)
-#: how long a claimed part is ours before another run may take it over
+#: how long a claimed part is ours before another run may take it over; renewed right before
+#: each post and every third of it while waiting (longer than a Slack request's timeout)
 PART_LEASE_S = 300.0
 #: parts claimed at a time (each is leased for PART_LEASE_S while the batch is delivered)
 CLAIM_BATCH = 50
@@ -284,6 +288,8 @@ class Digests:
                     progressed = True
                 elif outcome == "held":
                     held.add(part.rep)
+                elif outcome == "lost":
+                    pass  # another deliverer holds it now and will record it
                 else:
                     report.pending += 1
             if not progressed:
@@ -292,6 +298,8 @@ class Digests:
 
     def _deliver_part(self, part: DigestPart, claimed_at: datetime, report: DigestReport) -> str:
         if part.sink == "terminal":
+            if not self._renew(part):
+                return "lost"
             self.writer.write(part.rep, part.digest_id, part.part, part.payload, self.clock())
             self.storage.finish_part(
                 part.digest_id, part.part, self.owner, self.clock(), state="sent", attempts=1
@@ -318,10 +326,12 @@ class Digests:
             except SlackRateLimited as exc:
                 if exc.retry_after > settings.max_retry_wait_s:
                     break
-                self.sleep(exc.retry_after)
+                if not self._wait(part, exc.retry_after):
+                    return "lost"
             except DeliveryError as exc:  # 5xx, a dropped connection: try again shortly
                 log.warning("finding %s's DM failed: %s", part.rep, exc)
-                self.sleep(1.0)
+                if not self._wait(part, 1.0):
+                    return "lost"
         if not channel:
             report.problems.append(f"{part.rep}: could not open the DM; will retry")
             retry_at = self.clock() + timedelta(minutes=5)
@@ -381,6 +391,8 @@ class Digests:
                     self._finish(part, "sent", attempts, channel, found, None)
                     return "sent"
             self._pace(channel)
+            if not self._renew(part):
+                return "lost"  # checked right before the post: the lease outlasts the request
             attempts += 1
             try:
                 ts = self.slack.post(channel, part.text, blocks, key)
@@ -389,13 +401,15 @@ class Digests:
                 error = str(exc)
                 if exc.retry_after > settings.max_retry_wait_s:
                     break
-                self.sleep(exc.retry_after)
+                if not self._wait(part, exc.retry_after):
+                    return "lost"
                 continue
             except SlackUncertain as exc:
                 self._last_post[channel] = _time.monotonic()
                 error = str(exc)
                 uncertain = True
-                self.sleep(min(2.0**attempt, 8.0))
+                if not self._wait(part, min(2.0**attempt, 8.0)):
+                    return "lost"
                 continue
             except SlackAuthError:
                 self._finish(part, "sending", attempts, channel, None, "token refused")
@@ -412,7 +426,8 @@ class Digests:
                     report.problems.append(f"{part.rep}: part {part.part} refused: {error}")
                     self._finish(part, "failed", attempts, channel, None, error)
                     return "failed"
-                self.sleep(min(2.0**attempt, 8.0))
+                if not self._wait(part, min(2.0**attempt, 8.0)):
+                    return "lost"
                 continue
             self._last_post[channel] = _time.monotonic()
             self._finish(part, "sent", attempts, channel, ts, None)
@@ -421,6 +436,35 @@ class Digests:
         report.problems.append(f"{part.rep}: part {part.part} not sent yet: {error}")
         self._finish(part, "pending", attempts, channel, None, error, retry_at)
         return "pending"
+
+    def _renew(self, part: DigestPart) -> bool:
+        """Extend our lease on ``part``; False (logged) when another deliverer holds it now.
+
+        Does not post, and does not record an outcome: the holder does.
+        """
+        kept = self.storage.renew_part(
+            part.digest_id, part.part, self.owner, self.clock(), PART_LEASE_S
+        )
+        if not kept:
+            log.info(
+                "digest %s part %s: another deliverer holds it now; giving it up unposted",
+                part.digest_id,
+                part.part,
+            )
+        return kept
+
+    def _wait(self, part: DigestPart, seconds: float) -> bool:
+        """Sleep ``seconds`` keeping the lease on ``part`` (renewed every third of it); False as
+        soon as another deliverer holds it. Does not shorten the wait."""
+        step = max(PART_LEASE_S / 3, 0.05)
+        left = seconds
+        while left > 0:
+            if not self._renew(part):
+                return False
+            chunk = min(step, left)
+            self.sleep(chunk)
+            left -= chunk
+        return self._renew(part)
 
     def _reconcile(self, channel: str, key: str, since: datetime) -> str | None:
         """Return the ts of an earlier post of this part, if Slack has it."""

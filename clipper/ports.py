@@ -220,6 +220,10 @@ class StorageType(Protocol):
 
     def release_part(self, digest_id: int, part: int, owner: str) -> None: ...
 
+    def renew_part(
+        self, digest_id: int, part: int, owner: str, now: datetime, lease_s: float
+    ) -> bool: ...
+
     def finish_part(
         self,
         digest_id: int,

@@ -765,6 +765,19 @@ class Storage:
                 (digest_id, part, owner),
             )
 
+    def renew_part(
+        self, digest_id: int, part: int, owner: str, now: datetime, lease_s: float
+    ) -> bool:
+        """Extend our lease on a part being sent to ``now + lease_s``; False when another
+        deliverer holds it, or it is no longer being sent (then it must not be posted)."""
+        with self.pool.write("renewing a digest part's lease") as tx:
+            done = tx.execute(
+                """UPDATE digest_parts SET lease_until = ?
+                WHERE digest_id = ? AND part = ? AND lease_owner = ? AND state = 'sending'""",
+                (to_db(now + timedelta(seconds=lease_s)), digest_id, part, owner),
+            ).rowcount
+        return bool(done)
+
     def finish_part(
         self,
         digest_id: int,
