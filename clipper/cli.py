@@ -199,10 +199,13 @@ def run(state: State, once: bool, limit: int) -> None:
                 err.print(f"[red]matching failed:[/] {escape(str(exc))}")
                 return
             out.print(f"matched {articles} new articles: {matches} account matches")
+            clipper.digests.pass_finished(clipper.clock())  # due digests may go out now
             _print_matches(clipper, limit)
 
         def digests() -> None:
             _print_digest_report(_send_digests(clipper, rep=None, force=False, dry_run=False))
+
+        clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
 
         if once:
             fetch_and_match()
@@ -214,7 +217,10 @@ def run(state: State, once: bool, limit: int) -> None:
             server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
         tick = config.settings.fetch.tick
         try:
-            run_ticks({"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)})
+            run_ticks(
+                {"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)},
+                then={"fetch and match": "digests"},
+            )
         finally:
             if server is not None:
                 server.close()
@@ -300,6 +306,8 @@ def _send_digests(clipper: Clipper, *, rep: str | None, force: bool, dry_run: bo
 def _print_digest_report(report: DigestReport) -> None:
     for rep, kind, digest_id in report.queued:
         out.print(f"queued {kind} {digest_id} for {escape(rep)}")
+    for rep in report.waiting:
+        out.print(f"digest for {escape(rep)} is due; it waits for matching still in progress")
     if report.sent or report.pending:
         out.print(f"delivered {report.sent} digest message(s); {report.pending} waiting to retry")
     for problem in report.problems:

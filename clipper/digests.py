@@ -2,7 +2,8 @@
 
     for each rep:
         alerts   = urgent events on the rep's accounts → an "alert" digest now (not in quiet hours)
-        if due (or forced): digest = build_digest(new matches) → parts → outbox   # one transaction
+        if due and the matching it depends on has run (logic.digest.digest_readiness), or forced:
+                   digest = build_digest(new matches) → parts → outbox   # one transaction
     deliver:
         for each claimable part (earlier parts of its digest all sent):
             terminal: print it and write var/digests/<rep>/...md
@@ -23,7 +24,7 @@ import json
 import logging
 import time as _time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,9 +42,11 @@ from .logic.blockkit import render_markdown, render_slack
 from .logic.digest import (
     DigestCandidate,
     DigestPolicy,
+    Readiness,
     RepSchedule,
     TouchStatus,
     build_digest,
+    digest_readiness,
     in_quiet_hours,
     is_urgent,
     next_due,
@@ -69,6 +72,8 @@ class DigestReport:
 
     queued: list[tuple[str, str, int]] = field(default_factory=list)  # (rep, kind, parts)
     skipped_empty: list[str] = field(default_factory=list)
+    #: reps whose due digest waits for matching still in progress (tried again next tick)
+    waiting: list[str] = field(default_factory=list)
     sent: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
@@ -121,6 +126,16 @@ class Digests:
         self._last_any_post = -1e9
         #: email → when Slack last said it has no such user (asked again after a hold)
         self._unknown: dict[str, datetime] = {}
+        #: True in ``clipper run``: a due digest also waits for this process's next
+        #: fetch-and-match pass (``pass_finished``)
+        self.runs_passes = False
+        self._pass_finished_at: datetime | None = None
+        #: rep → when this process first found their first digest due
+        self._first_due: dict[str, datetime] = {}
+
+    def pass_finished(self, at: datetime) -> None:
+        """Record that a fetch-and-match pass of this process finished at ``at``."""
+        self._pass_finished_at = at
 
     # ------------------------------------------------------------------ composing
 
@@ -128,7 +143,14 @@ class Digests:
         return [a.name for a in self.config.accounts_by_owner.get(rep.email, ())]
 
     def _compose(
-        self, rep: Rep, kind: str, now: datetime, next_at: datetime | None, *, preview: bool = False
+        self,
+        rep: Rep,
+        kind: str,
+        now: datetime,
+        next_at: datetime | None,
+        *,
+        preview: bool = False,
+        keep_if_empty: bool = False,
     ) -> Callable[[list[DigestCandidate]], ComposedDigest]:
         sink = "slack" if self.slack is not None and not preview else "terminal"
         accounts = self._accounts_of(rep)
@@ -151,7 +173,8 @@ class Digests:
                 # an alert covers only what it shows; the rest waits for the digest
                 covered = tuple(c for c in covered if c[2])
             if digest.is_empty():
-                return ComposedDigest((), (), sink, next_at)
+                # matching still pending: leave the schedule, the matches may come next tick
+                return ComposedDigest((), (), sink, None if keep_if_empty else next_at)
             if sink == "slack":
                 parts = tuple(
                     (m.text, json.dumps(list(m.blocks), ensure_ascii=False))
@@ -216,6 +239,11 @@ class Digests:
                     report.queued.append((person.email, "alert", digest_id))
             if not due:
                 continue
+            readiness = Readiness.SEND if force else self._readiness(person.email, stored, now)
+            if readiness is Readiness.WAIT:
+                log.info("digest for %s is due but waits for matching in progress", person.email)
+                report.waiting.append(person.email)
+                continue
             due_at = now if force or stored is None else stored
             following = next_due(schedule, now)
             digest_id = self.storage.create_digest(
@@ -225,15 +253,32 @@ class Digests:
                 now,
                 accounts,
                 since,
-                self._compose(person, "digest", now, following),
+                self._compose(
+                    person,
+                    "digest",
+                    now,
+                    following,
+                    keep_if_empty=readiness is Readiness.SEND_IF_ANY,
+                ),
                 expected_next=None if force else stored,
                 scheduled=not force,
             )
             if digest_id is None:
                 report.skipped_empty.append(person.email)
             else:
+                self._first_due.pop(person.email, None)
                 report.queued.append((person.email, "digest", digest_id))
         return report
+
+    def _readiness(self, email: str, stored: datetime | None, now: datetime) -> Readiness:
+        """Whether a due digest may be composed now: the matching it depends on has run."""
+        due_at = stored if stored is not None else self._first_due.setdefault(email, now)
+        progress = replace(
+            self.storage.matching_progress(due_at, now),
+            runs_passes=self.runs_passes,
+            pass_finished_at=self._pass_finished_at,
+        )
+        return digest_readiness(due_at, now, progress, first=stored is None)
 
     def schedule_of(self, rep: Rep) -> RepSchedule:
         overrides = self.storage.rep_settings(rep.email)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...logic.dedupe import KnownArticles
-from ...logic.digest import SHARE_CHANNEL, DigestCandidate, TouchStatus
+from ...logic.digest import SHARE_CHANNEL, DigestCandidate, MatchingProgress, TouchStatus
 from ...logic.urls import host_of
 from ...types import (
     ArticleIdentity,
@@ -575,6 +575,21 @@ class Storage:
             (rep,),
         )
         return from_db(rows[0]["next_digest_at"]) if rows else None
+
+    def matching_progress(self, fetched_by: datetime, now: datetime) -> MatchingProgress:
+        """Count the articles fetched by ``fetched_by`` still waiting for page text (not
+        those put off to a later retry) or matching, and the feeds being fetched now."""
+        rows = self.pool.read(
+            "reading matching progress",
+            """SELECT
+                (SELECT COUNT(*) FROM articles WHERE fetched_at <= ?1 AND (stage = 'new'
+                    OR (stage = 'extract' AND (lease_owner IS NOT NULL OR lease_until IS NULL
+                                               OR lease_until <= ?2)))) AS waiting,
+                (SELECT COUNT(*) FROM feeds WHERE lease_owner IS NOT NULL
+                    AND lease_until > ?2) AS in_flight""",
+            (to_db(fetched_by), to_db(now)),
+        )
+        return MatchingProgress(rows[0]["waiting"], rows[0]["in_flight"])
 
     def _candidates(
         self, tx: Any, rep: str, accounts: Sequence[str], since: datetime, now: datetime
