@@ -219,12 +219,15 @@ def run(state: State, once: bool, limit: int) -> None:
                 err.print(f"[red]matching failed:[/] {escape(str(exc))}")
                 return
             out.print(f"matched {articles} new articles: {matches} account matches")
+            clipper.digests.pass_finished(clipper.clock())  # due digests may go out now
             _print_matches(clipper, limit)
 
         def digests() -> None:
             _print_digest_report(_send_digests(clipper, rep=None, force=False, dry_run=False))
 
         config = clipper.config
+        clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
+
         if once:
             fetch_and_match()
             digests()
@@ -247,7 +250,10 @@ def run(state: State, once: bool, limit: int) -> None:
             server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
         tick = config.settings.fetch.tick
         try:
-            run_ticks({"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)})
+            run_ticks(
+                {"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)},
+                then={"fetch and match": "digests"},
+            )
         finally:
             if server is not None:
                 server.close()
@@ -351,6 +357,8 @@ def _send_digests(clipper: Clipper, *, rep: str | None, force: bool, dry_run: bo
 def _print_digest_report(report: DigestReport) -> None:
     for rep, kind, digest_id in report.queued:
         out.print(f"queued {kind} {digest_id} for {escape(rep)}")
+    for rep in report.waiting:
+        out.print(f"digest for {escape(rep)} is due; it waits for matching still in progress")
     if report.sent or report.pending:
         out.print(f"delivered {report.sent} digest message(s); {report.pending} waiting to retry")
     for problem in report.problems:
@@ -445,7 +453,7 @@ def _ago(when: datetime | None, now: datetime) -> str:
 )
 @pass_state
 def feeds_status(state: State, as_json: bool) -> None:
-    """Show every feed's health: last success, errors, disabled reason, items, next check."""
+    """Show every feed's health: last success, errors, gaps, disabled reason, items, next check."""
     with state.clipper() as clipper:
         clipper.sync_feeds()
         rows = clipper.feed_statuses()
@@ -483,6 +491,9 @@ def feeds_status(state: State, as_json: bool) -> None:
             problem = ""
         if row.redirected_to:
             problem += f"\n[dim]moved to {escape(redact_url(row.redirected_to))}[/]"
+        if row.gaps:
+            plural = "s" if row.gaps > 1 else ""
+            problem += f"\n[yellow]{row.gaps} gap{plural}[/], last {_ago(row.last_gap_at, now)}"
         table.add_row(
             f"{escape(row.name)}\n[dim]{escape(redact_url(row.url))}[/]",
             escape(row.industry or "-"),

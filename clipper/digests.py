@@ -2,7 +2,8 @@
 
     for each rep:
         alerts   = urgent events on the rep's accounts → an "alert" digest now (not in quiet hours)
-        if due (or forced): digest = build_digest(new matches) → parts → outbox   # one transaction
+        if due and the matching it depends on has run (logic.digest.digest_readiness), or forced:
+                   digest = build_digest(new matches) → parts → outbox   # one transaction
     deliver:
         for each claimable part (earlier parts of its digest all sent):
             terminal: print it and write var/digests/<rep>/...md
@@ -11,6 +12,9 @@
 
 Parts carry a key (digest id and part number) in Slack message metadata, so a part whose outcome
 is unknown (crash, dropped connection) is looked up in the DM's history before it is sent again.
+A part is posted only under a lease renewed right before the post and kept renewed while waiting
+(Retry-After, backoff): a deliverer that finds another one holding the part gives it up unposted,
+so two deliverers never both post it, however long a wait lasts.
 Does not choose adapters (``make_clipper`` does) and does not match articles.
 """
 
@@ -20,7 +24,7 @@ import json
 import logging
 import time as _time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,9 +42,11 @@ from .logic.blockkit import render_markdown, render_slack
 from .logic.digest import (
     DigestCandidate,
     DigestPolicy,
+    Readiness,
     RepSchedule,
     TouchStatus,
     build_digest,
+    digest_readiness,
     in_quiet_hours,
     is_urgent,
     next_due,
@@ -51,7 +57,8 @@ from .ports import DigestWriterType, SlackApiType, StorageType
 from .types import ComposedDigest, DigestPart
 
 log = logging.getLogger(__name__)
-#: how long a claimed part is ours before another run may take it over
+#: how long a claimed part is ours before another run may take it over; renewed right before
+#: each post and every third of it while waiting (longer than a Slack request's timeout)
 PART_LEASE_S = 300.0
 #: parts claimed at a time (each is leased for PART_LEASE_S while the batch is delivered)
 CLAIM_BATCH = 50
@@ -65,6 +72,8 @@ class DigestReport:
 
     queued: list[tuple[str, str, int]] = field(default_factory=list)  # (rep, kind, parts)
     skipped_empty: list[str] = field(default_factory=list)
+    #: reps whose due digest waits for matching still in progress (tried again next tick)
+    waiting: list[str] = field(default_factory=list)
     sent: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
@@ -117,6 +126,16 @@ class Digests:
         self._last_any_post = -1e9
         #: email → when Slack last said it has no such user (asked again after a hold)
         self._unknown: dict[str, datetime] = {}
+        #: True in ``clipper run``: a due digest also waits for this process's next
+        #: fetch-and-match pass (``pass_finished``)
+        self.runs_passes = False
+        self._pass_finished_at: datetime | None = None
+        #: rep → when this process first found their first digest due
+        self._first_due: dict[str, datetime] = {}
+
+    def pass_finished(self, at: datetime) -> None:
+        """Record that a fetch-and-match pass of this process finished at ``at``."""
+        self._pass_finished_at = at
 
     # ------------------------------------------------------------------ composing
 
@@ -124,7 +143,14 @@ class Digests:
         return [a.name for a in self.config.accounts_by_owner.get(rep.email, ())]
 
     def _compose(
-        self, rep: Rep, kind: str, now: datetime, next_at: datetime | None, *, preview: bool = False
+        self,
+        rep: Rep,
+        kind: str,
+        now: datetime,
+        next_at: datetime | None,
+        *,
+        preview: bool = False,
+        keep_if_empty: bool = False,
     ) -> Callable[[list[DigestCandidate]], ComposedDigest]:
         sink = "slack" if self.slack is not None and not preview else "terminal"
         accounts = self._accounts_of(rep)
@@ -147,7 +173,8 @@ class Digests:
                 # an alert covers only what it shows; the rest waits for the digest
                 covered = tuple(c for c in covered if c[2])
             if digest.is_empty():
-                return ComposedDigest((), (), sink, next_at)
+                # matching still pending: leave the schedule, the matches may come next tick
+                return ComposedDigest((), (), sink, None if keep_if_empty else next_at)
             if sink == "slack":
                 parts = tuple(
                     (m.text, json.dumps(list(m.blocks), ensure_ascii=False))
@@ -212,6 +239,11 @@ class Digests:
                     report.queued.append((person.email, "alert", digest_id))
             if not due:
                 continue
+            readiness = Readiness.SEND if force else self._readiness(person.email, stored, now)
+            if readiness is Readiness.WAIT:
+                log.info("digest for %s is due but waits for matching in progress", person.email)
+                report.waiting.append(person.email)
+                continue
             due_at = now if force or stored is None else stored
             following = next_due(schedule, now)
             digest_id = self.storage.create_digest(
@@ -221,15 +253,32 @@ class Digests:
                 now,
                 accounts,
                 since,
-                self._compose(person, "digest", now, following),
+                self._compose(
+                    person,
+                    "digest",
+                    now,
+                    following,
+                    keep_if_empty=readiness is Readiness.SEND_IF_ANY,
+                ),
                 expected_next=None if force else stored,
                 scheduled=not force,
             )
             if digest_id is None:
                 report.skipped_empty.append(person.email)
             else:
+                self._first_due.pop(person.email, None)
                 report.queued.append((person.email, "digest", digest_id))
         return report
+
+    def _readiness(self, email: str, stored: datetime | None, now: datetime) -> Readiness:
+        """Whether a due digest may be composed now: the matching it depends on has run."""
+        due_at = stored if stored is not None else self._first_due.setdefault(email, now)
+        progress = replace(
+            self.storage.matching_progress(due_at, now),
+            runs_passes=self.runs_passes,
+            pass_finished_at=self._pass_finished_at,
+        )
+        return digest_readiness(due_at, now, progress, first=stored is None)
 
     def schedule_of(self, rep: Rep) -> RepSchedule:
         overrides = self.storage.rep_settings(rep.email)
@@ -284,6 +333,8 @@ class Digests:
                     progressed = True
                 elif outcome == "held":
                     held.add(part.rep)
+                elif outcome == "lost":
+                    pass  # another deliverer holds it now and will record it
                 else:
                     report.pending += 1
             if not progressed:
@@ -292,6 +343,8 @@ class Digests:
 
     def _deliver_part(self, part: DigestPart, claimed_at: datetime, report: DigestReport) -> str:
         if part.sink == "terminal":
+            if not self._renew(part):
+                return "lost"
             self.writer.write(part.rep, part.digest_id, part.part, part.payload, self.clock())
             self.storage.finish_part(
                 part.digest_id, part.part, self.owner, self.clock(), state="sent", attempts=1
@@ -318,10 +371,12 @@ class Digests:
             except SlackRateLimited as exc:
                 if exc.retry_after > settings.max_retry_wait_s:
                     break
-                self.sleep(exc.retry_after)
+                if not self._wait(part, exc.retry_after):
+                    return "lost"
             except DeliveryError as exc:  # 5xx, a dropped connection: try again shortly
                 log.warning("finding %s's DM failed: %s", part.rep, exc)
-                self.sleep(1.0)
+                if not self._wait(part, 1.0):
+                    return "lost"
         if not channel:
             report.problems.append(f"{part.rep}: could not open the DM; will retry")
             retry_at = self.clock() + timedelta(minutes=5)
@@ -381,6 +436,8 @@ class Digests:
                     self._finish(part, "sent", attempts, channel, found, None)
                     return "sent"
             self._pace(channel)
+            if not self._renew(part):
+                return "lost"  # checked right before the post: the lease outlasts the request
             attempts += 1
             try:
                 ts = self.slack.post(channel, part.text, blocks, key)
@@ -389,13 +446,15 @@ class Digests:
                 error = str(exc)
                 if exc.retry_after > settings.max_retry_wait_s:
                     break
-                self.sleep(exc.retry_after)
+                if not self._wait(part, exc.retry_after):
+                    return "lost"
                 continue
             except SlackUncertain as exc:
                 self._last_post[channel] = _time.monotonic()
                 error = str(exc)
                 uncertain = True
-                self.sleep(min(2.0**attempt, 8.0))
+                if not self._wait(part, min(2.0**attempt, 8.0)):
+                    return "lost"
                 continue
             except SlackAuthError:
                 self._finish(part, "sending", attempts, channel, None, "token refused")
@@ -412,7 +471,8 @@ class Digests:
                     report.problems.append(f"{part.rep}: part {part.part} refused: {error}")
                     self._finish(part, "failed", attempts, channel, None, error)
                     return "failed"
-                self.sleep(min(2.0**attempt, 8.0))
+                if not self._wait(part, min(2.0**attempt, 8.0)):
+                    return "lost"
                 continue
             self._last_post[channel] = _time.monotonic()
             self._finish(part, "sent", attempts, channel, ts, None)
@@ -421,6 +481,35 @@ class Digests:
         report.problems.append(f"{part.rep}: part {part.part} not sent yet: {error}")
         self._finish(part, "pending", attempts, channel, None, error, retry_at)
         return "pending"
+
+    def _renew(self, part: DigestPart) -> bool:
+        """Extend our lease on ``part``; False (logged) when another deliverer holds it now.
+
+        Does not post, and does not record an outcome: the holder does.
+        """
+        kept = self.storage.renew_part(
+            part.digest_id, part.part, self.owner, self.clock(), PART_LEASE_S
+        )
+        if not kept:
+            log.info(
+                "digest %s part %s: another deliverer holds it now; giving it up unposted",
+                part.digest_id,
+                part.part,
+            )
+        return kept
+
+    def _wait(self, part: DigestPart, seconds: float) -> bool:
+        """Sleep ``seconds`` keeping the lease on ``part`` (renewed every third of it); False as
+        soon as another deliverer holds it. Does not shorten the wait."""
+        step = max(PART_LEASE_S / 3, 0.05)
+        left = seconds
+        while left > 0:
+            if not self._renew(part):
+                return False
+            chunk = min(step, left)
+            self.sleep(chunk)
+            left -= chunk
+        return self._renew(part)
 
     def _reconcile(self, channel: str, key: str, since: datetime) -> str | None:
         """Return the ts of an earlier post of this part, if Slack has it."""

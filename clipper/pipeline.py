@@ -165,8 +165,8 @@ class Pipeline:
             self.storage.apply_feed_update(intent, (), self.owner)
             log.info("feed %s: %s (%s)", redact_url(feed.url), intent.status.value, error)
             return UpdateResult(feed.config_url, feed.name, intent.status, error=str(error))
-        state = decide_success(feed, fetched.retrieved, fetched.parsed, now, self.poll_policy)
         if fetched.parsed is None:
+            state = decide_success(feed, fetched.retrieved, None, now, self.poll_policy)
             self.storage.apply_feed_update(state, (), self.owner)
             return UpdateResult(feed.config_url, feed.name, FetchStatus.NOT_MODIFIED)
         entries = fetched.parsed.entries
@@ -183,6 +183,17 @@ class Pipeline:
             policy=self.entry_policy,
             identities=identities,
         )
+        unseen = sum(1 for i in decision.intents if i.existing_id is None)
+        state = decide_success(
+            feed, fetched.retrieved, fetched.parsed, now, self.poll_policy, new_items=unseen
+        )
+        if state.gap:
+            log.warning(
+                "feed %s: every one of its %d items was new: some may have been missed; "
+                "polling it more often",
+                feed.url,
+                len(entries),
+            )
         self.storage.apply_feed_update(state, decision.intents, self.owner)
         log.info(
             "feed %s: ok, %d new, %d updated, %d silent",

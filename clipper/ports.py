@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .logic.dedupe import KnownArticles
-from .logic.digest import DigestCandidate, TouchStatus
+from .logic.digest import DigestCandidate, MatchingProgress, TouchStatus
 from .types import (
     ArticleIdentity,
     ArticleIntent,
@@ -141,6 +141,8 @@ class StorageType(Protocol):
 
     def next_digest_at(self, rep: str) -> datetime | None: ...
 
+    def matching_progress(self, fetched_by: datetime, now: datetime) -> MatchingProgress: ...
+
     def digest_candidates(
         self, rep: str, accounts: Sequence[str], since: datetime, now: datetime
     ) -> list[DigestCandidate]: ...
@@ -219,6 +221,10 @@ class StorageType(Protocol):
     ) -> list[DigestPart]: ...
 
     def release_part(self, digest_id: int, part: int, owner: str) -> None: ...
+
+    def renew_part(
+        self, digest_id: int, part: int, owner: str, now: datetime, lease_s: float
+    ) -> bool: ...
 
     def finish_part(
         self,

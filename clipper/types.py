@@ -118,6 +118,9 @@ class ParsedEntry:
     image: str | None = None
     #: full text when the feed itself carries the article body (content:encoded), else None
     content: str | None = None
+    #: hash of the whole normalised title and summary when either was shortened for storage,
+    #: so identity never rests on a cut (None when nothing was cut)
+    uncut_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,8 @@ class FeedUpdateIntent:
     http_status: int | None = None
     #: the interval this decision chose (kept for 304 responses, which carry no entries)
     adaptive_interval_s: float | None = None
+    #: every item of this poll was new on a feed already seen: items may have been lost
+    gap: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +265,9 @@ class FeedStatusRow:
     items: int
     next_check_at: datetime | None
     redirected_to: str | None = None
+    #: polls where every item was new (items may have fallen off the feed unseen), and the last
+    gaps: int = 0
+    last_gap_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,12 @@ from clipper.logic.blockkit import escape, render_markdown, render_slack
 from clipper.logic.digest import (
     DigestCandidate,
     DigestPolicy,
+    MatchingProgress,
+    Readiness,
     RepSchedule,
     TouchStatus,
     build_digest,
+    digest_readiness,
     in_quiet_hours,
     next_due,
     touch_line,
@@ -185,3 +188,26 @@ def test_an_item_already_shared_says_by_whom_and_offers_no_second_share() -> Non
     second = [e["action_id"] for e in actions[1]["elements"]]
     assert "share" not in first and "share" in second
     assert "shared by dana@example.com" in json.dumps(message.blocks)
+
+
+def test_a_digest_is_due_once_its_time_has_come_and_matching_has_run() -> None:
+    due = NOW - timedelta(minutes=1)
+    done = MatchingProgress()
+    assert digest_readiness(NOW + timedelta(minutes=1), NOW, done, first=False) is (
+        Readiness.NOT_DUE
+    )
+    assert digest_readiness(due, NOW, done, first=False) is Readiness.SEND
+    # articles fetched by the due time still wait for matching, or a fetch is in flight
+    for busy in (MatchingProgress(waiting_articles=300), MatchingProgress(feeds_in_flight=2)):
+        assert digest_readiness(due, NOW, busy, first=False) is Readiness.WAIT
+        # after an hour it goes out with what is matched; empty, it keeps the schedule
+        late = NOW + timedelta(hours=1)
+        assert digest_readiness(due, late, busy, first=False) is Readiness.SEND_IF_ANY
+    # in `clipper run` a pass must have finished since the due time (any pass for the first)
+    running = MatchingProgress(runs_passes=True)
+    assert digest_readiness(due, NOW, running, first=True) is Readiness.WAIT
+    before = MatchingProgress(runs_passes=True, pass_finished_at=due - timedelta(seconds=5))
+    assert digest_readiness(due, NOW, before, first=False) is Readiness.WAIT
+    assert digest_readiness(due, NOW, before, first=True) is Readiness.SEND
+    after = MatchingProgress(runs_passes=True, pass_finished_at=due + timedelta(seconds=5))
+    assert digest_readiness(due, NOW, after, first=False) is Readiness.SEND

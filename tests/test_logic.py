@@ -17,6 +17,8 @@ from clipper.logic.schedule import (
     next_interval,
     parse_max_age,
     parse_retry_after,
+    publish_rate,
+    window_ceiling,
 )
 from clipper.logic.urls import canonical_url, unwrap_redirect
 from clipper.types import (
@@ -147,7 +149,10 @@ def known_from(entries: list[ParsedEntry], feed_id: int = 1) -> KnownArticles:
     return KnownArticles(
         by_guid={k.identity.guid_hash: k for k in items if k.identity.guid_hash},
         by_url={k.identity.url_hash: k for k in items if k.identity.url_hash},
-        by_content={k.identity.content_hash: k for k in items},
+        by_content={
+            h: [k for k in items if k.identity.content_hash == h]
+            for h in {k.identity.content_hash for k in items}
+        },
     )
 
 
@@ -176,8 +181,19 @@ def test_edited_updated_date_and_changed_guid_are_not_new_articles() -> None:
     assert decide([edited], known).new == 0
     new_guid_same_url = entry(1, guid="something-else")
     assert decide([new_guid_same_url], known).new == 0
-    new_guid_new_url_same_text = entry(1, guid="x", url="https://mirror.example/1")
-    assert decide([new_guid_new_url_same_text], known).new == 0
+    new_guid_no_url_same_text = entry(1, guid="x", url="")
+    assert decide([new_guid_no_url_same_text], known).new == 0
+
+
+def test_same_text_under_a_different_guid_and_url_is_a_different_article() -> None:
+    known = known_from([entry(1)])
+    other = entry(1, guid="x", url="https://news.example/other")
+    assert decide([other], known).new == 1  # across polls
+    assert decide([entry(1), other]).new == 2  # in one document
+    assert decide([entry(1), entry(1, guid="x")]).new == 1  # same link: one article
+    # in one document a different guid alone is enough; across polls it may be a rotation
+    assert decide([entry(1, url=""), entry(1, guid="y", url="")]).new == 2
+    assert decide([entry(1, guid="y", url="")], known_from([entry(1, url="")])).new == 0
 
 
 def test_corrected_title_refreshes_the_stored_article() -> None:
@@ -272,3 +288,68 @@ def test_not_modified_keeps_validators_unless_the_server_sends_new_ones() -> Non
     intent = decide_success(feed(), retrieved, None, NOW, PollPolicy())
     assert intent.status is FetchStatus.NOT_MODIFIED
     assert intent.caching == CachingInfo('"v1"', "Mon, 23 Nov 2026 08:00:00 GMT")
+
+
+def test_a_busy_feed_is_polled_before_its_window_of_items_can_overflow() -> None:
+    # the feed: 15 items from the last 15 hours was "next check in 1d" (7 d x 2 / 15)
+    entries = tuple(entry(n, published=NOW - timedelta(hours=n)) for n in range(15))
+    retrieved = RetrievedFeed("u", 200, b"<rss/>", {}, CachingInfo(None, None))
+    policy = PollPolicy()
+    last = NOW - timedelta(hours=1)
+    intent = decide_success(
+        feed(last_success_at=last), retrieved, ParsedFeed("F", None, entries), NOW, policy, 1
+    )
+    interval = (intent.next_check_at - NOW).total_seconds()
+    rate = 14 / (14 * 3600)  # items per second from the publish dates
+    assert interval * rate <= 15 * policy.window_fill * (1 + policy.jitter)
+    assert not intent.gap
+    # a server hint of a day does not let it overflow either; a configured interval is kept
+    hinted = RetrievedFeed(
+        "u", 200, b"<rss/>", {"cache-control": "max-age=86400"}, CachingInfo(None, None)
+    )
+    assert decide_success(
+        feed(), hinted, ParsedFeed("F", None, entries), NOW, policy
+    ).next_check_at < NOW + timedelta(hours=9)
+    configured = decide_success(
+        feed(interval_s=86400.0), retrieved, ParsedFeed("F", None, entries), NOW, policy
+    )
+    assert configured.next_check_at >= NOW + timedelta(days=1)
+
+
+def test_every_item_new_is_a_gap_and_halves_the_interval() -> None:
+    entries = tuple(entry(n, published=None) for n in range(5))
+    parsed = ParsedFeed("F", None, entries)
+    retrieved = RetrievedFeed("u", 200, b"<rss/>", {}, CachingInfo(None, None))
+    policy = PollPolicy(jitter=0.0)
+    seen = feed(last_success_at=NOW - timedelta(hours=4), adaptive_interval_s=4 * 3600.0)
+    intent = decide_success(seen, retrieved, parsed, NOW, policy, new_items=5)
+    assert intent.gap and intent.next_check_at <= NOW + timedelta(hours=2)
+    assert intent.adaptive_interval_s is not None and intent.adaptive_interval_s <= 2 * 3600
+    # some items already known: no gap; a feed's first fetch is never a gap
+    assert not decide_success(seen, retrieved, parsed, NOW, policy, new_items=4).gap
+    first = feed(baseline_done=False, last_success_at=None)
+    assert not decide_success(first, retrieved, parsed, NOW, policy, new_items=5).gap
+
+
+def test_window_ceiling_keeps_expected_new_items_within_the_window_fill() -> None:
+    policy = PollPolicy(window_fill=0.5)
+    # 10 items, 2 an hour by their dates: at most 5 expected per poll -> 2.5 h
+    assert window_ceiling(
+        window=10, date_rate=2 / 3600, new_items=0, elapsed_s=None, gap=False, policy=policy
+    ) == pytest.approx(9000)
+    # the poll saw 8 new in 1 h: the faster rate wins
+    assert window_ceiling(
+        window=10, date_rate=2 / 3600, new_items=8, elapsed_s=3600, gap=False, policy=policy
+    ) == pytest.approx(2250)
+    # a gap: at most half the elapsed time
+    assert window_ceiling(
+        window=10, date_rate=None, new_items=0, elapsed_s=3600, gap=True, policy=policy
+    ) == pytest.approx(1800)
+    assert (
+        window_ceiling(
+            window=10, date_rate=None, new_items=0, elapsed_s=None, gap=False, policy=policy
+        )
+        is None
+    )
+    assert publish_rate(NOW, [NOW, None, NOW - timedelta(days=30)]) is None
+    assert publish_rate(NOW, [NOW, NOW - timedelta(hours=2)]) == pytest.approx(1 / 7200)

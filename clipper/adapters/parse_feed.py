@@ -31,6 +31,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from ..exceptions import ParseError
+from ..logic.dedupe import content_digest
 from ..logic.urls import canonical_url, redact_url
 from ..types import FeedLink, ParsedEntry, ParsedFeed, RetrievedFeed
 
@@ -203,7 +204,8 @@ def _link(entry: Mapping[str, Any], base: str) -> str | None:
 def _entry(
     entry: Mapping[str, Any], base: str, undated: frozenset[str] = frozenset()
 ) -> ParsedEntry:
-    title = _shorten(html_to_text(entry.get("title")), MAX_TITLE)
+    whole_title = html_to_text(entry.get("title"))
+    title = _shorten(whole_title, MAX_TITLE)
     summary_html = entry.get("summary") or entry.get("description") or ""
     content_html = ""
     for content in entry.get("content") or []:
@@ -220,11 +222,15 @@ def _entry(
         title = _shorten(summary, 120) if summary else ""
     guid = entry.get("id")
     author = entry.get("author")
+    short_summary = _shorten(summary, MAX_SUMMARY)
+    uncut = None
+    if (whole_title and title != whole_title) or short_summary != summary:
+        uncut = content_digest(whole_title or title, summary)
     return ParsedEntry(
         guid=str(guid).strip() if guid else None,
         url=_link(entry, base),
         title=title,
-        summary=_shorten(summary, MAX_SUMMARY),
+        summary=short_summary,
         published=_when(entry, "published", undated),
         updated=_when(entry, "updated", undated),
         author=clean_text(author).strip()[:200] if isinstance(author, str) and author else None,
@@ -237,6 +243,7 @@ def _entry(
         ),
         image=_image(entry, base),
         content=content or None,
+        uncut_digest=uncut,
     )
 
 

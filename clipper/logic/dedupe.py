@@ -1,8 +1,12 @@
 """Article identity and the new / updated / unchanged decision for one fetched feed.
 
-An item is the same article when its guid (within its feed), its canonical URL (anywhere) or its
-content hash (title + summary, within its feed) says so. An edited ``updated`` date never makes a
-new article. Does not read storage: the caller passes what is already known.
+An item is the same article when its guid (within its feed) or its canonical URL (anywhere)
+says so. Its content hash (whole title + summary, within its feed) merges only what guid and
+URL cannot tell apart: within one document, items with different guids or different URLs are
+different articles; across polls, an item whose guid AND URL both differ from the stored one is
+a different article (a feed that rotates only its guids, or only its links, is still merged).
+An edited ``updated`` date never makes a new article. Does not read storage: the caller passes
+what is already known.
 """
 
 from __future__ import annotations
@@ -35,11 +39,18 @@ def normalise_for_hash(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
+def content_digest(title: str, summary: str) -> str:
+    """Return the hash of a whole title and summary, normalised (never cut)."""
+    return _digest("uncut", normalise_for_hash(title) + "\n" + normalise_for_hash(summary))
+
+
 def identity_of(entry: ParsedEntry) -> ArticleIdentity:
     """Return the identity keys of a parsed entry (its URL must already be canonical)."""
     guid = (entry.guid or "").strip()
     body = normalise_for_hash(entry.title) + "\n" + normalise_for_hash(entry.summary)
-    if not body.strip():
+    if entry.uncut_digest:
+        body = entry.uncut_digest  # the stored title or summary was cut: hash the whole text
+    elif not body.strip():
         # an item with neither title nor summary is identified by whatever else it has
         body = "\n".join(filter(None, (guid, entry.url or "")))
     return ArticleIdentity(
@@ -49,21 +60,43 @@ def identity_of(entry: ParsedEntry) -> ArticleIdentity:
     )
 
 
+def _differ(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a != b
+
+
+def told_apart(a: ArticleIdentity, b: ArticleIdentity, *, same_poll: bool) -> bool:
+    """Return True when guid and URL say two items with the same content are different articles.
+
+    In one document a different guid or a different URL is enough: the feed itself lists two
+    articles. Across polls both must differ, so a feed that rotates its guids (or its links)
+    every poll is still recognised by content. Does not compare content.
+    """
+    guid, url = _differ(a.guid_hash, b.guid_hash), _differ(a.url_hash, b.url_hash)
+    return (guid or url) if same_poll else (guid and url)
+
+
 @dataclass(frozen=True, slots=True)
 class KnownArticles:
     """Stored articles that share a key with a fetched batch (from one storage look-up)."""
 
     by_guid: Mapping[str, KnownArticle] = field(default_factory=dict)
     by_url: Mapping[str, KnownArticle] = field(default_factory=dict)
-    by_content: Mapping[str, KnownArticle] = field(default_factory=dict)
+    #: every stored article of the feed with that content hash
+    by_content: Mapping[str, Sequence[KnownArticle]] = field(default_factory=dict)
 
     def find(self, identity: ArticleIdentity) -> KnownArticle | None:
-        """Return the stored article this identity names, if any."""
+        """Return the stored article this identity names, if any.
+
+        Content alone names a stored article only when guid and URL cannot tell them apart.
+        """
         if identity.guid_hash and identity.guid_hash in self.by_guid:
             return self.by_guid[identity.guid_hash]
         if identity.url_hash and identity.url_hash in self.by_url:
             return self.by_url[identity.url_hash]
-        return self.by_content.get(identity.content_hash)
+        for stored in self.by_content.get(identity.content_hash, ()):
+            if not told_apart(stored.identity, identity, same_poll=False):
+                return stored
+        return None
 
 
 def effective_published(entry: ParsedEntry, fetched_at: datetime) -> datetime:
@@ -109,6 +142,7 @@ def decide_entries(
     Does not deduplicate across outlets (same story, different URL): matching does that.
     """
     seen: set[str] = set()
+    seen_content: dict[str, list[ArticleIdentity]] = {}
     fresh: list[tuple[ArticleIntent, bool]] = []  # (intent, inside the window)
     refreshed: list[ArticleIntent] = []
     unchanged = 0
@@ -117,11 +151,15 @@ def decide_entries(
     if identities is None:
         identities = [identity_of(e) for e in entries]
     for entry, identity in zip(entries, identities, strict=True):
-        keys = {k for k in (identity.guid_hash, identity.url_hash, identity.content_hash) if k}
-        if keys & seen:
+        keys = {k for k in (identity.guid_hash, identity.url_hash) if k}
+        same_content = seen_content.setdefault(identity.content_hash, [])
+        if keys & seen or any(
+            not told_apart(other, identity, same_poll=True) for other in same_content
+        ):
             unchanged += 1  # the same item twice in one document
             continue
         seen |= keys
+        same_content.append(identity)
         published = effective_published(entry, now)
         stored = known.find(identity)
         intent = ArticleIntent(

@@ -4,6 +4,7 @@
     sections  = items grouped by account, ranked by score then recency, capped per account
     digest    = sections in order of their best item, capped per digest, with a touch line each
     next_due  = the rep's next digest time: local time and weekdays, DST-correct, after quiet hours
+    ready     = whether a due digest may be composed: the matching it depends on has run
 
 Does not read the database, render Block Kit or talk to Slack.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from .events import EventKind
@@ -286,3 +288,62 @@ def next_due(schedule: RepSchedule, after: datetime) -> datetime:
         if candidate > after:
             return quiet_end(schedule, candidate)
     raise AssertionError("a week always holds one of the rep's days")
+
+
+# ---------------------------------------------------------------------------------- readiness
+
+#: the longest a due digest waits for the matching it depends on; then it goes out with what is
+#: matched (an empty one still does not consume the schedule while matching is pending)
+MATCHING_WAIT = timedelta(hours=1)
+
+
+class Readiness(Enum):
+    """What a digest tick may do with a rep's digest now."""
+
+    NOT_DUE = "not due"
+    #: the time has come but matching is pending: compose nothing, ask again next tick
+    WAIT = "waiting for matching"
+    #: the time has come and matching has run: compose; an empty digest advances the schedule
+    SEND = "send"
+    #: waited ``MATCHING_WAIT`` and matching is still pending: send what is matched, but an
+    #: empty digest leaves the schedule as it is (the matches may still come)
+    SEND_IF_ANY = "send if any"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingProgress:
+    """What the matching a digest depends on still has to do, read at one instant."""
+
+    #: articles fetched at or before the due time that still wait for page text or matching
+    waiting_articles: int = 0
+    #: feeds some process is fetching now (their new articles are not stored yet)
+    feeds_in_flight: int = 0
+    #: True when this process runs fetch-and-match passes itself (``clipper run``)
+    runs_passes: bool = False
+    #: when this process last finished a fetch-and-match pass; None: not yet
+    pass_finished_at: datetime | None = None
+
+
+def digest_readiness(
+    due_at: datetime,
+    now: datetime,
+    progress: MatchingProgress,
+    *,
+    first: bool,
+    max_wait: timedelta = MATCHING_WAIT,
+) -> Readiness:
+    """Decide whether a rep's digest due at ``due_at`` may be composed ``now``.
+
+    A digest is due once its time has come AND the matching it depends on has run: nothing
+    fetched by the due time waits for matching, no fetch is in flight, and (in ``clipper run``)
+    a fetch-and-match pass finished after the due time (any pass for the ``first`` digest, due
+    since the process began). Does not read storage or the clock.
+    """
+    if due_at > now:
+        return Readiness.NOT_DUE
+    pass_missing = progress.runs_passes and (
+        progress.pass_finished_at is None or (not first and progress.pass_finished_at < due_at)
+    )
+    if not (pass_missing or progress.waiting_articles or progress.feeds_in_flight):
+        return Readiness.SEND
+    return Readiness.WAIT if now - due_at < max_wait else Readiness.SEND_IF_ANY

@@ -23,7 +23,9 @@ from .schedule import (
     entry_frequency_interval,
     next_check_at,
     next_interval,
+    publish_rate,
     server_hint_interval,
+    window_ceiling,
 )
 
 
@@ -33,20 +35,44 @@ def decide_success(
     parsed: ParsedFeed | None,
     now: datetime,
     policy: PollPolicy,
+    new_items: int = 0,
 ) -> FeedUpdateIntent:
     """Return the feed's new state after a 200 (``parsed`` set) or a 304 (``parsed`` None).
 
-    A permanent redirect moves the feed to its new URL; the validators are kept verbatim, and a
-    304 keeps the old ones unless the server sent new ones.
+    ``new_items``: how many of the parsed items were not stored before. The adaptive interval
+    never lets the feed's window of items overflow between polls (``window_ceiling``); when
+    every item of a poll is new on a feed already seen, items may have been lost: that is a
+    gap, recorded and answered with at most half the elapsed time. A permanent redirect moves
+    the feed to its new URL; the validators are kept verbatim, and a 304 keeps the old ones
+    unless the server sent new ones. Does not shorten a configured interval.
     """
-    observed = (
-        entry_frequency_interval(now, (e.published for e in parsed.entries), policy)
-        if parsed is not None
-        else feed.adaptive_interval_s
-    )
+    gap = False
+    ceiling = None
+    if parsed is not None:
+        published = [e.published for e in parsed.entries]
+        observed = entry_frequency_interval(now, published, policy)
+        elapsed = (now - feed.last_success_at).total_seconds() if feed.last_success_at else None
+        gap = (
+            feed.baseline_done
+            and retrieved.permanent_redirect is None
+            and len(parsed.entries) >= 2
+            and new_items >= len(parsed.entries)
+        )
+        ceiling = window_ceiling(
+            window=len(parsed.entries),
+            date_rate=publish_rate(now, published),
+            new_items=new_items if feed.baseline_done else 0,
+            elapsed_s=elapsed,
+            gap=gap,
+            policy=policy,
+        )
+        if ceiling is not None:
+            observed = min(observed, ceiling) if observed is not None else ceiling
+    else:
+        observed = feed.adaptive_interval_s
     hint = server_hint_interval(retrieved.headers, parsed.ttl_s if parsed else None, now)
     interval = next_interval(
-        configured=feed.interval_s, hint=hint, observed=observed, policy=policy
+        configured=feed.interval_s, hint=hint, observed=observed, policy=policy, ceiling=ceiling
     )
     caching = CachingInfo(
         etag=retrieved.caching.etag or (feed.caching.etag if parsed is None else None),
@@ -67,6 +93,7 @@ def decide_success(
         success=True,
         http_status=retrieved.status,
         adaptive_interval_s=observed,
+        gap=gap,
     )
 
 

@@ -35,6 +35,9 @@ class PollPolicy:
     jitter: float = 0.1
     #: target entries per poll when adapting to a feed's publishing rate
     entries_per_poll: float = 2.0
+    #: at most this fraction of a feed's items may be expected to appear between two polls, so
+    #: its window of items never overflows (the feed drops the oldest before we see them)
+    window_fill: float = 0.5
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -89,6 +92,48 @@ def entry_frequency_interval(
     return 7 * 86400.0 * policy.entries_per_poll / weekly
 
 
+def publish_rate(now: datetime, published: Iterable[datetime | None]) -> float | None:
+    """Return items per second from the publish dates of the last 7 days, or None (no evidence).
+
+    Counts the gaps between dated items (n - 1) over the time from the oldest to ``now``, so a
+    feed that went quiet is not taken for a busy one. Needs two dated items.
+    """
+    week_ago = now - timedelta(days=7)
+    dated = [when for when in published if when is not None and week_ago <= when <= now]
+    if len(dated) < 2:
+        return None
+    span = max((now - min(dated)).total_seconds(), 60.0)
+    return (len(dated) - 1) / span
+
+
+def window_ceiling(
+    *,
+    window: int,
+    date_rate: float | None,
+    new_items: int,
+    elapsed_s: float | None,
+    gap: bool,
+    policy: PollPolicy,
+) -> float | None:
+    """Return the longest interval that keeps a feed's window of items from overflowing.
+
+    ``window`` is how many items the feed holds; the rate is the higher of its publish dates'
+    (``date_rate``) and what this poll saw (``new_items`` new since the last check
+    ``elapsed_s`` ago); at most ``policy.window_fill`` of the window may be expected between
+    polls. A ``gap`` (every item was new: some may have been lost) also halves the elapsed
+    time. None when there is no evidence. Does not apply the policy's bounds.
+    """
+    rates = [r for r in (date_rate,) if r is not None and r > 0]
+    if elapsed_s is not None and elapsed_s > 0 and new_items > 0:
+        rates.append(new_items / elapsed_s)
+    ceilings: list[float] = []
+    if window > 0 and rates:
+        ceilings.append(policy.window_fill * window / max(rates))
+    if gap and elapsed_s is not None and elapsed_s > 0:
+        ceilings.append(elapsed_s / 2)
+    return min(ceilings) if ceilings else None
+
+
 def server_hint_interval(
     headers: Mapping[str, str], ttl_s: float | None, now: datetime
 ) -> float | None:
@@ -121,15 +166,20 @@ def next_interval(
     hint: float | None,
     observed: float | None,
     policy: PollPolicy,
+    ceiling: float | None = None,
 ) -> float:
     """Return the polling interval after a successful fetch, clamped to the policy's bounds.
 
     A configured interval replaces the adaptive one; server hints are a floor either way, so a
-    server asking to be polled less often is always obeyed (up to ``max_interval``).
+    server asking to be polled less often is obeyed (up to ``max_interval``) unless its feed
+    would overflow: ``ceiling`` (``window_ceiling``) shortens an adaptive interval, never a
+    configured one, and never below ``min_interval``.
     """
     base = configured if configured is not None else (observed or policy.default_interval)
     if hint is not None:
         base = max(base, hint)
+    if ceiling is not None and configured is None:
+        base = min(base, ceiling)
     return min(max(base, policy.min_interval), policy.max_interval)
 
 

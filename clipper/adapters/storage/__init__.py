@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...logic.dedupe import KnownArticles
-from ...logic.digest import SHARE_CHANNEL, DigestCandidate, TouchStatus
+from ...logic.digest import SHARE_CHANNEL, DigestCandidate, MatchingProgress, TouchStatus
 from ...logic.urls import host_of
 from ...types import (
     ArticleIdentity,
@@ -188,6 +188,7 @@ class Storage:
                 "baseline": int(intent.baseline_done),
                 "retry": to_db(intent.retry_after_until),
                 "adaptive": intent.adaptive_interval_s,
+                "gap": int(intent.gap),
                 "success": int(intent.success),
                 "new_url": intent.new_url,
                 "new_host": host_of(intent.new_url) if intent.new_url else None,
@@ -206,6 +207,8 @@ class Storage:
                                        ELSE :checked END,
                     baseline_done = :baseline, retry_after_until = :retry,
                     adaptive_interval_s = :adaptive,
+                    gap_count = gap_count + :gap,
+                    last_gap_at = CASE WHEN :gap THEN :checked ELSE last_gap_at END,
                     last_success_at = CASE WHEN :success THEN :checked ELSE last_success_at END,
                     url = COALESCE(:new_url, url), host = COALESCE(:new_host, host),
                     lease_owner = NULL, lease_until = NULL, updated_at = :checked
@@ -297,6 +300,8 @@ class Storage:
                 items=r["items"],
                 next_check_at=from_db(r["next_check_at"]),
                 redirected_to=r["url"] if r["url"] != r["config_url"] else None,
+                gaps=r["gap_count"],
+                last_gap_at=from_db(r["last_gap_at"]),
             )
             for r in rows
         ]
@@ -309,7 +314,7 @@ class Storage:
         contents = list({i.content_hash for i in identities})
         by_guid: dict[str, KnownArticle] = {}
         by_url: dict[str, KnownArticle] = {}
-        by_content: dict[str, KnownArticle] = {}
+        by_content: dict[str, list[KnownArticle]] = {}
         columns = "id, feed_id, guid_hash, url_hash, content_hash"
         # one round trip for all three keys (chunked to stay under SQLite's variable limit)
         size = max(len(guids), len(urls), len(contents))
@@ -330,7 +335,7 @@ class Storage:
                 elif r["kind"] == "u":
                     by_url[r["url_hash"]] = _known(r)
                 else:
-                    by_content.setdefault(r["content_hash"], _known(r))
+                    by_content.setdefault(r["content_hash"], []).append(_known(r))
         return KnownArticles(by_guid=by_guid, by_url=by_url, by_content=by_content)
 
     def get_embeddings(self, model_key: str, text_keys: Sequence[str]) -> dict[str, bytes]:
@@ -571,6 +576,21 @@ class Storage:
         )
         return from_db(rows[0]["next_digest_at"]) if rows else None
 
+    def matching_progress(self, fetched_by: datetime, now: datetime) -> MatchingProgress:
+        """Count the articles fetched by ``fetched_by`` still waiting for page text (not
+        those put off to a later retry) or matching, and the feeds being fetched now."""
+        rows = self.pool.read(
+            "reading matching progress",
+            """SELECT
+                (SELECT COUNT(*) FROM articles WHERE fetched_at <= ?1 AND (stage = 'new'
+                    OR (stage = 'extract' AND (lease_owner IS NOT NULL OR lease_until IS NULL
+                                               OR lease_until <= ?2)))) AS waiting,
+                (SELECT COUNT(*) FROM feeds WHERE lease_owner IS NOT NULL
+                    AND lease_until > ?2) AS in_flight""",
+            (to_db(fetched_by), to_db(now)),
+        )
+        return MatchingProgress(rows[0]["waiting"], rows[0]["in_flight"])
+
     def _candidates(
         self, tx: Any, rep: str, accounts: Sequence[str], since: datetime, now: datetime
     ) -> list[DigestCandidate]:
@@ -759,6 +779,19 @@ class Storage:
                 WHERE digest_id = ? AND part = ? AND lease_owner = ?""",
                 (digest_id, part, owner),
             )
+
+    def renew_part(
+        self, digest_id: int, part: int, owner: str, now: datetime, lease_s: float
+    ) -> bool:
+        """Extend our lease on a part being sent to ``now + lease_s``; False when another
+        deliverer holds it, or it is no longer being sent (then it must not be posted)."""
+        with self.pool.write("renewing a digest part's lease") as tx:
+            done = tx.execute(
+                """UPDATE digest_parts SET lease_until = ?
+                WHERE digest_id = ? AND part = ? AND lease_owner = ? AND state = 'sending'""",
+                (to_db(now + timedelta(seconds=lease_s)), digest_id, part, owner),
+            ).rowcount
+        return bool(done)
 
     def finish_part(
         self,

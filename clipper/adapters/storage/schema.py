@@ -232,4 +232,11 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX touches_article ON touches (account, article_id);
         """,
     ),
+    (
+        "0008_feed_gaps",
+        """
+        ALTER TABLE feeds ADD COLUMN gap_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE feeds ADD COLUMN last_gap_at TEXT;
+        """,
+    ),
 )
