@@ -271,19 +271,12 @@ def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
         raise SystemExit(1) from None
     metrics = Metrics()
 
-    def healthy() -> bool:
-        try:
-            clipper.storage.count_articles()
-        except ClipperError:
-            return False
-        return True
-
     if config.slack_app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         SocketModeHandler(app, config.slack_app_token).connect()  # type: ignore[no-untyped-call]
         server = Server(
-            make_wsgi(None, metrics, healthy),
+            make_wsgi(None, metrics, clipper.health),
             host,
             port,
             connection_limit=slack.connection_limit,
@@ -293,7 +286,7 @@ def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
         out.print(f"Slack app in Socket Mode; health and metrics on http://{host}:{server.port}")
         return server
     server = Server(
-        make_wsgi(app, metrics, healthy, signing_secret=config.slack_signing_secret),
+        make_wsgi(app, metrics, clipper.health, signing_secret=config.slack_signing_secret),
         host,
         port,
         connection_limit=slack.connection_limit,

@@ -30,6 +30,7 @@ from .config import Config, read_yaml
 from .digests import DigestReport, Digests
 from .embeddings import EmbeddingCache
 from .exceptions import (
+    ClipperError,
     CommandUsageError,
     ConfigError,
     DecompressionError,
@@ -57,6 +58,8 @@ from .types import (
     CachingInfo,
     FeedLink,
     FeedStatusRow,
+    Health,
+    HealthState,
     MatchResult,
     SyncResult,
     UpdateResult,
@@ -134,6 +137,23 @@ class Clipper:
             owner=self.pipeline.owner,
             sleep=sleep,
         )
+
+    def health(self) -> Health:
+        """Say whether the database answers and whether the configuration loaded whole.
+
+        Does not check Slack or the feeds: a feed that fails is feed health, not process
+        health."""
+        try:
+            self.storage.count_articles()
+        except ClipperError as exc:
+            return Health(HealthState.DOWN, f"database unavailable: {exc}")
+        skipped = len(self.config.problems)
+        if skipped:
+            return Health(
+                HealthState.DEGRADED,
+                f"{skipped} configuration part(s) skipped ('clipper check' lists them)",
+            )
+        return Health(HealthState.OK)
 
     def close(self) -> None:
         self.retriever.close()

@@ -191,13 +191,13 @@ class Pipeline:
             log.warning(
                 "feed %s: every one of its %d items was new: some may have been missed; "
                 "polling it more often",
-                feed.url,
+                redact_url(feed.url),
                 len(entries),
             )
         self.storage.apply_feed_update(state, decision.intents, self.owner)
         log.info(
             "feed %s: ok, %d new, %d updated, %d silent",
-            feed.url,
+            redact_url(feed.url),
             decision.new,
             decision.updated,
             decision.baseline + decision.capped,

@@ -23,6 +23,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from .logic.inbound import Verdict, check_inbound
+from .types import Health, HealthState
 
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
@@ -55,7 +56,7 @@ class Metrics:
 def make_wsgi(
     app: App | None,
     metrics: Metrics,
-    health: Callable[[], bool],
+    health: Callable[[], Health],
     *,
     signing_secret: str | None = None,
 ) -> Wsgi:
@@ -103,11 +104,12 @@ def make_wsgi(
         started = time.perf_counter()
         try:
             if path == "/healthz":
-                ok = health()
+                found = health()
+                text = found.state.value + (f": {found.detail}" if found.detail else "")
                 return plain(
                     recording,
-                    "200 OK" if ok else "503 Service Unavailable",
-                    b"ok\n" if ok else b"database unavailable\n",
+                    "503 Service Unavailable" if found.state is HealthState.DOWN else "200 OK",
+                    text.encode() + b"\n",
                 )
             if path == "/metrics":
                 return exposition(environ, recording)  # type: ignore[no-any-return]

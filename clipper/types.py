@@ -25,6 +25,24 @@ class Stage(enum.StrEnum):
     MATCHED = "matched"
 
 
+class HealthState(enum.StrEnum):
+    """What ``/healthz`` says of the process."""
+
+    OK = "ok"
+    #: alive and serving, but some configured parts were skipped
+    DEGRADED = "degraded"
+    #: the database cannot be reached
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The process's health, with the reason when it is not ``OK``."""
+
+    state: HealthState
+    detail: str = ""
+
+
 class FetchStatus(enum.StrEnum):
     """How one feed's update ended."""
 

@@ -492,14 +492,17 @@ def test_redact_url_hides_passwords_and_tokens_only() -> None:
 
 def test_feed_passwords_appear_in_no_output_or_log(tmp_path: Path, server: FeedServer) -> None:
     server.route("/private", Reply(500, b"oops"))
+    server.route("/working", Reply(200, rss(ITEMS)))
     secret = "s3cret-Pa55"
     failing = server.url("/private").replace("http://", f"http://reader:{secret}@")
+    working = server.url("/working").replace("http://", f"http://reader:{secret}@")
     closed = f"http://reader:{secret}@127.0.0.1:9/feed"
     path = write_config(
         tmp_path,
         feeds={
             "x": [
                 {"url": failing, "name": "private"},
+                {"url": working, "name": "working"},
                 {"url": closed, "name": "closed"},
                 {"url": closed, "name": "closed twice"},
             ]
@@ -528,6 +531,7 @@ def test_feed_passwords_appear_in_no_output_or_log(tmp_path: Path, server: FeedS
     fetch, status, as_json, check = outputs
     assert "<http://reader:***@127.0.0.1:9/feed>: network error fetching" in fetch
     assert "HTTP 500" in fetch and "feed http://reader:***@127.0.0.1:" in fetch  # the log line
+    assert ": ok, " in fetch  # the working feed's log line is redacted too
     assert "http://reader:***@127.0.0.1:9/feed" in status
     rows = [json.loads(line) for line in stdouts[2].splitlines()]
     assert {row["url"] for row in rows} >= {closed.replace(secret, "***")}

@@ -126,7 +126,7 @@ class App:
         self.work = WorkQueue.from_settings(config.settings.slack)
         app = make_slack_app(self.clipper, work=self.work)
         self.server = Server(
-            make_wsgi(app, Metrics(), lambda: True),
+            make_wsgi(app, Metrics(), self.clipper.health),
             "127.0.0.1",
             0,
             connection_limit=config.settings.slack.connection_limit,
@@ -548,6 +548,23 @@ def test_health_metrics_and_size_limit(app: App) -> None:
     assert 'clipper_http_requests_total{path="/slack/events",status="200"}' in metrics
     big = "text=" + "x" * 300_000
     assert app.post(big)[0].status_code == 413
+
+
+def test_healthz_says_degraded_while_configured_parts_are_skipped(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    # one rep with a misspelt time zone: the rest is served, and /healthz says what is missing
+    app = App(tmp_path, server, stub)
+    reps = app.path.parent / "reps.yaml"
+    reps.write_text(reps.read_text() + "- email: lee@example.com\n  tz: Europe/Berln\n")
+    app.start()
+    try:
+        health = httpx.get(f"{app.url}/healthz", timeout=5)
+        assert health.status_code == 200  # alive: a liveness probe must not restart it
+        assert health.text.startswith("degraded: 1 configuration part(s) skipped")
+        assert app.post(app.command("help")[0])[0].status_code == 200  # still serving
+    finally:
+        app.stop()
 
 
 def test_a_refused_token_stops_the_app_at_start(
