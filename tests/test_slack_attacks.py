@@ -8,9 +8,13 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
+
+from clipper.adapters.storage import Storage
+from clipper.config import load_config
 
 from .feedserver import FeedServer
 from .slackstub import SlackStub
@@ -151,3 +155,52 @@ def test_a_request_dripped_slower_than_the_channel_timeout_is_cut_off(
             assert closed, "a dripping request was kept open for 12 s"
     finally:
         short.stop()
+
+
+class FailingStorage(Storage):
+    """A store whose watch-term reads take a while and then fail."""
+
+    def watch_terms(self, rep: str | None = None) -> Any:
+        time.sleep(0.3)
+        raise RuntimeError("disk on fire")
+
+
+def test_a_flood_of_commands_is_answered_busy_or_once_even_when_the_work_fails(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    """30 concurrent ``/clip list`` against 2 work threads and 4 waiting places, each failing:
+    every request is acknowledged within 3 s and its user hears exactly once (busy, or the
+    failure), never silence."""
+    flood = App(tmp_path, server, stub, slack={"work_threads": 2, "work_queue": 4})
+    config = load_config(flood.path, flood.environ)
+    storage = FailingStorage(config.database_path)
+    storage.migrate()
+    flood.start(storage)
+    answers: dict[str, tuple[int, float, str]] = {}
+    guard = threading.Lock()
+
+    def send(body: str, rid: str) -> None:
+        response, took = flood.post(body)
+        with guard:
+            answers[rid] = (response.status_code, took, response.text)
+
+    try:
+        sent = [flood.command("list") for _ in range(30)]
+        senders = [threading.Thread(target=send, args=pair) for pair in sent]
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join(timeout=20)
+        assert len(answers) == 30
+        assert all(status == 200 and took < 3.0 for status, took, _ in answers.values())
+        queued = [rid for rid, (_s, _t, text) in answers.items() if "busy" not in text]
+        assert 6 <= len(queued) < 30
+        assert wait_for(lambda: all(len(stub.responses[rid]) == 1 for rid in queued), 30)
+        for rid in queued:
+            assert "Something went wrong" in stub.responses[rid][0]["text"]
+        time.sleep(0.5)
+        busy = [rid for rid in answers if rid not in queued]
+        assert all(len(stub.responses[rid]) == 0 for rid in busy)
+        assert all(len(stub.responses[rid]) == 1 for rid in queued)
+    finally:
+        flood.stop()
