@@ -22,9 +22,11 @@ import hashlib
 import json
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,6 +53,8 @@ from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, to
 from .logic.inbound import response_url_allowed
 
 log = logging.getLogger(__name__)
+#: where Clipper's own code lives (an error raised only outside it came from Bolt)
+_PACKAGE = str(Path(__file__).resolve().parent)
 MANAGER_ROLES = frozenset({"manager", "admin"})
 SHARE_CALLBACK = "share_modal"
 NOTE_LIMIT = 3000
@@ -744,10 +748,24 @@ def make_slack_app(
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        if _raised_in_bolt(error):  # a signed body whose fields Bolt cannot read: bad input
+            log.warning(
+                "refused a Slack request Bolt could not read: %s: %.200s (HTTP 400)",
+                type(error).__name__,
+                error,
+            )
+            return BoltResponse(status=400, body=json.dumps({"error": "malformed request"}))
         log.exception("Slack request failed: %s", error)
         return None
 
     return app
+
+
+def _raised_in_bolt(error: BaseException) -> bool:
+    """Whether ``error`` was raised with no frame of Clipper's on its way (Bolt reading a
+    payload's fields); an error in Clipper's own listeners is not. Does not read the message."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and not any(f.filename.startswith(_PACKAGE) for f in frames)
 
 
 def _share_view(account: str, contact: str, note: str, metadata: str) -> dict[str, Any]:

@@ -59,11 +59,19 @@ def test_a_signed_object_bolt_cannot_read_is_400_with_one_line(
 ) -> None:
     """JSON objects whose fields Bolt cannot read (a team or user that is a number) are refused
     in one log line each, not answered 500 with a traceback."""
-    for body in ('{"team": 5}', '{"user": 5}', '{"authorizations": [5]}'):
+    bodies = (
+        '{"team": 5}',
+        '{"user": 5}',
+        '{"authorizations": [5]}',
+        '{"type": "block_actions", "actions": [5]}',
+        '{"type": "view_submission", "view": "x"}',
+        '{"type": "event_callback", "event": "x"}',
+    )
+    for body in bodies:
         response = app.post(body, content_type="application/json")[0]
         assert response.status_code == 400, body
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
-    assert len([r for r in caplog.records if "could not read" in r.getMessage()]) == 3
+    assert len([r for r in caplog.records if "could not read" in r.getMessage()]) == len(bodies)
 
 
 @pytest.mark.parametrize(
