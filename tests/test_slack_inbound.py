@@ -54,7 +54,7 @@ def test_inbound_verdicts() -> None:
 def test_button_values() -> None:
     assert parse_button_value('{"article": 7, "account": "Acme"}') == ButtonItem("Acme", 7)
     assert parse_button_value('{"article": "7", "account": "Acme"}') == ButtonItem("Acme", 7)
-    for article in ("1e400", "-1", "0", "1.5", "true", "null", '"x"', str(2**63)):
+    for article in ("1e400", "-1", "0", "1.5", "true", "null", '"x"', str(2**63), '"١٢٣"'):
         with pytest.raises(CommandUsageError, match="not an article id"):
             parse_button_value(f'{{"article": {article}, "account": "Acme"}}')
     for value in ("", "[]", '{"article": 1}', "not json"):
