@@ -135,7 +135,13 @@ def make_wsgi(
                     return refuse(recording, environ, check.verdict, check.reason)
                 environ["wsgi.input"] = io.BytesIO(body)
                 environ["CONTENT_LENGTH"] = str(len(body))
-                response = slack(environ, recording)
+                try:
+                    response = slack(environ, recording)
+                except Exception as exc:  # Bolt could not read a signed body's fields
+                    if seen:
+                        raise
+                    reason = f"Bolt could not read the body ({type(exc).__name__}: {exc})"
+                    return refuse(recording, environ, Verdict.MALFORMED, reason[:200])
                 metrics.latency.observe(time.perf_counter() - started)
                 return response
             return plain(recording, "404 Not Found", b"not found\n")
@@ -154,8 +160,10 @@ class Server:
     Idle connections cost no thread: up to ``connection_limit`` are held open (poll(), not
     select(), so descriptors past 1024 work) and each is closed after ``channel_timeout_s``
     without a request, checked every few seconds. waitress's defaults (100 connections, 120 s)
-    let 100 idle sockets lock Slack out for two minutes. ``on_close`` runs after the listener
-    stops (the Slack app's work queue). Does not raise the process's descriptor limit.
+    let 100 idle sockets lock Slack out for two minutes. A request must also arrive whole
+    within ``channel_timeout_s``: waitress counts any byte as activity, so one byte a second
+    would hold a connection forever (slowloris). ``on_close`` runs after the listener stops
+    (the Slack app's work queue). Does not raise the process's descriptor limit.
     """
 
     def __init__(
@@ -185,6 +193,8 @@ class Server:
             cleanup_interval=max(1, min(30, timeout // 2)),
             asyncore_use_poll=True,
         )
+        loop: Any = self._server  # one listener: a BaseWSGIServer with waitress's cleanup
+        loop.maintenance = _request_deadline(loop, timeout)
         self._on_close = on_close
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self.host = host
@@ -208,3 +218,29 @@ class Server:
             self._thread.join(timeout=5)
         if self._on_close is not None:
             self._on_close()
+
+
+def _request_deadline(server: Any, limit_s: float) -> Callable[[float], None]:
+    """Return waitress's periodic channel cleanup, extended to close a connection whose request
+    has been arriving for over ``limit_s`` (seen at two cleanups, so cut after at most about
+    twice that). Does not touch a request that has arrived and is being answered."""
+    idle_cleanup = server.maintenance
+    arriving: dict[int, tuple[object, float]] = {}
+
+    def maintenance(now: float) -> None:
+        idle_cleanup(now)
+        still: dict[int, tuple[object, float]] = {}
+        for fd, channel in list(server.active_channels.items()):
+            partial = channel.request  # the request still being received, if any
+            if partial is None:
+                continue
+            before = arriving.get(fd)
+            since = before[1] if before is not None and before[0] is partial else now
+            still[fd] = (partial, since)
+            if now - since > limit_s:
+                log.warning("closed a connection whose request took over %.0f s to arrive", limit_s)
+                channel.will_close = True
+        arriving.clear()
+        arriving.update(still)
+
+    return maintenance

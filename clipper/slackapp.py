@@ -22,9 +22,11 @@ import hashlib
 import json
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,19 +41,29 @@ from .logic.blockkit import cut, escape, link_target, replace_item
 from .logic.clip import (
     HELP,
     ClipCommand,
+    ShareSubmission,
     closest,
     parse_button_value,
     parse_clip,
+    parse_share_submission,
     split_account,
     suggestions,
 )
 from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, touch_line
+from .logic.inbound import response_url_allowed
 
 log = logging.getLogger(__name__)
+#: where Clipper's own code lives (an error raised only outside it came from Bolt)
+_PACKAGE = str(Path(__file__).resolve().parent)
 MANAGER_ROLES = frozenset({"manager", "admin"})
 SHARE_CALLBACK = "share_modal"
 NOTE_LIMIT = 3000
 BUSY = ":hourglass: Clipper is busy right now; nothing was changed. Try again in a minute."
+STOPPED = (
+    ":hourglass: Clipper stopped before your request's turn, so it was not run and nothing was "
+    "changed. Try again in a minute."
+)
+FOREIGN = ":no_entry: This request's response_url is not from Slack; nothing was done."
 
 
 class WorkQueue:
@@ -59,7 +71,8 @@ class WorkQueue:
 
     ``submit`` never blocks: with ``threads`` jobs running and ``depth`` waiting it refuses
     (returns False) and queues the ``busy`` notice instead, on one notice thread with its own
-    bounded list; a notice that does not fit either is logged. Does not retry refused work.
+    bounded list; a notice that does not fit either is logged. A job still waiting at
+    ``shutdown`` is not run: its ``stopped`` notice is sent instead. Does not retry refused work.
     """
 
     def __init__(self, threads: int, depth: int, *, name: str = "slack-work") -> None:
@@ -73,16 +86,29 @@ class WorkQueue:
     def from_settings(cls, settings: SlackSettings) -> WorkQueue:
         return cls(settings.work_threads, settings.work_queue)
 
-    def submit(self, job: Callable[[], None], *, busy: Callable[[], None] | None = None) -> bool:
+    def submit(
+        self,
+        job: Callable[[], None],
+        *,
+        busy: Callable[[], None] | None = None,
+        stopped: Callable[[], None] | None = None,
+    ) -> bool:
         """Queue ``job``; False (and ``busy`` queued) when the queue is full or shut down."""
-        if self._start(self._pool, self._slots, job):
+        if self._start(self._pool, self._slots, job, stopped):
             return True
-        if busy is not None and not self._start(self._notices, self._notice_slots, busy):
-            log.warning("%s: too busy even to say so; a user was not told", self.name)
+        self._notice(busy)
         return False
 
+    def _notice(self, notice: Callable[[], None] | None) -> None:
+        if notice is not None and not self._start(self._notices, self._notice_slots, notice):
+            log.warning("%s: too busy even to say so; a user was not told", self.name)
+
     def _start(
-        self, pool: ThreadPoolExecutor, slots: threading.BoundedSemaphore, job: Callable[[], None]
+        self,
+        pool: ThreadPoolExecutor,
+        slots: threading.BoundedSemaphore,
+        job: Callable[[], None],
+        stopped: Callable[[], None] | None = None,
     ) -> bool:
         if not slots.acquire(blocking=False):
             return False
@@ -94,6 +120,8 @@ class WorkQueue:
 
         def done(finished: Future[None]) -> None:
             slots.release()
+            if finished.cancelled():  # still waiting at shutdown: its user is told
+                self._notice(stopped)
             error = None if finished.cancelled() else finished.exception()
             if error is not None:
                 log.error("%s: a job failed: %s", self.name, error, exc_info=error)
@@ -102,9 +130,9 @@ class WorkQueue:
         return True
 
     def shutdown(self) -> None:
-        """Let running jobs finish; cancel waiting ones (their users get no answer)."""
+        """Let running jobs finish; cancel waiting ones and send their ``stopped`` notices."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._notices.shutdown(wait=True, cancel_futures=True)
+        self._notices.shutdown(wait=True)
 
 
 class ClipActions:
@@ -470,8 +498,14 @@ def make_slack_app(
             )
             ack(unknown + HELP)
             return
+        if not from_slack(respond):
+            ack(FOREIGN)
+            return
         key = request_key(dict(request.headers), command)
-        if not work.submit(lambda: run_clip(parsed, command, respond, key)):
+        if not work.submit(
+            lambda: run_clip(parsed, command, respond, key),
+            stopped=lambda: _respond(respond, STOPPED),
+        ):
             log.warning("busy: /clip %s answered busy (work queue full)", parsed.verb)
             ack(BUSY)
             return
@@ -494,6 +528,14 @@ def make_slack_app(
 
     app.command("/clip")(ack_clip)
 
+    def from_slack(respond: Any) -> bool:
+        """Whether answers may go to this request's response_url (never an internal address)."""
+        url = getattr(respond, "response_url", None)
+        if url is None or response_url_allowed(url, config.slack_api_base_url):
+            return True
+        log.warning("refused a Slack request whose response_url is not Slack's: %.80r", url)
+        return False
+
     def queued(job: Callable[[dict[str, Any], Any, WebClient], None]) -> Callable[..., None]:
         """Return an ack listener that queues ``job``; when the queue is full the user is told
         through response_url (a button's acknowledgement body is not shown)."""
@@ -502,7 +544,13 @@ def make_slack_app(
             def busy() -> None:
                 _respond(respond, BUSY, replace=False)
 
-            if not work.submit(lambda: job(body, respond, client), busy=busy):
+            def stopped() -> None:
+                _respond(respond, STOPPED, replace=False)
+
+            if not from_slack(respond):
+                ack()
+                return
+            if not work.submit(lambda: job(body, respond, client), busy=busy, stopped=stopped):
                 log.warning("busy: a %s click answered busy (work queue full)", job.__name__)
             ack()
 
@@ -636,47 +684,61 @@ def make_slack_app(
 
     app.action("share")(queued(share_open))
 
-    def share_submit(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def share_submit(
+        body: dict[str, Any], view: dict[str, Any], shared: ShareSubmission, client: WebClient
+    ) -> None:
+        user = str((body.get("user") or {}).get("id"))
+
+        def tell(text: str) -> None:
+            with contextlib.suppress(SlackApiError):
+                client.chat_postMessage(channel=user, text=text)
+
         try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-            rep = rep_for(str(body.get("user", {}).get("id")))
-            account = actions._account(rep, str(meta.get("account")))
-            article_id = int(meta["article"])
-            values = view.get("state", {}).get("values", {})
-            note = str(values.get("note", {}).get("note", {}).get("value") or "")[:NOTE_LIMIT]
+            rep = rep_for(user)
+            account = actions._account(rep, shared.item.account)
+            article_id = shared.item.article_id
             logged = clipper.storage.add_touch(
                 rep.email,
                 account.name,
                 SHARE_CHANNEL,
                 clipper.clock(),
                 article_id=article_id,
-                note=note,
+                note=shared.note[:NOTE_LIMIT],
                 idempotency_key="view:" + str(view.get("id")),
             )
-            if logged and meta.get("channel") and meta.get("ts"):
+            if logged and shared.channel and shared.ts:
                 message = {
-                    "channel": {"id": meta["channel"]},
-                    "container": {"channel_id": meta["channel"], "message_ts": meta["ts"]},
+                    "channel": {"id": shared.channel},
+                    "container": {"channel_id": shared.channel, "message_ts": shared.ts},
                 }
                 _update_message(
                     client,
                     message,
                     article_id,
                     account.name,
-                    ":white_check_mark: Shared with the customer by "
-                    f"<@{body.get('user', {}).get('id')}>.",
+                    f":white_check_mark: Shared with the customer by <@{user}>.",
                     keep_article=True,
                 )
-        except (ClipperError, ValueError, KeyError) as exc:
+        except ClipperError as exc:
             log.warning("share submission failed: %s", exc)
-            with contextlib.suppress(SlackApiError):
-                client.chat_postMessage(
-                    channel=str(body.get("user", {}).get("id")),
-                    text=f"Clipper could not log that share: {exc}",
-                )
+            tell(f"Clipper could not log that share: {exc}")
+        except SlackApiError as exc:  # logged; only the digest message is stale
+            log.warning("chat.update failed after logging a share: %s", exc.response.get("error"))
 
     def ack_share_submit(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
-        if work.submit(lambda: share_submit(body, view, client)):
+        try:
+            shared = parse_share_submission(view)
+        except CommandUsageError as exc:  # the window stays open and says why
+            log.warning("refused a share submission: %s", exc)
+            ack(response_action="errors", errors={"note": str(exc)})
+            return
+        user = str((body.get("user") or {}).get("id"))
+
+        def stopped() -> None:
+            with contextlib.suppress(SlackApiError):
+                client.chat_postMessage(channel=user, text=STOPPED)
+
+        if work.submit(lambda: share_submit(body, view, shared, client), stopped=stopped):
             ack()
             return
         log.warning("busy: a share submission answered busy (work queue full)")
@@ -686,10 +748,24 @@ def make_slack_app(
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        if _raised_in_bolt(error):  # a signed body whose fields Bolt cannot read: bad input
+            log.warning(
+                "refused a Slack request Bolt could not read: %s: %.200s (HTTP 400)",
+                type(error).__name__,
+                error,
+            )
+            return BoltResponse(status=400, body=json.dumps({"error": "malformed request"}))
         log.exception("Slack request failed: %s", error)
         return None
 
     return app
+
+
+def _raised_in_bolt(error: BaseException) -> bool:
+    """Whether ``error`` was raised with no frame of Clipper's on its way (Bolt reading a
+    payload's fields); an error in Clipper's own listeners is not. Does not read the message."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and not any(f.filename.startswith(_PACKAGE) for f in frames)
 
 
 def _share_view(account: str, contact: str, note: str, metadata: str) -> dict[str, Any]:

@@ -851,7 +851,12 @@ def test_a_full_work_queue_answers_busy_at_once_and_changes_nothing(
                 "user": {"id": "U1"},
                 "team": {"id": "T1"},
                 "api_app_id": "A1",
-                "view": {"id": "VBUSY", "type": "modal", "callback_id": "share_modal"},
+                "view": {
+                    "id": "VBUSY",
+                    "type": "modal",
+                    "callback_id": "share_modal",
+                    "private_metadata": json.dumps({"article": 1, "account": "Acme Robotics"}),
+                },
             }
             response, took = busy.post("payload=" + quote(json.dumps(submission)))
             assert response.status_code == 200 and took < 3.0

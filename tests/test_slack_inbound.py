@@ -9,8 +9,8 @@ import hmac
 import pytest
 
 from clipper.exceptions import CommandUsageError
-from clipper.logic.clip import ButtonItem, parse_button_value
-from clipper.logic.inbound import Verdict, check_inbound
+from clipper.logic.clip import ButtonItem, parse_button_value, parse_share_submission
+from clipper.logic.inbound import Verdict, check_inbound, response_url_allowed
 
 SECRET = "s"
 NOW = 1_700_000_000.0
@@ -43,6 +43,7 @@ def test_inbound_verdicts() -> None:
         (b"payload=%5B%5D", None),
         (b"{x", None),
         (b"[1]", "application/json"),
+        (b"[1]", "application/json; charset=utf-8"),  # Bolt ignores the parameters too
         (b"\xff", None),
         (b"[" * 100_000, "application/json"),
     ):
@@ -53,9 +54,56 @@ def test_inbound_verdicts() -> None:
 def test_button_values() -> None:
     assert parse_button_value('{"article": 7, "account": "Acme"}') == ButtonItem("Acme", 7)
     assert parse_button_value('{"article": "7", "account": "Acme"}') == ButtonItem("Acme", 7)
-    for article in ("1e400", "-1", "0", "1.5", "true", "null", '"x"', str(2**63)):
+    for article in ("1e400", "-1", "0", "1.5", "true", "null", '"x"', str(2**63), '"١٢٣"'):
         with pytest.raises(CommandUsageError, match="not an article id"):
             parse_button_value(f'{{"article": {article}, "account": "Acme"}}')
     for value in ("", "[]", '{"article": 1}', "not json"):
         with pytest.raises(CommandUsageError, match="older digest"):
             parse_button_value(value)
+
+
+def test_response_urls_only_on_slack_or_the_configured_api() -> None:
+    api = "https://slack.com/api/"
+    stand_in = "http://127.0.0.1:8888/api/"
+    for url in (
+        "https://hooks.slack.com/commands/T1/1/x",
+        "https://hooks.slack.com:443/actions/T1/1/x",
+        "https://hooks.slack-gov.com/commands/T1/1/x",
+    ):
+        assert response_url_allowed(url, api), url
+    assert response_url_allowed("http://127.0.0.1:8888/response/r1", stand_in)
+    for url in (
+        "http://hooks.slack.com/commands/x",
+        "https://hooks.slack.com:8443/x",
+        "https://hooks.slack.com.evil.example/x",
+        "https://hooks.slack.com@169.254.169.254/x",
+        "https://user:pw@hooks.slack.com/x",
+        "https://hooks.slack.com\\@10.0.0.1/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:9999/response/r1",
+        "http://localhost:8888/response/r1",
+        "https://hooks.slack.com:99999/x",
+        "file:///etc/passwd",
+        "",
+        None,
+        5,
+    ):
+        assert not response_url_allowed(url, stand_in), url
+
+
+def test_share_submissions() -> None:
+    meta = '{"article": 7, "account": "Acme", "channel": "D1", "ts": "1.2"}'
+    view = {"private_metadata": meta, "state": {"values": {"note": {"note": {"value": "Hi"}}}}}
+    shared = parse_share_submission(view)
+    assert (shared.item, shared.note, shared.channel, shared.ts) == (
+        ButtonItem("Acme", 7),
+        "Hi",
+        "D1",
+        "1.2",
+    )
+    bare = parse_share_submission({"private_metadata": '{"article": 7, "account": "A"}'})
+    assert (bare.note, bare.channel, bare.ts) == ("", None, None)
+    assert parse_share_submission({"private_metadata": meta, "state": {"values": []}}).note == ""
+    for metadata in (None, 5, "", "[]", "{", '{"account": "Acme"}', '{"article": null}'):
+        with pytest.raises(CommandUsageError, match="nothing was logged"):
+            parse_share_submission({"private_metadata": metadata})

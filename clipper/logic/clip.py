@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..exceptions import CommandUsageError
@@ -222,3 +224,40 @@ def parse_button_value(value: str) -> ButtonItem:
             "use the buttons of your newest digest"
         )
     return ButtonItem(data["account"], number)
+
+
+@dataclass(frozen=True, slots=True)
+class ShareSubmission:
+    """What a submitted share window carries: the item, the rep's note, the digest message."""
+
+    item: ButtonItem
+    note: str
+    channel: str | None
+    ts: str | None
+
+
+def parse_share_submission(view: Mapping[str, Any]) -> ShareSubmission:
+    """Return the item, note and digest message of a submitted share window.
+
+    Raises:
+        CommandUsageError: the window's hidden data does not name an account and an article id
+            (a window Clipper did not open). Does not check that either exists or is the rep's.
+    """
+    metadata = view.get("private_metadata")
+    try:
+        item = parse_button_value(metadata if isinstance(metadata, str) else "")
+    except CommandUsageError:
+        raise CommandUsageError(
+            "this share window does not say which article it is for, so nothing was logged; "
+            "click *Share with customer* in your digest again"
+        ) from None
+    data = json.loads(str(metadata))
+    note: Any = view.get("state")
+    for key in ("values", "note", "note", "value"):
+        note = note.get(key) if isinstance(note, dict) else None
+    return ShareSubmission(
+        item,
+        note if isinstance(note, str) else "",
+        data.get("channel") if isinstance(data.get("channel"), str) else None,
+        data.get("ts") if isinstance(data.get("ts"), str) else None,
+    )

@@ -3,6 +3,7 @@
     timestamp header: ASCII digits, within 5 minutes of now     else 401
     X-Slack-Signature: v0 HMAC-SHA256 of "v0:{ts}:{raw body}"   else 401 (constant-time compare)
     body: UTF-8; JSON (or a form's ``payload=``) is an object   else 400 (signed but malformed)
+    response_url: Slack's hooks host or the configured API origin  else not posted to (SSRF)
 
 Bolt checks the signature again afterwards; this check exists so that no malformed input reaches
 Bolt's parser (which answers 500 with a traceback). Does not read sockets or clocks: the server
@@ -16,10 +17,12 @@ import hmac
 import json
 from dataclasses import dataclass
 from enum import Enum
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 #: Slack's replay window, either way
 WINDOW_S = 300
+#: the hosts Slack mints response_urls on (commercial and GovSlack)
+SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 
 
 class Verdict(Enum):
@@ -82,7 +85,8 @@ def _check_body(body: bytes, content_type: str | None) -> InboundCheck:
         return InboundCheck(Verdict.MALFORMED, "the body is not UTF-8")
     if not text:
         return InboundCheck(Verdict.ACCEPT)
-    if content_type == "application/json" or text.startswith("{"):
+    media_type = content_type.split(";")[0] if content_type else None  # as Bolt reads it
+    if media_type == "application/json" or text.startswith("{"):
         return _object(text, "the JSON body")
     if "payload" in text:
         payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
@@ -99,3 +103,21 @@ def _object(text: str, what: str) -> InboundCheck:
     if not isinstance(value, dict):
         return InboundCheck(Verdict.MALFORMED, f"{what} is not a JSON object")
     return InboundCheck(Verdict.ACCEPT)
+
+
+def response_url_allowed(url: object, api_base_url: str) -> bool:
+    """Return whether ``url`` may be posted to: https on Slack's hooks host, or the scheme, host
+    and port of the configured Slack API (a stand-in in tests). Does not resolve the host;
+    a URL with credentials, a backslash or an unreadable port is refused."""
+    if not isinstance(url, str) or "\\" in url:
+        return False
+    try:
+        target, base = urlsplit(url), urlsplit(api_base_url)
+        ports = (target.port, base.port)
+    except ValueError:
+        return False
+    if target.username is not None or target.password is not None or not target.hostname:
+        return False
+    if target.scheme == "https" and target.hostname in SLACK_HOOK_HOSTS:
+        return ports[0] in (None, 443)
+    return (target.scheme, target.hostname, ports[0]) == (base.scheme, base.hostname, ports[1])
