@@ -418,6 +418,8 @@ class SlackStub:
         if problem:
             return problem
         channel = str(body.get("channel", ""))
+        if channel.startswith("U") and channel in self.users.values():
+            channel = "D" + channel  # as Slack does: a user ID posts to the app's DM with them
         if not channel.startswith(("D", "C")):
             return {"ok": False, "error": "channel_not_found"}
         with self._lock:
