@@ -348,8 +348,12 @@ class HttpRetriever:
         visited = [url]
         permanent = True
         current = url
+        # one deadline for every hop: redirects do not each get a fresh total_timeout
+        deadline: float | None = None
         for _hop in range(self.limits.max_redirects + 1):
-            status, response_headers, body = self._exchange(url, current, headers)
+            status, response_headers, body, deadline = self._exchange(
+                url, current, headers, deadline
+            )
             if status in REDIRECTS and "location" in response_headers:
                 target = urljoin(current, response_headers["location"].strip())
                 if urlsplit(target).scheme not in ("http", "https"):
@@ -382,19 +386,24 @@ class HttpRetriever:
         )
 
     def _exchange(
-        self, feed_url: str, url: str, headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes]:
+        self, feed_url: str, url: str, headers: dict[str, str], deadline: float | None
+    ) -> tuple[int, dict[str, str], bytes, float]:
+        """One request and response; returns status, headers, body and the deadline, which
+        counts from the first hop's start unless ``deadline`` (an earlier hop's) is given."""
         limit = self.limits.max_body_size
         total = self.limits.total_timeout
         shown = redact_url(url)
         if not url.startswith("file:"):
             self._precheck(feed_url, url)
-        deadline = time.monotonic() + total
+        given = deadline
+        deadline = given or time.monotonic() + total
         try:
             with self._host_slot(url):
                 # the deadline counts from here: connect, headers and body, all of them
-                deadline = time.monotonic() + total
+                deadline = given or time.monotonic() + total
                 _deadline.at = deadline
+                if time.monotonic() >= deadline:
+                    raise httpx.PoolTimeout("the total timeout has passed")
                 client = self._client
                 if url.startswith("file:"):
                     client = self._files
@@ -405,7 +414,7 @@ class HttpRetriever:
                 try:
                     response_headers = {k.lower(): v for k, v in response.headers.items()}
                     if response.status_code in REDIRECTS or response.status_code == 304:
-                        return response.status_code, response_headers, b""
+                        return response.status_code, response_headers, b"", deadline
                     declared = response_headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > limit:
                         raise FetchError(
@@ -415,7 +424,7 @@ class HttpRetriever:
                             status=response.status_code,
                         )
                     body = self._read_body(feed_url, response, response_headers, deadline)
-                    return response.status_code, response_headers, body
+                    return response.status_code, response_headers, body, deadline
                 finally:
                     response.close()
         except httpx.TimeoutException as exc:

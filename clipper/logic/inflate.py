@@ -20,6 +20,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_NESTED_GZIP = 3
 #: Content-Encoding tokens decoded here; "identity" and empty tokens are skipped
 ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
+#: how many stacked Content-Encoding layers are decoded: each costs a decoder with its own
+#: window, so thousands of them in one header would be a memory bomb of a few kilobytes
+MAX_ENCODINGS = 5
 
 
 class _Layer(Protocol):
@@ -128,7 +131,8 @@ class Inflater:
     """Decodes a body chunk by chunk: its Content-Encoding layers, then gzip found by its magic
     bytes (a misconfigured server, or gzip inside gzip). The total output is capped too.
 
-    Does not guess other encodings: an unknown Content-Encoding is refused.
+    Does not guess other encodings: an unknown Content-Encoding is refused, and so is a chain
+    of more than ``MAX_ENCODINGS`` of them.
 
     Raises (from ``feed`` and ``finish``):
         DecompressionError: over the limit, corrupt or truncated data, or an unknown encoding.
@@ -138,10 +142,14 @@ class Inflater:
         self.limit = limit
         self.size = 0
         layers: list[_Layer] = []
+        tokens = [t.strip().lower() for t in content_encoding]
+        tokens = [t for t in tokens if t not in ("", "identity")]
+        if len(tokens) > MAX_ENCODINGS:
+            raise DecompressionError(
+                f"{len(tokens):,} Content-Encoding layers (at most {MAX_ENCODINGS} are decoded)"
+            )
         # "gzip, deflate" means gzip was applied first, so deflate is undone first
-        for token in reversed([t.strip().lower() for t in content_encoding]):
-            if token in ("", "identity"):
-                continue
+        for token in reversed(tokens):
             if token not in ENCODINGS:
                 raise DecompressionError(f"unsupported Content-Encoding {token!r}")
             layers.append(_Zlib("gzip" if token == "x-gzip" else token, limit))

@@ -1,0 +1,113 @@
+"""A hostile feed host against the fetch guard, over real sockets: a deadline stretched over
+redirect hops, Content-Encoding chains, passwords that survive redaction, and environment
+proxies."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from clipper.adapters.fetch_http import HttpRetriever
+from clipper.exceptions import FetchError
+from clipper.types import CachingInfo
+
+from .test_fetch_guard import Listener, _limits
+
+FEED = b"<rss version='2.0'><channel><title>T</title></channel></rss>"
+
+
+def _request_path(conn: socket.socket) -> str:
+    data = b""
+    conn.settimeout(5)
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b" ", 2)[1].decode() if data.count(b" ") >= 2 else "/"
+
+
+def _answer(conn: socket.socket, head: bytes, body: bytes = b"") -> None:
+    conn.sendall(head + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+
+
+@pytest.fixture
+def listen() -> Iterator[Callable[[Callable[[socket.socket], None]], Listener]]:
+    started: list[Listener] = []
+
+    def start(serve: Callable[[socket.socket], None]) -> Listener:
+        started.append(Listener("127.0.0.1", serve))
+        return started[-1]
+
+    yield start
+    for listener in started:
+        listener.close()
+
+
+# --------------------------------------------------------------------------- 3. deadline
+
+
+def _slow_hops(conn: socket.socket) -> None:
+    """Each of /0 ... /5 drips its headers for about 1.2 s, then redirects to the next."""
+    hop = int(_request_path(conn).strip("/") or 0)
+    if hop >= 5:
+        _answer(conn, b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n", FEED)
+        return
+    conn.sendall(b"HTTP/1.1 302 Found\r\nX-Slow: ")
+    for _ in range(6):
+        time.sleep(0.2)
+        conn.sendall(b"a")
+    _answer(conn, f"\r\nLocation: /{hop + 1}\r\n".encode())
+
+
+def test_redirect_hops_share_one_total_timeout(listen) -> None:  # type: ignore[no-untyped-def]
+    # every hop is quicker than total_timeout, all of them together are not
+    host = listen(_slow_hops)
+    retriever = HttpRetriever(_limits(connect_timeout=1, read_timeout=1, total_timeout=2))
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError, match=r"timed out: the response took over 2s"):
+            retriever.retrieve(host.url("/0"), CachingInfo(), None)
+    finally:
+        retriever.close()
+    assert time.monotonic() - started < 15  # a guard against hanging, not a timing assertion
+    assert host.accepted < 5
+
+
+# --------------------------------------------------------------------------- 2. encodings
+
+
+def test_a_long_content_encoding_chain_is_refused(listen) -> None:  # type: ignore[no-untyped-def]
+    # each gzip layer costs a decoder with its own window: thousands of them are a memory bomb
+    # of a few kilobytes, so only a handful of stacked encodings are decoded
+    layers = 2000
+    body = FEED
+    for _ in range(layers):
+        body = gzip.compress(body, 1)
+    encoding = ", ".join(["gzip"] * layers).encode()
+
+    def serve(conn: socket.socket) -> None:
+        _request_path(conn)
+        _answer(conn, b"HTTP/1.1 200 OK\r\nContent-Encoding: " + encoding + b"\r\n", body)
+
+    def stacked(conn: socket.socket) -> None:
+        _request_path(conn)
+        twice = gzip.compress(gzip.compress(FEED))
+        _answer(conn, b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip, identity, gzip\r\n", twice)
+
+    bomb, fine = listen(serve), listen(stacked)
+    retriever = HttpRetriever(_limits())
+    try:
+        with pytest.raises(FetchError) as caught:
+            retriever.retrieve(bomb.url("/feed"), CachingInfo(), None)
+        assert str(caught.value) == (
+            "could not decompress the response: "
+            "2,000 Content-Encoding layers (at most 5 are decoded)"
+        )
+        assert retriever.retrieve(fine.url("/feed"), CachingInfo(), None).content == FEED
+    finally:
+        retriever.close()
