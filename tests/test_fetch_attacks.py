@@ -4,17 +4,25 @@ proxies."""
 
 from __future__ import annotations
 
+import base64
 import gzip
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from clipper.adapters.fetch_http import HttpRetriever
 from clipper.exceptions import FetchError
+from clipper.logic.urls import redact_url
 from clipper.types import CachingInfo
 
+from .conftest import REPO, write_config
+from .feedserver import FeedServer, Reply
 from .test_fetch_guard import Listener, _limits
 
 FEED = b"<rss version='2.0'><channel><title>T</title></channel></rss>"
@@ -111,3 +119,49 @@ def test_a_long_content_encoding_chain_is_refused(listen) -> None:  # type: igno
         assert retriever.retrieve(fine.url("/feed"), CachingInfo(), None).content == FEED
     finally:
         retriever.close()
+
+
+# --------------------------------------------------------------------------- 8. secrets
+
+
+def test_redact_url_hides_a_raw_at_sign_password_and_query_tokens() -> None:
+    # clients take the last "@" of the authority as its end, so "p@ss" is one password
+    assert redact_url("http://reader:p@ss@host/feed") == "http://reader:***@host/feed"
+    assert redact_url("http://u:p%40ss@h/f, http://h/a@b") == "http://u:***@h/f, http://h/a@b"
+    assert (
+        redact_url("fetching https://h/rss?id=7&api_key=K3y&Token=T&keyword=acme#top")
+        == "fetching https://h/rss?id=7&api_key=***&Token=***&keyword=acme#top"
+    )
+
+
+def test_feed_secrets_in_passwords_and_query_strings_appear_in_no_output(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    server.route("/private", Reply(500, b"oops"))
+    at_sign = server.url("/private").replace("http://", "http://reader:p@ss-W0rd-tail@")
+    tokened = server.url("/tokened") + "?edition=us&access_token=T0ken-Secret-42"
+    path = write_config(
+        tmp_path,
+        feeds={"x": [{"url": at_sign, "name": "private"}, {"url": tokened, "name": "tokened"}]},
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_PROXY": "127.0.0.1,localhost"}
+    outputs = []
+    for command in (["-vv", "fetch", "--once"], ["feeds", "status"], ["feeds", "status", "--json"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "clipper", "--config", str(path), *command],
+            capture_output=True,
+            text=True,
+            env={**env, "COLUMNS": "300"},
+            timeout=120,
+            check=False,
+        )
+        outputs.append(done.stdout + done.stderr)
+    everything = "\n".join(outputs)
+    assert "W0rd-tail" not in everything and "T0ken-Secret-42" not in everything
+    assert "http://reader:***@127.0.0.1:" in outputs[0] and "access_token=***" in outputs[0]
+    assert "?edition=us&access_token=***" in outputs[1]
+    # the stored URLs keep their secrets: the server was asked with them
+    assert server.hits("/private")[0].headers["authorization"] == "Basic " + base64.b64encode(
+        b"reader:p@ss-W0rd-tail"
+    ).decode("ascii")
+    assert any("T0ken-Secret-42" in seen.path for seen in server.requests)
