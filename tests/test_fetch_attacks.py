@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from clipper.adapters.fetch_http import HttpRetriever
+from clipper.adapters.fetch_http import FetchLimits, HttpRetriever
 from clipper.exceptions import FetchError
 from clipper.logic.urls import redact_url
 from clipper.types import CachingInfo
@@ -165,3 +165,50 @@ def test_feed_secrets_in_passwords_and_query_strings_appear_in_no_output(
         b"reader:p@ss-W0rd-tail"
     ).decode("ascii")
     assert any("T0ken-Secret-42" in seen.path for seen in server.requests)
+
+
+# --------------------------------------------------------------------------- 1. proxies
+
+
+def test_an_environment_proxy_is_used_and_bounded_by_the_deadline(
+    listen, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # the operator's proxy (on loopback, not in the allow-list) connects for Clipper; internal
+    # addresses are still refused before it is asked, and its answer is bounded in time too
+    asked: list[str] = []
+
+    def proxy(conn: socket.socket) -> None:
+        data = b""
+        conn.settimeout(5)
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(4096)
+        line = data.split(b"\r\n", 1)[0].decode()
+        asked.append(line)
+        if "/drip" in line:  # headers that never end, one byte every 0.3 s
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(100):
+                conn.sendall(b"a")
+                time.sleep(0.3)
+        else:
+            _answer(conn, b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n", FEED)
+
+    via = listen(proxy)
+    monkeypatch.setenv("HTTP_PROXY", via.url(""))
+    retriever = HttpRetriever(
+        FetchLimits(user_agent="t", read_timeout=1.5, total_timeout=2)  # no allow-list
+    )
+    try:
+        got = retriever.retrieve("http://feeds.example.test/rss", CachingInfo(), None)
+        assert got.content == FEED
+        with pytest.raises(FetchError, match="refused to connect to 169.254.169.254"):
+            retriever.retrieve("http://169.254.169.254/latest", CachingInfo(), None)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"timed out: the response took over 2s"):
+            retriever.retrieve("http://feeds.example.test/drip", CachingInfo(), None)
+        assert time.monotonic() - started < 15  # a guard against hanging
+    finally:
+        retriever.close()
+    assert asked == [
+        "GET http://feeds.example.test/rss HTTP/1.1",
+        "GET http://feeds.example.test/drip HTTP/1.1",
+    ]

@@ -34,6 +34,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpcore
 import httpx
+from httpx._utils import get_environment_proxies
 
 from ..exceptions import DecompressionError, FetchError
 from ..logic.inflate import Inflater
@@ -204,6 +205,78 @@ class GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own backend with every socket operation bounded by the request deadline; for
+    the operator's proxy. Does not judge addresses: the proxy is trusted configuration."""
+
+    def __init__(self) -> None:
+        self._sync = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        budget = _budget(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._sync.connect_tcp(host, port, budget, local_address, socket_options)
+        )
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("Unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class ProxyTransport(httpx.HTTPTransport):
+    """httpx's transport through an HTTP(S) proxy, on ``DeadlineBackend``."""
+
+    def __init__(self, proxy: httpx.Proxy, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        self._pool = httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(
+                scheme=proxy.url.raw_scheme,
+                host=proxy.url.raw_host,
+                port=proxy.url.port,
+                target=proxy.url.raw_path,
+            ),
+            proxy_auth=proxy.raw_auth,
+            proxy_headers=proxy.headers.raw,
+            ssl_context=httpx.create_ssl_context(),
+            proxy_ssl_context=proxy.ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=DeadlineBackend(),
+        )
+
+
+def environment_proxies(limits: httpx.Limits) -> dict[str, httpx.BaseTransport | None]:
+    """Return httpx mounts for the proxies in the environment (``HTTPS_PROXY``, ``NO_PROXY``,
+    ...): None mounts connect directly. httpx ignores the environment once a transport is
+    given, so this does its part. Does not check the proxies' addresses."""
+    mounts: dict[str, httpx.BaseTransport | None] = {}
+    for pattern, url in get_environment_proxies().items():
+        if url is None:
+            mounts[pattern] = None
+            continue
+        proxy = httpx.Proxy(url)
+        if proxy.url.scheme in ("http", "https"):
+            mounts[pattern] = ProxyTransport(proxy, limits)
+        else:  # SOCKS: httpx's own transport (needs socksio), without the byte-level deadline
+            mounts[pattern] = httpx.HTTPTransport(proxy=proxy, limits=limits)
+    return mounts
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport on a connection pool that connects only through ``GuardedBackend``."""
 
@@ -269,6 +342,7 @@ class HttpRetriever:
             limits=pool_limits,
             follow_redirects=False,
             transport=transport or GuardedTransport(self.backend, pool_limits),
+            mounts=environment_proxies(pool_limits) if transport is None else None,
             headers={"accept-encoding": ACCEPT_ENCODING},
             trust_env=True,
         )
