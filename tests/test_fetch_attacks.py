@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -212,3 +213,81 @@ def test_an_environment_proxy_is_used_and_bounded_by_the_deadline(
         "GET http://feeds.example.test/rss HTTP/1.1",
         "GET http://feeds.example.test/drip HTTP/1.1",
     ]
+
+
+def test_raw_deflate_is_decoded_however_its_first_bytes_arrive(listen) -> None:  # type: ignore[no-untyped-def]
+    # servers disagree on "deflate" (zlib-wrapped or raw); which one it is shows in the first two
+    # bytes, so a first chunk of one byte must not decide it
+    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    raw = packer.compress(FEED) + packer.flush()
+
+    def serve(conn: socket.socket) -> None:
+        _request_path(conn)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"1\r\n"
+            + raw[:1]
+            + b"\r\n"
+        )
+        time.sleep(0.3)
+        rest = raw[1:]
+        conn.sendall(f"{len(rest):x}\r\n".encode() + rest + b"\r\n0\r\n\r\n")
+
+    host = listen(serve)
+    retriever = HttpRetriever(_limits())
+    try:
+        assert retriever.retrieve(host.url("/feed"), CachingInfo(), None).content == FEED
+    finally:
+        retriever.close()
+
+
+# --------------------------------------------------------------------------- 1. host forms
+
+
+def test_redirects_to_every_spelling_of_a_local_address_never_connect() -> None:
+    # one dual-stack listener on every local address: any spelling that reached it would count
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock.bind(("::", 0))
+    sock.listen(16)
+    sock.settimeout(0.05)
+    port = sock.getsockname()[1]
+    spellings = [
+        "0.0.0.0",
+        "0",
+        "[::]",
+        "[::1]",
+        "127.0.0.2",
+        "127.2",
+        "2130706434",
+        "0x7f000002",
+        "[::ffff:127.0.0.2]",
+        "[::ffff:0.0.0.0]",
+        "[0:0:0:0:0:ffff:7f00:2]",
+        "[::127.0.0.2]",
+        "[fe80::1%25lo]",
+        "[64:ff9b::7f00:2]",
+        "[2002:7f00:2::]",
+    ]
+
+    def redirect(conn: socket.socket) -> None:
+        hop = int(_request_path(conn).strip("/"))
+        _answer(
+            conn, f"HTTP/1.1 302 Found\r\nLocation: http://{spellings[hop]}:{port}/\r\n".encode()
+        )
+
+    first = Listener("127.0.0.1", redirect)
+    retriever = HttpRetriever(_limits())  # 127.0.0.1/32 only
+    refused = []
+    try:
+        for hop in range(len(spellings)):
+            with pytest.raises(FetchError) as caught:
+                retriever.retrieve(first.url(f"/{hop}"), CachingInfo(), None)
+            refused.append(str(caught.value).startswith("refused to connect to "))
+    finally:
+        retriever.close()
+        first.close()
+    with pytest.raises(TimeoutError):
+        sock.accept()
+    sock.close()
+    assert all(refused), [s for s, r in zip(spellings, refused, strict=True) if not r]

@@ -38,6 +38,8 @@ class _Zlib:
         self.limit = limit
         self.produced = 0
         self.started = False
+        #: the first byte of a deflate stream, held until the second shows zlib or raw
+        self._head = b""
         self._obj = self._new()
 
     def _new(self, raw: bool = False) -> zlib._Decompress:
@@ -65,6 +67,10 @@ class _Zlib:
         return out
 
     def feed(self, data: bytes) -> bytes:
+        if self.encoding == "deflate" and not self.started and len(self._head + data) < 2:
+            self._head += data
+            return b""
+        data, self._head = self._head + data, b""
         out = self._inflate(data) if data else b""
         while self._obj.eof and self._obj.unused_data:
             rest = self._obj.unused_data
@@ -75,7 +81,7 @@ class _Zlib:
         return out
 
     def finish(self) -> bytes:
-        if self.started and not self._obj.eof:
+        if (self.started and not self._obj.eof) or self._head:
             raise DecompressionError(f"the {self.encoding} data is truncated")
         return b""
 
