@@ -291,3 +291,28 @@ def test_redirects_to_every_spelling_of_a_local_address_never_connect() -> None:
         sock.accept()
     sock.close()
     assert all(refused), [s for s, r in zip(spellings, refused, strict=True) if not r]
+
+
+def test_a_password_that_breaks_the_url_is_not_shown_in_its_error() -> None:
+    # base64 passwords hold "/" and "+": written raw, the URL cannot be parsed, and the error
+    # (stored, shown by feeds status, logged) must not quote the password or a part of it
+    assert (
+        redact_url("http://reader:Zq9/Secr3t+Tail==@feeds.example.test/feed")
+        == "http://reader:***@feeds.example.test/feed"
+    )
+    assert redact_url("http://h:8080/feed/@user") == "http://h:8080/feed/@user"
+    assert redact_url("https://medium.com/feed/@user") == "https://medium.com/feed/@user"
+    retriever = HttpRetriever(_limits())
+    try:
+        for secret in ("Zq9/Secr3t+Tail==", "Zq9?Secr3t", "Zq9#Secr3t"):
+            url = f"http://reader:{secret}@feeds.example.test/feed"
+            with pytest.raises(FetchError) as caught:
+                retriever.retrieve(url, CachingInfo(), None)
+            message = str(caught.value)
+            assert "Zq9" not in message and "Secr3t" not in message, message
+            assert message == (
+                "invalid URL 'http://reader:***@feeds.example.test/feed' "
+                "(a password must percent-encode '/', '?', '#' and '@')"
+            )
+    finally:
+        retriever.close()

@@ -513,6 +513,13 @@ class HttpRetriever:
         except httpx.TransportError as exc:
             raise FetchError(feed_url, f"network error fetching {shown}") from exc
         except httpx.InvalidURL as exc:
+            if "@" in url:
+                # httpx's message quotes the part of a raw password it took for a port: the
+                # cause is dropped so that it is never stored, shown or logged
+                raise FetchError(
+                    feed_url,
+                    f"invalid URL {shown!r} (a password must percent-encode '/', '?', '#' and '@')",
+                ) from None
             raise FetchError(feed_url, f"invalid URL {shown!r}") from exc
         finally:
             _deadline.at = None

@@ -189,6 +189,13 @@ _QUERY_SECRET = re.compile(
 )
 
 
+#: a whole URL whose "authority" is ``user:word`` (not ``host:port``) before a "/", "?" or "#"
+#: that belongs to a raw password: ``http://user:ab/cd@host/``, a URL no client can parse
+_BROKEN_USERINFO = re.compile(
+    r"(?i)^([a-z][a-z0-9+.-]*://)([^/?#@:\s]*):(?![0-9]*[/?#])([^@\s]*?)@"
+)
+
+
 def _redacted(found: re.Match[str]) -> str:
     user, colon, _password = found.group(2).partition(":")
     # a lone user part may itself be a token (https://TOKEN@host/): hide it too
@@ -200,4 +207,6 @@ def redact_url(text: str) -> str:
     (``https://user:***@host/feed``, ``https://***@host/feed``) and the values of query
     parameters named like secrets (``?token=***``). Does not change the stored URL: only what is
     shown."""
+    if not re.search(r"\s", text):  # one URL: a password with a raw "/", "?" or "#" too
+        text = _BROKEN_USERINFO.sub(r"\1\2:***@", text, count=1)
     return _QUERY_SECRET.sub(r"\1***", _USERINFO.sub(_redacted, text))
