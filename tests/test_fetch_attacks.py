@@ -22,8 +22,8 @@ from clipper.exceptions import FetchError
 from clipper.logic.urls import redact_url
 from clipper.types import CachingInfo
 
-from .conftest import REPO, write_config
-from .feedserver import FeedServer, Reply
+from .conftest import REPO, Clock, build, write_config
+from .feedserver import FeedServer, Reply, rss
 from .test_fetch_guard import Listener, _limits
 
 FEED = b"<rss version='2.0'><channel><title>T</title></channel></rss>"
@@ -316,3 +316,27 @@ def test_a_password_that_breaks_the_url_is_not_shown_in_its_error() -> None:
             )
     finally:
         retriever.close()
+
+
+# --------------------------------------------------------------------------- 1. local files
+
+
+def test_a_feed_body_naming_a_local_file_is_not_read_from_disk(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    # a feed parser that is handed bytes may take them for a file name and open it: a hostile
+    # host answering "/srv/private.xml" (or "/dev/zero") would make Clipper read its own disk
+    private = tmp_path / "private.xml"
+    private.write_bytes(
+        rss([{"title": "Local secret", "link": "http://in.example/1", "guid": "s"}])
+    )
+    url = server.route(
+        "/feed", Reply(200, str(private).encode(), {"Content-Type": "application/rss+xml"})
+    )
+    _, clipper = build(write_config(tmp_path, feeds={"x": [{"url": url, "name": "F"}]}), Clock())
+    with clipper:
+        summary = clipper.update_feeds()
+        stored = clipper.storage.articles()
+        (row,) = clipper.feed_statuses()
+    assert summary.new_articles == 0 and stored == []
+    assert row.last_error is not None and "not a feed" in row.last_error
