@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from clipper.adapters.fetch_http import FetchLimits, HttpRetriever
+from clipper.cli import main
 from clipper.exceptions import FetchError
 from clipper.logic.urls import redact_url
 from clipper.types import CachingInfo
@@ -340,3 +342,18 @@ def test_a_feed_body_naming_a_local_file_is_not_read_from_disk(
         (row,) = clipper.feed_statuses()
     assert summary.new_articles == 0 and stored == []
     assert row.last_error is not None and "not a feed" in row.last_error
+
+
+def test_a_socks_proxy_without_its_package_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALL_PROXY", "socks5://proxyuser:Pr0xy-Secret@127.0.0.1:1080")
+    result = CliRunner().invoke(main, ["--config", str(write_config(tmp_path)), "fetch", "--once"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(
+        "error: the environment's proxy socks5://proxyuser:***@127.0.0.1:1080 is a SOCKS proxy, "
+        "which needs the Python package socksio (or unset ALL_PROXY, HTTPS_PROXY, HTTP_PROXY)"
+    )
+    assert "Pr0xy-Secret" not in result.output

@@ -36,7 +36,7 @@ import httpcore
 import httpx
 from httpx._utils import get_environment_proxies
 
-from ..exceptions import DecompressionError, FetchError
+from ..exceptions import ConfigError, DecompressionError, FetchError
 from ..logic.inflate import Inflater
 from ..logic.netpolicy import Address, Network, Refusal, parse_address, refusal
 from ..logic.schedule import parse_retry_after
@@ -263,7 +263,11 @@ class ProxyTransport(httpx.HTTPTransport):
 def environment_proxies(limits: httpx.Limits) -> dict[str, httpx.BaseTransport | None]:
     """Return httpx mounts for the proxies in the environment (``HTTPS_PROXY``, ``NO_PROXY``,
     ...): None mounts connect directly. httpx ignores the environment once a transport is
-    given, so this does its part. Does not check the proxies' addresses."""
+    given, so this does its part. Does not check the proxies' addresses.
+
+    Raises:
+        ConfigError: a SOCKS proxy is set and the package it needs is missing.
+    """
     mounts: dict[str, httpx.BaseTransport | None] = {}
     for pattern, url in get_environment_proxies().items():
         if url is None:
@@ -272,8 +276,14 @@ def environment_proxies(limits: httpx.Limits) -> dict[str, httpx.BaseTransport |
         proxy = httpx.Proxy(url)
         if proxy.url.scheme in ("http", "https"):
             mounts[pattern] = ProxyTransport(proxy, limits)
-        else:  # SOCKS: httpx's own transport (needs socksio), without the byte-level deadline
+            continue
+        try:  # SOCKS: httpx's own transport (needs socksio), without the byte-level deadline
             mounts[pattern] = httpx.HTTPTransport(proxy=proxy, limits=limits)
+        except ImportError as exc:
+            raise ConfigError(
+                f"the environment's proxy {redact_url(url)} is a SOCKS proxy, which needs the "
+                "Python package socksio (or unset ALL_PROXY, HTTPS_PROXY, HTTP_PROXY)"
+            ) from exc
     return mounts
 
 
