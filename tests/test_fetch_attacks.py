@@ -357,3 +357,53 @@ def test_a_socks_proxy_without_its_package_is_one_clear_error(
         "which needs the Python package socksio (or unset ALL_PROXY, HTTPS_PROXY, HTTP_PROXY)"
     )
     assert "Pr0xy-Secret" not in result.output
+
+
+# --------------------------------------------------------------------------- 8. errors
+
+
+def test_a_malformed_response_quoting_junk_gives_a_short_error_shown_quickly(
+    tmp_path: Path, listen
+) -> None:  # type: ignore[no-untyped-def]
+    # the HTTP parser quotes the illegal line it got: 60 kB of server text in the feed's error,
+    # stored, printed, and fed to the redaction, which must stay linear on it
+    junk = b"a." * 30_000
+
+    def serve(conn: socket.socket) -> None:
+        _request_path(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n" + junk + b"\r\nContent-Length: 0\r\n\r\n")
+
+    def far(conn: socket.socket) -> None:
+        _request_path(conn)
+        _answer(conn, b"HTTP/1.1 302 Found\r\nLocation: ftp://h/" + junk + b"\r\n")
+
+    def encoded(conn: socket.socket) -> None:
+        _request_path(conn)
+        _answer(conn, b"HTTP/1.1 200 OK\r\nContent-Encoding: " + junk + b"\r\n")
+
+    host = listen(serve)
+    retriever = HttpRetriever(_limits())
+    try:
+        for other in (listen(far), listen(encoded)):
+            with pytest.raises(FetchError) as caught:
+                retriever.retrieve(other.url("/feed"), CachingInfo(), None)
+            message = str(caught.value)
+            assert len(message) < 400 and "a.a.a.a" in message and "…" in message
+    finally:
+        retriever.close()
+    started = time.monotonic()
+    assert redact_url(junk.decode() * 2) == junk.decode() * 2
+    assert time.monotonic() - started < 5  # quadratic redaction took about 30 s here
+    path = write_config(tmp_path, feeds={"x": [{"url": host.url("/feed"), "name": "junk"}]})
+    _, clipper = build(path, Clock())
+    with clipper:
+        summary = clipper.update_feeds()
+        (row,) = clipper.feed_statuses()
+    (result,) = summary.results
+    for error in (result.error, row.last_error):
+        assert error is not None
+        assert error.startswith(
+            f"network error fetching {host.url('/feed')}: RemoteProtocolError: illegal header "
+            "line: bytearray(b'a.a.a."
+        )
+        assert len(error) < 400 and error.endswith("…")

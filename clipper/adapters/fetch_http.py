@@ -90,6 +90,14 @@ class AddressRefused(Exception):
 
 
 _deadline = threading.local()
+#: the most characters of one URL quoted in an error (a Location header may hold 100 kB)
+MAX_SHOWN_URL = 300
+
+
+def _show(url: str) -> str:
+    """Return ``url`` as an error quotes it: its secrets hidden, cut to ``MAX_SHOWN_URL``."""
+    shown = redact_url(url)
+    return shown if len(shown) <= MAX_SHOWN_URL else shown[:MAX_SHOWN_URL] + "…"
 
 
 def _budget(timeout: float | None, kind: type[Exception]) -> float | None:
@@ -442,11 +450,11 @@ class HttpRetriever:
                 target = urljoin(current, response_headers["location"].strip())
                 if urlsplit(target).scheme not in ("http", "https"):
                     raise FetchError(
-                        url, f"redirect to a non-HTTP URL {redact_url(target)!r}", status=status
+                        url, f"redirect to a non-HTTP URL {_show(target)!r}", status=status
                     )
                 if target in visited:
-                    chain = " → ".join([*visited[visited.index(target) :], target])
-                    raise FetchError(url, f"redirect loop: {redact_url(chain)}", status=status)
+                    chain = " → ".join(map(_show, [*visited[visited.index(target) :], target]))
+                    raise FetchError(url, f"redirect loop: {chain}", status=status)
                 permanent = permanent and status in PERMANENT
                 visited.append(target)
                 current = target
@@ -466,7 +474,7 @@ class HttpRetriever:
         raise FetchError(
             url,
             f"too many redirects (more than {self.limits.max_redirects}): "
-            + redact_url(" → ".join(visited)),
+            + " → ".join(map(_show, visited)),
         )
 
     def _exchange(
@@ -476,7 +484,7 @@ class HttpRetriever:
         counts from the first hop's start unless ``deadline`` (an earlier hop's) is given."""
         limit = self.limits.max_body_size
         total = self.limits.total_timeout
-        shown = redact_url(url)
+        shown = _show(url)
         if not url.startswith("file:"):
             self._precheck(feed_url, url)
         given = deadline

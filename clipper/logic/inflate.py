@@ -157,7 +157,8 @@ class Inflater:
         # "gzip, deflate" means gzip was applied first, so deflate is undone first
         for token in reversed(tokens):
             if token not in ENCODINGS:
-                raise DecompressionError(f"unsupported Content-Encoding {token!r}")
+                shown = token if len(token) <= 40 else token[:40] + "…"
+                raise DecompressionError(f"unsupported Content-Encoding {shown!r}")
             layers.append(_Zlib("gzip" if token == "x-gzip" else token, limit))
         layers.append(_SniffGzip(limit, MAX_NESTED_GZIP))
         self.layers: tuple[_Layer, ...] = tuple(layers)

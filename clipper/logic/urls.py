@@ -181,7 +181,8 @@ def domain_of(value: str) -> str:
 
 #: ``scheme://userinfo@`` in a URL, at its start or anywhere in a message; the userinfo runs to
 #: the authority's last "@", as clients read it (``https://user:p@ss@host/`` has password p@ss)
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#\s]*)@")
+#: (a scheme is at most 32 characters: unbounded, a long "a.a.a..." made this quadratic)
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)([^/?#\s]*)@")
 #: a query parameter that carries a secret (``?token=``, ``&api_key=``, ``&sig=``): its value
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;](?:[a-z0-9.-]*[_-])?(?:token|key|apikey|secret|password|passwd|pwd|pass"
@@ -192,7 +193,7 @@ _QUERY_SECRET = re.compile(
 #: a whole URL whose "authority" is ``user:word`` (not ``host:port``) before a "/", "?" or "#"
 #: that belongs to a raw password: ``http://user:ab/cd@host/``, a URL no client can parse
 _BROKEN_USERINFO = re.compile(
-    r"(?i)^([a-z][a-z0-9+.-]*://)([^/?#@:\s]*):(?![0-9]*[/?#])([^@\s]*?)@"
+    r"(?i)^([a-z][a-z0-9+.-]{0,31}://)([^/?#@:\s]*):(?![0-9]*[/?#])([^@\s]*?)@"
 )
 
 
