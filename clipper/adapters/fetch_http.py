@@ -10,9 +10,11 @@ Every direct connection goes through ``GuardedBackend``: the host is resolved on
 judged by ``logic.netpolicy`` (loopback, private, link-local, ... are refused unless
 ``fetch.allow_private_networks`` allows them), and the socket connects to the address that was
 judged, so a DNS answer that changes between check and connect cannot slip through. The same
-backend bounds every socket operation by the request's total deadline, so a server that drips
-its headers cannot hold a fetch past ``total_timeout``. Behind an environment proxy the proxy
-connects, so names are checked here before the request instead. Bodies are decoded by
+backend bounds every socket operation by the request's total deadline (one deadline for a fetch
+and all its redirect hops), so a server that drips its headers cannot hold a fetch past
+``total_timeout``. Behind an environment proxy the proxy connects, so names are checked here
+before the request instead (httpx ignores the environment's proxies once a transport is given:
+``environment_proxies`` mounts them, on a backend with the same deadline). Bodies are decoded by
 ``logic.inflate`` with the size cap on the output of every layer. Does not parse anything.
 """
 
