@@ -18,6 +18,10 @@ chaining the cause with ``raise ... from``; programming errors propagate unchang
 
 from __future__ import annotations
 
+#: the most characters of a cause's message shown after Clipper's own (a server's junk quoted
+#: by a parser can be 100 kB)
+MAX_CAUSE_CHARS = 240
+
 
 class ClipperError(Exception):
     """Base class of every error Clipper raises on purpose."""
@@ -25,8 +29,11 @@ class ClipperError(Exception):
     def __str__(self) -> str:
         text = super().__str__()
         cause = self.__cause__
-        if cause is not None and str(cause) and str(cause) not in text:
-            return f"{text}: {type(cause).__name__}: {cause}"
+        detail = str(cause) if cause is not None else ""
+        if cause is not None and detail and detail not in text:
+            if len(detail) > MAX_CAUSE_CHARS:
+                detail = detail[:MAX_CAUSE_CHARS] + "…"
+            return f"{text}: {type(cause).__name__}: {detail}"
         return text
 
 

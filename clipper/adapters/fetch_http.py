@@ -10,9 +10,11 @@ Every direct connection goes through ``GuardedBackend``: the host is resolved on
 judged by ``logic.netpolicy`` (loopback, private, link-local, ... are refused unless
 ``fetch.allow_private_networks`` allows them), and the socket connects to the address that was
 judged, so a DNS answer that changes between check and connect cannot slip through. The same
-backend bounds every socket operation by the request's total deadline, so a server that drips
-its headers cannot hold a fetch past ``total_timeout``. Behind an environment proxy the proxy
-connects, so names are checked here before the request instead. Bodies are decoded by
+backend bounds every socket operation by the request's total deadline (one deadline for a fetch
+and all its redirect hops), so a server that drips its headers cannot hold a fetch past
+``total_timeout``. Behind an environment proxy the proxy connects, so names are checked here
+before the request instead (httpx ignores the environment's proxies once a transport is given:
+``environment_proxies`` mounts them, on a backend with the same deadline). Bodies are decoded by
 ``logic.inflate`` with the size cap on the output of every layer. Does not parse anything.
 """
 
@@ -34,8 +36,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpcore
 import httpx
+from httpx._utils import get_environment_proxies
 
-from ..exceptions import DecompressionError, FetchError
+from ..exceptions import ConfigError, DecompressionError, FetchError
 from ..logic.inflate import Inflater
 from ..logic.netpolicy import Address, Network, Refusal, parse_address, refusal
 from ..logic.schedule import parse_retry_after
@@ -89,6 +92,14 @@ class AddressRefused(Exception):
 
 
 _deadline = threading.local()
+#: the most characters of one URL quoted in an error (a Location header may hold 100 kB)
+MAX_SHOWN_URL = 300
+
+
+def _show(url: str) -> str:
+    """Return ``url`` as an error quotes it: its secrets hidden, cut to ``MAX_SHOWN_URL``."""
+    shown = redact_url(url)
+    return shown if len(shown) <= MAX_SHOWN_URL else shown[:MAX_SHOWN_URL] + "…"
 
 
 def _budget(timeout: float | None, kind: type[Exception]) -> float | None:
@@ -204,6 +215,88 @@ class GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own backend with every socket operation bounded by the request deadline; for
+    the operator's proxy. Does not judge addresses: the proxy is trusted configuration."""
+
+    def __init__(self) -> None:
+        self._sync = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        budget = _budget(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._sync.connect_tcp(host, port, budget, local_address, socket_options)
+        )
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("Unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class ProxyTransport(httpx.HTTPTransport):
+    """httpx's transport through an HTTP(S) proxy, on ``DeadlineBackend``."""
+
+    def __init__(self, proxy: httpx.Proxy, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        self._pool = httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(
+                scheme=proxy.url.raw_scheme,
+                host=proxy.url.raw_host,
+                port=proxy.url.port,
+                target=proxy.url.raw_path,
+            ),
+            proxy_auth=proxy.raw_auth,
+            proxy_headers=proxy.headers.raw,
+            ssl_context=httpx.create_ssl_context(),
+            proxy_ssl_context=proxy.ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=DeadlineBackend(),
+        )
+
+
+def environment_proxies(limits: httpx.Limits) -> dict[str, httpx.BaseTransport | None]:
+    """Return httpx mounts for the proxies in the environment (``HTTPS_PROXY``, ``NO_PROXY``,
+    ...): None mounts connect directly. httpx ignores the environment once a transport is
+    given, so this does its part. Does not check the proxies' addresses.
+
+    Raises:
+        ConfigError: a SOCKS proxy is set and the package it needs is missing.
+    """
+    mounts: dict[str, httpx.BaseTransport | None] = {}
+    for pattern, url in get_environment_proxies().items():
+        if url is None:
+            mounts[pattern] = None
+            continue
+        proxy = httpx.Proxy(url)
+        if proxy.url.scheme in ("http", "https"):
+            mounts[pattern] = ProxyTransport(proxy, limits)
+            continue
+        try:  # SOCKS: httpx's own transport (needs socksio), without the byte-level deadline
+            mounts[pattern] = httpx.HTTPTransport(proxy=proxy, limits=limits)
+        except ImportError as exc:
+            raise ConfigError(
+                f"the environment's proxy {redact_url(url)} is a SOCKS proxy, which needs the "
+                "Python package socksio (or unset ALL_PROXY, HTTPS_PROXY, HTTP_PROXY)"
+            ) from exc
+    return mounts
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport on a connection pool that connects only through ``GuardedBackend``."""
 
@@ -269,6 +362,7 @@ class HttpRetriever:
             limits=pool_limits,
             follow_redirects=False,
             transport=transport or GuardedTransport(self.backend, pool_limits),
+            mounts=environment_proxies(pool_limits) if transport is None else None,
             headers={"accept-encoding": ACCEPT_ENCODING},
             trust_env=True,
         )
@@ -348,17 +442,21 @@ class HttpRetriever:
         visited = [url]
         permanent = True
         current = url
+        # one deadline for every hop: redirects do not each get a fresh total_timeout
+        deadline: float | None = None
         for _hop in range(self.limits.max_redirects + 1):
-            status, response_headers, body = self._exchange(url, current, headers)
+            status, response_headers, body, deadline = self._exchange(
+                url, current, headers, deadline
+            )
             if status in REDIRECTS and "location" in response_headers:
                 target = urljoin(current, response_headers["location"].strip())
                 if urlsplit(target).scheme not in ("http", "https"):
                     raise FetchError(
-                        url, f"redirect to a non-HTTP URL {redact_url(target)!r}", status=status
+                        url, f"redirect to a non-HTTP URL {_show(target)!r}", status=status
                     )
                 if target in visited:
-                    chain = " → ".join([*visited[visited.index(target) :], target])
-                    raise FetchError(url, f"redirect loop: {redact_url(chain)}", status=status)
+                    chain = " → ".join(map(_show, [*visited[visited.index(target) :], target]))
+                    raise FetchError(url, f"redirect loop: {chain}", status=status)
                 permanent = permanent and status in PERMANENT
                 visited.append(target)
                 current = target
@@ -378,23 +476,28 @@ class HttpRetriever:
         raise FetchError(
             url,
             f"too many redirects (more than {self.limits.max_redirects}): "
-            + redact_url(" → ".join(visited)),
+            + " → ".join(map(_show, visited)),
         )
 
     def _exchange(
-        self, feed_url: str, url: str, headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes]:
+        self, feed_url: str, url: str, headers: dict[str, str], deadline: float | None
+    ) -> tuple[int, dict[str, str], bytes, float]:
+        """One request and response; returns status, headers, body and the deadline, which
+        counts from the first hop's start unless ``deadline`` (an earlier hop's) is given."""
         limit = self.limits.max_body_size
         total = self.limits.total_timeout
-        shown = redact_url(url)
+        shown = _show(url)
         if not url.startswith("file:"):
             self._precheck(feed_url, url)
-        deadline = time.monotonic() + total
+        given = deadline
+        deadline = given or time.monotonic() + total
         try:
             with self._host_slot(url):
                 # the deadline counts from here: connect, headers and body, all of them
-                deadline = time.monotonic() + total
+                deadline = given or time.monotonic() + total
                 _deadline.at = deadline
+                if time.monotonic() >= deadline:
+                    raise httpx.PoolTimeout("the total timeout has passed")
                 client = self._client
                 if url.startswith("file:"):
                     client = self._files
@@ -405,7 +508,7 @@ class HttpRetriever:
                 try:
                     response_headers = {k.lower(): v for k, v in response.headers.items()}
                     if response.status_code in REDIRECTS or response.status_code == 304:
-                        return response.status_code, response_headers, b""
+                        return response.status_code, response_headers, b"", deadline
                     declared = response_headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > limit:
                         raise FetchError(
@@ -415,7 +518,7 @@ class HttpRetriever:
                             status=response.status_code,
                         )
                     body = self._read_body(feed_url, response, response_headers, deadline)
-                    return response.status_code, response_headers, body
+                    return response.status_code, response_headers, body, deadline
                 finally:
                     response.close()
         except httpx.TimeoutException as exc:
@@ -430,6 +533,13 @@ class HttpRetriever:
         except httpx.TransportError as exc:
             raise FetchError(feed_url, f"network error fetching {shown}") from exc
         except httpx.InvalidURL as exc:
+            if "@" in url:
+                # httpx's message quotes the part of a raw password it took for a port: the
+                # cause is dropped so that it is never stored, shown or logged
+                raise FetchError(
+                    feed_url,
+                    f"invalid URL {shown!r} (a password must percent-encode '/', '?', '#' and '@')",
+                ) from None
             raise FetchError(feed_url, f"invalid URL {shown!r}") from exc
         finally:
             _deadline.at = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import html as html_lib
+import io
 import logging
 import re
 import unicodedata
@@ -389,7 +390,9 @@ class FeedParser:
         headers.setdefault("content-location", retrieved.url)
         try:
             result = feedparser.parse(
-                retrieved.content,
+                # a stream: bytes would be tried as a file name first, so a body such as
+                # "/dev/zero" or a local path would make feedparser read this machine's disk
+                io.BytesIO(retrieved.content),
                 response_headers=headers,
                 sanitize_html=False,
                 resolve_relative_uris=False,

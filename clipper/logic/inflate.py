@@ -20,6 +20,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_NESTED_GZIP = 3
 #: Content-Encoding tokens decoded here; "identity" and empty tokens are skipped
 ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
+#: how many stacked Content-Encoding layers are decoded: each costs a decoder with its own
+#: window, so thousands of them in one header would be a memory bomb of a few kilobytes
+MAX_ENCODINGS = 5
 
 
 class _Layer(Protocol):
@@ -35,6 +38,8 @@ class _Zlib:
         self.limit = limit
         self.produced = 0
         self.started = False
+        #: the first byte of a deflate stream, held until the second shows zlib or raw
+        self._head = b""
         self._obj = self._new()
 
     def _new(self, raw: bool = False) -> zlib._Decompress:
@@ -62,6 +67,10 @@ class _Zlib:
         return out
 
     def feed(self, data: bytes) -> bytes:
+        if self.encoding == "deflate" and not self.started and len(self._head + data) < 2:
+            self._head += data
+            return b""
+        data, self._head = self._head + data, b""
         out = self._inflate(data) if data else b""
         while self._obj.eof and self._obj.unused_data:
             rest = self._obj.unused_data
@@ -72,7 +81,7 @@ class _Zlib:
         return out
 
     def finish(self) -> bytes:
-        if self.started and not self._obj.eof:
+        if (self.started and not self._obj.eof) or self._head:
             raise DecompressionError(f"the {self.encoding} data is truncated")
         return b""
 
@@ -128,7 +137,8 @@ class Inflater:
     """Decodes a body chunk by chunk: its Content-Encoding layers, then gzip found by its magic
     bytes (a misconfigured server, or gzip inside gzip). The total output is capped too.
 
-    Does not guess other encodings: an unknown Content-Encoding is refused.
+    Does not guess other encodings: an unknown Content-Encoding is refused, and so is a chain
+    of more than ``MAX_ENCODINGS`` of them.
 
     Raises (from ``feed`` and ``finish``):
         DecompressionError: over the limit, corrupt or truncated data, or an unknown encoding.
@@ -138,12 +148,17 @@ class Inflater:
         self.limit = limit
         self.size = 0
         layers: list[_Layer] = []
+        tokens = [t.strip().lower() for t in content_encoding]
+        tokens = [t for t in tokens if t not in ("", "identity")]
+        if len(tokens) > MAX_ENCODINGS:
+            raise DecompressionError(
+                f"{len(tokens):,} Content-Encoding layers (at most {MAX_ENCODINGS} are decoded)"
+            )
         # "gzip, deflate" means gzip was applied first, so deflate is undone first
-        for token in reversed([t.strip().lower() for t in content_encoding]):
-            if token in ("", "identity"):
-                continue
+        for token in reversed(tokens):
             if token not in ENCODINGS:
-                raise DecompressionError(f"unsupported Content-Encoding {token!r}")
+                shown = token if len(token) <= 40 else token[:40] + "…"
+                raise DecompressionError(f"unsupported Content-Encoding {shown!r}")
             layers.append(_Zlib("gzip" if token == "x-gzip" else token, limit))
         layers.append(_SniffGzip(limit, MAX_NESTED_GZIP))
         self.layers: tuple[_Layer, ...] = tuple(layers)

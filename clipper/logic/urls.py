@@ -179,8 +179,22 @@ def domain_of(value: str) -> str:
     return text.removeprefix("www.").strip(".")
 
 
-#: ``scheme://userinfo@`` in a URL, at its start or anywhere in a message
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s]*)@")
+#: ``scheme://userinfo@`` in a URL, at its start or anywhere in a message; the userinfo runs to
+#: the authority's last "@", as clients read it (``https://user:p@ss@host/`` has password p@ss)
+#: (a scheme is at most 32 characters: unbounded, a long "a.a.a..." made this quadratic)
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,31}://)([^/?#\s]*)@")
+#: a query parameter that carries a secret (``?token=``, ``&api_key=``, ``&sig=``): its value
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&;](?:[a-z0-9.-]*[_-])?(?:token|key|apikey|secret|password|passwd|pwd|pass"
+    r"|auth|sig|signature|session|sessionid|credential|credentials)=)[^&#\s]+"
+)
+
+
+#: a whole URL whose "authority" is ``user:word`` (not ``host:port``) before a "/", "?" or "#"
+#: that belongs to a raw password: ``http://user:ab/cd@host/``, a URL no client can parse
+_BROKEN_USERINFO = re.compile(
+    r"(?i)^([a-z][a-z0-9+.-]{0,31}://)([^/?#@:\s]*):(?![0-9]*[/?#])([^@\s]*?)@"
+)
 
 
 def _redacted(found: re.Match[str]) -> str:
@@ -190,7 +204,10 @@ def _redacted(found: re.Match[str]) -> str:
 
 
 def redact_url(text: str) -> str:
-    """Return ``text`` with the secret of every URL in it replaced by ``***``
-    (``https://user:***@host/feed``, ``https://***@host/feed``). Does not change the stored URL:
-    only what is shown."""
-    return _USERINFO.sub(_redacted, text)
+    """Return ``text`` with the secret of every URL in it replaced by ``***``: the password
+    (``https://user:***@host/feed``, ``https://***@host/feed``) and the values of query
+    parameters named like secrets (``?token=***``). Does not change the stored URL: only what is
+    shown."""
+    if not re.search(r"\s", text):  # one URL: a password with a raw "/", "?" or "#" too
+        text = _BROKEN_USERINFO.sub(r"\1\2:***@", text, count=1)
+    return _QUERY_SECRET.sub(r"\1***", _USERINFO.sub(_redacted, text))
