@@ -334,6 +334,27 @@ def test_discover_lists_only_http_links_to_allowed_addresses(
     assert internal.accepted == 0
 
 
+def test_discovered_titles_carry_no_terminal_control_codes(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    # a hostile page's link title must not retitle or clear the operator's terminal
+    page = (
+        b"<html><head><link rel='alternate' type='application/rss+xml' href='/a.rss' "
+        b"title='News\x1b]0;pwned\x07\x1b[2J'></head><body>"
+        b"<a href='/b/feed'>More\x1b[31m news</a></body></html>"
+    )
+    url = server.route("/page", Reply(200, page, {"Content-Type": "text/html"}))
+    result = CliRunner().invoke(
+        main, ["--config", str(write_config(tmp_path)), "feeds", "discover", url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert result.stdout.splitlines() == [
+        f"{server.base}/a.rss\trss\tNews]0;pwned[2J",
+        f"{server.base}/b/feed\tlink\tMore[31m news",
+    ]
+
+
 # --------------------------------------------------------------------------- 2. bombs
 
 

@@ -464,7 +464,12 @@ class FeedParser:
                 url = urljoin(base, str(link["href"]).strip())
                 title = link.get("title")
                 found.setdefault(
-                    url, FeedLink(url, str(title).strip() if title else None, _FEED_TYPES[kind])
+                    url,
+                    FeedLink(
+                        url,
+                        clean_text(str(title)).strip() or None if title else None,
+                        _FEED_TYPES[kind],
+                    ),
                 )
         for anchor in soup.find_all("a", href=True):
             href = str(anchor["href"]).strip()
@@ -473,6 +478,6 @@ class FeedParser:
             ):
                 url = urljoin(base, href)
                 if url.startswith(("http://", "https://")):
-                    text = anchor.get_text(" ", strip=True) or None
+                    text = clean_text(anchor.get_text(" ", strip=True)) or None
                     found.setdefault(url, FeedLink(url, text, "link"))
         return list(found.values())
