@@ -38,13 +38,13 @@ def line_of(path: Path, text: str) -> int:
 
 @contextmanager
 def running(
-    config: Path, log: Path, env: dict[str, str] | None = None
+    config: Path, log: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ("run",)
 ) -> Iterator[Callable[[], str]]:
-    """Run `clipper run` until the block ends; yield a reader of its log."""
+    """Run `clipper run` (or ``args``) until the block ends; yield a reader of its log."""
     environ = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "clipper", "--config", str(config), "run"],
+            [sys.executable, "-m", "clipper", "--config", str(config), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=environ,
@@ -142,6 +142,19 @@ def test_terminal_mode_writes_the_list_beside_the_digests_and_says_where_once(
     text = listed.read_text()
     assert f"{reps}:{zone_line}: reps[1].timezone" in text and "Europe/Berln" in text
     assert read_log(tmp_path / "run.log").count(str(listed)) == 1
+
+
+def test_serve_tells_the_admin_once_at_start(tmp_path: Path) -> None:
+    config = config_with(tmp_path, [ADMIN, TYPO])
+    with SlackStub(USERS) as stub:
+        env = {**slack_env(stub), "SLACK_SIGNING_SECRET": "s3cret"}
+        with running(config, tmp_path / "serve.log", env, ("serve", "--port", "0")) as read:
+            wait_for(lambda: "Slack app listening" in read(), "Slack app", read)
+            wait_for(lambda: bool(stub.posts("DUADA")), "DM to the admin", read)
+            time.sleep(1.0)
+            (dm,) = stub.posts("DUADA")
+            assert stub.count("chat.postMessage") == 1
+    assert "Europe/Berln" in dm["text"] + "".join(b["text"]["text"] for b in dm["blocks"])
 
 
 def test_the_notice_redacts_feed_secrets_and_caps_the_list() -> None:
