@@ -245,6 +245,7 @@ def run(state: State, once: bool, limit: int) -> None:
                 len(config.problems),
                 " | ".join(config.problems),
             )
+            _tell_admins(clipper)
         server = None
         if config.slack_app_ready:
             server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
@@ -257,6 +258,32 @@ def run(state: State, once: bool, limit: int) -> None:
         finally:
             if server is not None:
                 server.close()
+
+
+def _tell_admins(clipper: Clipper) -> None:
+    """Log what ``Clipper.tell_admins_about_problems`` did, one line each; never stops."""
+    log = logging.getLogger("clipper")
+    report = clipper.tell_admins_about_problems()
+    if not report.problems:
+        return
+    if report.told:
+        log.warning(
+            "told %s on Slack about %d skipped configuration part(s)",
+            ", ".join(report.told),
+            report.problems,
+        )
+    if report.slack and not report.admins:
+        log.warning(
+            "no rep in the reps file has role: admin: nobody was told on Slack about the %d "
+            "skipped configuration part(s)",
+            report.problems,
+        )
+    for failure in report.failures:
+        log.warning("could not tell the admin about the skipped configuration parts: %s", failure)
+    if report.file is not None:
+        log.warning(
+            "the %d skipped configuration part(s) are listed in %s", report.problems, report.file
+        )
 
 
 def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
@@ -319,6 +346,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
                 "(or SLACK_APP_TOKEN for Socket Mode); see README, 'Slack app'"
             )
             raise SystemExit(2)
+        _tell_admins(clipper)
         server = _start_slack(
             clipper,
             host if host is not None else config.settings.slack.host,

@@ -17,7 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from .adapters.digest_out import MarkdownDigestWriter
+from .adapters.digest_out import MarkdownDigestWriter, write_admin_notice
 from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.extract_text import MainTextExtractor
 from .adapters.fetch_http import FetchLimits, HttpRetriever
@@ -34,10 +34,13 @@ from .exceptions import (
     CommandUsageError,
     ConfigError,
     DecompressionError,
+    DeliveryError,
     ExtractError,
     FetchError,
     ParseError,
+    StorageError,
 )
+from .logic.admin import compose_problem_notice
 from .logic.crm import AccountChange, ImportResult, MergeResult, merge_accounts, read_crm_csv
 from .logic.inflate import inflate
 from .logic.watch import parse_watch
@@ -85,6 +88,24 @@ class Discovery:
     links: tuple[FeedLink, ...]
     #: advertised links that are never fetched (another scheme, an internal address): why
     refused: tuple[tuple[FeedLink, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class AdminNoticeReport:
+    """What ``Clipper.tell_admins_about_problems`` did about the skipped configuration parts."""
+
+    #: configuration problems at start (0: nothing was sent or written)
+    problems: int
+    #: emails of the reps with ``role: admin``
+    admins: tuple[str, ...] = ()
+    #: admins who got the Slack direct message
+    told: tuple[str, ...] = ()
+    #: one line per admin who could not be told, or a file that could not be written
+    failures: tuple[str, ...] = ()
+    #: the Markdown file listing the problems (terminal mode, or when no admin got the DM)
+    file: Path | None = None
+    #: whether a Slack bot token is configured (else: terminal mode)
+    slack: bool = False
 
 
 class Clipper:
@@ -154,6 +175,50 @@ class Clipper:
                 f"{skipped} configuration part(s) skipped ('clipper check' lists them)",
             )
         return Health(HealthState.OK)
+
+    def tell_admins_about_problems(self) -> AdminNoticeReport:
+        """Send each rep with ``role: admin`` one Slack DM listing the skipped configuration
+        parts (``logic.admin``: the first 20, feed-URL secrets redacted). Without a Slack token,
+        or when no admin got the DM, write the list to
+        ``<digest.output_dir>/admin/config-problems-<time>.md`` instead.
+
+        Call it once per process start: it does not remember what it sent. A Slack or file
+        error is reported in ``failures``; it never raises for one and does not retry.
+        """
+        problems = self.config.problems
+        if not problems:
+            return AdminNoticeReport(0)
+        now = self.clock()
+        notice = compose_problem_notice(problems, str(self.config.path), now)
+        admins = tuple(r for r in self.config.reps if r.role == "admin")
+        told: list[str] = []
+        failures: list[str] = []
+        if self.slack is not None:
+            key = f"config-problems:{now:%Y%m%dT%H%M%SZ}"
+            for admin in admins:
+                try:
+                    user = admin.slack_id or self.slack.lookup_user(admin.email)
+                    channel = self.slack.open_dm(user)
+                    self.slack.post(channel, notice.text, list(notice.blocks), key)
+                except DeliveryError as exc:
+                    failures.append(f"{admin.email}: {exc}")
+                else:
+                    told.append(admin.email)
+        file = None
+        if self.slack is None or not told:
+            folder = self.config.resolve(self.config.settings.digest.output_dir)
+            try:
+                file = write_admin_notice(folder, notice.markdown, now)
+            except StorageError as exc:
+                failures.append(str(exc))
+        return AdminNoticeReport(
+            len(problems),
+            tuple(a.email for a in admins),
+            tuple(told),
+            tuple(failures),
+            file,
+            self.slack is not None,
+        )
 
     def close(self) -> None:
         self.retriever.close()
@@ -530,4 +595,4 @@ def make_clipper(
     )
 
 
-__all__ = ["Clipper", "Discovery", "FetchError", "make_clipper"]
+__all__ = ["AdminNoticeReport", "Clipper", "Discovery", "FetchError", "make_clipper"]

@@ -1,7 +1,8 @@
 """Digests without Slack: printed to the terminal (rich) and written as Markdown files.
 
-Files go to ``<output_dir>/<rep>/<UTC date and time>-<digest id>-<part>.md``. Does not decide
-what a digest contains.
+Files go to ``<output_dir>/<rep>/<UTC date and time>-<digest id>-<part>.md``; the admin's notice
+about skipped configuration parts to ``<output_dir>/admin/config-problems-<UTC time>.md``. Does
+not decide what a digest or a notice contains.
 """
 
 from __future__ import annotations
@@ -12,6 +13,24 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markdown import Markdown
+
+from ..exceptions import StorageError
+
+
+def write_admin_notice(output_dir: Path, markdown: str, now: datetime) -> Path:
+    """Write the admin's notice as ``<output_dir>/admin/config-problems-<time>.md``; return its
+    path. Does not print it.
+
+    Raises:
+        StorageError: the folder or the file cannot be written.
+    """
+    path = output_dir / "admin" / f"config-problems-{now:%Y-%m-%d-%H%M%S}.md"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(markdown, encoding="utf-8")
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    return path
 
 
 class MarkdownDigestWriter:
