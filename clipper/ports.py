@@ -357,8 +357,11 @@ class ExtractorType(Protocol):
 
 
 class SlackApiType(Protocol):
-    """The Slack Web API calls digests need. Raises ``SlackAuthError``, ``SlackScopeError``,
-    ``SlackUserNotFound``, ``SlackRateLimited``, ``SlackUncertain`` or ``DeliveryError``."""
+    """The Slack Web API calls digests need.
+
+    Raises ``SlackAuthError``, ``SlackScopeError``, ``SlackUserNotFoundError``,
+    ``SlackRateLimitedError``, ``SlackUncertainError`` or ``DeliveryError``.
+    """
 
     def lookup_user(self, email: str) -> str: ...
 
