@@ -49,6 +49,8 @@ class SlackWebApi:
         try:
             response = call(**kwargs)
         except SlackApiError as exc:
+            # the message names Slack's error code; chained, the SDK's multi-line text (the
+            # whole response) would be appended to every stored and printed reason
             raise _translate(method, exc) from None
         except (
             urllib.error.URLError,
@@ -56,9 +58,9 @@ class SlackWebApi:
             ConnectionError,
             TimeoutError,
         ) as exc:
-            raise SlackUncertainError(f"{method}: connection failed ({exc})") from None
+            raise SlackUncertainError(f"{method}: connection failed ({exc})") from exc
         except SlackClientError as exc:
-            raise DeliveryError(f"{method}: {exc}") from None
+            raise DeliveryError(f"{method}: {exc}") from exc
         return response.data if isinstance(response.data, dict) else {}
 
     def lookup_user(self, email: str) -> str:
