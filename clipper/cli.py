@@ -83,13 +83,18 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except ClipperError as exc:
-            # a read-only folder, a full disk, a refused token: not a bug, so no traceback
-            # (the cause is chained, and logged with -vv)
-            logging.getLogger("clipper").debug("%s", type(exc).__name__, exc_info=True)
-            problems = exc.problems if isinstance(exc, ConfigError) else ()
-            for problem in problems or (str(exc),):
-                err.print(f"[red]error:[/] {escape(problem)}")
+            print_error(exc)
             raise click.exceptions.Exit(exit_code(exc)) from None
+
+
+def print_error(exc: ClipperError) -> None:
+    """Print an error as ``error: ...`` lines, one per problem; does not exit."""
+    # a read-only folder, a full disk, a refused token: not a bug, so no traceback (the cause
+    # is chained, and logged with -vv)
+    logging.getLogger("clipper").debug("%s", type(exc).__name__, exc_info=True)
+    problems = exc.problems if isinstance(exc, ConfigError) else ()
+    for problem in problems or (str(exc),):
+        err.print(f"[red]error:[/] {escape(problem)}")
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -230,6 +235,12 @@ def run(state: State, once: bool, limit: int) -> None:
         def digests() -> None:
             _print_digest_report(clipper.digest(rep=None, force=False, dry_run=False))
 
+        def digests_tick() -> None:
+            try:
+                digests()
+            except ClipperError as exc:  # told once; the next tick tries again
+                print_error(exc)
+
         config = clipper.config
         clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
 
@@ -257,7 +268,7 @@ def run(state: State, once: bool, limit: int) -> None:
         tick = config.settings.fetch.tick
         try:
             run_ticks(
-                {"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)},
+                {"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests_tick)},
                 then={"fetch and match": "digests"},
             )
         finally:
