@@ -28,7 +28,7 @@ from rich.table import Table
 from .config import Config, find_config_path, load_config
 from .core import Clipper, make_clipper
 from .digests import DigestReport
-from .exceptions import ClipperError, ConfigError, SlackAuthError, StorageError
+from .exceptions import ClipperError, ConfigError, EmbedderError, StorageError
 from .logic.urls import redact_url
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
@@ -45,13 +45,8 @@ class State:
         self.verbose = verbose
 
     def config(self, *, quiet: bool = False) -> Config:
-        path = find_config_path(self.config_path, os.environ)
-        try:
-            config = load_config(path, os.environ)
-        except ConfigError as exc:
-            for problem in exc.problems or (str(exc),):
-                err.print(f"[red]error:[/] {escape(problem)}")
-            raise click.exceptions.Exit(2) from None
+        """Load the configuration; raises ``ConfigError`` when the settings file is unusable."""
+        config = load_config(find_config_path(self.config_path, os.environ), os.environ)
         if not quiet:
             for problem in config.problems:
                 # not "skipped": an account whose owner is unknown is still loaded
@@ -59,32 +54,47 @@ class State:
         return config
 
     @contextmanager
-    def clipper(self) -> Iterator[Clipper]:
-        config = self.config()
-        try:
-            clipper = make_clipper(config)
-        except ClipperError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise click.exceptions.Exit(2) from None
-        with clipper:
+    def clipper(self, *, quiet: bool = False) -> Iterator[Clipper]:
+        """Yield the facade, closed after; its errors are left to ``_Main``'s handler."""
+        with make_clipper(self.config(quiet=quiet)) as clipper:
             yield clipper
 
 
 pass_state = click.make_pass_decorator(State)
 
 
+def exit_code(exc: ClipperError) -> int:
+    """Return the exit code ``docs/cli.md`` gives an error that ends a command.
+
+    2: the configuration, the database or the embedding model could not be used; 1: the command
+    ran but met a problem (a feed or page that cannot be fetched, Slack refusing the token).
+    """
+    return 2 if isinstance(exc, ConfigError | StorageError | EmbedderError) else 1
+
+
 class _Main(click.Group):
-    """The top command: a storage failure anywhere below ends in one line and exit 2."""
+    """The top command and the CLI's one error handler.
+
+    Any ``ClipperError`` a command lets out ends in one line per problem and ``exit_code``'s
+    code, without a traceback; anything else is a bug and keeps its traceback.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except StorageError as exc:
-            # a read-only folder, a full disk, a locked or damaged file: not a bug, so no
-            # traceback (the cause is chained, and logged with -vv)
-            logging.getLogger("clipper").debug("storage error", exc_info=True)
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise click.exceptions.Exit(2) from None
+        except ClipperError as exc:
+            print_error(exc)
+            raise click.exceptions.Exit(exit_code(exc)) from None
+
+
+def print_error(exc: ClipperError) -> None:
+    """Print an error as ``error: ...`` lines, one per problem; does not exit."""
+    # a read-only folder, a full disk, a refused token: not a bug, so no traceback (the cause
+    # is chained, and logged with -vv)
+    logging.getLogger("clipper").debug("%s", type(exc).__name__, exc_info=True)
+    problems = exc.problems if isinstance(exc, ConfigError) else ()
+    for problem in problems or (str(exc),):
+        err.print(f"[red]error:[/] {escape(problem)}")
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -223,7 +233,13 @@ def run(state: State, once: bool, limit: int) -> None:
             _print_matches(clipper, limit)
 
         def digests() -> None:
-            _print_digest_report(_send_digests(clipper, rep=None, force=False, dry_run=False))
+            _print_digest_report(clipper.digest(rep=None, force=False, dry_run=False))
+
+        def digests_tick() -> None:
+            try:
+                digests()
+            except ClipperError as exc:  # told once; the next tick tries again
+                print_error(exc)
 
         config = clipper.config
         clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
@@ -252,7 +268,7 @@ def run(state: State, once: bool, limit: int) -> None:
         tick = config.settings.fetch.tick
         try:
             run_ticks(
-                {"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests)},
+                {"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests_tick)},
                 then={"fetch and match": "digests"},
             )
         finally:
@@ -291,11 +307,7 @@ def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
     config = clipper.config
     slack = config.settings.slack
     work = WorkQueue.from_settings(slack)
-    try:
-        app = make_slack_app(clipper, work=work)
-    except SlackAuthError as exc:
-        err.print(f"[red]Slack app not started:[/] {escape(str(exc))}")
-        raise SystemExit(1) from None
+    app = make_slack_app(clipper, work=work)  # a refused token: exit 1 (_Main)
     metrics = Metrics()
 
     if config.slack_app_token:
@@ -362,19 +374,6 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             server.close()
 
 
-def _send_digests(clipper: Clipper, *, rep: str | None, force: bool, dry_run: bool) -> DigestReport:
-    try:
-        return clipper.digest(rep=rep, force=force, dry_run=dry_run)
-    except SlackAuthError as exc:
-        err.print(f"[red]digests stopped:[/] {escape(str(exc))}")
-        raise SystemExit(1) from None
-    except StorageError:
-        raise  # exit 2, like every storage failure
-    except ClipperError as exc:
-        err.print(f"[red]digests failed:[/] {escape(str(exc))}")
-        raise SystemExit(1) from None
-
-
 def _print_digest_report(report: DigestReport) -> None:
     for rep, kind, digest_id in report.queued:
         out.print(f"queued {kind} {digest_id} for {escape(rep)}")
@@ -410,7 +409,7 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
                     out.print(f"matched {articles} waiting articles")
             except ClipperError as exc:
                 err.print(f"[yellow]matching failed, sending what is matched:[/] {exc}")
-        report = _send_digests(clipper, rep=rep, force=now, dry_run=dry_run)
+        report = clipper.digest(rep=rep, force=now, dry_run=dry_run)
         if dry_run:
             if not report.previews:
                 out.print("no digest is due (use --now to preview every pending digest)")
@@ -533,11 +532,7 @@ def feeds_status(state: State, as_json: bool) -> None:
 def feeds_discover(state: State, url: str) -> None:
     """List the feeds a web page advertises (or confirm URL is a feed)."""
     with state.clipper() as clipper:
-        try:
-            found = clipper.discover(url)
-        except ClipperError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise click.exceptions.Exit(1) from None
+        found = clipper.discover(url)
     if found.is_feed:
         out.print(f"{escape(redact_url(found.url))} is a feed: {escape(found.title or '')}")
         return
@@ -584,17 +579,8 @@ def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run
     same ticker, domain or name (legal forms like "Inc." aside), else adds one; watch and
     exclude terms, comments and a known industry are kept. --out writes the whole merged file.
     """
-    config = state.config(quiet=True)
-    clipper = make_clipper(config)
-    with clipper:
-        try:
-            result, merged, target = clipper.import_accounts(
-                csv_file, out=out_path, dry_run=dry_run
-            )
-        except ConfigError as exc:
-            for problem in exc.problems or (str(exc),):
-                err.print(f"[red]error:[/] {escape(problem)}")
-            raise click.exceptions.Exit(2) from None
+    with state.clipper(quiet=True) as clipper:
+        result, merged, target = clipper.import_accounts(csv_file, out=out_path, dry_run=dry_run)
     skipped = (*result.problems, *merged.problems)
     for problem in skipped:
         err.print(f"[red]skipped[/] {escape(problem)}")
@@ -697,9 +683,6 @@ def match_command(state: State, jsonl: Path, out_path: Path | None, batch: int) 
                         sink.write(line + "\n")
                     else:
                         click.echo(line)
-        except ClipperError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise click.exceptions.Exit(2) from None
         finally:
             if sink:
                 sink.close()
@@ -715,11 +698,7 @@ def match_command(state: State, jsonl: Path, out_path: Path | None, batch: int) 
 def explain(state: State, title: str, text: str, industry: str | None) -> None:
     """Show how one article would be matched, and why (or why not)."""
     with state.clipper() as clipper:
-        try:
-            (result,) = clipper.match_articles([ArticleText("explain", title, text, industry)])
-        except ClipperError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise click.exceptions.Exit(2) from None
+        (result,) = clipper.match_articles([ArticleText("explain", title, text, industry)])
     if not result.matches:
         out.print("no account matches")
     for m in result.matches:
@@ -747,13 +726,8 @@ def explain(state: State, title: str, text: str, industry: str | None) -> None:
 @pass_state
 def extract(state: State, source: str) -> None:
     """Print the main text of an article page: a URL or an HTML file (.gz accepted)."""
-    config = state.config(quiet=True)
-    with make_clipper(config) as clipper:
-        try:
-            text = clipper.extract(source)
-        except ClipperError as exc:
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise click.exceptions.Exit(1) from None
+    with state.clipper(quiet=True) as clipper:
+        text = clipper.extract(source)
     click.echo(text)
 
 

@@ -28,7 +28,7 @@ from .logic.netpolicy import Network, parse_network
 from .logic.schedule import PollPolicy
 from .logic.urls import EMAIL, domain_of, redact_url
 from .logic.watch import parse_watch
-from .types import FeedSource
+from .types import FeedSource, SourceType
 
 DEFAULT_CONFIG_PATH = Path("config/clipper.yaml")
 DEFAULT_USER_AGENT = (
@@ -267,6 +267,19 @@ class CatalogFeed(_Model):
     tags: tuple[str, ...] = ()
     user_agent: str | None = None
     full_text: bool = False
+    #: which source type reads it (``SourceType``): ``feed`` unless given
+    type: SourceType = SourceType.FEED
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: object) -> object:
+        known = [t.value for t in SourceType]
+        if isinstance(value, str) and value not in known:
+            raise ValueError(
+                f"unknown source type {value!r}{_did_you_mean(value, known)} "
+                f"(known: {', '.join(known)})"
+            )
+        return value
 
     @field_validator("url")
     @classmethod
@@ -721,6 +734,7 @@ class Config:
                         user_agent=feed.user_agent,
                         full_text=feed.full_text,
                         origin=f"{catalog.path} feeds[{index}]",
+                        source_type=feed.type,
                     ),
                 )
         for template in self.settings.account_feeds:

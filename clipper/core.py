@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,7 +45,7 @@ from .logic.crm import AccountChange, ImportResult, MergeResult, merge_accounts,
 from .logic.inflate import inflate
 from .logic.watch import parse_watch
 from .matcher import Matcher, MentionFinderFactory, assign_stories, embedding_text
-from .pipeline import LEASE_S, Clock, Pipeline
+from .pipeline import LEASE_S, Clock, Pipeline, SourceAdapters
 from .ports import (
     DigestWriterType,
     EmbedderType,
@@ -64,6 +64,7 @@ from .types import (
     Health,
     HealthState,
     MatchResult,
+    SourceType,
     SyncResult,
     UpdateResult,
     UpdateSummary,
@@ -120,6 +121,7 @@ class Clipper:
         parser: ParserType,
         extractor: ExtractorType,
         clock: Clock,
+        sources: Mapping[str, SourceAdapters] | None = None,
         embedder: EmbedderType | None = None,
         make_finder: MentionFinderFactory = MentionIndex,
         recognizer: EntityRecognizerType | None = None,
@@ -142,7 +144,7 @@ class Clipper:
         self.pipeline = Pipeline(
             storage=storage,
             retriever=retriever,
-            parser=parser,
+            sources=sources or {SourceType.FEED: SourceAdapters(retriever, parser)},
             extractor=extractor,
             poll_policy=fetch.poll_policy(),
             entry_policy=fetch.entry_policy(),
@@ -541,6 +543,7 @@ def make_clipper(
     _storage: StorageType | None = None,
     _retriever: RetrieverType | None = None,
     _parser: ParserType | None = None,
+    _sources: Mapping[str, SourceAdapters] | None = None,
     _extractor: ExtractorType | None = None,
     _clock: Clock | None = None,
     _embedder: EmbedderType | None = None,
@@ -550,6 +553,8 @@ def make_clipper(
     _sleep: Callable[[float], None] | None = None,
 ) -> Clipper:
     """Build a Clipper from validated config; the underscored arguments replace adapters.
+
+    ``_sources`` adds source types (or replaces one) in the registry below.
 
     Raises:
         ConfigError: the database URL names an unsupported store.
@@ -574,11 +579,17 @@ def make_clipper(
                 allow_private_networks=fetch.allow_private_networks,
             )
         )
+    parser = _parser or FeedParser()
+    # the source-type registry: a new kind of source (SEC filings, a JSON news API) is one
+    # adapter and one line here (and its name in types.SourceType, for catalogs to use)
+    sources: dict[str, SourceAdapters] = {SourceType.FEED: SourceAdapters(_retriever, parser)}
+    sources.update(_sources or {})
     return Clipper(
         config,
         storage=_storage,
         retriever=_retriever,
-        parser=_parser or FeedParser(),
+        parser=parser,
+        sources=sources,
         extractor=_extractor or MainTextExtractor(fetch.max_body_size),
         clock=_clock or utc_now,
         embedder=_embedder,

@@ -33,10 +33,10 @@ from .config import Config, Rep
 from .exceptions import (
     DeliveryError,
     SlackAuthError,
-    SlackRateLimited,
+    SlackRateLimitedError,
     SlackScopeError,
-    SlackUncertain,
-    SlackUserNotFound,
+    SlackUncertainError,
+    SlackUserNotFoundError,
 )
 from .logic.blockkit import render_markdown, render_slack
 from .logic.digest import (
@@ -304,7 +304,7 @@ class Digests:
         except SlackAuthError:
             raise
         except DeliveryError as exc:
-            if isinstance(exc, SlackUserNotFound):
+            if isinstance(exc, SlackUserNotFoundError):
                 self._unknown[rep.email] = self.clock()
             log.info("no Slack time zone for %s (%s); using the default", rep.email, exc)
             return None
@@ -361,14 +361,14 @@ class Digests:
             except SlackAuthError:
                 self.storage.release_part(part.digest_id, part.part, self.owner)
                 raise
-            except (SlackUserNotFound, SlackScopeError) as exc:
+            except (SlackUserNotFoundError, SlackScopeError) as exc:
                 # the rep's own problem: hold their parts, serve everyone else
                 report.problems.append(f"{part.rep}: {exc}")
                 log.warning("digest for %s held: %s", part.rep, exc)
                 self.storage.release_part(part.digest_id, part.part, self.owner)
                 self.storage.hold_rep_parts(part.rep, str(exc), self.clock() + UNKNOWN_REP_HOLD)
                 return "held"
-            except SlackRateLimited as exc:
+            except SlackRateLimitedError as exc:
                 if exc.retry_after > settings.max_retry_wait_s:
                     break
                 if not self._wait(part, exc.retry_after):
@@ -392,13 +392,13 @@ class Digests:
         assert self.slack is not None
         cached = self.storage.slack_user(email)
         if cached is None and self._recently_unknown(email):
-            raise SlackUserNotFound(f"users.lookupByEmail: no Slack user has {email}")
+            raise SlackUserNotFoundError(f"users.lookupByEmail: no Slack user has {email}")
         if cached is not None and cached[1]:
             return cached[1]
         configured = next((r.slack_id for r in self.config.reps if r.email == email), None)
         try:
             user = configured or (cached[0] if cached else None) or self.slack.lookup_user(email)
-        except SlackUserNotFound:
+        except SlackUserNotFoundError:
             self._unknown[email] = self.clock()
             raise
         self.storage.put_slack_user(email, user, None, self.clock())
@@ -441,7 +441,7 @@ class Digests:
             attempts += 1
             try:
                 ts = self.slack.post(channel, part.text, blocks, key)
-            except SlackRateLimited as exc:
+            except SlackRateLimitedError as exc:
                 self._last_post[channel] = _time.monotonic()
                 error = str(exc)
                 if exc.retry_after > settings.max_retry_wait_s:
@@ -449,7 +449,7 @@ class Digests:
                 if not self._wait(part, exc.retry_after):
                     return "lost"
                 continue
-            except SlackUncertain as exc:
+            except SlackUncertainError as exc:
                 self._last_post[channel] = _time.monotonic()
                 error = str(exc)
                 uncertain = True
@@ -522,7 +522,7 @@ class Digests:
                 "may duplicate it: grant im:history to avoid this",
                 exc,
             )
-        except (SlackUncertain, SlackRateLimited, DeliveryError) as exc:
+        except (SlackUncertainError, SlackRateLimitedError, DeliveryError) as exc:
             log.warning("could not check the DM history (%s); sending again", exc)
         return None
 

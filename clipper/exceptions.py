@@ -9,7 +9,12 @@
      ├── DecompressionError     gzip/deflate data over the size limit, corrupt or truncated
      ├── StorageError           the database refused or failed
      ├── EmbedderError          (matching stage)
-     ├── DeliveryError          (Slack stage)
+     ├── DeliveryError          a message could not be delivered (Slack stage)
+     │    ├── SlackAuthError          the bot token is invalid or revoked
+     │    ├── SlackScopeError         the app lacks a scope (``needed``)
+     │    ├── SlackUserNotFoundError  no Slack user has the rep's email
+     │    ├── SlackRateLimitedError   429 (``retry_after``)
+     │    └── SlackUncertainError     the connection dropped: Slack may have posted
      └── CommandUsageError      a user command could not be understood
 
 Adapters wrap only *expected* third-party failures (network, SQLite, Slack API) into this tree,
@@ -122,11 +127,11 @@ class SlackScopeError(DeliveryError):
         self.needed = needed
 
 
-class SlackUserNotFound(DeliveryError):
+class SlackUserNotFoundError(DeliveryError):
     """No Slack user has the rep's email address."""
 
 
-class SlackRateLimited(DeliveryError):
+class SlackRateLimitedError(DeliveryError):
     """Slack answered 429; ``retry_after`` is its Retry-After in seconds."""
 
     def __init__(self, message: str, retry_after: float) -> None:
@@ -134,9 +139,15 @@ class SlackRateLimited(DeliveryError):
         self.retry_after = retry_after
 
 
-class SlackUncertain(DeliveryError):
+class SlackUncertainError(DeliveryError):
     """The connection dropped after the request was sent: Slack may have posted the message."""
 
 
 class CommandUsageError(ClipperError):
     """A user's command was malformed."""
+
+
+# The names before the ``Error`` suffix, kept for branches written against them; use the new ones.
+SlackUserNotFound = SlackUserNotFoundError
+SlackRateLimited = SlackRateLimitedError
+SlackUncertain = SlackUncertainError

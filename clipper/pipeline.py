@@ -10,6 +10,10 @@
     pages = storage.claim_pages(...)                          # feeds marked full_text
     pool.map(pages) | get_page | extract | storage.finish_page
 
+Each feed is read by the retriever and parser registered for its source type
+(``SourceAdapters`` per ``FeedForUpdate.source_type``; ``clipper.core.make_clipper`` builds the
+registry); everything after parsing is the same for every type.
+
 Does not decide anything itself: the pure functions in ``clipper.logic`` do. One bad feed never
 stops the run: its failure becomes its result and its stored state.
 """
@@ -20,7 +24,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +34,7 @@ from .logic.dedupe import EntryPolicy, decide_entries, identity_of
 from .logic.feedstate import decide_failure, decide_success
 from .logic.schedule import PollPolicy
 from .logic.urls import redact_url
-from .ports import ExtractorType, ParserType, RetrieverType, StorageType
+from .ports import ExtractorType, RetrieverType, SourceParserType, StorageType
 from .types import (
     ArticleIdentity,
     FeedForUpdate,
@@ -58,6 +62,17 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+@dataclass(frozen=True, slots=True)
+class SourceAdapters:
+    """What reads one source type: its retriever gets bytes, its parser makes entries of them.
+
+    Does not dedupe, schedule or store: the pipeline does that the same way for every type.
+    """
+
+    retriever: RetrieverType
+    parser: SourceParserType
+
+
 @dataclass(frozen=True)
 class _Fetched:
     feed: FeedForUpdate
@@ -76,7 +91,7 @@ class Pipeline:
         *,
         storage: StorageType,
         retriever: RetrieverType,
-        parser: ParserType,
+        sources: Mapping[str, SourceAdapters],
         extractor: ExtractorType,
         poll_policy: PollPolicy,
         entry_policy: EntryPolicy,
@@ -85,8 +100,10 @@ class Pipeline:
         owner: str | None = None,
     ) -> None:
         self.storage = storage
+        #: fetches article pages (feeds marked full_text), whatever their feed's type
         self.retriever = retriever
-        self.parser = parser
+        #: the adapters per source type, keyed by ``SourceType`` value
+        self.sources = dict(sources)
         self.extractor = extractor
         self.poll_policy = poll_policy
         self.entry_policy = entry_policy
@@ -137,14 +154,19 @@ class Pipeline:
 
     def _fetch_and_parse(self, feed: FeedForUpdate) -> _Fetched:
         """Runs in a pool thread: network and parsing only, never storage."""
+        source = self.sources.get(feed.source_type)
+        if source is None:
+            known = ", ".join(sorted(self.sources))
+            message = f"no adapters are registered for source type {feed.source_type!r} ({known})"
+            return _Fetched(feed, error=FetchError(feed.url, message))
         try:
-            retrieved = self.retriever.retrieve(feed.url, feed.caching, feed.user_agent)
+            retrieved = source.retriever.retrieve(feed.url, feed.caching, feed.user_agent)
         except FeedError as exc:
             return _Fetched(feed, error=exc)
         if retrieved.content is None:
             return _Fetched(feed, retrieved)
         try:
-            parsed = self.parser.parse(retrieved)
+            parsed = source.parser.parse(retrieved)
         except ParseError as exc:
             return _Fetched(feed, retrieved, error=exc)
         except Exception as exc:  # a bug triggered by one hostile feed must not stop the rest

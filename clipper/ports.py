@@ -299,12 +299,19 @@ class RetrieverType(Protocol):
         ...
 
 
-class ParserType(Protocol):
-    """Turns retrieved bytes into normalised entries. Raises ``ParseError``; no network."""
+class SourceParserType(Protocol):
+    """Turns one source type's retrieved bytes into normalised entries.
+
+    Raises ``ParseError``; no network. Each source type registers one (``SourceAdapters``).
+    """
 
     def parse(self, retrieved: RetrievedFeed) -> ParsedFeed:
-        """Parse a feed document."""
+        """Parse one retrieved document."""
         ...
+
+
+class ParserType(SourceParserType, Protocol):
+    """The feed parser: RSS, Atom and JSON Feed entries, and feed discovery on HTML pages."""
 
     def find_feed_links(self, page: bytes, base_url: str) -> list[FeedLink]:
         """Return the feeds an HTML page advertises or links to."""
@@ -350,8 +357,11 @@ class ExtractorType(Protocol):
 
 
 class SlackApiType(Protocol):
-    """The Slack Web API calls digests need. Raises ``SlackAuthError``, ``SlackScopeError``,
-    ``SlackUserNotFound``, ``SlackRateLimited``, ``SlackUncertain`` or ``DeliveryError``."""
+    """The Slack Web API calls digests need.
+
+    Raises ``SlackAuthError``, ``SlackScopeError``, ``SlackUserNotFoundError``,
+    ``SlackRateLimitedError``, ``SlackUncertainError`` or ``DeliveryError``.
+    """
 
     def lookup_user(self, email: str) -> str: ...
 

@@ -23,6 +23,7 @@ import json
 import logging
 import threading
 import traceback
+import urllib.error
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -31,12 +32,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from .config import Account, Rep, SlackSettings
 from .core import Clipper
-from .exceptions import ClipperError, CommandUsageError, SlackAuthError
+from .exceptions import ClipperError, CommandUsageError, DeliveryError, SlackAuthError
 from .logic.blockkit import cut, escape, link_target, replace_item
 from .logic.clip import (
     HELP,
@@ -442,6 +444,7 @@ def make_slack_app(
 
     Raises:
         SlackAuthError: Slack refuses the bot token (checked once at start with auth.test).
+        DeliveryError: Slack could not be reached for that check.
     """
     config = clipper.config
     client = client or WebClient(
@@ -455,10 +458,15 @@ def make_slack_app(
             # ack listeners run on the request's thread, never queued behind work
             process_before_response=True,
         )
-    except Exception as exc:  # Bolt raises BoltError from auth.test
+    except BoltError as exc:
+        if not isinstance(exc.__context__, SlackApiError):
+            raise  # not Slack's answer to auth.test: a setup bug, shown as it is
+        # Bolt wraps auth.test's refusal without chaining it; the cause chain keeps both
         raise SlackAuthError(
             f"Slack refused the bot token at start ({exc}); set a valid SLACK_BOT_TOKEN"
-        ) from None
+        ) from exc
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        raise DeliveryError(f"could not reach Slack to check the bot token ({exc})") from exc
     actions = ClipActions(clipper)
     work = work or WorkQueue.from_settings(config.settings.slack)
     directory: dict[str, str] = {}

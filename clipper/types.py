@@ -53,6 +53,18 @@ class FetchStatus(enum.StrEnum):
     DISABLED = "disabled"
 
 
+class SourceType(enum.StrEnum):
+    """The kinds of source Clipper ships: a catalog feed's ``type`` names one.
+
+    ``clipper.core.SOURCES`` maps each to the retriever and parser that read it; the pipeline
+    looks a feed's adapters up by this string, so a type registered there (or by a test) is
+    read without any other change. Does not say how a type is fetched or parsed.
+    """
+
+    #: RSS, Atom or JSON Feed, over HTTP(S) or from a local file
+    FEED = "feed"
+
+
 @dataclass(frozen=True, slots=True)
 class FeedSource:
     """A feed as configured by a manager (catalog entry or expanded account template)."""
@@ -71,6 +83,8 @@ class FeedSource:
     account: str | None = None
     #: where it was configured, "file:line", for messages
     origin: str = ""
+    #: which registered source type reads it (a ``SourceType`` value for the types Clipper ships)
+    source_type: str = SourceType.FEED
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +117,8 @@ class FeedForUpdate:
     last_success_at: datetime | None = None
     #: the interval chosen after the last successful fetch (adaptive polling memory)
     adaptive_interval_s: float | None = None
+    #: which registered source type reads it (``FeedSource.source_type``)
+    source_type: str = SourceType.FEED
 
 
 @dataclass(frozen=True, slots=True)

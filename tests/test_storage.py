@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from clipper.adapters.storage import Storage
+from clipper.adapters.storage.base import to_db
 from clipper.exceptions import FetchError
 from clipper.logic.dedupe import identity_of
 from clipper.logic.feedstate import decide_failure
 from clipper.logic.schedule import PollPolicy
-from clipper.types import ArticleIntent, FeedSource, ParsedEntry, Stage
+from clipper.types import ArticleIntent, FeedSource, ParsedEntry, SourceType, Stage
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -41,11 +42,23 @@ def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
     """A database made by an earlier release gains the new migrations and keeps its rows."""
     old = Storage(tmp_path / "c.db")
     assert old.migrate(upto="0001_feeds_and_articles") == ["0001_feeds_and_articles"]
-    old.sync_feeds(sources(2), NOW)
     old.close()
+    with sqlite3.connect(tmp_path / "c.db") as conn:  # rows as that release wrote them
+        conn.executemany(
+            "INSERT INTO feeds (config_url, url, host, name, industry, next_check_at, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, 'x', ?, ?, ?)",
+            [
+                (s.url, s.url, f"f{i}.example", s.name, *[to_db(NOW)] * 3)
+                for i, s in enumerate(sources(2))
+            ],
+        )
+    conn.close()
     new = Storage(tmp_path / "c.db")
     assert "0002_embeddings" in new.migrate()
     assert len(new.feed_statuses()) == 2
+    # feeds stored before source types are read as feeds
+    claimed = new.claim_feeds(NOW, "w", 60, due_only=False, limit=10)
+    assert [f.source_type for f in claimed] == [SourceType.FEED] * 2
 
 
 def test_sync_adds_updates_and_deactivates_feeds(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ class FetchLimits:
     allow_private_networks: tuple[Network, ...] = ()
 
 
-class AddressRefused(Exception):
+class AddressRefusedError(Exception):
     """Raised inside the connection pool when no address of a host may be connected to; the
     retriever turns it into a ``FetchError``."""
 
@@ -169,14 +169,16 @@ class GuardedBackend(httpcore.NetworkBackend):
         """Return the addresses of ``host`` that may be connected to, in resolver order.
 
         Raises:
-            AddressRefused: every address is refused (the first one is named).
+            AddressRefusedError: every address is refused (the first one is named).
             httpcore.ConnectError: the name does not resolve.
         """
         addresses = self.resolve(host, port)
         allowed = [a for a in addresses if refusal(a, self.allowed) is None]
         if addresses and not allowed:
             first = addresses[0]
-            raise AddressRefused(host, first, refusal(first, self.allowed) or Refusal.NOT_GLOBAL)
+            raise AddressRefusedError(
+                host, first, refusal(first, self.allowed) or Refusal.NOT_GLOBAL
+            )
         return allowed
 
     def connect_tcp(
@@ -414,7 +416,7 @@ class HttpRetriever:
         try:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
             self.backend.permitted(parts.hostname or "", port)
-        except AddressRefused as exc:
+        except AddressRefusedError as exc:
             return exc.explain()
         except (httpcore.ConnectError, ValueError):
             return None
@@ -428,7 +430,7 @@ class HttpRetriever:
             if parse_address(host) is not None or self._proxied:
                 port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
                 self.backend.permitted(host, port)
-        except AddressRefused as exc:
+        except AddressRefusedError as exc:
             raise FetchError(feed_url, exc.explain()) from exc
         except (httpcore.ConnectError, ValueError):
             return  # the request itself reports it
@@ -528,7 +530,7 @@ class HttpRetriever:
                 ) from exc
             kind = type(exc).__name__.replace("Timeout", "").lower() or "request"
             raise FetchError(feed_url, f"timed out ({kind}) fetching {shown}") from exc
-        except AddressRefused as exc:
+        except AddressRefusedError as exc:
             raise FetchError(feed_url, exc.explain()) from exc
         except httpx.TransportError as exc:
             raise FetchError(feed_url, f"network error fetching {shown}") from exc

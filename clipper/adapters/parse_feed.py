@@ -322,21 +322,21 @@ def _ttl_of(root: Any) -> str | None:
     return (node.text or "").strip() or None if node is not None else None
 
 
-class _FastPathDeclined(Exception):
+class _FastPathDeclinedError(Exception):
     """The fast parser's reading is incomplete; the tolerant parser should read this feed."""
 
 
 def _check_fast_reading(entries: list[Any], shapes: list[_ItemShape]) -> None:
     if len(entries) != len(shapes):
-        raise _FastPathDeclined("entry count differs from the document's items")
+        raise _FastPathDeclinedError("entry count differs from the document's items")
     for entry, shape in zip(entries, shapes, strict=True):
         if shape.has_title and not entry.get("title"):
-            raise _FastPathDeclined("lost a title")
+            raise _FastPathDeclinedError("lost a title")
         if shape.has_link and not entry.get("link"):
-            raise _FastPathDeclined("lost a link")
+            raise _FastPathDeclinedError("lost a link")
         lost_text = not entry.get("description") and not entry.get("content")
         if (shape.has_summary or shape.has_content) and lost_text:
-            raise _FastPathDeclined("lost a summary or content")
+            raise _FastPathDeclinedError("lost a summary or content")
 
 
 class FeedParser:
@@ -360,14 +360,14 @@ class FeedParser:
         """Read a well-formed feed with fastfeedparser, checked against the raw XML.
 
         Raises:
-            _FastPathDeclined: the reading lost something the document has.
+            _FastPathDeclinedError: the reading lost something the document has.
         """
         assert retrieved.content is not None
         result = fastfeedparser.parse(retrieved.content, include_tags=True)
         entries = list(result.get("entries") or [])
         feed = result.get("feed") or {}
         if not entries and not feed.get("title"):
-            raise _FastPathDeclined("nothing read")
+            raise _FastPathDeclinedError("nothing read")
         _check_fast_reading(entries, shapes)
         for index, shape in enumerate(shapes):
             if shape.has_content and not shape.has_summary:

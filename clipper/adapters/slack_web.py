@@ -2,8 +2,8 @@
 
 The client has no automatic retry handlers: a dropped connection after Slack accepted a post
 would make slack-sdk re-send it silently (SLACK.md section 4.4), so connection failures surface
-as ``SlackUncertain`` and the outbox reconciles through message metadata and history. 429 is
-raised as ``SlackRateLimited`` with Retry-After for the outbox to honour; it sleeps nowhere.
+as ``SlackUncertainError`` and the outbox reconciles through message metadata and history. 429 is
+raised as ``SlackRateLimitedError`` with Retry-After for the outbox to honour; it sleeps nowhere.
 Slack's error codes become the exception tree (``SlackAuthError``, ``SlackScopeError``...).
 
 Does not decide what to send, when to retry, or what a failure means for other reps.
@@ -23,10 +23,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from ..exceptions import (
     DeliveryError,
     SlackAuthError,
-    SlackRateLimited,
+    SlackRateLimitedError,
     SlackScopeError,
-    SlackUncertain,
-    SlackUserNotFound,
+    SlackUncertainError,
+    SlackUserNotFoundError,
 )
 
 AUTH_ERRORS = frozenset(
@@ -49,6 +49,8 @@ class SlackWebApi:
         try:
             response = call(**kwargs)
         except SlackApiError as exc:
+            # the message names Slack's error code; chained, the SDK's multi-line text (the
+            # whole response) would be appended to every stored and printed reason
             raise _translate(method, exc) from None
         except (
             urllib.error.URLError,
@@ -56,9 +58,9 @@ class SlackWebApi:
             ConnectionError,
             TimeoutError,
         ) as exc:
-            raise SlackUncertain(f"{method}: connection failed ({exc})") from None
+            raise SlackUncertainError(f"{method}: connection failed ({exc})") from exc
         except SlackClientError as exc:
-            raise DeliveryError(f"{method}: {exc}") from None
+            raise DeliveryError(f"{method}: {exc}") from exc
         return response.data if isinstance(response.data, dict) else {}
 
     def lookup_user(self, email: str) -> str:
@@ -123,7 +125,7 @@ def _translate(method: str, exc: SlackApiError) -> DeliveryError:
             seconds = float(retry_after) if retry_after is not None else 1.0
         except ValueError:
             seconds = 1.0
-        return SlackRateLimited(f"{method}: rate limited (Retry-After {seconds:g} s)", seconds)
+        return SlackRateLimitedError(f"{method}: rate limited (Retry-After {seconds:g} s)", seconds)
     if error in AUTH_ERRORS:
         return SlackAuthError(
             f"{method}: Slack rejected the bot token ({error}); set a valid SLACK_BOT_TOKEN"
@@ -135,5 +137,5 @@ def _translate(method: str, exc: SlackApiError) -> DeliveryError:
             needed,
         )
     if error in ("users_not_found", "user_not_found"):
-        return SlackUserNotFound(f"{method}: no Slack user ({error})")
+        return SlackUserNotFoundError(f"{method}: no Slack user ({error})")
     return DeliveryError(f"{method}: {error}")

@@ -96,13 +96,14 @@ class Storage:
                     src.user_agent,
                     int(src.full_text),
                     to_json(src.tags),
+                    str(src.source_type),
                 )
                 row = rows.pop(src.url, None)
                 if row is None:
                     tx.execute(
                         "INSERT INTO feeds (config_url, url, host, name, industry, account, "
-                        "interval_s, user_agent, full_text, tags, next_check_at, created_at, "
-                        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "interval_s, user_agent, full_text, tags, source_type, next_check_at, "
+                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (src.url, src.url, host_of(src.url), *values, stamp, stamp, stamp),
                     )
                     added += 1
@@ -115,13 +116,15 @@ class Storage:
                     row["user_agent"],
                     row["full_text"],
                     row["tags"],
+                    row["source_type"],
                 )
                 if current != values or not row["active"]:
                     reactivated += 0 if row["active"] else 1
                     updated += 1 if current != values else 0
                     tx.execute(
                         "UPDATE feeds SET name=?, industry=?, account=?, interval_s=?, "
-                        "user_agent=?, full_text=?, tags=?, active=1, updated_at=? WHERE id=?",
+                        "user_agent=?, full_text=?, tags=?, source_type=?, active=1, updated_at=? "
+                        "WHERE id=?",
                         (*values, stamp, row["id"]),
                     )
             for row in rows.values():
@@ -1126,4 +1129,5 @@ def _feed_for_update(r: Any) -> FeedForUpdate:
         full_text=bool(r["full_text"]),
         last_success_at=from_db(r["last_success_at"]),
         adaptive_interval_s=r["adaptive_interval_s"],
+        source_type=r["source_type"],
     )

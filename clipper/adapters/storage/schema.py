@@ -239,4 +239,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE feeds ADD COLUMN last_gap_at TEXT;
         """,
     ),
+    (
+        "0009_feed_source_type",
+        """
+        ALTER TABLE feeds ADD COLUMN source_type TEXT NOT NULL DEFAULT 'feed';
+        """,
+    ),
 )

@@ -1,3 +1,0 @@
-from clipper.adapters.storage import Storage
-
-s = Storage(":memory:")
