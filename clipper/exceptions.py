@@ -10,6 +10,7 @@
      ├── StorageError           the database refused or failed
      ├── EmbedderError          (matching stage)
      ├── DeliveryError          (Slack stage)
+     │    └── SlackRejectedError  Slack refused a message for its content (never retried)
      └── CommandUsageError      a user command could not be understood
 
 Adapters wrap only *expected* third-party failures (network, SQLite, Slack API) into this tree,
@@ -132,6 +133,11 @@ class SlackRateLimited(DeliveryError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SlackRejectedError(DeliveryError):
+    """Slack refused the message itself (``invalid_blocks``, ``msg_blocks_too_long``): sending
+    it again cannot succeed."""
 
 
 class SlackUncertain(DeliveryError):
