@@ -417,3 +417,15 @@ def test_a_rate_limited_dm_lookup_waits_and_the_digest_still_arrives(setup: Setu
     assert report.problems == [] and len(setup.stub.posts("DU1")) == 1
     opens = [c.at for c in setup.stub.calls if c.method == "conversations.open"]
     assert len(opens) == 2 and opens[1] - opens[0] >= 1.0
+
+
+def test_a_schedule_is_read_without_slack_and_the_time_zone_is_an_explicit_step(
+    setup: Setup,
+) -> None:
+    with seed(setup, []) as clipper:
+        sam = clipper.config.reps[0]
+        schedule = clipper.digests.schedule_of(sam)  # settings and config only
+        assert setup.stub.count("users.info") == 0 and schedule.timezone == "UTC"
+        zone = clipper.digests.slack_timezone(sam)  # the step that asks Slack
+        assert zone == "America/New_York" and setup.stub.count("users.info") == 1
+        assert clipper.digests.schedule_of(sam, zone).timezone == "America/New_York"
