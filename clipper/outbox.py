@@ -55,13 +55,19 @@ class QueuedDigest(NamedTuple):
 class DigestReport:
     """What one tick did, for the CLI and tests."""
 
+    #: every digest put in the outbox: (rep, kind, digest id)
     queued: list[QueuedDigest] = field(default_factory=list)
+    #: reps whose due digest had nothing to say (their schedule still advanced)
     skipped_empty: list[str] = field(default_factory=list)
     #: reps whose due digest waits for matching still in progress (tried again next tick)
     waiting: list[str] = field(default_factory=list)
+    #: parts delivered in this run
     sent: int = 0
+    #: parts left for a later run (or refused by Slack)
     pending: int = 0
+    #: one line per rep or part that needs a person's attention
     problems: list[str] = field(default_factory=list)
+    #: the composed payloads of a dry run (nothing queued)
     previews: list[str] = field(default_factory=list)
 
 
