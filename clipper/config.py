@@ -24,6 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .exceptions import CommandUsageError, ConfigError
 from .logic.dedupe import EntryPolicy
+from .logic.delivery import DeliveryPolicy
 from .logic.netpolicy import Network, parse_network
 from .logic.schedule import PollPolicy
 from .logic.urls import EMAIL, domain_of, redact_url
@@ -208,6 +209,7 @@ class SlackSettings(_Model):
     max_attempts: int = Field(4, ge=1)
     #: the longest Retry-After honoured in a run; longer ones wait for the next run
     max_retry_wait_s: float = Field(60, ge=0)
+
     #: where ``clipper serve`` (and ``clipper run`` with Slack credentials) listens
     host: str = "0.0.0.0"
     port: int = Field(3000, ge=1, le=65535)
@@ -225,6 +227,15 @@ class SlackSettings(_Model):
         "Hi {contact},\n\nI saw this and thought of {account}: {title}\n{url}\n\n"
         "Why it matters: {why}\n\nBest,\n{rep}"
     )
+
+    def delivery_policy(self) -> DeliveryPolicy:
+        """Return the outbox's numbers: these settings plus the fixed leases and holds."""
+        return DeliveryPolicy(
+            pace_s=self.pace_s,
+            workspace_rate=self.workspace_rate,
+            max_attempts=self.max_attempts,
+            max_retry_wait_s=self.max_retry_wait_s,
+        )
 
 
 class AccountFeedTemplate(_Model):

@@ -42,9 +42,11 @@ from .exceptions import (
 )
 from .logic.admin import compose_problem_notice
 from .logic.crm import AccountChange, ImportResult, MergeResult, merge_accounts, read_crm_csv
+from .logic.delivery import DeliveryPolicy
 from .logic.inflate import inflate
 from .logic.watch import parse_watch
 from .matcher import Matcher, MentionFinderFactory, assign_stories, embedding_text
+from .outbox import Outbox, SlackDirectory
 from .pipeline import LEASE_S, Clock, Pipeline, SourceAdapters
 from .ports import (
     DigestWriterType,
@@ -128,6 +130,8 @@ class Clipper:
         writer: DigestWriterType | None = None,
         slack: SlackApiType | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        delivery: DeliveryPolicy | None = None,
     ) -> None:
         self.config = config
         self.slack = slack
@@ -151,15 +155,25 @@ class Clipper:
             concurrency=fetch.concurrency,
             clock=clock,
         )
-        self.digests = Digests(
-            config,
+        delivery = delivery or config.settings.slack.delivery_policy()
+        directory = (
+            SlackDirectory(storage, slack, config.reps, clock, delivery)
+            if slack is not None
+            else None
+        )
+        #: the outbox worker: delivers queued digest parts (terminal or Slack)
+        self.outbox = Outbox(
             storage,
-            clock,
             writer or MarkdownDigestWriter(config.resolve(config.settings.digest.output_dir)),
             slack,
+            directory,
             owner=self.pipeline.owner,
+            policy=delivery,
+            clock=clock,
+            monotonic=monotonic,
             sleep=sleep,
         )
+        self.digests = Digests(config, storage, clock, self.outbox, directory)
 
     def health(self) -> Health:
         """Say whether the database answers and whether the configuration loaded whole.
@@ -551,6 +565,8 @@ def make_clipper(
     _writer: DigestWriterType | None = None,
     _slack: SlackApiType | None = None,
     _sleep: Callable[[float], None] | None = None,
+    _monotonic: Callable[[], float] | None = None,
+    _delivery: DeliveryPolicy | None = None,
 ) -> Clipper:
     """Build a Clipper from validated config; the underscored arguments replace adapters.
 
@@ -603,6 +619,8 @@ def make_clipper(
             else None
         ),
         sleep=_sleep or time.sleep,
+        monotonic=_monotonic or time.monotonic,
+        delivery=_delivery,
     )
 
 

@@ -14,7 +14,8 @@
      │    ├── SlackScopeError         the app lacks a scope (``needed``)
      │    ├── SlackUserNotFoundError  no Slack user has the rep's email
      │    ├── SlackRateLimitedError   429 (``retry_after``)
-     │    └── SlackUncertainError     the connection dropped: Slack may have posted
+     │    ├── SlackUncertainError     the connection dropped: Slack may have posted
+     │    └── SlackRejectedError      Slack refused a message for its content (never retried)
      └── CommandUsageError      a user command could not be understood
 
 Adapters wrap only *expected* third-party failures (network, SQLite, Slack API) into this tree,
@@ -139,15 +140,14 @@ class SlackRateLimitedError(DeliveryError):
         self.retry_after = retry_after
 
 
+class SlackRejectedError(DeliveryError):
+    """Slack refused the message itself (``invalid_blocks``, ``msg_blocks_too_long``): sending
+    it again cannot succeed."""
+
+
 class SlackUncertainError(DeliveryError):
     """The connection dropped after the request was sent: Slack may have posted the message."""
 
 
 class CommandUsageError(ClipperError):
     """A user's command was malformed."""
-
-
-# The names before the ``Error`` suffix, kept for branches written against them; use the new ones.
-SlackUserNotFound = SlackUserNotFoundError
-SlackRateLimited = SlackRateLimitedError
-SlackUncertain = SlackUncertainError

@@ -21,6 +21,7 @@ from .types import (
     ArticleToMatch,
     CachingInfo,
     ComposedDigest,
+    DigestKind,
     DigestPart,
     Entity,
     FeedForUpdate,
@@ -32,6 +33,8 @@ from .types import (
     Mention,
     PageToExtract,
     ParsedFeed,
+    PartState,
+    RepSetting,
     RetrievedFeed,
     Stage,
     SyncResult,
@@ -165,7 +168,7 @@ class StorageType(Protocol):
 
     def mutes(self, rep: str, now: datetime) -> list[tuple[str, str, datetime | None]]: ...
 
-    def put_rep_setting(self, rep: str, name: str, value: str, now: datetime) -> None: ...
+    def put_rep_setting(self, rep: str, name: RepSetting, value: str, now: datetime) -> None: ...
 
     def reschedule(self, rep: str, next_digest_at: datetime) -> None: ...
 
@@ -202,7 +205,7 @@ class StorageType(Protocol):
     def create_digest(
         self,
         rep: str,
-        kind: str,
+        kind: DigestKind,
         due_at: datetime,
         now: datetime,
         accounts: Sequence[str],
@@ -233,7 +236,7 @@ class StorageType(Protocol):
         owner: str,
         now: datetime,
         *,
-        state: str,
+        state: PartState,
         attempts: int,
         channel: str | None = None,
         slack_ts: str | None = None,
@@ -360,7 +363,8 @@ class SlackApiType(Protocol):
     """The Slack Web API calls digests need.
 
     Raises ``SlackAuthError``, ``SlackScopeError``, ``SlackUserNotFoundError``,
-    ``SlackRateLimitedError``, ``SlackUncertainError`` or ``DeliveryError``.
+    ``SlackRateLimitedError``, ``SlackUncertainError``, ``SlackRejectedError`` (a message Slack
+    refuses for its content) or ``DeliveryError``.
     """
 
     def lookup_user(self, email: str) -> str: ...

@@ -307,10 +307,11 @@ class ClipActions:
         assert command.setting is not None and command.value is not None
         now = self.clipper.clock()
         self.storage.put_rep_setting(rep.email, command.setting, command.value, now)
-        schedule = self.clipper.digests.schedule_of(rep)
+        digests = self.clipper.digests
+        schedule = digests.schedule_of(rep, digests.slack_timezone(rep))
         following = next_due(schedule, now)
         self.storage.reschedule(rep.email, following)
-        label = {"time": "digest time", "tz": "time zone", "quiet": "quiet hours"}[command.setting]
+        label = command.setting.label
         local = following.astimezone(ZoneInfo(schedule.timezone))
         return (
             f"Your {label} is now {escape(command.value)}. Next digest: "

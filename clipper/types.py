@@ -43,6 +43,70 @@ class Health:
     detail: str = ""
 
 
+class EventKind(enum.StrEnum):
+    """A business event type; the value is its label (stored in ``matches.event``).
+
+    Each kind has exactly one row in ``logic.events.EVENT_KINDS`` (wording, badge, shareable,
+    urgent): adding an event type is a member here plus that row."""
+
+    LAYOFFS = "layoffs"
+    LEGAL = "legal/regulatory"
+    MERGER = "M&A"
+    LEADERSHIP = "leadership change"
+    FUNDING = "funding"
+    EARNINGS = "earnings"
+    PARTNERSHIP = "partnership"
+    PRODUCT = "product launch"
+    EXPANSION = "expansion"
+
+
+class DigestKind(enum.StrEnum):
+    """Why a digest was composed (stored in ``digests.kind``)."""
+
+    #: the rep's scheduled digest
+    DIGEST = "digest"
+    #: urgent events, sent at once outside quiet hours
+    ALERT = "alert"
+
+
+class Sink(enum.StrEnum):
+    """Where a digest's parts go (stored in ``digests.sink``)."""
+
+    #: a Slack DM with the rep (Block Kit JSON payloads)
+    SLACK = "slack"
+    #: printed and written as Markdown files (no Slack configured, or a preview)
+    TERMINAL = "terminal"
+
+
+class PartState(enum.StrEnum):
+    """A digest part's state in the outbox (stored in ``digest_parts.state``)."""
+
+    #: waiting to be claimed (again, after ``next_attempt_at``)
+    PENDING = "pending"
+    #: claimed under a lease; its post may or may not have reached Slack
+    SENDING = "sending"
+    SENT = "sent"
+    #: refused by Slack for its content: sending it again cannot help
+    FAILED = "failed"
+
+
+class RepSetting(enum.StrEnum):
+    """A setting a rep makes with ``/clip settings``; the value is its ``rep_settings`` column."""
+
+    DIGEST_TIME = "digest_time"
+    TIMEZONE = "timezone"
+    QUIET_HOURS = "quiet_hours"
+
+    @property
+    def label(self) -> str:
+        """The setting's name in a sentence ("time zone")."""
+        return {
+            RepSetting.DIGEST_TIME: "digest time",
+            RepSetting.TIMEZONE: "time zone",
+            RepSetting.QUIET_HOURS: "quiet hours",
+        }[self]
+
+
 class FetchStatus(enum.StrEnum):
     """How one feed's update ended."""
 
@@ -466,8 +530,8 @@ class Match:
     score: float
     #: plain-language reasons, strongest first
     reasons: tuple[str, ...]
-    #: the business event, if any (e.g. "funding")
-    event: str | None = None
+    #: the business event, if any
+    event: EventKind | None = None
     #: fit to forward to the customer (False: for the rep's eyes only)
     shareable: bool = True
 
@@ -522,9 +586,8 @@ class DigestPart:
     part: int
     parts: int
     rep: str
-    kind: str
-    #: "slack" or "terminal"
-    sink: str
+    kind: DigestKind
+    sink: Sink
     text: str
     #: Block Kit blocks as JSON (slack) or Markdown (terminal)
     payload: str
@@ -541,6 +604,6 @@ class ComposedDigest:
     parts: tuple[tuple[str, str], ...]
     #: (article id, account, shown) for every match the digest accounts for
     covered: tuple[tuple[int, str, bool], ...]
-    sink: str
+    sink: Sink
     #: the rep's next scheduled digest (None: an alert, which leaves the schedule alone)
     next_due: datetime | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ import pytest
 from clipper.adapters.storage import Storage
 from clipper.config import load_config
 from clipper.core import Clipper, make_clipper
-from clipper.digests import PART_LEASE_S
 from clipper.exceptions import SlackAuthError
+from clipper.logic.delivery import DeliveryPolicy
 from clipper.types import Match, MatchResult
 
 from .conftest import Clock, write_config
@@ -54,6 +55,8 @@ class Setup:
         self.clock = Clock()
         stub.ts_clock = lambda: self.clock().timestamp()
         self.path: Path | None = None
+        #: a shorter part lease than the default, for tests of waits that outlast it
+        self.lease_s: float | None = None
 
     reps: list[dict[str, Any]] = REPS
     accounts: list[dict[str, Any]] = ACCOUNTS
@@ -81,7 +84,10 @@ class Setup:
         config = load_config(
             self.path, {"SLACK_BOT_TOKEN": token, "SLACK_API_BASE_URL": self.stub.base_url}
         )
-        return make_clipper(config, _clock=self.clock, _storage=storage)
+        delivery = config.settings.slack.delivery_policy()
+        if self.lease_s is not None:
+            delivery = replace(delivery, part_lease_s=self.lease_s)
+        return make_clipper(config, _clock=self.clock, _storage=storage, _delivery=delivery)
 
 
 def seed(
@@ -204,7 +210,7 @@ def test_429_is_honoured_and_the_digest_ends_complete(setup: Setup) -> None:
 def test_server_errors_stop_after_bounded_attempts_and_resume_next_run(setup: Setup) -> None:
     setup.stub.faults.append(Fault("chat.postMessage", action="500", always=True))
     with seed(setup, acme(3)) as clipper:
-        clipper.digests.sleep = lambda _s: None
+        clipper.outbox.sleep = lambda _s: None
         report = clipper.digest()
         (part,) = clipper.storage.digest_parts("sam@example.com")
     attempts = setup.stub.count("chat.postMessage")
@@ -234,7 +240,7 @@ def test_a_crash_between_parts_resends_nothing_already_posted(setup: Setup) -> N
     with setup.clipper(storage=crashing) as clipper, pytest.raises(SystemExit):
         clipper.digest()
     assert len(setup.stub.posts("DU1")) == 2  # part 2 reached Slack; the database never heard
-    setup.clock.advance(seconds=PART_LEASE_S + 1)
+    setup.clock.advance(seconds=DeliveryPolicy().part_lease_s + 1)
     with setup.clipper() as clipper:
         clipper.digest()
         parts = clipper.storage.digest_parts("sam@example.com")
@@ -248,7 +254,7 @@ def test_a_crash_between_parts_resends_nothing_already_posted(setup: Setup) -> N
 def test_a_dropped_connection_after_the_post_leaves_one_copy(setup: Setup) -> None:
     setup.stub.faults.append(Fault("chat.postMessage", nth=1, action="drop_after"))
     with seed(setup, acme(2)) as clipper:
-        clipper.digests.sleep = lambda _s: None
+        clipper.outbox.sleep = lambda _s: None
         clipper.digest()
     assert len(setup.stub.posts("DU1")) == 1
     assert setup.stub.count("chat.postMessage") == 1  # found in history, not re-sent
@@ -411,3 +417,15 @@ def test_a_rate_limited_dm_lookup_waits_and_the_digest_still_arrives(setup: Setu
     assert report.problems == [] and len(setup.stub.posts("DU1")) == 1
     opens = [c.at for c in setup.stub.calls if c.method == "conversations.open"]
     assert len(opens) == 2 and opens[1] - opens[0] >= 1.0
+
+
+def test_a_schedule_is_read_without_slack_and_the_time_zone_is_an_explicit_step(
+    setup: Setup,
+) -> None:
+    with seed(setup, []) as clipper:
+        sam = clipper.config.reps[0]
+        schedule = clipper.digests.schedule_of(sam)  # settings and config only
+        assert setup.stub.count("users.info") == 0 and schedule.timezone == "UTC"
+        zone = clipper.digests.slack_timezone(sam)  # the step that asks Slack
+        assert zone == "America/New_York" and setup.stub.count("users.info") == 1
+        assert clipper.digests.schedule_of(sam, zone).timezone == "America/New_York"

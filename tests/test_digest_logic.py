@@ -211,3 +211,53 @@ def test_a_digest_is_due_once_its_time_has_come_and_matching_has_run() -> None:
     assert digest_readiness(due, NOW, before, first=True) is Readiness.SEND
     after = MatchingProgress(runs_passes=True, pass_finished_at=due + timedelta(seconds=5))
     assert digest_readiness(due, NOW, after, first=False) is Readiness.SEND
+
+
+def test_compose_renders_for_its_sink_and_an_alert_covers_only_what_it_shows() -> None:
+    from clipper.logic.compose import DigestRequest, compose_digest
+    from clipper.types import DigestKind, EventKind, Sink
+
+    items = [candidate(1, event=EventKind.LAYOFFS), candidate(2)]
+    later = NOW + timedelta(days=1)
+    slack = compose_digest(
+        DigestRequest("sam@example.com", "Sam", DigestKind.DIGEST, Sink.SLACK, NOW, later),
+        items,
+        {},
+        DigestPolicy(),
+    )
+    assert slack.sink is Sink.SLACK and slack.next_due == later
+    assert validate_blocks(json.loads(slack.parts[0][1])) == (None, [])
+    assert {(aid, shown) for aid, _account, shown in slack.covered} == {(1, True), (2, True)}
+    alert = compose_digest(
+        DigestRequest("sam@example.com", "Sam", DigestKind.ALERT, Sink.TERMINAL, NOW, None),
+        items,
+        {},
+        DigestPolicy(),
+    )
+    assert alert.parts[0][0] == "alert for sam@example.com" and "layoffs" in alert.parts[0][1]
+    assert [aid for aid, _account, _shown in alert.covered] == [1]
+    empty = DigestRequest(
+        "sam@example.com", None, DigestKind.DIGEST, Sink.SLACK, NOW, later, keep_if_empty=True
+    )
+    assert compose_digest(empty, [], {}, DigestPolicy()).next_due is None
+
+
+def test_delivery_policy_names_the_retry_numbers() -> None:
+    from clipper.logic.delivery import DeliveryPolicy
+
+    policy = DeliveryPolicy()
+    assert [policy.backoff_s(a) for a in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
+    assert policy.retry_later(1) == timedelta(minutes=2)
+    assert policy.retry_later(9) == timedelta(hours=1)
+    assert policy.lease_step_s() == 100.0
+    assert policy.pace_wait_s(since_dm_post=0.5, since_any_post=5.0) > 0
+    assert policy.pace_wait_s(since_dm_post=5.0, since_any_post=5.0) <= 0
+
+
+def test_slack_error_codes_are_classified_in_one_table() -> None:
+    from clipper.adapters.slack_web import SlackErrorKind, classify
+
+    assert classify("invalid_blocks") is SlackErrorKind.REJECTED
+    assert classify("msg_blocks_too_long") is SlackErrorKind.REJECTED
+    assert classify("token_revoked") is SlackErrorKind.AUTH
+    assert classify("internal_error") is SlackErrorKind.OTHER

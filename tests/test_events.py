@@ -197,3 +197,13 @@ def test_what_a_rep_may_forward_and_what_is_urgent(
 def test_long_runs_of_numbers_are_read_in_linear_time() -> None:
     # "1,1,1,..." once made one rule quadratic; pytest's timeout is the judge, not a timing
     assert main_event("Acme quarterly data", "1," * 20_000) is None
+
+
+def test_every_event_kind_has_one_row_with_its_badge_and_urgency() -> None:
+    from clipper.logic.events import EVENT_KINDS, badge, is_urgent
+
+    assert set(EVENT_KINDS) == set(EventKind)
+    assert badge(EventKind.FUNDING) == "💰 funding"
+    urgent = {k for k in EventKind if is_urgent(k)}
+    assert urgent == {EventKind.LAYOFFS, EventKind.LEGAL, EventKind.MERGER, EventKind.LEADERSHIP}
+    assert not is_urgent(None)

@@ -9,9 +9,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from clipper import digests
 from clipper.core import Clipper
 
 from .conftest import Clock
@@ -32,11 +29,12 @@ class RunningClock(Clock):
 
 
 def test_a_retry_after_longer_than_the_lease_never_posts_a_part_twice(
-    tmp_path: Path, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, server: FeedServer
 ) -> None:
-    monkeypatch.setattr(digests, "PART_LEASE_S", 1.5)
     with SlackStub(dict(USERS)) as slack:
-        deliver_twice(Setup(tmp_path, server, slack))
+        setup = Setup(tmp_path, server, slack)
+        setup.lease_s = 1.5
+        deliver_twice(setup)
 
 
 def deliver_twice(setup: Setup) -> None:

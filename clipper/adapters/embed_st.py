@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,8 +98,6 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is not None:
                 return self._model
-            if Path(self._location).is_dir():
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
             try:
                 import torch
                 from sentence_transformers import SentenceTransformer
@@ -110,7 +107,8 @@ class SentenceTransformerEmbedder:
 
                 if self.threads:
                     torch.set_num_threads(self.threads)
-                kwargs: dict[str, Any] = {}
+                # a local folder is read as it is: never the hub (passed in, not set in os.environ)
+                kwargs: dict[str, Any] = {"local_files_only": Path(self._location).is_dir()}
                 if self.resolved_precision == "bf16":
                     kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
                 model = SentenceTransformer(self._location, device=self.device, **kwargs)

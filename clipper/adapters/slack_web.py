@@ -4,13 +4,15 @@ The client has no automatic retry handlers: a dropped connection after Slack acc
 would make slack-sdk re-send it silently (SLACK.md section 4.4), so connection failures surface
 as ``SlackUncertainError`` and the outbox reconciles through message metadata and history. 429 is
 raised as ``SlackRateLimitedError`` with Retry-After for the outbox to honour; it sleeps nowhere.
-Slack's error codes become the exception tree (``SlackAuthError``, ``SlackScopeError``...).
+Slack's error codes are classified in one table (``ERROR_KINDS``) and become the exception tree
+(``SlackAuthError``, ``SlackScopeError``, ``SlackRejectedError``...).
 
 Does not decide what to send, when to retry, or what a failure means for other reps.
 """
 
 from __future__ import annotations
 
+import enum
 import http.client
 import urllib.error
 from collections.abc import Mapping
@@ -24,14 +26,49 @@ from ..exceptions import (
     DeliveryError,
     SlackAuthError,
     SlackRateLimitedError,
+    SlackRejectedError,
     SlackScopeError,
     SlackUncertainError,
     SlackUserNotFoundError,
 )
 
-AUTH_ERRORS = frozenset(
-    {"invalid_auth", "token_revoked", "token_expired", "not_authed", "account_inactive"}
-)
+
+class SlackErrorKind(enum.Enum):
+    """What a Slack error code means for the caller; each becomes one exception class."""
+
+    #: the bot token is refused: nothing more can be sent
+    AUTH = enum.auto()
+    #: the app lacks a scope
+    SCOPE = enum.auto()
+    #: no Slack user has the email address
+    USER_NOT_FOUND = enum.auto()
+    #: the message itself is refused: sending it again cannot help
+    REJECTED = enum.auto()
+    #: anything else (may succeed later)
+    OTHER = enum.auto()
+
+
+#: Slack's error codes by kind; a code not listed is ``OTHER``
+ERROR_KINDS: Mapping[str, SlackErrorKind] = {
+    "invalid_auth": SlackErrorKind.AUTH,
+    "token_revoked": SlackErrorKind.AUTH,
+    "token_expired": SlackErrorKind.AUTH,
+    "not_authed": SlackErrorKind.AUTH,
+    "account_inactive": SlackErrorKind.AUTH,
+    "missing_scope": SlackErrorKind.SCOPE,
+    "users_not_found": SlackErrorKind.USER_NOT_FOUND,
+    "user_not_found": SlackErrorKind.USER_NOT_FOUND,
+    "invalid_blocks": SlackErrorKind.REJECTED,
+    "invalid_blocks_format": SlackErrorKind.REJECTED,
+    "msg_blocks_too_long": SlackErrorKind.REJECTED,
+}
+
+
+def classify(code: str) -> SlackErrorKind:
+    """Return what a Slack error code means; does not look at the HTTP status."""
+    return ERROR_KINDS.get(code, SlackErrorKind.OTHER)
+
+
 #: the event type on every digest message's metadata
 EVENT_TYPE = "clipper_digest"
 
@@ -126,16 +163,19 @@ def _translate(method: str, exc: SlackApiError) -> DeliveryError:
         except ValueError:
             seconds = 1.0
         return SlackRateLimitedError(f"{method}: rate limited (Retry-After {seconds:g} s)", seconds)
-    if error in AUTH_ERRORS:
+    kind = classify(error)
+    if kind is SlackErrorKind.AUTH:
         return SlackAuthError(
             f"{method}: Slack rejected the bot token ({error}); set a valid SLACK_BOT_TOKEN"
         )
-    if error == "missing_scope":
+    if kind is SlackErrorKind.SCOPE:
         needed = str(data.get("needed") or "unknown")
         return SlackScopeError(
             f"{method}: the Slack app lacks the {needed} scope; add it and reinstall the app",
             needed,
         )
-    if error in ("users_not_found", "user_not_found"):
+    if kind is SlackErrorKind.USER_NOT_FOUND:
         return SlackUserNotFoundError(f"{method}: no Slack user ({error})")
+    if kind is SlackErrorKind.REJECTED:
+        return SlackRejectedError(f"{method}: {error}")
     return DeliveryError(f"{method}: {error}")

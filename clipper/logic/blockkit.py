@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from ..types import DigestKind
 from .digest import AccountSection, Digest, DigestItem, age_text, touch_line
+from .events import badge
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -41,17 +43,6 @@ ACTIONS = (
     ("not_this_company", "Not this company", None),
     ("mute_account", "Mute account", None),
 )
-EVENT_BADGES = {
-    "funding": "💰 funding",
-    "M&A": "🤝 M&A",
-    "leadership change": "👤 leadership change",
-    "layoffs": "⚠️ layoffs",
-    "earnings": "📊 earnings",
-    "product launch": "🚀 product launch",
-    "partnership": "🔗 partnership",
-    "legal/regulatory": "⚖️ legal/regulatory",
-    "expansion": "🏗️ expansion",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +80,7 @@ def _item_text(item: DigestItem, now: datetime) -> str:
     headline = f"*<{target}|{title}>*" if target else f"*{title}*"
     facts = [escape(cut(item.source, 80)) if item.source else "", age_text(item.published_at, now)]
     if item.event:
-        facts.append(EVENT_BADGES.get(item.event, escape(item.event)))
+        facts.append(badge(item.event))
     if not item.shareable:
         facts.append("🔒 for you only")
     if item.shared_by:
@@ -166,7 +157,7 @@ def _account_blocks(
 
 
 def _title(digest: Digest, part: int, parts: int) -> str:
-    label = "Clipper alert" if digest.kind == "alert" else "Clipper digest"
+    label = "Clipper alert" if digest.kind is DigestKind.ALERT else "Clipper digest"
     day = digest.created_at.strftime("%a %d %b")
     suffix = f" (part {part} of {parts})" if parts > 1 else ""
     return f"{label} · {day}{suffix}"

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..exceptions import CommandUsageError
+from ..types import RepSetting
 from .watch import parse_watch
 
 MAX_INPUT = 2000
@@ -65,8 +66,8 @@ class ClipCommand:
     #: "to ACCOUNT" for add; the account for touch
     account: str | None = None
     days: int | None = None
-    #: settings: "time", "tz" or "quiet"
-    setting: str | None = None
+    #: settings: which one
+    setting: RepSetting | None = None
     #: settings value, already validated
     value: str | None = None
 
@@ -155,19 +156,21 @@ def _settings(rest: str) -> ClipCommand:
             at = time.fromisoformat(value)
         except ValueError:
             raise CommandUsageError(f"not a time: {value!r}; {usage}") from None
-        return ClipCommand("settings", setting="time", value=at.strftime("%H:%M"))
+        return ClipCommand("settings", setting=RepSetting.DIGEST_TIME, value=at.strftime("%H:%M"))
     if name in ("tz", "timezone"):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise CommandUsageError(f"unknown time zone {value!r} (e.g. Europe/Berlin)") from None
-        return ClipCommand("settings", setting="tz", value=value)
+        return ClipCommand("settings", setting=RepSetting.TIMEZONE, value=value)
     if name == "quiet":
         try:
             start, end = (time.fromisoformat(p.strip()) for p in value.split("-"))
         except ValueError:
             raise CommandUsageError(f"quiet hours look like 20:00-07:00, not {value!r}") from None
-        return ClipCommand("settings", setting="quiet", value=f"{start:%H:%M}-{end:%H:%M}")
+        return ClipCommand(
+            "settings", setting=RepSetting.QUIET_HOURS, value=f"{start:%H:%M}-{end:%H:%M}"
+        )
     raise CommandUsageError(f"which setting? {usage}")
 
 

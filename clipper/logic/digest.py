@@ -17,17 +17,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from .events import EventKind
+from ..types import DigestKind, EventKind
+from .events import is_urgent as _urgent_kind
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: the touch channel of an article shared from a digest (one share per account and article)
 SHARE_CHANNEL = "slack share"
 #: the touch channel of ``/clip touch`` (a touch made outside Clipper)
 NOTE_CHANNEL = "slack command"
-#: events worth an alert at once, not tomorrow morning (issue 4: leadership, M&A, layoffs, legal)
-URGENT_EVENTS = frozenset(
-    {EventKind.LEADERSHIP.value, EventKind.MERGER.value, EventKind.LAYOFFS.value, EventKind.LEGAL}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +39,7 @@ class DigestCandidate:
     published_at: datetime | None
     score: float
     reasons: tuple[str, ...] = ()
-    event: str | None = None
+    event: EventKind | None = None
     shareable: bool = True
     story_id: int | None = None
     #: the rep who already shared it with this account's customer, if anyone
@@ -59,7 +56,7 @@ class DigestItem:
     published_at: datetime | None
     score: float
     why: str
-    event: str | None
+    event: EventKind | None
     shareable: bool
     #: other outlets that ran the same story
     also_in: tuple[str, ...] = ()
@@ -96,8 +93,7 @@ class Digest:
     rep_name: str | None
     created_at: datetime
     sections: tuple[AccountSection, ...]
-    #: "digest" (scheduled) or "alert" (urgent events, sent at once)
-    kind: str = "digest"
+    kind: DigestKind = DigestKind.DIGEST
     #: every article id the digest covers, shown or left out by a cap
     covered: tuple[tuple[int, str], ...] = field(default=())
 
@@ -134,7 +130,7 @@ def build_digest(
     policy: DigestPolicy,
     now: datetime,
     *,
-    kind: str = "digest",
+    kind: DigestKind = DigestKind.DIGEST,
 ) -> Digest:
     """Return the rep's digest: one item per (account, story), ranked, capped."""
     by_story: dict[tuple[str, int], list[DigestCandidate]] = {}
@@ -188,7 +184,7 @@ def build_digest(
 
 
 def is_urgent(candidate: DigestCandidate) -> bool:
-    return candidate.event in URGENT_EVENTS
+    return _urgent_kind(candidate.event)
 
 
 def age_text(published_at: datetime | None, now: datetime) -> str:

@@ -9,22 +9,11 @@ matcher pairs events with the accounts mentioned near them.
 
 from __future__ import annotations
 
-import enum
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-
-class EventKind(enum.StrEnum):
-    LAYOFFS = "layoffs"
-    LEGAL = "legal/regulatory"
-    MERGER = "M&A"
-    LEADERSHIP = "leadership change"
-    FUNDING = "funding"
-    EARNINGS = "earnings"
-    PARTNERSHIP = "partnership"
-    PRODUCT = "product launch"
-    EXPANSION = "expansion"
+from ..types import EventKind as EventKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +25,28 @@ class Event:
     evidence: str
     #: fit to forward to the customer
     shareable: bool
-    #: worth an alert now rather than in the next digest
-    urgent: bool
     #: where the evidence is in ``title + "\n" + summary``
     start: int = 0
     end: int = 0
+
+    @property
+    def urgent(self) -> bool:
+        """Worth an alert now rather than in the next digest (the kind's ``urgent``)."""
+        return EVENT_KINDS[self.kind].urgent
+
+
+@dataclass(frozen=True, slots=True)
+class EventKindInfo:
+    """Everything Clipper knows about one event type, in one row of ``EVENT_KINDS``."""
+
+    #: the emoji shown before the kind's label in a digest
+    emoji: str
+    #: the wording that shows the event, matched on word boundaries (case-insensitive)
+    pattern: str
+    #: fit to forward to the customer ("congratulations on the funding round")
+    shareable: bool
+    #: worth an alert at once, not tomorrow morning (issue 4: leadership, M&A, layoffs, legal)
+    urgent: bool
 
 
 _MONEY = (
@@ -85,13 +91,14 @@ _NOT_A_SHOP_SALE = "".join(
     "ticket fire".split()
 )
 
-#: (kind, pattern, shareable, urgent), in order of precedence: ``detect_events`` lists the
-#: headline's kinds first, each sentence's in this order, and ``main_event`` takes the first.
-#: Tuned on the development part of ``bench/eval/events.py``.
-RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
-    (
-        EventKind.LAYOFFS,
-        "|".join(
+#: the one table of event types: every ``EventKind`` has a row, in order of precedence
+#: (``detect_events`` lists the headline's kinds first, each sentence's in this order, and
+#: ``main_event`` takes the first). Wording is tuned on the development part of
+#: ``bench/eval/events.py``.
+EVENT_KINDS: Mapping[EventKind, EventKindInfo] = {
+    EventKind.LAYOFFS: EventKindInfo(
+        emoji="⚠️",
+        pattern="|".join(
             (
                 r"lay(?:s|ing)? off|laid off|layoffs?|job cuts?|job losses|pink slips",
                 rf"cut(?:s|ting)? {_COUNT} (?:\w+ ){{0,2}}(?:jobs|roles|positions|staff|workers"
@@ -117,12 +124,12 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"halts? (?:operations|production)",
             )
         ),
-        False,
-        True,
+        shareable=False,
+        urgent=True,
     ),
-    (
-        EventKind.LEGAL,
-        "|".join(
+    EventKind.LEGAL: EventKindInfo(
+        emoji="⚖️",
+        pattern="|".join(
             (
                 r"sued|sues|lawsuit|(?:defamation |class[- ]action )?suit against|class action",
                 r"indict(?:ed|ment)|antitrust|monopol(?:y|ize|ise|ized|ised)|probe (?:into|of)",
@@ -145,12 +152,12 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"(?:bans?|banned|banning)(?! \d)",
             )
         ),
-        False,
-        True,
+        shareable=False,
+        urgent=True,
     ),
-    (
-        EventKind.MERGER,
-        "|".join(
+    EventKind.MERGER: EventKindInfo(
+        emoji="🤝",
+        pattern="|".join(
             (
                 r"acquir(?:e|es|ed|ing)|acquisition|merg(?:e|es|ed|er|ing)|takeover|buyout",
                 # "sells three industrial units", not "sells 50 million iPhone units"
@@ -207,26 +214,30 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"deal for(?= (?-i:[A-Z]))|dissolv\w+ (?:\w+ ){0,3}joint venture",
             )
         ),
-        True,
-        True,
+        shareable=True,
+        urgent=True,
     ),
-    (
-        EventKind.LEADERSHIP,
-        rf"(?:names|named|appoints|appointed|hires|elects|promotes|taps) [^;:.!?]{{0,60}}{_ROLE}"
-        rf"|{_ROLE} (?:steps down|resigns|retires|to step down|exits|departs|quits|to retire"
-        rf"|to leave)|new {_ROLE}|takes over as {_ROLE}|to succeed|successor|stepping down"
-        r"|steps down|resign(?:s|ed|ation)|ousts?|ousted|joins (?:the |its )?board"
-        r"|takes? (?:the )?helm|succession|hands (?:\w+ )?control|promoted to|top job"
-        r"|new (?:boss|chief|finance chief|ceo|chair)|names? new \w+ chief|replaces? (?:[\w-]+ )"
-        r"{0,3}(?:ceo|chief|chair)|board seats?|vote out|roles? split|set to depart"
-        r"|to become (?:[\w-]+ ){0,2}(?:ceo|cfo|coo|chief \w+|chair(?:man|woman)?)\b"
-        r"|steps? aside",
-        True,
-        True,
+    EventKind.LEADERSHIP: EventKindInfo(
+        emoji="👤",
+        pattern=(
+            r"(?:names|named|appoints|appointed|hires|elects|promotes|taps) "
+            rf"[^;:.!?]{{0,60}}{_ROLE}"
+            rf"|{_ROLE} (?:steps down|resigns|retires|to step down|exits|departs|quits|to retire"
+            rf"|to leave)|new {_ROLE}|takes over as {_ROLE}|to succeed|successor|stepping down"
+            r"|steps down|resign(?:s|ed|ation)|ousts?|ousted|joins (?:the |its )?board"
+            r"|takes? (?:the )?helm|succession|hands (?:\w+ )?control|promoted to|top job"
+            r"|new (?:boss|chief|finance chief|ceo|chair)|names? new \w+ chief"
+            r"|replaces? (?:[\w-]+ )"
+            r"{0,3}(?:ceo|chief|chair)|board seats?|vote out|roles? split|set to depart"
+            r"|to become (?:[\w-]+ ){0,2}(?:ceo|cfo|coo|chief \w+|chair(?:man|woman)?)\b"
+            r"|steps? aside"
+        ),
+        shareable=True,
+        urgent=True,
     ),
-    (
-        EventKind.FUNDING,
-        "|".join(
+    EventKind.FUNDING: EventKindInfo(
+        emoji="💰",
+        pattern="|".join(
             (
                 rf"rais(?:es|ed|ing) {_MONEY}|series [a-h]\b|seed (?:round|funding)|funding round",
                 r"venture (?:funding|capital|debt)|growth capital|(?:debt|credit) facility",
@@ -244,36 +255,38 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"(?:\w+ ){0,2}start-?ups?",
             )
         ),
-        True,
-        False,
+        shareable=True,
+        urgent=False,
     ),
-    (
-        EventKind.EARNINGS,
-        r"\bq[1-4]\b|quarterly (?:results|profit|earnings|revenue|sales|loss)|first[- ]quarter"
-        r"|second[- ]quarter|third[- ]quarter|fourth[- ]quarter|full[- ]year (?:results|profit)"
-        r"|first[- ]half|half[- ]year|net (?:profit|loss|income)|earnings"
-        r"|(?:annual|financial|interim|preliminary|full-year|half-year|quarter|operating|\d{4})"
-        r" results|results (?:beat|miss|top|topped|show|due|ahead|below)|(?:reports?|posts?"
-        r"|reported|sees|expects) (?:\w+ ){0,2}results"
-        r"|(?:beats|misses|tops) (?:\w+ )?(?:estimates|expectations)|profits?"
-        r"|(?:revenue|sales) (?:rises|falls|fall|rise|jumps|grows|up|down|slip|slips|beat)"
-        r"|same-store sales|comparable sales|guidance|bookings|outlook (?:for|on)\b"
-        r"|(?:raises?|cuts?|lifts?|lowers?|trims?|boosts?|reaffirms?|maintains?|weak|strong"
-        r"|cautious|annual|full-year|sales|profit|revenue) (?:\w+ )?outlook"
-        r"|(?:revenue|profit|sales|earnings|margin|annual|full-year) (?:\w+ )?forecast"
-        r"|(?:posts?|reports?|reported) (?:a |an )?(?:\w+ ){0,2}(?:loss|profit|revenue)"
-        r"|(?:1st|2nd|3rd|4th) qtr|\bqtr\b|\bqtrly\b|\bqtly\b|\bshr\b|\bdivs?\b"
-        r"|(?:(?:quarterly|annual|special|initial|regular|stock) )?dividends?"
-        r"|payout|buybacks?|share repurchase|net interest income"
-        r"|stock split|(?:two|three|\d)[- ]for[- ](?:one|two|\d) (?:stock )?split"
-        r"|(?:year|yr|annual|mths|months|oper|period|jan|feb|march|april|may|june|july|aug"
-        r"|sept?|oct|nov|dec) (?:\d+ )?(?:net|loss|profit)\b|(?-i:(?<!\.)NET\b)",
-        True,
-        False,
+    EventKind.EARNINGS: EventKindInfo(
+        emoji="📊",
+        pattern=(
+            r"\bq[1-4]\b|quarterly (?:results|profit|earnings|revenue|sales|loss)|first[- ]quarter"
+            r"|second[- ]quarter|third[- ]quarter|fourth[- ]quarter|full[- ]year (?:results|profit)"
+            r"|first[- ]half|half[- ]year|net (?:profit|loss|income)|earnings"
+            r"|(?:annual|financial|interim|preliminary|full-year|half-year|quarter|operating|\d{4})"
+            r" results|results (?:beat|miss|top|topped|show|due|ahead|below)|(?:reports?|posts?"
+            r"|reported|sees|expects) (?:\w+ ){0,2}results"
+            r"|(?:beats|misses|tops) (?:\w+ )?(?:estimates|expectations)|profits?"
+            r"|(?:revenue|sales) (?:rises|falls|fall|rise|jumps|grows|up|down|slip|slips|beat)"
+            r"|same-store sales|comparable sales|guidance|bookings|outlook (?:for|on)\b"
+            r"|(?:raises?|cuts?|lifts?|lowers?|trims?|boosts?|reaffirms?|maintains?|weak|strong"
+            r"|cautious|annual|full-year|sales|profit|revenue) (?:\w+ )?outlook"
+            r"|(?:revenue|profit|sales|earnings|margin|annual|full-year) (?:\w+ )?forecast"
+            r"|(?:posts?|reports?|reported) (?:a |an )?(?:\w+ ){0,2}(?:loss|profit|revenue)"
+            r"|(?:1st|2nd|3rd|4th) qtr|\bqtr\b|\bqtrly\b|\bqtly\b|\bshr\b|\bdivs?\b"
+            r"|(?:(?:quarterly|annual|special|initial|regular|stock) )?dividends?"
+            r"|payout|buybacks?|share repurchase|net interest income"
+            r"|stock split|(?:two|three|\d)[- ]for[- ](?:one|two|\d) (?:stock )?split"
+            r"|(?:year|yr|annual|mths|months|oper|period|jan|feb|march|april|may|june|july|aug"
+            r"|sept?|oct|nov|dec) (?:\d+ )?(?:net|loss|profit)\b|(?-i:(?<!\.)NET\b)"
+        ),
+        shareable=True,
+        urgent=False,
     ),
-    (
-        EventKind.PARTNERSHIP,
-        "|".join(
+    EventKind.PARTNERSHIP: EventKindInfo(
+        emoji="🔗",
+        pattern="|".join(
             (
                 r"partner(?:s|ed|ing|ship)? with|partnership|teams? (?:up )?with|teams? up",
                 r"collaborat(?:e|es|ion)|alliance|joint venture|joins? forces|ties? up with",
@@ -296,13 +309,13 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"through (?-i:[A-Z]\w+)$",
             )
         ),
-        True,
-        False,
+        shareable=True,
+        urgent=False,
     ),
-    (
-        EventKind.PRODUCT,
+    EventKind.PRODUCT: EventKindInfo(
+        emoji="🚀",
         # launching routes or operations somewhere is an expansion
-        "|".join(
+        pattern="|".join(
             (
                 # launching routes or operations somewhere is an expansion; a bid is no product
                 r"launch(?:es|ed|ing)?(?! (?:\w+ ){0,2}(?:routes|flights|operations|service in"
@@ -320,12 +333,12 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"makes? (?:\S+ ){0,4}available|limited[- ]edition",
             )
         ),
-        True,
-        False,
+        shareable=True,
+        urgent=False,
     ),
-    (
-        EventKind.EXPANSION,
-        "|".join(
+    EventKind.EXPANSION: EventKindInfo(
+        emoji="🏗️",
+        pattern="|".join(
             (
                 r"(?:opens?|opened|to open|will open|opening) (?:[\w$.,'-]+ ){0,4}(?:plants?"
                 r"|factory|offices?|hub|facility|stores?|warehouse|headquarters|data cent(?:er|re)"
@@ -352,13 +365,15 @@ RULES: tuple[tuple[EventKind, str, bool, bool], ...] = (
                 r"adds? (?:a )?(?:new )?(?:\S+ ){0,3}production line",
             )
         ),
-        True,
-        False,
+        shareable=True,
+        urgent=False,
     ),
-)
+}
+if set(EVENT_KINDS) != set(EventKind):  # pragma: no cover - a kind without its row
+    raise AssertionError("every EventKind needs a row in EVENT_KINDS")
 _COMPILED = tuple(
-    (kind, re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.I), shareable, urgent)
-    for kind, pattern, shareable, urgent in RULES
+    (kind, re.compile(rf"(?<!\w)(?:{info.pattern})(?!\w)", re.I), info.shareable)
+    for kind, info in EVENT_KINDS.items()
 )
 #: earnings news with these words is bad news for the customer: for the rep's eyes only
 _BAD_NEWS = re.compile(
@@ -432,14 +447,14 @@ def detect_events(
     title: str, summary: str = "", *, about: Sequence[int] | None = None
 ) -> list[Event]:
     """Return every event type found where ``event_scope`` looks, most important first (the
-    headline's before the body's, then by ``RULES``)."""
+    headline's before the body's, then by ``EVENT_KINDS``)."""
     if _FEATURE.match(title):
         return []
     text = f"{title}\n{summary}"
     found: list[Event] = []
     seen: set[EventKind] = set()
     for start, end in event_scope(title, summary, about):
-        for kind, pattern, shareable, urgent in _COMPILED:
+        for kind, pattern, shareable in _COMPILED:
             if kind in seen:
                 continue
             match = pattern.search(text, start, end)
@@ -451,11 +466,19 @@ def detect_events(
             tail = _OBJECT.match(text, match.end(), end)
             evidence = (match.group(0) + (tail.group(0) if tail else "")).rstrip(".,;:'\n ")
             found.append(
-                Event(
-                    kind, evidence, shareable, urgent, match.start(), match.start() + len(evidence)
-                )
+                Event(kind, evidence, shareable, match.start(), match.start() + len(evidence))
             )
     return found
+
+
+def badge(kind: EventKind) -> str:
+    """Return the kind's digest badge ("💰 funding")."""
+    return f"{EVENT_KINDS[kind].emoji} {kind}"
+
+
+def is_urgent(kind: EventKind | None) -> bool:
+    """Whether an event of this kind is worth an alert at once; False for no event."""
+    return kind is not None and EVENT_KINDS[kind].urgent
 
 
 def main_event(

@@ -134,7 +134,7 @@ def decide_matches(evidence: ArticleEvidence, thresholds: Thresholds) -> MatchRe
                 account=account,
                 score=round(min(score, 1.0), 4),
                 reasons=tuple(reasons),
-                event=own.kind.value if own else None,
+                event=own.kind if own else None,
                 shareable=own.shareable if own else True,
             )
         )

@@ -21,7 +21,9 @@ from ...types import (
     ArticleToMatch,
     CachingInfo,
     ComposedDigest,
+    DigestKind,
     DigestPart,
+    EventKind,
     FeedForUpdate,
     FeedSource,
     FeedStatusRow,
@@ -29,6 +31,9 @@ from ...types import (
     KnownArticle,
     MatchResult,
     PageToExtract,
+    PartState,
+    RepSetting,
+    Sink,
     Stage,
     SyncResult,
 )
@@ -628,7 +633,7 @@ class Storage:
                 published_at=from_db(r["published_at"]),
                 score=r["score"],
                 reasons=tuple(json.loads(r["reasons"])),
-                event=r["event"],
+                event=EventKind(r["event"]) if r["event"] else None,
                 shareable=bool(r["shareable"]),
                 story_id=r["story_id"],
                 shared_by=r["shared_by"],
@@ -646,7 +651,7 @@ class Storage:
     def create_digest(
         self,
         rep: str,
-        kind: str,
+        kind: DigestKind,
         due_at: datetime,
         now: datetime,
         accounts: Sequence[str],
@@ -764,8 +769,8 @@ class Storage:
                 part=r["part"],
                 parts=r["parts"],
                 rep=digests[r["digest_id"]]["rep"],
-                kind=digests[r["digest_id"]]["kind"],
-                sink=digests[r["digest_id"]]["sink"],
+                kind=DigestKind(digests[r["digest_id"]]["kind"]),
+                sink=Sink(digests[r["digest_id"]]["sink"]),
                 text=r["text"],
                 payload=r["payload"],
                 attempts=r["attempts"],
@@ -803,7 +808,7 @@ class Storage:
         owner: str,
         now: datetime,
         *,
-        state: str,
+        state: PartState,
         attempts: int,
         channel: str | None = None,
         slack_ts: str | None = None,
@@ -1022,8 +1027,8 @@ class Storage:
         )
         return dict(rows[0]) if rows else {}
 
-    def put_rep_setting(self, rep: str, name: str, value: str, now: datetime) -> None:
-        column = {"time": "digest_time", "tz": "timezone", "quiet": "quiet_hours"}[name]
+    def put_rep_setting(self, rep: str, name: RepSetting, value: str, now: datetime) -> None:
+        column = RepSetting(name).value  # the enum's values are the columns
         with self.pool.write("saving a rep setting") as tx:
             tx.execute(
                 f"""INSERT INTO rep_settings (rep, {column}, updated_at) VALUES (?, ?, ?)
