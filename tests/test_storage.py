@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from clipper.adapters.storage import Storage
-from clipper.adapters.storage.base import to_db
+from clipper.adapters.storage.sqlite.base import to_db
 from clipper.exceptions import FetchError
 from clipper.logic.dedupe import identity_of
 from clipper.logic.feedstate import decide_failure
@@ -25,7 +25,7 @@ def sources(n: int) -> list[FeedSource]:
 
 
 def test_migrations_are_named_idempotent_and_wal(tmp_path: Path) -> None:
-    from clipper.adapters.storage.schema import MIGRATIONS
+    from clipper.adapters.storage.sqlite.schema import MIGRATIONS
 
     names = [name for name, _sql in MIGRATIONS]
     store = Storage(tmp_path / "c.db")

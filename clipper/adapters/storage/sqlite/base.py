@@ -14,9 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ...exceptions import StorageError
+from ....exceptions import StorageError
 
 _FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+#: keys per ``IN (...)`` list, to stay under SQLite's variable limit
+CHUNK = 500
+
+
+def chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    """Split ``values`` into lists of at most ``CHUNK`` keys."""
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
 def to_db(value: datetime | None) -> str | None:
