@@ -269,10 +269,7 @@ class Clipper:
 
     def enable_feed(self, url: str) -> bool:
         """Re-enable a disabled feed and poll it on the next run."""
-        enable = getattr(self.storage, "enable_feed", None)
-        if enable is None:
-            raise NotImplementedError("this storage cannot enable feeds")
-        return bool(enable(url, self.clock()))
+        return self.storage.enable_feed(url, self.clock())
 
     def discover(self, url: str) -> Discovery:
         """Tell whether ``url`` is a feed; otherwise list the feeds its page advertises.
@@ -350,7 +347,7 @@ class Clipper:
             if not articles:
                 return []
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
-            texts = [embedding_text(a["title"] or "", a["summary"] or "") for a in articles]
+            texts = [embedding_text(a.title or "", a.summary or "") for a in articles]
             vectors = cache.embed([term.semantic, *texts])
             threshold = self.config.settings.matching.watch_threshold
             scored = sorted(
@@ -359,12 +356,12 @@ class Clipper:
             )
             for similarity, a in scored:
                 if similarity >= threshold:
-                    hits.append((a["title"] or "", a["url"] or "", f"similarity {similarity:.2f}"))
+                    hits.append((a.title or "", a.url or "", f"similarity {similarity:.2f}"))
             return hits
         for a in articles:
-            words = term.matches(f"{a['title'] or ''}\n{a['summary'] or ''}")
+            words = term.matches(f"{a.title or ''}\n{a.summary or ''}")
             if words is not None:
-                hits.append((a["title"] or "", a["url"] or "", "matched " + ", ".join(words)))
+                hits.append((a.title or "", a.url or "", "matched " + ", ".join(words)))
         return hits
 
     def record_feedback(

@@ -241,13 +241,12 @@ class ClipActions:
             return f"No matches for *{escape(account.name)}* yet."
         lines = [f"*Latest on {escape(account.name)}*"]
         for row in rows:
-            title = escape(cut(row["title"] or "(untitled)", 200))
-            target = link_target(row["url"])
+            title = escape(cut(row.title or "(untitled)", 200))
+            target = link_target(row.url)
             link = f"<{target}|{title}>" if target else title
-            why = json.loads(row["reasons"])[:1]
+            why = row.reasons[:1]
             lines.append(
-                f"• {link} · {escape(row['source'] or '')}"
-                + (f" · _{escape(why[0])}_" if why else "")
+                f"• {link} · {escape(row.source or '')}" + (f" · _{escape(why[0])}_" if why else "")
             )
         return "\n".join(lines)
 
@@ -378,22 +377,18 @@ class ClipActions:
 
     def share_note(self, rep: Rep, account: Account, article_id: int) -> tuple[str, str]:
         """Return (the pre-filled note, the contact line) for sharing an article."""
-        article = self.storage.article(article_id) or {}
+        article = self.storage.article(article_id)
         matches = [
             m
             for m in self.storage.account_matches(account.name, limit=200)
-            if m["article_id"] == article_id
+            if m.article_id == article_id
         ]
-        why = (
-            json.loads(matches[0]["reasons"])[0]
-            if matches and json.loads(matches[0]["reasons"])
-            else ""
-        )
+        why = matches[0].reasons[0] if matches and matches[0].reasons else ""
         contact = account.contacts[0] if account.contacts else None
         values = {
             "contact": contact.name if contact else "there",
-            "title": article.get("title") or "",
-            "url": article.get("url") or "",
+            "title": (article.title if article else "") or "",
+            "url": (article.url if article else "") or "",
             "why": why,
             "account": account.name,
             "rep": rep.name or rep.email,

@@ -306,7 +306,7 @@ class FeedStatusRow:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """A stored article."""
+    """A stored article as ``StorageType.articles`` lists it (summaries and tests)."""
 
     id: int
     feed_id: int
@@ -321,6 +321,60 @@ class Article:
     image: str | None = None
     author: str | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
+    extract_error: str | None = None
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleBrief:
+    """What a reader is shown of a stored article: no body, no pipeline state."""
+
+    id: int
+    title: str
+    url: str | None
+    source: str
+    published_at: datetime
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMatch:
+    """A stored match with its article's headline; ``reasons`` come back decoded."""
+
+    article_id: int
+    account: str
+    score: float
+    reasons: tuple[str, ...]
+    event: str | None
+    shareable: bool
+    title: str
+    url: str | None
+    source: str
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPartStatus:
+    """One digest part in the outbox with its delivery state (reports and tests); the leased
+    form a deliverer works on is ``DigestPart``."""
+
+    digest_id: int
+    part: int
+    parts: int
+    rep: str
+    kind: str
+    sink: str
+    due_at: datetime
+    state: str
+    attempts: int
+    text: str
+    payload: str
+    last_error: str | None
+    next_attempt_at: datetime | None
+    channel: str | None
+    slack_ts: str | None
+    sent_at: datetime | None
+    first_claimed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,7 +160,7 @@ def test_120_articles_arrive_as_valid_parts_each_once_in_order(setup: Setup) -> 
         assert post["text"] and len(post["text"]) <= 4000
         assert f"part {number} of {len(posts)}" in post["blocks"][0]["text"]["text"]
         assert post["metadata"]["event_type"] == "clipper_digest"
-    assert [p["state"] for p in parts] == ["sent"] * len(parts)
+    assert [p.state for p in parts] == ["sent"] * len(parts)
     # one lookup and one DM open per rep, cached afterwards
     lookups = [c for c in setup.stub.calls if c.method == "users.lookupByEmail"]
     assert [c.body["email"] for c in lookups].count("sam@example.com") == 1
@@ -209,8 +209,8 @@ def test_server_errors_stop_after_bounded_attempts_and_resume_next_run(setup: Se
         (part,) = clipper.storage.digest_parts("sam@example.com")
     attempts = setup.stub.count("chat.postMessage")
     assert attempts == 4 and setup.stub.posts() == []  # slack.max_attempts
-    assert part["state"] == "sending" or part["state"] == "pending"
-    assert part["last_error"] and report.pending == 1
+    assert part.state == "sending" or part.state == "pending"
+    assert part.last_error and report.pending == 1
     setup.stub.faults.clear()
     setup.clock.advance(hours=2)
     with setup.clipper() as clipper:

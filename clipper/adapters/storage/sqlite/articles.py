@@ -11,12 +11,14 @@ from typing import Any
 
 from ....logic.dedupe import KnownArticles
 from ....types import (
+    Article,
+    ArticleBrief,
     ArticleIdentity,
     KnownArticle,
     PageToExtract,
     Stage,
 )
-from .base import CHUNK, ConnectionPool, to_db
+from .base import CHUNK, ConnectionPool, at, from_json, to_db
 
 
 class ArticlesMixin:
@@ -113,8 +115,8 @@ class ArticlesMixin:
             )
         return int(rows[0]["n"])
 
-    def articles(self, *, limit: int = 50, stage: Stage | None = None) -> list[dict[str, Any]]:
-        """Return the newest stored articles as plain rows (for summaries and tests)."""
+    def articles(self, *, limit: int = 50, stage: Stage | None = None) -> list[Article]:
+        """Return the newest stored articles, newest first (for summaries and tests)."""
         where = "WHERE stage = ?" if stage else ""
         params: tuple[Any, ...] = (stage.value,) if stage else ()
         rows = self.pool.read(
@@ -122,17 +124,37 @@ class ArticlesMixin:
             f"SELECT * FROM articles {where} ORDER BY published_at DESC, id DESC LIMIT ?",
             (*params, limit),
         )
-        return [dict(r) for r in rows]
+        return [
+            Article(
+                id=r["id"],
+                feed_id=r["feed_id"],
+                url=r["url"],
+                title=r["title"],
+                summary=r["summary"],
+                published_at=at(r["published_at"]),
+                fetched_at=at(r["fetched_at"]),
+                source=r["source"],
+                stage=Stage(r["stage"]),
+                full_text=r["full_text"],
+                image=r["image"],
+                author=r["author"],
+                categories=from_json(r["categories"]),
+                extract_error=r["extract_error"],
+                story_id=r["story_id"],
+            )
+            for r in rows
+        ]
 
-    def article(self, article_id: int) -> dict[str, Any] | None:
+    def article(self, article_id: int) -> ArticleBrief | None:
+        """Return one article's headline facts, or None when no article has this id."""
         rows = self.pool.read(
             "reading an article",
             "SELECT id, title, url, source, published_at, summary FROM articles WHERE id = ?",
             (article_id,),
         )
-        return dict(rows[0]) if rows else None
+        return _brief(rows[0]) if rows else None
 
-    def recent_articles(self, since: datetime, limit: int = 5000) -> list[dict[str, Any]]:
+    def recent_articles(self, since: datetime, limit: int = 5000) -> list[ArticleBrief]:
         """Return articles published since ``since`` (title and summary), newest first."""
         rows = self.pool.read(
             "reading recent articles",
@@ -141,7 +163,7 @@ class ArticlesMixin:
             ORDER BY published_at DESC LIMIT ?""",
             (to_db(since), limit),
         )
-        return [dict(r) for r in rows]
+        return [_brief(r) for r in rows]
 
     def sources(self) -> list[str]:
         """Return the distinct article sources (feed and outlet names)."""
@@ -156,4 +178,15 @@ def _known(row: Any) -> KnownArticle:
         id=row["id"],
         feed_id=row["feed_id"],
         identity=ArticleIdentity(row["guid_hash"], row["url_hash"], row["content_hash"]),
+    )
+
+
+def _brief(r: Any) -> ArticleBrief:
+    return ArticleBrief(
+        id=r["id"],
+        title=r["title"],
+        url=r["url"],
+        source=r["source"],
+        published_at=at(r["published_at"]),
+        summary=r["summary"],
     )

@@ -43,6 +43,13 @@ def from_db(value: str | None) -> datetime | None:
     return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
 
 
+def at(value: str) -> datetime:
+    """Return a NOT NULL stored time as an aware UTC datetime."""
+    when = from_db(value)
+    assert when is not None
+    return when
+
+
 def to_json(values: Sequence[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 

@@ -5,7 +5,6 @@ Does not render or send anything (``logic.digest`` and ``digests`` do).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,8 +13,9 @@ from ....logic.digest import SHARE_CHANNEL, DigestCandidate, MatchingProgress
 from ....types import (
     ComposedDigest,
     DigestPart,
+    DigestPartStatus,
 )
-from .base import ConnectionPool, from_db, to_db, wrap_errors
+from .base import ConnectionPool, at, from_db, from_json, to_db, wrap_errors
 
 
 class DigestsMixin:
@@ -86,7 +86,7 @@ class DigestsMixin:
                 source=r["source"],
                 published_at=from_db(r["published_at"]),
                 score=r["score"],
-                reasons=tuple(json.loads(r["reasons"])),
+                reasons=from_json(r["reasons"]),
                 event=r["event"],
                 shareable=bool(r["shareable"]),
                 story_id=r["story_id"],
@@ -304,8 +304,8 @@ class DigestsMixin:
                 (error, to_db(until), rep),
             )
 
-    def digest_parts(self, rep: str | None = None) -> list[dict[str, Any]]:
-        """Return every digest part with its state (for reports and tests)."""
+    def digest_parts(self, rep: str | None = None) -> list[DigestPartStatus]:
+        """Return every digest part (a rep's, or everyone's) with its state, in digest order."""
         rows = self.pool.read(
             "listing digest parts",
             """SELECT d.rep, d.kind, d.due_at, d.sink, p.* FROM digest_parts p
@@ -313,4 +313,25 @@ class DigestsMixin:
             WHERE (? IS NULL OR d.rep = ?) ORDER BY p.digest_id, p.part""",
             (rep, rep),
         )
-        return [dict(r) for r in rows]
+        return [
+            DigestPartStatus(
+                digest_id=r["digest_id"],
+                part=r["part"],
+                parts=r["parts"],
+                rep=r["rep"],
+                kind=r["kind"],
+                sink=r["sink"],
+                due_at=at(r["due_at"]),
+                state=r["state"],
+                attempts=r["attempts"],
+                text=r["text"],
+                payload=r["payload"],
+                last_error=r["last_error"],
+                next_attempt_at=from_db(r["next_attempt_at"]),
+                channel=r["channel"],
+                slack_ts=r["slack_ts"],
+                sent_at=from_db(r["sent_at"]),
+                first_claimed_at=from_db(r["first_claimed_at"]),
+            )
+            for r in rows
+        ]

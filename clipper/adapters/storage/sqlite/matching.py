@@ -12,8 +12,9 @@ from typing import Any
 from ....types import (
     ArticleToMatch,
     MatchResult,
+    StoredMatch,
 )
-from .base import ConnectionPool, chunks, from_db, to_db, to_json
+from .base import ConnectionPool, at, chunks, from_db, from_json, to_db, to_json
 
 
 class MatchingMixin:
@@ -166,7 +167,7 @@ class MatchingMixin:
         )
         return [(r["account"], r["kind"], f"{r['title']}. {r['summary']}") for r in rows]
 
-    def recent_matches(self, *, limit: int = 20) -> list[dict[str, Any]]:
+    def recent_matches(self, *, limit: int = 20) -> list[StoredMatch]:
         """Return the newest matches with their article (for summaries and tests)."""
         rows = self.pool.read(
             "listing matches",
@@ -177,11 +178,11 @@ class MatchingMixin:
             ORDER BY a.published_at DESC, m.score DESC LIMIT ?""",
             (limit,),
         )
-        return [dict(r) for r in rows]
+        return [_stored_match(r) for r in rows]
 
     def account_matches(
         self, account: str, *, since: datetime | None = None, limit: int = 10
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredMatch]:
         """Return an account's newest matches with their articles."""
         rows = self.pool.read(
             "reading an account's matches",
@@ -192,4 +193,19 @@ class MatchingMixin:
             ORDER BY a.published_at DESC, m.score DESC LIMIT ?""",
             (account, to_db(since), to_db(since), limit),
         )
-        return [dict(r) for r in rows]
+        return [_stored_match(r) for r in rows]
+
+
+def _stored_match(r: Any) -> StoredMatch:
+    return StoredMatch(
+        article_id=r["article_id"],
+        account=r["account"],
+        score=r["score"],
+        reasons=from_json(r["reasons"]),
+        event=r["event"],
+        shareable=bool(r["shareable"]),
+        title=r["title"],
+        url=r["url"],
+        source=r["source"],
+        published_at=at(r["published_at"]),
+    )
