@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -65,6 +65,7 @@ from .types import (
     HealthState,
     MatchResult,
     SourceType,
+    StoreKind,
     SyncResult,
     UpdateResult,
     UpdateSummary,
@@ -558,7 +559,12 @@ def make_clipper(
         StorageError: the database cannot be opened or migrated.
     """
     if _storage is None:
-        storage = Storage(config.database_path)
+        database = config.database
+        match database.kind:
+            case StoreKind.SQLITE:
+                storage = Storage(database.path)
+            case unknown:  # a new StoreKind needs its adapter here
+                assert_never(unknown)
         storage.migrate()
         _storage = storage
     fetch = config.settings.fetch

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time as _time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -54,7 +54,7 @@ from .logic.digest import (
     quarter_began,
 )
 from .ports import DigestWriterType, SlackApiType, StorageType
-from .types import ComposedDigest, DigestPart
+from .types import ComposedDigest, DigestPart, RepSettings
 
 log = logging.getLogger(__name__)
 #: how long a claimed part is ours before another run may take it over; renewed right before
@@ -84,18 +84,18 @@ def rep_schedule(
     config: Config,
     rep: Rep,
     slack_timezone: str | None = None,
-    overrides: Mapping[str, str | None] | None = None,
+    overrides: RepSettings | None = None,
 ) -> RepSchedule:
     """Return the rep's schedule: what the rep set with ``/clip settings``, else the config,
     else (time zone) Slack's profile, else the defaults."""
     defaults = config.settings.digest
-    own = overrides or {}
-    at = own.get("digest_time")
+    own = overrides or RepSettings()
+    at = own.digest_time
     return RepSchedule(
-        timezone=own.get("timezone") or rep.timezone or slack_timezone or defaults.timezone,
+        timezone=own.timezone or rep.timezone or slack_timezone or defaults.timezone,
         at=time.fromisoformat(at) if at else rep.digest.time or defaults.time,
         days=rep.digest.days or defaults.days,
-        quiet=parse_quiet_hours(own.get("quiet_hours") or rep.quiet_hours),
+        quiet=parse_quiet_hours(own.quiet_hours or rep.quiet_hours),
     )
 
 
@@ -282,7 +282,7 @@ class Digests:
 
     def schedule_of(self, rep: Rep) -> RepSchedule:
         overrides = self.storage.rep_settings(rep.email)
-        zone = None if overrides.get("timezone") else self._slack_timezone(rep)
+        zone = None if overrides.timezone else self._slack_timezone(rep)
         return rep_schedule(self.config, rep, zone, overrides)
 
     def _slack_timezone(self, rep: Rep) -> str | None:

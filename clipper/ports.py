@@ -35,6 +35,7 @@ from .types import (
     Mention,
     PageToExtract,
     ParsedFeed,
+    RepSettings,
     RetrievedFeed,
     Stage,
     StoredMatch,
@@ -314,9 +315,9 @@ class StorageType(Protocol):
         """Return (kind, target, until) for the rep's mutes still in force at ``now``."""
         ...
 
-    def rep_settings(self, rep: str) -> dict[str, str | None]:
-        """Return the rep's stored overrides (digest_time, timezone, quiet_hours); empty when
-        none were set."""
+    def rep_settings(self, rep: str) -> RepSettings:
+        """Return the rep's stored overrides (digest time, time zone, quiet hours); all None
+        when none were set."""
         ...
 
     def put_rep_setting(self, rep: str, name: str, value: str, now: datetime) -> None:

@@ -9,6 +9,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 
 class Stage(enum.StrEnum):
@@ -351,6 +352,32 @@ class StoredMatch:
     url: str | None
     source: str
     published_at: datetime
+
+
+class StoreKind(enum.StrEnum):
+    """Which database a ``database:`` URL names."""
+
+    #: one SQLite file (WAL), the embedded default
+    SQLITE = "sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseUrl:
+    """A parsed ``database:`` setting (``logic.database.parse_database_url``)."""
+
+    kind: StoreKind
+    #: the SQLite file (``:memory:`` for a throw-away one-thread database)
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class RepSettings:
+    """What a rep set with ``/clip settings``; None where they set nothing (the config, then
+    the defaults, apply). Values are as the rep typed them, already validated."""
+
+    digest_time: str | None = None
+    timezone: str | None = None
+    quiet_hours: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,27 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from clipper.adapters.storage import Storage
 from clipper.adapters.storage.sqlite.base import to_db
-from clipper.exceptions import FetchError
+from clipper.config import load_config
+from clipper.exceptions import ConfigError, FetchError
+from clipper.logic.database import parse_database_url
 from clipper.logic.dedupe import identity_of
 from clipper.logic.feedstate import decide_failure
 from clipper.logic.schedule import PollPolicy
-from clipper.types import ArticleIntent, FeedSource, ParsedEntry, SourceType, Stage
+from clipper.types import (
+    ArticleIntent,
+    DatabaseUrl,
+    FeedSource,
+    ParsedEntry,
+    SourceType,
+    Stage,
+    StoreKind,
+)
+
+from .conftest import write_config
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -133,3 +147,18 @@ def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
         assert "naive" in str(exc)
     else:
         raise AssertionError("naive datetimes must not reach the database")
+
+
+def test_database_urls_are_parsed_in_one_place(tmp_path: Path) -> None:
+    """``logic.database`` names the store; ``Config.database`` resolves a relative file."""
+    assert parse_database_url("sqlite:///../var/c.db") == DatabaseUrl(
+        StoreKind.SQLITE, Path("../var/c.db")
+    )
+    assert parse_database_url("sqlite:////srv/c.db").path == Path("/srv/c.db")
+    assert parse_database_url("sqlite:///:memory:").path == Path(":memory:")
+    with pytest.raises(ConfigError) as refused:
+        parse_database_url("postgresql://clipper:s3cret@db/clipper")
+    assert "postgresql://..." in str(refused.value) and "s3cret" not in str(refused.value)
+    config = load_config(write_config(tmp_path), {})
+    assert config.database == DatabaseUrl(StoreKind.SQLITE, (tmp_path / "var/clipper.db"))
+    assert config.database_path == tmp_path / "var" / "clipper.db"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ....types import RepSettings
 from .base import ConnectionPool, from_db, to_db
 
 
@@ -95,13 +96,16 @@ class SlackAppMixin:
         )
         return [(r["kind"], r["target"], from_db(r["until"])) for r in rows]
 
-    def rep_settings(self, rep: str) -> dict[str, str | None]:
+    def rep_settings(self, rep: str) -> RepSettings:
+        """Return the rep's stored overrides; all None when none were set."""
         rows = self.pool.read(
             "reading rep settings",
             "SELECT digest_time, timezone, quiet_hours FROM rep_settings WHERE rep = ?",
             (rep,),
         )
-        return dict(rows[0]) if rows else {}
+        if not rows:
+            return RepSettings()
+        return RepSettings(rows[0]["digest_time"], rows[0]["timezone"], rows[0]["quiet_hours"])
 
     def put_rep_setting(self, rep: str, name: str, value: str, now: datetime) -> None:
         column = {"time": "digest_time", "tz": "timezone", "quiet": "quiet_hours"}[name]
