@@ -144,9 +144,9 @@ class Matcher:
         semantic: list[tuple[str, WatchTerm]] = []
         known = {a.name for a in accounts}
         stored = [
-            (account, term)
-            for _rep, account, term in self.embeddings.storage.watch_terms()
-            if account in known
+            (added.account, added.term)
+            for added in self.embeddings.storage.watch_terms()
+            if added.account in known
         ]
         configured = [(a.name, source) for a in accounts for source in a.watch]
         for name, source in dict.fromkeys(configured + stored):

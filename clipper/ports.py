@@ -33,12 +33,14 @@ from .types import (
     FeedUpdateIntent,
     MatchResult,
     Mention,
+    Mute,
     PageToExtract,
     ParsedFeed,
     RepSettings,
     RetrievedFeed,
     Stage,
     StoredMatch,
+    StoredWatchTerm,
     SyncResult,
 )
 
@@ -285,8 +287,8 @@ class StorageType(Protocol):
         """Record a request key; False when it was seen before (a replay)."""
         ...
 
-    def watch_terms(self, rep: str | None = None) -> list[tuple[str, str, str]]:
-        """Return (rep, account, term) for stored watch terms, a rep's or everyone's."""
+    def watch_terms(self, rep: str | None = None) -> list[StoredWatchTerm]:
+        """Return stored watch terms, a rep's or everyone's, by account and term."""
         ...
 
     def watch_terms_version(self) -> int:
@@ -311,8 +313,8 @@ class StorageType(Protocol):
         """Remove the rep's mutes on ``target`` (case-insensitive), or all; return how many."""
         ...
 
-    def mutes(self, rep: str, now: datetime) -> list[tuple[str, str, datetime | None]]:
-        """Return (kind, target, until) for the rep's mutes still in force at ``now``."""
+    def mutes(self, rep: str, now: datetime) -> list[Mute]:
+        """Return the rep's mutes still in force at ``now``, by kind and target."""
         ...
 
     def rep_settings(self, rep: str) -> RepSettings:

@@ -201,7 +201,7 @@ class ClipActions:
     def _remove(self, rep: Rep, command: ClipCommand, key: str) -> str:
         removed = self.storage.remove_watch_term(rep.email, command.argument)
         if not removed:
-            terms = sorted({t for _r, _a, t in self.storage.watch_terms(rep.email)})
+            terms = sorted({w.term for w in self.storage.watch_terms(rep.email)})
             listed = ", ".join(f"`{escape(t)}`" for t in terms) or "none"
             return f"`{escape(command.argument)}` is not one of your terms (yours: {listed})."
         return f"Removed `{escape(command.argument)}`."
@@ -212,7 +212,7 @@ class ClipActions:
         if not terms and not configured:
             return "You have no watch terms yet. `/clip add TERM [to ACCOUNT]` adds one."
         lines = ["*Your watch terms*"]
-        lines += [f"• `{escape(t)}` on {escape(a)}" for _r, a, t in terms]
+        lines += [f"• `{escape(w.term)}` on {escape(w.account)}" for w in terms]
         lines += [
             f"• `{escape(t)}` on {escape(a)} _(from the account file)_" for a, t in configured
         ]

@@ -371,6 +371,24 @@ class DatabaseUrl:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredWatchTerm:
+    """A watch term a rep added with ``/clip add`` (as typed; ``logic.watch`` parses it)."""
+
+    rep: str
+    account: str
+    term: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """A rep's mute on an account or a source (``kind``), until a time or for good (None)."""
+
+    kind: str
+    target: str
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class RepSettings:
     """What a rep set with ``/clip settings``; None where they set nothing (the config, then
     the defaults, apply). Values are as the rep typed them, already validated."""

@@ -265,7 +265,7 @@ def app(tmp_path: Path, server: FeedServer, stub: SlackStub) -> Iterator[App]:
 
 
 def terms(app: App, rep: str = "sam@example.com") -> list[str]:
-    return [t for _r, _a, t in app.storage.watch_terms(rep)]
+    return [w.term for w in app.storage.watch_terms(rep)]
 
 
 def test_add_is_acknowledged_at_once_stored_once_and_confirmed_once(app: App) -> None:

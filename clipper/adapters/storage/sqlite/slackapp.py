@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ....types import RepSettings
+from ....types import Mute, RepSettings, StoredWatchTerm
 from .base import ConnectionPool, from_db, to_db
 
 
@@ -50,15 +50,15 @@ class SlackAppMixin:
                 ).rowcount
             )
 
-    def watch_terms(self, rep: str | None = None) -> list[tuple[str, str, str]]:
-        """Return (rep, account, term) for stored watch terms, a rep's or everyone's."""
+    def watch_terms(self, rep: str | None = None) -> list[StoredWatchTerm]:
+        """Return stored watch terms, a rep's or everyone's, by account and term."""
         rows = self.pool.read(
             "reading watch terms",
             """SELECT rep, account, term FROM watch_terms WHERE (? IS NULL OR rep = ?)
             ORDER BY account, term""",
             (rep, rep),
         )
-        return [(r["rep"], r["account"], r["term"]) for r in rows]
+        return [StoredWatchTerm(r["rep"], r["account"], r["term"]) for r in rows]
 
     def watch_terms_version(self) -> int:
         rows = self.pool.read(
@@ -86,15 +86,15 @@ class SlackAppMixin:
                 ).rowcount
             )
 
-    def mutes(self, rep: str, now: datetime) -> list[tuple[str, str, datetime | None]]:
-        """Return (kind, target, until) for the rep's mutes still in force."""
+    def mutes(self, rep: str, now: datetime) -> list[Mute]:
+        """Return the rep's mutes still in force at ``now``."""
         rows = self.pool.read(
             "reading mutes",
             """SELECT kind, target, until FROM mutes WHERE rep = ?
             AND (until IS NULL OR until > ?) ORDER BY kind, target""",
             (rep, to_db(now)),
         )
-        return [(r["kind"], r["target"], from_db(r["until"])) for r in rows]
+        return [Mute(r["kind"], r["target"], from_db(r["until"])) for r in rows]
 
     def rep_settings(self, rep: str) -> RepSettings:
         """Return the rep's stored overrides; all None when none were set."""
