@@ -16,10 +16,10 @@ from clipper.exceptions import ConfigError, FetchError
 from clipper.logic.database import parse_database_url
 from clipper.logic.feedstate import decide_failure
 from clipper.logic.schedule import PollPolicy
-from clipper.types import DatabaseUrl, FeedSource, SourceType, StoreKind
+from clipper.types import DatabaseUrl, FeedSource, RepSettings, SourceType, Stage, StoreKind
 
 from .conftest import write_config
-from .support.seeding import article_intent, feed_sources
+from .support.seeding import article_intent, feed_sources, mention, seed_matches
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -145,3 +145,26 @@ def test_database_urls_are_parsed_in_one_place(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path), {})
     assert config.database == DatabaseUrl(StoreKind.SQLITE, (tmp_path / "var/clipper.db"))
     assert config.database_path == tmp_path / "var" / "clipper.db"
+
+
+def test_rows_come_back_as_decoded_records(tmp_path: Path) -> None:
+    """JSON columns come back as tuples and times as aware datetimes: callers never decode."""
+    store = Storage(tmp_path / "c.db")
+    store.migrate()
+    store.sync_feeds(feed_sources(1), NOW)
+    (feed,) = store.claim_feeds(NOW, "w", 60, due_only=False, limit=1)
+    intent = decide_failure(feed, FetchError(feed.url, "boom"), NOW, PollPolicy())
+    assert store.apply_feed_update(intent, [article_intent(feed.id, title="Acme news")], "w") == 1
+    (seeded,) = seed_matches(store, NOW, lambda _a: mention("Acme", event="funding"))
+    (match,) = store.recent_matches()
+    assert match.reasons == ('mentions "Acme"',) and match.event == "funding"
+    assert match.published_at == NOW and match.shareable is True
+    assert store.account_matches("Acme") == [match] and store.account_matches("Other") == []
+    brief = store.article(seeded.id)
+    assert brief is not None and brief.title == "Acme news" and brief.published_at == NOW
+    assert store.article(seeded.id + 1) is None
+    (stored,) = store.articles()
+    assert stored.stage is Stage.MATCHED and stored.story_id == seeded.id
+    assert store.rep_settings("nobody@example.com") == RepSettings()
+    assert store.digest_parts() == [] and store.mutes("nobody@example.com", NOW) == []
+    store.close()
