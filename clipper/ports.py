@@ -26,6 +26,7 @@ from .types import (
     DigestPart,
     DigestPartStatus,
     Entity,
+    FeedbackText,
     FeedForUpdate,
     FeedLink,
     FeedSource,
@@ -197,8 +198,8 @@ class StorageType(Protocol):
         """Record "not relevant" / "not this company" on a match; False if no such article."""
         ...
 
-    def feedback_texts(self) -> list[tuple[str, str, str]]:
-        """Return (account, kind, article text) for every feedback given."""
+    def feedback_texts(self) -> list[FeedbackText]:
+        """Return every feedback given, oldest first, with its article's text."""
         ...
 
     # -- digests and their outbox

@@ -371,6 +371,17 @@ class DatabaseUrl:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackText:
+    """Feedback a rep gave on a match, with the article's text (title and summary) the
+    matcher learns from."""
+
+    account: str
+    #: ``not_relevant`` or ``not_this_company``
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredWatchTerm:
     """A watch term a rep added with ``/clip add`` (as typed; ``logic.watch`` parses it)."""
 

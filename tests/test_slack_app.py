@@ -27,6 +27,7 @@ from clipper.core import Clipper, make_clipper
 from clipper.exceptions import SlackAuthError
 from clipper.server import Metrics, Server, make_wsgi
 from clipper.slackapp import WorkQueue, make_slack_app
+from clipper.types import FeedbackText
 
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
@@ -709,7 +710,7 @@ def with_article(message: dict[str, Any], article: Any) -> dict[str, Any]:
     return changed
 
 
-def feedback_rows(app: App) -> list[tuple[str, str, str]]:
+def feedback_rows(app: App) -> list[FeedbackText]:
     return list(app.storage.feedback_texts())
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ....types import (
     ArticleToMatch,
+    FeedbackText,
     MatchResult,
     StoredMatch,
 )
@@ -159,13 +160,15 @@ class MatchingMixin:
             )
             return cursor.rowcount > 0
 
-    def feedback_texts(self) -> list[tuple[str, str, str]]:
+    def feedback_texts(self) -> list[FeedbackText]:
         rows = self.pool.read(
             "reading feedback",
             """SELECT f.account, f.kind, a.title, a.summary FROM feedback f
             JOIN articles a ON a.id = f.article_id ORDER BY f.created_at""",
         )
-        return [(r["account"], r["kind"], f"{r['title']}. {r['summary']}") for r in rows]
+        return [
+            FeedbackText(r["account"], r["kind"], f"{r['title']}. {r['summary']}") for r in rows
+        ]
 
     def recent_matches(self, *, limit: int = 20) -> list[StoredMatch]:
         """Return the newest matches with their article (for summaries and tests)."""
