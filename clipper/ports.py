@@ -39,6 +39,7 @@ from .types import (
     ParsedFeed,
     RepSettings,
     RetrievedFeed,
+    Share,
     Stage,
     StoredMatch,
     StoredWatchTerm,
@@ -373,8 +374,8 @@ class StorageType(Protocol):
         """Return each account's touches since ``quarter_start`` and its last touch ever."""
         ...
 
-    def shared(self, account: str, article_id: int) -> tuple[str, datetime] | None:
-        """Return (rep, when) if the article was already shared with the account's customer."""
+    def shared(self, account: str, article_id: int) -> Share | None:
+        """Return the first share of the article with the account's customer, or None."""
         ...
 
 

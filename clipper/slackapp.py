@@ -644,11 +644,10 @@ def make_slack_app(
             actions.require_article(article_id)
             already = clipper.storage.shared(account.name, article_id)
             if already is not None:
-                who, when = already
                 _respond(
                     respond,
-                    f"{escape(who)} already shared this with {escape(account.name)} on "
-                    f"{when:%d %b}; no need to send it again.",
+                    f"{escape(already.rep)} already shared this with {escape(account.name)} on "
+                    f"{already.shared_at:%d %b}; no need to send it again.",
                     replace=False,
                 )
                 return

@@ -382,6 +382,14 @@ class FeedbackText:
 
 
 @dataclass(frozen=True, slots=True)
+class Share:
+    """The first time an article was shared with an account's customer, and by whom."""
+
+    rep: str
+    shared_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredWatchTerm:
     """A watch term a rep added with ``/clip add`` (as typed; ``logic.watch`` parses it)."""
 

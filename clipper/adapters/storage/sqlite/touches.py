@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ....logic.digest import SHARE_CHANNEL, TouchStatus
-from .base import ConnectionPool, from_db, to_db
+from ....types import Share
+from .base import ConnectionPool, at, from_db, to_db
 
 
 class TouchesMixin:
@@ -59,8 +60,8 @@ class TouchesMixin:
             ).rowcount
         return bool(done)
 
-    def shared(self, account: str, article_id: int) -> tuple[str, datetime] | None:
-        """Return (rep, when) if the article was already shared with the account's customer."""
+    def shared(self, account: str, article_id: int) -> Share | None:
+        """Return the first share of the article with the account's customer, or None."""
         rows = self.pool.read(
             "reading touches",
             """SELECT rep, touched_at FROM touches WHERE account = ? AND article_id = ?
@@ -69,6 +70,4 @@ class TouchesMixin:
         )
         if not rows:
             return None
-        when = from_db(rows[0]["touched_at"])
-        assert when is not None  # NOT NULL column
-        return rows[0]["rep"], when
+        return Share(rows[0]["rep"], at(rows[0]["touched_at"]))
