@@ -422,10 +422,9 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
 
 
 def _print_matches(clipper: Clipper, limit: int) -> None:
-    recent = getattr(clipper.storage, "recent_matches", None)
-    if recent is None or limit <= 0:
+    if limit <= 0:
         return
-    rows: list[dict[str, Any]] = recent(limit=limit)
+    rows = clipper.storage.recent_matches(limit=limit)
     if not rows:
         return
     owners = {a.name: a.owner or "-" for a in clipper.config.accounts}
@@ -433,16 +432,15 @@ def _print_matches(clipper: Clipper, limit: int) -> None:
     for column in ("account", "owner", "article", "event", "why"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        reasons = json.loads(row["reasons"])
-        event = row["event"] or ""
-        if event and not row["shareable"]:
+        event = row.event or ""
+        if event and not row.shareable:
             event += " (for you only)"
         table.add_row(
-            escape(row["account"]),
-            escape(owners.get(row["account"], "-")),
-            f"{escape(row['title'])}\n[dim]{escape(row['source'])}[/]",
+            escape(row.account),
+            escape(owners.get(row.account, "-")),
+            f"{escape(row.title)}\n[dim]{escape(row.source)}[/]",
             escape(event),
-            escape(reasons[0] if reasons else ""),
+            escape(row.reasons[0] if row.reasons else ""),
         )
     out.print(table)
 

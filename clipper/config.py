@@ -23,13 +23,14 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .exceptions import CommandUsageError, ConfigError
+from .logic.database import MEMORY, parse_database_url
 from .logic.dedupe import EntryPolicy
 from .logic.delivery import DeliveryPolicy
 from .logic.netpolicy import Network, parse_network
 from .logic.schedule import PollPolicy
 from .logic.urls import EMAIL, domain_of, redact_url
 from .logic.watch import parse_watch
-from .types import FeedSource, SourceType
+from .types import DatabaseUrl, FeedSource, SourceType
 
 DEFAULT_CONFIG_PATH = Path("config/clipper.yaml")
 DEFAULT_USER_AGENT = (
@@ -698,16 +699,25 @@ class Config:
         return value if value.is_absolute() else (self.base_dir / value).resolve()
 
     @property
+    def database(self) -> DatabaseUrl:
+        """The store named by ``database``, a relative SQLite path resolved against this file's
+        folder.
+
+        Raises:
+            ConfigError: the URL names an unsupported store.
+        """
+        try:
+            parsed = parse_database_url(self.settings.database)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.path}: {exc}") from exc
+        if str(parsed.path) == MEMORY:
+            return parsed
+        return DatabaseUrl(parsed.kind, self.resolve(parsed.path))
+
+    @property
     def database_path(self) -> Path:
         """The SQLite file named by ``database`` (``sqlite:///relative`` or ``sqlite:////abs``)."""
-        url = self.settings.database
-        if not url.startswith("sqlite:///"):
-            raise ConfigError(
-                f"{self.path}: database: only sqlite:/// URLs are supported in this version, "
-                f"got {url.split('://')[0]}://..."
-            )
-        raw = url.removeprefix("sqlite:///")
-        return self.resolve(Path(raw)) if raw != ":memory:" else Path(":memory:")
+        return self.database.path
 
     @property
     def industries(self) -> dict[str, Catalog]:

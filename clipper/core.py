@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -67,6 +67,7 @@ from .types import (
     HealthState,
     MatchResult,
     SourceType,
+    StoreKind,
     SyncResult,
     UpdateResult,
     UpdateSummary,
@@ -283,10 +284,7 @@ class Clipper:
 
     def enable_feed(self, url: str) -> bool:
         """Re-enable a disabled feed and poll it on the next run."""
-        enable = getattr(self.storage, "enable_feed", None)
-        if enable is None:
-            raise NotImplementedError("this storage cannot enable feeds")
-        return bool(enable(url, self.clock()))
+        return self.storage.enable_feed(url, self.clock())
 
     def discover(self, url: str) -> Discovery:
         """Tell whether ``url`` is a feed; otherwise list the feeds its page advertises.
@@ -364,7 +362,7 @@ class Clipper:
             if not articles:
                 return []
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
-            texts = [embedding_text(a["title"] or "", a["summary"] or "") for a in articles]
+            texts = [embedding_text(a.title or "", a.summary or "") for a in articles]
             vectors = cache.embed([term.semantic, *texts])
             threshold = self.config.settings.matching.watch_threshold
             scored = sorted(
@@ -373,12 +371,12 @@ class Clipper:
             )
             for similarity, a in scored:
                 if similarity >= threshold:
-                    hits.append((a["title"] or "", a["url"] or "", f"similarity {similarity:.2f}"))
+                    hits.append((a.title or "", a.url or "", f"similarity {similarity:.2f}"))
             return hits
         for a in articles:
-            words = term.matches(f"{a['title'] or ''}\n{a['summary'] or ''}")
+            words = term.matches(f"{a.title or ''}\n{a.summary or ''}")
             if words is not None:
-                hits.append((a["title"] or "", a["url"] or "", "matched " + ", ".join(words)))
+                hits.append((a.title or "", a.url or "", "matched " + ", ".join(words)))
         return hits
 
     def record_feedback(
@@ -577,7 +575,12 @@ def make_clipper(
         StorageError: the database cannot be opened or migrated.
     """
     if _storage is None:
-        storage = Storage(config.database_path)
+        database = config.database
+        match database.kind:
+            case StoreKind.SQLITE:
+                storage = Storage(database.path)
+            case unknown:  # a new StoreKind needs its adapter here
+                assert_never(unknown)
         storage.migrate()
         _storage = storage
     fetch = config.settings.fetch

@@ -14,7 +14,7 @@ content is decided in ``logic.compose`` and sent by ``outbox.Outbox``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
@@ -35,7 +35,7 @@ from .logic.digest import (
 )
 from .outbox import DigestReport, Outbox, QueuedDigest, SlackDirectory
 from .ports import StorageType
-from .types import ComposedDigest, DigestKind, RepSetting, Sink
+from .types import ComposedDigest, DigestKind, RepSettings, Sink
 
 __all__ = ["DigestReport", "Digests", "QueuedDigest", "rep_schedule"]
 
@@ -46,21 +46,18 @@ def rep_schedule(
     config: Config,
     rep: Rep,
     slack_timezone: str | None = None,
-    overrides: Mapping[str, str | None] | None = None,
+    overrides: RepSettings | None = None,
 ) -> RepSchedule:
     """Return the rep's schedule: what the rep set with ``/clip settings``, else the config,
     else (time zone) Slack's profile, else the defaults."""
     defaults = config.settings.digest
-    own = overrides or {}
-    at = own.get(RepSetting.DIGEST_TIME)
+    own = overrides or RepSettings()
+    at = own.digest_time
     return RepSchedule(
-        timezone=own.get(RepSetting.TIMEZONE)
-        or rep.timezone
-        or slack_timezone
-        or defaults.timezone,
+        timezone=own.timezone or rep.timezone or slack_timezone or defaults.timezone,
         at=time.fromisoformat(at) if at else rep.digest.time or defaults.time,
         days=rep.digest.days or defaults.days,
-        quiet=parse_quiet_hours(own.get(RepSetting.QUIET_HOURS) or rep.quiet_hours),
+        quiet=parse_quiet_hours(own.quiet_hours or rep.quiet_hours),
     )
 
 
@@ -230,7 +227,7 @@ class Digests:
         """
         if self.directory is None or rep.timezone is not None:
             return None
-        if self.storage.rep_settings(rep.email).get(RepSetting.TIMEZONE):
+        if self.storage.rep_settings(rep.email).timezone:
             return None
         return self.directory.timezone(rep)
 
@@ -238,5 +235,5 @@ class Digests:
         """Return the rep's schedule from their settings, the config and ``slack_timezone``
         (from ``slack_timezone(rep)``). Reads the database; does not call Slack."""
         overrides = self.storage.rep_settings(rep.email)
-        zone = None if overrides.get(RepSetting.TIMEZONE) else slack_timezone
+        zone = None if overrides.timezone else slack_timezone
         return rep_schedule(self.config, rep, zone, overrides)

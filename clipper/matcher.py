@@ -144,9 +144,9 @@ class Matcher:
         semantic: list[tuple[str, WatchTerm]] = []
         known = {a.name for a in accounts}
         stored = [
-            (account, term)
-            for _rep, account, term in self.embeddings.storage.watch_terms()
-            if account in known
+            (added.account, added.term)
+            for added in self.embeddings.storage.watch_terms()
+            if added.account in known
         ]
         configured = [(a.name, source) for a in accounts for source in a.watch]
         for name, source in dict.fromkeys(configured + stored):
@@ -183,11 +183,11 @@ class Matcher:
         given = self.embeddings.storage.feedback_texts()
         if not given:
             return {}
-        vectors = self.embeddings.embed([text for _, _, text in given])
+        vectors = self.embeddings.embed([f.text for f in given])
         by_account: dict[str, tuple[list[str], list[int]]] = {}
-        for row, (account, kind, _text) in enumerate(given):
-            kinds, rows = by_account.setdefault(account, ([], []))
-            kinds.append(kind)
+        for row, feedback in enumerate(given):
+            kinds, rows = by_account.setdefault(feedback.account, ([], []))
+            kinds.append(feedback.kind)
             rows.append(row)
         return {a: (kinds, vectors[rows]) for a, (kinds, rows) in by_account.items()}
 

@@ -16,6 +16,8 @@ from numpy.typing import NDArray
 from .logic.dedupe import KnownArticles
 from .logic.digest import DigestCandidate, MatchingProgress, TouchStatus
 from .types import (
+    Article,
+    ArticleBrief,
     ArticleIdentity,
     ArticleIntent,
     ArticleToMatch,
@@ -23,7 +25,9 @@ from .types import (
     ComposedDigest,
     DigestKind,
     DigestPart,
+    DigestPartStatus,
     Entity,
+    FeedbackText,
     FeedForUpdate,
     FeedLink,
     FeedSource,
@@ -31,26 +35,42 @@ from .types import (
     FeedUpdateIntent,
     MatchResult,
     Mention,
+    Mute,
     PageToExtract,
     ParsedFeed,
     PartState,
     RepSetting,
+    RepSettings,
     RetrievedFeed,
+    Share,
     Stage,
+    StoredMatch,
+    StoredWatchTerm,
     SyncResult,
 )
 
 
 class StorageType(Protocol):
-    """Rows in, rows out. Any method can raise ``StorageError``.
+    """Rows in, typed records out. Any method can raise ``StorageError``.
 
     Claims take a lease (``owner``, ``lease_s``) so several workers can share a database later;
     writes that finish claimed work are fenced by that owner, so a stale worker's write is a no-op.
+    Grouped as the SQLite store's mixins are (``adapters/storage/sqlite/``); a second store
+    implements the same methods. Records come back decoded (JSON columns as tuples, times as
+    aware datetimes); callers never see the store's column encoding.
     """
+
+    # -- lifecycle
 
     def migrate(self, *, upto: str | None = None) -> list[str]:
         """Apply pending named migrations (up to and including ``upto``); return their names."""
         ...
+
+    def close(self) -> None:
+        """Close every connection this storage opened."""
+        ...
+
+    # -- feeds
 
     def sync_feeds(self, sources: Sequence[FeedSource], now: datetime) -> SyncResult:
         """Make the stored feeds match the configured ones (new, changed, removed)."""
@@ -65,10 +85,6 @@ class StorageType(Protocol):
         """
         ...
 
-    def known_articles(self, feed_id: int, identities: Sequence[ArticleIdentity]) -> KnownArticles:
-        """Return stored articles sharing a guid (same feed), URL (any feed) or content hash."""
-        ...
-
     def apply_feed_update(
         self, intent: FeedUpdateIntent, articles: Sequence[ArticleIntent], owner: str
     ) -> int:
@@ -79,14 +95,19 @@ class StorageType(Protocol):
         """Give back a lease without changing the feed."""
         ...
 
-    def get_embeddings(self, model_key: str, text_keys: Sequence[str]) -> dict[str, bytes]:
-        """Return cached vectors (float32 bytes) for the keys that have one under ``model_key``."""
+    def enable_feed(self, url: str, now: datetime) -> bool:
+        """Clear a feed's disabled reason and errors so it is polled at ``now``; False when no
+        feed has this configured or current URL."""
         ...
 
-    def put_embeddings(
-        self, model_key: str, dim: int, vectors: Sequence[tuple[str, bytes]], now: datetime
-    ) -> None:
-        """Cache vectors; a key already cached is left as it is."""
+    def feed_statuses(self) -> list[FeedStatusRow]:
+        """Return every stored feed with its health, configured ones first."""
+        ...
+
+    # -- articles
+
+    def known_articles(self, feed_id: int, identities: Sequence[ArticleIdentity]) -> KnownArticles:
+        """Return stored articles sharing a guid (same feed), URL (any feed) or content hash."""
         ...
 
     def claim_pages(
@@ -111,6 +132,39 @@ class StorageType(Protocol):
         """
         ...
 
+    def count_articles(self, stage: Stage | None = None) -> int:
+        """Return how many articles are stored (in ``stage``, when given)."""
+        ...
+
+    def articles(self, *, limit: int = 50, stage: Stage | None = None) -> list[Article]:
+        """Return the newest stored articles (in ``stage``, when given), newest first."""
+        ...
+
+    def article(self, article_id: int) -> ArticleBrief | None:
+        """Return one article's headline facts, or None when no article has this id."""
+        ...
+
+    def recent_articles(self, since: datetime, limit: int = 5000) -> list[ArticleBrief]:
+        """Return articles published since ``since``, newest first; silently stored
+        (baseline) ones are left out."""
+        ...
+
+    def sources(self) -> list[str]:
+        """Return the distinct article sources (feed and outlet names)."""
+        ...
+
+    # -- matching
+
+    def get_embeddings(self, model_key: str, text_keys: Sequence[str]) -> dict[str, bytes]:
+        """Return cached vectors (float32 bytes) for the keys that have one under ``model_key``."""
+        ...
+
+    def put_embeddings(
+        self, model_key: str, dim: int, vectors: Sequence[tuple[str, bytes]], now: datetime
+    ) -> None:
+        """Cache vectors; a key already cached is left as it is."""
+        ...
+
     def claim_for_matching(
         self, now: datetime, owner: str, lease_s: float, limit: int
     ) -> list[ArticleToMatch]:
@@ -132,75 +186,46 @@ class StorageType(Protocol):
         """Return matched articles published since ``since`` with their story id, newest first."""
         ...
 
+    def recent_matches(self, *, limit: int = 20) -> list[StoredMatch]:
+        """Return the newest matches with their articles, newest article first."""
+        ...
+
+    def account_matches(
+        self, account: str, *, since: datetime | None = None, limit: int = 10
+    ) -> list[StoredMatch]:
+        """Return an account's newest matches (published since ``since``, when given)."""
+        ...
+
     def add_feedback(
         self, account: str, article_id: int, kind: str, rep: str | None, now: datetime
     ) -> bool:
         """Record "not relevant" / "not this company" on a match; False if no such article."""
         ...
 
-    def feedback_texts(self) -> list[tuple[str, str, str]]:
-        """Return (account, kind, article text) for every feedback given."""
+    def feedback_texts(self) -> list[FeedbackText]:
+        """Return every feedback given, oldest first, with its article's text."""
         ...
 
-    def next_digest_at(self, rep: str) -> datetime | None: ...
+    # -- digests and their outbox
 
-    def matching_progress(self, fetched_by: datetime, now: datetime) -> MatchingProgress: ...
+    def next_digest_at(self, rep: str) -> datetime | None:
+        """Return when the rep's next scheduled digest is due; None before their first."""
+        ...
+
+    def reschedule(self, rep: str, next_digest_at: datetime) -> None:
+        """Move the rep's next scheduled digest; does nothing before their first."""
+        ...
+
+    def matching_progress(self, fetched_by: datetime, now: datetime) -> MatchingProgress:
+        """Count articles fetched by ``fetched_by`` still waiting for page text or matching,
+        and feeds being fetched at ``now``."""
+        ...
 
     def digest_candidates(
         self, rep: str, accounts: Sequence[str], since: datetime, now: datetime
-    ) -> list[DigestCandidate]: ...
-
-    def rep_settings(self, rep: str) -> dict[str, str | None]: ...
-
-    def watch_terms(self, rep: str | None = None) -> list[tuple[str, str, str]]: ...
-
-    def watch_terms_version(self) -> int: ...
-
-    def add_watch_term(self, rep: str, account: str, term: str, now: datetime) -> bool: ...
-
-    def remove_watch_term(self, rep: str, term: str) -> int: ...
-
-    def set_mute(
-        self, rep: str, kind: str, target: str, until: datetime | None, now: datetime
-    ) -> None: ...
-
-    def remove_mutes(self, rep: str, target: str | None = None) -> int: ...
-
-    def mutes(self, rep: str, now: datetime) -> list[tuple[str, str, datetime | None]]: ...
-
-    def put_rep_setting(self, rep: str, name: RepSetting, value: str, now: datetime) -> None: ...
-
-    def reschedule(self, rep: str, next_digest_at: datetime) -> None: ...
-
-    def remember_request(self, key: str, now: datetime) -> bool:
-        """Record a request key; False when it was seen before (a replay)."""
+    ) -> list[DigestCandidate]:
+        """Return the rep's undelivered, unmuted matches on ``accounts``; writes nothing."""
         ...
-
-    def add_touch(
-        self,
-        rep: str,
-        account: str,
-        channel: str,
-        touched_at: datetime,
-        *,
-        article_id: int | None = None,
-        note: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> bool: ...
-
-    def shared(self, account: str, article_id: int) -> tuple[str, datetime] | None: ...
-
-    def article(self, article_id: int) -> dict[str, Any] | None: ...
-
-    def account_matches(
-        self, account: str, *, since: datetime | None = None, limit: int = 10
-    ) -> list[dict[str, Any]]: ...
-
-    def recent_articles(self, since: datetime, limit: int = 5000) -> list[dict[str, Any]]: ...
-
-    def email_of_slack_user(self, user_id: str) -> str | None: ...
-
-    def sources(self) -> list[str]: ...
 
     def create_digest(
         self,
@@ -221,13 +246,20 @@ class StorageType(Protocol):
 
     def claim_parts(
         self, now: datetime, owner: str, lease_s: float, limit: int, rep: str | None = None
-    ) -> list[DigestPart]: ...
+    ) -> list[DigestPart]:
+        """Lease the next unsent part of each digest (earlier parts all sent), in digest
+        order, at most ``limit`` (0: all)."""
+        ...
 
-    def release_part(self, digest_id: int, part: int, owner: str) -> None: ...
+    def release_part(self, digest_id: int, part: int, owner: str) -> None:
+        """Give back a part's lease without recording an outcome."""
+        ...
 
     def renew_part(
         self, digest_id: int, part: int, owner: str, now: datetime, lease_s: float
-    ) -> bool: ...
+    ) -> bool:
+        """Extend our lease on a part being sent; False when it is no longer ours to post."""
+        ...
 
     def finish_part(
         self,
@@ -242,11 +274,67 @@ class StorageType(Protocol):
         slack_ts: str | None = None,
         error: str | None = None,
         next_attempt_at: datetime | None = None,
-    ) -> bool: ...
+    ) -> bool:
+        """Record a delivery outcome, fenced by the lease; False when the lease was lost."""
+        ...
 
-    def hold_rep_parts(self, rep: str, error: str, until: datetime) -> None: ...
+    def hold_rep_parts(self, rep: str, error: str, until: datetime) -> None:
+        """Put a rep's undelivered parts off until ``until`` with the reason."""
+        ...
 
-    def slack_user(self, email: str) -> tuple[str, str | None] | None: ...
+    def digest_parts(self, rep: str | None = None) -> list[DigestPartStatus]:
+        """Return every digest part (a rep's, or everyone's) with its state, in digest order."""
+        ...
+
+    # -- Slack app state
+
+    def remember_request(self, key: str, now: datetime) -> bool:
+        """Record a request key; False when it was seen before (a replay)."""
+        ...
+
+    def watch_terms(self, rep: str | None = None) -> list[StoredWatchTerm]:
+        """Return stored watch terms, a rep's or everyone's, by account and term."""
+        ...
+
+    def watch_terms_version(self) -> int:
+        """Return a number that changes whenever stored watch terms change."""
+        ...
+
+    def add_watch_term(self, rep: str, account: str, term: str, now: datetime) -> bool:
+        """Store a rep's watch term on an account; False when it was there already."""
+        ...
+
+    def remove_watch_term(self, rep: str, term: str) -> int:
+        """Remove a rep's term (any account, case-insensitive); return how many went."""
+        ...
+
+    def set_mute(
+        self, rep: str, kind: str, target: str, until: datetime | None, now: datetime
+    ) -> None:
+        """Mute an account or source (``kind``) for the rep until ``until`` (None: for good)."""
+        ...
+
+    def remove_mutes(self, rep: str, target: str | None = None) -> int:
+        """Remove the rep's mutes on ``target`` (case-insensitive), or all; return how many."""
+        ...
+
+    def mutes(self, rep: str, now: datetime) -> list[Mute]:
+        """Return the rep's mutes still in force at ``now``, by kind and target."""
+        ...
+
+    def rep_settings(self, rep: str) -> RepSettings:
+        """Return the rep's stored overrides (digest time, time zone, quiet hours); all None
+        when none were set."""
+        ...
+
+    def put_rep_setting(self, rep: str, name: RepSetting, value: str, now: datetime) -> None:
+        """Store one override (digest time, time zone or quiet hours); an unsent first schedule
+        is dropped so the next digest follows it."""
+        ...
+
+    def slack_user(self, email: str) -> tuple[str, str | None] | None:
+        """Return the cached (Slack user id, DM channel id) for an email, or None."""
+        ...
 
     def put_slack_user(
         self,
@@ -255,24 +343,42 @@ class StorageType(Protocol):
         channel_id: str | None,
         now: datetime,
         timezone: str | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Cache a Slack user; a None channel or time zone keeps the cached one."""
+        ...
 
-    def slack_timezone(self, email: str) -> str | None: ...
+    def slack_timezone(self, email: str) -> str | None:
+        """Return the cached Slack time zone for an email, or None."""
+        ...
+
+    def email_of_slack_user(self, user_id: str) -> str | None:
+        """Return the cached email of a Slack user id, or None."""
+        ...
+
+    # -- touches
+
+    def add_touch(
+        self,
+        rep: str,
+        account: str,
+        channel: str,
+        touched_at: datetime,
+        *,
+        article_id: int | None = None,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> bool:
+        """Log a customer touch; False when ``idempotency_key`` was logged before."""
+        ...
 
     def touch_statuses(
         self, accounts: Sequence[str], quarter_start: datetime, target: int
-    ) -> dict[str, TouchStatus]: ...
-
-    def feed_statuses(self) -> list[FeedStatusRow]:
-        """Return every stored feed with its health, configured ones first."""
+    ) -> dict[str, TouchStatus]:
+        """Return each account's touches since ``quarter_start`` and its last touch ever."""
         ...
 
-    def count_articles(self, stage: Stage | None = None) -> int:
-        """Return how many articles are stored (in ``stage``, when given)."""
-        ...
-
-    def close(self) -> None:
-        """Close every connection this storage opened."""
+    def shared(self, account: str, article_id: int) -> Share | None:
+        """Return the first share of the article with the account's customer, or None."""
         ...
 
 

@@ -201,7 +201,7 @@ class ClipActions:
     def _remove(self, rep: Rep, command: ClipCommand, key: str) -> str:
         removed = self.storage.remove_watch_term(rep.email, command.argument)
         if not removed:
-            terms = sorted({t for _r, _a, t in self.storage.watch_terms(rep.email)})
+            terms = sorted({w.term for w in self.storage.watch_terms(rep.email)})
             listed = ", ".join(f"`{escape(t)}`" for t in terms) or "none"
             return f"`{escape(command.argument)}` is not one of your terms (yours: {listed})."
         return f"Removed `{escape(command.argument)}`."
@@ -212,7 +212,7 @@ class ClipActions:
         if not terms and not configured:
             return "You have no watch terms yet. `/clip add TERM [to ACCOUNT]` adds one."
         lines = ["*Your watch terms*"]
-        lines += [f"• `{escape(t)}` on {escape(a)}" for _r, a, t in terms]
+        lines += [f"• `{escape(w.term)}` on {escape(w.account)}" for w in terms]
         lines += [
             f"• `{escape(t)}` on {escape(a)} _(from the account file)_" for a, t in configured
         ]
@@ -241,13 +241,12 @@ class ClipActions:
             return f"No matches for *{escape(account.name)}* yet."
         lines = [f"*Latest on {escape(account.name)}*"]
         for row in rows:
-            title = escape(cut(row["title"] or "(untitled)", 200))
-            target = link_target(row["url"])
+            title = escape(cut(row.title or "(untitled)", 200))
+            target = link_target(row.url)
             link = f"<{target}|{title}>" if target else title
-            why = json.loads(row["reasons"])[:1]
+            why = row.reasons[:1]
             lines.append(
-                f"• {link} · {escape(row['source'] or '')}"
-                + (f" · _{escape(why[0])}_" if why else "")
+                f"• {link} · {escape(row.source or '')}" + (f" · _{escape(why[0])}_" if why else "")
             )
         return "\n".join(lines)
 
@@ -379,22 +378,18 @@ class ClipActions:
 
     def share_note(self, rep: Rep, account: Account, article_id: int) -> tuple[str, str]:
         """Return (the pre-filled note, the contact line) for sharing an article."""
-        article = self.storage.article(article_id) or {}
+        article = self.storage.article(article_id)
         matches = [
             m
             for m in self.storage.account_matches(account.name, limit=200)
-            if m["article_id"] == article_id
+            if m.article_id == article_id
         ]
-        why = (
-            json.loads(matches[0]["reasons"])[0]
-            if matches and json.loads(matches[0]["reasons"])
-            else ""
-        )
+        why = matches[0].reasons[0] if matches and matches[0].reasons else ""
         contact = account.contacts[0] if account.contacts else None
         values = {
             "contact": contact.name if contact else "there",
-            "title": article.get("title") or "",
-            "url": article.get("url") or "",
+            "title": (article.title if article else "") or "",
+            "url": (article.url if article else "") or "",
             "why": why,
             "account": account.name,
             "rep": rep.name or rep.email,
@@ -650,11 +645,10 @@ def make_slack_app(
             actions.require_article(article_id)
             already = clipper.storage.shared(account.name, article_id)
             if already is not None:
-                who, when = already
                 _respond(
                     respond,
-                    f"{escape(who)} already shared this with {escape(account.name)} on "
-                    f"{when:%d %b}; no need to send it again.",
+                    f"{escape(already.rep)} already shared this with {escape(account.name)} on "
+                    f"{already.shared_at:%d %b}; no need to send it again.",
                     replace=False,
                 )
                 return

@@ -9,6 +9,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 
 class Stage(enum.StrEnum):
@@ -370,7 +371,7 @@ class FeedStatusRow:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """A stored article."""
+    """A stored article as ``StorageType.articles`` lists it (summaries and tests)."""
 
     id: int
     feed_id: int
@@ -385,6 +386,123 @@ class Article:
     image: str | None = None
     author: str | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
+    extract_error: str | None = None
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleBrief:
+    """What a reader is shown of a stored article: no body, no pipeline state."""
+
+    id: int
+    title: str
+    url: str | None
+    source: str
+    published_at: datetime
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMatch:
+    """A stored match with its article's headline; ``reasons`` come back decoded."""
+
+    article_id: int
+    account: str
+    score: float
+    reasons: tuple[str, ...]
+    event: EventKind | None
+    shareable: bool
+    title: str
+    url: str | None
+    source: str
+    published_at: datetime
+
+
+class StoreKind(enum.StrEnum):
+    """Which database a ``database:`` URL names."""
+
+    #: one SQLite file (WAL), the embedded default
+    SQLITE = "sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseUrl:
+    """A parsed ``database:`` setting (``logic.database.parse_database_url``)."""
+
+    kind: StoreKind
+    #: the SQLite file (``:memory:`` for a throw-away one-thread database)
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackText:
+    """Feedback a rep gave on a match, with the article's text (title and summary) the
+    matcher learns from."""
+
+    account: str
+    #: ``not_relevant`` or ``not_this_company``
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """The first time an article was shared with an account's customer, and by whom."""
+
+    rep: str
+    shared_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredWatchTerm:
+    """A watch term a rep added with ``/clip add`` (as typed; ``logic.watch`` parses it)."""
+
+    rep: str
+    account: str
+    term: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """A rep's mute on an account or a source (``kind``), until a time or for good (None)."""
+
+    kind: str
+    target: str
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RepSettings:
+    """What a rep set with ``/clip settings``; None where they set nothing (the config, then
+    the defaults, apply). Values are as the rep typed them, already validated."""
+
+    digest_time: str | None = None
+    timezone: str | None = None
+    quiet_hours: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPartStatus:
+    """One digest part in the outbox with its delivery state (reports and tests); the leased
+    form a deliverer works on is ``DigestPart``."""
+
+    digest_id: int
+    part: int
+    parts: int
+    rep: str
+    kind: DigestKind
+    sink: Sink
+    due_at: datetime
+    state: PartState
+    attempts: int
+    text: str
+    payload: str
+    last_error: str | None
+    next_attempt_at: datetime | None
+    channel: str | None
+    slack_ts: str | None
+    sent_at: datetime | None
+    first_claimed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,11 +23,12 @@ from clipper.config import load_config
 from clipper.core import Clipper, make_clipper
 from clipper.exceptions import SlackAuthError
 from clipper.logic.delivery import DeliveryPolicy
-from clipper.types import Match, MatchResult
+from clipper.types import ArticleToMatch, Match
 
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import Fault, SlackStub
+from .support.seeding import mention, rss_items, seed_matches
 
 USERS = {"sam@example.com": "U1", "dana@example.com": "U2"}
 REPS = [
@@ -99,38 +100,16 @@ def seed(
     **settings: Any,
 ) -> Clipper:
     """Serve one article per (account, title), fetch them, and store one match each."""
-    items = [
-        {"title": title, "link": f"https://news.example/{n}", "guid": str(n)}
-        for n, (_account, title) in enumerate(titles)
-    ]
-    setup.config_path(items, **settings)
+    setup.config_path(rss_items(title for _account, title in titles), **settings)
     clipper = setup.clipper()
     clipper.update_feeds()
-    claimed = clipper.storage.claim_for_matching(setup.clock(), "seed", 60, 10_000)
-    accounts = {account for account, _title in titles}
+    accounts = sorted({account for account, _title in titles})
 
-    def account_of(title: str) -> str:
-        return next(a for a in sorted(accounts) if a in title)
+    def match_of(article: ArticleToMatch) -> Match:
+        account = next(a for a in accounts if a in article.title)
+        return mention(account, event=event, shareable=shareable)
 
-    results = [
-        (
-            a.id,
-            MatchResult(
-                (
-                    Match(
-                        account_of(a.title),
-                        0.8,
-                        (f'mentions "{account_of(a.title)}"',),
-                        event,
-                        shareable,
-                    ),
-                ),
-                (),
-            ),
-        )
-        for a in claimed
-    ]
-    clipper.storage.finish_matching(results, "seed", setup.clock())
+    seed_matches(clipper.storage, setup.clock(), match_of)
     return clipper
 
 
@@ -166,7 +145,7 @@ def test_120_articles_arrive_as_valid_parts_each_once_in_order(setup: Setup) -> 
         assert post["text"] and len(post["text"]) <= 4000
         assert f"part {number} of {len(posts)}" in post["blocks"][0]["text"]["text"]
         assert post["metadata"]["event_type"] == "clipper_digest"
-    assert [p["state"] for p in parts] == ["sent"] * len(parts)
+    assert [p.state for p in parts] == ["sent"] * len(parts)
     # one lookup and one DM open per rep, cached afterwards
     lookups = [c for c in setup.stub.calls if c.method == "users.lookupByEmail"]
     assert [c.body["email"] for c in lookups].count("sam@example.com") == 1
@@ -215,8 +194,8 @@ def test_server_errors_stop_after_bounded_attempts_and_resume_next_run(setup: Se
         (part,) = clipper.storage.digest_parts("sam@example.com")
     attempts = setup.stub.count("chat.postMessage")
     assert attempts == 4 and setup.stub.posts() == []  # slack.max_attempts
-    assert part["state"] == "sending" or part["state"] == "pending"
-    assert part["last_error"] and report.pending == 1
+    assert part.state == "sending" or part.state == "pending"
+    assert part.last_error and report.pending == 1
     setup.stub.faults.clear()
     setup.clock.advance(hours=2)
     with setup.clipper() as clipper:
@@ -326,9 +305,8 @@ def add_layoffs(setup: Setup, clipper: Clipper) -> None:
         ),
     )
     clipper.update_feeds(due_only=False)
-    claimed = clipper.storage.claim_for_matching(setup.clock(), "seed", 60, 10)
-    layoffs = MatchResult((Match("Acme Robotics", 0.9, ("mentions",), "layoffs", False),), ())
-    clipper.storage.finish_matching([(a.id, layoffs) for a in claimed], "seed", setup.clock())
+    layoffs = Match("Acme Robotics", 0.9, ("mentions",), "layoffs", False)
+    seed_matches(clipper.storage, setup.clock(), lambda _article: layoffs)
 
 
 def test_urgent_events_alert_at_once(setup: Setup) -> None:

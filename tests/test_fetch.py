@@ -220,9 +220,9 @@ def test_wrong_charset_is_still_read(tmp_path: Path, server: FeedServer) -> None
     _, clipper = build(write_config(tmp_path, feeds=catalog((url, "cp"))), Clock())
     with clipper:
         summary = clipper.update_feeds()
-        (article,) = clipper.storage.articles()  # type: ignore[attr-defined]
+        (article,) = clipper.storage.articles()
     assert summary.count(FetchStatus.OK) == 1
-    assert "Caf" in article["title"] and "vu" in article["title"]
+    assert "Caf" in article.title and "vu" in article.title
 
 
 def test_changing_guids_and_updated_dates_make_no_new_articles(

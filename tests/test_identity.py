@@ -39,7 +39,7 @@ def test_same_title_and_summary_under_different_guids_and_links_are_all_stored(
         items[:] = [item(4)]  # the older ones fell off the feed
         clock.advance(hours=3)
         assert clipper.update_feeds(due_only=False).new_articles == 1
-        stored = {a["url"] for a in clipper.storage.articles()}  # type: ignore[attr-defined]
+        stored = {a.url for a in clipper.storage.articles()}
     assert stored == {f"http://news.example/briefing/{n}" for n in (1, 2, 3, 4)}
 
 

@@ -240,16 +240,16 @@ def test_a_rejected_false_positive_does_not_come_back(tmp_path: Path, server) ->
     with clipper:
         summary = clipper.update_feeds()
         assert summary.new_articles == 1 and clipper.match_pending() == (1, 1)
-        (wrong,) = clipper.storage.recent_matches()  # type: ignore[attr-defined]
-        assert wrong["account"] == "Zentrix" and "album" in wrong["title"]
-        assert clipper.record_feedback("Zentrix", wrong["article_id"], "not_this_company")
+        (wrong,) = clipper.storage.recent_matches()
+        assert wrong.account == "Zentrix" and "album" in wrong.title
+        assert clipper.record_feedback("Zentrix", wrong.article_id, "not_this_company")
         with pytest.raises(CommandUsageError):
-            clipper.record_feedback("Zentrix", wrong["article_id"], "meh")
+            clipper.record_feedback("Zentrix", wrong.article_id, "meh")
         server.route("/feed", Reply(200, rss(later)))
         clock.advance(days=1)
         clipper.update_feeds(due_only=False)
         assert clipper.match_pending() == (2, 1)
-        titles = [m["title"] for m in clipper.storage.recent_matches()]  # type: ignore[attr-defined]
+        titles = [m.title for m in clipper.storage.recent_matches()]
         assert "Zentrix Logistics opens a cross-dock warehouse in Ohio" in titles
         assert not any("season 6" in t for t in titles)
 

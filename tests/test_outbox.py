@@ -53,7 +53,7 @@ def deliver_twice(setup: Setup) -> None:
 
     def all_sent(clipper: Clipper) -> bool:
         parts = clipper.storage.digest_parts()
-        return bool(parts) and all(p["state"] == "sent" for p in parts)
+        return bool(parts) and all(p.state == "sent" for p in parts)
 
     def deliverer(clipper: Clipper) -> None:
         try:
@@ -74,8 +74,8 @@ def deliver_twice(setup: Setup) -> None:
     finally:
         first.close()
         second.close()
-    assert {p["state"] for p in parts} == {"sent"} and len(parts) >= 3
-    assert {p["rep"] for p in parts} == {"sam@example.com", "dana@example.com"}
+    assert {p.state for p in parts} == {"sent"} and len(parts) >= 3
+    assert {p.rep for p in parts} == {"sam@example.com", "dana@example.com"}
     posted = Counter(m["metadata"]["event_payload"]["key"] for m in setup.stub.posts())
-    assert posted == Counter({f"{p['digest_id']}:{p['part']}": 1 for p in parts})
+    assert posted == Counter({f"{p.digest_id}:{p.part}": 1 for p in parts})
     assert setup.stub.count("chat.postMessage") == len(parts) + 3  # the three 429s

@@ -118,18 +118,18 @@ def test_full_text_feeds_fetch_and_extract_article_pages(
     with clipper:
         summary = clipper.update_feeds()
         assert (summary.extracted, summary.extract_failed) == (1, 1)
-        rows = {r["title"]: r for r in clipper.storage.articles()}
+        rows = {r.title: r for r in clipper.storage.articles()}
         one, two = rows["Story one"], rows["Story two"]
-        assert one["stage"] == "new"
+        assert one.stage == "new"
         first_sentence = truth[page_id]["articleBody"].split(".")[0]
-        assert first_sentence in one["full_text"]
-        assert two["stage"] == "extract" and "404" in two["extract_error"]
+        assert one.full_text is not None and first_sentence in one.full_text
+        assert two.stage == "extract" and two.extract_error and "404" in two.extract_error
         # failed pages are retried later, then go on to matching without page text
         for _ in range(3):
             clock.advance(hours=1)
             clipper.pipeline.extract_pages()
-        two = {r["title"]: r for r in clipper.storage.articles()}["Story two"]
-        assert two["stage"] == "new" and two["full_text"] is None
+        two = {r.title: r for r in clipper.storage.articles()}["Story two"]
+        assert two.stage == "new" and two.full_text is None
     assert len(server.hits("/story/2")) == 3
 
 
@@ -148,9 +148,9 @@ def test_hostile_text_is_neutralised(tmp_path: Path, server: FeedServer) -> None
     with clipper:
         assert clipper.update_feeds().new_articles == 1
         (row,) = clipper.storage.articles()
-    assert row["title"] == "Evil title & bold"
-    assert row["summary"] == "Para one two"
-    assert row["url"] is None
+    assert row.title == "Evil title & bold"
+    assert row.summary == "Para one two"
+    assert row.url is None
 
 
 def test_new_articles_are_matched_once_and_stored(tmp_path: Path, server: FeedServer) -> None:
@@ -174,8 +174,8 @@ def test_new_articles_are_matched_once_and_stored(tmp_path: Path, server: FeedSe
         clipper.update_feeds()
         assert clipper.match_pending() == (2, 1)
         assert clipper.match_pending() == (0, 0)  # matched articles are not matched again
-        (row,) = clipper.storage.recent_matches()  # type: ignore[attr-defined]
-        assert row["account"] == "Acme Robotics" and row["event"] == "expansion"
+        (row,) = clipper.storage.recent_matches()
+        assert row.account == "Acme Robotics" and row.event == "expansion"
         assert clipper.storage.count_articles(Stage.MATCHED) == 2
 
 
@@ -220,10 +220,8 @@ def test_the_same_story_from_several_outlets_shares_a_story_id(
         clock.advance(hours=3)
         clipper.update_feeds(due_only=False)
         clipper.match_pending()
-        rows = clipper.storage.pool.read(  # type: ignore[attr-defined]
-            "test", "SELECT title, story_id FROM articles ORDER BY id"
-        )
-    story = {r["title"]: r["story_id"] for r in rows}
+        rows = clipper.storage.articles(limit=1000)
+    story = {r.title: r.story_id for r in rows}
     deal = story["Acme Robotics to acquire vision start-up Lumen Sight"]
     assert story["Acme Robotics agrees to buy Lumen Sight, a vision start-up"] == deal
     assert story["Lumen Sight acquired by Acme Robotics"] == deal

@@ -27,10 +27,12 @@ from clipper.core import Clipper, make_clipper
 from clipper.exceptions import SlackAuthError
 from clipper.server import Metrics, Server, make_wsgi
 from clipper.slackapp import WorkQueue, make_slack_app
+from clipper.types import FeedbackText
 
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
+from .support.seeding import mention, seed_matches
 
 SECRET = "S3cr3t-signing"
 USERS = {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
@@ -149,17 +151,13 @@ class App:
 
     def seed_digest(self) -> dict[str, Any]:
         """Fetch, store matches and post Sam's digest; return the posted message."""
-        from clipper.types import Match, MatchResult
-
         assert self.clipper is not None
         self.clipper.update_feeds()
-        claimed = self.storage.claim_for_matching(self.clock(), "seed", 60, 100)
-        results = []
-        for a in claimed:
-            account = "Acme Robotics" if "Acme" in a.title else "Northwind Logistics"
-            reasons = (f'mentions "{account}"',)
-            results.append((a.id, MatchResult((Match(account, 0.8, reasons),), ())))
-        self.storage.finish_matching(results, "seed", self.clock())
+        seed_matches(
+            self.storage,
+            self.clock(),
+            lambda a: mention("Acme Robotics" if "Acme" in a.title else "Northwind Logistics"),
+        )
         self.clipper.digest()
         (message,) = self.stub.posts("DU1")
         return copy.deepcopy(message)  # as the rep saw it, before any chat.update
@@ -268,7 +266,7 @@ def app(tmp_path: Path, server: FeedServer, stub: SlackStub) -> Iterator[App]:
 
 
 def terms(app: App, rep: str = "sam@example.com") -> list[str]:
-    return [t for _r, _a, t in app.storage.watch_terms(rep)]
+    return [w.term for w in app.storage.watch_terms(rep)]
 
 
 def test_add_is_acknowledged_at_once_stored_once_and_confirmed_once(app: App) -> None:
@@ -416,7 +414,7 @@ def test_mute_button_once_replay_idempotent_and_next_digest_without_it(app: App)
     assert len(app.storage.mutes("sam@example.com", app.clock())) == 1
     assert len(app.stub.responses[rid]) == 1
     # a new Acme article arrives: the next digest leaves it out
-    from clipper.types import Match, MatchResult
+    from clipper.types import Match
 
     assert app.clipper is not None
     app.clock.advance(days=1)
@@ -430,10 +428,9 @@ def test_mute_button_once_replay_idempotent_and_next_digest_without_it(app: App)
         ),
     )
     app.clipper.update_feeds(due_only=False)
-    claimed = app.storage.claim_for_matching(app.clock(), "seed", 60, 10)
+    won = Match("Acme Robotics", 0.9, ("mentions",))
+    claimed = seed_matches(app.storage, app.clock(), lambda _article: won)
     assert len(claimed) == 1
-    won = MatchResult((Match("Acme Robotics", 0.9, ("mentions",)),), ())
-    app.storage.finish_matching([(claimed[0].id, won)], "seed", app.clock())
     report = app.clipper.digest(rep="sam@example.com", force=True)
     assert report.sent == 0 and len(app.stub.posts("DU1")) == 1
 
@@ -713,7 +710,7 @@ def with_article(message: dict[str, Any], article: Any) -> dict[str, Any]:
     return changed
 
 
-def feedback_rows(app: App) -> list[tuple[str, str, str]]:
+def feedback_rows(app: App) -> list[FeedbackText]:
     return list(app.storage.feedback_texts())
 
 

@@ -40,7 +40,7 @@ def test_a_response_url_off_slack_is_never_posted_to(app: App) -> None:
         assert app.post("payload=" + quote(json.dumps(payload)))[0].status_code == 200
         time.sleep(1.0)
         assert internal.calls == []
-        assert [t for _r, _a, t in app.storage.watch_terms("sam@example.com")] == []
+        assert [w.term for w in app.storage.watch_terms("sam@example.com")] == []
         assert app.storage.mutes("sam@example.com", app.clock()) == []
 
 

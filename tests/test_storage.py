@@ -7,25 +7,25 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from clipper.adapters.storage import Storage
-from clipper.adapters.storage.base import to_db
-from clipper.exceptions import FetchError
-from clipper.logic.dedupe import identity_of
+from clipper.adapters.storage.sqlite.base import to_db
+from clipper.config import load_config
+from clipper.exceptions import ConfigError, FetchError
+from clipper.logic.database import parse_database_url
 from clipper.logic.feedstate import decide_failure
 from clipper.logic.schedule import PollPolicy
-from clipper.types import ArticleIntent, FeedSource, ParsedEntry, SourceType, Stage
+from clipper.types import DatabaseUrl, FeedSource, RepSettings, SourceType, Stage, StoreKind
+
+from .conftest import write_config
+from .support.seeding import article_intent, feed_sources, mention, seed_matches
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def sources(n: int) -> list[FeedSource]:
-    return [
-        FeedSource(url=f"http://f{i}.example/rss", name=f"F{i}", industry="x") for i in range(n)
-    ]
-
-
 def test_migrations_are_named_idempotent_and_wal(tmp_path: Path) -> None:
-    from clipper.adapters.storage.schema import MIGRATIONS
+    from clipper.adapters.storage.sqlite.schema import MIGRATIONS
 
     names = [name for name, _sql in MIGRATIONS]
     store = Storage(tmp_path / "c.db")
@@ -49,7 +49,7 @@ def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
             "updated_at) VALUES (?, ?, ?, ?, 'x', ?, ?, ?)",
             [
                 (s.url, s.url, f"f{i}.example", s.name, *[to_db(NOW)] * 3)
-                for i, s in enumerate(sources(2))
+                for i, s in enumerate(feed_sources(2))
             ],
         )
     conn.close()
@@ -64,21 +64,21 @@ def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
 def test_sync_adds_updates_and_deactivates_feeds(tmp_path: Path) -> None:
     store = Storage(tmp_path / "c.db")
     store.migrate()
-    assert store.sync_feeds(sources(3), NOW).added == 3
+    assert store.sync_feeds(feed_sources(3), NOW).added == 3
     changed = [
         FeedSource(url="http://f0.example/rss", name="Renamed", industry="x"),
-        *sources(2)[1:],
+        *feed_sources(2)[1:],
     ]
     result = store.sync_feeds(changed, NOW)
     assert (result.added, result.updated, result.deactivated) == (0, 1, 1)
-    assert store.sync_feeds(sources(3), NOW).reactivated == 1
+    assert store.sync_feeds(feed_sources(3), NOW).reactivated == 1
     assert {r.name for r in store.feed_statuses() if r.active} == {"F0", "F1", "F2"}
 
 
 def test_claims_lease_feeds_and_fence_stale_writes(tmp_path: Path) -> None:
     store = Storage(tmp_path / "c.db")
     store.migrate()
-    store.sync_feeds(sources(4), NOW)
+    store.sync_feeds(feed_sources(4), NOW)
     first = store.claim_feeds(NOW, "worker-a", 60, due_only=True, limit=3)
     second = store.claim_feeds(NOW, "worker-b", 60, due_only=True, limit=10)
     assert len(first) == 3 and len(second) == 1
@@ -87,10 +87,7 @@ def test_claims_lease_feeds_and_fence_stale_writes(tmp_path: Path) -> None:
     later = NOW + timedelta(seconds=61)
     (stolen, *_rest) = store.claim_feeds(later, "worker-c", 60, due_only=False, limit=1)
     intent = decide_failure(stolen, FetchError(stolen.url, "boom"), later, PollPolicy())
-    entry = ParsedEntry("g", "http://a.example/1", "T", "S", NOW, None)
-    article = ArticleIntent(
-        stolen.id, identity_of(entry), entry.url, "T", "S", NOW, NOW, "F", Stage.NEW
-    )
+    article = article_intent(stolen.id, at=NOW)
     assert store.apply_feed_update(intent, [article], "worker-a") == 0
     assert store.count_articles() == 0
     assert store.apply_feed_update(intent, [article], "worker-c") == 1
@@ -106,7 +103,7 @@ def test_concurrent_writers_never_see_database_locked(tmp_path: Path) -> None:
         try:
             for i in range(40):
                 store.sync_feeds(
-                    sources(5)
+                    feed_sources(5)
                     + [FeedSource(url=f"http://w{n}-{i}.example", name="w", industry=None)],
                     NOW,
                 )
@@ -128,8 +125,46 @@ def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
     store = Storage(tmp_path / "c.db")
     store.migrate()
     try:
-        store.sync_feeds(sources(1), datetime(2026, 1, 1))
+        store.sync_feeds(feed_sources(1), datetime(2026, 1, 1))
     except ValueError as exc:
         assert "naive" in str(exc)
     else:
         raise AssertionError("naive datetimes must not reach the database")
+
+
+def test_database_urls_are_parsed_in_one_place(tmp_path: Path) -> None:
+    """``logic.database`` names the store; ``Config.database`` resolves a relative file."""
+    assert parse_database_url("sqlite:///../var/c.db") == DatabaseUrl(
+        StoreKind.SQLITE, Path("../var/c.db")
+    )
+    assert parse_database_url("sqlite:////srv/c.db").path == Path("/srv/c.db")
+    assert parse_database_url("sqlite:///:memory:").path == Path(":memory:")
+    with pytest.raises(ConfigError) as refused:
+        parse_database_url("postgresql://clipper:s3cret@db/clipper")
+    assert "postgresql://..." in str(refused.value) and "s3cret" not in str(refused.value)
+    config = load_config(write_config(tmp_path), {})
+    assert config.database == DatabaseUrl(StoreKind.SQLITE, (tmp_path / "var/clipper.db"))
+    assert config.database_path == tmp_path / "var" / "clipper.db"
+
+
+def test_rows_come_back_as_decoded_records(tmp_path: Path) -> None:
+    """JSON columns come back as tuples and times as aware datetimes: callers never decode."""
+    store = Storage(tmp_path / "c.db")
+    store.migrate()
+    store.sync_feeds(feed_sources(1), NOW)
+    (feed,) = store.claim_feeds(NOW, "w", 60, due_only=False, limit=1)
+    intent = decide_failure(feed, FetchError(feed.url, "boom"), NOW, PollPolicy())
+    assert store.apply_feed_update(intent, [article_intent(feed.id, title="Acme news")], "w") == 1
+    (seeded,) = seed_matches(store, NOW, lambda _a: mention("Acme", event="funding"))
+    (match,) = store.recent_matches()
+    assert match.reasons == ('mentions "Acme"',) and match.event == "funding"
+    assert match.published_at == NOW and match.shareable is True
+    assert store.account_matches("Acme") == [match] and store.account_matches("Other") == []
+    brief = store.article(seeded.id)
+    assert brief is not None and brief.title == "Acme news" and brief.published_at == NOW
+    assert store.article(seeded.id + 1) is None
+    (stored,) = store.articles()
+    assert stored.stage is Stage.MATCHED and stored.story_id == seeded.id
+    assert store.rep_settings("nobody@example.com") == RepSettings()
+    assert store.digest_parts() == [] and store.mutes("nobody@example.com", NOW) == []
+    store.close()

@@ -14,9 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ...exceptions import StorageError
+from ....exceptions import StorageError
 
 _FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+#: keys per ``IN (...)`` list, to stay under SQLite's variable limit
+CHUNK = 500
+
+
+def chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    """Split ``values`` into lists of at most ``CHUNK`` keys."""
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
 def to_db(value: datetime | None) -> str | None:
@@ -33,6 +41,13 @@ def from_db(value: str | None) -> datetime | None:
     if value is None:
         return None
     return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+
+
+def at(value: str) -> datetime:
+    """Return a NOT NULL stored time as an aware UTC datetime."""
+    when = from_db(value)
+    assert when is not None
+    return when
 
 
 def to_json(values: Sequence[str]) -> str:

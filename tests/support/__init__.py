@@ -1,0 +1,1 @@
+"""Helpers tests import by name (never through ``conftest.py``): builders and seeding."""

@@ -1,0 +1,98 @@
+"""Builders for feeds and articles, and one way to store matches without the matcher.
+
+Tests about what happens after matching (digests, the Slack app, the outbox) seed matches with
+``seed_matches``; tests about matching itself run the real matcher instead. Does not start
+servers or write configuration (``conftest.write_config`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from clipper.logic.dedupe import identity_of
+from clipper.ports import StorageType
+from clipper.types import (
+    ArticleIntent,
+    ArticleToMatch,
+    FeedSource,
+    Match,
+    MatchResult,
+    ParsedEntry,
+    Stage,
+)
+
+#: the time the builders stamp when a test gives none
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+#: the lease owner seeding claims articles under
+SEED_OWNER = "seed"
+
+
+def feed_source(n: int = 0, **fields: Any) -> FeedSource:
+    """A configured feed ``http://f{n}.example/rss`` named ``F{n}`` in industry ``x``;
+    ``fields`` replace any of that."""
+    return replace(FeedSource(url=f"http://f{n}.example/rss", name=f"F{n}", industry="x"), **fields)
+
+
+def feed_sources(count: int) -> list[FeedSource]:
+    """``count`` distinct configured feeds (``feed_source(0)`` ...)."""
+    return [feed_source(n) for n in range(count)]
+
+
+def article_intent(
+    feed_id: int,
+    *,
+    guid: str = "g",
+    url: str | None = "http://a.example/1",
+    title: str = "T",
+    summary: str = "S",
+    at: datetime = NOW,
+    source: str = "F",
+    stage: Stage = Stage.NEW,
+) -> ArticleIntent:
+    """A new article for ``feed_id`` as the pipeline would store it (identity computed)."""
+    entry = ParsedEntry(guid, url, title, summary, at, None)
+    return ArticleIntent(feed_id, identity_of(entry), url, title, summary, at, at, source, stage)
+
+
+def rss_items(
+    titles: Iterable[str], *, base: str = "https://news.example/"
+) -> list[dict[str, str]]:
+    """Feed items for ``feedserver.rss``: one per title, linked ``{base}{n}``, guid ``n``."""
+    return [
+        {"title": title, "link": f"{base}{n}", "guid": str(n)} for n, title in enumerate(titles)
+    ]
+
+
+def mention(
+    account: str,
+    *,
+    score: float = 0.8,
+    reasons: tuple[str, ...] | None = None,
+    event: str | None = None,
+    shareable: bool = True,
+) -> Match:
+    """A match as the matcher records a plain mention of ``account``."""
+    return Match(account, score, reasons or (f'mentions "{account}"',), event, shareable)
+
+
+def seed_matches(
+    storage: StorageType,
+    now: datetime,
+    matches_of: Callable[[ArticleToMatch], Match | Sequence[Match] | None],
+    *,
+    limit: int = 10_000,
+) -> list[ArticleToMatch]:
+    """Claim the articles waiting for matching and store what ``matches_of`` says for each
+    (None: no match); return the claimed articles. Does not embed, score or find stories:
+    every article is its own story."""
+    claimed = storage.claim_for_matching(now, SEED_OWNER, 60, limit)
+    results = []
+    for article in claimed:
+        found = matches_of(article)
+        chosen = (found,) if isinstance(found, Match) else tuple(found or ())
+        results.append((article.id, MatchResult(chosen, ())))
+    storage.finish_matching(results, SEED_OWNER, now)
+    return claimed
