@@ -314,25 +314,22 @@ def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         SocketModeHandler(app, config.slack_app_token).connect()  # type: ignore[no-untyped-call]
-        server = Server(
-            make_wsgi(None, metrics, clipper.health),
-            host,
-            port,
-            connection_limit=slack.connection_limit,
-            channel_timeout_s=slack.channel_timeout,
-            on_close=work.shutdown,
-        ).start()
-        out.print(f"Slack app in Socket Mode; health and metrics on http://{host}:{server.port}")
-        return server
+        # Slack payloads arrive over the WebSocket: the HTTP server answers health and metrics
+        wsgi = make_wsgi(None, metrics, clipper.health)
+    else:
+        wsgi = make_wsgi(app, metrics, clipper.health, signing_secret=config.slack_signing_secret)
     server = Server(
-        make_wsgi(app, metrics, clipper.health, signing_secret=config.slack_signing_secret),
+        wsgi,
         host,
         port,
         connection_limit=slack.connection_limit,
         channel_timeout_s=slack.channel_timeout,
         on_close=work.shutdown,
     ).start()
-    out.print(f"Slack app listening on http://{host}:{server.port}{SLACK_PATH}")
+    if config.slack_app_token:
+        out.print(f"Slack app in Socket Mode; health and metrics on http://{host}:{server.port}")
+    else:
+        out.print(f"Slack app listening on http://{host}:{server.port}{SLACK_PATH}")
     return server
 
 

@@ -141,7 +141,22 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class GuardedBackend(httpcore.NetworkBackend):
+class _TcpOnlyBackend(httpcore.NetworkBackend):
+    """What both backends share: no Unix sockets, plain blocking sleep. Opens no connection."""
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("Unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class GuardedBackend(_TcpOnlyBackend):
     """Resolves a host once, refuses addresses ``logic.netpolicy`` refuses, and connects to an
     address it checked (TLS still verifies and sends the host name). Does not cache answers."""
 
@@ -205,19 +220,8 @@ class GuardedBackend(httpcore.NetworkBackend):
             return _DeadlineStream(stream)
         raise last
 
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("Unix sockets are not fetched")
 
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-class DeadlineBackend(httpcore.NetworkBackend):
+class DeadlineBackend(_TcpOnlyBackend):
     """httpcore's own backend with every socket operation bounded by the request deadline; for
     the operator's proxy. Does not judge addresses: the proxy is trusted configuration."""
 
@@ -236,17 +240,6 @@ class DeadlineBackend(httpcore.NetworkBackend):
         return _DeadlineStream(
             self._sync.connect_tcp(host, port, budget, local_address, socket_options)
         )
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("Unix sockets are not fetched")
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 class ProxyTransport(httpx.HTTPTransport):
