@@ -249,11 +249,13 @@ def test_a_redirect_to_another_loopback_address_never_connects(
 
 
 def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
-    internal: Listener, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # DNS rebinding: the first answer is allowed, every later one internal; a guard that resolved
-    # again to connect would reach 127.0.0.2
-    public = Listener("127.0.0.1", port=internal.port)
+    # again to connect would reach 127.0.0.2 (bound second, on the free port 127.0.0.1 was given:
+    # nothing else listens on 127.0.0.2, so the port is free there too)
+    public = Listener("127.0.0.1")
+    internal = Listener("127.0.0.2", port=public.port)
     real = socket.getaddrinfo
     answers: list[str] = []
 
@@ -270,6 +272,7 @@ def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
     finally:
         retriever.close()
         public.close()
+        internal.close()
     assert b"Internal secret text" in (page.content or b"")
     assert answers == ["127.0.0.1"] and public.accepted == 1 and internal.accepted == 0
 
