@@ -12,7 +12,9 @@ Nothing slow runs before the acknowledgement and acknowledgements never wait for
 (Bolt runs ack listeners on the request thread: ``process_before_response``), so a slow or
 locked database never costs the 3-second budget; a failure after it is told to the user. A
 replayed or retried request (same trigger_id, or same signature and timestamp, or the same
-button click) changes nothing further. Does not render digests or decide matches.
+button click) changes nothing further. Does not render digests or decide matches, and holds no
+business rule: each ``/clip`` verb (``CLIP_VERBS``) and button calls one ``Clipper`` method
+(``rep_actions``) and words the value it returns.
 """
 
 from __future__ import annotations
