@@ -17,7 +17,8 @@ from clipper.config import load_config
 from clipper.core import Clipper, make_clipper
 from clipper.logic.clip import HELP, VERBS
 from clipper.rep_actions import OwnerCoverage, TouchReport
-from clipper.slackapp import CLIP_VERBS, WorkQueue, make_slack_app
+from clipper.slackapp import WorkQueue, make_slack_app
+from clipper.slackclip import CLIP_VERBS
 
 from .conftest import Clock, write_config
 from .slackstub import SlackStub
