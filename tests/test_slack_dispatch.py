@@ -5,9 +5,11 @@ Slack, are checked at the end."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -153,6 +155,45 @@ def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
         "• sam@example.com: 0/1 "
         "*Due*: Acme Robotics, Northwind Logistics"
     )
+
+
+def click(bolt: Bolt, action_id: str, value: dict[str, object], user: str = "U1") -> str:
+    """Dispatch a digest button click; return its response_url id."""
+    url = bolt.stub.response_url()
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": bolt.stub.trigger(),
+        "response_url": url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": json.dumps(value),
+                "type": "button",
+                "action_ts": "1700000000.000001",
+            }
+        ],
+    }
+    response = bolt.dispatch("payload=" + quote(json.dumps(payload)))
+    assert response.status == 200
+    return url.rsplit("/", 1)[-1]
+
+
+def test_a_mute_button_mutes_the_rep_s_account_once(bolt: Bolt) -> None:
+    rid = click(bolt, "mute_account", {"account": "Acme Robotics", "article": 1})
+    assert bolt.answer(rid).startswith("Muted *Acme Robotics* until ")
+    again = click(bolt, "mute_account", {"account": "Acme Robotics", "article": 1})
+    time.sleep(0.3)
+    assert bolt.stub.responses[again] == []  # the same click again: a replay, no answer
+    assert bolt.clipper.unmute(bolt.clipper.config.reps[0]) == 1
+
+
+def test_a_button_on_another_rep_s_account_is_refused(bolt: Bolt) -> None:
+    rid = click(bolt, "not_relevant", {"account": "Initech", "article": 1})
+    assert bolt.answer(rid).startswith(":warning: no account of yours is called *Initech*")
 
 
 def test_the_facade_returns_numbers_without_slack(bolt: Bolt) -> None:
