@@ -58,6 +58,7 @@ from .ports import (
     SlackApiType,
     StorageType,
 )
+from .rep_actions import RepActions
 from .types import (
     ArticleText,
     CachingInfo,
@@ -112,8 +113,11 @@ class AdminNoticeReport:
     slack: bool = False
 
 
-class Clipper:
-    """Everything Clipper does, over ports. Build it with ``make_clipper``."""
+class Clipper(RepActions):
+    """Everything Clipper does, over ports. Build it with ``make_clipper``.
+
+    What a rep asks of it (watch terms, mutes, settings, touches, the team report) is in
+    ``rep_actions.RepActions``, which it inherits."""
 
     def __init__(
         self,

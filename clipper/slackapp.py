@@ -12,7 +12,10 @@ Nothing slow runs before the acknowledgement and acknowledgements never wait for
 (Bolt runs ack listeners on the request thread: ``process_before_response``), so a slow or
 locked database never costs the 3-second budget; a failure after it is told to the user. A
 replayed or retried request (same trigger_id, or same signature and timestamp, or the same
-button click) changes nothing further. Does not render digests or decide matches.
+button click) changes nothing further. Does not render digests or decide matches, and holds no
+business rule: each ``/clip`` verb (``slackclip.CLIP_VERBS``) and button calls one ``Clipper``
+method (``rep_actions``) and words the value it returns. Its length is one concept: Bolt's
+listeners with their acknowledgement, queueing and answering paths.
 """
 
 from __future__ import annotations
@@ -26,10 +29,8 @@ import traceback
 import urllib.error
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
@@ -39,25 +40,21 @@ from slack_sdk.errors import SlackApiError
 from .config import Account, Rep, SlackSettings
 from .core import Clipper
 from .exceptions import ClipperError, CommandUsageError, DeliveryError, SlackAuthError
-from .logic.blockkit import cut, escape, link_target, replace_item
+from .logic.blockkit import cut, escape, replace_item
 from .logic.clip import (
     HELP,
     ClipCommand,
     ShareSubmission,
-    closest,
     parse_button_value,
     parse_clip,
     parse_share_submission,
-    split_account,
-    suggestions,
 )
-from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, touch_line
 from .logic.inbound import response_url_allowed
+from .slackclip import SlackUsers, answer_clip, share_contact_line
 
 log = logging.getLogger(__name__)
 #: where Clipper's own code lives (an error raised only outside it came from Bolt)
 _PACKAGE = str(Path(__file__).resolve().parent)
-MANAGER_ROLES = frozenset({"manager", "admin"})
 SHARE_CALLBACK = "share_modal"
 NOTE_LIMIT = 3000
 BUSY = ":hourglass: Clipper is busy right now; nothing was changed. Try again in a minute."
@@ -137,277 +134,6 @@ class WorkQueue:
         self._notices.shutdown(wait=True)
 
 
-class ClipActions:
-    """What each ``/clip`` subcommand and button does, for one resolved rep."""
-
-    def __init__(self, clipper: Clipper) -> None:
-        self.clipper = clipper
-        self.storage = clipper.storage
-        self.config = clipper.config
-
-    # ------------------------------------------------------------------ who and what
-
-    def accounts_of(self, rep: Rep) -> list[Account]:
-        if rep.role in MANAGER_ROLES:
-            return list(self.config.accounts)
-        return list(self.owned(rep))
-
-    def owned(self, rep: Rep) -> tuple[Account, ...]:
-        """The accounts the rep owns (managers included: not the whole team)."""
-        return self.config.accounts_by_owner.get(rep.email, ())
-
-    def _account(self, rep: Rep, name: str) -> Account:
-        mine = self.accounts_of(rep)
-        found = closest(name, [a.name for a in mine])
-        if found is None:
-            raise CommandUsageError(
-                f"no account of yours is called *{escape(name)}*. "
-                + suggestions(name, [a.name for a in mine])
-            )
-        return next(a for a in mine if a.name == found)
-
-    # ------------------------------------------------------------------ commands
-
-    def run(self, rep: Rep, command: ClipCommand, request_key: str) -> str:
-        """Return the reply for a parsed command. Raises ``ClipperError`` for the user."""
-        handler: Callable[[Rep, ClipCommand, str], str] = getattr(self, "_" + command.verb)
-        return handler(rep, command, request_key)
-
-    def _help(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        return HELP
-
-    def _add(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        now = self.clipper.clock()
-        if command.account is not None:
-            targets = [self._account(rep, command.account)]
-        else:
-            targets = list(self.owned(rep))
-            if not targets:
-                raise CommandUsageError(
-                    "you own no accounts; add it to one: `/clip add TERM to ACCOUNT`"
-                )
-        added = [
-            a.name
-            for a in targets
-            if self.storage.add_watch_term(rep.email, a.name, command.argument, now)
-        ]
-        names = ", ".join(f"*{escape(a.name)}*" for a in targets)
-        if not added:
-            return f"`{escape(command.argument)}` is already on your watch list for {names}."
-        return (
-            f"Watching `{escape(command.argument)}` for {names}. New articles are matched from now."
-        )
-
-    def _remove(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        removed = self.storage.remove_watch_term(rep.email, command.argument)
-        if not removed:
-            terms = sorted({w.term for w in self.storage.watch_terms(rep.email)})
-            listed = ", ".join(f"`{escape(t)}`" for t in terms) or "none"
-            return f"`{escape(command.argument)}` is not one of your terms (yours: {listed})."
-        return f"Removed `{escape(command.argument)}`."
-
-    def _list(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        terms = self.storage.watch_terms(rep.email)
-        configured = [(a.name, t) for a in self.owned(rep) for t in a.watch]
-        if not terms and not configured:
-            return "You have no watch terms yet. `/clip add TERM [to ACCOUNT]` adds one."
-        lines = ["*Your watch terms*"]
-        lines += [f"• `{escape(w.term)}` on {escape(w.account)}" for w in terms]
-        lines += [
-            f"• `{escape(t)}` on {escape(a)} _(from the account file)_" for a, t in configured
-        ]
-        return "\n".join(lines[:60])
-
-    def _accounts(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        mine = self.owned(rep)
-        if not mine:
-            return "You own no accounts in Clipper yet; ask your manager to add you as owner."
-        now = self.clipper.clock()
-        statuses = self._touches([a.name for a in mine], now)
-        lines = ["*Your accounts*"]
-        for account in mine:
-            lines.append(
-                f"• *{escape(account.name)}*: {touch_line(statuses.get(account.name), now)}"
-            )
-        return "\n".join(lines)
-
-    def _touches(self, accounts: list[str], now: datetime) -> dict[str, TouchStatus]:
-        return self.clipper.digests.touch_statuses(accounts, now)
-
-    def _news(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        account = self._account(rep, command.argument)
-        rows = self.storage.account_matches(account.name, limit=5)
-        if not rows:
-            return f"No matches for *{escape(account.name)}* yet."
-        lines = [f"*Latest on {escape(account.name)}*"]
-        for row in rows:
-            title = escape(cut(row.title or "(untitled)", 200))
-            target = link_target(row.url)
-            link = f"<{target}|{title}>" if target else title
-            why = row.reasons[:1]
-            lines.append(
-                f"• {link} · {escape(row.source or '')}" + (f" · _{escape(why[0])}_" if why else "")
-            )
-        return "\n".join(lines)
-
-    def _preview(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        hits = self.clipper.preview_watch_term(command.argument, days=7)
-        if not hits:
-            return f"`{escape(command.argument)}` would have caught nothing in the last 7 days."
-        lines = [
-            f"`{escape(command.argument)}` would have caught {len(hits)} article(s) in 7 days:"
-        ]
-        for title, url, why in hits[:10]:
-            shown = escape(cut(title or "(untitled)", 200))
-            target = link_target(url)
-            item = f"<{target}|{shown}>" if target else shown
-            lines.append(f"• {item} _{escape(why)}_")
-        lines.append("Nothing was saved: `/clip add` it to keep it.")
-        return "\n".join(lines)
-
-    def _digest(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        report = self.clipper.digest(rep=rep.email, force=True)
-        if report.problems:
-            return "Your digest could not be sent: " + escape("; ".join(report.problems))
-        if not report.sent:
-            return "Nothing new since your last digest."
-        return f"Sent your digest ({report.sent} message(s))."
-
-    def _mute(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        now = self.clipper.clock()
-        until = now + timedelta(days=command.days or 30)
-        mine = [a.name for a in self.accounts_of(rep)]
-        account = closest(command.argument, mine)
-        if account is not None:
-            self.storage.set_mute(rep.email, "account", account, until, now)
-            target = f"*{escape(account)}*"
-        else:
-            sources = sorted(
-                {f.name for c in self.config.catalogs for f in c.feeds}
-                | {s for s in self.storage.sources()}
-            )
-            source = closest(command.argument, sources)
-            if source is None:
-                raise CommandUsageError(
-                    f"*{escape(command.argument)}* is neither one of your accounts nor a source. "
-                    + suggestions(command.argument, mine + sources)
-                )
-            self.storage.set_mute(rep.email, "source", source, until, now)
-            target = f"the source *{escape(source)}*"
-        return f"Muted {target} until {until:%d %b %Y}. `/clip unmute` undoes it."
-
-    def _unmute(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        removed = self.storage.remove_mutes(rep.email, command.argument or None)
-        if not removed:
-            return "Nothing to unmute."
-        return f"Unmuted {removed} item(s)."
-
-    def _settings(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        assert command.setting is not None and command.value is not None
-        now = self.clipper.clock()
-        self.storage.put_rep_setting(rep.email, command.setting, command.value, now)
-        digests = self.clipper.digests
-        schedule = digests.schedule_of(rep, digests.slack_timezone(rep))
-        following = next_due(schedule, now)
-        self.storage.reschedule(rep.email, following)
-        label = command.setting.label
-        local = following.astimezone(ZoneInfo(schedule.timezone))
-        return (
-            f"Your {label} is now {escape(command.value)}. Next digest: "
-            f"{local:%a %d %b %H:%M} ({escape(schedule.timezone)})."
-        )
-
-    def _touch(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        mine = [a.name for a in self.accounts_of(rep)]
-        account, note = split_account(command.argument, mine)
-        if account is None:
-            first = command.argument.split(" ")[0]
-            raise CommandUsageError(
-                "which account? `/clip touch ACCOUNT NOTE`. " + suggestions(first, mine)
-            )
-        self.storage.add_touch(
-            rep.email,
-            account,
-            NOTE_CHANNEL,
-            self.clipper.clock(),
-            note=note or None,
-            idempotency_key=key,
-        )
-        return f"Logged a touch on *{escape(account)}*" + (f": {escape(note)}" if note else ".")
-
-    def _report(self, rep: Rep, command: ClipCommand, key: str) -> str:
-        if rep.role not in MANAGER_ROLES:
-            return "The team report is for managers; `/clip accounts` shows yours."
-        now = self.clipper.clock()
-        accounts = list(self.config.accounts)
-        statuses = self._touches([a.name for a in accounts], now)
-        due = [a for a in accounts if statuses[a.name].due()]
-        lines = [
-            f"*Touch coverage this quarter*: {len(accounts) - len(due)} of {len(accounts)} "
-            f"accounts touched at least {self.config.settings.digest.touches_per_quarter} time(s)"
-        ]
-        by_owner: dict[str, list[Account]] = {}
-        for account in accounts:
-            by_owner.setdefault(account.owner or "(no owner)", []).append(account)
-        for owner, owned in sorted(by_owner.items()):
-            done = sum(1 for a in owned if not statuses[a.name].due())
-            lines.append(f"• {escape(owner)}: {done}/{len(owned)}")
-        if due:
-            lines.append("*Due*: " + ", ".join(escape(a.name) for a in due[:30]))
-        return "\n".join(lines)
-
-    # ------------------------------------------------------------------ buttons
-
-    def item_of(self, rep: Rep, value: str) -> tuple[Account, int]:
-        """Return the account and article a button names, if the rep may act on them.
-
-        Raises:
-            CommandUsageError: not a digest button's value, no article id, or not the rep's
-                account. Does not check that the article exists (``require_article`` does).
-        """
-        item = parse_button_value(value)
-        return self._account(rep, item.account), item.article_id
-
-    def require_article(self, article_id: int) -> None:
-        """Raise ``CommandUsageError`` when no stored article has this id."""
-        if self.storage.article(article_id) is None:
-            raise CommandUsageError(
-                f"article {article_id} was not found in Clipper (it may have been removed); "
-                "nothing was changed"
-            )
-
-    def share_note(self, rep: Rep, account: Account, article_id: int) -> tuple[str, str]:
-        """Return (the pre-filled note, the contact line) for sharing an article."""
-        article = self.storage.article(article_id)
-        matches = [
-            m
-            for m in self.storage.account_matches(account.name, limit=200)
-            if m.article_id == article_id
-        ]
-        why = matches[0].reasons[0] if matches and matches[0].reasons else ""
-        contact = account.contacts[0] if account.contacts else None
-        values = {
-            "contact": contact.name if contact else "there",
-            "title": (article.title if article else "") or "",
-            "url": (article.url if article else "") or "",
-            "why": why,
-            "account": account.name,
-            "rep": rep.name or rep.email,
-        }
-        try:
-            note = self.config.settings.slack.share_template.format(**values)
-        except (KeyError, IndexError, ValueError):
-            note = "{title}\n{url}".format(**values)
-        who = (
-            f"{contact.name}"
-            + (f" <{contact.email}>" if contact.email else "")
-            + (f", {contact.role}" if contact.role else "")
-            if contact
-            else "no contact on file for this account"
-        )
-        return cut(note, NOTE_LIMIT), who
-
-
 def request_key(headers: dict[str, Any], payload: dict[str, Any] | None = None) -> str:
     """Return a key that is the same for a request, its replays and Slack's retries.
 
@@ -463,32 +189,8 @@ def make_slack_app(
         ) from exc
     except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
         raise DeliveryError(f"could not reach Slack to check the bot token ({exc})") from exc
-    actions = ClipActions(clipper)
     work = work or WorkQueue.from_settings(config.settings.slack)
-    directory: dict[str, str] = {}
-
-    def rep_for(user_id: str) -> Rep:
-        """Return the configured rep behind a Slack user (config slack_id, else email)."""
-        for rep in config.reps:
-            if rep.slack_id == user_id:
-                return rep
-        email = directory.get(user_id) or clipper.storage.email_of_slack_user(user_id)
-        if email is None:
-            try:
-                profile = client.users_info(user=user_id)["user"]["profile"]
-                email = str(profile.get("email") or "").lower() or None
-            except SlackApiError as exc:
-                raise CommandUsageError(
-                    f"Clipper cannot read your Slack profile ({exc.response.get('error')})"
-                ) from None
-        if email is not None:
-            directory[user_id] = email
-            for rep in config.reps:
-                if rep.email == email:
-                    return rep
-        raise CommandUsageError(
-            "you are not a rep in Clipper yet; ask your manager to add your email to reps.yaml"
-        )
+    users = SlackUsers(clipper, client)
 
     def ack_clip(ack: Any, command: dict[str, Any], respond: Any, request: Any) -> None:
         try:
@@ -517,10 +219,10 @@ def make_slack_app(
 
     def run_clip(parsed: ClipCommand, command: dict[str, Any], respond: Any, key: str) -> None:
         try:
-            if not clipper.storage.remember_request("cmd:" + key, clipper.clock()):
+            if not clipper.remember_request("cmd:" + key):
                 return  # a replay: the first one is being (or was) answered
-            rep = rep_for(str(command.get("user_id")))
-            text = actions.run(rep, parsed, key)
+            rep = users.rep_for(str(command.get("user_id")))
+            text = answer_clip(clipper, rep, parsed, key)
         except ClipperError as exc:
             text = f":warning: {exc}"
         except Exception:
@@ -581,11 +283,11 @@ def make_slack_app(
         """Return who clicked which item; None for a replay when ``once``. Raises
         ``ClipperError`` when the rep may not act on it."""
         action, key = clicked(body)
-        if once and not clipper.storage.remember_request(key, clipper.clock()):
+        if once and not clipper.remember_request(key):
             return None
-        rep = rep_for(str(body.get("user", {}).get("id")))
-        account, article_id = actions.item_of(rep, str(action.get("value", "")))
-        return rep, account, article_id
+        rep = users.rep_for(str(body.get("user", {}).get("id")))
+        item = parse_button_value(str(action.get("value", "")))
+        return rep, clipper.account_for(rep, item.account), item.article_id
 
     def feedback(kind: str) -> Callable[..., None]:
         def run(body: dict[str, Any], respond: Any, client: WebClient) -> None:
@@ -594,7 +296,7 @@ def make_slack_app(
                 if clicked_item is None:
                     return
                 rep, account, article_id = clicked_item
-                actions.require_article(article_id)
+                clipper.require_article(article_id)
                 clipper.record_feedback(account.name, article_id, kind, rep.email)
             except ClipperError as exc:
                 _respond(respond, f":warning: {exc}")
@@ -627,7 +329,7 @@ def make_slack_app(
             if clicked_item is None:
                 return
             rep, account, _article = clicked_item
-            text = actions.run(rep, ClipCommand("mute", account.name, days=30), "")
+            text = answer_clip(clipper, rep, ClipCommand("mute", account.name, days=30), "")
         except ClipperError as exc:
             text = f":warning: {exc}"
         except Exception:
@@ -642,8 +344,8 @@ def make_slack_app(
             clicked_item = item_clicked(body, once=False)  # a cancelled share may be reopened
             assert clicked_item is not None
             rep, account, article_id = clicked_item
-            actions.require_article(article_id)
-            already = clipper.storage.shared(account.name, article_id)
+            clipper.require_article(article_id)
+            already = clipper.shared_already(account.name, article_id)
             if already is not None:
                 _respond(
                     respond,
@@ -652,7 +354,7 @@ def make_slack_app(
                     replace=False,
                 )
                 return
-            note, contact = actions.share_note(rep, account, article_id)
+            draft = clipper.share_draft(rep, account, article_id)
             container = body.get("container") or {}
             metadata = json.dumps(
                 {
@@ -664,7 +366,12 @@ def make_slack_app(
             )
             client.views_open(
                 trigger_id=body["trigger_id"],
-                view=_share_view(account.name, contact, note, metadata),
+                view=_share_view(
+                    account.name,
+                    share_contact_line(draft.contact),
+                    cut(draft.note, NOTE_LIMIT),
+                    metadata,
+                ),
             )
         except ClipperError as exc:
             _respond(respond, f":warning: {exc}", replace=False)
@@ -697,17 +404,15 @@ def make_slack_app(
                 client.chat_postMessage(channel=user, text=text)
 
         try:
-            rep = rep_for(user)
-            account = actions._account(rep, shared.item.account)
+            rep = users.rep_for(user)
+            account = clipper.account_for(rep, shared.item.account)
             article_id = shared.item.article_id
-            logged = clipper.storage.add_touch(
-                rep.email,
+            logged = clipper.log_share(
+                rep,
                 account.name,
-                SHARE_CHANNEL,
-                clipper.clock(),
-                article_id=article_id,
-                note=shared.note[:NOTE_LIMIT],
-                idempotency_key="view:" + str(view.get("id")),
+                article_id,
+                shared.note[:NOTE_LIMIT],
+                key="view:" + str(view.get("id")),
             )
             if logged and shared.channel and shared.ts:
                 message = {

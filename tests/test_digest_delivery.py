@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +28,9 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import Fault, SlackStub
 from .support.seeding import mention, rss_items, seed_matches
+from .support.slack import stub
+
+__all__ = ["stub"]
 
 USERS = {"sam@example.com": "U1", "dana@example.com": "U2"}
 REPS = [
@@ -42,10 +44,8 @@ ACCOUNTS = [
 
 
 @pytest.fixture
-def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackStub]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with SlackStub(dict(USERS)) as running:
-        yield running
+def slack_users() -> dict[str, str]:
+    return USERS
 
 
 class Setup:

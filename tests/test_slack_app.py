@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import hmac
 import json
 import math
@@ -14,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -33,6 +32,9 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
 from .support.seeding import mention, seed_matches
+from .support.slack import clip_body, sign, stub
+
+__all__ = ["stub"]
 
 SECRET = "S3cr3t-signing"
 USERS = {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
@@ -51,10 +53,9 @@ ACCOUNTS = [
 ]
 
 
-def sign(body: str, secret: str, timestamp: str) -> str:
-    """Slack's v0 signature of a raw body."""
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+@pytest.fixture
+def slack_users() -> dict[str, str]:
+    return USERS
 
 
 def test_signature_matches_slacks_published_test_vector() -> None:
@@ -188,22 +189,7 @@ class App:
     def command(self, text: str, user: str = "U1") -> tuple[str, str]:
         """Return (a signed-ready /clip body, its response_url id)."""
         url = self.stub.response_url()
-        body = urlencode(
-            {
-                "token": "x",
-                "team_id": "T1",
-                "team_domain": "t",
-                "channel_id": "D" + user,
-                "channel_name": "directmessage",
-                "user_id": user,
-                "user_name": "u",
-                "command": "/clip",
-                "text": text,
-                "api_app_id": "A1",
-                "response_url": url,
-                "trigger_id": self.stub.trigger(),
-            }
-        )
+        body = clip_body(text, user=user, response_url=url, trigger_id=self.stub.trigger())
         return body, url.rsplit("/", 1)[-1]
 
     def action(
@@ -249,13 +235,6 @@ def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-@pytest.fixture
-def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackStub]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with SlackStub(dict(USERS)) as running:
-        yield running
 
 
 @pytest.fixture

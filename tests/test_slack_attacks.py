@@ -18,9 +18,9 @@ from clipper.config import load_config
 
 from .feedserver import FeedServer
 from .slackstub import SlackStub
-from .test_slack_app import App, WriteLock, app, stub, touches, wait_for
+from .test_slack_app import App, WriteLock, app, slack_users, stub, touches, wait_for
 
-__all__ = ["app", "stub"]
+__all__ = ["app", "slack_users", "stub"]
 
 
 def test_a_response_url_off_slack_is_never_posted_to(app: App) -> None:

@@ -1,0 +1,415 @@
+"""What a rep (or a manager) asks of Clipper: watch terms, mutes, settings, touches, the latest
+news on an account, a share's draft note and the team's touch coverage.
+
+``Clipper`` inherits these methods (``class Clipper(RepActions)``), so the Slack app, the CLI
+and a future web page call the same rules and get the same values back: frozen records and
+numbers, never Slack text. Does not parse what a rep typed (``logic.clip`` does) and does not
+render anything (the Slack app words the answers; ``logic.blockkit`` renders digests).
+
+Refusals are ``CommandUsageError`` whose message is shown to the rep as it is (names the rep
+typed are escaped for Slack's mrkdwn there, as before).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from .config import Account, Config, Contact, Rep
+from .digests import Digests
+from .exceptions import CommandUsageError
+from .logic.blockkit import escape
+from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
+from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due
+from .pipeline import Clock
+from .ports import StorageType
+from .types import RepSetting, Share
+
+#: roles that see every account and the team report
+MANAGER_ROLES = frozenset({"manager", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class WatchTermAdded:
+    """What ``add_watch_term`` did."""
+
+    term: str
+    #: the accounts the term was asked for
+    accounts: tuple[str, ...]
+    #: those it was new on (empty: it was on all of them already)
+    added: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchTermRemoved:
+    """What ``remove_watch_term`` did."""
+
+    term: str
+    #: how many stored terms were removed (any account)
+    removed: int
+    #: the rep's stored terms, sorted and distinct, when nothing was removed
+    remaining: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RepWatchTerm:
+    """One of a rep's watch terms on an account."""
+
+    account: str
+    term: str
+    #: from the accounts file (not removable with ``/clip remove``), not stored by the rep
+    configured: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTouch:
+    """An account and its touches this quarter (None: no status known)."""
+
+    account: str
+    status: TouchStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class RepAccounts:
+    """The accounts a rep owns with their touch status, as of ``now``."""
+
+    now: datetime
+    accounts: tuple[AccountTouch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewsItem:
+    """One recent match on an account."""
+
+    title: str | None
+    url: str | None
+    source: str | None
+    #: the first reason the article matched, if any
+    why: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNews:
+    """The latest matches on one account, newest first."""
+
+    account: str
+    items: tuple[NewsItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Muted:
+    """What ``mute`` muted, and until when."""
+
+    kind: Literal["account", "source"]
+    target: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SettingChanged:
+    """A rep's digest setting after ``change_setting``, and the digest it moved."""
+
+    setting: RepSetting
+    value: str
+    next_digest_at: datetime
+    #: the rep's time zone after the change (IANA name)
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class TouchLogged:
+    """A touch logged with ``log_touch``."""
+
+    account: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShareDraft:
+    """The pre-filled note for sharing an article, and who it goes to (None: no contact)."""
+
+    note: str
+    contact: Contact | None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerCoverage:
+    """One owner's accounts touched enough this quarter, of all they own."""
+
+    owner: str
+    touched: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TouchReport:
+    """The team's touch coverage this quarter: numbers, for any renderer."""
+
+    #: touches an account needs per quarter (``digest.touches_per_quarter``)
+    target: int
+    accounts: int
+    #: accounts touched at least ``target`` times
+    touched: int
+    #: per owner ("(no owner)" for accounts without one), sorted by owner
+    by_owner: tuple[OwnerCoverage, ...]
+    #: accounts still under the target, in configuration order
+    due: tuple[str, ...]
+
+
+class RepActions:
+    """The rep-facing half of the ``Clipper`` facade (a mixin: ``Clipper`` provides the
+    attributes below). Does not render answers and does not talk to Slack."""
+
+    config: Config
+    storage: StorageType
+    clock: Clock
+    digests: Digests
+
+    # ------------------------------------------------------------------ who and what
+
+    def find_rep(self, *, slack_id: str | None = None, email: str | None = None) -> Rep | None:
+        """Return the configured rep with this Slack id (checked first) or email; None when
+        none is configured. Does not ask Slack."""
+        if slack_id is not None:
+            for rep in self.config.reps:
+                if rep.slack_id == slack_id:
+                    return rep
+        if email is not None:
+            for rep in self.config.reps:
+                if rep.email == email:
+                    return rep
+        return None
+
+    def stored_slack_email(self, user_id: str) -> str | None:
+        """Return the email remembered for a Slack user id, if any. Does not ask Slack."""
+        return self.storage.email_of_slack_user(user_id)
+
+    def is_manager(self, rep: Rep) -> bool:
+        return rep.role in MANAGER_ROLES
+
+    def accounts_of(self, rep: Rep) -> list[Account]:
+        """The accounts a rep may act on: all of them for managers, else the rep's own."""
+        if self.is_manager(rep):
+            return list(self.config.accounts)
+        return list(self.owned(rep))
+
+    def owned(self, rep: Rep) -> tuple[Account, ...]:
+        """The accounts the rep owns (managers included: not the whole team)."""
+        return self.config.accounts_by_owner.get(rep.email, ())
+
+    def account_for(self, rep: Rep, name: str) -> Account:
+        """Return the rep's account closest to ``name``.
+
+        Raises:
+            CommandUsageError: none of the rep's accounts is close, with suggestions.
+        """
+        mine = self.accounts_of(rep)
+        found = closest(name, [a.name for a in mine])
+        if found is None:
+            raise CommandUsageError(
+                f"no account of yours is called *{escape(name)}*. "
+                + suggestions(name, [a.name for a in mine])
+            )
+        return next(a for a in mine if a.name == found)
+
+    def remember_request(self, key: str) -> bool:
+        """Record a request key (a Slack trigger, a click); False when it was seen before."""
+        return self.storage.remember_request(key, self.clock())
+
+    # ------------------------------------------------------------------ watch terms
+
+    def add_watch_term(self, rep: Rep, term: str, account: str | None = None) -> WatchTermAdded:
+        """Watch ``term`` on ``account`` (the closest of the rep's), or on every account the rep
+        owns. Does not validate the term (``logic.clip.parse_clip`` did).
+
+        Raises:
+            CommandUsageError: no such account, or the rep owns none.
+        """
+        now = self.clock()
+        if account is not None:
+            targets = [self.account_for(rep, account)]
+        else:
+            targets = list(self.owned(rep))
+            if not targets:
+                raise CommandUsageError(
+                    "you own no accounts; add it to one: `/clip add TERM to ACCOUNT`"
+                )
+        added = tuple(
+            a.name for a in targets if self.storage.add_watch_term(rep.email, a.name, term, now)
+        )
+        return WatchTermAdded(term, tuple(a.name for a in targets), added)
+
+    def remove_watch_term(self, rep: Rep, term: str) -> WatchTermRemoved:
+        """Remove a rep's stored term from every account (case-insensitive)."""
+        removed = self.storage.remove_watch_term(rep.email, term)
+        if removed:
+            return WatchTermRemoved(term, removed)
+        remaining = sorted({w.term for w in self.storage.watch_terms(rep.email)})
+        return WatchTermRemoved(term, 0, tuple(remaining))
+
+    def watch_terms_of(self, rep: Rep) -> tuple[RepWatchTerm, ...]:
+        """The rep's stored terms, then the terms the accounts file gives the accounts they
+        own."""
+        stored = [RepWatchTerm(w.account, w.term) for w in self.storage.watch_terms(rep.email)]
+        configured = [RepWatchTerm(a.name, t, True) for a in self.owned(rep) for t in a.watch]
+        return tuple(stored + configured)
+
+    # ------------------------------------------------------------------ accounts and news
+
+    def rep_accounts(self, rep: Rep) -> RepAccounts:
+        """The accounts the rep owns with their touches this quarter."""
+        now = self.clock()
+        mine = self.owned(rep)
+        statuses = self.digests.touch_statuses([a.name for a in mine], now)
+        return RepAccounts(now, tuple(AccountTouch(a.name, statuses.get(a.name)) for a in mine))
+
+    def account_news(self, rep: Rep, name: str, *, limit: int = 5) -> AccountNews:
+        """The latest matches on the rep's account closest to ``name``.
+
+        Raises:
+            CommandUsageError: none of the rep's accounts is close.
+        """
+        account = self.account_for(rep, name)
+        items = tuple(
+            NewsItem(m.title, m.url, m.source, m.reasons[0] if m.reasons else None)
+            for m in self.storage.account_matches(account.name, limit=limit)
+        )
+        return AccountNews(account.name, items)
+
+    # ------------------------------------------------------------------ mutes and settings
+
+    def mute(self, rep: Rep, target: str, days: int | None = None) -> Muted:
+        """Mute the rep's account closest to ``target``, else the closest source, for ``days``
+        (default 30).
+
+        Raises:
+            CommandUsageError: ``target`` is neither an account of the rep's nor a source.
+        """
+        now = self.clock()
+        until = now + timedelta(days=days or DEFAULT_MUTE_DAYS)
+        mine = [a.name for a in self.accounts_of(rep)]
+        account = closest(target, mine)
+        if account is not None:
+            self.storage.set_mute(rep.email, "account", account, until, now)
+            return Muted("account", account, until)
+        sources = sorted(
+            {f.name for c in self.config.catalogs for f in c.feeds} | set(self.storage.sources())
+        )
+        source = closest(target, sources)
+        if source is None:
+            raise CommandUsageError(
+                f"*{escape(target)}* is neither one of your accounts nor a source. "
+                + suggestions(target, mine + sources)
+            )
+        self.storage.set_mute(rep.email, "source", source, until, now)
+        return Muted("source", source, until)
+
+    def unmute(self, rep: Rep, target: str | None = None) -> int:
+        """Remove the rep's mutes (those on ``target`` only, when given); return how many."""
+        return self.storage.remove_mutes(rep.email, target or None)
+
+    def change_setting(self, rep: Rep, setting: RepSetting, value: str) -> SettingChanged:
+        """Store a rep's digest setting (already validated) and move their next digest (the
+        time zone may come from Slack's ``users.info``)."""
+        now = self.clock()
+        self.storage.put_rep_setting(rep.email, setting, value, now)
+        digests = self.digests
+        schedule = digests.schedule_of(rep, digests.slack_timezone(rep))
+        following = next_due(schedule, now)
+        self.storage.reschedule(rep.email, following)
+        return SettingChanged(setting, value, following, schedule.timezone)
+
+    # ------------------------------------------------------------------ touches and shares
+
+    def log_touch(self, rep: Rep, text: str, *, key: str) -> TouchLogged:
+        """Log a touch made elsewhere from ``ACCOUNT NOTE`` text; ``key`` makes a retry log it
+        once.
+
+        Raises:
+            CommandUsageError: the text names none of the rep's accounts.
+        """
+        mine = [a.name for a in self.accounts_of(rep)]
+        account, note = split_account(text, mine)
+        if account is None:
+            first = text.split(" ")[0]
+            raise CommandUsageError(
+                "which account? `/clip touch ACCOUNT NOTE`. " + suggestions(first, mine)
+            )
+        self.storage.add_touch(
+            rep.email, account, NOTE_CHANNEL, self.clock(), note=note or None, idempotency_key=key
+        )
+        return TouchLogged(account, note)
+
+    def require_article(self, article_id: int) -> None:
+        """Raise ``CommandUsageError`` when no stored article has this id."""
+        if self.storage.article(article_id) is None:
+            raise CommandUsageError(
+                f"article {article_id} was not found in Clipper (it may have been removed); "
+                "nothing was changed"
+            )
+
+    def shared_already(self, account: str, article_id: int) -> Share | None:
+        """Who shared this article with the account's customer first, if anyone did."""
+        return self.storage.shared(account, article_id)
+
+    def share_draft(self, rep: Rep, account: Account, article_id: int) -> ShareDraft:
+        """Return the note ``slack.share_template`` pre-fills for sharing an article (a broken
+        template falls back to title and link) and the account's first contact. Does not cut
+        the note to any length."""
+        article = self.storage.article(article_id)
+        matches = [
+            m
+            for m in self.storage.account_matches(account.name, limit=200)
+            if m.article_id == article_id
+        ]
+        reasons = matches[0].reasons if matches else ()
+        contact = account.contacts[0] if account.contacts else None
+        values = {
+            "contact": contact.name if contact else "there",
+            "title": (article.title if article else "") or "",
+            "url": (article.url if article else "") or "",
+            "why": reasons[0] if reasons else "",
+            "account": account.name,
+            "rep": rep.name or rep.email,
+        }
+        try:
+            note = self.config.settings.slack.share_template.format(**values)
+        except (KeyError, IndexError, ValueError):
+            note = "{title}\n{url}".format(**values)
+        return ShareDraft(note, contact)
+
+    def log_share(self, rep: Rep, account: str, article_id: int, note: str, *, key: str) -> bool:
+        """Log that the rep shared an article with the account's customer; False when ``key``
+        was logged before. Does not check the account is the rep's (``account_for`` does)."""
+        return self.storage.add_touch(
+            rep.email,
+            account,
+            SHARE_CHANNEL,
+            self.clock(),
+            article_id=article_id,
+            note=note,
+            idempotency_key=key,
+        )
+
+    def touch_report(self) -> TouchReport:
+        """Count the team's accounts touched enough this quarter, per owner. Does not check who
+        asks (``is_manager``)."""
+        now = self.clock()
+        accounts = list(self.config.accounts)
+        statuses = self.digests.touch_statuses([a.name for a in accounts], now)
+        due = tuple(a.name for a in accounts if statuses[a.name].due())
+        by_owner: dict[str, list[Account]] = {}
+        for account in accounts:
+            by_owner.setdefault(account.owner or "(no owner)", []).append(account)
+        owners = tuple(
+            OwnerCoverage(owner, sum(1 for a in owned if not statuses[a.name].due()), len(owned))
+            for owner, owned in sorted(by_owner.items())
+        )
+        return TouchReport(
+            self.config.settings.digest.touches_per_quarter,
+            len(accounts),
+            len(accounts) - len(due),
+            owners,
+            due,
+        )

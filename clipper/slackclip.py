@@ -1,0 +1,235 @@
+"""The ``/clip`` verbs on the facade: the verb table, each verb's answer in Slack mrkdwn, and
+who a Slack user is in Clipper.
+
+Each handler calls one ``Clipper`` method (``rep_actions``) and words the value it returns;
+grep ``CLIP_VERBS`` to find a verb. Does not acknowledge, queue or post anything (``slackapp``
+does) and holds no business rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from .config import Contact, Rep
+from .core import Clipper
+from .exceptions import CommandUsageError
+from .logic.blockkit import cut, escape, link_target
+from .logic.clip import HELP, ClipCommand
+from .logic.digest import touch_line
+from .rep_actions import TouchReport
+
+#: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
+ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], str]
+
+
+def _help(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    return HELP
+
+
+def _add(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    result = clipper.add_watch_term(rep, command.argument, command.account)
+    names = ", ".join(f"*{escape(a)}*" for a in result.accounts)
+    if not result.added:
+        return f"`{escape(result.term)}` is already on your watch list for {names}."
+    return f"Watching `{escape(result.term)}` for {names}. New articles are matched from now."
+
+
+def _remove(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    result = clipper.remove_watch_term(rep, command.argument)
+    if not result.removed:
+        listed = ", ".join(f"`{escape(t)}`" for t in result.remaining) or "none"
+        return f"`{escape(result.term)}` is not one of your terms (yours: {listed})."
+    return f"Removed `{escape(result.term)}`."
+
+
+def _list(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    terms = clipper.watch_terms_of(rep)
+    if not terms:
+        return "You have no watch terms yet. `/clip add TERM [to ACCOUNT]` adds one."
+    lines = ["*Your watch terms*"]
+    lines += [
+        f"• `{escape(t.term)}` on {escape(t.account)}"
+        + (" _(from the account file)_" if t.configured else "")
+        for t in terms
+    ]
+    return "\n".join(lines[:60])
+
+
+def _accounts(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    mine = clipper.rep_accounts(rep)
+    if not mine.accounts:
+        return "You own no accounts in Clipper yet; ask your manager to add you as owner."
+    lines = ["*Your accounts*"]
+    for account in mine.accounts:
+        lines.append(f"• *{escape(account.account)}*: {touch_line(account.status, mine.now)}")
+    return "\n".join(lines)
+
+
+def _news(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    news = clipper.account_news(rep, command.argument, limit=5)
+    if not news.items:
+        return f"No matches for *{escape(news.account)}* yet."
+    lines = [f"*Latest on {escape(news.account)}*"]
+    for item in news.items:
+        title = escape(cut(item.title or "(untitled)", 200))
+        target = link_target(item.url)
+        link = f"<{target}|{title}>" if target else title
+        lines.append(
+            f"• {link} · {escape(item.source or '')}"
+            + (f" · _{escape(item.why)}_" if item.why else "")
+        )
+    return "\n".join(lines)
+
+
+def _preview(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    hits = clipper.preview_watch_term(command.argument, days=7)
+    if not hits:
+        return f"`{escape(command.argument)}` would have caught nothing in the last 7 days."
+    lines = [f"`{escape(command.argument)}` would have caught {len(hits)} article(s) in 7 days:"]
+    for title, url, why in hits[:10]:
+        shown = escape(cut(title or "(untitled)", 200))
+        target = link_target(url)
+        item = f"<{target}|{shown}>" if target else shown
+        lines.append(f"• {item} _{escape(why)}_")
+    lines.append("Nothing was saved: `/clip add` it to keep it.")
+    return "\n".join(lines)
+
+
+def _digest(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    report = clipper.digest(rep=rep.email, force=True)
+    if report.problems:
+        return "Your digest could not be sent: " + escape("; ".join(report.problems))
+    if not report.sent:
+        return "Nothing new since your last digest."
+    return f"Sent your digest ({report.sent} message(s))."
+
+
+def _mute(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    muted = clipper.mute(rep, command.argument, command.days)
+    target = (
+        f"*{escape(muted.target)}*"
+        if muted.kind == "account"
+        else f"the source *{escape(muted.target)}*"
+    )
+    return f"Muted {target} until {muted.until:%d %b %Y}. `/clip unmute` undoes it."
+
+
+def _unmute(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    removed = clipper.unmute(rep, command.argument or None)
+    if not removed:
+        return "Nothing to unmute."
+    return f"Unmuted {removed} item(s)."
+
+
+def _settings(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    assert command.setting is not None and command.value is not None
+    changed = clipper.change_setting(rep, command.setting, command.value)
+    local = changed.next_digest_at.astimezone(ZoneInfo(changed.timezone))
+    return (
+        f"Your {changed.setting.label} is now {escape(changed.value)}. Next digest: "
+        f"{local:%a %d %b %H:%M} ({escape(changed.timezone)})."
+    )
+
+
+def _touch(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    logged = clipper.log_touch(rep, command.argument, key=key)
+    note = logged.note
+    return f"Logged a touch on *{escape(logged.account)}*" + (f": {escape(note)}" if note else ".")
+
+
+def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    if not clipper.is_manager(rep):
+        return "The team report is for managers; `/clip accounts` shows yours."
+    return render_touch_report(clipper.touch_report())
+
+
+def render_touch_report(report: TouchReport) -> str:
+    """Word the team's touch coverage for Slack (mrkdwn). Does not count anything."""
+    lines = [
+        f"*Touch coverage this quarter*: {report.touched} of {report.accounts} "
+        f"accounts touched at least {report.target} time(s)"
+    ]
+    lines += [f"• {escape(o.owner)}: {o.touched}/{o.total}" for o in report.by_owner]
+    if report.due:
+        lines.append("*Due*: " + ", ".join(escape(a) for a in report.due[:30]))
+    return "\n".join(lines)
+
+
+#: every ``/clip`` verb and its handler (the verbs and their help: ``logic.clip``)
+CLIP_VERBS: Mapping[str, ClipHandler] = {
+    "help": _help,
+    "add": _add,
+    "remove": _remove,
+    "list": _list,
+    "accounts": _accounts,
+    "news": _news,
+    "preview": _preview,
+    "digest": _digest,
+    "mute": _mute,
+    "unmute": _unmute,
+    "settings": _settings,
+    "touch": _touch,
+    "report": _report,
+}
+
+
+def answer_clip(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    """Run a parsed command for a resolved rep and return its answer (Slack mrkdwn).
+
+    Raises:
+        ClipperError: for the user (an unknown account, a term that is not theirs ...).
+    """
+    return CLIP_VERBS[command.verb](clipper, rep, command, key)
+
+
+def share_contact_line(contact: Contact | None) -> str:
+    """Word who a share goes to, for the share window."""
+    if contact is None:
+        return "no contact on file for this account"
+    return (
+        contact.name
+        + (f" <{contact.email}>" if contact.email else "")
+        + (f", {contact.role}" if contact.role else "")
+    )
+
+
+class SlackUsers:
+    """Who a Slack user is in Clipper: the configured ``slack_id``, else their email (kept
+    here, else the one stored for digests, else Slack's ``users.info``). Remembers emails for
+    the life of the app; does not store them."""
+
+    def __init__(self, clipper: Clipper, client: WebClient) -> None:
+        self.clipper = clipper
+        self.client = client
+        self._emails: dict[str, str] = {}
+
+    def rep_for(self, user_id: str) -> Rep:
+        """Return the configured rep behind a Slack user.
+
+        Raises:
+            CommandUsageError: Slack will not say who it is, or they are not a rep.
+        """
+        rep = self.clipper.find_rep(slack_id=user_id)
+        if rep is not None:
+            return rep
+        email = self._emails.get(user_id) or self.clipper.stored_slack_email(user_id)
+        if email is None:
+            try:
+                profile = self.client.users_info(user=user_id)["user"]["profile"]
+                email = str(profile.get("email") or "").lower() or None
+            except SlackApiError as exc:
+                raise CommandUsageError(
+                    f"Clipper cannot read your Slack profile ({exc.response.get('error')})"
+                ) from None
+        if email is not None:
+            self._emails[user_id] = email
+            rep = self.clipper.find_rep(email=email)
+            if rep is not None:
+                return rep
+        raise CommandUsageError(
+            "you are not a rep in Clipper yet; ask your manager to add your email to reps.yaml"
+        )

@@ -1,0 +1,226 @@
+"""The ``/clip`` listeners the bolt way: signed ``BoltRequest``s through ``App.dispatch``, no
+web server (bolt-python's ``tests/scenario_tests`` style). Answers after the acknowledgement go
+to the Slack stand-in's response_url; real SQLite. The same rules through the facade, without
+Slack, are checked at the end."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+
+from clipper.config import load_config
+from clipper.core import Clipper, make_clipper
+from clipper.logic.clip import HELP, VERBS
+from clipper.rep_actions import OwnerCoverage, TouchReport
+from clipper.slackapp import WorkQueue, make_slack_app
+from clipper.slackclip import CLIP_VERBS
+
+from .conftest import Clock, write_config
+from .slackstub import SlackStub
+from .support.slack import clip_body, signed_headers, stub
+
+__all__ = ["stub"]
+
+SECRET = "dispatch-secret"
+REPS = [
+    {"email": "sam@example.com", "name": "Sam"},
+    {"email": "dana@example.com", "name": "Dana"},
+    {"email": "max@example.com", "name": "Max", "role": "manager"},
+]
+ACCOUNTS = [
+    {"name": "Acme Robotics", "owner": "sam@example.com"},
+    {"name": "Northwind Logistics", "owner": "dana@example.com"},
+    {"name": "Initech", "owner": "dana@example.com"},
+]
+
+
+@pytest.fixture
+def slack_users() -> dict[str, str]:
+    return {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+
+
+class Bolt:
+    """A Clipper, its Bolt app and work queue, driven by ``dispatch`` alone."""
+
+    def __init__(self, tmp_path: Path, stub: SlackStub) -> None:
+        self.stub = stub
+        path = write_config(tmp_path, accounts=ACCOUNTS, reps=REPS)
+        config = load_config(
+            path,
+            {
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_BASE_URL": stub.base_url,
+            },
+        )
+        self.clipper: Clipper = make_clipper(config, _clock=Clock())
+        self.work = WorkQueue(2, 8)
+        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
+        self.app: App = make_slack_app(
+            self.clipper, client=client, token_verification=False, work=self.work
+        )
+
+    def close(self) -> None:
+        self.work.shutdown()
+        self.clipper.close()
+
+    def dispatch(self, body: str, *, secret: str = SECRET) -> BoltResponse:
+        headers = signed_headers(body, secret)
+        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+
+    def clip(self, text: str, user: str = "U1") -> tuple[BoltResponse, str]:
+        """Dispatch ``/clip text``; return the acknowledgement and the response_url id."""
+        url = self.stub.response_url()
+        body = clip_body(text, user=user, response_url=url, trigger_id=self.stub.trigger())
+        return self.dispatch(body), url.rsplit("/", 1)[-1]
+
+    def answer(self, rid: str, timeout: float = 10.0) -> str:
+        """The one answer posted to a response_url after the acknowledgement."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.stub.responses[rid]:
+            time.sleep(0.02)
+        (posted,) = self.stub.responses[rid]
+        return str(posted["text"])
+
+
+@pytest.fixture
+def bolt(tmp_path: Path, stub: SlackStub) -> Iterator[Bolt]:
+    running = Bolt(tmp_path, stub)
+    yield running
+    running.close()
+
+
+def test_every_clip_verb_has_a_handler() -> None:
+    assert set(CLIP_VERBS) == set(VERBS)
+
+
+def test_help_and_usage_errors_are_answered_in_the_ack(bolt: Bolt) -> None:
+    response, rid = bolt.clip("frobnicate")
+    assert response.status == 200
+    assert "I don't know `frobnicate`" in response.body and HELP in response.body
+    response, rid = bolt.clip("news")
+    assert response.status == 200 and "which account?" in response.body
+    time.sleep(0.2)
+    assert bolt.stub.responses[rid] == []
+
+
+def test_a_badly_signed_request_is_401_and_changes_nothing(bolt: Bolt) -> None:
+    url = bolt.stub.response_url()
+    body = clip_body("add cold chain", user="U1", response_url=url, trigger_id="t-1")
+    assert bolt.dispatch(body, secret="not-the-secret").status == 401
+    assert bolt.clipper.watch_terms_of(bolt.clipper.config.reps[0]) == ()
+
+
+def test_add_acks_empty_then_answers_and_stores_the_term(bolt: Bolt) -> None:
+    response, rid = bolt.clip("add cold chain to acme")
+    assert response.status == 200 and response.body == ""
+    assert bolt.answer(rid) == (
+        "Watching `cold chain` for *Acme Robotics*. New articles are matched from now."
+    )
+    sam = bolt.clipper.find_rep(email="sam@example.com")
+    assert sam is not None
+    assert [(t.account, t.term) for t in bolt.clipper.watch_terms_of(sam)] == [
+        ("Acme Robotics", "cold chain")
+    ]
+    response, rid = bolt.clip("list")
+    assert "• `cold chain` on Acme Robotics" in bolt.answer(rid)
+
+
+def test_mute_resolves_the_account_and_unmute_undoes_it(bolt: Bolt) -> None:
+    _response, rid = bolt.clip("mute acme 7")
+    assert bolt.answer(rid) == "Muted *Acme Robotics* until 30 Nov 2026. `/clip unmute` undoes it."
+    _response, rid = bolt.clip("mute nowhere")
+    assert bolt.answer(rid).startswith(":warning: *nowhere* is neither one of your accounts")
+    _response, rid = bolt.clip("unmute")
+    assert bolt.answer(rid) == "Unmuted 1 item(s)."
+
+
+def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
+    _response, rid = bolt.clip("report", user="U1")
+    assert bolt.answer(rid) == "The team report is for managers; `/clip accounts` shows yours."
+    _response, rid = bolt.clip("touch initech called the CFO", user="U2")
+    assert bolt.answer(rid) == "Logged a touch on *Initech*: called the CFO"
+    _response, rid = bolt.clip("report", user="U3")
+    # (response_url answers are one line today: ``_respond`` cuts them with ``blockkit.cut``)
+    assert bolt.answer(rid) == (
+        "*Touch coverage this quarter*: 1 of 3 accounts touched at least 1 time(s) "
+        "• dana@example.com: 1/2 "
+        "• sam@example.com: 0/1 "
+        "*Due*: Acme Robotics, Northwind Logistics"
+    )
+
+
+def click(bolt: Bolt, action_id: str, value: dict[str, object], user: str = "U1") -> str:
+    """Dispatch a digest button click; return its response_url id."""
+    url = bolt.stub.response_url()
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": bolt.stub.trigger(),
+        "response_url": url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": json.dumps(value),
+                "type": "button",
+                "action_ts": "1700000000.000001",
+            }
+        ],
+    }
+    response = bolt.dispatch("payload=" + quote(json.dumps(payload)))
+    assert response.status == 200
+    return url.rsplit("/", 1)[-1]
+
+
+def test_a_mute_button_mutes_the_rep_s_account_once(bolt: Bolt) -> None:
+    rid = click(bolt, "mute_account", {"account": "Acme Robotics", "article": 1})
+    assert bolt.answer(rid).startswith("Muted *Acme Robotics* until ")
+    again = click(bolt, "mute_account", {"account": "Acme Robotics", "article": 1})
+    time.sleep(0.3)
+    assert bolt.stub.responses[again] == []  # the same click again: a replay, no answer
+    assert bolt.clipper.unmute(bolt.clipper.config.reps[0]) == 1
+
+
+def test_a_button_on_another_rep_s_account_is_refused(bolt: Bolt) -> None:
+    rid = click(bolt, "not_relevant", {"account": "Initech", "article": 1})
+    assert bolt.answer(rid).startswith(":warning: no account of yours is called *Initech*")
+
+
+def test_the_facade_returns_numbers_without_slack(bolt: Bolt) -> None:
+    """What the report and the commands rest on is usable by the CLI or a web page as is."""
+    clipper = bolt.clipper
+    dana = clipper.find_rep(email="dana@example.com")
+    assert dana is not None
+    logged = clipper.log_touch(dana, "Northwind Logistics a call", key="k1")
+    assert (logged.account, logged.note) == ("Northwind Logistics", "a call")
+    clipper.log_touch(dana, "Northwind Logistics a call", key="k1")  # a retry: logged once
+    assert clipper.touch_report() == TouchReport(
+        target=1,
+        accounts=3,
+        touched=1,
+        by_owner=(
+            OwnerCoverage("dana@example.com", 1, 2),
+            OwnerCoverage("sam@example.com", 0, 1),
+        ),
+        due=("Acme Robotics", "Initech"),
+    )
+    added = clipper.add_watch_term(dana, "cold chain")
+    assert added.accounts == added.added == ("Northwind Logistics", "Initech")
+    assert clipper.remove_watch_term(dana, "warm chain").remaining == ("cold chain",)
+    muted = clipper.mute(dana, "initech", 3)
+    assert (muted.kind, muted.target) == ("account", "Initech")
+    owned = clipper.rep_accounts(dana).accounts
+    assert [(a.account, a.status and a.status.this_quarter) for a in owned] == [
+        ("Northwind Logistics", 1),
+        ("Initech", 0),
+    ]
