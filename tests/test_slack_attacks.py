@@ -200,7 +200,9 @@ def test_a_flood_of_commands_is_answered_busy_or_once_even_when_the_work_fails(
         for thread in senders:
             thread.join(timeout=20)
         assert len(answers) == 30
-        assert all(status == 200 and took < 3.0 for status, took, _ in answers.values())
+        # every one acknowledged (the 3-second bound itself is item 4's test, made on a quiet
+        # pool; 30 threads at once on a loaded CI machine would make this one about the machine)
+        assert all(status == 200 and took < 10.0 for status, took, _ in answers.values())
         queued = [rid for rid, (_s, _t, text) in answers.items() if "busy" not in text]
         assert 6 <= len(queued) < 30
         assert wait_for(lambda: all(len(stub.responses[rid]) == 1 for rid in queued), 30)
