@@ -2,7 +2,7 @@
 
 ``sqlite/`` is the embedded default; a PostgreSQL store goes beside it as ``postgres/``, with the
 same per-domain mixins. ``make_clipper`` chooses one from the parsed ``database:`` URL
-(``config.DatabaseUrl``). Holds no SQL itself.
+(``types.DatabaseUrl``). Holds no SQL itself.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Digests and their outbox: schedules, atomic composition, leased parts, outcomes.
 
-Does not render or send anything (``logic.digest`` and ``digests`` do).
+Does not render or send anything (``logic.blockkit`` renders, ``outbox`` sends).
 """
 
 from __future__ import annotations
