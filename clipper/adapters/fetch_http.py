@@ -1,4 +1,4 @@
-"""The retriever: httpx, politely. The only module that fetches feeds and pages (Slack calls are ``slack_web``'s).
+"""The retriever: httpx, politely. The only module that fetches feeds and pages.
 
 Conditional GET with validators kept verbatim, gzip, connect/read/total timeouts, a body size
 cap, redirects followed by hand (so permanent moves and loops are seen), Retry-After read, a
