@@ -168,3 +168,26 @@ def test_rows_come_back_as_decoded_records(tmp_path: Path) -> None:
     assert store.rep_settings("nobody@example.com") == RepSettings()
     assert store.digest_parts() == [] and store.mutes("nobody@example.com", NOW) == []
     store.close()
+
+
+def test_two_processes_starting_on_a_new_database_both_migrate_it(tmp_path: Path) -> None:
+    # the second starts, sees no migration applied, and the first applies them all before the
+    # second takes the write lock: it must skip them, not fail on "table feeds already exists"
+    path = tmp_path / "clipper.db"
+    first, second = Storage(path), Storage(path)
+    read = second.pool.read
+
+    def stale_read(what: str, sql: str, params: object = ()) -> list[sqlite3.Row]:
+        rows = read(what, sql, params)  # type: ignore[arg-type]
+        if what == "reading migrations":
+            first.migrate()  # the other process wins the race right after this read
+        return rows
+
+    second.pool.read = stale_read  # type: ignore[method-assign]
+    try:
+        assert second.migrate() == []
+        assert first.migrate() == []
+        assert second.feed_statuses() == []
+    finally:
+        first.close()
+        second.close()

@@ -45,6 +45,10 @@ class Storage(FeedsMixin, ArticlesMixin, MatchingMixin, DigestsMixin, SlackAppMi
             if name in applied:
                 continue
             with self.pool.write(f"applying migration {name}") as tx:
+                # checked again under the write lock: a second process starting on the same new
+                # file may have applied it since the read above
+                if tx.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                    continue
                 for statement in (s for s in sql.split(";") if s.strip()):
                     tx.execute(statement)
                 tx.execute(
