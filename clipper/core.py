@@ -1,6 +1,8 @@
 """The Clipper facade and ``make_clipper``: the only place concrete adapters are chosen.
 
 Does not parse user input (the CLI does) and does not decide (``clipper.logic`` does).
+Over 500 lines because it is one concept, the facade: one method per use case, so the CLI, the
+Slack app and a web page call the same methods.
 """
 
 from __future__ import annotations

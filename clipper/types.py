@@ -1,6 +1,8 @@
 """Frozen data types, named by their role in the pipeline.
 
 Every datetime here is timezone-aware UTC. Does not hold behaviour beyond trivial properties.
+Over 500 lines because it is one concept: the shared vocabulary of every layer, in one file so
+that every record and enum is found in one place.
 """
 
 from __future__ import annotations

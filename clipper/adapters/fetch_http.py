@@ -16,6 +16,8 @@ and all its redirect hops), so a server that drips its headers cannot hold a fet
 before the request instead (httpx ignores the environment's proxies once a transport is given:
 ``environment_proxies`` mounts them, on a backend with the same deadline). Bodies are decoded by
 ``logic.inflate`` with the size cap on the output of every layer. Does not parse anything.
+Over 500 lines because it is one concept, fetching safely: the retriever's promises (address
+checks, one deadline for all redirect hops, the size cap) rest on the guarded backend beside it.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ capitals in text that is not itself in capitals, and the name is neither shared 
 acronym (CEO, IPO, GDP...). ``exclude`` terms veto an account's mentions.
 
 Does not decide whether a candidate is right from meaning: the matching stage's similarity does.
+Over 500 lines because it is one concept, finding account names in text: the case, boundary,
+overlap and common-word rules depend on each other and are read together.
 """
 
 from __future__ import annotations

