@@ -139,7 +139,6 @@ def end_to_end(reps: int, accounts: int, matches: int) -> None:
     import yaml
 
     from clipper.config import load_config
-    from clipper.core import make_clipper
     from clipper.types import (
         ArticleIdentity,
         ArticleIntent,
@@ -151,6 +150,7 @@ def end_to_end(reps: int, accounts: int, matches: int) -> None:
         MatchResult,
         Stage,
     )
+    from clipper.wiring import make_clipper
 
     class Quiet:
         def write(self, *args: object) -> None:

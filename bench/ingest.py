@@ -114,7 +114,7 @@ def run_clipper(urls: list[str], workdir: Path) -> tuple[int, float]:
     import yaml
 
     from clipper.config import load_config
-    from clipper.core import make_clipper
+    from clipper.wiring import make_clipper
 
     (workdir / "feeds").mkdir()
     (workdir / "feeds" / "bench.yaml").write_text(

@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .config import Config, find_config_path, load_config
-from .core import Clipper, make_clipper
+from .core import Clipper
 from .digests import DigestReport
 from .exceptions import ClipperError, ConfigError, EmbedderError, StorageError
 from .logic.urls import redact_url
@@ -36,6 +36,7 @@ from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
 from .slackapp import WorkQueue, make_slack_app
 from .types import ArticleText, FetchStatus, MatchResult, UpdateResult, UpdateSummary
+from .wiring import make_clipper
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

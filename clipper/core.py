@@ -1,40 +1,30 @@
-"""The Clipper facade and ``make_clipper``: the only place concrete adapters are chosen.
+"""The Clipper facade: one method per use case, so the CLI, the Slack app and a web page call
+the same methods. ``clipper.wiring.make_clipper`` builds it (the only place concrete adapters
+are chosen).
 
-Does not parse user input (the CLI does) and does not decide (``clipper.logic`` does).
-Over 500 lines because it is one concept, the facade: one method per use case, so the CLI, the
-Slack app and a web page call the same methods.
+Does not parse user input (the CLI does) and does not decide (``clipper.logic`` does). What a
+rep asks is in ``rep_actions``; importing a CRM export is in ``account_import``.
 """
 
 from __future__ import annotations
 
-import io
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, assert_never
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
+from .account_import import AccountImports
 from .adapters.digest_out import MarkdownDigestWriter, write_admin_notice
 from .adapters.embed_st import SentenceTransformerEmbedder
-from .adapters.extract_text import MainTextExtractor
-from .adapters.fetch_http import FetchLimits, HttpRetriever
 from .adapters.mentions_ac import MentionIndex
 from .adapters.ner_spacy import NoEntityRecognizer, SpacyEntityRecognizer
-from .adapters.parse_feed import FeedParser
-from .adapters.slack_web import SlackWebApi
-from .adapters.storage import Storage
-from .config import Config, read_yaml
+from .config import Config
 from .digests import DigestReport, Digests
 from .embeddings import EmbeddingCache
 from .exceptions import (
     ClipperError,
     CommandUsageError,
-    ConfigError,
     DecompressionError,
     DeliveryError,
     ExtractError,
@@ -43,7 +33,6 @@ from .exceptions import (
     StorageError,
 )
 from .logic.admin import compose_problem_notice
-from .logic.crm import AccountChange, ImportResult, MergeResult, merge_accounts, read_crm_csv
 from .logic.delivery import DeliveryPolicy
 from .logic.inflate import inflate
 from .logic.watch import parse_watch
@@ -70,7 +59,6 @@ from .types import (
     HealthState,
     MatchResult,
     SourceType,
-    StoreKind,
     SyncResult,
     UpdateResult,
     UpdateSummary,
@@ -79,10 +67,6 @@ from .types import (
 FEEDBACK_KINDS = ("not_relevant", "not_this_company")
 #: recent articles a new one is compared with for "same story" (within the story window)
 RECENT_STORIES = 5000
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -115,11 +99,12 @@ class AdminNoticeReport:
     slack: bool = False
 
 
-class Clipper(RepActions):
+class Clipper(RepActions, AccountImports):
     """Everything Clipper does, over ports. Build it with ``make_clipper``.
 
     What a rep asks of it (watch terms, mutes, settings, touches, the team report) is in
-    ``rep_actions.RepActions``, which it inherits."""
+    ``rep_actions.RepActions``, and importing a CRM export in ``account_import.AccountImports``;
+    it inherits both."""
 
     def __init__(
         self,
@@ -459,178 +444,5 @@ class Clipper(RepActions):
                 raise ExtractError(f"{source}: {exc}") from exc
         return self.extractor.extract(data, None)
 
-    # ------------------------------------------------------------------ accounts
 
-    def import_accounts(
-        self, csv_path: Path, *, out: Path | None = None, dry_run: bool = False
-    ) -> tuple[ImportResult, MergeResult, Path]:
-        """Read a CRM export and merge its good rows into the accounts file (or ``out``).
-
-        Bad rows are reported by line and skipped; existing accounts are matched by ticker,
-        domain or name (``logic.crm.merge_accounts``) and keep their watch and exclude terms.
-        The configured accounts file is the base either way; ``out`` receives the whole merged
-        file. Comments, key order and quoting are kept. Does not write anything when
-        ``dry_run``: the report is the same.
-        """
-        try:
-            text = csv_path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{csv_path}: cannot read: {exc}") from exc
-        reps = self.config.reps
-        industries = frozenset(self.config.industries)
-        result = read_crm_csv(
-            text,
-            source=str(csv_path),
-            rep_names={r.name.casefold(): r.email for r in reps if r.name},
-            rep_emails=frozenset(r.email for r in reps),
-            industries=industries,
-        )
-        source = self.config.resolve(self.config.settings.accounts)
-        target = out or source
-        existing: list[dict[str, Any]] = []
-        current = ""
-        if source.exists():
-            doc, problems = read_yaml(source)
-            if doc is None:
-                raise ConfigError(f"{source}: cannot merge into a broken file", tuple(problems))
-            data = doc.data if doc.data is not None else {}
-            items = data.get("accounts") if isinstance(data, dict) else None
-            if not isinstance(data, dict) or not isinstance(items or [], list):
-                raise ConfigError(
-                    f"{source}:1: cannot merge: expected a mapping with an 'accounts:' list"
-                )
-            existing = [dict(a) if isinstance(a, dict) else {} for a in items or []]
-            current = source.read_text(encoding="utf-8")
-        merged = merge_accounts(
-            existing,
-            result.accounts,
-            lines=result.lines,
-            source=str(csv_path),
-            industries=industries,
-        )
-        if not dry_run and (merged.changes or target != source):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".tmp")
-            tmp.write_text(_apply_account_changes(current, merged.changes), encoding="utf-8")
-            tmp.replace(target)
-        return result, merged, target
-
-
-def _apply_account_changes(text: str, changes: Sequence[AccountChange]) -> str:
-    """Return the accounts file ``text`` with ``changes`` applied, through a round-trip YAML
-    parser: comments, key order, quoting and list style stay as they were. Does not validate."""
-    rt = YAML()
-    rt.preserve_quotes = True
-    rt.width = 4096
-    first_item = re.search(r"^( *)- ", text, re.MULTILINE)
-    offset = len(first_item.group(1)) if first_item else 2
-    rt.indent(mapping=2, sequence=offset + 2, offset=offset)
-    data = rt.load(text) if text.strip() else None
-    if data is None:
-        data = CommentedMap()
-    items = data.get("accounts")
-    if not items:
-        items = data["accounts"] = CommentedSeq()
-    for change in changes:
-        if change.index is None:
-            entry = CommentedMap()
-            items.append(entry)
-        else:
-            entry = items[change.index]
-        for key, value in change.values:
-            old = entry.get(key)
-            if (
-                isinstance(value, list)
-                and isinstance(old, CommentedSeq)
-                and list(old) == value[: len(old)]
-            ):
-                old.extend(value[len(old) :])  # keeps the list's style and comments
-                continue
-            if isinstance(value, list):
-                value = CommentedSeq(value)
-                value.fa.set_flow_style()
-            entry[key] = value
-    out = io.StringIO()
-    rt.dump(data, out)
-    return out.getvalue()
-
-
-def make_clipper(
-    config: Config,
-    *,
-    _storage: StorageType | None = None,
-    _retriever: RetrieverType | None = None,
-    _parser: ParserType | None = None,
-    _sources: Mapping[str, SourceAdapters] | None = None,
-    _extractor: ExtractorType | None = None,
-    _clock: Clock | None = None,
-    _embedder: EmbedderType | None = None,
-    _recognizer: EntityRecognizerType | None = None,
-    _writer: DigestWriterType | None = None,
-    _slack: SlackApiType | None = None,
-    _sleep: Callable[[float], None] | None = None,
-    _monotonic: Callable[[], float] | None = None,
-    _delivery: DeliveryPolicy | None = None,
-) -> Clipper:
-    """Build a Clipper from validated config; the underscored arguments replace adapters.
-
-    ``_sources`` adds source types (or replaces one) in the registry below.
-
-    Raises:
-        ConfigError: the database URL names an unsupported store.
-        StorageError: the database cannot be opened or migrated.
-    """
-    if _storage is None:
-        database = config.database
-        match database.kind:
-            case StoreKind.SQLITE:
-                storage = Storage(database.path)
-            case unknown:  # a new StoreKind needs its adapter here
-                assert_never(unknown)
-        storage.migrate()
-        _storage = storage
-    fetch = config.settings.fetch
-    if _retriever is None:
-        _retriever = HttpRetriever(
-            FetchLimits(
-                user_agent=fetch.user_agent,
-                connect_timeout=fetch.connect_timeout,
-                read_timeout=fetch.read_timeout,
-                total_timeout=fetch.total_timeout,
-                concurrency=fetch.concurrency,
-                per_host_concurrency=fetch.per_host_concurrency,
-                max_body_size=fetch.max_body_size,
-                max_redirects=fetch.max_redirects,
-                allow_private_networks=fetch.allow_private_networks,
-            )
-        )
-    parser = _parser or FeedParser()
-    # the source-type registry: a new kind of source (SEC filings, a JSON news API) is one
-    # adapter and one line here (and its name in types.SourceType, for catalogs to use)
-    sources: dict[str, SourceAdapters] = {SourceType.FEED: SourceAdapters(_retriever, parser)}
-    sources.update(_sources or {})
-    return Clipper(
-        config,
-        storage=_storage,
-        retriever=_retriever,
-        parser=parser,
-        sources=sources,
-        extractor=_extractor or MainTextExtractor(fetch.max_body_size),
-        clock=_clock or utc_now,
-        embedder=_embedder,
-        make_finder=MentionIndex,
-        recognizer=_recognizer,
-        writer=_writer,
-        slack=_slack
-        or (
-            SlackWebApi(config.slack_bot_token, config.slack_api_base_url)
-            if config.slack_bot_token
-            else None
-        ),
-        sleep=_sleep or time.sleep,
-        monotonic=_monotonic or time.monotonic,
-        delivery=_delivery,
-    )
-
-
-__all__ = ["AdminNoticeReport", "Clipper", "Discovery", "FetchError", "make_clipper"]
+__all__ = ["AdminNoticeReport", "Clipper", "Discovery", "FetchError"]

@@ -11,7 +11,7 @@
     pool.map(pages) | get_page | extract | storage.finish_page
 
 Each feed is read by the retriever and parser registered for its source type
-(``SourceAdapters`` per ``FeedForUpdate.source_type``; ``clipper.core.make_clipper`` builds the
+(``SourceAdapters`` per ``FeedForUpdate.source_type``; ``clipper.wiring.make_clipper`` builds the
 registry); everything after parsing is the same for every type.
 
 Does not decide anything itself: the pure functions in ``clipper.logic`` do. One bad feed never

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from clipper.config import Config, load_config
-from clipper.core import Clipper, make_clipper
+from clipper.core import Clipper
+from clipper.wiring import make_clipper
 
 from .feedserver import FeedServer
 

@@ -19,10 +19,11 @@ import pytest
 
 from clipper.adapters.storage import Storage
 from clipper.config import load_config
-from clipper.core import Clipper, make_clipper
+from clipper.core import Clipper
 from clipper.exceptions import SlackAuthError
 from clipper.logic.delivery import DeliveryPolicy
 from clipper.types import ArticleToMatch, Match
+from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss

@@ -13,7 +13,6 @@ from slack_sdk.web import SlackResponse
 
 from clipper.cli import exit_code, main
 from clipper.config import load_config
-from clipper.core import make_clipper
 from clipper.exceptions import (
     ClipperError,
     CommandUsageError,
@@ -26,6 +25,7 @@ from clipper.exceptions import (
     StorageError,
 )
 from clipper.slackapp import make_slack_app
+from clipper.wiring import make_clipper
 
 from .conftest import write_config
 

@@ -197,8 +197,8 @@ def test_explain_prints_reasons(sample_config: Path) -> None:
 
 def test_a_rejected_false_positive_does_not_come_back(tmp_path: Path, server) -> None:  # type: ignore[no-untyped-def]
     from clipper.config import load_config
-    from clipper.core import make_clipper
     from clipper.exceptions import CommandUsageError
+    from clipper.wiring import make_clipper
 
     from .conftest import Clock, write_config
     from .feedserver import Reply, rss

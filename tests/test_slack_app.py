@@ -22,11 +22,12 @@ from click.testing import CliRunner
 from clipper.adapters.storage import Storage
 from clipper.cli import main
 from clipper.config import load_config
-from clipper.core import Clipper, make_clipper
+from clipper.core import Clipper
 from clipper.exceptions import SlackAuthError
 from clipper.server import Metrics, Server, make_wsgi
 from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.types import FeedbackText
+from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss

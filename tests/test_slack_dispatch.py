@@ -16,11 +16,12 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from clipper.config import load_config
-from clipper.core import Clipper, make_clipper
+from clipper.core import Clipper
 from clipper.logic.clip import HELP, VERBS
 from clipper.rep_actions import OwnerCoverage, TouchReport
 from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.slackclip import CLIP_VERBS
+from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
 from .slackstub import SlackStub

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from clipper.adapters.fetch_http import FetchLimits, HttpRetriever
 from clipper.config import load_config
-from clipper.core import make_clipper
 from clipper.exceptions import ParseError
 from clipper.pipeline import SourceAdapters
 from clipper.types import (
@@ -26,6 +25,7 @@ from clipper.types import (
     SourceType,
     Stage,
 )
+from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss

@@ -160,7 +160,7 @@ def load_uci(
 def clipper_for(accounts: Sequence[dict[str, Any]], root: Path) -> Any:
     """Return a Clipper over ``accounts`` with the shipped settings, as a user would run it."""
     from clipper.config import load_config
-    from clipper.core import make_clipper
+    from clipper.wiring import make_clipper
 
     (root / "config").mkdir(parents=True, exist_ok=True)
     (root / "feeds").mkdir(exist_ok=True)

@@ -62,8 +62,8 @@ def main() -> None:
     )
     print(table)
     from clipper.config import load_config
-    from clipper.core import make_clipper
     from clipper.types import ArticleText
+    from clipper.wiring import make_clipper
 
     accounts = []
     by_name: dict[str, str] = {}

@@ -122,7 +122,7 @@ def documents(root: Path) -> list[Doc]:
 def clipper_for(root: Path, catalogs: Path) -> Any:
     """Return a Clipper with the hand-written eval catalogs and no accounts, as a user runs it."""
     from clipper.config import load_config
-    from clipper.core import make_clipper
+    from clipper.wiring import make_clipper
 
     (root / "config").mkdir(parents=True, exist_ok=True)
     (root / "feeds").mkdir(exist_ok=True)
