@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,8 +12,9 @@ from pathlib import Path
 
 from clipper.logic.admin import compose_problem_notice
 
-from .conftest import REPO, write_config
+from .conftest import write_config
 from .slackstub import Fault, SlackStub, validate_blocks
+from .support.cli import start_clipper
 
 ADMIN = {"email": "ada@example.com", "role": "admin"}
 TYPO = {"email": "bo@example.com", "timezone": "Europe/Berln"}
@@ -41,14 +39,7 @@ def running(
     config: Path, log: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ("run",)
 ) -> Iterator[Callable[[], str]]:
     """Run `clipper run` (or ``args``) until the block ends; yield a reader of its log."""
-    environ = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clipper", "--config", str(config), *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=environ,
-        )
+    process = start_clipper(config, *args, log=log, env=env)
 
     def read() -> str:
         assert process.poll() is None, log.read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from clipper.cli import main
 
 from .conftest import REPO, write_config
 from .feedserver import FeedServer, Reply, rss
+from .support.cli import run_clipper
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -232,20 +234,11 @@ def test_extract_prints_main_text_of_a_gzip_page(tmp_path: Path, data_dir: Path)
 # --------------------------------------------------------------------------- storage failures
 
 
-def _clipper(config: Path, *args: str, preexec: object = None) -> tuple[int, str]:
+def _clipper(
+    config: Path, *args: str, preexec: Callable[[], None] | None = None
+) -> tuple[int, str]:
     """Run the ``clipper`` command in a child process; return its exit code and output."""
-    import os
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "clipper", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        preexec_fn=preexec,  # type: ignore[arg-type]
-        timeout=120,
-    )
+    result = run_clipper(config, *args, preexec=preexec)
     return result.returncode, result.stdout + result.stderr
 
 

@@ -8,8 +8,6 @@ import base64
 import gzip
 import os
 import socket
-import subprocess
-import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -26,6 +24,7 @@ from clipper.types import CachingInfo
 
 from .conftest import REPO, Clock, build, write_config
 from .feedserver import FeedServer, Reply, rss
+from .support.cli import run_clipper
 from .test_fetch_guard import Listener, _limits
 
 FEED = b"<rss version='2.0'><channel><title>T</title></channel></rss>"
@@ -150,14 +149,7 @@ def test_feed_secrets_in_passwords_and_query_strings_appear_in_no_output(
     env = {**os.environ, "PYTHONPATH": str(REPO), "NO_PROXY": "127.0.0.1,localhost"}
     outputs = []
     for command in (["-vv", "fetch", "--once"], ["feeds", "status"], ["feeds", "status", "--json"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "clipper", "--config", str(path), *command],
-            capture_output=True,
-            text=True,
-            env={**env, "COLUMNS": "300"},
-            timeout=120,
-            check=False,
-        )
+        done = run_clipper(path, *command, env={**env, "COLUMNS": "300"})
         outputs.append(done.stdout + done.stderr)
     everything = "\n".join(outputs)
     assert "W0rd-tail" not in everything and "T0ken-Secret-42" not in everything

@@ -33,6 +33,7 @@ from clipper.types import CachingInfo, FetchStatus
 
 from .conftest import LOOPBACK, REPO, Clock, build, write_config
 from .feedserver import FeedServer, Reply, rss
+from .support.cli import run_clipper
 
 ITEMS = [
     {"title": f"Item {n}", "link": f"http://news.example/{n}", "guid": f"g{n}"} for n in (1, 2)
@@ -540,14 +541,7 @@ def test_feed_passwords_appear_in_no_output_or_log(tmp_path: Path, server: FeedS
         ["feeds", "status", "--json"],
         ["check"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "clipper", "--config", str(path), *command],
-            capture_output=True,
-            text=True,
-            env={**env, "COLUMNS": "300"},
-            timeout=120,
-            check=False,
-        )
+        done = run_clipper(path, *command, env={**env, "COLUMNS": "300"})
         outputs.append(done.stdout + done.stderr)
         stdouts.append(done.stdout)
     everything = "\n".join(outputs)

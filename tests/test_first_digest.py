@@ -3,15 +3,13 @@ feed server slower than the first digest tick, one SQLite file."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from .conftest import REPO, write_config
+from .conftest import write_config
 from .feedserver import FeedServer, Reply, rss
+from .support.cli import start_clipper
 
 ACCOUNTS = [
     {"name": "Acme Robotics", "owner": "sam@example.com"},
@@ -43,17 +41,6 @@ def slow_config(root: Path, server: FeedServer, delay: float) -> Path:
     )
 
 
-def clipper(config: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "clipper", "--config", str(config), *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-
-
 def digests_of(root: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted((root / "var" / "digests").glob("*/*.md")):
@@ -66,7 +53,7 @@ def test_a_first_fetch_slower_than_the_first_digest_tick_still_sends_the_first_d
 ) -> None:
     config = slow_config(tmp_path, server, delay=1.5)
     log = tmp_path / "run.log"
-    process = clipper(config, "run", log=log)
+    process = start_clipper(config, "run", log=log)
     try:
         deadline = time.monotonic() + 120
         while len(digests_of(tmp_path)) < 2 and time.monotonic() < deadline:
@@ -90,7 +77,7 @@ def test_two_concurrent_run_once_send_exactly_one_digest_per_rep(
         root = tmp_path / f"trial{trial}"
         config = slow_config(root, server, delay=1.5)
         logs = [root / f"run{n}.log" for n in (1, 2)]
-        processes = [clipper(config, "run", "--once", log=log) for log in logs]
+        processes = [start_clipper(config, "run", "--once", log=log) for log in logs]
         for process in processes:
             assert process.wait(timeout=180) == 0, [log.read_text() for log in logs]
         found = digests_of(root)
