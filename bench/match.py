@@ -160,6 +160,7 @@ def main() -> None:
 
     print(f"## Pipeline overhead: {args.articles} headlines\n")
     from clipper.adapters.embed_st import SentenceTransformerEmbedder
+    from clipper.adapters.ner_spacy import SpacyEntityRecognizer
     from clipper.adapters.storage import Storage
     from clipper.config import Account, Catalog, Config, Settings
     from clipper.embeddings import EmbeddingCache
@@ -191,7 +192,10 @@ def main() -> None:
         store = Storage(Path(tmp) / "m.db")
         store.migrate()
         matcher = Matcher(
-            config, EmbeddingCache(embedder, store, lambda: datetime.now(UTC)), MentionIndex
+            config,
+            EmbeddingCache(embedder, store, lambda: datetime.now(UTC)),
+            MentionIndex,
+            SpacyEntityRecognizer(config.settings.model.entities),
         )
         matcher.match(items[:1])  # profiles embedded outside the timing
         started = time.perf_counter()
