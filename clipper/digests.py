@@ -79,7 +79,9 @@ class Digests:
         #: Slack users and time zones; None without Slack (digests go to the terminal)
         self.directory = directory
         settings = config.settings.digest
-        self.policy = DigestPolicy(settings.max_items_per_account, settings.max_items)
+        self.policy = DigestPolicy(
+            settings.max_items_per_account, settings.max_items, settings.max_industry_items
+        )
         #: True in ``clipper run``: a due digest also waits for this process's next
         #: fetch-and-match pass (``pass_finished``)
         self.runs_passes = False
@@ -102,6 +104,15 @@ class Digests:
 
     def _accounts_of(self, rep: Rep) -> list[str]:
         return [a.name for a in self.config.accounts_by_owner.get(rep.email, ())]
+
+    def industries_of(self, rep: Rep) -> list[str]:
+        """The industries of the rep's accounts, when their "Your industries" section is on
+        (``/clip settings industries``, else ``industries:`` in reps.yaml); else none."""
+        chosen = self.storage.rep_settings(rep.email).industries
+        if not (rep.industries if chosen is None else chosen == "on"):
+            return []
+        owned = self.config.accounts_by_owner.get(rep.email, ())
+        return sorted({a.industry for a in owned if a.industry})
 
     def _compose(
         self,
@@ -155,7 +166,13 @@ class Digests:
                 if due:
                     compose = self._compose(person, DigestKind.DIGEST, now, None, preview=True)
                     composed = compose(
-                        self.storage.digest_candidates(person.email, accounts, since, now)
+                        self.storage.digest_candidates(
+                            person.email,
+                            accounts,
+                            since,
+                            now,
+                            industries=self.industries_of(person),
+                        )
                     )
                     report.previews += [payload for _text, payload in composed.parts]
                 continue
@@ -200,6 +217,7 @@ class Digests:
                 ),
                 expected_next=None if force else stored,
                 scheduled=not force,
+                industries=self.industries_of(person),
             )
             if digest_id is None:
                 report.skipped_empty.append(person.email)

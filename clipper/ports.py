@@ -222,9 +222,17 @@ class StorageType(Protocol):
         ...
 
     def digest_candidates(
-        self, rep: str, accounts: Sequence[str], since: datetime, now: datetime
+        self,
+        rep: str,
+        accounts: Sequence[str],
+        since: datetime,
+        now: datetime,
+        *,
+        industries: Sequence[str] = (),
     ) -> list[DigestCandidate]:
-        """Return the rep's undelivered, unmuted matches on ``accounts``; writes nothing."""
+        """Return the rep's undelivered, unmuted matches on ``accounts``, then the industry-only
+        candidates of ``industries`` (articles whose story matched no account, not yet in one
+        of the rep's industry sections; ``DigestCandidate.industry`` set); writes nothing."""
         ...
 
     def create_digest(
@@ -239,9 +247,12 @@ class StorageType(Protocol):
         *,
         expected_next: datetime | None = None,
         scheduled: bool = False,
+        industries: Sequence[str] = (),
     ) -> int | None:
         """Compose and queue a digest atomically; None when another process made it first or
-        there was nothing to send (the schedule still advances)."""
+        there was nothing to send (the schedule still advances). ``compose`` gets the
+        candidates ``digest_candidates`` would return for ``industries``; what it covers is
+        recorded per rep and article (``ComposedDigest.covered``, ``industry_covered``)."""
         ...
 
     def claim_parts(

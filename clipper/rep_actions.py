@@ -310,14 +310,19 @@ class RepActions:
         return self.storage.remove_mutes(rep.email, target or None)
 
     def change_setting(self, rep: Rep, setting: RepSetting, value: str) -> SettingChanged:
-        """Store a rep's digest setting (already validated) and move their next digest (the
-        time zone may come from Slack's ``users.info``)."""
+        """Store a rep's digest setting (already validated) and move their next digest when the
+        setting is part of the schedule (the time zone may come from Slack's ``users.info``).
+        Does not move it for industry news."""
         now = self.clock()
         self.storage.put_rep_setting(rep.email, setting, value, now)
         digests = self.digests
         schedule = digests.schedule_of(rep, digests.slack_timezone(rep))
         following = next_due(schedule, now)
-        self.storage.reschedule(rep.email, following)
+        if setting.moves_schedule:
+            self.storage.reschedule(rep.email, following)
+        else:
+            # industry news changes what the next digest holds, not when it comes
+            following = self.storage.next_digest_at(rep.email) or now
         return SettingChanged(setting, value, following, schedule.timezone)
 
     # ------------------------------------------------------------------ touches and shares

@@ -21,6 +21,7 @@ from .logic.blockkit import cut, escape, link_target
 from .logic.clip import HELP, ClipCommand
 from .logic.digest import touch_line
 from .rep_actions import TouchReport
+from .types import RepSetting
 
 #: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
 ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], str]
@@ -129,6 +130,13 @@ def _settings(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
     assert command.setting is not None and command.value is not None
     changed = clipper.change_setting(rep, command.setting, command.value)
     local = changed.next_digest_at.astimezone(ZoneInfo(changed.timezone))
+    if changed.setting is RepSetting.INDUSTRIES:
+        section = "has" if changed.value == "on" else "leaves out"
+        return (
+            f"Your {changed.setting.label} is now {escape(changed.value)}: your digest {section} "
+            f"the *Your industries* section. Next digest: {local:%a %d %b %H:%M} "
+            f"({escape(changed.timezone)})."
+        )
     return (
         f"Your {changed.setting.label} is now {escape(changed.value)}. Next digest: "
         f"{local:%a %d %b %H:%M} ({escape(changed.timezone)})."

@@ -70,6 +70,8 @@ class DigestKind(enum.StrEnum):
     DIGEST = "digest"
     #: urgent events, sent at once outside quiet hours
     ALERT = "alert"
+    #: a manager's weekly team summary (``digest.team_day`` at their digest time)
+    TEAM = "team"
 
 
 class Sink(enum.StrEnum):
@@ -99,6 +101,8 @@ class RepSetting(enum.StrEnum):
     DIGEST_TIME = "digest_time"
     TIMEZONE = "timezone"
     QUIET_HOURS = "quiet_hours"
+    #: "on" or "off": the "Your industries" section of the rep's digest
+    INDUSTRIES = "industries"
 
     @property
     def label(self) -> str:
@@ -107,7 +111,13 @@ class RepSetting(enum.StrEnum):
             RepSetting.DIGEST_TIME: "digest time",
             RepSetting.TIMEZONE: "time zone",
             RepSetting.QUIET_HOURS: "quiet hours",
+            RepSetting.INDUSTRIES: "industry news",
         }[self]
+
+    @property
+    def moves_schedule(self) -> bool:
+        """Whether changing it moves the rep's next digest (industry news does not)."""
+        return self is not RepSetting.INDUSTRIES
 
 
 class FetchStatus(enum.StrEnum):
@@ -481,6 +491,8 @@ class RepSettings:
     digest_time: str | None = None
     timezone: str | None = None
     quiet_hours: str | None = None
+    #: "on" or "off" (the "Your industries" section); None: ``reps.yaml`` decides
+    industries: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -727,3 +739,6 @@ class ComposedDigest:
     sink: Sink
     #: the rep's next scheduled digest (None: an alert, which leaves the schedule alone)
     next_due: datetime | None
+    #: (article id, industry, shown) for every industry-only article the "Your industries"
+    #: section accounts for (stored per rep and article: it is not offered again)
+    industry_covered: tuple[tuple[int, str, bool], ...] = ()

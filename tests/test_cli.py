@@ -87,6 +87,11 @@ def test_run_once_on_the_bundled_samples(tmp_path: Path) -> None:
     sam = saved[1].read_text()
     assert "## Acme Robotics" in sam and "Why: mentions" in sam and "for you only" in sam
     assert "Touches this quarter: 0 of 1" in sam
+    # industry news that named no account reaches the reps of that industry (issue 12 item 4)
+    mine, industries = saved[0].read_text().split("## Your industries")
+    assert "Port strike averted" in industries and "Why: industry: logistics" in industries
+    assert "Northwind Logistics opens automated cross-dock hub" in mine
+    assert "Northwind" not in industries and "Port strike" not in sam
     # nothing new the second time: no article reaches a rep twice
     again = CliRunner().invoke(
         main, ["--config", str(tmp_path / "config" / "clipper.yaml"), "digest", "--now"]
