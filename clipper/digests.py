@@ -5,6 +5,9 @@
         alerts   = urgent events on the rep's accounts → an "alert" digest now (not in quiet hours)
         if due and the matching it depends on has run (logic.digest.digest_readiness), or forced:
                    logic.compose.compose_digest(new matches) → parts → outbox   # one transaction
+    for each rep with role manager (compose_team):
+        slot     = logic.team.last_due(their schedule on digest.team_day); none sent for it yet
+                   (or forced) → the facade's TouchReport → logic.team.compose_team_digest → outbox
     deliver: outbox.Outbox (the worker)
 
 Does not choose adapters (``make_clipper`` does), match articles, or post anything itself: the
@@ -33,9 +36,10 @@ from .logic.digest import (
     parse_quiet_hours,
     quarter_began,
 )
+from .logic.team import compose_team_digest, last_due
 from .outbox import DigestReport, Outbox, QueuedDigest, SlackDirectory
 from .ports import StorageType
-from .types import ComposedDigest, DigestKind, RepSettings, Sink
+from .types import ComposedDigest, DigestKind, RepSettings, Sink, TouchReport
 
 __all__ = ["DigestReport", "Digests", "QueuedDigest", "rep_schedule"]
 
@@ -59,6 +63,15 @@ def rep_schedule(
         days=rep.digest.days or defaults.days,
         quiet=parse_quiet_hours(own.quiet_hours or rep.quiet_hours),
     )
+
+
+def _always(composed: ComposedDigest) -> Callable[[list[DigestCandidate]], ComposedDigest]:
+    """A composition that ignores the candidates (the team digest covers no match)."""
+
+    def compose(_candidates: list[DigestCandidate]) -> ComposedDigest:
+        return composed
+
+    return compose
 
 
 class Digests:
@@ -224,6 +237,61 @@ class Digests:
             else:
                 self._first_due.pop(person.email, None)
                 report.queued.append(QueuedDigest(person.email, DigestKind.DIGEST, digest_id))
+        return report
+
+    def compose_team(
+        self,
+        team_report: Callable[[], TouchReport],
+        *,
+        rep: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        report: DigestReport | None = None,
+    ) -> DigestReport:
+        """Queue each manager's weekly team digest (``role: manager``) when its slot has come:
+        ``digest.team_day`` at their digest time, in their time zone; the latest slot not yet
+        sent (a new manager's first one goes out at once). ``force`` does not wait for matching
+        in progress and, with ``dry_run``, previews this week's even when it was sent; it never
+        sends a second one for the same week.
+
+        ``team_report`` is the facade's ``touch_report``: the digest shows exactly the numbers
+        ``/clip report`` shows. Does not count anything itself; it asks for the report only
+        when a digest is due.
+        """
+        report = report if report is not None else DigestReport()
+        now = self.clock()
+        numbers: TouchReport | None = None
+        for person in self.config.reps:
+            if person.role != "manager" or (rep is not None and person.email != rep.lower()):
+                continue
+            schedule = replace(
+                self.schedule_of(person, self.slack_timezone(person)),
+                days=(self.config.settings.digest.team_day,),
+            )
+            due_at = last_due(schedule, now)
+            last = self.storage.last_digest_due(person.email, DigestKind.TEAM)
+            if last is not None and last >= due_at and not (dry_run and force):
+                continue  # this week's was sent: --now does not send a second one
+            if not force and not dry_run:
+                progress = replace(
+                    self.storage.matching_progress(due_at, now),
+                    runs_passes=self.runs_passes,
+                    pass_finished_at=self._pass_finished_at,
+                )
+                if digest_readiness(due_at, now, progress, first=True) is Readiness.WAIT:
+                    report.waiting.append(person.email)
+                    continue
+            numbers = numbers or team_report()
+            sink = Sink.SLACK if self.directory is not None and not dry_run else Sink.TERMINAL
+            composed = compose_team_digest(numbers, person.name or person.email, sink, now)
+            if dry_run:
+                report.previews += [payload for _text, payload in composed.parts]
+                continue
+            digest_id = self.storage.create_digest(
+                person.email, DigestKind.TEAM, due_at, now, [], now, _always(composed)
+            )
+            if digest_id is not None:
+                report.queued.append(QueuedDigest(person.email, DigestKind.TEAM, digest_id))
         return report
 
     def _readiness(self, email: str, stored: datetime | None, now: datetime) -> Readiness:

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from .logic.dedupe import KnownArticles
 from .logic.digest import DigestCandidate, MatchingProgress, TouchStatus
 from .types import (
+    ActivityCounts,
     Article,
     ArticleBrief,
     ArticleIdentity,
@@ -380,6 +381,17 @@ class StorageType(Protocol):
         idempotency_key: str | None = None,
     ) -> bool:
         """Log a customer touch; False when ``idempotency_key`` was logged before."""
+        ...
+
+    def activity_counts(
+        self, accounts: Sequence[str], since: datetime
+    ) -> dict[str, ActivityCounts]:
+        """Return, for every one of ``accounts``, its matches made since ``since`` and its
+        shares (share-button touches) since then."""
+        ...
+
+    def last_digest_due(self, rep: str, kind: DigestKind) -> datetime | None:
+        """Return the due time of the rep's latest digest of ``kind``; None when none."""
         ...
 
     def touch_statuses(

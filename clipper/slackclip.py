@@ -20,8 +20,8 @@ from .exceptions import CommandUsageError
 from .logic.blockkit import cut, escape, link_target
 from .logic.clip import HELP, ClipCommand
 from .logic.digest import touch_line
-from .rep_actions import TouchReport
-from .types import RepSetting
+from .logic.team import report_mrkdwn
+from .types import RepSetting, TouchReport
 
 #: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
 ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], str]
@@ -156,15 +156,9 @@ def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
 
 
 def render_touch_report(report: TouchReport) -> str:
-    """Word the team's touch coverage for Slack (mrkdwn). Does not count anything."""
-    lines = [
-        f"*Touch coverage this quarter*: {report.touched} of {report.accounts} "
-        f"accounts touched at least {report.target} time(s)"
-    ]
-    lines += [f"• {escape(o.owner)}: {o.touched}/{o.total}" for o in report.by_owner]
-    if report.due:
-        lines.append("*Due*: " + ", ".join(escape(a) for a in report.due[:30]))
-    return "\n".join(lines)
+    """Word the team report for Slack (mrkdwn): the same sections as the manager's weekly team
+    digest (``logic.team.report_sections``). Does not count anything."""
+    return report_mrkdwn(report)
 
 
 #: every ``/clip`` verb and its handler (the verbs and their help: ``logic.clip``)

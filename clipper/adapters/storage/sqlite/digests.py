@@ -35,6 +35,14 @@ class DigestsMixin:
         )
         return from_db(rows[0]["next_digest_at"]) if rows else None
 
+    def last_digest_due(self, rep: str, kind: DigestKind) -> datetime | None:
+        rows = self.pool.read(
+            "reading a rep's digests",
+            "SELECT MAX(due_at) AS due FROM digests WHERE rep = ? AND kind = ?",
+            (rep, kind),
+        )
+        return from_db(rows[0]["due"]) if rows else None
+
     def matching_progress(self, fetched_by: datetime, now: datetime) -> MatchingProgress:
         """Count the articles fetched by ``fetched_by`` still waiting for page text (not
         those put off to a later retry) or matching, and the feeds being fetched now."""
