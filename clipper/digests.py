@@ -6,7 +6,7 @@
         if due and the matching it depends on has run (logic.digest.digest_readiness), or forced:
                    logic.compose.compose_digest(new matches) → parts → outbox   # one transaction
     for each rep with role manager (compose_team):
-        slot     = logic.team.last_due(their schedule on digest.team_day); none sent for it yet
+        slot     = logic.digest.last_due(their schedule on digest.team_day); none sent for it yet
                    (or forced) → the facade's TouchReport → logic.team.compose_team_digest → outbox
     deliver: outbox.Outbox (the worker)
 
@@ -32,11 +32,12 @@ from .logic.digest import (
     digest_readiness,
     in_quiet_hours,
     is_urgent,
+    last_due,
     next_due,
     parse_quiet_hours,
     quarter_began,
 )
-from .logic.team import compose_team_digest, last_due
+from .logic.team import compose_team_digest
 from .outbox import DigestReport, Outbox, QueuedDigest, SlackDirectory
 from .ports import StorageType
 from .types import ComposedDigest, DigestKind, RepSettings, Sink, TouchReport

@@ -8,7 +8,7 @@ the facade, and the digest goes through the outbox to the local Slack stand-in.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from clipper.core import Clipper
 from clipper.exceptions import ConfigError
 from clipper.logic.blockkit import MAX_SECTION, validate
 from clipper.logic.clip import parse_clip
+from clipper.logic.digest import RepSchedule, last_due
 from clipper.logic.team import render_team_slack
 from clipper.slackclip import answer_clip
 from clipper.types import (
@@ -203,3 +204,15 @@ def test_a_large_team_digest_stays_within_block_kit_limits() -> None:
         assert "<b>" not in json.dumps(list(message.blocks))
     text = "\n".join(b["text"]["text"] for m in messages for b in m.blocks)
     assert "and 370 more accounts" in text and "and 70 more feeds" in text
+
+
+def test_the_weekly_slot_is_the_latest_team_day_at_the_managers_local_time() -> None:
+    schedule = RepSchedule("America/New_York", time(8, 0), ("fri",))
+    # Monday 23 Nov 2026: the latest Friday 08:00 in New York is 20 Nov, 13:00 UTC
+    assert last_due(schedule, MONDAY) == datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    # on Friday itself, before 08:00 local, it is still the week before
+    friday_early = datetime(2026, 11, 27, 12, 59, tzinfo=UTC)
+    assert last_due(schedule, friday_early) == datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    assert last_due(schedule, friday_early + timedelta(minutes=1)) == friday_early + timedelta(
+        minutes=1
+    )

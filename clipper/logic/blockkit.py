@@ -5,6 +5,8 @@ of block text per message, button text 75, button value 2000, button URL 3000, u
 per message and action_id per block, a non-empty top-level ``text`` of at most 4000. Every
 string from an article is escaped (``&``, ``<``, ``>``) and measured after escaping. A digest that
 does not fit one message is split into numbered parts; every item appears exactly once, in order.
+The "Your industries" section follows the account sections, its items rendered as account items
+without their buttons.
 
 Does not send anything.
 """
@@ -259,8 +261,8 @@ def render_slack(digest: Digest) -> list[SlackMessage]:
             text += size
             pending_heading = None
     industry = digest.industry
-    for index, item in enumerate(industry.items if industry else ()):
-        assert industry is not None
+    for index, item in enumerate(industry.items if industry is not None else ()):
+        assert industry is not None  # narrowed for mypy: items come from it
         head = _industry_blocks(industry, counter, continued=False) if index == 0 else []
         counter += 1
         unit = _industry_item_blocks(item, counter, now)

@@ -3,7 +3,10 @@
     items     = the rep's new matches, one per story and account ("also in" the other outlets)
     sections  = items grouped by account, ranked by score then recency, capped per account
     digest    = sections in order of their best item, capped per digest, with a touch line each
+    industry  = "Your industries": industry-only candidates, one item per story, ranked by
+                industry score then recency, capped (``max_industry_items``)
     next_due  = the rep's next digest time: local time and weekdays, DST-correct, after quiet hours
+    last_due  = the latest such time at or before now (a manager's weekly team digest)
     ready     = whether a due digest may be composed: the matching it depends on has run
 
 Does not read the database, render Block Kit or talk to Slack.
@@ -364,6 +367,23 @@ def next_due(schedule: RepSchedule, after: datetime) -> datetime:
         if candidate > after:
             return quiet_end(schedule, candidate)
     raise AssertionError("a week always holds one of the rep's days")
+
+
+def last_due(schedule: RepSchedule, at: datetime) -> datetime:
+    """Return the latest digest time at or before ``at`` on one of the schedule's days (moved
+    to the end of quiet hours when it falls inside them). Does not look further back than two
+    weeks (a schedule always has a day within one)."""
+    zone = ZoneInfo(schedule.timezone)
+    start = at.astimezone(zone).date()
+    days = {WEEKDAYS.index(d) for d in schedule.days} or set(range(7))
+    for offset in range(15):
+        day = start - timedelta(days=offset)
+        if day.weekday() not in days:
+            continue
+        candidate = quiet_end(schedule, _local(day, schedule.at, zone))
+        if candidate <= at:
+            return candidate
+    raise AssertionError("two weeks always hold one of the schedule's days")
 
 
 # ---------------------------------------------------------------------------------- readiness

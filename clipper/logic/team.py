@@ -3,7 +3,7 @@
     report_sections(TouchReport)  → titled lines, plain text: the one wording of every number
     report_mrkdwn                 → ``/clip report`` (Slack mrkdwn, escaped)
     compose_team_digest           → the same sections as Block Kit parts (Slack) or Markdown
-    last_due(schedule, now)       → the latest weekly slot at or before now (when it is due)
+    (when it is due: ``logic.digest.last_due`` on the manager's schedule, ``digests.py``)
 
 Both the report and the digest render the same ``TouchReport`` through ``report_sections``, so
 every number the manager reads in the digest is one ``/clip report`` shows. Does not count
@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..types import ActivityCounts, ComposedDigest, DigestKind, Sink, TouchReport
 from .blockkit import (
@@ -29,7 +28,6 @@ from .blockkit import (
     cut,
     escape,
 )
-from .digest import WEEKDAYS, RepSchedule, _local, quiet_end
 
 #: rows listed per section; the rest are counted ("and 12 more")
 MAX_ROWS = 30
@@ -213,20 +211,3 @@ def compose_team_digest(
             (f"{DigestKind.TEAM} for {rep_name}", render_team_markdown(report, rep_name, now)),
         )
     return ComposedDigest(parts, (), sink, None)
-
-
-def last_due(schedule: RepSchedule, at: datetime) -> datetime:
-    """Return the latest digest time at or before ``at`` on one of the schedule's days (moved
-    to the end of quiet hours when it falls inside them). Does not look further back than two
-    weeks (a schedule always has a day within one)."""
-    zone = ZoneInfo(schedule.timezone)
-    start = at.astimezone(zone).date()
-    days = {WEEKDAYS.index(d) for d in schedule.days} or set(range(7))
-    for offset in range(15):
-        day = start - timedelta(days=offset)
-        if day.weekday() not in days:
-            continue
-        candidate = quiet_end(schedule, _local(day, schedule.at, zone))
-        if candidate <= at:
-            return candidate
-    raise AssertionError("two weeks always hold one of the schedule's days")
