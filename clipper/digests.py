@@ -102,6 +102,8 @@ class Digests:
         self._pass_finished_at: datetime | None = None
         #: rep → when this process first found their first digest due
         self._first_due: dict[str, datetime] = {}
+        #: (manager, weekly slot) → when this process first found that team digest due
+        self._team_due: dict[tuple[str, datetime], datetime] = {}
 
     def pass_finished(self, at: datetime) -> None:
         """Record that a fetch-and-match pass of this process finished at ``at``."""
@@ -274,12 +276,15 @@ class Digests:
             if last is not None and last >= due_at and not (dry_run and force):
                 continue  # this week's was sent: --now does not send a second one
             if not force and not dry_run:
+                # the wait for matching counts from when this process found it due, so a
+                # first summary for a slot days ago still waits for this process's first pass
+                seen = max(due_at, self._team_due.setdefault((person.email, due_at), now))
                 progress = replace(
-                    self.storage.matching_progress(due_at, now),
+                    self.storage.matching_progress(seen, now),
                     runs_passes=self.runs_passes,
                     pass_finished_at=self._pass_finished_at,
                 )
-                if digest_readiness(due_at, now, progress, first=True) is Readiness.WAIT:
+                if digest_readiness(seen, now, progress, first=True) is Readiness.WAIT:
                     report.waiting.append(person.email)
                     continue
             numbers = numbers or team_report()

@@ -216,3 +216,18 @@ def test_the_weekly_slot_is_the_latest_team_day_at_the_managers_local_time() -> 
     assert last_due(schedule, friday_early + timedelta(minutes=1)) == friday_early + timedelta(
         minutes=1
     )
+
+
+def test_in_clipper_run_a_first_summary_waits_for_the_first_fetch_and_match_pass(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    team = Team(tmp_path, server, None)
+    with team.clipper as clipper:
+        team.clock.now = MONDAY + timedelta(days=2)  # Monday's slot passed two days ago
+        clipper.digests.runs_passes = True  # as in `clipper run`, before its first pass
+        report = clipper.digest()
+        assert "max@example.com" in report.waiting and team.team_parts() == []
+        clipper.digests.pass_finished(team.clock())
+        clipper.digest()
+        (summary,) = team.team_parts()
+        assert "- sam@example.com: 2/2 touched" in summary.payload
