@@ -243,12 +243,17 @@ class Clipper(RepActions, AccountImports):
     def digest(
         self, *, rep: str | None = None, force: bool = False, dry_run: bool = False
     ) -> DigestReport:
-        """Queue due digests (every rep's pending one with ``force``) and deliver the outbox.
+        """Queue due digests (every rep's pending one with ``force``) and managers' weekly team
+        digests, and deliver the outbox.
 
         Raises:
             SlackAuthError: Slack refused the bot token; nothing more was sent.
         """
         report = self.digests.compose_due(rep=rep, force=force, dry_run=dry_run)
+        # managers' weekly team digests, with the numbers /clip report shows
+        self.digests.compose_team(
+            self.touch_report, rep=rep, force=force, dry_run=dry_run, report=report
+        )
         if dry_run:
             return report
         return self.digests.deliver(rep=rep, report=report)

@@ -5,6 +5,9 @@
         alerts   = urgent events on the rep's accounts → an "alert" digest now (not in quiet hours)
         if due and the matching it depends on has run (logic.digest.digest_readiness), or forced:
                    logic.compose.compose_digest(new matches) → parts → outbox   # one transaction
+    for each rep with role manager (compose_team):
+        slot     = logic.digest.last_due(their schedule on digest.team_day); none sent for it yet
+                   (or forced) → the facade's TouchReport → logic.team.compose_team_digest → outbox
     deliver: outbox.Outbox (the worker)
 
 Does not choose adapters (``make_clipper`` does), match articles, or post anything itself: the
@@ -29,13 +32,15 @@ from .logic.digest import (
     digest_readiness,
     in_quiet_hours,
     is_urgent,
+    last_due,
     next_due,
     parse_quiet_hours,
     quarter_began,
 )
+from .logic.team import compose_team_digest
 from .outbox import DigestReport, Outbox, QueuedDigest, SlackDirectory
 from .ports import StorageType
-from .types import ComposedDigest, DigestKind, RepSettings, Sink
+from .types import ComposedDigest, DigestKind, RepSettings, Sink, TouchReport
 
 __all__ = ["DigestReport", "Digests", "QueuedDigest", "rep_schedule"]
 
@@ -61,6 +66,15 @@ def rep_schedule(
     )
 
 
+def _always(composed: ComposedDigest) -> Callable[[list[DigestCandidate]], ComposedDigest]:
+    """A composition that ignores the candidates (the team digest covers no match)."""
+
+    def compose(_candidates: list[DigestCandidate]) -> ComposedDigest:
+        return composed
+
+    return compose
+
+
 class Digests:
     """Composes due digests for the configured reps into the outbox, and hands delivery to it."""
 
@@ -79,13 +93,17 @@ class Digests:
         #: Slack users and time zones; None without Slack (digests go to the terminal)
         self.directory = directory
         settings = config.settings.digest
-        self.policy = DigestPolicy(settings.max_items_per_account, settings.max_items)
+        self.policy = DigestPolicy(
+            settings.max_items_per_account, settings.max_items, settings.max_industry_items
+        )
         #: True in ``clipper run``: a due digest also waits for this process's next
         #: fetch-and-match pass (``pass_finished``)
         self.runs_passes = False
         self._pass_finished_at: datetime | None = None
         #: rep → when this process first found their first digest due
         self._first_due: dict[str, datetime] = {}
+        #: (manager, weekly slot) → when this process first found that team digest due
+        self._team_due: dict[tuple[str, datetime], datetime] = {}
 
     def pass_finished(self, at: datetime) -> None:
         """Record that a fetch-and-match pass of this process finished at ``at``."""
@@ -102,6 +120,15 @@ class Digests:
 
     def _accounts_of(self, rep: Rep) -> list[str]:
         return [a.name for a in self.config.accounts_by_owner.get(rep.email, ())]
+
+    def industries_of(self, rep: Rep) -> list[str]:
+        """The industries of the rep's accounts, when their "Your industries" section is on
+        (``/clip settings industries``, else ``industries:`` in reps.yaml); else none."""
+        chosen = self.storage.rep_settings(rep.email).industries
+        if not (rep.industries if chosen is None else chosen == "on"):
+            return []
+        owned = self.config.accounts_by_owner.get(rep.email, ())
+        return sorted({a.industry for a in owned if a.industry})
 
     def _compose(
         self,
@@ -155,7 +182,13 @@ class Digests:
                 if due:
                     compose = self._compose(person, DigestKind.DIGEST, now, None, preview=True)
                     composed = compose(
-                        self.storage.digest_candidates(person.email, accounts, since, now)
+                        self.storage.digest_candidates(
+                            person.email,
+                            accounts,
+                            since,
+                            now,
+                            industries=self.industries_of(person),
+                        )
                     )
                     report.previews += [payload for _text, payload in composed.parts]
                 continue
@@ -200,12 +233,71 @@ class Digests:
                 ),
                 expected_next=None if force else stored,
                 scheduled=not force,
+                industries=self.industries_of(person),
             )
             if digest_id is None:
                 report.skipped_empty.append(person.email)
             else:
                 self._first_due.pop(person.email, None)
                 report.queued.append(QueuedDigest(person.email, DigestKind.DIGEST, digest_id))
+        return report
+
+    def compose_team(
+        self,
+        team_report: Callable[[], TouchReport],
+        *,
+        rep: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        report: DigestReport | None = None,
+    ) -> DigestReport:
+        """Queue each manager's weekly team digest (``role: manager``) when its slot has come:
+        ``digest.team_day`` at their digest time, in their time zone; the latest slot not yet
+        sent (a new manager's first one goes out at once). ``force`` does not wait for matching
+        in progress and, with ``dry_run``, previews this week's even when it was sent; it never
+        sends a second one for the same week.
+
+        ``team_report`` is the facade's ``touch_report``: the digest shows exactly the numbers
+        ``/clip report`` shows. Does not count anything itself; it asks for the report only
+        when a digest is due.
+        """
+        report = report if report is not None else DigestReport()
+        now = self.clock()
+        numbers: TouchReport | None = None
+        for person in self.config.reps:
+            if person.role != "manager" or (rep is not None and person.email != rep.lower()):
+                continue
+            schedule = replace(
+                self.schedule_of(person, self.slack_timezone(person)),
+                days=(self.config.settings.digest.team_day,),
+            )
+            due_at = last_due(schedule, now)
+            last = self.storage.last_digest_due(person.email, DigestKind.TEAM)
+            if last is not None and last >= due_at and not (dry_run and force):
+                continue  # this week's was sent: --now does not send a second one
+            if not force and not dry_run:
+                # the wait for matching counts from when this process found it due, so a
+                # first summary for a slot days ago still waits for this process's first pass
+                seen = max(due_at, self._team_due.setdefault((person.email, due_at), now))
+                progress = replace(
+                    self.storage.matching_progress(seen, now),
+                    runs_passes=self.runs_passes,
+                    pass_finished_at=self._pass_finished_at,
+                )
+                if digest_readiness(seen, now, progress, first=True) is Readiness.WAIT:
+                    report.waiting.append(person.email)
+                    continue
+            numbers = numbers or team_report()
+            sink = Sink.SLACK if self.directory is not None and not dry_run else Sink.TERMINAL
+            composed = compose_team_digest(numbers, person.name or person.email, sink, now)
+            if dry_run:
+                report.previews += [payload for _text, payload in composed.parts]
+                continue
+            digest_id = self.storage.create_digest(
+                person.email, DigestKind.TEAM, due_at, now, [], now, _always(composed)
+            )
+            if digest_id is not None:
+                report.queued.append(QueuedDigest(person.email, DigestKind.TEAM, digest_id))
         return report
 
     def _readiness(self, email: str, stored: datetime | None, now: datetime) -> Readiness:

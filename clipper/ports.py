@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from .logic.dedupe import KnownArticles
 from .logic.digest import DigestCandidate, MatchingProgress, TouchStatus
 from .types import (
+    ActivityCounts,
     Article,
     ArticleBrief,
     ArticleIdentity,
@@ -222,9 +223,17 @@ class StorageType(Protocol):
         ...
 
     def digest_candidates(
-        self, rep: str, accounts: Sequence[str], since: datetime, now: datetime
+        self,
+        rep: str,
+        accounts: Sequence[str],
+        since: datetime,
+        now: datetime,
+        *,
+        industries: Sequence[str] = (),
     ) -> list[DigestCandidate]:
-        """Return the rep's undelivered, unmuted matches on ``accounts``; writes nothing."""
+        """Return the rep's undelivered, unmuted matches on ``accounts``, then the industry-only
+        candidates of ``industries`` (articles whose story matched no account, not yet in one
+        of the rep's industry sections; ``DigestCandidate.industry`` set); writes nothing."""
         ...
 
     def create_digest(
@@ -239,9 +248,12 @@ class StorageType(Protocol):
         *,
         expected_next: datetime | None = None,
         scheduled: bool = False,
+        industries: Sequence[str] = (),
     ) -> int | None:
         """Compose and queue a digest atomically; None when another process made it first or
-        there was nothing to send (the schedule still advances)."""
+        there was nothing to send (the schedule still advances). ``compose`` gets the
+        candidates ``digest_candidates`` would return for ``industries``; what it covers is
+        recorded per rep and article (``ComposedDigest.covered``, ``industry_covered``)."""
         ...
 
     def claim_parts(
@@ -369,6 +381,17 @@ class StorageType(Protocol):
         idempotency_key: str | None = None,
     ) -> bool:
         """Log a customer touch; False when ``idempotency_key`` was logged before."""
+        ...
+
+    def activity_counts(
+        self, accounts: Sequence[str], since: datetime
+    ) -> dict[str, ActivityCounts]:
+        """Return, for every one of ``accounts``, its matches made since ``since`` and its
+        shares (share-button touches) since then."""
+        ...
+
+    def last_digest_due(self, rep: str, kind: DigestKind) -> datetime | None:
+        """Return the due time of the rep's latest digest of ``kind``; None when none."""
         ...
 
     def touch_statuses(

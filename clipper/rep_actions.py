@@ -12,6 +12,7 @@ typed are escaped for Slack's mrkdwn there, as before).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -21,10 +22,18 @@ from .digests import Digests
 from .exceptions import CommandUsageError
 from .logic.blockkit import escape
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
-from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due
+from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, quarter_began
 from .pipeline import Clock
 from .ports import StorageType
-from .types import RepSetting, Share
+from .types import (
+    AccountActivity,
+    ActivityCounts,
+    BrokenFeed,
+    OwnerCoverage,
+    RepSetting,
+    Share,
+    TouchReport,
+)
 
 #: roles that see every account and the team report
 MANAGER_ROLES = frozenset({"manager", "admin"})
@@ -131,30 +140,6 @@ class ShareDraft:
 
     note: str
     contact: Contact | None
-
-
-@dataclass(frozen=True, slots=True)
-class OwnerCoverage:
-    """One owner's accounts touched enough this quarter, of all they own."""
-
-    owner: str
-    touched: int
-    total: int
-
-
-@dataclass(frozen=True, slots=True)
-class TouchReport:
-    """The team's touch coverage this quarter: numbers, for any renderer."""
-
-    #: touches an account needs per quarter (``digest.touches_per_quarter``)
-    target: int
-    accounts: int
-    #: accounts touched at least ``target`` times
-    touched: int
-    #: per owner ("(no owner)" for accounts without one), sorted by owner
-    by_owner: tuple[OwnerCoverage, ...]
-    #: accounts still under the target, in configuration order
-    due: tuple[str, ...]
 
 
 class RepActions:
@@ -310,14 +295,19 @@ class RepActions:
         return self.storage.remove_mutes(rep.email, target or None)
 
     def change_setting(self, rep: Rep, setting: RepSetting, value: str) -> SettingChanged:
-        """Store a rep's digest setting (already validated) and move their next digest (the
-        time zone may come from Slack's ``users.info``)."""
+        """Store a rep's digest setting (already validated) and move their next digest when the
+        setting is part of the schedule (the time zone may come from Slack's ``users.info``).
+        Does not move it for industry news."""
         now = self.clock()
         self.storage.put_rep_setting(rep.email, setting, value, now)
         digests = self.digests
         schedule = digests.schedule_of(rep, digests.slack_timezone(rep))
         following = next_due(schedule, now)
-        self.storage.reschedule(rep.email, following)
+        if setting.moves_schedule:
+            self.storage.reschedule(rep.email, following)
+        else:
+            # industry news changes what the next digest holds, not when it comes
+            following = self.storage.next_digest_at(rep.email) or now
         return SettingChanged(setting, value, following, schedule.timezone)
 
     # ------------------------------------------------------------------ touches and shares
@@ -393,18 +383,53 @@ class RepActions:
         )
 
     def touch_report(self) -> TouchReport:
-        """Count the team's accounts touched enough this quarter, per owner. Does not check who
-        asks (``is_manager``)."""
+        """Count the team's accounts touched enough this quarter, per owner; matches and shares
+        per owner and account this week (the 7 days to now) and this calendar quarter; accounts
+        with news but no touch this quarter; the feeds that broke. ``/clip report`` and the
+        manager's weekly team digest both show this record. Does not check who asks
+        (``is_manager``)."""
         now = self.clock()
         accounts = list(self.config.accounts)
-        statuses = self.digests.touch_statuses([a.name for a in accounts], now)
+        names = [a.name for a in accounts]
+        statuses = self.digests.touch_statuses(names, now)
+        quarter_start = quarter_began(now)
+        week = self.storage.activity_counts(names, now - timedelta(days=7))
+        quarter = self.storage.activity_counts(names, quarter_start)
         due = tuple(a.name for a in accounts if statuses[a.name].due())
         by_owner: dict[str, list[Account]] = {}
         for account in accounts:
             by_owner.setdefault(account.owner or "(no owner)", []).append(account)
         owners = tuple(
-            OwnerCoverage(owner, sum(1 for a in owned if not statuses[a.name].due()), len(owned))
+            OwnerCoverage(
+                owner,
+                sum(1 for a in owned if not statuses[a.name].due()),
+                len(owned),
+                _total(week[a.name] for a in owned),
+                _total(quarter[a.name] for a in owned),
+            )
             for owner, owned in sorted(by_owner.items())
+        )
+        active = [
+            AccountActivity(
+                a.name,
+                a.owner or "(no owner)",
+                week[a.name],
+                quarter[a.name],
+                statuses[a.name].this_quarter,
+            )
+            for a in accounts
+            if quarter[a.name].matches or quarter[a.name].shares
+        ]
+        active.sort(key=lambda a: (-a.quarter.matches, -a.quarter.shares, a.account.casefold()))
+        untouched = tuple(
+            a.name
+            for a in accounts
+            if quarter[a.name].matches and not statuses[a.name].this_quarter
+        )
+        broken = tuple(
+            BrokenFeed(f.name, f.url, f.error_count, f.last_error, f.disabled_reason)
+            for f in sorted(self.storage.feed_statuses(), key=lambda f: f.name.casefold())
+            if f.active and (f.disabled_reason or f.error_count)
         )
         return TouchReport(
             self.config.settings.digest.touches_per_quarter,
@@ -412,4 +437,17 @@ class RepActions:
             len(accounts) - len(due),
             owners,
             due,
+            now=now,
+            quarter_start=quarter_start,
+            by_account=tuple(active),
+            news_untouched=untouched,
+            broken_feeds=broken,
         )
+
+
+def _total(counts: Iterable[ActivityCounts]) -> ActivityCounts:
+    matches = shares = 0
+    for c in counts:
+        matches += c.matches
+        shares += c.shares
+    return ActivityCounts(matches, shares)

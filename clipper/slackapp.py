@@ -508,10 +508,30 @@ def _share_view(account: str, contact: str, note: str, metadata: str) -> dict[st
     }
 
 
+def _cut_lines(text: str, limit: int) -> str:
+    """Return ``text`` at most ``limit`` characters, its line breaks kept (lists stay lists),
+    cut after a whole line with the number of lines left out. Does not escape anything."""
+    if len(text) <= limit:
+        return text
+    lines = text.splitlines()
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > limit - 40:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    if not kept:
+        return cut(text, limit)
+    return "\n".join(kept) + f"\n… ({len(lines) - len(kept)} more line(s) not shown)"
+
+
 def _respond(respond: Any, text: str, *, replace: bool = False) -> None:
     """Post the answer to response_url once; a refused post is logged, never retried blindly."""
     try:
-        result = respond(text=cut(text, 3000), response_type="ephemeral", replace_original=replace)
+        result = respond(
+            text=_cut_lines(text, 3000), response_type="ephemeral", replace_original=replace
+        )
     except Exception as exc:  # noqa: BLE001 - the user cannot be told; the log can
         log.warning("could not answer through response_url: %s", exc)
         return

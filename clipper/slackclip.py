@@ -20,7 +20,8 @@ from .exceptions import CommandUsageError
 from .logic.blockkit import cut, escape, link_target
 from .logic.clip import HELP, ClipCommand
 from .logic.digest import touch_line
-from .rep_actions import TouchReport
+from .logic.team import report_mrkdwn
+from .types import RepSetting, TouchReport
 
 #: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
 ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], str]
@@ -129,6 +130,13 @@ def _settings(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
     assert command.setting is not None and command.value is not None
     changed = clipper.change_setting(rep, command.setting, command.value)
     local = changed.next_digest_at.astimezone(ZoneInfo(changed.timezone))
+    if changed.setting is RepSetting.INDUSTRIES:
+        section = "has" if changed.value == "on" else "leaves out"
+        return (
+            f"Your {changed.setting.label} is now {escape(changed.value)}: your digest {section} "
+            f"the *Your industries* section. Next digest: {local:%a %d %b %H:%M} "
+            f"({escape(changed.timezone)})."
+        )
     return (
         f"Your {changed.setting.label} is now {escape(changed.value)}. Next digest: "
         f"{local:%a %d %b %H:%M} ({escape(changed.timezone)})."
@@ -148,15 +156,9 @@ def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
 
 
 def render_touch_report(report: TouchReport) -> str:
-    """Word the team's touch coverage for Slack (mrkdwn). Does not count anything."""
-    lines = [
-        f"*Touch coverage this quarter*: {report.touched} of {report.accounts} "
-        f"accounts touched at least {report.target} time(s)"
-    ]
-    lines += [f"• {escape(o.owner)}: {o.touched}/{o.total}" for o in report.by_owner]
-    if report.due:
-        lines.append("*Due*: " + ", ".join(escape(a) for a in report.due[:30]))
-    return "\n".join(lines)
+    """Word the team report for Slack (mrkdwn): the same sections as the manager's weekly team
+    digest (``logic.team.report_sections``). Does not count anything."""
+    return report_mrkdwn(report)
 
 
 #: every ``/clip`` verb and its handler (the verbs and their help: ``logic.clip``)

@@ -70,6 +70,8 @@ class DigestKind(enum.StrEnum):
     DIGEST = "digest"
     #: urgent events, sent at once outside quiet hours
     ALERT = "alert"
+    #: a manager's weekly team summary (``digest.team_day`` at their digest time)
+    TEAM = "team"
 
 
 class Sink(enum.StrEnum):
@@ -99,6 +101,8 @@ class RepSetting(enum.StrEnum):
     DIGEST_TIME = "digest_time"
     TIMEZONE = "timezone"
     QUIET_HOURS = "quiet_hours"
+    #: "on" or "off": the "Your industries" section of the rep's digest
+    INDUSTRIES = "industries"
 
     @property
     def label(self) -> str:
@@ -107,7 +111,13 @@ class RepSetting(enum.StrEnum):
             RepSetting.DIGEST_TIME: "digest time",
             RepSetting.TIMEZONE: "time zone",
             RepSetting.QUIET_HOURS: "quiet hours",
+            RepSetting.INDUSTRIES: "industry news",
         }[self]
+
+    @property
+    def moves_schedule(self) -> bool:
+        """Whether changing it moves the rep's next digest (industry news does not)."""
+        return self is not RepSetting.INDUSTRIES
 
 
 class FetchStatus(enum.StrEnum):
@@ -481,6 +491,8 @@ class RepSettings:
     digest_time: str | None = None
     timezone: str | None = None
     quiet_hours: str | None = None
+    #: "on" or "off" (the "Your industries" section); None: ``reps.yaml`` decides
+    industries: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -727,3 +739,78 @@ class ComposedDigest:
     sink: Sink
     #: the rep's next scheduled digest (None: an alert, which leaves the schedule alone)
     next_due: datetime | None
+    #: (article id, industry, shown) for every industry-only article the "Your industries"
+    #: section accounts for (stored per rep and article: it is not offered again)
+    industry_covered: tuple[tuple[int, str, bool], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityCounts:
+    """An account's matches (stored, by when they were matched) and shares with its customer
+    (the share button's touches) since a time."""
+
+    matches: int = 0
+    shares: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerCoverage:
+    """One owner's accounts touched enough this quarter, of all they own, and the matches and
+    shares on those accounts this week (the 7 days to the report) and this quarter."""
+
+    owner: str
+    touched: int
+    total: int
+    week: ActivityCounts = ActivityCounts()
+    quarter: ActivityCounts = ActivityCounts()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountActivity:
+    """One account's matches and shares this week and this quarter, and its touches this
+    quarter."""
+
+    account: str
+    #: the owner's email ("(no owner)" when none)
+    owner: str
+    week: ActivityCounts
+    quarter: ActivityCounts
+    touches: int
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenFeed:
+    """A feed that is disabled or failing (``error_count`` failures in a row)."""
+
+    name: str
+    url: str
+    error_count: int
+    last_error: str | None
+    disabled_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TouchReport:
+    """The team's touch coverage this quarter, matches and shares per owner and account, and
+    the feeds that broke: numbers, for any renderer (``/clip report``, the manager's weekly
+    team digest)."""
+
+    #: touches an account needs per quarter (``digest.touches_per_quarter``)
+    target: int
+    accounts: int
+    #: accounts touched at least ``target`` times
+    touched: int
+    #: per owner ("(no owner)" for accounts without one), sorted by owner
+    by_owner: tuple[OwnerCoverage, ...]
+    #: accounts still under the target, in configuration order
+    due: tuple[str, ...]
+    #: when the report was made; the week is the 7 days before it
+    now: datetime | None = None
+    #: when this calendar quarter (UTC) began
+    quarter_start: datetime | None = None
+    #: accounts with a match or a share this quarter, most matches first
+    by_account: tuple[AccountActivity, ...] = ()
+    #: accounts with matches this quarter and no touch this quarter, in configuration order
+    news_untouched: tuple[str, ...] = ()
+    #: enabled feeds that are disabled or failing, by name
+    broken_feeds: tuple[BrokenFeed, ...] = ()

@@ -81,19 +81,31 @@ def test_run_once_on_the_bundled_samples(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "clipper.db").exists()
     # without a Slack token each rep's first digest is printed and saved as Markdown
     assert "Clipper digest" in result.output and "Acme Robotics" in result.output
-    assert "queued digest" in result.output and "delivered 2 digest message(s)" in result.output
+    assert "queued digest" in result.output and "delivered 3 digest message(s)" in result.output
     saved = sorted((tmp_path / "var" / "digests").glob("*/*.md"))
-    assert [p.parent.name for p in saved] == ["dana@clipper.example", "sam@clipper.example"]
-    sam = saved[1].read_text()
+    assert [p.parent.name for p in saved] == [
+        "dana@clipper.example",
+        "lee@clipper.example",
+        "sam@clipper.example",
+    ]
+    # the manager's weekly team summary goes out on the first run (issue 12 item 5)
+    lee = saved[1].read_text()
+    assert "# Clipper team summary" in lee and "- 0 of 5 accounts touched" in lee
+    sam = saved[2].read_text()
     assert "## Acme Robotics" in sam and "Why: mentions" in sam and "for you only" in sam
     assert "Touches this quarter: 0 of 1" in sam
+    # industry news that named no account reaches the reps of that industry (issue 12 item 4)
+    mine, industries = saved[0].read_text().split("## Your industries")
+    assert "Port strike averted" in industries and "Why: industry: logistics" in industries
+    assert "Northwind Logistics opens automated cross-dock hub" in mine
+    assert "Northwind" not in industries and "Port strike" not in sam
     # nothing new the second time: no article reaches a rep twice
     again = CliRunner().invoke(
         main, ["--config", str(tmp_path / "config" / "clipper.yaml"), "digest", "--now"]
     )
     assert again.exit_code == 0, again.output
     assert "nothing new to send" in again.output
-    assert len(list((tmp_path / "var" / "digests").glob("*/*.md"))) == 2
+    assert len(list((tmp_path / "var" / "digests").glob("*/*.md"))) == 3
 
 
 def test_digest_dry_run_and_unknown_rep(tmp_path: Path) -> None:

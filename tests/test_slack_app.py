@@ -504,6 +504,8 @@ def test_other_commands(app: App) -> None:
     assert "1 of 1" in run("accounts")
     assert "Your time zone is now Europe/Berlin" in run("settings tz Europe/Berlin")
     assert "not a time" in run("settings time 25:99")
+    assert "industry news is now off" in run("settings industries off")
+    assert "`on` or `off`" in run("settings industries later")
     assert "for managers" in run("report")
     report = run("report", user="U3")
     assert "1 of 2 accounts" in report and "Northwind Logistics" in report

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,9 +19,9 @@ from slack_sdk import WebClient
 from clipper.config import load_config
 from clipper.core import Clipper
 from clipper.logic.clip import HELP, VERBS
-from clipper.rep_actions import OwnerCoverage, TouchReport
 from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.slackclip import CLIP_VERBS
+from clipper.types import OwnerCoverage, TouchReport
 from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
@@ -149,12 +150,19 @@ def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
     _response, rid = bolt.clip("touch initech called the CFO", user="U2")
     assert bolt.answer(rid) == "Logged a touch on *Initech*: called the CFO"
     _response, rid = bolt.clip("report", user="U3")
-    # (response_url answers are one line today: ``_respond`` cuts them with ``blockkit.cut``)
+    # one line per number, as the manager's weekly team digest shows them (logic.team)
     assert bolt.answer(rid) == (
-        "*Touch coverage this quarter*: 1 of 3 accounts touched at least 1 time(s) "
-        "• dana@example.com: 1/2 "
-        "• sam@example.com: 0/1 "
-        "*Due*: Acme Robotics, Northwind Logistics"
+        "*Touch coverage this quarter*: 1 of 3 accounts touched at least 1 time(s)\n"
+        "*Per rep: accounts touched · matches and shares this week (7 days) · this quarter*\n"
+        "• dana@example.com: 1/2 touched · week: 0 matches, 0 shares · quarter: 0 matches, "
+        "0 shares\n"
+        "• sam@example.com: 0/1 touched · week: 0 matches, 0 shares · quarter: 0 matches, "
+        "0 shares\n"
+        "*Due*\n"
+        "• Acme Robotics\n"
+        "• Northwind Logistics\n"
+        "*Feeds that broke*\n"
+        "• none"
     )
 
 
@@ -214,6 +222,8 @@ def test_the_facade_returns_numbers_without_slack(bolt: Bolt) -> None:
             OwnerCoverage("sam@example.com", 0, 1),
         ),
         due=("Acme Robotics", "Initech"),
+        now=Clock().now,
+        quarter_start=datetime(2026, 10, 1, tzinfo=UTC),
     )
     added = clipper.add_watch_term(dana, "cold chain")
     assert added.accounts == added.added == ("Northwind Logistics", "Initech")

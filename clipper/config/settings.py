@@ -174,6 +174,11 @@ class DigestSettings(_Model):
     timezone: str = "UTC"
     max_items_per_account: int = Field(5, ge=1)
     max_items: int = Field(30, ge=1)
+    #: stories in a digest's "Your industries" section (industry news that named none of the
+    #: rep's accounts); 0 leaves the section out for everyone
+    max_industry_items: int = Field(3, ge=0, le=20)
+    #: the weekday a manager's weekly team summary goes out, at their digest time
+    team_day: str = "mon"
     #: a first digest (or one after a long pause) covers matches this many days old at most
     lookback_days: int = Field(7, ge=1)
     #: customer touches wanted per account per quarter (the touch line's target)
@@ -185,6 +190,11 @@ class DigestSettings(_Model):
     @classmethod
     def _days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _check_days(value)
+
+    @field_validator("team_day")
+    @classmethod
+    def _team_day(cls, value: str) -> str:
+        return _check_days([value])[0]
 
     @field_validator("timezone")
     @classmethod
@@ -393,6 +403,18 @@ class Rep(_Model):
     digest: RepDigest = RepDigest()
     quiet_hours: str | None = None
     role: Literal["rep", "manager", "admin"] = "rep"
+    #: the "Your industries" section of their digest (``/clip settings industries`` overrides)
+    industries: bool = True
+
+    @field_validator("industries", mode="before")
+    @classmethod
+    def _industries(cls, value: object) -> object:
+        if not isinstance(value, bool):
+            raise ValueError(
+                f"industries must be true or false (industry news in the digest on or off), "
+                f"got {value!r}"
+            )
+        return value
 
     @field_validator("email")
     @classmethod

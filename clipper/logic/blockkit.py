@@ -5,6 +5,8 @@ of block text per message, button text 75, button value 2000, button URL 3000, u
 per message and action_id per block, a non-empty top-level ``text`` of at most 4000. Every
 string from an article is escaped (``&``, ``<``, ``>``) and measured after escaping. A digest that
 does not fit one message is split into numbered parts; every item appears exactly once, in order.
+The "Your industries" section follows the account sections, its items rendered as account items
+without their buttons.
 
 Does not send anything.
 """
@@ -19,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..types import DigestKind
-from .digest import AccountSection, Digest, DigestItem, age_text, touch_line
+from .digest import AccountSection, Digest, DigestItem, IndustrySection, age_text, touch_line
 from .events import badge
 
 MAX_BLOCKS = 50
@@ -156,6 +158,46 @@ def _account_blocks(
     return blocks
 
 
+#: the heading of the industry-news section
+INDUSTRY_HEADING = "Your industries"
+
+
+def _industry_blocks(section: IndustrySection, n: int, *, continued: bool) -> list[dict[str, Any]]:
+    """The "Your industries" heading (and, first time, what it holds and what was left out)."""
+    name = INDUSTRY_HEADING + (" (continued)" if continued else "")
+    blocks: list[dict[str, Any]] = [
+        {"type": "divider", "block_id": f"divider-{n}"},
+        {
+            "type": "header",
+            "block_id": f"industries-{n}",
+            "text": {"type": "plain_text", "text": cut(name, MAX_HEADER), "emoji": True},
+        },
+    ]
+    if not continued:
+        blocks.append(
+            {
+                "type": "context",
+                "block_id": f"industries-note-{n}",
+                "elements": [{"type": "mrkdwn", "text": escape(_industry_line(section))}],
+            }
+        )
+    return blocks
+
+
+def _industry_line(section: IndustrySection) -> str:
+    industries = cut(", ".join(section.industries), 300)
+    line = f"Top stories in {industries} that named none of your accounts"
+    if section.more:
+        line += f" · {section.more} more not shown"
+    return line
+
+
+def _industry_item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]]:
+    """An industry item as an account item is shown, without the buttons (it has no account
+    to share with, give feedback on or mute)."""
+    return [b for b in _item_blocks(item, n, now) if b.get("type") != "actions"]
+
+
 def _title(digest: Digest, part: int, parts: int) -> str:
     label = "Clipper alert" if digest.kind is DigestKind.ALERT else "Clipper digest"
     day = digest.created_at.strftime("%a %d %b")
@@ -218,6 +260,25 @@ def render_slack(digest: Digest) -> list[SlackMessage]:
             ids.append(item.article_id)
             text += size
             pending_heading = None
+    industry = digest.industry
+    for index, item in enumerate(industry.items if industry is not None else ()):
+        assert industry is not None  # narrowed for mypy: items come from it
+        head = _industry_blocks(industry, counter, continued=False) if index == 0 else []
+        counter += 1
+        unit = _industry_item_blocks(item, counter, now)
+        counter += 1
+        size = sum(_text_size(b) for b in head + unit)
+        if blocks and (
+            len(blocks) + len(head) + len(unit) > budget_blocks or text + size > budget_text
+        ):
+            close()
+            if not head:
+                head = _industry_blocks(industry, counter, continued=True)
+                counter += 1
+                size = sum(_text_size(b) for b in head + unit)
+        blocks += head + unit
+        ids.append(item.article_id)
+        text += size
     close()
     total = len(parts)
     messages = []
@@ -251,22 +312,33 @@ def render_markdown(digest: Digest) -> str:
             lines.append(f"_{section.more} more not shown_")
         lines.append("")
         for item in section.items:
-            title = _md_escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
-            target = item.url if item.url and item.url.startswith(("http://", "https://")) else ""
-            link = f"[{title}](<{target.replace('>', '%3E')}>)" if target else title
-            facts = [cut(item.source or "", 80), age_text(item.published_at, now)]
-            if item.event:
-                facts.append(item.event)
-            if not item.shareable:
-                facts.append("for you only")
-            lines.append(f"- **{link}**  ")
-            lines.append(f"  {_md_escape(' · '.join(f for f in facts if f))}  ")
-            lines.append(f"  Why: {_md_escape(cut(item.why, WHY_CHARS))}")
-            if item.also_in:
-                lines[-1] += "  "
-                lines.append(f"  Also in {_md_escape(', '.join(item.also_in))}")
+            lines += _markdown_item(item, now)
+        lines.append("")
+    if digest.industry is not None and digest.industry.items:
+        lines += [f"## {INDUSTRY_HEADING}", "", f"_{_md_escape(_industry_line(digest.industry))}_"]
+        lines.append("")
+        for item in digest.industry.items:
+            lines += _markdown_item(item, now)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _markdown_item(item: DigestItem, now: datetime) -> list[str]:
+    """An item's Markdown lines (account and industry sections alike)."""
+    title = _md_escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
+    target = item.url if item.url and item.url.startswith(("http://", "https://")) else ""
+    link = f"[{title}](<{target.replace('>', '%3E')}>)" if target else title
+    facts = [cut(item.source or "", 80), age_text(item.published_at, now)]
+    if item.event:
+        facts.append(item.event)
+    if not item.shareable:
+        facts.append("for you only")
+    lines = [f"- **{link}**  ", f"  {_md_escape(' · '.join(f for f in facts if f))}  "]
+    lines.append(f"  Why: {_md_escape(cut(item.why, WHY_CHARS))}")
+    if item.also_in:
+        lines[-1] += "  "
+        lines.append(f"  Also in {_md_escape(', '.join(item.also_in))}")
+    return lines
 
 
 def validate(blocks: Sequence[dict[str, Any]]) -> list[str]:

@@ -3,6 +3,7 @@
     /clip help | add TERM [to ACCOUNT] | remove TERM | list | accounts | news ACCOUNT
           preview TERM | digest | mute ACCOUNT|SOURCE [DAYS] | unmute [ACCOUNT|SOURCE]
           settings time HH:MM | settings tz ZONE | settings quiet HH:MM-HH:MM
+          settings industries on|off
           touch ACCOUNT NOTE | report
 
 Does not touch storage or Slack: the Slack app runs the parsed command.
@@ -38,6 +39,7 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip digest` send my digest now
 • `/clip mute ACCOUNT|SOURCE [DAYS]` · `/clip unmute [ACCOUNT|SOURCE]`
 • `/clip settings time 08:00` · `settings tz Europe/Berlin` · `settings quiet 20:00-07:00`
+• `/clip settings industries off|on` the "Your industries" section of your digest
 • `/clip touch ACCOUNT NOTE` log a customer touch made elsewhere
 • `/clip report` touch coverage (managers)"""
 
@@ -150,7 +152,10 @@ def split_account(text: str, accounts: list[str]) -> tuple[str | None, str]:
 def _settings(rest: str) -> ClipCommand:
     name, _sep, value = rest.strip().partition(" ")
     name, value = name.lower(), value.strip()
-    usage = "`/clip settings time 08:00`, `settings tz Europe/Berlin`, `settings quiet 20:00-07:00`"
+    usage = (
+        "`/clip settings time 08:00`, `settings tz Europe/Berlin`, `settings quiet 20:00-07:00`, "
+        "`settings industries off`"
+    )
     if name == "time":
         try:
             at = time.fromisoformat(value)
@@ -171,6 +176,13 @@ def _settings(rest: str) -> ClipCommand:
         return ClipCommand(
             "settings", setting=RepSetting.QUIET_HOURS, value=f"{start:%H:%M}-{end:%H:%M}"
         )
+    if name in ("industries", "industry"):
+        switch = value.lower()
+        if switch not in ("on", "off"):
+            raise CommandUsageError(
+                f"industry news is `on` or `off`, not {value!r}: `/clip settings industries off`"
+            )
+        return ClipCommand("settings", setting=RepSetting.INDUSTRIES, value=switch)
     raise CommandUsageError(f"which setting? {usage}")
 
 

@@ -4,6 +4,9 @@
     digest    = build_digest(candidates) → render_slack (Block Kit JSON parts) | render_markdown
     covered   = (article, account, shown) for every match the digest accounts for, "also in"
                 articles counted as shown
+    industry  = industry-only candidates → "Your industries" (build_industry_section), stories
+                already in an account section left out; industry_covered = (article, industry,
+                shown) for each of them (never for an alert)
     empty     → no parts; the schedule stays (keep_if_empty) or advances to ``next_due``
 
 Does not read the database, choose the sink or send anything: ``storage.create_digest`` runs
@@ -14,12 +17,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..types import ComposedDigest, DigestKind, Sink
 from .blockkit import render_markdown, render_slack
-from .digest import DigestCandidate, DigestPolicy, TouchStatus, build_digest, is_urgent
+from .digest import (
+    DigestCandidate,
+    DigestPolicy,
+    TouchStatus,
+    build_digest,
+    build_industry_section,
+    is_urgent,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +54,11 @@ def compose_digest(
     policy: DigestPolicy,
 ) -> ComposedDigest:
     """Return the parts to queue for ``request`` and the matches they account for."""
+    industry_only = [c for c in candidates if c.industry is not None]
+    candidates = [c for c in candidates if c.industry is None]
     if request.kind is DigestKind.ALERT:
         candidates = [c for c in candidates if is_urgent(c)]
+        industry_only = []
     digest = build_digest(
         request.rep,
         request.rep_name,
@@ -58,6 +71,25 @@ def compose_digest(
     shown = {(i.article_id, i.account) for s in digest.sections for i in s.items}
     shown |= {(other, i.account) for s in digest.sections for i in s.items for other in i.also_ids}
     covered = tuple((aid, account, (aid, account) in shown) for aid, account in digest.covered)
+    stories = frozenset(
+        c.story_id if c.story_id is not None else -c.article_id
+        for c in candidates
+        if (c.article_id, c.account) in shown
+    )
+    industry = build_industry_section(industry_only, policy, request.now, skip_stories=stories)
+    digest = replace(digest, industry=industry)
+    industry_shown = (
+        {i.article_id for i in industry.items}
+        | {other for i in industry.items for other in i.also_ids}
+        if industry
+        else set()
+    )
+    # one row per article, under its best-scoring industry
+    industry_covered: dict[int, tuple[int, str, bool]] = {}
+    for c in sorted(industry_only, key=lambda c: (-c.score, c.industry or "")):
+        if c.industry is not None:
+            row = (c.article_id, c.industry, c.article_id in industry_shown)
+            industry_covered.setdefault(c.article_id, row)
     if request.kind is DigestKind.ALERT:
         # an alert covers only what it shows; the rest waits for the digest
         covered = tuple(c for c in covered if c[2])
@@ -71,4 +103,6 @@ def compose_digest(
         )
     else:
         parts = ((f"{digest.kind} for {request.rep}", render_markdown(digest)),)
-    return ComposedDigest(parts, covered, request.sink, request.next_due)
+    return ComposedDigest(
+        parts, covered, request.sink, request.next_due, tuple(sorted(industry_covered.values()))
+    )

@@ -3,7 +3,10 @@
     items     = the rep's new matches, one per story and account ("also in" the other outlets)
     sections  = items grouped by account, ranked by score then recency, capped per account
     digest    = sections in order of their best item, capped per digest, with a touch line each
+    industry  = "Your industries": industry-only candidates, one item per story, ranked by
+                industry score then recency, capped (``max_industry_items``)
     next_due  = the rep's next digest time: local time and weekdays, DST-correct, after quiet hours
+    last_due  = the latest such time at or before now (a manager's weekly team digest)
     ready     = whether a due digest may be composed: the matching it depends on has run
 
 Does not read the database, render Block Kit or talk to Slack.
@@ -44,6 +47,10 @@ class DigestCandidate:
     story_id: int | None = None
     #: the rep who already shared it with this account's customer, if anyone
     shared_by: str | None = None
+    #: set on an industry-only candidate (an article of one of the rep's accounts' industries
+    #: that matched no account): its industry; ``account`` is then empty and ``score`` is the
+    #: industry score
+    industry: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,17 @@ class AccountSection:
 
 
 @dataclass(frozen=True, slots=True)
+class IndustrySection:
+    """The "Your industries" section: top stories of the rep's accounts' industries that
+    matched no account (items have an empty ``account``)."""
+
+    industries: tuple[str, ...]
+    items: tuple[DigestItem, ...]
+    #: stories left out by ``DigestPolicy.max_industry_items`` (counted, not shown)
+    more: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     rep: str
     rep_name: str | None
@@ -96,19 +114,23 @@ class Digest:
     kind: DigestKind = DigestKind.DIGEST
     #: every article id the digest covers, shown or left out by a cap
     covered: tuple[tuple[int, str], ...] = field(default=())
+    #: the "Your industries" section (None: off for the rep, or nothing to show)
+    industry: IndustrySection | None = None
 
     @property
     def item_count(self) -> int:
         return sum(len(s.items) for s in self.sections)
 
     def is_empty(self) -> bool:
-        return self.item_count == 0
+        return self.item_count == 0 and not (self.industry and self.industry.items)
 
 
 @dataclass(frozen=True, slots=True)
 class DigestPolicy:
     max_items_per_account: int = 5
     max_items: int = 30
+    #: stories in the "Your industries" section (``digest.max_industry_items``)
+    max_industry_items: int = 3
 
 
 def _why(candidate: DigestCandidate) -> str:
@@ -181,6 +203,67 @@ def build_digest(
         kind,
         covered,
     )
+
+
+def _industry_why(industries: Sequence[str]) -> str:
+    label = "industry" if len(industries) == 1 else "industries"
+    return f"{label}: {', '.join(industries)}"
+
+
+def build_industry_section(
+    candidates: Sequence[DigestCandidate],
+    policy: DigestPolicy,
+    now: datetime,
+    *,
+    skip_stories: frozenset[int] = frozenset(),
+) -> IndustrySection | None:
+    """Return the "Your industries" section: one item per story, ranked by industry score then
+    recency, at most ``policy.max_industry_items``; None when there is nothing to show.
+
+    ``candidates`` are industry-only candidates (``industry`` set, one per article and
+    industry); stories in ``skip_stories`` (already items of an account section) are left out.
+    Does not decide which industries are the rep's or whether the section is on (the caller
+    passes no candidates then).
+    """
+    by_story: dict[int, list[DigestCandidate]] = {}
+    for candidate in candidates:
+        story = candidate.story_id if candidate.story_id is not None else -candidate.article_id
+        if candidate.industry is None or story in skip_stories:
+            continue
+        by_story.setdefault(story, []).append(candidate)
+    items = []
+    for group in by_story.values():
+        group.sort(key=_rank_key)
+        lead = group[0]
+        industries = tuple(dict.fromkeys(c.industry for c in group if c.industry))
+        others = [c for c in group if c.article_id != lead.article_id]
+        also = tuple(
+            dict.fromkeys(c.source for c in others if c.source and c.source != lead.source)
+        )
+        items.append(
+            DigestItem(
+                article_id=lead.article_id,
+                account="",
+                title=lead.title,
+                url=lead.url,
+                source=lead.source,
+                published_at=lead.published_at,
+                score=lead.score,
+                why=_industry_why(industries),
+                event=None,
+                shareable=True,
+                also_in=also,
+                also_ids=tuple(dict.fromkeys(c.article_id for c in others)),
+            )
+        )
+    if not items:
+        return None
+    items.sort(key=lambda i: (-i.score, -(i.published_at or now).timestamp(), i.article_id))
+    shown = items[: policy.max_industry_items]
+    if not shown:
+        return None
+    names = tuple(sorted({c.industry for c in candidates if c.industry}))
+    return IndustrySection(names, tuple(shown), len(items) - len(shown))
 
 
 def is_urgent(candidate: DigestCandidate) -> bool:
@@ -284,6 +367,23 @@ def next_due(schedule: RepSchedule, after: datetime) -> datetime:
         if candidate > after:
             return quiet_end(schedule, candidate)
     raise AssertionError("a week always holds one of the rep's days")
+
+
+def last_due(schedule: RepSchedule, at: datetime) -> datetime:
+    """Return the latest digest time at or before ``at`` on one of the schedule's days (moved
+    to the end of quiet hours when it falls inside them). Does not look further back than two
+    weeks (a schedule always has a day within one)."""
+    zone = ZoneInfo(schedule.timezone)
+    start = at.astimezone(zone).date()
+    days = {WEEKDAYS.index(d) for d in schedule.days} or set(range(7))
+    for offset in range(15):
+        day = start - timedelta(days=offset)
+        if day.weekday() not in days:
+            continue
+        candidate = quiet_end(schedule, _local(day, schedule.at, zone))
+        if candidate <= at:
+            return candidate
+    raise AssertionError("two weeks always hold one of the schedule's days")
 
 
 # ---------------------------------------------------------------------------------- readiness

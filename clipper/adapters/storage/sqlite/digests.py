@@ -35,6 +35,14 @@ class DigestsMixin:
         )
         return from_db(rows[0]["next_digest_at"]) if rows else None
 
+    def last_digest_due(self, rep: str, kind: DigestKind) -> datetime | None:
+        rows = self.pool.read(
+            "reading a rep's digests",
+            "SELECT MAX(due_at) AS due FROM digests WHERE rep = ? AND kind = ?",
+            (rep, kind),
+        )
+        return from_db(rows[0]["due"]) if rows else None
+
     def matching_progress(self, fetched_by: datetime, now: datetime) -> MatchingProgress:
         """Count the articles fetched by ``fetched_by`` still waiting for page text (not
         those put off to a later retry) or matching, and the feeds being fetched now."""
@@ -99,12 +107,62 @@ class DigestsMixin:
             for r in rows
         ]
 
-    def digest_candidates(
-        self, rep: str, accounts: Sequence[str], since: datetime, now: datetime
+    def _industry_candidates(
+        self, tx: Any, rep: str, industries: Sequence[str], since: datetime, now: datetime
     ) -> list[DigestCandidate]:
-        """Return the rep's undelivered matches, reading only (previews, alert checks)."""
+        """Articles of ``industries`` whose story matched no account, not yet in one of the
+        rep's industry sections, not from a source the rep muted: one per article and
+        industry."""
+        if not industries:
+            return []
+        marks = ",".join("?" * len(industries))
+        rows = tx.execute(
+            f"""SELECT i.article_id, i.industry, i.score, a.title, a.url, a.source,
+                       a.published_at, a.story_id
+                FROM article_industries i JOIN articles a ON a.id = i.article_id
+                WHERE i.industry IN ({marks}) AND a.published_at >= ?
+                  AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.article_id = a.id)
+                  AND NOT EXISTS (SELECT 1 FROM articles b JOIN matches m ON m.article_id = b.id
+                                  WHERE b.story_id = a.story_id)
+                  AND NOT EXISTS (SELECT 1 FROM digest_industry_items d WHERE d.rep = ?
+                                  AND d.article_id = a.id)
+                  AND NOT EXISTS (SELECT 1 FROM mutes u WHERE u.rep = ? AND u.kind = 'source'
+                                  AND lower(u.target) = lower(a.source)
+                                  AND (u.until IS NULL OR u.until > ?))""",
+            (*industries, to_db(since), rep, rep, to_db(now)),
+        )
+        return [
+            DigestCandidate(
+                article_id=r["article_id"],
+                account="",
+                title=r["title"] or "",
+                url=r["url"],
+                source=r["source"],
+                published_at=from_db(r["published_at"]),
+                score=r["score"],
+                reasons=(f"industry: {r['industry']}",),
+                story_id=r["story_id"],
+                industry=r["industry"],
+            )
+            for r in rows
+        ]
+
+    def digest_candidates(
+        self,
+        rep: str,
+        accounts: Sequence[str],
+        since: datetime,
+        now: datetime,
+        *,
+        industries: Sequence[str] = (),
+    ) -> list[DigestCandidate]:
+        """Return the rep's undelivered matches (and, for ``industries``, the industry-only
+        candidates), reading only (previews, alert checks)."""
         with wrap_errors("reading digest candidates"):
-            return self._candidates(self.pool.get(), rep, accounts, since, now)
+            tx = self.pool.get()
+            return self._candidates(tx, rep, accounts, since, now) + self._industry_candidates(
+                tx, rep, industries, since, now
+            )
 
     def create_digest(
         self,
@@ -118,10 +176,12 @@ class DigestsMixin:
         *,
         expected_next: datetime | None = None,
         scheduled: bool = False,
+        industries: Sequence[str] = (),
     ) -> int | None:
         """Compose and queue one digest in one transaction; return its id, or None when another
         process already made it (or it had nothing to say). ``compose`` must be pure and quick:
-        it runs under the write lock."""
+        it runs under the write lock; it gets the industry-only candidates of ``industries``
+        after the matches."""
         with self.pool.write("creating a digest") as tx:
             if scheduled:
                 row = tx.execute(
@@ -135,7 +195,10 @@ class DigestsMixin:
                 (rep, kind, to_db(due_at)),
             ).fetchone():
                 return None
-            composed = compose(self._candidates(tx, rep, accounts, since, now))
+            composed = compose(
+                self._candidates(tx, rep, accounts, since, now)
+                + self._industry_candidates(tx, rep, industries, since, now)
+            )
             if composed.next_due is not None:
                 tx.execute(
                     """INSERT INTO rep_schedule (rep, next_digest_at, last_digest_at)
@@ -156,7 +219,8 @@ class DigestsMixin:
                         to_db(due_at),
                         to_db(now),
                         composed.sink,
-                        sum(1 for c in composed.covered if c[2]),
+                        sum(1 for c in composed.covered if c[2])
+                        + sum(1 for c in composed.industry_covered if c[2]),
                     ),
                 ).fetchone()[0]
             )
@@ -166,6 +230,14 @@ class DigestsMixin:
                 [
                     (rep, account, aid, digest_id, int(shown))
                     for aid, account, shown in composed.covered
+                ],
+            )
+            tx.executemany(
+                """INSERT OR IGNORE INTO digest_industry_items
+                (rep, article_id, industry, digest_id, shown) VALUES (?, ?, ?, ?, ?)""",
+                [
+                    (rep, aid, industry, digest_id, int(shown))
+                    for aid, industry, shown in composed.industry_covered
                 ],
             )
             tx.executemany(

@@ -245,4 +245,19 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE feeds ADD COLUMN source_type TEXT NOT NULL DEFAULT 'feed';
         """,
     ),
+    (
+        "0010_industry_news",
+        """
+        ALTER TABLE rep_settings ADD COLUMN industries TEXT;
+        CREATE TABLE digest_industry_items (
+            rep TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            industry TEXT NOT NULL,
+            digest_id INTEGER NOT NULL REFERENCES digests (id),
+            shown INTEGER NOT NULL,
+            PRIMARY KEY (rep, article_id)
+        ) STRICT;
+        CREATE INDEX article_industries_industry ON article_industries (industry, article_id);
+        """,
+    ),
 )

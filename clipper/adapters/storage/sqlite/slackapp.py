@@ -100,12 +100,17 @@ class SlackAppMixin:
         """Return the rep's stored overrides; all None when none were set."""
         rows = self.pool.read(
             "reading rep settings",
-            "SELECT digest_time, timezone, quiet_hours FROM rep_settings WHERE rep = ?",
+            "SELECT digest_time, timezone, quiet_hours, industries FROM rep_settings WHERE rep = ?",
             (rep,),
         )
         if not rows:
             return RepSettings()
-        return RepSettings(rows[0]["digest_time"], rows[0]["timezone"], rows[0]["quiet_hours"])
+        return RepSettings(
+            rows[0]["digest_time"],
+            rows[0]["timezone"],
+            rows[0]["quiet_hours"],
+            rows[0]["industries"],
+        )
 
     def put_rep_setting(self, rep: str, name: RepSetting, value: str, now: datetime) -> None:
         column = RepSetting(name).value  # the enum's values are the columns
@@ -116,8 +121,11 @@ class SlackAppMixin:
                     updated_at = excluded.updated_at""",
                 (rep, value, to_db(now)),
             )
-            # the next digest follows the new schedule
-            tx.execute("DELETE FROM rep_schedule WHERE rep = ? AND last_digest_at IS NULL", (rep,))
+            if RepSetting(name).moves_schedule:
+                # the next digest follows the new schedule
+                tx.execute(
+                    "DELETE FROM rep_schedule WHERE rep = ? AND last_digest_at IS NULL", (rep,)
+                )
 
     def slack_user(self, email: str) -> tuple[str, str | None] | None:
         rows = self.pool.read(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ....logic.digest import SHARE_CHANNEL, TouchStatus
-from ....types import Share
+from ....types import ActivityCounts, Share
 from .base import ConnectionPool, at, from_db, to_db
 
 
@@ -36,6 +36,32 @@ class TouchesMixin:
             account: TouchStatus(
                 found.get(account, (0, None))[0], target, found.get(account, (0, None))[1]
             )
+            for account in accounts
+        }
+
+    def activity_counts(
+        self, accounts: Sequence[str], since: datetime
+    ) -> dict[str, ActivityCounts]:
+        """Return each account's matches made since ``since`` and its shares since then."""
+        if not accounts:
+            return {}
+        marks = ",".join("?" * len(accounts))
+        matches = self.pool.read(
+            "counting matches",
+            f"""SELECT account, COUNT(*) AS n FROM matches
+            WHERE account IN ({marks}) AND created_at >= ? GROUP BY account""",
+            (*accounts, to_db(since)),
+        )
+        shares = self.pool.read(
+            "counting shares",
+            f"""SELECT account, COUNT(*) AS n FROM touches
+            WHERE account IN ({marks}) AND channel = ? AND touched_at >= ? GROUP BY account""",
+            (*accounts, SHARE_CHANNEL, to_db(since)),
+        )
+        matched = {r["account"]: int(r["n"]) for r in matches}
+        shared = {r["account"]: int(r["n"]) for r in shares}
+        return {
+            account: ActivityCounts(matched.get(account, 0), shared.get(account, 0))
             for account in accounts
         }
 
