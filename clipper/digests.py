@@ -181,7 +181,8 @@ class Digests:
     def compose_due(
         self, *, rep: str | None = None, force: bool = False, dry_run: bool = False
     ) -> DigestReport:
-        """Queue every due digest (all of them with ``force``) and urgent alerts."""
+        """Queue every due digest (all of them with ``force``) and urgent alerts; count the
+        matches of each digest composed that are older than the digest window."""
         report = DigestReport()
         now = self.clock()
         since = now - timedelta(days=self.config.settings.digest.lookback_days)
@@ -208,6 +209,7 @@ class Digests:
                         )
                     )
                     report.previews += [payload for _text, payload in composed.parts]
+                    report.too_old += self.storage.older_matches(person.email, accounts, since, now)
                 continue
             if (
                 not due
@@ -232,6 +234,7 @@ class Digests:
                 log.info("digest for %s is due but waits for matching in progress", person.email)
                 report.waiting.append(person.email)
                 continue
+            report.too_old += self.storage.older_matches(person.email, accounts, since, now)
             due_at = now if force or stored is None else stored
             following = next_due(schedule, now)
             digest_id = self.storage.create_digest(

@@ -326,7 +326,7 @@ def markdown_note(
         # paragraph break
         following = body[index + 1] if index + 1 < len(body) else ""
         lines.append(f"  > {line}" + ("  " if line and following else "") if line else "  >")
-    return lines
+    return [*lines, ""]
 
 
 def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
