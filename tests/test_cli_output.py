@@ -60,8 +60,12 @@ def test_run_counts_matches_too_old_for_the_digest_and_pipes_the_markdown_whole(
     tmp_path: Path, server: FeedServer
 ) -> None:
     path = _config(tmp_path, server)
-    result = run_clipper(path, "run", "--once")
+    result = run_clipper(path, "run", "--once", "--limit", "5")
     assert result.returncode == 0, result.stderr
+    # the newest-matches table keeps its whole width: the long headline on its row, uncut
+    assert any(
+        LONG_TITLE in line and "sam@example.com" in line for line in result.stdout.splitlines()
+    )
     widen = (
         "3 matches older than 2 days were left out; raise digest.lookback_days in "
         f"{path.resolve()} to include them"
