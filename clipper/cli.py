@@ -458,7 +458,7 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
             if not report.previews:
                 notes.print(
                     "nothing pending"
-                    if now
+                    if now or report.skipped_empty
                     else "no digest is due (use --now to preview every pending digest)"
                 )
             _print_too_old(report, clipper.config, notes)

@@ -209,6 +209,8 @@ class Digests:
                         )
                     )
                     report.previews += [payload for _text, payload in composed.parts]
+                    if not composed.parts:
+                        report.skipped_empty.append(person.email)
                     report.too_old += self.storage.older_matches(person.email, accounts, since, now)
                 continue
             if (

@@ -90,6 +90,10 @@ def test_run_counts_matches_too_old_for_the_digest_and_pipes_the_markdown_whole(
     assert preview.stdout == ""  # no Markdown to print
     assert "nothing pending" in preview.stderr.splitlines() and widen in preview.stderr
 
+    not_due = run_clipper(path, "digest", "--dry-run")
+    assert not_due.returncode == 0, not_due.stderr
+    assert "no digest is due (use --now to preview every pending digest)" in not_due.stderr
+
 
 def test_a_dry_run_prints_exactly_the_markdown_the_digest_then_saves(
     tmp_path: Path, server: FeedServer

@@ -54,3 +54,6 @@ def test_old_matches_are_counted_until_feedback_or_a_mute_takes_them_away(
         (rep,) = clipper.config.reps
         clipper.mute(rep, "Acme", 30)
         assert clipper.digest(force=True).too_old == 0  # nor a muted account's
+        # a dry run that finds the rep's digest due but empty says so (the CLI: "nothing pending")
+        assert clipper.digest(force=True, dry_run=True).skipped_empty == ["rep@example.com"]
+        assert clipper.digest(dry_run=True).skipped_empty == []  # not due: nothing to say
