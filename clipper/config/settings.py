@@ -180,7 +180,8 @@ class DigestSettings(_Model):
     max_industry_items: int = Field(3, ge=0, le=20)
     #: the weekday a manager's weekly team summary goes out, at their digest time
     team_day: str = "mon"
-    #: a first digest (or one after a long pause) covers matches this many days old at most
+    #: a digest covers matches published this many days ago at most; older ones are counted
+    #: ("N matches older than ... were left out") by ``run`` and ``digest``
     lookback_days: int = Field(7, ge=1)
     #: customer touches wanted per account per quarter (the touch line's target)
     touches_per_quarter: int = Field(1, ge=0)
