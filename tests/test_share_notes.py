@@ -245,6 +245,23 @@ def test_each_markdown_item_carries_its_ready_to_copy_note() -> None:
     assert markdown.count("_Note to send:_") == 3
 
 
+def test_industry_news_in_markdown_carries_the_industry_note() -> None:
+    notes = ShareNotes(TEMPLATES, "Sam", {"Acme": "Jo Buyer"})
+    request = DigestRequest(
+        "sam@x.example", "Sam", DigestKind.DIGEST, Sink.TERMINAL, NOW, None, notes=notes
+    )
+    candidates = [
+        _candidate(1, "Acme raises $5M", EventKind.FUNDING),
+        # industry news names no account, whatever event it has
+        _candidate(2, "Port strike averted", EventKind.MERGER, account="", industry="logistics"),
+    ]
+    composed = compose_digest(request, candidates, {}, DigestPolicy(5, 30))
+    ((_text, markdown),) = composed.parts
+    _accounts, industries = markdown.split("## Your industries")
+    assert "  > Hi there, a trend in your industry: Port strike averted" in industries
+    assert "thought on the deal" not in industries
+
+
 def test_slack_digests_and_digests_without_notes_are_unchanged() -> None:
     request = DigestRequest("sam@x.example", "Sam", DigestKind.DIGEST, Sink.SLACK, NOW, None)
     composed = compose_digest(
