@@ -38,8 +38,21 @@ from .slackapp import WorkQueue, make_slack_app
 from .types import ArticleText, FetchStatus, MatchResult, UpdateResult, UpdateSummary
 from .wiring import make_clipper
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+#: wider than any line: piped output (a file, ``less``, another program) is never cut or wrapped
+PIPE_WIDTH = 100_000
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """Return a console that wraps on word boundaries at a terminal's width and, when the
+    output is not a terminal, writes every line whole (rich would cut it at 80 columns)."""
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 
 
 class State:
@@ -236,7 +249,7 @@ def run(state: State, once: bool, limit: int) -> None:
             _print_matches(clipper, limit)
 
         def digests() -> None:
-            _print_digest_report(clipper.digest(rep=None, force=False, dry_run=False))
+            _print_digest_report(clipper.digest(rep=None, force=False, dry_run=False), config)
 
         def digests_tick() -> None:
             try:
@@ -374,7 +387,28 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             server.close()
 
 
-def _print_digest_report(report: DigestReport) -> None:
+def _shown_path(path: Path) -> str:
+    """Return ``path`` relative to the working folder when it is under it (as typed)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _print_too_old(report: DigestReport, config: Config, console: Console) -> None:
+    """Say how many matches the digest window left out, and which setting widens it."""
+    if not report.too_old:
+        return
+    days = config.settings.digest.lookback_days
+    count = report.too_old
+    console.print(
+        f"{count} match{'es' if count != 1 else ''} older than {days} day{'s' if days != 1 else ''}"
+        f" {'were' if count != 1 else 'was'} left out; raise digest.lookback_days in "
+        f"{escape(_shown_path(config.path))} to include {'them' if count != 1 else 'it'}"
+    )
+
+
+def _print_digest_report(report: DigestReport, config: Config) -> None:
     for rep, kind, digest_id in report.queued:
         out.print(f"queued {kind} {digest_id} for {escape(rep)}")
     for rep in report.waiting:
@@ -383,11 +417,17 @@ def _print_digest_report(report: DigestReport) -> None:
         out.print(f"delivered {report.sent} digest message(s); {report.pending} waiting to retry")
     for problem in report.problems:
         err.print(f"[yellow]digest:[/] {escape(problem)}")
+    _print_too_old(report, config, out)
 
 
 @main.command()
 @click.option("--rep", "rep", metavar="EMAIL", help="Only this rep.")
-@click.option("--dry-run", is_flag=True, help="Show the digests that are due; send nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the Markdown of the digests that are due (with --now: every pending one); "
+    "send and record nothing.",
+)
 @click.option(
     "--now",
     "now",
@@ -397,6 +437,8 @@ def _print_digest_report(report: DigestReport) -> None:
 @pass_state
 def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
     """Compose and deliver digests (to Slack, or to the terminal and var/digests/)."""
+    # a dry run's standard output is the Markdown alone (``> digest.md``); remarks go to stderr
+    notes = err if dry_run else out
     with state.clipper() as clipper:
         if rep is not None and rep.lower() not in {r.email for r in clipper.config.reps}:
             where = clipper.config.resolve(clipper.config.settings.reps)
@@ -406,19 +448,38 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
             try:
                 articles, _matches = clipper.match_pending()
                 if articles:
-                    out.print(f"matched {articles} waiting articles")
+                    notes.print(f"matched {articles} waiting articles")
             except ClipperError as exc:
                 err.print(f"[yellow]matching failed, sending what is matched:[/] {exc}")
         report = clipper.digest(rep=rep, force=now, dry_run=dry_run)
         if dry_run:
+            for number, preview in enumerate(report.previews):
+                _print_markdown(preview, first=number == 0)
             if not report.previews:
-                out.print("no digest is due (use --now to preview every pending digest)")
-            for preview in report.previews:
-                out.print(Markdown(preview))
+                notes.print(
+                    "nothing pending"
+                    if now or report.skipped_empty
+                    else "no digest is due (use --now to preview every pending digest)"
+                )
+            _print_too_old(report, clipper.config, notes)
             return
-        _print_digest_report(report)
+        _print_digest_report(report, clipper.config)
         if not report.queued and not report.sent:
-            out.print("nothing new to send")
+            out.print(
+                "nothing pending"
+                if now or report.skipped_empty
+                else "no digest is due (use --now to send every pending digest)"
+            )
+
+
+def _print_markdown(markdown: str, *, first: bool) -> None:
+    """Print Markdown: rendered at a terminal, exactly as written when piped."""
+    if out.is_terminal:
+        out.print(Markdown(markdown))
+        return
+    if not first:
+        click.echo("")
+    click.echo(markdown, nl=not markdown.endswith("\n"))
 
 
 def _print_matches(clipper: Clipper, limit: int) -> None:

@@ -37,12 +37,13 @@ from .logic.digest import (
     parse_quiet_hours,
     quarter_began,
 )
+from .logic.notes import ShareNotes
 from .logic.team import compose_team_digest
 from .outbox import DigestReport, Outbox, QueuedDigest, SlackDirectory
 from .ports import StorageType
 from .types import ComposedDigest, DigestKind, RepSettings, Sink, TouchReport
 
-__all__ = ["DigestReport", "Digests", "QueuedDigest", "rep_schedule"]
+__all__ = ["DigestReport", "Digests", "QueuedDigest", "rep_schedule", "share_notes"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,13 @@ def _always(composed: ComposedDigest) -> Callable[[list[DigestCandidate]], Compo
         return composed
 
     return compose
+
+
+def share_notes(config: Config, rep: Rep) -> ShareNotes:
+    """Return what writes the rep's ready-to-send notes: ``share.templates``, the first contact
+    of each account (``accounts.yaml``), and the rep's name. Does not render a note."""
+    contacts = {a.name: a.contacts[0].name for a in config.accounts if a.contacts}
+    return ShareNotes(config.settings.share_templates(), rep.name or rep.email, contacts)
 
 
 class Digests:
@@ -142,7 +150,16 @@ class Digests:
     ) -> Callable[[list[DigestCandidate]], ComposedDigest]:
         """Return the pure composition ``storage.create_digest`` runs under its write lock."""
         sink = Sink.SLACK if self.directory is not None and not preview else Sink.TERMINAL
-        request = DigestRequest(rep.email, rep.name, kind, sink, now, next_at, keep_if_empty)
+        request = DigestRequest(
+            rep.email,
+            rep.name,
+            kind,
+            sink,
+            now,
+            next_at,
+            keep_if_empty,
+            notes=share_notes(self.config, rep) if sink is Sink.TERMINAL else None,
+        )
         touches = self.touch_statuses(self._accounts_of(rep), now)
 
         def compose(candidates: list[DigestCandidate]) -> ComposedDigest:
@@ -164,7 +181,8 @@ class Digests:
     def compose_due(
         self, *, rep: str | None = None, force: bool = False, dry_run: bool = False
     ) -> DigestReport:
-        """Queue every due digest (all of them with ``force``) and urgent alerts."""
+        """Queue every due digest (all of them with ``force``) and urgent alerts; count the
+        matches of each digest composed that are older than the digest window."""
         report = DigestReport()
         now = self.clock()
         since = now - timedelta(days=self.config.settings.digest.lookback_days)
@@ -191,6 +209,9 @@ class Digests:
                         )
                     )
                     report.previews += [payload for _text, payload in composed.parts]
+                    if not composed.parts:
+                        report.skipped_empty.append(person.email)
+                    report.too_old += self.storage.older_matches(person.email, accounts, since, now)
                 continue
             if (
                 not due
@@ -215,6 +236,7 @@ class Digests:
                 log.info("digest for %s is due but waits for matching in progress", person.email)
                 report.waiting.append(person.email)
                 continue
+            report.too_old += self.storage.older_matches(person.email, accounts, since, now)
             due_at = now if force or stored is None else stored
             following = next_due(schedule, now)
             digest_id = self.storage.create_digest(

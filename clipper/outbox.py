@@ -69,6 +69,9 @@ class DigestReport:
     problems: list[str] = field(default_factory=list)
     #: the composed payloads of a dry run (nothing queued)
     previews: list[str] = field(default_factory=list)
+    #: undelivered matches of the reps composed for that were published before the digest
+    #: window (``digest.lookback_days``) and so left out
+    too_old: int = 0
 
 
 class Outcome(enum.Enum):

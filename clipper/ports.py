@@ -236,6 +236,13 @@ class StorageType(Protocol):
         of the rep's industry sections; ``DigestCandidate.industry`` set); writes nothing."""
         ...
 
+    def older_matches(
+        self, rep: str, accounts: Sequence[str], before: datetime, now: datetime
+    ) -> int:
+        """Count the rep's undelivered, unmuted matches on ``accounts`` published before
+        ``before``: those the digest window leaves out. Writes nothing."""
+        ...
+
     def create_digest(
         self,
         rep: str,

@@ -18,17 +18,19 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from .config import Account, Config, Contact, Rep
-from .digests import Digests
+from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
 from .logic.blockkit import escape
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
 from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, quarter_began
+from .logic.notes import NoteTarget, note_kind
 from .pipeline import Clock
 from .ports import StorageType
 from .types import (
     AccountActivity,
     ActivityCounts,
     BrokenFeed,
+    NoteKind,
     OwnerCoverage,
     RepSetting,
     Share,
@@ -140,6 +142,8 @@ class ShareDraft:
 
     note: str
     contact: Contact | None
+    #: which template wrote it
+    kind: NoteKind = NoteKind.DEFAULT
 
 
 class RepActions:
@@ -343,31 +347,34 @@ class RepActions:
         """Who shared this article with the account's customer first, if anyone did."""
         return self.storage.shared(account, article_id)
 
-    def share_draft(self, rep: Rep, account: Account, article_id: int) -> ShareDraft:
-        """Return the note ``slack.share_template`` pre-fills for sharing an article (a broken
-        template falls back to title and link) and the account's first contact. Does not cut
-        the note to any length."""
+    def share_draft(
+        self, rep: Rep, account: Account, article_id: int, *, industry: bool = False
+    ) -> ShareDraft:
+        """Return the note "Share with customer" pre-fills, as plain text: the
+        ``share.templates`` note for the match's event (``logic.notes.note_kind``; ``industry``
+        for an industry item), with the account's first contact (else a neutral greeting), the
+        article's title and link; and that contact. Does not cut the note to any length."""
         article = self.storage.article(article_id)
-        matches = [
-            m
-            for m in self.storage.account_matches(account.name, limit=200)
-            if m.article_id == article_id
-        ]
-        reasons = matches[0].reasons if matches else ()
+        match = next(
+            (
+                m
+                for m in self.storage.account_matches(account.name, limit=200)
+                if m.article_id == article_id
+            ),
+            None,
+        )
         contact = account.contacts[0] if account.contacts else None
-        values = {
-            "contact": contact.name if contact else "there",
-            "title": (article.title if article else "") or "",
-            "url": (article.url if article else "") or "",
-            "why": reasons[0] if reasons else "",
-            "account": account.name,
-            "rep": rep.name or rep.email,
-        }
-        try:
-            note = self.config.settings.slack.share_template.format(**values)
-        except (KeyError, IndexError, ValueError):
-            note = "{title}\n{url}".format(**values)
-        return ShareDraft(note, contact)
+        event = match.event if match else None
+        note = share_notes(self.config, rep).note(
+            event=event,
+            title=(article.title if article else "") or "",
+            url=article.url if article else None,
+            account=account.name,
+            why=match.reasons[0] if match and match.reasons else "",
+            target=NoteTarget.PLAIN,
+            industry=industry,
+        )
+        return ShareDraft(note, contact, note_kind(event, industry=industry))
 
     def log_share(self, rep: Rep, account: str, article_id: int, note: str, *, key: str) -> bool:
         """Log that the rep shared an article with the account's customer; False when ``key``

@@ -369,7 +369,8 @@ def make_slack_app(
                 view=_share_view(
                     account.name,
                     share_contact_line(draft.contact),
-                    cut(draft.note, NOTE_LIMIT),
+                    # its line breaks kept: the rep copies it into an email as it is
+                    draft.note[:NOTE_LIMIT],
                     metadata,
                 ),
             )

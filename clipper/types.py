@@ -63,6 +63,23 @@ class EventKind(enum.StrEnum):
     EXPANSION = "expansion"
 
 
+class NoteKind(enum.StrEnum):
+    """Which ready-to-send note a share pre-fills; the value is its key in ``share.templates``.
+
+    An event kind names its note in its ``logic.events.EVENT_KINDS`` row (``note``)."""
+
+    #: congratulations on a funding round
+    FUNDING = "funding"
+    #: congratulations on a new role or appointment
+    LEADERSHIP = "leadership"
+    #: a thought on an acquisition or merger
+    ACQUISITION = "acquisition"
+    #: a relevant trend in the customer's industry (industry items)
+    INDUSTRY = "industry"
+    #: every other article
+    DEFAULT = "default"
+
+
 class DigestKind(enum.StrEnum):
     """Why a digest was composed (stored in ``digests.kind``)."""
 

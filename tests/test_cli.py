@@ -104,7 +104,7 @@ def test_run_once_on_the_bundled_samples(tmp_path: Path) -> None:
         main, ["--config", str(tmp_path / "config" / "clipper.yaml"), "digest", "--now"]
     )
     assert again.exit_code == 0, again.output
-    assert "nothing new to send" in again.output
+    assert "nothing pending" in again.output
     assert len(list((tmp_path / "var" / "digests").glob("*/*.md"))) == 3
 
 

@@ -34,7 +34,11 @@ def write_admin_notice(output_dir: Path, markdown: str, now: datetime) -> Path:
 
 
 class MarkdownDigestWriter:
-    """``DigestWriterType``: rich Markdown on the console plus one file per digest."""
+    """``DigestWriterType``: the digest on the console plus one Markdown file per digest.
+
+    At a terminal the Markdown is rendered (rich, wrapped on words); piped or redirected, it is
+    written exactly as saved, never cut or wrapped.
+    """
 
     def __init__(self, output_dir: Path, console: Console | None = None) -> None:
         self.output_dir = output_dir
@@ -45,5 +49,11 @@ class MarkdownDigestWriter:
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{now:%Y-%m-%d-%H%M}-{digest_id}-{part}.md"
         (folder / name).write_text(markdown, encoding="utf-8")
-        self.console.print(Markdown(markdown))
-        self.console.print(f"[dim]saved {folder / name}[/dim]\n")
+        if self.console.is_terminal:
+            self.console.print(Markdown(markdown))
+            self.console.print(f"[dim]saved {folder / name}[/dim]\n")
+            return
+        stream = self.console.file
+        stream.write(markdown if markdown.endswith("\n") else markdown + "\n")
+        stream.write(f"\nsaved {folder / name}\n\n")
+        stream.flush()

@@ -182,6 +182,12 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
         return value if value.is_absolute() else (base / value).resolve()
 
     warnings: list[str] = []
+    if settings.slack.share_template is not None:
+        warnings.append(
+            f"{doc.where(('slack', 'share_template'))}: slack.share_template is deprecated: "
+            "move it to share.templates.default (share.templates also has funding, leadership, "
+            "acquisition and industry notes)"
+        )
     catalogs, skipped_industries = _load_catalogs(resolve(settings.feeds_dir), problems)
     accounts = _load_entries(resolve(settings.accounts), "accounts", Account, problems)
     reps = _load_entries(resolve(settings.reps), "reps", Rep, problems)

@@ -21,10 +21,11 @@ from ..exceptions import CommandUsageError
 from ..logic.dedupe import EntryPolicy
 from ..logic.delivery import DeliveryPolicy
 from ..logic.netpolicy import Network, parse_network
+from ..logic.notes import template_problem
 from ..logic.schedule import PollPolicy
 from ..logic.urls import EMAIL, domain_of
 from ..logic.watch import parse_watch
-from ..types import SourceType
+from ..types import NoteKind, SourceType
 from .yamlfile import _did_you_mean
 
 DEFAULT_CONFIG_PATH = Path("config/clipper.yaml")
@@ -179,7 +180,8 @@ class DigestSettings(_Model):
     max_industry_items: int = Field(3, ge=0, le=20)
     #: the weekday a manager's weekly team summary goes out, at their digest time
     team_day: str = "mon"
-    #: a first digest (or one after a long pause) covers matches this many days old at most
+    #: a digest covers matches published this many days ago at most; older ones are counted
+    #: ("N matches older than ... were left out") by ``run`` and ``digest``
     lookback_days: int = Field(7, ge=1)
     #: customer touches wanted per account per quarter (the touch line's target)
     touches_per_quarter: int = Field(1, ge=0)
@@ -227,12 +229,13 @@ class SlackSettings(_Model):
     connection_limit: int = Field(1000, ge=10, le=100_000)
     #: an idle connection (no request in progress) is closed after this long
     channel_timeout: Duration = Field(20.0, gt=0, le=600)
-    #: the note pre-filled when a rep shares an article ({contact}, {title}, {url}, {why},
-    #: {account}, {rep}); the rep edits it before sending
-    share_template: str = (
-        "Hi {contact},\n\nI saw this and thought of {account}: {title}\n{url}\n\n"
-        "Why it matters: {why}\n\nBest,\n{rep}"
-    )
+    #: deprecated: the same as ``share.templates.default`` (used for it when that is not set)
+    share_template: str | None = None
+
+    @field_validator("share_template")
+    @classmethod
+    def _share_template(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value)
 
     def delivery_policy(self) -> DeliveryPolicy:
         """Return the outbox's numbers: these settings plus the fixed leases and holds."""
@@ -242,6 +245,56 @@ class SlackSettings(_Model):
             max_attempts=self.max_attempts,
             max_retry_wait_s=self.max_retry_wait_s,
         )
+
+
+def _check_template(value: str) -> str:
+    problem = template_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+class ShareTemplates(_Model):
+    """The notes "Share with customer" pre-fills, one per ``NoteKind`` (the field names are
+    its values); placeholders ``logic.notes.PLACEHOLDERS``."""
+
+    funding: str = (
+        "Hi {contact},\n\nCongratulations on the funding news! I saw this and thought of you:"
+        "\n{title}\n{url}\n\nBest,\n{rep}"
+    )
+    leadership: str = (
+        "Hi {contact},\n\nI saw the leadership news at {account}; congratulations on the new "
+        "role:\n{title}\n{url}\n\nBest,\n{rep}"
+    )
+    acquisition: str = (
+        "Hi {contact},\n\nI saw the news of the deal and wondered what it means for {account}:"
+        "\n{title}\n{url}\n\nHappy to talk it through if useful.\n\nBest,\n{rep}"
+    )
+    #: (an industry item names no account: {account} is empty there)
+    industry: str = (
+        "Hi {contact},\n\nThis trend in your industry caught my eye and seemed worth sharing:"
+        "\n{title}\n{url}\n\nBest,\n{rep}"
+    )
+    default: str = (
+        "Hi {contact},\n\nI saw this and thought of {account}:\n{title}\n{url}\n\nBest,\n{rep}"
+    )
+
+    @field_validator("*")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        return _check_template(value)
+
+    def by_kind(self) -> dict[NoteKind, str]:
+        """Return every template by its ``NoteKind``."""
+        return {kind: getattr(self, kind.value) for kind in NoteKind}
+
+
+class ShareSettings(_Model):
+    """Sharing an article with the customer."""
+
+    #: the ready-to-send note per kind of news (funding, leadership, acquisition, industry,
+    #: default); the rep edits it before sending
+    templates: ShareTemplates = ShareTemplates()
 
 
 class AccountFeedTemplate(_Model):
@@ -273,6 +326,16 @@ class Settings(_Model):
     slack: SlackSettings = SlackSettings()
     fetch: FetchSettings = FetchSettings()
     account_feeds: tuple[AccountFeedTemplate, ...] = ()
+    share: ShareSettings = ShareSettings()
+
+    def share_templates(self) -> dict[NoteKind, str]:
+        """Return the note templates by kind; the deprecated ``slack.share_template`` stands in
+        for ``share.templates.default`` when only it is set."""
+        templates = self.share.templates.by_kind()
+        legacy = self.slack.share_template
+        if legacy is not None and "default" not in self.share.templates.model_fields_set:
+            templates[NoteKind.DEFAULT] = legacy
+        return templates
 
 
 class CatalogFeed(_Model):

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from ..types import DigestKind
 from .digest import AccountSection, Digest, DigestItem, IndustrySection, age_text, touch_line
 from .events import badge
+from .notes import NoteTarget, ShareNotes
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -302,8 +303,35 @@ def _md_escape(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in text)
 
 
-def render_markdown(digest: Digest) -> str:
-    """Return the digest as Markdown (terminal and ``var/digests/`` files)."""
+def markdown_note(
+    item: DigestItem, notes: ShareNotes | None, *, industry: bool = False
+) -> list[str]:
+    """Return the lines of an item's ready-to-copy note (a quote inside its list item), or none
+    for an item that is not for sharing or was shared already. Does not render the item."""
+    if notes is None or not item.shareable or item.shared_by:
+        return []
+    note = notes.note(
+        event=item.event,
+        title=item.title,
+        url=item.url,
+        account=item.account,
+        why=item.why,
+        target=NoteTarget.MARKDOWN,
+        industry=industry,
+    )
+    body = note.split("\n")
+    lines = ["", "  > _Note to send:_", "  >"]
+    for index, line in enumerate(body):
+        # a hard line break (two spaces) keeps the note's lines apart; a blank line is a quote
+        # paragraph break
+        following = body[index + 1] if index + 1 < len(body) else ""
+        lines.append(f"  > {line}" + ("  " if line and following else "") if line else "  >")
+    return [*lines, ""]
+
+
+def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
+    """Return the digest as Markdown (terminal and ``var/digests/`` files); with ``notes``,
+    each shareable item carries its ready-to-copy note."""
     now = digest.created_at
     lines = [f"# {_title(digest, 1, 1)} for {digest.rep_name or digest.rep}", ""]
     for section in digest.sections:
@@ -313,12 +341,14 @@ def render_markdown(digest: Digest) -> str:
         lines.append("")
         for item in section.items:
             lines += _markdown_item(item, now)
+            lines += markdown_note(item, notes)
         lines.append("")
     if digest.industry is not None and digest.industry.items:
         lines += [f"## {INDUSTRY_HEADING}", "", f"_{_md_escape(_industry_line(digest.industry))}_"]
         lines.append("")
         for item in digest.industry.items:
             lines += _markdown_item(item, now)
+            lines += markdown_note(item, notes, industry=True)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -30,6 +30,7 @@ from .digest import (
     build_industry_section,
     is_urgent,
 )
+from .notes import ShareNotes
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class DigestRequest:
     next_due: datetime | None
     #: an empty digest leaves the schedule as it is (matching still pending)
     keep_if_empty: bool = False
+    #: the ready-to-send notes a Markdown digest carries under each shareable item
+    notes: ShareNotes | None = None
 
 
 def compose_digest(
@@ -102,7 +105,7 @@ def compose_digest(
             (m.text, json.dumps(list(m.blocks), ensure_ascii=False)) for m in render_slack(digest)
         )
     else:
-        parts = ((f"{digest.kind} for {request.rep}", render_markdown(digest)),)
+        parts = ((f"{digest.kind} for {request.rep}", render_markdown(digest, request.notes)),)
     return ComposedDigest(
         parts, covered, request.sink, request.next_due, tuple(sorted(industry_covered.values()))
     )

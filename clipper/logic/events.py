@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..types import EventKind as EventKind
+from ..types import NoteKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ class EventKindInfo:
     shareable: bool
     #: worth an alert at once, not tomorrow morning (issue 4: leadership, M&A, layoffs, legal)
     urgent: bool
+    #: the note "Share with customer" pre-fills (its ``share.templates`` key)
+    note: NoteKind = NoteKind.DEFAULT
 
 
 _MONEY = (
@@ -216,6 +219,7 @@ EVENT_KINDS: Mapping[EventKind, EventKindInfo] = {
         ),
         shareable=True,
         urgent=True,
+        note=NoteKind.ACQUISITION,
     ),
     EventKind.LEADERSHIP: EventKindInfo(
         emoji="👤",
@@ -234,6 +238,7 @@ EVENT_KINDS: Mapping[EventKind, EventKindInfo] = {
         ),
         shareable=True,
         urgent=True,
+        note=NoteKind.LEADERSHIP,
     ),
     EventKind.FUNDING: EventKindInfo(
         emoji="💰",
@@ -257,6 +262,7 @@ EVENT_KINDS: Mapping[EventKind, EventKindInfo] = {
         ),
         shareable=True,
         urgent=False,
+        note=NoteKind.FUNDING,
     ),
     EventKind.EARNINGS: EventKindInfo(
         emoji="📊",

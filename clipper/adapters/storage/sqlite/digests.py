@@ -164,6 +164,31 @@ class DigestsMixin:
                 tx, rep, industries, since, now
             )
 
+    def older_matches(
+        self, rep: str, accounts: Sequence[str], before: datetime, now: datetime
+    ) -> int:
+        """Count the rep's undelivered, unmuted matches on ``accounts`` published before
+        ``before`` (too old for the digest window); writes nothing."""
+        if not accounts:
+            return 0
+        marks = ",".join("?" * len(accounts))
+        rows = self.pool.read(
+            "counting matches older than the digest window",
+            f"""SELECT COUNT(*) AS n
+                FROM matches m JOIN articles a ON a.id = m.article_id
+                WHERE m.account IN ({marks}) AND a.published_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM digest_items d WHERE d.rep = ?
+                                  AND d.account = m.account AND d.article_id = m.article_id)
+                  AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.account = m.account
+                                  AND f.article_id = m.article_id)
+                  AND NOT EXISTS (SELECT 1 FROM mutes u WHERE u.rep = ?
+                                  AND ((u.kind = 'account' AND u.target = m.account)
+                                       OR (u.kind = 'source' AND lower(u.target) = lower(a.source)))
+                                  AND (u.until IS NULL OR u.until > ?))""",
+            (*accounts, to_db(before), rep, rep, to_db(now)),
+        )
+        return int(rows[0]["n"])
+
     def create_digest(
         self,
         rep: str,
