@@ -23,6 +23,7 @@ from ..logic.delivery import DeliveryPolicy
 from ..logic.netpolicy import Network, parse_network
 from ..logic.notes import template_problem
 from ..logic.schedule import PollPolicy
+from ..logic.touches import TouchPolicy
 from ..logic.urls import EMAIL, domain_of
 from ..logic.watch import parse_watch
 from ..types import NoteKind, SourceType
@@ -297,6 +298,36 @@ class ShareSettings(_Model):
     templates: ShareTemplates = ShareTemplates()
 
 
+class TouchSettings(_Model):
+    """Customer-touch policy: targets, quarters and the going-dark threshold."""
+
+    #: touches wanted per account per year (a quarter of it, rounded up, per quarter)
+    target_per_year: int = Field(4, ge=0, le=365)
+    #: touches per year for accounts with this ``tier:`` (the account's ``touch_target`` wins)
+    tier_targets: dict[str, Annotated[int, Field(ge=0, le=365)]] = Field(default_factory=dict)
+    #: the month (1-12) the fiscal year starts in; 1 is calendar quarters
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    #: an account with no touch for this many days is going dark
+    going_dark_days: int = Field(90, ge=1, le=3650)
+    #: the IANA zone whose calendar decides quarters, and dates imported without a time
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    def policy(self) -> TouchPolicy:
+        """Return these settings as the pure rules' ``TouchPolicy``."""
+        return TouchPolicy(
+            target_per_year=self.target_per_year,
+            tier_targets=tuple(sorted(self.tier_targets.items())),
+            fiscal_year_start_month=self.fiscal_year_start_month,
+            going_dark_days=self.going_dark_days,
+            timezone=self.timezone,
+        )
+
+
 class AccountFeedTemplate(_Model):
     """A feed URL expanded once per account: ``{name}`` and ``{query}`` are URL-encoded."""
 
@@ -325,6 +356,7 @@ class Settings(_Model):
     digest: DigestSettings = DigestSettings()
     slack: SlackSettings = SlackSettings()
     fetch: FetchSettings = FetchSettings()
+    touches: TouchSettings = TouchSettings()
     account_feeds: tuple[AccountFeedTemplate, ...] = ()
     share: ShareSettings = ShareSettings()
 
@@ -417,6 +449,10 @@ class Account(_Model):
     owner: str | None = None
     watch: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    #: its tier ("strategic"): ``touches.tier_targets`` gives the tier's touches per year
+    tier: str | None = None
+    #: its own touches per year, over its tier's and ``touches.target_per_year``
+    touch_target: int | None = Field(None, ge=0, le=365)
 
     @field_validator("owner")
     @classmethod

@@ -509,3 +509,26 @@ def days_since(last: datetime | None, now: datetime) -> int | None:
     if last is None:
         return None
     return max(0, (now - last) // timedelta(days=1))
+
+
+def parse_since(text: str, policy: TouchPolicy) -> datetime:
+    """Return the instant ``--since`` names: a quarter label (its first moment), a date
+    (midnight in the ledger's zone) or an ISO time (in the ledger's zone without an offset).
+
+    Raises:
+        CommandUsageError: none of those, with examples.
+    """
+    value = text.strip()
+    if _LABEL.fullmatch(value):
+        return policy.quarter_start(parse_quarter(value))
+    tz = ZoneInfo(policy.timezone)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandUsageError(
+            f"not a date: {text!r} (expected YYYY-MM-DD, an ISO date and time, or a quarter "
+            "such as 2026Q4)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
