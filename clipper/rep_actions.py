@@ -439,7 +439,7 @@ class RepActions:
             if f.active and (f.disabled_reason or f.error_count)
         )
         return TouchReport(
-            self.config.settings.digest.touches_per_quarter,
+            self.config.settings.touch_policy().quarterly_target(),
             len(accounts),
             len(accounts) - len(due),
             owners,

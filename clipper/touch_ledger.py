@@ -15,7 +15,17 @@ from .config import Config
 from .exceptions import CommandUsageError
 from .logic.clip import suggestions
 from .logic.crm import name_key
-from .logic.touches import TouchPolicy, account_keys, parse_since, read_touch_csv
+from .logic.touches import (
+    YEAR,
+    Coverage,
+    CoverageAccount,
+    TouchPolicy,
+    account_keys,
+    coverage,
+    parse_quarter,
+    parse_since,
+    read_touch_csv,
+)
 from .pipeline import Clock
 from .ports import StorageType
 from .types import Touch, TouchChannel
@@ -61,7 +71,30 @@ class TouchLedger:
 
     def touch_policy(self) -> TouchPolicy:
         """The configured touch targets, quarters and going-dark threshold."""
-        return self.config.settings.touches.policy()
+        return self.config.settings.touch_policy()
+
+    def touch_coverage(self, quarter: str | None = None) -> Coverage:
+        """Return every configured account's and rep's touch coverage for a quarter (``2026Q4``;
+        default: this one) and the 12 months up to its end or now. Voided touches do not count.
+
+        Raises:
+            CommandUsageError: ``quarter`` is not a quarter label.
+        """
+        policy = self.touch_policy()
+        now = self.clock()
+        chosen = parse_quarter(quarter) if quarter is not None else policy.quarter_of(now)
+        as_of = min(now, policy.quarter_end(chosen))
+        since = min(policy.quarter_start(chosen), as_of - YEAR)
+        return coverage(
+            [
+                CoverageAccount(a.name, a.owner, a.tier, a.touch_target)
+                for a in self.config.accounts
+            ],
+            self.storage.touches(since=since),
+            policy,
+            now,
+            quarter=chosen,
+        )
 
     def import_touches(self, csv_path: Path) -> TouchImport:
         """Read a Salesforce Task or HubSpot activity export and add its good rows to the

@@ -877,7 +877,8 @@ class TouchReport:
     the feeds that broke: numbers, for any renderer (``/clip report``, the manager's weekly
     team digest)."""
 
-    #: touches an account needs per quarter (``digest.touches_per_quarter``)
+    #: touches an account needs per quarter by default (``touches.target_per_year`` / 4;
+    #: an account's tier or ``touch_target`` may ask more or fewer)
     target: int
     accounts: int
     #: accounts touched at least ``target`` times

@@ -10,7 +10,9 @@ from pathlib import Path
 from clipper.types import TouchChannel
 
 from .conftest import Clock, build, write_config
+from .feedserver import FeedServer, Reply, rss
 from .support.cli import run_clipper
+from .support.seeding import mention, rss_items, seed_matches
 
 #: a terminal wide enough that the table does not fold names
 WIDE = {"COLUMNS": "200"}
@@ -225,3 +227,60 @@ def test_touch_policy_comes_from_the_settings_and_bad_values_are_located(tmp_pat
     assert result.returncode == 2
     assert "touches.fiscal_year_start_month" in result.stdout + result.stderr
     assert "unknown IANA time zone 'Mars/Olympus'" in result.stdout + result.stderr
+
+
+def test_the_digest_touch_line_counts_the_fiscal_quarter_against_the_tier_target(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    url = server.route(
+        "/feed",
+        Reply(200, rss(rss_items(["Helix Components opens a plant"]))),
+    )
+    path = write_config(
+        tmp_path,
+        feeds={"x": [{"url": url, "name": "Wire"}]},
+        accounts=ACCOUNTS,
+        reps=REPS,
+        settings={
+            "touches": {
+                "tier_targets": {"strategic": 8},
+                "fiscal_year_start_month": 2,
+                "timezone": "America/New_York",
+            }
+        },
+    )
+    clock = Clock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    _config_obj, clipper = build(path, clock)
+    with clipper:
+        storage = clipper.storage
+        # 1 November 03:00 UTC is still 31 October in New York: fiscal 2027Q3, not counted
+        for when in (datetime(2026, 11, 1, 3, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)):
+            storage.add_touch("sam@example.com", "Helix Components", TouchChannel.HUBSPOT, when)
+        clipper.update_feeds()
+        seed_matches(storage, clock(), lambda _article: mention("Helix Components"))
+        report = clipper.digest(rep="sam@example.com", force=True, dry_run=True)
+        (preview,) = report.previews
+        assert "Touches this quarter: 1 of 2" in preview and "due" in preview
+
+        (helix,) = clipper.rep_accounts(clipper.find_rep(email="sam@example.com")).accounts  # type: ignore[arg-type]
+        assert helix.status is not None and (helix.status.this_quarter, helix.status.target) == (
+            1,
+            2,
+        )
+        coverage = clipper.touch_coverage()
+        assert coverage.quarter.label == "2027Q4"
+        assert [(a.account, a.this_quarter, a.quarter_target) for a in coverage.accounts] == [
+            ("Acme Robotics", 0, 1),
+            ("Helix Components", 1, 2),
+        ]
+        assert clipper.touch_coverage("2027Q3").accounts[1].this_quarter == 1
+
+
+def test_an_older_touches_per_quarter_setting_still_sets_the_target(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path, accounts=ACCOUNTS[:1], reps=REPS, settings={"digest": {"touches_per_quarter": 2}}
+    )
+    _config_obj, clipper = build(path)
+    with clipper:
+        assert clipper.touch_policy().target_per_year == 8
+        assert clipper.touch_report().target == 2

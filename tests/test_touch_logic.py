@@ -189,3 +189,75 @@ def test_a_file_that_is_neither_export_or_lacks_a_column_is_refused() -> None:
         "found: Subject, ActivityDate, Type",
     )
     assert _read("").problems == ("x.csv:1: empty file",)
+
+
+# ------------------------------------------------------------------------------------ coverage
+
+
+def _touch(account: str, when: datetime, rep: str = "dana@example.com", contact: str = ""):  # type: ignore[no-untyped-def]
+    from clipper.types import Touch
+
+    return Touch(0, rep, account, when, TouchChannel.SLACK_COMMAND, contact=contact or None)
+
+
+def test_coverage_per_account_and_rep_for_the_quarter_and_trailing_year() -> None:
+    from clipper.logic.touches import CoverageAccount, coverage
+
+    policy = TouchPolicy(target_per_year=4, tier_targets=(("strategic", 8),), going_dark_days=90)
+    accounts = [
+        CoverageAccount("Acme Robotics", "dana@example.com"),
+        CoverageAccount("Helix Components", "dana@example.com", tier="strategic"),
+        CoverageAccount("Solara Energy", "sam@example.com"),
+        CoverageAccount("Quiet Co", None, touch_target=0),
+    ]
+    touches = [
+        _touch("Acme Robotics", datetime(2026, 10, 2, tzinfo=UTC), contact="Jo Park"),
+        _touch("Acme Robotics", datetime(2026, 6, 1, tzinfo=UTC), contact="jo park"),
+        _touch("Acme Robotics", datetime(2026, 2, 1, tzinfo=UTC), contact="Ann Lee"),
+        _touch("Acme Robotics", datetime(2025, 1, 5, tzinfo=UTC)),  # over a year ago
+        _touch("Helix Components", datetime(2026, 11, 20, tzinfo=UTC), rep="sam@example.com"),
+        _touch("Solara Energy", datetime(2026, 7, 1, tzinfo=UTC), rep="sam@example.com"),
+        _touch("Acme Robotics", datetime(2026, 12, 1, tzinfo=UTC)),  # after now: not counted
+    ]
+    result = coverage(accounts, touches, policy, NOW)
+    assert result.quarter == Quarter(2026, 4) and result.as_of == NOW
+    acme, helix, solara, quiet = result.accounts
+    assert (acme.this_quarter, acme.quarter_target, acme.due) == (1, 1, False)
+    assert (acme.last_12_months, acme.year_target, acme.on_target_year) == (3, 4, False)
+    assert acme.days_since == 52 and not acme.going_dark and acme.contacts_touched == 2
+    assert (helix.this_quarter, helix.quarter_target, helix.due) == (1, 2, True)
+    assert helix.days_since == 3
+    assert solara.this_quarter == 0 and solara.due and solara.days_since == 145
+    assert solara.going_dark
+    assert quiet.quarter_target == 0 and not quiet.due and quiet.days_since is None
+    assert quiet.going_dark  # never touched
+    dana, sam = result.reps
+    assert (dana.rep, dana.accounts, dana.on_target_quarter, dana.going_dark) == (
+        "dana@example.com",
+        2,
+        1,
+        0,
+    )
+    assert (dana.touches_quarter, dana.touches_12_months) == (1, 3)
+    assert (sam.accounts, sam.on_target_quarter, sam.going_dark) == (1, 0, 1)
+    assert (sam.touches_quarter, sam.touches_12_months) == (1, 2)
+
+
+def test_coverage_of_a_past_fiscal_quarter_ends_at_that_quarter() -> None:
+    from clipper.logic.touches import CoverageAccount, coverage
+
+    policy = TouchPolicy(fiscal_year_start_month=2, timezone="America/New_York")
+    touches = [
+        _touch("Acme Robotics", datetime(2026, 10, 31, 12, tzinfo=UTC)),  # fiscal 2027Q3
+        _touch("Acme Robotics", datetime(2026, 11, 1, 3, tzinfo=UTC)),  # 31 Oct in New York
+        _touch("Acme Robotics", datetime(2026, 11, 2, tzinfo=UTC)),  # fiscal 2027Q4
+    ]
+    accounts = [CoverageAccount("Acme Robotics", "dana@example.com")]
+    now_quarter = coverage(accounts, touches, policy, NOW)
+    assert now_quarter.quarter == Quarter(2027, 4)
+    assert now_quarter.accounts[0].this_quarter == 1
+    past = coverage(accounts, touches, policy, NOW, quarter=Quarter(2027, 3))
+    assert past.as_of == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)  # midnight EDT
+    (acme,) = past.accounts
+    assert acme.this_quarter == 2 and acme.last_12_months == 2
+    assert acme.last_touch_at == datetime(2026, 11, 1, 3, tzinfo=UTC) and acme.days_since == 0

@@ -8,6 +8,7 @@ configurable key and its default is found in one file.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from datetime import time, timedelta
@@ -184,7 +185,7 @@ class DigestSettings(_Model):
     #: a digest covers matches published this many days ago at most; older ones are counted
     #: ("N matches older than ... were left out") by ``run`` and ``digest``
     lookback_days: int = Field(7, ge=1)
-    #: customer touches wanted per account per quarter (the touch line's target)
+    #: replaced by ``touches.target_per_year``: when set without it, 4x this is the yearly target
     touches_per_quarter: int = Field(1, ge=0)
     #: where Markdown digests go when Slack is not configured (relative to the config file)
     output_dir: Path = Path("../var/digests")
@@ -368,6 +369,18 @@ class Settings(_Model):
         if legacy is not None and "default" not in self.share.templates.model_fields_set:
             templates[NoteKind.DEFAULT] = legacy
         return templates
+
+    def touch_policy(self) -> TouchPolicy:
+        """Return the touch policy: ``touches:``, except that an older file's
+        ``digest.touches_per_quarter`` (without ``touches.target_per_year``) still sets the
+        default target, as four times that a year."""
+        policy = self.touches.policy()
+        if (
+            "touches_per_quarter" in self.digest.model_fields_set
+            and "target_per_year" not in self.touches.model_fields_set
+        ):
+            return dataclasses.replace(policy, target_per_year=4 * self.digest.touches_per_quarter)
+        return policy
 
 
 class CatalogFeed(_Model):

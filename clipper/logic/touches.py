@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..exceptions import CommandUsageError
-from ..types import NewTouch, TouchChannel
+from ..types import NewTouch, Touch, TouchChannel
 from .crm import name_key
 from .urls import EMAIL
 
@@ -532,3 +532,150 @@ def parse_since(text: str, policy: TouchPolicy) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)
+
+
+# ------------------------------------------------------------------------------------ coverage
+
+#: the trailing window of yearly coverage
+YEAR = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageAccount:
+    """What coverage needs to know of an account (from the accounts file)."""
+
+    name: str
+    owner: str | None = None
+    tier: str | None = None
+    #: its own touches per year (``touch_target``), over its tier's
+    touch_target: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCoverage:
+    """One account's touches against its targets, as of ``as_of``."""
+
+    account: str
+    owner: str | None
+    quarter: Quarter
+    #: touches in ``quarter`` (up to ``as_of``), and the account's quarterly target
+    this_quarter: int
+    quarter_target: int
+    #: touches in the 365 days up to ``as_of``, and the account's yearly target
+    last_12_months: int
+    year_target: int
+    last_touch_at: datetime | None
+    #: whole days since the last touch (None: never touched)
+    days_since: int | None
+    #: no touch for ``going_dark_days`` or more (or never)
+    going_dark: bool
+    #: distinct contacts touched in the trailing 12 months (touches naming one)
+    contacts_touched: int = 0
+
+    @property
+    def due(self) -> bool:
+        """Under its quarterly target this quarter."""
+        return self.this_quarter < self.quarter_target
+
+    @property
+    def on_target_year(self) -> bool:
+        return self.last_12_months >= self.year_target
+
+
+@dataclass(frozen=True, slots=True)
+class RepCoverage:
+    """One rep's book: the accounts they own, and the touches they made themselves."""
+
+    rep: str
+    #: accounts the rep owns
+    accounts: int
+    #: of those, at their quarterly target this quarter
+    on_target_quarter: int
+    #: of those, at their yearly target over the trailing 12 months
+    on_target_year: int
+    #: of those, going dark
+    going_dark: int
+    #: touches the rep made this quarter, and in the trailing 12 months (any account)
+    touches_quarter: int
+    touches_12_months: int
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Touch coverage of every account and every rep for one quarter and the 12 months before
+    ``as_of``."""
+
+    quarter: Quarter
+    #: the end of the counted period: now for the current quarter, else the quarter's end
+    as_of: datetime
+    accounts: tuple[AccountCoverage, ...]
+    #: sorted by rep email; accounts without an owner are in no rep's book
+    reps: tuple[RepCoverage, ...]
+
+
+def coverage(
+    accounts: Sequence[CoverageAccount],
+    touches: Sequence[Touch],
+    policy: TouchPolicy,
+    now: datetime,
+    *,
+    quarter: Quarter | None = None,
+) -> Coverage:
+    """Return each account's and each rep's coverage for ``quarter`` (default: the one ``now``
+    is in) and the 12 months up to its end (or ``now``, whichever is first).
+
+    ``touches`` must hold every live touch from 365 days before that point (voided ones left
+    out by the caller); later ones are ignored. Touches on accounts not in ``accounts`` count
+    for the rep who made them only. Does not read the ledger.
+    """
+    current = policy.quarter_of(now)
+    chosen = quarter or current
+    start = policy.quarter_start(chosen)
+    as_of = min(now, policy.quarter_end(chosen))
+    year_start = as_of - YEAR
+    # a quarter's end belongs to the next quarter; "now" itself is counted
+    counted = [t for t in touches if t.touched_at < as_of or t.touched_at == now == as_of]
+    by_account: dict[str, list[Touch]] = {}
+    for touch in counted:
+        by_account.setdefault(touch.account, []).append(touch)
+    rows: list[AccountCoverage] = []
+    for account in accounts:
+        mine = by_account.get(account.name, [])
+        last = max((t.touched_at for t in mine), default=None)
+        days = days_since(last, as_of)
+        rows.append(
+            AccountCoverage(
+                account=account.name,
+                owner=account.owner,
+                quarter=chosen,
+                this_quarter=sum(1 for t in mine if t.touched_at >= start),
+                quarter_target=policy.quarterly_target(
+                    tier=account.tier, override=account.touch_target
+                ),
+                last_12_months=sum(1 for t in mine if t.touched_at >= year_start),
+                year_target=policy.yearly_target(tier=account.tier, override=account.touch_target),
+                last_touch_at=last,
+                days_since=days,
+                going_dark=days is None or days >= policy.going_dark_days,
+                contacts_touched=len(
+                    {t.contact.casefold() for t in mine if t.contact and t.touched_at >= year_start}
+                ),
+            )
+        )
+    owners = sorted({a.owner for a in accounts if a.owner} | {t.rep for t in counted})
+    reps = []
+    for rep in owners:
+        book = [r for r in rows if r.owner == rep]
+        made = [t for t in counted if t.rep == rep]
+        reps.append(
+            RepCoverage(
+                rep=rep,
+                accounts=len(book),
+                on_target_quarter=sum(1 for r in book if not r.due),
+                on_target_year=sum(1 for r in book if r.on_target_year),
+                going_dark=sum(1 for r in book if r.going_dark),
+                touches_quarter=sum(1 for t in made if t.touched_at >= start),
+                touches_12_months=sum(1 for t in made if t.touched_at >= year_start),
+            )
+        )
+    return Coverage(chosen, as_of, tuple(rows), tuple(reps))
