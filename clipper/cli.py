@@ -746,8 +746,12 @@ def touches_list(
     for column in ("id", f"when ({zone.key})", "account", "rep", "channel", "what"):
         table.add_column(column, overflow="fold")
     for touch in found:
+        article = f"article {touch.article_id}" if touch.article_id is not None else None
+        note = touch.note if not touch.note or len(touch.note) <= 200 else touch.note[:199] + "…"
         what = " · ".join(
-            escape(part) for part in (touch.kind, touch.contact, touch.subject, touch.note) if part
+            escape(part)
+            for part in (touch.kind, touch.contact, touch.subject, article, note)
+            if part
         )
         if touch.void is not None:
             why = f": {touch.void.reason}" if touch.void.reason else ""

@@ -103,11 +103,17 @@ class TouchLedger:
         also when it was deleted since. Does not write the accounts file.
 
         Raises:
-            CommandUsageError: the file cannot be read as UTF-8 text.
+            CommandUsageError: the file cannot be read, or is not UTF-8 text (the line named).
         """
         try:
             text = csv_path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            line = csv_path.read_bytes()[: exc.start].count(b"\n") + 1
+            raise CommandUsageError(
+                f"{csv_path}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); "
+                "export the file as UTF-8 CSV"
+            ) from None
+        except OSError as exc:
             raise CommandUsageError(f"{csv_path}: cannot read: {exc}") from exc
         reps: dict[str, str] = {r.email: r.email for r in self.config.reps}
         for rep in self.config.reps:

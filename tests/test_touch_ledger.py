@@ -284,3 +284,29 @@ def test_an_older_touches_per_quarter_setting_still_sets_the_target(tmp_path: Pa
     with clipper:
         assert clipper.touch_policy().target_per_year == 8
         assert clipper.touch_report().target == 2
+
+
+def test_hostile_text_is_shown_as_written_and_bad_files_are_named(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    export = tmp_path / "tasks.csv"
+    export.write_text(
+        "Subject,ActivityDate,Account.Name,Owner.Email,Type,Description\n"
+        "[bold red]Urgent[/],2026-11-02,Acme,dana@example.com,Call,"
+        '"<script>alert(1)</script> [/] [link=https://evil.example]click[/link]"\n'
+    )
+    assert run_clipper(config, "touches", "import", str(export)).returncode == 0
+    table = run_clipper(config, "touches", "list", env=WIDE)
+    assert table.returncode == 0, table.stderr
+    assert "[bold red]Urgent[/]" in table.stdout
+    assert "<script>alert(1)</script> [/] [link=https://evil.example]click[/link]" in table.stdout
+
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes(
+        b"Subject,ActivityDate,Account.Name,Owner.Email,Type,Description\n"
+        b"Caf\xe9,2026-11-02,Acme,dana@example.com,Call,\n"
+    )
+    result = run_clipper(config, "touches", "import", str(latin))
+    assert result.returncode == 1
+    assert f"{latin}:2: not UTF-8 text (byte 0xe9); export the file as UTF-8 CSV" in (result.stderr)
+    unknown_rep = run_clipper(config, "touches", "list", "--rep", "nobody@example.com")
+    assert unknown_rep.returncode == 1 and "unknown rep 'nobody@example.com'" in unknown_rep.stderr

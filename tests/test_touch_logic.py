@@ -261,3 +261,18 @@ def test_coverage_of_a_past_fiscal_quarter_ends_at_that_quarter() -> None:
     (acme,) = past.accounts
     assert acme.this_quarter == 2 and acme.last_12_months == 2
     assert acme.last_touch_at == datetime(2026, 11, 1, 3, tzinfo=UTC) and acme.days_since == 0
+
+
+def test_a_hubspot_activity_on_several_companies_is_a_touch_on_each() -> None:
+    rows = _read(
+        "Record ID,Activity date,Associated Company,Activity assigned to\n"
+        '77,2026-11-02,"Acme Robotics; Helix Components",dana@example.com\n'
+        '78,2026-11-03,"Acme Robotics; Nowhere",dana@example.com\n'
+    )
+    acme, helix = rows.touches
+    assert (acme.account, helix.account) == ("Acme Robotics", "Helix Components")
+    assert acme.key == "hubspot:77#acme robotics" != helix.key
+    assert rows.problems == (
+        "x.csv:3: Associated Company: unknown account 'Nowhere' (not in the accounts file); "
+        "row skipped",
+    )

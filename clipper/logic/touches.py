@@ -415,12 +415,19 @@ def read_touch_csv(
             if field_name and cell.strip() and field_name not in values:
                 values[field_name] = cell.strip()
         read = _row_touch(values, crm, accounts, reps, tz, now, origin=f"{source}:{line}")
-        if isinstance(read, NewTouch):
-            touches.append(read)
+        if isinstance(read, _BadRow):
+            problems.append(f"{source}:{line}: {label[read.field]}: {read.reason}; row skipped")
         else:
-            field_name, reason = read
-            problems.append(f"{source}:{line}: {label[field_name]}: {reason}; row skipped")
+            touches.extend(read)
     return TouchRows(crm, tuple(touches), tuple(problems), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _BadRow:
+    """Why a row is skipped: the field at fault and the reason."""
+
+    field: str
+    reason: str
 
 
 def _row_touch(
@@ -432,56 +439,74 @@ def _row_touch(
     now: datetime,
     *,
     origin: str,
-) -> NewTouch | tuple[str, str]:
-    """Return one export row's touch, or the field that makes it a bad row and why."""
+) -> tuple[NewTouch, ...] | _BadRow:
+    """Return one export row's touches (one per account it names: HubSpot may associate
+    several companies), or the field that makes it a bad row and why."""
     raw_date = values.get("date", "")
     if not raw_date:
-        return "date", "missing"
+        return _BadRow("date", "missing")
     try:
         touched_at, date_only = parse_when(raw_date, tz)
     except ValueError as exc:
-        return "date", str(exc)
+        return _BadRow("date", str(exc))
     if (
         (touched_at.astimezone(tz).date() > now.astimezone(tz).date())
         if date_only
         else (touched_at > now)
     ):
-        return "date", f"{raw_date} is in the future (an open task is not a touch yet)"
+        return _BadRow("date", f"{raw_date} is in the future (an open task is not a touch yet)")
     raw_account = values.get("account", "")
     if not raw_account:
-        return "account", "missing"
-    account = accounts.get(name_key(raw_account))
-    if account is None:
-        return "account", f"unknown account {raw_account!r}{_did_you_mean(raw_account, accounts)}"
+        return _BadRow("account", "missing")
+    named = [raw_account]
+    if accounts.get(name_key(raw_account)) is None and ";" in raw_account:
+        # HubSpot lists several associated companies in one cell, separated by ";"
+        named = [part.strip() for part in raw_account.split(";") if part.strip()]
+    found: list[str] = []
+    for name in named:
+        account = accounts.get(name_key(name))
+        if account is None:
+            return _BadRow("account", f"unknown account {name!r}{_did_you_mean(name, accounts)}")
+        found.append(account)
+    found = list(dict.fromkeys(found))
     raw_rep = values.get("rep", "")
     if not raw_rep:
-        return "rep", "missing"
+        return _BadRow("rep", "missing")
     rep = _rep_of(raw_rep, reps)
     if rep is None:
-        return "rep", f"{raw_rep!r} is not a rep in the reps file (add the rep, or use their email)"
+        return _BadRow(
+            "rep", f"{raw_rep!r} is not a rep in the reps file (add the rep, or use their email)"
+        )
     markup = crm is TouchChannel.HUBSPOT
     note = _clean(values.get("note", ""), MAX_NOTE, markup=markup) or None
     subject = _clean(values.get("subject", ""), MAX_FIELD, markup=markup) or None
     kind = _clean(values.get("kind", ""), MAX_FIELD) or None
     contact = _clean(values.get("contact", ""), MAX_FIELD) or None
     record_id = _clean(values.get("id", ""), MAX_FIELD) or None
-    key = touch_key(
-        crm,
-        record_id,
-        [rep, account, touched_at.isoformat(), kind or "", subject or "", note or ""],
-    )
-    return NewTouch(
-        rep=rep,
-        account=account,
-        touched_at=touched_at,
-        channel=crm,
-        key=key,
-        contact=contact,
-        note=note,
-        subject=subject,
-        kind=kind,
-        origin=origin,
-    )
+    touches = []
+    for account in found:
+        key = touch_key(
+            crm,
+            record_id,
+            [rep, account, touched_at.isoformat(), kind or "", subject or "", note or ""],
+        )
+        if record_id and len(found) > 1:
+            key += f"#{name_key(account)}"  # one CRM activity, one touch per company
+        touches.append(
+            NewTouch(
+                rep=rep,
+                account=account,
+                touched_at=touched_at,
+                channel=crm,
+                key=key,
+                contact=contact,
+                note=note,
+                subject=subject,
+                kind=kind,
+                origin=origin,
+            )
+        )
+    return tuple(touches)
 
 
 def _did_you_mean(name: str, accounts: Mapping[str, str]) -> str:
