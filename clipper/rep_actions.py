@@ -377,8 +377,11 @@ class RepActions:
         return ShareDraft(note, contact, note_kind(event, industry=industry))
 
     def log_share(self, rep: Rep, account: str, article_id: int, note: str, *, key: str) -> bool:
-        """Log that the rep shared an article with the account's customer; False when ``key``
-        was logged before. Does not check the account is the rep's (``account_for`` does)."""
+        """Log that the rep shared an article with the account's customer (with the contact the
+        share window named: the account's first); False when ``key`` was logged before. Does
+        not check the account is the rep's (``account_for`` does)."""
+        configured = next((a for a in self.config.accounts if a.name == account), None)
+        contact = configured.contacts[0] if configured and configured.contacts else None
         return self.storage.add_touch(
             rep.email,
             account,
@@ -387,6 +390,7 @@ class RepActions:
             article_id=article_id,
             note=note,
             idempotency_key=key,
+            contact=contact.name if contact else None,
         )
 
     def touch_report(self) -> TouchReport:

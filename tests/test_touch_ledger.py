@@ -310,3 +310,33 @@ def test_hostile_text_is_shown_as_written_and_bad_files_are_named(tmp_path: Path
     assert f"{latin}:2: not UTF-8 text (byte 0xe9); export the file as UTF-8 CSV" in (result.stderr)
     unknown_rep = run_clipper(config, "touches", "list", "--rep", "nobody@example.com")
     assert unknown_rep.returncode == 1 and "unknown rep 'nobody@example.com'" in unknown_rep.stderr
+
+
+def test_a_share_and_a_slack_touch_are_in_the_ledger_with_channel_and_contact(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    url = server.route("/feed", Reply(200, rss(rss_items(["Acme Robotics opens a plant"]))))
+    accounts = [{**ACCOUNTS[0], "contacts": [{"name": "Jo Park", "email": "jo@acme.example"}]}]
+    path = write_config(
+        tmp_path, feeds={"x": [{"url": url, "name": "Wire"}]}, accounts=accounts, reps=REPS
+    )
+    _config_obj, clipper = build(path)
+    with clipper:
+        clipper.update_feeds()
+        (article,) = seed_matches(clipper.storage, clipper.clock(), lambda _a: None)
+        dana = clipper.find_rep(email="dana@example.com")
+        assert dana is not None
+        assert clipper.log_share(dana, "Acme Robotics", article.id, "Hi", key="view:V1")
+        assert not clipper.log_share(dana, "Acme Robotics", article.id, "Hi", key="view:V1")
+        clipper.log_touch(dana, "Acme Robotics lunch with the COO", key="trigger:T1")
+        share, note = clipper.list_touches(account="Acme Robotics")
+    assert (share.channel, share.contact, share.article_id) == (
+        TouchChannel.SLACK_SHARE,
+        "Jo Park",
+        article.id,
+    )
+    assert (note.channel, note.note, note.contact) == (
+        TouchChannel.SLACK_COMMAND,
+        "lunch with the COO",
+        None,
+    )
