@@ -22,7 +22,7 @@ from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
 from .logic.blockkit import escape
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
-from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, quarter_began
+from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due
 from .logic.notes import NoteTarget, note_kind
 from .pipeline import Clock
 from .ports import StorageType
@@ -395,7 +395,8 @@ class RepActions:
 
     def touch_report(self) -> TouchReport:
         """Count the team's accounts touched enough this quarter, per owner; matches and shares
-        per owner and account this week (the 7 days to now) and this calendar quarter; accounts
+        per owner and account this week (the 7 days to now) and this quarter (``touches:``,
+        calendar or fiscal, the same quarter the touch counts use); accounts
         with news but no touch this quarter; the feeds that broke. ``/clip report`` and the
         manager's weekly team digest both show this record. Does not check who asks
         (``is_manager``)."""
@@ -403,7 +404,8 @@ class RepActions:
         accounts = list(self.config.accounts)
         names = [a.name for a in accounts]
         statuses = self.digests.touch_statuses(names, now)
-        quarter_start = quarter_began(now)
+        policy = self.config.settings.touch_policy()
+        quarter_start = policy.quarter_start(policy.quarter_of(now))  # calendar or fiscal
         week = self.storage.activity_counts(names, now - timedelta(days=7))
         quarter = self.storage.activity_counts(names, quarter_start)
         due = tuple(a.name for a in accounts if statuses[a.name].due())
@@ -443,7 +445,7 @@ class RepActions:
             if f.active and (f.disabled_reason or f.error_count)
         )
         return TouchReport(
-            self.config.settings.touch_policy().quarterly_target(),
+            policy.quarterly_target(),
             len(accounts),
             len(accounts) - len(due),
             owners,

@@ -889,7 +889,7 @@ class TouchReport:
     due: tuple[str, ...]
     #: when the report was made; the week is the 7 days before it
     now: datetime | None = None
-    #: when this calendar quarter (UTC) began
+    #: when this quarter began (``touches:``: calendar or fiscal, in ``touches.timezone``)
     quarter_start: datetime | None = None
     #: accounts with a match or a share this quarter, most matches first
     by_account: tuple[AccountActivity, ...] = ()
