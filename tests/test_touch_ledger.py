@@ -274,6 +274,10 @@ def test_the_digest_touch_line_counts_the_fiscal_quarter_against_the_tier_target
             ("Helix Components", 1, 2),
         ]
         assert clipper.touch_coverage("2027Q3").accounts[1].this_quarter == 1
+        # the team report counts the same fiscal quarter: from midnight 1 November in New York
+        report = clipper.touch_report()
+        assert report.quarter_start == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+        assert report.due == ("Acme Robotics", "Helix Components")
 
 
 def test_an_older_touches_per_quarter_setting_still_sets_the_target(tmp_path: Path) -> None:
@@ -330,6 +334,11 @@ def test_a_share_and_a_slack_touch_are_in_the_ledger_with_channel_and_contact(
         assert not clipper.log_share(dana, "Acme Robotics", article.id, "Hi", key="view:V1")
         clipper.log_touch(dana, "Acme Robotics lunch with the COO", key="trigger:T1")
         share, note = clipper.list_touches(account="Acme Robotics")
+        (acme,) = clipper.touch_report().by_account
+        assert (acme.quarter.shares, acme.touches) == (1, 2)
+        clipper.delete_touch(share.id, by="dana", reason="never sent")
+        assert clipper.touch_report().by_account == ()  # no match, and no share any more
+        assert clipper.shared_already("Acme Robotics", article.id) is None
     assert (share.channel, share.contact, share.article_id) == (
         TouchChannel.SLACK_SHARE,
         "Jo Park",
