@@ -87,7 +87,7 @@ class TouchLedger:
         since = min(policy.quarter_start(chosen), as_of - YEAR)
         return coverage(
             [
-                CoverageAccount(a.name, a.owner, a.tier, a.touch_target)
+                CoverageAccount(a.name, a.owner, a.tier, a.touch_target, len(a.contacts))
                 for a in self.config.accounts
             ],
             self.storage.touches(since=since),

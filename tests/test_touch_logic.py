@@ -205,7 +205,7 @@ def test_coverage_per_account_and_rep_for_the_quarter_and_trailing_year() -> Non
 
     policy = TouchPolicy(target_per_year=4, tier_targets=(("strategic", 8),), going_dark_days=90)
     accounts = [
-        CoverageAccount("Acme Robotics", "dana@example.com"),
+        CoverageAccount("Acme Robotics", "dana@example.com", contacts=3),
         CoverageAccount("Helix Components", "dana@example.com", tier="strategic"),
         CoverageAccount("Solara Energy", "sam@example.com"),
         CoverageAccount("Quiet Co", None, touch_target=0),
@@ -224,7 +224,8 @@ def test_coverage_per_account_and_rep_for_the_quarter_and_trailing_year() -> Non
     acme, helix, solara, quiet = result.accounts
     assert (acme.this_quarter, acme.quarter_target, acme.due) == (1, 1, False)
     assert (acme.last_12_months, acme.year_target, acme.on_target_year) == (3, 4, False)
-    assert acme.days_since == 52 and not acme.going_dark and acme.contacts_touched == 2
+    assert acme.days_since == 52 and not acme.going_dark
+    assert (acme.contacts_touched, acme.contacts_known) == (2, 3)  # "Jo Park" once, any case
     assert (helix.this_quarter, helix.quarter_target, helix.due) == (1, 2, True)
     assert helix.days_since == 3
     assert solara.this_quarter == 0 and solara.due and solara.days_since == 145

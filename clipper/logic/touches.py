@@ -574,6 +574,8 @@ class CoverageAccount:
     tier: str | None = None
     #: its own touches per year (``touch_target``), over its tier's
     touch_target: int | None = None
+    #: the contacts on file for it (``contacts:``)
+    contacts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,6 +598,8 @@ class AccountCoverage:
     going_dark: bool
     #: distinct contacts touched in the trailing 12 months (touches naming one)
     contacts_touched: int = 0
+    #: the contacts on file for the account
+    contacts_known: int = 0
 
     @property
     def due(self) -> bool:
@@ -685,6 +689,7 @@ def coverage(
                 contacts_touched=len(
                     {t.contact.casefold() for t in mine if t.contact and t.touched_at >= year_start}
                 ),
+                contacts_known=account.contacts,
             )
         )
     owners = sorted({a.owner for a in accounts if a.owner} | {t.rep for t in counted})
