@@ -180,9 +180,8 @@ class TouchLedger:
         found = keys.get(name_key(name))
         if found is not None:
             return found
-        stored = {t.account for t in self.storage.touches(include_voided=True)}
-        if name in stored:  # an account since removed from the accounts file
-            return name
+        if self.storage.touches(account=name, include_voided=True):
+            return name  # an account since removed from the accounts file
         raise CommandUsageError(
             f"unknown account {name!r}. "
             + suggestions(name, [a.name for a in self.config.accounts]).replace("*", "'")
