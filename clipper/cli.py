@@ -8,6 +8,7 @@ command, so this file and ``clipper --help`` list the same commands.
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -35,7 +37,15 @@ from .logic.urls import redact_url
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
 from .slackapp import WorkQueue, make_slack_app
-from .types import ArticleText, FetchStatus, MatchResult, UpdateResult, UpdateSummary
+from .types import (
+    ArticleText,
+    FetchStatus,
+    MatchResult,
+    Touch,
+    TouchChannel,
+    UpdateResult,
+    UpdateSummary,
+)
 from .wiring import make_clipper
 
 #: wider than any line: piped output (a file, ``less``, another program) is never cut or wrapped
@@ -658,6 +668,138 @@ def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run
         out.print("dry run: nothing written")
     if not result.accounts and result.problems:
         raise click.exceptions.Exit(1)
+
+
+@main.group()
+def touches() -> None:
+    """The customer-touch ledger: import CRM activity, list touches, delete a mistake."""
+
+
+@touches.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_state
+def touches_import(state: State, csv_file: Path) -> None:
+    """Add the touches of a Salesforce Task or HubSpot activity CSV export to the ledger.
+
+    The CRM is told by the header. Bad rows (unknown account or rep, a missing, unreadable or
+    future date) are reported by line, column and reason, and the good rows are kept; the
+    exit code is 1 when any row was bad. Importing the same file again adds nothing.
+    """
+    with state.clipper(quiet=True) as clipper:
+        result = clipper.import_touches(csv_file)
+    for problem in result.problems:
+        err.print(f"[red]error:[/] {escape(problem)}")
+    if result.dialect is not None:
+        kind = "Salesforce" if result.dialect is TouchChannel.SALESFORCE else "HubSpot"
+        out.print(
+            f"{kind} export {escape(str(csv_file))}: {result.rows} rows; added {result.added}, "
+            f"{result.duplicates} already in the ledger, {len(result.problems)} bad"
+        )
+    if result.problems:
+        raise click.exceptions.Exit(1)
+
+
+def _touch_record(touch: Touch) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        k: v.isoformat() if isinstance(v, datetime) else v
+        for k, v in dataclasses.asdict(touch).items()
+        if k != "void"
+    }
+    record["channel"] = touch.channel.value
+    record["void"] = (
+        None
+        if touch.void is None
+        else {"by": touch.void.by, "at": touch.void.at.isoformat(), "reason": touch.void.reason}
+    )
+    return record
+
+
+@touches.command("list")
+@click.option("--account", metavar="NAME", help="Only this account (its name or an alias).")
+@click.option("--rep", metavar="EMAIL", help="Only this rep's touches.")
+@click.option("--since", metavar="DATE", help="From this date (YYYY-MM-DD) or quarter (2026Q4).")
+@click.option("--all", "include_voided", is_flag=True, help="Also deleted touches, with why.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per touch, no table.")
+@pass_state
+def touches_list(
+    state: State,
+    account: str | None,
+    rep: str | None,
+    since: str | None,
+    include_voided: bool,
+    as_json: bool,
+) -> None:
+    """List the ledger's touches, oldest first, with their ids (for 'touches delete')."""
+    with state.clipper(quiet=True) as clipper:
+        found = clipper.list_touches(
+            account=account, rep=rep, since=since, include_voided=include_voided
+        )
+        zone = ZoneInfo(clipper.touch_policy().timezone)
+    if as_json:
+        for touch in found:
+            click.echo(json.dumps(_touch_record(touch), ensure_ascii=False))
+        return
+    if not found:
+        out.print("no touches")
+        return
+    table = Table(expand=False)
+    for column in ("id", f"when ({zone.key})", "account", "rep", "channel", "what"):
+        table.add_column(column, overflow="fold")
+    for touch in found:
+        article = f"article {touch.article_id}" if touch.article_id is not None else None
+        note = touch.note if not touch.note or len(touch.note) <= 200 else touch.note[:199] + "…"
+        what = " · ".join(
+            escape(part)
+            for part in (touch.kind, touch.contact, touch.subject, article, note)
+            if part
+        )
+        if touch.void is not None:
+            why = f": {touch.void.reason}" if touch.void.reason else ""
+            what += (
+                f"\n[red]deleted {touch.void.at.astimezone(zone):%Y-%m-%d %H:%M} by "
+                f"{escape(touch.void.by)}{escape(why)}[/]"
+            )
+        table.add_row(
+            str(touch.id),
+            f"{touch.touched_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            escape(touch.account),
+            escape(touch.rep),
+            touch.channel.value,
+            what,
+        )
+    out.print(table)
+
+
+def _login_name() -> str:
+    """The user running the command (who deleted a touch), or "cli" when the system has none."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "cli"
+
+
+@touches.command("delete")
+@click.argument("touch_id", type=int)
+@click.option("--reason", metavar="TEXT", help="Why it is deleted (kept with the touch).")
+@click.option("--by", "by", metavar="NAME", help="Who deletes it (default: your login name).")
+@pass_state
+def touches_delete(state: State, touch_id: int, reason: str | None, by: str | None) -> None:
+    """Delete a touch logged by mistake. It is kept as deleted, with who, when and why, and
+    no longer counts anywhere; 'touches list --all' shows it."""
+    who = by or _login_name()
+    with state.clipper(quiet=True) as clipper:
+        done = clipper.delete_touch(touch_id, by=who, reason=reason)
+    touch, void = done.touch, done.touch.void
+    assert void is not None
+    why = f": {void.reason}" if void.reason else ""
+    said = f"touch {touch.id} ({touch.account}, {touch.touched_at:%Y-%m-%d}, {touch.channel.value})"
+    if done.already:
+        out.print(
+            f"{escape(said)} was already deleted on {void.at:%Y-%m-%d %H:%M} UTC by "
+            f"{escape(void.by)}{escape(why)}; nothing changed"
+        )
+        return
+    out.print(f"deleted {escape(said)} by {escape(void.by)}{escape(why)}")
 
 
 def _result_json(article_id: object, result: MatchResult) -> str:

@@ -50,6 +50,7 @@ from .ports import (
     StorageType,
 )
 from .rep_actions import RepActions
+from .touch_ledger import TouchLedger
 from .types import (
     ArticleText,
     CachingInfo,
@@ -99,12 +100,12 @@ class AdminNoticeReport:
     slack: bool = False
 
 
-class Clipper(RepActions, AccountImports):
+class Clipper(RepActions, AccountImports, TouchLedger):
     """Everything Clipper does, over ports. Build it with ``make_clipper``.
 
     What a rep asks of it (watch terms, mutes, settings, touches, the team report) is in
-    ``rep_actions.RepActions``, and importing a CRM export in ``account_import.AccountImports``;
-    it inherits both."""
+    ``rep_actions.RepActions``, importing a CRM export in ``account_import.AccountImports``,
+    and the customer-touch ledger in ``touch_ledger.TouchLedger``; it inherits all three."""
 
     def __init__(
         self,

@@ -35,7 +35,6 @@ from .logic.digest import (
     last_due,
     next_due,
     parse_quiet_hours,
-    quarter_began,
 )
 from .logic.notes import ShareNotes
 from .logic.team import compose_team_digest
@@ -168,10 +167,19 @@ class Digests:
         return compose
 
     def touch_statuses(self, accounts: Sequence[str], now: datetime) -> dict[str, TouchStatus]:
-        """Return each account's touches this calendar quarter against the target."""
-        return self.storage.touch_statuses(
-            accounts, quarter_began(now), self.config.settings.digest.touches_per_quarter
-        )
+        """Return each account's touches this quarter (calendar or fiscal, ``touches:``)
+        against its quarterly target (its ``touch_target``, else its tier's, else the
+        default)."""
+        policy = self.config.settings.touch_policy()
+        start = policy.quarter_start(policy.quarter_of(now))
+        known = {a.name: a for a in self.config.accounts}
+        statuses = self.storage.touch_statuses(accounts, start, policy.quarterly_target())
+        for name, status in statuses.items():
+            account = known.get(name)
+            if account is not None:
+                target = policy.quarterly_target(tier=account.tier, override=account.touch_target)
+                statuses[name] = replace(status, target=target)
+        return statuses
 
     def _has_urgent(self, rep: Rep, since: datetime, now: datetime) -> bool:
         """A read-only look before an alert takes the write lock (every rep, every tick)."""

@@ -37,6 +37,7 @@ from .types import (
     MatchResult,
     Mention,
     Mute,
+    NewTouch,
     PageToExtract,
     ParsedFeed,
     PartState,
@@ -48,6 +49,8 @@ from .types import (
     StoredMatch,
     StoredWatchTerm,
     SyncResult,
+    Touch,
+    TouchChannel,
 )
 
 
@@ -380,12 +383,13 @@ class StorageType(Protocol):
         self,
         rep: str,
         account: str,
-        channel: str,
+        channel: TouchChannel,
         touched_at: datetime,
         *,
         article_id: int | None = None,
         note: str | None = None,
         idempotency_key: str | None = None,
+        contact: str | None = None,
     ) -> bool:
         """Log a customer touch; False when ``idempotency_key`` was logged before."""
         ...
@@ -401,14 +405,45 @@ class StorageType(Protocol):
         """Return the due time of the rep's latest digest of ``kind``; None when none."""
         ...
 
+    def add_touches(self, touches: Sequence[NewTouch], now: datetime) -> int:
+        """Add touches in one transaction; return how many were new (a key already in the
+        ledger, voided or not, adds nothing)."""
+        ...
+
+    def touches(
+        self,
+        *,
+        account: str | None = None,
+        rep: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        include_voided: bool = False,
+    ) -> tuple[Touch, ...]:
+        """Return ledger touches, oldest first, filtered by account, rep and time (``since``
+        inclusive, ``until`` exclusive); voided ones only with ``include_voided``."""
+        ...
+
+    def touch(self, touch_id: int) -> Touch | None:
+        """Return one touch by id, voided or not; None when there is none."""
+        ...
+
+    def void_touch(
+        self, touch_id: int, by: str, at_: datetime, reason: str | None = None
+    ) -> Touch | None:
+        """Void a touch (kept, with who, when and why; it no longer counts anywhere); return it
+        as it is now. A touch voided before keeps its first void. None when there is none."""
+        ...
+
     def touch_statuses(
         self, accounts: Sequence[str], quarter_start: datetime, target: int
     ) -> dict[str, TouchStatus]:
-        """Return each account's touches since ``quarter_start`` and its last touch ever."""
+        """Return each account's touches since ``quarter_start`` and its last touch ever
+        (voided touches left out)."""
         ...
 
     def shared(self, account: str, article_id: int) -> Share | None:
-        """Return the first share of the article with the account's customer, or None."""
+        """Return the first share of the article with the account's customer, or None (a
+        voided share does not count)."""
         ...
 
 

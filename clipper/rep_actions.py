@@ -22,7 +22,7 @@ from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
 from .logic.blockkit import escape
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
-from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due, quarter_began
+from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due
 from .logic.notes import NoteTarget, note_kind
 from .pipeline import Clock
 from .ports import StorageType
@@ -377,8 +377,11 @@ class RepActions:
         return ShareDraft(note, contact, note_kind(event, industry=industry))
 
     def log_share(self, rep: Rep, account: str, article_id: int, note: str, *, key: str) -> bool:
-        """Log that the rep shared an article with the account's customer; False when ``key``
-        was logged before. Does not check the account is the rep's (``account_for`` does)."""
+        """Log that the rep shared an article with the account's customer (with the contact the
+        share window named: the account's first); False when ``key`` was logged before. Does
+        not check the account is the rep's (``account_for`` does)."""
+        configured = next((a for a in self.config.accounts if a.name == account), None)
+        contact = configured.contacts[0] if configured and configured.contacts else None
         return self.storage.add_touch(
             rep.email,
             account,
@@ -387,11 +390,13 @@ class RepActions:
             article_id=article_id,
             note=note,
             idempotency_key=key,
+            contact=contact.name if contact else None,
         )
 
     def touch_report(self) -> TouchReport:
         """Count the team's accounts touched enough this quarter, per owner; matches and shares
-        per owner and account this week (the 7 days to now) and this calendar quarter; accounts
+        per owner and account this week (the 7 days to now) and this quarter (``touches:``,
+        calendar or fiscal, the same quarter the touch counts use); accounts
         with news but no touch this quarter; the feeds that broke. ``/clip report`` and the
         manager's weekly team digest both show this record. Does not check who asks
         (``is_manager``)."""
@@ -399,7 +404,8 @@ class RepActions:
         accounts = list(self.config.accounts)
         names = [a.name for a in accounts]
         statuses = self.digests.touch_statuses(names, now)
-        quarter_start = quarter_began(now)
+        policy = self.config.settings.touch_policy()
+        quarter_start = policy.quarter_start(policy.quarter_of(now))  # calendar or fiscal
         week = self.storage.activity_counts(names, now - timedelta(days=7))
         quarter = self.storage.activity_counts(names, quarter_start)
         due = tuple(a.name for a in accounts if statuses[a.name].due())
@@ -439,7 +445,7 @@ class RepActions:
             if f.active and (f.disabled_reason or f.error_count)
         )
         return TouchReport(
-            self.config.settings.digest.touches_per_quarter,
+            policy.quarterly_target(),
             len(accounts),
             len(accounts) - len(due),
             owners,

@@ -482,6 +482,71 @@ class Share:
     shared_at: datetime
 
 
+class TouchChannel(enum.StrEnum):
+    """How a customer touch reached the ledger (stored in ``touches.channel``)."""
+
+    #: an article shared from a digest (one share per account and article)
+    SLACK_SHARE = "slack share"
+    #: ``/clip touch ACCOUNT NOTE``: a touch made outside Clipper, logged in Slack
+    SLACK_COMMAND = "slack command"
+    #: a row of a Salesforce Task export (``clipper touches import``)
+    SALESFORCE = "salesforce"
+    #: a row of a HubSpot activity (engagement) export (``clipper touches import``)
+    HUBSPOT = "hubspot"
+
+
+@dataclass(frozen=True, slots=True)
+class TouchVoid:
+    """Why a touch no longer counts: who deleted it, when, and why (the touch is kept)."""
+
+    by: str
+    at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewTouch:
+    """A touch to add to the ledger; ``key`` merges duplicates (the same key is added once)."""
+
+    rep: str
+    account: str
+    touched_at: datetime
+    channel: TouchChannel
+    key: str
+    contact: str | None = None
+    article_id: int | None = None
+    note: str | None = None
+    #: the CRM's subject line, if any
+    subject: str | None = None
+    #: the CRM's activity type ("Call", "Email", "Meeting"), if any
+    kind: str | None = None
+    #: where it came from ("export.csv:12"), if it was imported
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """A customer touch in the ledger, voided or not."""
+
+    id: int
+    rep: str
+    account: str
+    touched_at: datetime
+    channel: TouchChannel
+    contact: str | None = None
+    article_id: int | None = None
+    note: str | None = None
+    subject: str | None = None
+    kind: str | None = None
+    origin: str | None = None
+    #: the stable key duplicates are merged by (None for the oldest rows)
+    key: str | None = None
+    #: when it was added to the ledger (None for rows logged before the ledger recorded it)
+    created_at: datetime | None = None
+    #: set when the touch was deleted: it is kept, but no longer counts anywhere
+    void: TouchVoid | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class StoredWatchTerm:
     """A watch term a rep added with ``/clip add`` (as typed; ``logic.watch`` parses it)."""
@@ -812,7 +877,8 @@ class TouchReport:
     the feeds that broke: numbers, for any renderer (``/clip report``, the manager's weekly
     team digest)."""
 
-    #: touches an account needs per quarter (``digest.touches_per_quarter``)
+    #: touches an account needs per quarter by default (``touches.target_per_year`` / 4;
+    #: an account's tier or ``touch_target`` may ask more or fewer)
     target: int
     accounts: int
     #: accounts touched at least ``target`` times
@@ -823,7 +889,7 @@ class TouchReport:
     due: tuple[str, ...]
     #: when the report was made; the week is the 7 days before it
     now: datetime | None = None
-    #: when this calendar quarter (UTC) began
+    #: when this quarter began (``touches:``: calendar or fiscal, in ``touches.timezone``)
     quarter_start: datetime | None = None
     #: accounts with a match or a share this quarter, most matches first
     by_account: tuple[AccountActivity, ...] = ()

@@ -22,7 +22,7 @@ from ..logic.database import MEMORY, parse_database_url
 from ..logic.urls import redact_url
 from ..types import DatabaseUrl, FeedSource
 from .settings import DEFAULT_CONFIG_PATH, Account, Catalog, CatalogFeed, Rep, Settings
-from .yamlfile import _list_section, _validate, read_yaml
+from .yamlfile import _did_you_mean, _list_section, _validate, read_yaml
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,7 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
             "are added (or imported with 'clipper accounts import')"
         )
     _cross_check(catalogs, skipped_industries, accounts, reps, problems)
+    _check_tiers(accounts, settings.touches.tier_targets, path, problems)
     if invalid:
         raise ConfigError(f"{path}: invalid settings", tuple(problems))
 
@@ -386,3 +387,20 @@ def _cross_check(
                 f"{where}: {account.name}: industry: '{account.industry}' has no catalog in "
                 f"feeds_dir (known: {known})"
             )
+
+
+def _check_tiers(
+    accounts: _Entries[Account], tiers: Mapping[str, int], settings: Path, problems: list[str]
+) -> None:
+    """Report account tiers that ``touches.tier_targets`` does not name (the account still
+    loads, with the default target)."""
+    for account in accounts.items:
+        if account.tier is None or account.tier in tiers:
+            continue
+        where = accounts.origins.get(f"accounts:{account.name.casefold()}", "?")
+        known = ", ".join(sorted(tiers)) or "none"
+        problems.append(
+            f"{where}: {account.name}: tier: '{account.tier}' has no target in "
+            f"touches.tier_targets of {settings}{_did_you_mean(account.tier, list(tiers))} "
+            f"(known: {known}); touches.target_per_year is used"
+        )

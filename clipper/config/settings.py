@@ -8,6 +8,7 @@ configurable key and its default is found in one file.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from datetime import time, timedelta
@@ -23,6 +24,7 @@ from ..logic.delivery import DeliveryPolicy
 from ..logic.netpolicy import Network, parse_network
 from ..logic.notes import template_problem
 from ..logic.schedule import PollPolicy
+from ..logic.touches import TouchPolicy
 from ..logic.urls import EMAIL, domain_of
 from ..logic.watch import parse_watch
 from ..types import NoteKind, SourceType
@@ -183,7 +185,7 @@ class DigestSettings(_Model):
     #: a digest covers matches published this many days ago at most; older ones are counted
     #: ("N matches older than ... were left out") by ``run`` and ``digest``
     lookback_days: int = Field(7, ge=1)
-    #: customer touches wanted per account per quarter (the touch line's target)
+    #: replaced by ``touches.target_per_year``: when set without it, 4x this is the yearly target
     touches_per_quarter: int = Field(1, ge=0)
     #: where Markdown digests go when Slack is not configured (relative to the config file)
     output_dir: Path = Path("../var/digests")
@@ -297,6 +299,36 @@ class ShareSettings(_Model):
     templates: ShareTemplates = ShareTemplates()
 
 
+class TouchSettings(_Model):
+    """Customer-touch policy: targets, quarters and the going-dark threshold."""
+
+    #: touches wanted per account per year (a quarter of it, rounded up, per quarter)
+    target_per_year: int = Field(4, ge=0, le=365)
+    #: touches per year for accounts with this ``tier:`` (the account's ``touch_target`` wins)
+    tier_targets: dict[str, Annotated[int, Field(ge=0, le=365)]] = Field(default_factory=dict)
+    #: the month (1-12) the fiscal year starts in; 1 is calendar quarters
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    #: an account with no touch for this many days is going dark
+    going_dark_days: int = Field(90, ge=1, le=3650)
+    #: the IANA zone whose calendar decides quarters, and dates imported without a time
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    def policy(self) -> TouchPolicy:
+        """Return these settings as the pure rules' ``TouchPolicy``."""
+        return TouchPolicy(
+            target_per_year=self.target_per_year,
+            tier_targets=tuple(sorted(self.tier_targets.items())),
+            fiscal_year_start_month=self.fiscal_year_start_month,
+            going_dark_days=self.going_dark_days,
+            timezone=self.timezone,
+        )
+
+
 class AccountFeedTemplate(_Model):
     """A feed URL expanded once per account: ``{name}`` and ``{query}`` are URL-encoded."""
 
@@ -325,6 +357,7 @@ class Settings(_Model):
     digest: DigestSettings = DigestSettings()
     slack: SlackSettings = SlackSettings()
     fetch: FetchSettings = FetchSettings()
+    touches: TouchSettings = TouchSettings()
     account_feeds: tuple[AccountFeedTemplate, ...] = ()
     share: ShareSettings = ShareSettings()
 
@@ -336,6 +369,18 @@ class Settings(_Model):
         if legacy is not None and "default" not in self.share.templates.model_fields_set:
             templates[NoteKind.DEFAULT] = legacy
         return templates
+
+    def touch_policy(self) -> TouchPolicy:
+        """Return the touch policy: ``touches:``, except that an older file's
+        ``digest.touches_per_quarter`` (without ``touches.target_per_year``) still sets the
+        default target, as four times that a year."""
+        policy = self.touches.policy()
+        if (
+            "touches_per_quarter" in self.digest.model_fields_set
+            and "target_per_year" not in self.touches.model_fields_set
+        ):
+            return dataclasses.replace(policy, target_per_year=4 * self.digest.touches_per_quarter)
+        return policy
 
 
 class CatalogFeed(_Model):
@@ -417,6 +462,10 @@ class Account(_Model):
     owner: str | None = None
     watch: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    #: its tier ("strategic"): ``touches.tier_targets`` gives the tier's touches per year
+    tier: str | None = None
+    #: its own touches per year, over its tier's and ``touches.target_per_year``
+    touch_target: int | None = Field(None, ge=0, le=365)
 
     @field_validator("owner")
     @classmethod

@@ -20,14 +20,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from ..types import DigestKind, EventKind
+from ..types import DigestKind, EventKind, TouchChannel
 from .events import is_urgent as _urgent_kind
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: the touch channel of an article shared from a digest (one share per account and article)
-SHARE_CHANNEL = "slack share"
+SHARE_CHANNEL = TouchChannel.SLACK_SHARE
 #: the touch channel of ``/clip touch`` (a touch made outside Clipper)
-NOTE_CHANNEL = "slack command"
+NOTE_CHANNEL = TouchChannel.SLACK_COMMAND
 
 
 @dataclass(frozen=True, slots=True)

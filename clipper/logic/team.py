@@ -54,8 +54,8 @@ def _capped(lines: list[str], what: str) -> tuple[str, ...]:
 
 def report_sections(report: TouchReport) -> list[ReportSection]:
     """Word every number of ``report``, grouped and titled; lists are capped at ``MAX_ROWS``
-    with the rest counted. The week is the 7 days to the report; the quarter is the calendar
-    quarter (UTC). Does not escape anything."""
+    with the rest counted. The week is the 7 days to the report; the quarter is the one
+    ``touches:`` configures (calendar or fiscal). Does not escape anything."""
     sections = [
         ReportSection(
             "Touch coverage this quarter",

@@ -76,6 +76,7 @@ class DigestsMixin:
                        a.title, a.url, a.source, a.published_at, a.story_id,
                        (SELECT t.rep FROM touches t WHERE t.account = m.account
                         AND t.article_id = m.article_id AND t.channel = ?
+                        AND t.voided_at IS NULL
                         ORDER BY t.touched_at LIMIT 1) AS shared_by
                 FROM matches m JOIN articles a ON a.id = m.article_id
                 WHERE m.account IN ({marks}) AND a.published_at >= ?

@@ -260,4 +260,18 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX article_industries_industry ON article_industries (industry, article_id);
         """,
     ),
+    (
+        "0014_touch_ledger",
+        """
+        ALTER TABLE touches ADD COLUMN contact TEXT;
+        ALTER TABLE touches ADD COLUMN subject TEXT;
+        ALTER TABLE touches ADD COLUMN kind TEXT;
+        ALTER TABLE touches ADD COLUMN origin TEXT;
+        ALTER TABLE touches ADD COLUMN created_at TEXT;
+        ALTER TABLE touches ADD COLUMN voided_at TEXT;
+        ALTER TABLE touches ADD COLUMN voided_by TEXT;
+        ALTER TABLE touches ADD COLUMN void_reason TEXT;
+        CREATE INDEX touches_rep ON touches (rep, touched_at);
+        """,
+    ),
 )

@@ -1,0 +1,201 @@
+"""The customer-touch ledger's use cases: importing CRM activity exports, listing touches and
+deleting one (a recorded void, never an erase).
+
+``Clipper`` inherits it (``class Clipper(RepActions, AccountImports, TouchLedger)``), so the
+CLI, the Slack app and a web page get the same frozen records. Does not decide which rows are
+good or what a quarter is (``logic.touches`` does) and does not render anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config
+from .exceptions import CommandUsageError
+from .logic.clip import suggestions
+from .logic.crm import name_key
+from .logic.touches import (
+    YEAR,
+    Coverage,
+    CoverageAccount,
+    TouchPolicy,
+    account_keys,
+    coverage,
+    parse_quarter,
+    parse_since,
+    read_touch_csv,
+)
+from .pipeline import Clock
+from .ports import StorageType
+from .types import Touch, TouchChannel
+
+
+@dataclass(frozen=True, slots=True)
+class TouchImport:
+    """What ``import_touches`` did with one export."""
+
+    source: Path
+    #: which CRM the header says it is (None: neither; nothing was read)
+    dialect: TouchChannel | None
+    #: rows read, good and bad (blank lines aside)
+    rows: int
+    #: good rows: each is in the ledger now
+    good: int
+    #: good rows that were new to the ledger
+    added: int
+    #: ``FILE:LINE: COLUMN: reason; row skipped``, one per bad row (line 1: the whole file)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def duplicates(self) -> int:
+        """Good rows the ledger had already (an earlier import, or the same row twice)."""
+        return self.good - self.added
+
+
+@dataclass(frozen=True, slots=True)
+class TouchDeleted:
+    """A touch after ``delete_touch``: voided now, or voided before (``already``)."""
+
+    touch: Touch
+    already: bool
+
+
+class TouchLedger:
+    """The touch-ledger part of the ``Clipper`` facade (a mixin: ``Clipper`` provides the
+    attributes below). Does not render answers."""
+
+    config: Config
+    storage: StorageType
+    clock: Clock
+
+    def touch_policy(self) -> TouchPolicy:
+        """The configured touch targets, quarters and going-dark threshold."""
+        return self.config.settings.touch_policy()
+
+    def touch_coverage(self, quarter: str | None = None) -> Coverage:
+        """Return every configured account's and rep's touch coverage for a quarter (``2026Q4``;
+        default: this one) and the 12 months up to its end or now. Voided touches do not count.
+
+        Raises:
+            CommandUsageError: ``quarter`` is not a quarter label.
+        """
+        policy = self.touch_policy()
+        now = self.clock()
+        chosen = parse_quarter(quarter) if quarter is not None else policy.quarter_of(now)
+        as_of = min(now, policy.quarter_end(chosen))
+        since = min(policy.quarter_start(chosen), as_of - YEAR)
+        return coverage(
+            [
+                CoverageAccount(a.name, a.owner, a.tier, a.touch_target, len(a.contacts))
+                for a in self.config.accounts
+            ],
+            self.storage.touches(since=since),
+            policy,
+            now,
+            quarter=chosen,
+        )
+
+    def import_touches(self, csv_path: Path) -> TouchImport:
+        """Read a Salesforce Task or HubSpot activity export and add its good rows to the
+        ledger; bad rows (unknown account or rep, no or a future date) are reported by line.
+        A row already in the ledger (same CRM record id, or the same content) adds nothing,
+        also when it was deleted since. Does not write the accounts file.
+
+        Raises:
+            CommandUsageError: the file cannot be read, or is not UTF-8 text (the line named).
+        """
+        try:
+            text = csv_path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = csv_path.read_bytes()[: exc.start].count(b"\n") + 1
+            raise CommandUsageError(
+                f"{csv_path}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x}); "
+                "export the file as UTF-8 CSV"
+            ) from None
+        except OSError as exc:
+            raise CommandUsageError(f"{csv_path}: cannot read: {exc}") from exc
+        reps: dict[str, str] = {r.email: r.email for r in self.config.reps}
+        for rep in self.config.reps:
+            if rep.name:
+                reps.setdefault(rep.name.casefold(), rep.email)
+        policy = self.touch_policy()
+        now = self.clock()
+        rows = read_touch_csv(
+            text,
+            source=str(csv_path),
+            accounts=account_keys([(a.name, a.aliases) for a in self.config.accounts]),
+            reps=reps,
+            zone=policy.timezone,
+            now=now,
+        )
+        added = self.storage.add_touches(rows.touches, now) if rows.touches else 0
+        return TouchImport(
+            csv_path, rows.dialect, rows.rows, len(rows.touches), added, rows.problems
+        )
+
+    def list_touches(
+        self,
+        *,
+        account: str | None = None,
+        rep: str | None = None,
+        since: str | None = None,
+        include_voided: bool = False,
+    ) -> tuple[Touch, ...]:
+        """Return ledger touches, oldest first: of one account (its name or an alias), one rep
+        (email), since a date or quarter (``2026Q4``); deleted ones only with
+        ``include_voided``.
+
+        Raises:
+            CommandUsageError: an unknown account or rep, or an unreadable date.
+        """
+        name = self._account_named(account) if account is not None else None
+        email = self._rep_named(rep) if rep is not None else None
+        start = parse_since(since, self.touch_policy()) if since is not None else None
+        return self.storage.touches(
+            account=name, rep=email, since=start, include_voided=include_voided
+        )
+
+    def delete_touch(self, touch_id: int, *, by: str, reason: str | None = None) -> TouchDeleted:
+        """Void a touch: it stays in the ledger with who deleted it, when and why, and no longer
+        counts anywhere (coverage, digests, the share check). Deleting it again changes
+        nothing.
+
+        Raises:
+            CommandUsageError: no touch has this id.
+        """
+        before = self.storage.touch(touch_id)
+        if before is None:
+            raise CommandUsageError(f"no touch has the id {touch_id} ('clipper touches list')")
+        if before.void is not None:
+            return TouchDeleted(before, True)
+        now = self.clock()
+        after = self.storage.void_touch(touch_id, by, now, reason or None)
+        assert after is not None and after.void is not None  # touches are never erased
+        # another process may have voided it in between: its void is kept
+        return TouchDeleted(after, after.void.at != now)
+
+    def _account_named(self, name: str) -> str:
+        keys = account_keys([(a.name, a.aliases) for a in self.config.accounts])
+        found = keys.get(name_key(name))
+        if found is not None:
+            return found
+        if self.storage.touches(account=name, include_voided=True):
+            return name  # an account since removed from the accounts file
+        raise CommandUsageError(
+            f"unknown account {name!r}. "
+            + suggestions(name, [a.name for a in self.config.accounts]).replace("*", "'")
+        )
+
+    def _rep_named(self, email: str) -> str:
+        wanted = email.strip().lower()
+        if any(r.email == wanted for r in self.config.reps):
+            return wanted
+        if self.storage.touches(rep=wanted, include_voided=True):
+            return wanted  # a rep since removed from the reps file
+        raise CommandUsageError(
+            f"unknown rep {email!r} (not in {self.config.resolve(self.config.settings.reps)})"
+        )
+
+
+__all__ = ["TouchDeleted", "TouchImport", "TouchLedger"]
