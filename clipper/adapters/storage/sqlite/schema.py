@@ -274,4 +274,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX touches_rep ON touches (rep, touched_at);
         """,
     ),
+    (
+        "0011_feed_weight",
+        """
+        ALTER TABLE feeds ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
+        """,
+    ),
 )
