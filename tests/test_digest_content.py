@@ -8,10 +8,13 @@ the two-accounts case runs end to end (local feed server, real SQLite, the Slack
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 
 from clipper.config import load_config
@@ -27,6 +30,8 @@ from clipper.logic.content import (
     story_headline,
 )
 from clipper.logic.digest import DigestCandidate, DigestPolicy, build_digest, date_text
+from clipper.server import Metrics, Server, make_wsgi
+from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.types import DigestKind, EventKind, Sink
 from clipper.wiring import make_clipper
 
@@ -34,7 +39,7 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub, validate_blocks
 from .support.seeding import mention, seed_matches
-from .support.slack import stub
+from .support.slack import signed_headers, stub
 
 __all__ = ["stub"]
 
@@ -355,6 +360,54 @@ def slack_users() -> dict[str, str]:
     return USERS
 
 
+SECRET = "s3cret"
+ITEMS = [
+    {
+        "title": "AT&T to buy Time Warner in $85 billion deal",
+        "link": "https://news.example/deal",
+        "guid": "deal",
+        "description": "AT&T agreed to buy Time Warner. Regulators will review it. "
+        "<!channel> The post AT&T deal appeared first on Wire.",
+        "image": "https://cdn.example.com/deal.jpg",
+    },
+    {
+        "title": "Time Warner names a new chief executive",
+        "link": "https://news.example/ceo",
+        "guid": "ceo",
+        "image": "http://cdn.example.com/ceo.jpg",
+    },
+]
+
+
+def two_account_config(tmp_path: Path, server: FeedServer, stub: SlackStub) -> Any:
+    url = server.route("/feed", Reply(200, rss(ITEMS)))
+    path = write_config(
+        tmp_path,
+        feeds={"media": [{"url": url, "name": "Wire", "weight": 0.8}]},
+        accounts=[
+            {"name": "AT&T", "owner": "sam@example.com", "contacts": [{"name": "Ann Ops"}]},
+            {"name": "Time Warner", "owner": "sam@example.com", "contacts": [{"name": "Tim W"}]},
+        ],
+        reps=[{"email": "sam@example.com", "name": "Sam"}],
+        settings={"slack": {"pace_s": 0.0}},
+    )
+    environ = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_BASE_URL": stub.base_url,
+    }
+    return load_config(path, environ)
+
+
+def seed_two_accounts(clipper: Any, clock: Clock) -> None:
+    clipper.update_feeds()
+
+    def matches(article: Any) -> Any:
+        return [mention(a) for a in ("AT&T", "Time Warner") if a in article.title]
+
+    seed_matches(clipper.storage, clock(), matches)
+
+
 def test_two_accounts_one_item_end_to_end(
     tmp_path: Path, server: FeedServer, stub: SlackStub
 ) -> None:
@@ -362,44 +415,9 @@ def test_two_accounts_one_item_end_to_end(
     for each, and does not come back in the next digest."""
     clock = Clock()
     stub.ts_clock = lambda: clock().timestamp()
-    items = [
-        {
-            "title": "AT&T to buy Time Warner in $85 billion deal",
-            "link": "https://news.example/deal",
-            "guid": "deal",
-            "description": "AT&T agreed to buy Time Warner. Regulators will review it. "
-            "<!channel> The post AT&T deal appeared first on Wire.",
-            "image": "https://cdn.example.com/deal.jpg",
-        },
-        {
-            "title": "Time Warner names a new chief executive",
-            "link": "https://news.example/ceo",
-            "guid": "ceo",
-            "image": "http://cdn.example.com/ceo.jpg",
-        },
-    ]
-    url = server.route("/feed", Reply(200, rss(items)))
-    path = write_config(
-        tmp_path,
-        feeds={"media": [{"url": url, "name": "Wire", "weight": 0.8}]},
-        accounts=[
-            {"name": "AT&T", "owner": "sam@example.com"},
-            {"name": "Time Warner", "owner": "sam@example.com"},
-        ],
-        reps=[{"email": "sam@example.com", "name": "Sam"}],
-        settings={"slack": {"pace_s": 0.0}},
-    )
-    config = load_config(
-        path, {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": stub.base_url}
-    )
+    config = two_account_config(tmp_path, server, stub)
     with make_clipper(config, _clock=clock) as clipper:
-        clipper.update_feeds()
-
-        def matches(article: Any) -> Any:
-            found = [mention(a) for a in ("AT&T", "Time Warner") if a in article.title]
-            return found
-
-        seed_matches(clipper.storage, clock(), matches)
+        seed_two_accounts(clipper, clock)
         stored = clipper.storage.digest_candidates(
             "sam@example.com", ["AT&T"], clock() - timedelta(days=30), clock()
         )
@@ -422,6 +440,65 @@ def test_two_accounts_one_item_end_to_end(
         clock.advance(days=1)
         clipper.digest(force=True)
         assert len(stub.posts("DU1")) == 1  # nothing left: it counted for both accounts
+
+
+def test_share_for_the_other_account_opens_its_share_window(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    clock = Clock()
+    stub.ts_clock = lambda: clock().timestamp()
+    config = two_account_config(tmp_path, server, stub)
+    clipper = make_clipper(config, _clock=clock)
+    work = WorkQueue.from_settings(config.settings.slack)
+    running = Server(
+        make_wsgi(make_slack_app(clipper, work=work), Metrics(), clipper.health),
+        "127.0.0.1",
+        0,
+        on_close=work.shutdown,
+    ).start()
+    try:
+        seed_two_accounts(clipper, clock)
+        clipper.digest()
+        (post,) = stub.posts("DU1")
+        actions = next(b for b in post["blocks"] if b["type"] == "actions")
+        button = next(e for e in actions["elements"] if e["action_id"] == "share_also_1")
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "U1"},
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "container": {"type": "message", "message_ts": post["ts"], "channel_id": "DU1"},
+            "channel": {"id": "DU1"},
+            "message": {"ts": post["ts"], "text": post["text"], "blocks": post["blocks"]},
+            "trigger_id": stub.trigger(),
+            "response_url": stub.response_url(),
+            "actions": [
+                {
+                    "action_id": "share_also_1",
+                    "block_id": actions["block_id"],
+                    "value": button["value"],
+                    "type": "button",
+                    "action_ts": "1700000000.000001",
+                }
+            ],
+        }
+        body = "payload=" + quote(json.dumps(payload))
+        response = httpx.post(
+            f"http://127.0.0.1:{running.port}/slack/events",
+            content=body,
+            headers=signed_headers(body, SECRET),
+            timeout=10,
+        )
+        assert response.status_code == 200
+        deadline = time.monotonic() + 15
+        while not stub.views and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (view,) = stub.views
+        shown = json.dumps(view)
+        assert "Tim W" in shown and "Time Warner" in shown and "Ann Ops" not in shown
+    finally:
+        running.close()
+        clipper.close()
 
 
 @pytest.mark.parametrize(
