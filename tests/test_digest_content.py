@@ -101,6 +101,13 @@ def test_the_lead_falls_back_to_the_articles_content_and_skips_a_repeated_title(
     assert lead_text(title, "", "", None) == ""
 
 
+def test_a_summary_the_feed_cut_short_says_so_and_any_script_has_a_lead() -> None:
+    cut_by_feed = "No one needs to go to this annual gadget show when it is covered by every"
+    assert lead_text("CES", cut_by_feed) == cut_by_feed + "…"
+    russian = "Работы по возведению детского сада идут с опережением графика. Деньги есть."
+    assert lead_text("В Бузулуке детсад", russian) == russian
+
+
 # ------------------------------------------------------------------------------------ images
 
 

@@ -53,7 +53,8 @@ _ABBREVIATIONS = frozenset(
     "sep sept oct nov dec u.s u.k e.g i.e a.m p.m approx dept est fig gen gov sen rep".split()
 )
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’&.-]*")
+#: a word in any script ("AT&T", "U.S.", "Оренбург", "$85" counts as "85")
+_WORD = re.compile(r"[^\W_][\w'’&.-]*")
 
 
 def clean_text(text: str | None) -> str:
@@ -119,7 +120,8 @@ def lead_text(
 
     Whole sentences are kept while they fit; a first sentence longer than the budget is cut
     after a whole word with "…". A sentence the feed itself cut short is left out when a whole
-    one came before it. Does not escape anything (the renderers do).
+    one came before it, and ends in "…" when it is all there is. Does not escape anything (the
+    renderers do).
     """
     for raw in texts:
         text = _without_title(clean_text(raw), title)
@@ -134,6 +136,8 @@ def lead_text(
             chosen.append(sentence)
             size += extra
         lead = " ".join(chosen)
+        if not _ends_sentence(lead) and not lead.endswith("…"):
+            lead += "…"  # the feed cut its summary mid-sentence: say so
         return cut_words(lead, budget)
     return ""
 
