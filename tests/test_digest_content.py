@@ -252,6 +252,11 @@ def test_low_value_posts_are_classified_by_headline_url_and_source() -> None:
         low_value_kind("Alphabet profit beats forecasts", "https://reuters.com/a", "Reuters")
         is None
     )
+    # news about jobs and offers is news
+    assert low_value_kind("Job openings rise in January, but hiring slows", None, None) is None
+    assert low_value_kind("Google is hiring 500 engineers in Zurich", None, None) is None
+    assert low_value_kind("Scotland must sign up for the euro", None, None) is None
+    assert low_value_kind("State-sponsored hackers hit Acme", None, None) is None
 
 
 def test_developer_blog_and_job_posts_rank_below_business_news() -> None:
@@ -266,7 +271,7 @@ def test_developer_blog_and_job_posts_rank_below_business_news() -> None:
         )
         for n in range(1, 6)
     ]
-    jobs = candidate(6, "Alphabet", title="Google is hiring 500 engineers in Zurich", score=0.9)
+    jobs = candidate(6, "Alphabet", title="We're hiring: 500 engineers in Zurich", score=0.9)
     news = candidate(7, "Alphabet", title="Alphabet shares jump as cloud revenue soars", score=0.7)
     digest = build_digest("sam@x.com", None, [*dev, jobs, news], {}, DigestPolicy(3, 30), NOW)
     (section,) = digest.sections

@@ -261,15 +261,18 @@ class LowValue(enum.StrEnum):
     DEVELOPER_BLOG = "developer blog"
 
 
+# a company advertising itself, not news about it: "Job openings rise" (a labour report) and
+# "X is hiring 500" (an expansion) are news; "We're hiring" and "Join our team" are posts
 _JOBS = re.compile(
-    r"\b(we'?re hiring|now hiring|is hiring|are hiring|hiring event|job openings?|"
-    r"career opportunit(y|ies)|join our team|apply now|job fair|internships?|vacanc(y|ies))\b",
+    r"\b(we'?re hiring|we are hiring|now hiring|hiring event|join our team|apply now|apply today|"
+    r"job fair|careers at|open positions|internship program(me)?|vacancy:)",
     re.I,
 )
 _PROMO = re.compile(
-    r"\b(webinars?|register now|register today|sign up|free trial|promo code|discount|"
-    r"\d+% off|sponsored|giveaway|live demo|on-demand demo|e-?book|white ?paper|"
-    r"join us (at|for|on)|save the date|limited[- ]time offer)\b",
+    r"\b(webinars?|register (now|today|here)|sign up (now|today|here)|free trial|promo code|"
+    r"discount code|coupon|\d+% off|sponsored (post|content)|\[sponsored\]|giveaway|live demo|"
+    r"download (our|the|a|this) (free )?(e-?book|white ?paper|guide|report)|"
+    r"join us (at|for|on)|save the date|limited[- ]time offer)",
     re.I,
 )
 _JOB_PATHS = re.compile(r"/(jobs?|careers?|hiring|vacancies)(/|$|\.)", re.I)
