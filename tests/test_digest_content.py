@@ -232,6 +232,11 @@ def test_an_article_about_two_of_my_accounts_is_one_item_naming_both() -> None:
     assert shares == {"share": "AT&T", "share_also_1": "Time Warner"}
     assert "Share for Time Warner" in json.dumps(actions)
     assert "Also about: Time Warner" in render_markdown(digest)
+    # shared for AT&T already: it can still be shared for Time Warner
+    shared = [candidate(1, "AT&T", title=both, shared_by="dana@x.com"), items[1]]
+    (again,) = render_slack(build_digest("sam@x.com", None, shared, {}, DigestPolicy(), NOW))
+    elements = [b for b in again.blocks if b["type"] == "actions"][0]["elements"]
+    assert [e["action_id"] for e in elements][:2] == ["share_also_1", "not_relevant"]
 
 
 # ---------------------------------------------------------------------------------- low value

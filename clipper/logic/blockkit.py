@@ -165,17 +165,18 @@ def _item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]
         if style:
             button["style"] = style
         buttons.append(button)
-        if action_id == "share":
-            for k, other in enumerate(item.also_about[:ALSO_SHARE_BUTTONS], start=1):
-                also = json.dumps({"article": item.article_id, "account": other[:500]})
-                buttons.append(
-                    {
-                        "type": "button",
-                        "action_id": f"share_also_{k}",
-                        "text": {"type": "plain_text", "text": cut(f"Share for {other}", 75)},
-                        "value": also[:MAX_BUTTON_VALUE],
-                    }
-                )
+    if item.shareable:
+        # after "Share with customer" (absent once shared for the account it is shown under)
+        at = 1 if buttons[0]["action_id"] == "share" else 0
+        for k, other in enumerate(item.also_about[:ALSO_SHARE_BUTTONS], start=1):
+            also = json.dumps({"article": item.article_id, "account": other[:500]})
+            share_also = {
+                "type": "button",
+                "action_id": f"share_also_{k}",
+                "text": {"type": "plain_text", "text": cut(f"Share for {other}", 75)},
+                "value": also[:MAX_BUTTON_VALUE],
+            }
+            buttons.insert(at + k - 1, share_also)
     section: dict[str, Any] = {
         "type": "section",
         "block_id": f"item-{n}",
