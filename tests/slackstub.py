@@ -196,6 +196,9 @@ class SlackStub:
         self.updates: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
         self._minted = 0
+        #: image URLs Slack cannot download: a message showing one is refused, as Slack does
+        #: ("downloading image failed")
+        self.unreachable_images: set[str] = set()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -430,6 +433,13 @@ class SlackStub:
             return {"ok": False, "error": "no_text"}
         if blocks is not None:
             error, details = validate_blocks(blocks)
+            if not error:
+                details = [
+                    f"downloading image failed [json-pointer:/blocks/{n}/accessory/image_url]"
+                    for n, block in enumerate(blocks)
+                    if (block.get("accessory") or {}).get("image_url") in self.unreachable_images
+                ]
+                error = "invalid_blocks" if details else None
             if error:
                 self.rejected.append((error, details))
                 return {"ok": False, "error": error, "errors": details}

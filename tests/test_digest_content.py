@@ -459,6 +459,24 @@ def test_two_accounts_one_item_end_to_end(
         assert len(stub.posts("DU1")) == 1  # nothing left: it counted for both accounts
 
 
+def test_an_image_slack_cannot_download_costs_the_picture_not_the_digest(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    clock = Clock()
+    stub.ts_clock = lambda: clock().timestamp()
+    stub.unreachable_images.add("https://cdn.example.com/deal.jpg")
+    config = two_account_config(tmp_path, server, stub)
+    with make_clipper(config, _clock=clock) as clipper:
+        seed_two_accounts(clipper, clock)
+        report = clipper.digest()
+        (part,) = clipper.storage.digest_parts("sam@example.com")
+    assert [error for error, _details in stub.rejected] == ["invalid_blocks"]
+    (post,) = stub.posts("DU1")
+    assert not any("accessory" in b for b in post["blocks"])
+    assert "$85 billion" in json.dumps(post["blocks"])
+    assert part.state == "sent" and report.sent == 1
+
+
 def test_share_for_the_other_account_opens_its_share_window(
     tmp_path: Path, server: FeedServer, stub: SlackStub
 ) -> None:

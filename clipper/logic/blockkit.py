@@ -436,6 +436,17 @@ def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def without_images(blocks: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """Return a message's blocks with every image accessory removed, or None when it has none.
+
+    Slack refuses a whole message when it cannot download one image ("downloading image
+    failed"); the outbox sends such a message again without its images. Does not judge URLs.
+    """
+    if not any(isinstance(b.get("accessory"), dict) for b in blocks):
+        return None
+    return [{k: v for k, v in b.items() if k != "accessory"} for b in blocks]
+
+
 def validate(blocks: Sequence[dict[str, Any]]) -> list[str]:
     """Return the limit violations in a message's blocks (empty when it is valid); the Slack
     stand-in applies the same rules independently."""
