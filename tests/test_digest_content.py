@@ -128,6 +128,12 @@ def test_a_summary_the_feed_cut_short_says_so_and_any_script_has_a_lead() -> Non
         "https://cdn.example.com/a b.jpg",
         "https://cdn.example.com/a.jpg?x=<!channel>",
         "https://cdn.example.com/" + "x" * 3000,
+        "https://cdn.example.com/photo.webp",
+        "https://cdn.example.com/logo.svg",
+        "https://stats.example.com/pixel.gif?id=1",
+        "https://cdn.example.com/i/1x1.png",
+        "https://secure.gravatar.com/avatar/abc?s=96",
+        "https://feeds.feedburner.com/~r/acme/~4/xyz",
         "",
         None,
     ],
@@ -141,6 +147,8 @@ def test_a_public_https_image_is_kept() -> None:
         "https://cdn.example.com/i/a.jpg?w=300"
     )
     assert image_url("https://93.184.216.34/a.jpg") == "https://93.184.216.34/a.jpg"
+    assert image_url("https://img.example.com/pixelated-art.jpg") is not None
+    assert image_url("https://cdn.example.com/photos/1200x630/acme") is not None
 
 
 # ------------------------------------------------------------------------------------- dates

@@ -145,13 +145,23 @@ def lead_text(
 # ------------------------------------------------------------------------------------ images
 
 _LOCAL_SUFFIXES = (".local", ".localhost", ".internal", ".lan", ".home", ".corp", ".intranet")
+#: Slack shows png, jpg and gif: a URL that names another format would fail to download
+_NOT_SHOWN_FORMATS = re.compile(r"\.(webp|svg|svgz|avif|heic|bmp|tiff?|ico|mp4|webm|mov)$", re.I)
+#: tracking pixels, spacers and author avatars are not the article's picture
+_NOT_A_PICTURE = re.compile(
+    r"(^|[/_.-])(pixel|1x1|spacer|blank|tracking|beacon)([/_.-]|$)|/~r/|gravatar\.com/avatar|"
+    r"feeds\.feedburner\.com",
+    re.I,
+)
 
 
 def image_url(url: str | None) -> str | None:
     """Return ``url`` when Slack may show it as an item's image, else None.
 
     Only ``https`` URLs of a public host name or address, without credentials, spaces or
-    control characters, at most ``MAX_IMAGE_URL`` characters. Does not fetch the image.
+    control characters, at most ``MAX_IMAGE_URL`` characters; not a format Slack does not show
+    (``.webp``, ``.svg`` ...) and not a tracking pixel, spacer or avatar. Does not fetch the
+    image.
     """
     if not url or len(url) > MAX_IMAGE_URL or not url.startswith("https://"):
         return None
@@ -164,6 +174,8 @@ def image_url(url: str | None) -> str | None:
         return None
     host = (parts.hostname or "").rstrip(".").lower()
     if not host or parts.username is not None or port not in (None, 443):
+        return None
+    if _NOT_SHOWN_FORMATS.search(parts.path) or _NOT_A_PICTURE.search(url):
         return None
     address = parse_address(host)
     if address is not None:
