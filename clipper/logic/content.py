@@ -203,7 +203,7 @@ _TEASERS = re.compile(
     r"\b(watch this|watch closely|boom|wow|omg|you won'?t believe|must[- ]see|"
     r"must[- ]read|here'?s (why|what|how)|this is (why|what|how)|what you need to know|"
     r"find out|guess what|shocking|jaw[- ]dropping|mind[- ]blowing|could change everything|"
-    r"game[- ]changer|don'?t miss|stay tuned|big news|huge news)\b",
+    r"don'?t miss|stay tuned|big news|huge news)\b",
     re.I,
 )
 
