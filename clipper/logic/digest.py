@@ -204,12 +204,12 @@ def _rank_key(candidate: DigestCandidate) -> tuple[float, float, int]:
 def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
     """Return one story's item: under its best account, naming the others, with the headline
     its outlets share and the lead and image of that article. Does not cap anything."""
-    ranked = sorted(group, key=lambda c: (-rank_of(c), -_published(c), c.article_id))
+    ranked = sorted(group, key=_rank_key)
     best = ranked[0]
     accounts = tuple(dict.fromkeys(c.account for c in ranked))
     primary = accounts[0]
     articles = list({c.article_id: c for c in reversed(ranked)}.values())
-    articles.sort(key=lambda c: (-rank_of(c), -_published(c), c.article_id))
+    articles.sort(key=_rank_key)
     headline = articles[story_headline([c.title for c in articles])]
     others = [c for c in articles if c.article_id != headline.article_id]
     own = [c for c in ranked if c.account == primary]
