@@ -29,7 +29,13 @@ from clipper.logic.content import (
     low_value_kind,
     story_headline,
 )
-from clipper.logic.digest import DigestCandidate, DigestPolicy, build_digest, date_text
+from clipper.logic.digest import (
+    DigestCandidate,
+    DigestPolicy,
+    build_digest,
+    build_industry_section,
+    date_text,
+)
 from clipper.server import Metrics, Server, make_wsgi
 from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.types import DigestKind, EventKind, Sink
@@ -201,6 +207,29 @@ def test_a_story_is_shown_with_its_outlets_headline_not_the_teaser() -> None:
     (message,) = render_slack(digest)
     (text,) = sections_text(message.blocks)
     assert "Boom" not in text and "CNN Sale" in text
+
+
+def test_an_industry_item_says_what_its_article_says_too() -> None:
+    headline = "Port strike averted as dockworkers accept wage deal"
+    items = [
+        candidate(1, "", title="Boom - Watch This Closely", story_id=9, industry="logistics"),
+        candidate(
+            2,
+            "",
+            title=headline,
+            story_id=9,
+            industry="logistics",
+            summary="Union members approved the contract on Sunday. Ports reopen Monday. More.",
+            image="https://cdn.example.com/port.jpg",
+        ),
+        candidate(3, "", title=headline, story_id=9, industry="logistics"),
+    ]
+    section = build_industry_section(items, DigestPolicy(), NOW)
+    assert section is not None
+    (item,) = section.items
+    assert item.title == headline
+    assert item.lead == "Union members approved the contract on Sunday. Ports reopen Monday."
+    assert item.image == "https://cdn.example.com/port.jpg"
 
 
 # ------------------------------------------------------------------------------ two accounts

@@ -201,18 +201,17 @@ def _rank_key(candidate: DigestCandidate) -> tuple[float, float, int]:
     return (-rank_of(candidate), -_published(candidate), candidate.article_id)
 
 
-def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
-    """Return one story's item: under its best account, naming the others, with the headline
-    its outlets share and the lead and image of that article. Does not cap anything."""
-    ranked = sorted(group, key=_rank_key)
-    best = ranked[0]
-    accounts = tuple(dict.fromkeys(c.account for c in ranked))
-    primary = accounts[0]
+def _story_content(
+    ranked: Sequence[DigestCandidate],
+) -> tuple[DigestCandidate, list[DigestCandidate], str, str | None]:
+    """Return a story's headline article (the headline its outlets share, else the most
+    informative), its other articles, and the lead and image to show (the headline article's,
+    else the first other article that has one). ``ranked``: the story's candidates, best first.
+    Does not rank anything."""
     articles = list({c.article_id: c for c in reversed(ranked)}.values())
     articles.sort(key=_rank_key)
     headline = articles[story_headline([c.title for c in articles])]
     others = [c for c in articles if c.article_id != headline.article_id]
-    own = [c for c in ranked if c.account == primary]
     lead = ""
     for source in (headline, *others):
         lead = lead_text(source.title, source.summary, source.content, source.full_text)
@@ -222,6 +221,18 @@ def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
         (url for url in (image_url(c.image) for c in (headline, *others)) if url is not None),
         None,
     )
+    return headline, others, lead, image
+
+
+def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
+    """Return one story's item: under its best account, naming the others, with the headline
+    its outlets share and the lead and image of that article. Does not cap anything."""
+    ranked = sorted(group, key=_rank_key)
+    best = ranked[0]
+    accounts = tuple(dict.fromkeys(c.account for c in ranked))
+    primary = accounts[0]
+    headline, others, lead, image = _story_content(ranked)
+    own = [c for c in ranked if c.account == primary]
     return DigestItem(
         article_id=headline.article_id,
         account=primary,
@@ -303,8 +314,10 @@ def build_industry_section(
     *,
     skip_stories: frozenset[int] = frozenset(),
 ) -> IndustrySection | None:
-    """Return the "Your industries" section: one item per story, ranked by industry score then
-    recency, at most ``policy.max_industry_items``; None when there is nothing to show.
+    """Return the "Your industries" section: one item per story (its shared headline, lead and
+    image, as an account item), ranked by industry score x source weight (low-value posts
+    halved) then recency, at most ``policy.max_industry_items``; None when there is nothing to
+    show.
 
     ``candidates`` are industry-only candidates (``industry`` set, one per article and
     industry); stories in ``skip_stories`` (already items of an account section) are left out.
@@ -320,31 +333,35 @@ def build_industry_section(
     items = []
     for group in by_story.values():
         group.sort(key=_rank_key)
-        lead = group[0]
+        best = group[0]
         industries = tuple(dict.fromkeys(c.industry for c in group if c.industry))
-        others = [c for c in group if c.article_id != lead.article_id]
+        headline, others, lead, image = _story_content(group)
         also = tuple(
-            dict.fromkeys(c.source for c in others if c.source and c.source != lead.source)
+            dict.fromkeys(c.source for c in others if c.source and c.source != headline.source)
         )
         items.append(
             DigestItem(
-                article_id=lead.article_id,
+                article_id=headline.article_id,
                 account="",
-                title=lead.title,
-                url=lead.url,
-                source=lead.source,
-                published_at=lead.published_at,
-                score=lead.score,
+                title=headline.title,
+                url=headline.url,
+                source=headline.source,
+                published_at=headline.published_at,
+                score=best.score,
                 why=_industry_why(industries),
                 event=None,
                 shareable=True,
                 also_in=also,
                 also_ids=tuple(dict.fromkeys(c.article_id for c in others)),
+                lead=lead,
+                image=image,
+                rank=rank_of(best),
+                low_value=_low_value(headline),
             )
         )
     if not items:
         return None
-    items.sort(key=lambda i: (-i.score, -(i.published_at or now).timestamp(), i.article_id))
+    items.sort(key=lambda i: (-i.rank, -(i.published_at or now).timestamp(), i.article_id))
     shown = items[: policy.max_industry_items]
     if not shown:
         return None
