@@ -261,6 +261,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "0011_feed_weight",
+        """
+        ALTER TABLE feeds ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
+        """,
+    ),
+    (
         "0014_touch_ledger",
         """
         ALTER TABLE touches ADD COLUMN contact TEXT;
@@ -272,12 +278,6 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE touches ADD COLUMN voided_by TEXT;
         ALTER TABLE touches ADD COLUMN void_reason TEXT;
         CREATE INDEX touches_rep ON touches (rep, touched_at);
-        """,
-    ),
-    (
-        "0011_feed_weight",
-        """
-        ALTER TABLE feeds ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
         """,
     ),
 )
