@@ -36,6 +36,7 @@ from .exceptions import (
     SlackUncertainError,
     SlackUserNotFoundError,
 )
+from .logic.blockkit import without_images
 from .logic.delivery import DeliveryPolicy
 from .ports import DigestWriterType, SlackApiType, StorageType
 from .types import DigestKind, DigestPart, PartState, Sink
@@ -337,6 +338,18 @@ class Outbox:
             except SlackRejectedError as exc:
                 self._last_post[channel] = self.monotonic()
                 error = str(exc)
+                plain = without_images(blocks)
+                if plain is not None:
+                    # Slack refuses the whole message when one feed image cannot be downloaded:
+                    # the digest matters more than its pictures (a refusal posted nothing)
+                    log.warning(
+                        "%s: part %s refused (%s); sending it without images",
+                        part.rep,
+                        part.part,
+                        error,
+                    )
+                    blocks = plain
+                    continue
                 report.problems.append(f"{part.rep}: part {part.part} refused: {error}")
                 self._finish(part, PartState.FAILED, attempts, channel, None, error)
                 return Outcome.FAILED

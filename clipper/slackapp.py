@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 import threading
 import traceback
 import urllib.error
@@ -393,7 +394,8 @@ def make_slack_app(
                 respond, f":x: Clipper could not open the share window ({exc}).", replace=False
             )
 
-    app.action("share")(queued(share_open))
+    # "Share with customer", and "Share for <account>" on an item also about other accounts
+    app.action(re.compile(r"^share(_also_\d+)?$"))(queued(share_open))
 
     def share_submit(
         body: dict[str, Any], view: dict[str, Any], shared: ShareSubmission, client: WebClient

@@ -179,6 +179,8 @@ class FeedSource:
     origin: str = ""
     #: which registered source type reads it (a ``SourceType`` value for the types Clipper ships)
     source_type: str = SourceType.FEED
+    #: the catalog's ``weight``: multiplies its articles' rank in digests (1.0 normal)
+    weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,8 +151,9 @@ def gzipped(body: bytes) -> bytes:
 
 
 def rss(items: list[dict[str, str]], *, title: str = "Test feed", ttl: int | None = None) -> bytes:
-    """Build a small RSS 2.0 document from dicts with title, link, guid, description, pubDate."""
-    from xml.sax.saxutils import escape
+    """Build a small RSS 2.0 document from dicts with title, link, guid, description, pubDate,
+    author, and image (an image enclosure)."""
+    from xml.sax.saxutils import escape, quoteattr
 
     parts = [
         f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
@@ -165,6 +166,10 @@ def rss(items: list[dict[str, str]], *, title: str = "Test feed", ttl: int | Non
         for key in ("title", "link", "guid", "description", "pubDate", "author"):
             if key in item:
                 parts.append(f"<{key}>{escape(item[key])}</{key}>")
+        if "image" in item:
+            parts.append(
+                f"<enclosure url={quoteattr(item['image'])} type='image/jpeg' length='1'/>"
+            )
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "".join(parts).encode("utf-8")

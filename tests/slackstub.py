@@ -71,6 +71,23 @@ def _text_objects(node: Any) -> list[dict[str, Any]]:
     return found
 
 
+def _image_errors(element: Any, where: str) -> list[str]:
+    """Return an image element's problems: Slack needs an http(s) ``image_url`` of at most 3000
+    characters and an ``alt_text`` of 1-2000."""
+    if not isinstance(element, dict) or element.get("type") not in ("image", "button"):
+        return [f"unsupported accessory [json-pointer:{where}/type]"]
+    if element.get("type") != "image":
+        return []
+    errors = []
+    url = element.get("image_url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 3000:
+        errors.append(f"invalid image_url [json-pointer:{where}/image_url]")
+    alt = element.get("alt_text")
+    if not isinstance(alt, str) or not 1 <= len(alt) <= 2000:
+        errors.append(f"alt_text must be 1-2000 characters [json-pointer:{where}/alt_text]")
+    return errors
+
+
 def validate_blocks(blocks: Any, *, max_text: int = 12_000) -> tuple[str | None, list[str]]:
     """Return (error, details) as Slack would: ``invalid_blocks`` with json-pointer messages, or
     ``msg_blocks_too_long``; (None, []) when the blocks are valid."""
@@ -101,6 +118,11 @@ def validate_blocks(blocks: Any, *, max_text: int = 12_000) -> tuple[str | None,
                 errors.append(f"must be 1-3000 characters [json-pointer:{where}/text/text]")
             if len(block.get("fields") or []) > 10:
                 errors.append(f"no more than 10 items allowed [json-pointer:{where}/fields]")
+            accessory = block.get("accessory")
+            if accessory is not None:
+                errors += _image_errors(accessory, f"{where}/accessory")
+        if kind == "image":
+            errors += _image_errors(block, where)
         if kind == "header":
             text = block.get("text") or {}
             if text.get("type") != "plain_text" or not 1 <= len(text.get("text", "")) <= 150:
@@ -174,6 +196,9 @@ class SlackStub:
         self.updates: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
         self._minted = 0
+        #: image URLs Slack cannot download: a message showing one is refused, as Slack does
+        #: ("downloading image failed")
+        self.unreachable_images: set[str] = set()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -408,6 +433,13 @@ class SlackStub:
             return {"ok": False, "error": "no_text"}
         if blocks is not None:
             error, details = validate_blocks(blocks)
+            if not error:
+                details = [
+                    f"downloading image failed [json-pointer:/blocks/{n}/accessory/image_url]"
+                    for n, block in enumerate(blocks)
+                    if (block.get("accessory") or {}).get("image_url") in self.unreachable_images
+                ]
+                error = "invalid_blocks" if details else None
             if error:
                 self.rejected.append((error, details))
                 return {"ok": False, "error": error, "errors": details}

@@ -109,6 +109,7 @@ class Config:
                         full_text=feed.full_text,
                         origin=f"{catalog.path} feeds[{index}]",
                         source_type=feed.type,
+                        weight=feed.weight,
                     ),
                 )
         for template in self.settings.account_feeds:

@@ -383,6 +383,10 @@ class Settings(_Model):
         return policy
 
 
+#: the largest catalog feed ``weight``
+MAX_FEED_WEIGHT = 10.0
+
+
 class CatalogFeed(_Model):
     """One feed in ``feeds/<industry>.yaml``."""
 
@@ -394,6 +398,21 @@ class CatalogFeed(_Model):
     full_text: bool = False
     #: which source type reads it (``SourceType``): ``feed`` unless given
     type: SourceType = SourceType.FEED
+    #: how much its articles count in a digest's ranking: 1.0 normal, 0.5 half (a company's
+    #: own blog), 2.0 double; from 0 to 10
+    weight: float = 1.0
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _weight(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"weight must be a number such as 0.5 or 1.0, got {value!r}")
+        if not 0 <= value <= MAX_FEED_WEIGHT:
+            raise ValueError(
+                f"weight must be from 0 to {MAX_FEED_WEIGHT:g} (1.0 is normal, 0.5 halves the "
+                f"feed's rank), got {value!r}"
+            )
+        return float(value)
 
     @field_validator("type", mode="before")
     @classmethod

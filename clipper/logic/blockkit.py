@@ -1,10 +1,17 @@
 """Digest rendering: Slack Block Kit messages within Slack's limits, and Markdown.
 
 Limits (SLACK.md section 1): 50 blocks, section text 3000, header 150, about 11,000 characters
-of block text per message, button text 75, button value 2000, button URL 3000, unique block_id
-per message and action_id per block, a non-empty top-level ``text`` of at most 4000. Every
-string from an article is escaped (``&``, ``<``, ``>``) and measured after escaping. A digest that
-does not fit one message is split into numbered parts; every item appears exactly once, in order.
+of block text per message, button text 75, button value 2000, button URL 3000, image URL 3000
+and alt text 2000, unique block_id per message and action_id per block, a non-empty top-level
+``text`` of at most 4000. Every string from an article is escaped (``&``, ``<``, ``>``) and
+measured after escaping; an item's image is an https URL of a public host
+(``logic.content.image_url``) or none. A digest that does not fit one message is split into
+numbered parts; every item appears exactly once, in order.
+
+An item reads: headline (linked), the article's lead, "source · date · event", why, "Also
+about" the rep's other accounts it names, "Also in" the other outlets. Its "Share with customer"
+button shares it for the account it is shown under; each "Also about" account gets its own
+"Share for <account>" button (``share_also_1`` ...), so the rep can share it for either.
 The "Your industries" section follows the account sections, its items rendered as account items
 without their buttons.
 
@@ -21,7 +28,15 @@ from typing import Any
 from urllib.parse import quote
 
 from ..types import DigestKind
-from .digest import AccountSection, Digest, DigestItem, IndustrySection, age_text, touch_line
+from .content import MAX_ALT_TEXT, MAX_IMAGE_URL, alt_text, image_url
+from .digest import (
+    AccountSection,
+    Digest,
+    DigestItem,
+    IndustrySection,
+    date_text,
+    touch_line,
+)
 from .events import badge
 from .notes import NoteTarget, ShareNotes
 
@@ -37,6 +52,9 @@ MAX_TOP_TEXT = 4000
 #: article fields are cut to these lengths before escaping
 TITLE_CHARS = 300
 WHY_CHARS = 400
+LEAD_CHARS = 600
+#: at most this many "Also about" accounts get their own share button
+ALSO_SHARE_BUTTONS = 3
 #: a link longer than this is not put in the message (it would crowd out the digest)
 LINK_CHARS = 1000
 
@@ -77,24 +95,48 @@ def link_target(url: str | None) -> str | None:
     return safe if len(safe) <= LINK_CHARS else None
 
 
+def _facts(item: DigestItem, now: datetime) -> list[str]:
+    """Return the facts line's parts, unescaped: source, date, event, why it ranks low."""
+    facts = [cut(item.source, 80) if item.source else "", date_text(item.published_at, now)]
+    if item.event:
+        facts.append(badge(item.event))
+    if item.low_value:
+        facts.append(str(item.low_value))
+    return [f for f in facts if f]
+
+
+def _also_about(item: DigestItem) -> str:
+    if not item.also_about:
+        return ""
+    return "Also about: " + ", ".join(cut(a, 80) for a in item.also_about)
+
+
 def _item_text(item: DigestItem, now: datetime) -> str:
     title = escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
     target = link_target(item.url)
     headline = f"*<{target}|{title}>*" if target else f"*{title}*"
-    facts = [escape(cut(item.source, 80)) if item.source else "", age_text(item.published_at, now)]
-    if item.event:
-        facts.append(badge(item.event))
+    facts = [escape(f) for f in _facts(item, now)]
     if not item.shareable:
         facts.append("🔒 for you only")
     if item.shared_by:
         facts.append(f"✅ shared by {escape(cut(item.shared_by, 80))}")
-    lines = [headline, " · ".join(f for f in facts if f)]
+    lines = [headline, escape(cut(item.lead, LEAD_CHARS)), " · ".join(facts)]
     lines.append(f"_Why: {escape(cut(item.why, WHY_CHARS))}_")
+    lines.append(escape(_also_about(item)))
     if item.also_in:
         outlets = ", ".join(escape(cut(s, 60)) for s in item.also_in[:5])
         extra = len(item.also_in) - 5
         lines.append(f"Also in {outlets}" + (f" and {extra} more" if extra > 0 else ""))
     return "\n".join(line for line in lines if line)
+
+
+def image_accessory(item: DigestItem) -> dict[str, Any] | None:
+    """Return the item's image as a section accessory, or None when it has none Slack may
+    show. Does not fetch or check that the image exists."""
+    url = image_url(item.image)
+    if url is None or len(url) > MAX_IMAGE_URL:
+        return None
+    return {"type": "image", "image_url": url, "alt_text": alt_text(item.title)[:MAX_ALT_TEXT]}
 
 
 def _text_size(block: dict[str, Any]) -> int:
@@ -123,14 +165,27 @@ def _item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]
         if style:
             button["style"] = style
         buttons.append(button)
-    return [
-        {
-            "type": "section",
-            "block_id": f"item-{n}",
-            "text": {"type": "mrkdwn", "text": cut(_item_text(item, now), MAX_SECTION)},
-        },
-        {"type": "actions", "block_id": f"actions-{n}", "elements": buttons},
-    ]
+    if item.shareable:
+        # after "Share with customer" (absent once shared for the account it is shown under)
+        at = 1 if buttons[0]["action_id"] == "share" else 0
+        for k, other in enumerate(item.also_about[:ALSO_SHARE_BUTTONS], start=1):
+            also = json.dumps({"article": item.article_id, "account": other[:500]})
+            share_also = {
+                "type": "button",
+                "action_id": f"share_also_{k}",
+                "text": {"type": "plain_text", "text": cut(f"Share for {other}", 75)},
+                "value": also[:MAX_BUTTON_VALUE],
+            }
+            buttons.insert(at + k - 1, share_also)
+    section: dict[str, Any] = {
+        "type": "section",
+        "block_id": f"item-{n}",
+        "text": {"type": "mrkdwn", "text": cut(_item_text(item, now), MAX_SECTION)},
+    }
+    accessory = image_accessory(item)
+    if accessory is not None:
+        section["accessory"] = accessory
+    return [section, {"type": "actions", "block_id": f"actions-{n}", "elements": buttons}]
 
 
 def _account_blocks(
@@ -329,6 +384,34 @@ def markdown_note(
     return [*lines, ""]
 
 
+def _markdown_item(item: DigestItem, now: datetime) -> list[str]:
+    """Return one item's Markdown lines (account and industry sections alike): the same content
+    as its Slack section."""
+    title = _md_escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
+    target = item.url if item.url and item.url.startswith(("http://", "https://")) else ""
+    link = f"[{title}](<{target.replace('>', '%3E')}>)" if target else title
+    facts = _facts(item, now)
+    if not item.shareable:
+        facts.append("for you only")
+    if item.shared_by:
+        facts.append(f"shared by {cut(item.shared_by, 80)}")
+    body = [
+        _md_escape(cut(item.lead, LEAD_CHARS)),
+        _md_escape(" · ".join(facts)),
+        f"Why: {_md_escape(cut(item.why, WHY_CHARS))}",
+        _md_escape(_also_about(item)),
+    ]
+    if item.also_in:
+        body.append(f"Also in {_md_escape(', '.join(item.also_in))}")
+    image = image_url(item.image)
+    if image is not None:
+        alt = _md_escape(alt_text(item.title))
+        body.append(f"![{alt}](<{image.replace('>', '%3E')}>)")
+    lines = [f"- **{link}**"] + [f"  {line}" for line in body if line]
+    # two trailing spaces: a line break inside the list item
+    return [line + "  " for line in lines[:-1]] + lines[-1:]
+
+
 def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
     """Return the digest as Markdown (terminal and ``var/digests/`` files); with ``notes``,
     each shareable item carries its ready-to-copy note."""
@@ -353,22 +436,15 @@ def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _markdown_item(item: DigestItem, now: datetime) -> list[str]:
-    """An item's Markdown lines (account and industry sections alike)."""
-    title = _md_escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
-    target = item.url if item.url and item.url.startswith(("http://", "https://")) else ""
-    link = f"[{title}](<{target.replace('>', '%3E')}>)" if target else title
-    facts = [cut(item.source or "", 80), age_text(item.published_at, now)]
-    if item.event:
-        facts.append(item.event)
-    if not item.shareable:
-        facts.append("for you only")
-    lines = [f"- **{link}**  ", f"  {_md_escape(' · '.join(f for f in facts if f))}  "]
-    lines.append(f"  Why: {_md_escape(cut(item.why, WHY_CHARS))}")
-    if item.also_in:
-        lines[-1] += "  "
-        lines.append(f"  Also in {_md_escape(', '.join(item.also_in))}")
-    return lines
+def without_images(blocks: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """Return a message's blocks with every image accessory removed, or None when it has none.
+
+    Slack refuses a whole message when it cannot download one image ("downloading image
+    failed"); the outbox sends such a message again without its images. Does not judge URLs.
+    """
+    if not any(isinstance(b.get("accessory"), dict) for b in blocks):
+        return None
+    return [{k: v for k, v in b.items() if k != "accessory"} for b in blocks]
 
 
 def validate(blocks: Sequence[dict[str, Any]]) -> list[str]:

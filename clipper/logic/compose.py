@@ -3,7 +3,7 @@
     alert     → only urgent candidates; covers only what it shows (the rest waits for the digest)
     digest    = build_digest(candidates) → render_slack (Block Kit JSON parts) | render_markdown
     covered   = (article, account, shown) for every match the digest accounts for, "also in"
-                articles counted as shown
+                articles and "also about" accounts counted as shown
     industry  = industry-only candidates → "Your industries" (build_industry_section), stories
                 already in an account section left out; industry_covered = (article, industry,
                 shown) for each of them (never for an alert)
@@ -71,8 +71,15 @@ def compose_digest(
         request.now,
         kind=request.kind,
     )
-    shown = {(i.article_id, i.account) for s in digest.sections for i in s.items}
-    shown |= {(other, i.account) for s in digest.sections for i in s.items for other in i.also_ids}
+    # an item stands for its story's articles on every account it names ("also in" articles and
+    # "also about" accounts count as shown)
+    shown = {
+        (article, account)
+        for s in digest.sections
+        for i in s.items
+        for article in (i.article_id, *i.also_ids)
+        for account in (i.account, *i.also_about)
+    }
     covered = tuple((aid, account, (aid, account) in shown) for aid, account in digest.covered)
     stories = frozenset(
         c.story_id if c.story_id is not None else -c.article_id

@@ -1,7 +1,11 @@
 """Digest content and schedules: which matches a rep sees, in what order, and when.
 
-    items     = the rep's new matches, one per story and account ("also in" the other outlets)
-    sections  = items grouped by account, ranked by score then recency, capped per account
+    items     = the rep's new matches, one per story ("also in" the other outlets, "also about"
+                the rep's other accounts it names): the story's shared headline, the lead of
+                the article, its image (``logic.content``)
+    rank      = score x the source's catalog weight, halved for low-value posts (jobs,
+                promotions, developer blogs) unless a watch term asked for them
+    sections  = items under their best account, ranked by rank then recency, capped per account
     digest    = sections in order of their best item, capped per digest, with a touch line each
     industry  = "Your industries": industry-only candidates, one item per story, ranked by
                 industry score then recency, capped (``max_industry_items``)
@@ -21,6 +25,13 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 from ..types import DigestKind, EventKind, TouchChannel
+from .content import (
+    LowValue,
+    image_url,
+    lead_text,
+    low_value_kind,
+    story_headline,
+)
 from .events import is_urgent as _urgent_kind
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -51,6 +62,18 @@ class DigestCandidate:
     #: that matched no account): its industry; ``account`` is then empty and ``score`` is the
     #: industry score
     industry: str | None = None
+    #: the article's own text, best first: the feed's summary, its content, the page's text
+    summary: str = ""
+    content: str | None = None
+    full_text: str | None = None
+    #: the feed's image URL (unchecked: ``logic.content.image_url`` decides if Slack shows it)
+    image: str | None = None
+    #: the source feed's catalog ``weight`` (1.0 normal, 0.5 halves its rank)
+    weight: float = 1.0
+
+
+#: a low-value post's rank is multiplied by this unless a watch term asked for it
+LOW_VALUE_FACTOR = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +94,16 @@ class DigestItem:
     also_ids: tuple[int, ...] = ()
     #: the rep who already shared it with the customer (no second share)
     shared_by: str | None = None
+    #: one or two sentences of what the article says (unescaped)
+    lead: str = ""
+    #: an https image Slack may show beside the item (``logic.content.image_url``)
+    image: str | None = None
+    #: the rep's other accounts the story is about (the item is shown once, under ``account``)
+    also_about: tuple[str, ...] = ()
+    #: the order it is shown in: score x source weight, low-value posts ranked down
+    rank: float = 0.0
+    #: why it was ranked down, if it was (a job post, a promotion, a developer blog)
+    low_value: LowValue | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +172,89 @@ def _why(candidate: DigestCandidate) -> str:
     return "; ".join(reasons[:2]) or f"similarity {candidate.score:.2f}"
 
 
-def _rank_key(item: DigestCandidate) -> tuple[float, float, int]:
-    published = item.published_at.timestamp() if item.published_at else 0.0
-    return (-item.score, -published, item.article_id)
+def _asked_by_watch_term(candidate: DigestCandidate) -> bool:
+    return any(
+        r.startswith(("watch term:", "close to the watch phrase")) for r in candidate.reasons
+    )
+
+
+def _low_value(candidate: DigestCandidate) -> LowValue | None:
+    """Return why a candidate ranks down: a low-value post no watch term asked for."""
+    if _asked_by_watch_term(candidate):
+        return None
+    return low_value_kind(candidate.title, candidate.url, candidate.source)
+
+
+def rank_of(candidate: DigestCandidate) -> float:
+    """Return a candidate's rank: its score times its source's weight, times
+    ``LOW_VALUE_FACTOR`` for a low-value post no watch term asked for. Does not compare it."""
+    factor = LOW_VALUE_FACTOR if _low_value(candidate) is not None else 1.0
+    return candidate.score * max(candidate.weight, 0.0) * factor
+
+
+def _published(candidate: DigestCandidate) -> float:
+    return candidate.published_at.timestamp() if candidate.published_at else 0.0
+
+
+def _rank_key(candidate: DigestCandidate) -> tuple[float, float, int]:
+    """Order candidates best first: rank, then the newest, then the lowest id."""
+    return (-rank_of(candidate), -_published(candidate), candidate.article_id)
+
+
+def _story_content(
+    ranked: Sequence[DigestCandidate],
+) -> tuple[DigestCandidate, list[DigestCandidate], str, str | None]:
+    """Return a story's headline article (the headline its outlets share, else the most
+    informative), its other articles, and the lead and image to show (the headline article's,
+    else the first other article that has one). ``ranked``: the story's candidates, best first.
+    Does not rank anything."""
+    articles = list({c.article_id: c for c in reversed(ranked)}.values())
+    articles.sort(key=_rank_key)
+    headline = articles[story_headline([c.title for c in articles])]
+    others = [c for c in articles if c.article_id != headline.article_id]
+    lead = ""
+    for source in (headline, *others):
+        lead = lead_text(source.title, source.summary, source.content, source.full_text)
+        if lead:
+            break
+    image = next(
+        (url for url in (image_url(c.image) for c in (headline, *others)) if url is not None),
+        None,
+    )
+    return headline, others, lead, image
+
+
+def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
+    """Return one story's item: under its best account, naming the others, with the headline
+    its outlets share and the lead and image of that article. Does not cap anything."""
+    ranked = sorted(group, key=_rank_key)
+    best = ranked[0]
+    accounts = tuple(dict.fromkeys(c.account for c in ranked))
+    primary = accounts[0]
+    headline, others, lead, image = _story_content(ranked)
+    own = [c for c in ranked if c.account == primary]
+    return DigestItem(
+        article_id=headline.article_id,
+        account=primary,
+        title=headline.title,
+        url=headline.url,
+        source=headline.source,
+        published_at=headline.published_at,
+        score=best.score,
+        why=_why(own[0]),
+        event=next((c.event for c in own if c.event), None),
+        shareable=all(c.shareable for c in group),
+        also_in=tuple(
+            dict.fromkeys(c.source for c in others if c.source and c.source != headline.source)
+        ),
+        also_ids=tuple(c.article_id for c in others),
+        shared_by=next((c.shared_by for c in own if c.shared_by), None),
+        lead=lead,
+        image=image,
+        also_about=accounts[1:],
+        rank=rank_of(best),
+        low_value=_low_value(headline),
+    )
 
 
 def build_digest(
@@ -154,38 +267,22 @@ def build_digest(
     *,
     kind: DigestKind = DigestKind.DIGEST,
 ) -> Digest:
-    """Return the rep's digest: one item per (account, story), ranked, capped."""
-    by_story: dict[tuple[str, int], list[DigestCandidate]] = {}
+    """Return the rep's digest: one item per story, under the best-ranked account it matched
+    (the others named in ``also_about``), ranked, capped. Does not read watch terms: a
+    candidate's reasons say whether one asked for it."""
+    by_story: dict[int, list[DigestCandidate]] = {}
     for candidate in candidates:
         story = candidate.story_id if candidate.story_id is not None else -candidate.article_id
-        by_story.setdefault((candidate.account, story), []).append(candidate)
+        by_story.setdefault(story, []).append(candidate)
     items_by_account: dict[str, list[DigestItem]] = {}
-    for (account, _story), group in by_story.items():
-        group.sort(key=_rank_key)
-        lead, rest = group[0], group[1:]
-        also = tuple(dict.fromkeys(c.source for c in rest if c.source and c.source != lead.source))
-        items_by_account.setdefault(account, []).append(
-            DigestItem(
-                article_id=lead.article_id,
-                account=account,
-                title=lead.title,
-                url=lead.url,
-                source=lead.source,
-                published_at=lead.published_at,
-                score=lead.score,
-                why=_why(lead),
-                event=lead.event,
-                shareable=all(c.shareable for c in group),
-                also_in=also,
-                also_ids=tuple(c.article_id for c in rest),
-                shared_by=next((c.shared_by for c in group if c.shared_by), None),
-            )
-        )
+    for group in by_story.values():
+        item = _story_item(group)
+        items_by_account.setdefault(item.account, []).append(item)
     ranked = []
     for account, items in items_by_account.items():
-        items.sort(key=lambda i: (-i.score, -(i.published_at or now).timestamp(), i.article_id))
+        items.sort(key=lambda i: (-i.rank, -(i.published_at or now).timestamp(), i.article_id))
         ranked.append((account, items))
-    ranked.sort(key=lambda pair: (-pair[1][0].score, pair[0].casefold()))
+    ranked.sort(key=lambda pair: (-pair[1][0].rank, pair[0].casefold()))
     sections = []
     room = policy.max_items
     for account, items in ranked:
@@ -217,8 +314,10 @@ def build_industry_section(
     *,
     skip_stories: frozenset[int] = frozenset(),
 ) -> IndustrySection | None:
-    """Return the "Your industries" section: one item per story, ranked by industry score then
-    recency, at most ``policy.max_industry_items``; None when there is nothing to show.
+    """Return the "Your industries" section: one item per story (its shared headline, lead and
+    image, as an account item), ranked by industry score x source weight (low-value posts
+    halved) then recency, at most ``policy.max_industry_items``; None when there is nothing to
+    show.
 
     ``candidates`` are industry-only candidates (``industry`` set, one per article and
     industry); stories in ``skip_stories`` (already items of an account section) are left out.
@@ -234,31 +333,35 @@ def build_industry_section(
     items = []
     for group in by_story.values():
         group.sort(key=_rank_key)
-        lead = group[0]
+        best = group[0]
         industries = tuple(dict.fromkeys(c.industry for c in group if c.industry))
-        others = [c for c in group if c.article_id != lead.article_id]
+        headline, others, lead, image = _story_content(group)
         also = tuple(
-            dict.fromkeys(c.source for c in others if c.source and c.source != lead.source)
+            dict.fromkeys(c.source for c in others if c.source and c.source != headline.source)
         )
         items.append(
             DigestItem(
-                article_id=lead.article_id,
+                article_id=headline.article_id,
                 account="",
-                title=lead.title,
-                url=lead.url,
-                source=lead.source,
-                published_at=lead.published_at,
-                score=lead.score,
+                title=headline.title,
+                url=headline.url,
+                source=headline.source,
+                published_at=headline.published_at,
+                score=best.score,
                 why=_industry_why(industries),
                 event=None,
                 shareable=True,
                 also_in=also,
                 also_ids=tuple(dict.fromkeys(c.article_id for c in others)),
+                lead=lead,
+                image=image,
+                rank=rank_of(best),
+                low_value=_low_value(headline),
             )
         )
     if not items:
         return None
-    items.sort(key=lambda i: (-i.score, -(i.published_at or now).timestamp(), i.article_id))
+    items.sort(key=lambda i: (-i.rank, -(i.published_at or now).timestamp(), i.article_id))
     shown = items[: policy.max_industry_items]
     if not shown:
         return None
@@ -282,6 +385,20 @@ def age_text(published_at: datetime | None, now: datetime) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)} h ago"
     return f"{int(seconds // 86400)} d ago"
+
+
+def date_text(published_at: datetime | None, now: datetime) -> str:
+    """Return when an article was published: "just now", "5 min ago", "3 h ago" under a day,
+    else its date ("Nov 28"), with the year when it is not this year ("Nov 28, 2013"). Does not
+    convert to the rep's time zone (dates are UTC)."""
+    if published_at is None:
+        return ""
+    seconds = (now - published_at).total_seconds()
+    if 0 <= seconds < 86400 or -300 < seconds < 0:
+        return age_text(published_at, now)
+    day = published_at.astimezone(UTC)
+    text = f"{day:%b} {day.day}"
+    return text if day.year == now.astimezone(UTC).year else f"{text}, {day.year}"
 
 
 def touch_line(status: TouchStatus | None, now: datetime) -> str:

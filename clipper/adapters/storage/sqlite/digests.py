@@ -74,6 +74,9 @@ class DigestsMixin:
         rows = tx.execute(
             f"""SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
                        a.title, a.url, a.source, a.published_at, a.story_id,
+                       a.summary, substr(a.content, 1, 4000) AS content,
+                       substr(a.full_text, 1, 4000) AS full_text, a.image,
+                       (SELECT f.weight FROM feeds f WHERE f.id = a.feed_id) AS weight,
                        (SELECT t.rep FROM touches t WHERE t.account = m.account
                         AND t.article_id = m.article_id AND t.channel = ?
                         AND t.voided_at IS NULL
@@ -104,6 +107,11 @@ class DigestsMixin:
                 shareable=bool(r["shareable"]),
                 story_id=r["story_id"],
                 shared_by=r["shared_by"],
+                summary=r["summary"] or "",
+                content=r["content"],
+                full_text=r["full_text"],
+                image=r["image"],
+                weight=r["weight"] if r["weight"] is not None else 1.0,
             )
             for r in rows
         ]
@@ -119,7 +127,10 @@ class DigestsMixin:
         marks = ",".join("?" * len(industries))
         rows = tx.execute(
             f"""SELECT i.article_id, i.industry, i.score, a.title, a.url, a.source,
-                       a.published_at, a.story_id
+                       a.published_at, a.story_id,
+                       a.summary, substr(a.content, 1, 4000) AS content,
+                       substr(a.full_text, 1, 4000) AS full_text, a.image,
+                       (SELECT f.weight FROM feeds f WHERE f.id = a.feed_id) AS weight
                 FROM article_industries i JOIN articles a ON a.id = i.article_id
                 WHERE i.industry IN ({marks}) AND a.published_at >= ?
                   AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.article_id = a.id)
@@ -144,6 +155,11 @@ class DigestsMixin:
                 reasons=(f"industry: {r['industry']}",),
                 story_id=r["story_id"],
                 industry=r["industry"],
+                summary=r["summary"] or "",
+                content=r["content"],
+                full_text=r["full_text"],
+                image=r["image"],
+                weight=r["weight"] if r["weight"] is not None else 1.0,
             )
             for r in rows
         ]

@@ -43,13 +43,15 @@ class FeedsMixin:
                     int(src.full_text),
                     to_json(src.tags),
                     str(src.source_type),
+                    float(src.weight),
                 )
                 row = rows.pop(src.url, None)
                 if row is None:
                     tx.execute(
                         "INSERT INTO feeds (config_url, url, host, name, industry, account, "
-                        "interval_s, user_agent, full_text, tags, source_type, next_check_at, "
-                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "interval_s, user_agent, full_text, tags, source_type, weight, "
+                        "next_check_at, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (src.url, src.url, host_of(src.url), *values, stamp, stamp, stamp),
                     )
                     added += 1
@@ -63,13 +65,15 @@ class FeedsMixin:
                     row["full_text"],
                     row["tags"],
                     row["source_type"],
+                    row["weight"],
                 )
                 if current != values or not row["active"]:
                     reactivated += 0 if row["active"] else 1
                     updated += 1 if current != values else 0
                     tx.execute(
                         "UPDATE feeds SET name=?, industry=?, account=?, interval_s=?, "
-                        "user_agent=?, full_text=?, tags=?, source_type=?, active=1, updated_at=? "
+                        "user_agent=?, full_text=?, tags=?, source_type=?, weight=?, active=1, "
+                        "updated_at=? "
                         "WHERE id=?",
                         (*values, stamp, row["id"]),
                     )

@@ -261,6 +261,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "0011_feed_weight",
+        """
+        ALTER TABLE feeds ADD COLUMN weight REAL NOT NULL DEFAULT 1.0;
+        """,
+    ),
+    (
         "0014_touch_ledger",
         """
         ALTER TABLE touches ADD COLUMN contact TEXT;

@@ -1,0 +1,315 @@
+"""What a digest item says: the article's lead, its image, its best headline, its value.
+
+    lead_text(title, summary, content, full_text)   one or two sentences, cut on a sentence
+                                                    boundary, boilerplate ("The post X appeared
+                                                    first on Y", "Continue reading") removed
+    image_url(url)                                  the feed's image when Slack may show it:
+                                                    https, a public host, within Slack's limit
+    headline_score(title)                           how informative a headline is; teasers
+                                                    ("Boom - Watch This Closely") score low
+    story_headline(titles)                          the headline a story's outlets share, else
+                                                    the most informative one
+    low_value_kind(title, url, source)              job and promotional posts and a company's
+                                                    developer blog
+
+Does not read the database, fetch images or render Block Kit.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections import Counter
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from .netpolicy import parse_address, refusal
+
+#: the lead's character budget: two short sentences, read in five seconds
+LEAD_CHARS = 280
+#: at most this many sentences of the lead
+LEAD_SENTENCES = 2
+#: Slack's limit on an image URL (image element ``image_url``)
+MAX_IMAGE_URL = 3000
+#: Slack's limit on an image's ``alt_text``
+MAX_ALT_TEXT = 2000
+
+_SPACE = re.compile(r"\s+")
+_BOILERPLATE = (
+    # WordPress: "The post <title> appeared first on <site>."
+    re.compile(r"\bThe post\b.{0,400}?\bappeared first on\b.{0,200}$", re.I | re.S),
+    re.compile(r"\b(Continue|Keep) reading\b.*$", re.I | re.S),
+    re.compile(r"\bRead (the )?(full|more|rest)\b.{0,80}$", re.I | re.S),
+    re.compile(r"\bClick here to\b.{0,120}$", re.I | re.S),
+    re.compile(
+        r"\bThis (article|story) (was )?(originally )?(first )?(appeared|published)\b.*$",
+        re.I | re.S,
+    ),
+    re.compile(r"\[(…|\.\.\.|&hellip;)\]|\((more|read more)…?\)", re.I),
+)
+#: words that end in a full stop without ending a sentence
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st inc corp co ltd llc plc no vs etc jan feb mar apr jun jul aug "
+    "sep sept oct nov dec u.s u.k e.g i.e a.m p.m approx dept est fig gen gov sen rep".split()
+)
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+#: a word in any script ("AT&T", "U.S.", "Оренбург", "$85" counts as "85")
+_WORD = re.compile(r"[^\W_][\w'’&.-]*")
+
+
+def clean_text(text: str | None) -> str:
+    """Return ``text`` on one line with feed boilerplate removed. Does not cut it."""
+    if not text:
+        return ""
+    text = _SPACE.sub(" ", text).strip()
+    for pattern in _BOILERPLATE:
+        text = pattern.sub("", text).strip()
+    return text
+
+
+def sentences(text: str) -> list[str]:
+    """Split one line of prose into sentences (abbreviations and initials do not end one)."""
+    out: list[str] = []
+    start = 0
+    for found in _SENTENCE_END.finditer(text):
+        end = found.end()
+        before = text[start : found.start() + 1].split()
+        last = before[-1].rstrip(".").lower() if before else ""
+        initial = len(last) == 1 and last.isalpha()
+        if found.group()[0] == "." and (last in _ABBREVIATIONS or initial):
+            continue
+        out.append(text[start:end].strip())
+        start = end
+    rest = text[start:].strip()
+    if rest:
+        out.append(rest)
+    return out
+
+
+def _ends_sentence(sentence: str) -> bool:
+    return sentence.rstrip("\"'”’)]").endswith((".", "!", "?"))
+
+
+def cut_words(text: str, limit: int) -> str:
+    """Return ``text`` within ``limit`` characters, cut after a whole word with an ellipsis.
+    Does not cut mid-word (a single word longer than the limit is the only exception)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:-–—") + "…"
+
+
+def _without_title(text: str, title: str) -> str:
+    """Drop the headline when a feed repeats it at the start of its summary."""
+    clean_title = _SPACE.sub(" ", title).strip()
+    if clean_title and text.casefold().startswith(clean_title.casefold()):
+        return text[len(clean_title) :].lstrip(" .:-–—|")
+    return text
+
+
+def lead_text(
+    title: str,
+    *texts: str | None,
+    budget: int = LEAD_CHARS,
+    max_sentences: int = LEAD_SENTENCES,
+) -> str:
+    """Return one or two sentences of the first of ``texts`` (summary, content, full text)
+    that says something beyond the headline, within ``budget`` characters.
+
+    Whole sentences are kept while they fit; a first sentence longer than the budget is cut
+    after a whole word with "…". A sentence the feed itself cut short is left out when a whole
+    one came before it, and ends in "…" when it is all there is. Does not escape anything (the
+    renderers do).
+    """
+    for raw in texts:
+        text = _without_title(clean_text(raw), title)
+        if len(_WORD.findall(text)) < 4:
+            continue
+        chosen: list[str] = []
+        size = 0
+        for sentence in sentences(text)[:max_sentences]:
+            extra = len(sentence) + (1 if chosen else 0)
+            if chosen and (size + extra > budget or not _ends_sentence(sentence)):
+                break
+            chosen.append(sentence)
+            size += extra
+        lead = " ".join(chosen)
+        if not _ends_sentence(lead) and not lead.endswith("…"):
+            lead += "…"  # the feed cut its summary mid-sentence: say so
+        return cut_words(lead, budget)
+    return ""
+
+
+# ------------------------------------------------------------------------------------ images
+
+_LOCAL_SUFFIXES = (".local", ".localhost", ".internal", ".lan", ".home", ".corp", ".intranet")
+#: Slack shows png, jpg and gif: a URL that names another format would fail to download
+_NOT_SHOWN_FORMATS = re.compile(r"\.(webp|svg|svgz|avif|heic|bmp|tiff?|ico|mp4|webm|mov)$", re.I)
+#: tracking pixels, spacers and author avatars are not the article's picture
+_NOT_A_PICTURE = re.compile(
+    r"(^|[/_.-])(pixel|1x1|spacer|blank|tracking|beacon)([/_.-]|$)|/~r/|gravatar\.com/avatar|"
+    r"feeds\.feedburner\.com",
+    re.I,
+)
+
+
+def image_url(url: str | None) -> str | None:
+    """Return ``url`` when Slack may show it as an item's image, else None.
+
+    Only ``https`` URLs of a public host name or address, without credentials, spaces or
+    control characters, at most ``MAX_IMAGE_URL`` characters; not a format Slack does not show
+    (``.webp``, ``.svg`` ...) and not a tracking pixel, spacer or avatar. Does not fetch the
+    image.
+    """
+    if not url or len(url) > MAX_IMAGE_URL or not url.startswith("https://"):
+        return None
+    if any(c.isspace() or ord(c) < 32 or c in "<>|\"'\\" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host or parts.username is not None or port not in (None, 443):
+        return None
+    if _NOT_SHOWN_FORMATS.search(parts.path) or _NOT_A_PICTURE.search(url):
+        return None
+    address = parse_address(host)
+    if address is not None:
+        return url if refusal(address) is None else None
+    if "." not in host or host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
+        return None
+    return url
+
+
+def alt_text(title: str) -> str:
+    """Return an image's alt text: the headline, within Slack's limit (never empty)."""
+    return cut_words(_SPACE.sub(" ", title).strip(), 150) or "article image"
+
+
+# ---------------------------------------------------------------------------------- headlines
+
+_STOPWORDS = frozenset(
+    "a an the and or but of to in on at for with by from as is are was were be been it its "
+    "this that these those you your we our us they them their he she his her i me my what "
+    "why how who when where which here there just now all any some more most very so not no "
+    "do does did can could will would should may might must has have had into about over "
+    "than then up down out off if".split()
+)
+_TEASERS = re.compile(
+    r"\b(watch this|watch closely|boom|wow|omg|you won'?t believe|must[- ]see|"
+    r"must[- ]read|here'?s (why|what|how)|this is (why|what|how)|what you need to know|"
+    r"find out|guess what|shocking|jaw[- ]dropping|mind[- ]blowing|could change everything|"
+    r"don'?t miss|stay tuned|big news|huge news)\b",
+    re.I,
+)
+
+
+def content_words(title: str) -> list[str]:
+    """Return the words of a headline that carry content (no stop words, no one-letter words)."""
+    return [
+        w for w in _WORD.findall(title) if len(w) > 1 and w.lower().strip(".") not in _STOPWORDS
+    ]
+
+
+def headline_score(title: str) -> float:
+    """Score how informative a headline is: content words, names and figures count for it;
+    teaser phrases, few words, exclamations and questions count against it. Does not look at
+    the article's body."""
+    words = content_words(title)
+    score = float(min(len(words), 12))
+    # names and figures are facts: "AT&T", "CNN", "$85 billion", "Q3"
+    score += 0.5 * min(sum(1 for w in words[1:] if w[0].isupper() or w[0].isdigit()), 6)
+    if _TEASERS.search(title):
+        score -= 6
+    if len(words) < 4:
+        score -= 3
+    if title.rstrip().endswith("!"):
+        score -= 2
+    if title.rstrip().endswith("?"):
+        score -= 1
+    return score
+
+
+def is_teaser(title: str) -> bool:
+    """True when a headline is a teaser or clickbait line rather than news."""
+    return bool(_TEASERS.search(title)) or len(content_words(title)) < 3
+
+
+def _normal(title: str) -> str:
+    return " ".join(w.casefold() for w in _WORD.findall(title))
+
+
+def story_headline(titles: Sequence[str]) -> int:
+    """Return the index of a story's headline among its articles' ``titles`` (best article
+    first): the headline two or more outlets share, unless it is a teaser; else the most
+    informative (``headline_score``), the earlier one on a tie. Does not rewrite titles."""
+    if not titles:
+        raise ValueError("a story has at least one article")
+    normal = [_normal(t) for t in titles]
+    counts = Counter(n for n in normal if n)
+    best = max(
+        range(len(titles)),
+        key=lambda i: (
+            counts[normal[i]] >= 2 and not is_teaser(titles[i]),
+            headline_score(titles[i]),
+            -i,
+        ),
+    )
+    return best
+
+
+# -------------------------------------------------------------------------------- low value
+
+
+class LowValue(enum.StrEnum):
+    """Why a post is ranked below third-party business news."""
+
+    JOBS = "job post"
+    PROMOTION = "promotional post"
+    DEVELOPER_BLOG = "developer blog"
+
+
+# a company advertising itself, not news about it: "Job openings rise" (a labour report) and
+# "X is hiring 500" (an expansion) are news; "We're hiring" and "Join our team" are posts
+_JOBS = re.compile(
+    r"\b(we'?re hiring|we are hiring|now hiring|hiring event|join our team|apply now|apply today|"
+    r"job fair|careers at|open positions|internship program(me)?|vacancy:)",
+    re.I,
+)
+_PROMO = re.compile(
+    r"\b(webinars?|register (now|today|here)|sign up (now|today|here)|free trial|promo code|"
+    r"discount code|coupon|\d+% off|sponsored (post|content)|\[sponsored\]|giveaway|live demo|"
+    r"download (our|the|a|this) (free )?(e-?book|white ?paper|guide|report)|"
+    r"join us (at|for|on)|save the date|limited[- ]time offer)",
+    re.I,
+)
+_JOB_PATHS = re.compile(r"/(jobs?|careers?|hiring|vacancies)(/|$|\.)", re.I)
+_PROMO_PATHS = re.compile(r"/(webinars?|promo(tions?)?|sponsored|offers?)(/|$|\.)", re.I)
+_DEV_HOSTS = re.compile(r"^(developers?|dev|engineering|devblogs?|techblog)\.", re.I)
+_DEV_PATHS = re.compile(
+    r"/(developers?|engineering|devblogs?|dev-blog|developer-blog|techblog|tech-blog)(/|$)",
+    re.I,
+)
+_DEV_SOURCES = re.compile(
+    r"\b(developers?|engineering|dev) blog\b|\bfor developers\b|\bdevblog\b|\btech blog\b", re.I
+)
+
+
+def low_value_kind(title: str, url: str | None, source: str | None) -> LowValue | None:
+    """Return why a post is low-value for a sales rep (a job post, a promotion, a company's
+    developer or engineering blog), judged by its headline, URL path and host, and source
+    name; None for ordinary news. Does not look at the account or at watch terms."""
+    parts = urlsplit(url) if url and url.startswith(("http://", "https://")) else None
+    path = parts.path if parts else ""
+    host = (parts.hostname or "") if parts else ""
+    if _DEV_HOSTS.match(host) or _DEV_PATHS.search(path) or _DEV_SOURCES.search(source or ""):
+        return LowValue.DEVELOPER_BLOG
+    if _JOBS.search(title) or _JOB_PATHS.search(path):
+        return LowValue.JOBS
+    if _PROMO.search(title) or _PROMO_PATHS.search(path):
+        return LowValue.PROMOTION
+    return None
