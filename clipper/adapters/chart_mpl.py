@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..logic.coverage_report import Chart, ChartData
 
@@ -18,10 +18,21 @@ if TYPE_CHECKING:
 
 #: the PNG text chunk holding the plotted numbers (JSON), read back by tests and tools
 NUMBERS_KEY = "clipper:plotted"
+#: more reps than this and the names are slanted
+CROWDED = 8
 _BAR = "#2f6fb3"
 _TARGET = "#1b1f24"
 _DARK = "#b42318"
 _OK = "#5b8fc7"
+#: legends sit above each panel, under its title (``pad``): never over a bar
+_PAD = 28
+_LEGEND: dict[str, Any] = {
+    "loc": "lower left",
+    "bbox_to_anchor": (0.0, 1.0),
+    "ncol": 2,
+    "fontsize": 11,
+    "frameon": False,
+}
 
 
 def _plain(text: str) -> str:
@@ -33,7 +44,7 @@ def _rep_panel(ax: Axes, data: ChartData) -> tuple[list[int], list[int]]:
     """Bars of touches per rep with a target mark over each; return what was drawn."""
     from matplotlib.ticker import MaxNLocator
 
-    ax.set_title("Touches this quarter per rep, against target", fontsize=13, loc="left")
+    ax.set_title("Touches this quarter per rep, against target", fontsize=13, loc="left", pad=_PAD)
     if not data.reps:
         ax.text(0.5, 0.5, "no rep owns an account", ha="center", va="center")
         ax.set_axis_off()
@@ -48,21 +59,30 @@ def _rep_panel(ax: Axes, data: ChartData) -> tuple[list[int], list[int]]:
         linewidths=2.5,
         label="target",
     )
+    # a big team: slanted names, smaller type, no second line under each name
+    crowded = len(data.reps) > CROWDED
+    notes = data.notes if data.notes and not crowded else ("",) * len(data.reps)
     labels = [
         f"{_plain(rep)}\n{note}" if note else _plain(rep)
-        for rep, note in zip(data.reps, data.notes or ("",) * len(data.reps), strict=True)
+        for rep, note in zip(data.reps, notes, strict=True)
     ]
-    ax.set_xticks(positions, labels, fontsize=11)
+    if crowded:
+        ax.set_xticks(positions, labels, fontsize=9, rotation=40, ha="right")
+    else:
+        ax.set_xticks(positions, labels, fontsize=11)
     ax.bar_label(
         bars,
-        [f"{t} of {g}" for t, g in zip(data.touches, data.targets, strict=True)],
+        [
+            f"{t}/{g}" if crowded else f"{t} of {g}"
+            for t, g in zip(data.touches, data.targets, strict=True)
+        ],
         padding=3,
-        fontsize=11,
+        fontsize=8 if crowded else 11,
     )
     ax.set_ylabel("touches", fontsize=11)
     ax.set_ylim(0, max([*data.touches, *data.targets, 1]) * 1.2)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(loc="upper right", fontsize=11, frameon=False)
+    ax.legend(**_LEGEND)
     ax.spines[["top", "right"]].set_visible(False)
     drawn = [round(float(b.get_height())) for b in bars.patches]
     targets = [round(float(segment[0][1])) for segment in ticks.get_segments()]
@@ -74,7 +94,7 @@ def _days_panel(ax: Axes, data: ChartData) -> list[int]:
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
-    ax.set_title("Accounts by days since their last touch", fontsize=13, loc="left")
+    ax.set_title("Accounts by days since their last touch", fontsize=13, loc="left", pad=_PAD)
     colors = [_DARK if dark else _OK for dark in data.bucket_dark]
     positions = list(range(len(data.buckets)))
     bars = ax.barh(positions, data.bucket_accounts, color=colors, height=0.6)
@@ -90,9 +110,7 @@ def _days_panel(ax: Axes, data: ChartData) -> list[int]:
             Patch(color=_OK, label="touched recently"),
             Patch(color=_DARK, label="going dark"),
         ],
-        loc="lower right",
-        fontsize=11,
-        frameon=False,
+        **_LEGEND,
     )
     return [round(float(b.get_width())) for b in bars.patches]
 
