@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -348,3 +349,31 @@ def test_other_commands_never_import_matplotlib(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_png_is_not_written_to_a_terminal_and_a_table_goes_to_a_file_whole(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path)
+    primary, replica = pty.openpty()
+    try:
+        at_terminal = subprocess.run(
+            [sys.executable, "-m", "clipper", "--config", str(config)]
+            + ["report", "touches", "--format", "png"],
+            stdout=replica,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(replica)
+        os.close(primary)
+    assert at_terminal.returncode == 1
+    assert b"a PNG is not for the terminal: give --out FILE, or pipe it" in at_terminal.stderr
+
+    target = tmp_path / "report.txt"
+    written = _report(config, "--out", str(target))
+    assert written.returncode == 0 and f"wrote {target}" in written.stderr
+    text = target.read_text()
+    assert LONG in text and HOSTILE in text and "\x1b[" not in text  # whole, no colour codes
