@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import io
 import json
 import logging
 import os
@@ -32,7 +33,14 @@ from rich.table import Table
 from .config import Config, find_config_path, load_config
 from .core import Clipper
 from .digests import DigestReport
-from .exceptions import ClipperError, ConfigError, EmbedderError, StorageError
+from .exceptions import (
+    ClipperError,
+    CommandUsageError,
+    ConfigError,
+    EmbedderError,
+    StorageError,
+)
+from .logic.coverage_report import CoverageReport, report_csv, report_html, report_json
 from .logic.urls import redact_url
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
@@ -800,6 +808,121 @@ def touches_delete(state: State, touch_id: int, reason: str | None, by: str | No
         )
         return
     out.print(f"deleted {escape(said)} by {escape(void.by)}{escape(why)}")
+
+
+@main.group()
+def report() -> None:
+    """Reports for managers: touch coverage per rep and account, as a table, CSV, JSON, a
+    chart or an HTML page."""
+
+
+def _frac(have: int, want: int) -> str:
+    return f"{have}/{want}"
+
+
+def _coverage_tables(report: CoverageReport, console: Console) -> None:
+    """Print the report as rich tables: per rep (and the team), per account, and accounts by
+    days since their last touch."""
+    console.print(
+        f"[bold]{escape(report.title)}[/] · {escape(report.period)} ({escape(report.timezone)})"
+        f", counted to {report.counted_to}; going dark after "
+        f"{report.going_dark_days} days without a touch"
+    )
+    reps = Table(title="Per rep (touches on the rep's accounts, by anyone)", expand=False)
+    for column in ("rep", "accounts", "on target", "quarter", "12 months", "going dark"):
+        reps.add_column(column, overflow="fold")
+    for line in (*report.reps, report.team):
+        reps.add_row(
+            escape(line.label) if line is not report.team else "[bold]team[/]",
+            str(line.accounts),
+            _frac(line.on_target_quarter, line.accounts),
+            _frac(line.touches_quarter, line.quarter_target),
+            _frac(line.touches_12_months, line.year_target),
+            str(line.going_dark),
+            end_section=line is not report.team and line is report.reps[-1],
+        )
+    console.print(reps)
+    accounts = Table(title="Per account (touches / target)", expand=False)
+    for column in ("account", "owner", "quarter", "12 months", "days since", "contacts", ""):
+        accounts.add_column(column, overflow="fold")
+    for a in report.accounts:
+        accounts.add_row(
+            escape(a.account),
+            escape(a.owner or "(no owner)"),
+            _frac(a.this_quarter, a.quarter_target),
+            _frac(a.last_12_months, a.year_target),
+            "never" if a.days_since is None else str(a.days_since),
+            _frac(a.contacts_touched, a.contacts_known),
+            "[red]going dark[/]" if a.going_dark else "",
+        )
+    console.print(accounts if report.accounts else "no accounts")
+    days = Table(title="Accounts by days since their last touch", expand=False)
+    days.add_column("days since last touch")
+    days.add_column("accounts", justify="right")
+    for bucket in report.days:
+        label = f"[red]{bucket.label}[/]" if bucket.going_dark and bucket.accounts else bucket.label
+        days.add_row(label, str(bucket.accounts))
+    console.print(days)
+
+
+def _write_out(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CommandUsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+@report.command("touches")
+@click.option("--quarter", metavar="LABEL", help="The quarter, e.g. 2026Q4 (default: this one).")
+@click.option("--rep", metavar="EMAIL", help="Only this rep's accounts.")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["table", "csv", "json", "png", "html"]),
+    default="table",
+    show_default=True,
+    help="table (rich), csv, json (one object), png (a chart) or html (one self-contained page).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output; png needs it at a terminal).",
+)
+@pass_state
+def report_touches(
+    state: State, quarter: str | None, rep: str | None, form: str, out_path: Path | None
+) -> None:
+    """Touch coverage for a quarter: per rep and per account, this quarter and the trailing
+    12 months against target, days since the last touch, contacts touched, going dark."""
+    if form == "png" and out_path is None and sys.stdout.isatty():
+        raise CommandUsageError("a PNG is not for the terminal: give --out FILE, or pipe it")
+    with state.clipper(quiet=True) as clipper:
+        found = clipper.touch_coverage_report(quarter=quarter, rep=rep)
+        chart = clipper.touch_coverage_chart(found) if form in ("png", "html") else None
+    data: bytes
+    if form == "table":
+        if out_path is None:
+            _coverage_tables(found, out)
+            return
+        buffer = io.StringIO()
+        _coverage_tables(found, Console(file=buffer, width=PIPE_WIDTH, highlight=False))
+        data = buffer.getvalue().encode("utf-8")
+    elif form == "csv":
+        data = report_csv(found).encode("utf-8")
+    elif form == "json":
+        data = (json.dumps(report_json(found), ensure_ascii=False, indent=2) + "\n").encode()
+    elif form == "html":
+        data = report_html(found, chart.png if chart else None).encode("utf-8")
+    else:
+        assert chart is not None
+        data = chart.png
+    if out_path is not None:
+        _write_out(out_path, data)
+        err.print(f"wrote {escape(str(out_path))} ({len(data):,} bytes)")
+        return
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def _result_json(article_id: object, result: MatchResult) -> str:

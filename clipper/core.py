@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .account_import import AccountImports
+from .adapters.chart_mpl import MatplotlibCharts
 from .adapters.digest_out import MarkdownDigestWriter, write_admin_notice
 from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.mentions_ac import MentionIndex
@@ -40,6 +41,7 @@ from .matcher import Matcher, MentionFinderFactory, assign_stories, embedding_te
 from .outbox import Outbox, SlackDirectory
 from .pipeline import LEASE_S, Clock, Pipeline, SourceAdapters
 from .ports import (
+    ChartRendererType,
     DigestWriterType,
     EmbedderType,
     EntityRecognizerType,
@@ -125,8 +127,11 @@ class Clipper(RepActions, AccountImports, TouchLedger):
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         delivery: DeliveryPolicy | None = None,
+        charts: ChartRendererType | None = None,
     ) -> None:
         self.config = config
+        #: draws the report's chart (matplotlib is imported on the first chart only)
+        self.charts: ChartRendererType = charts or MatplotlibCharts()
         self.slack = slack
         self._embedder = embedder
         self._make_finder = make_finder

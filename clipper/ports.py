@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from .logic.coverage_report import Chart, ChartData
 from .logic.dedupe import KnownArticles
 from .logic.digest import DigestCandidate, MatchingProgress, TouchStatus
 from .types import (
@@ -553,3 +554,12 @@ class DigestWriterType(Protocol):
     """Where digests go without Slack: the terminal and Markdown files."""
 
     def write(self, rep: str, digest_id: int, part: int, markdown: str, now: datetime) -> None: ...
+
+
+class ChartRendererType(Protocol):
+    """Draws charts as PNG images (matplotlib: ``adapters.chart_mpl``)."""
+
+    def coverage_chart(self, data: ChartData) -> Chart:
+        """Draw the touch-coverage chart; return the PNG and the numbers read back from what
+        was drawn. Does not decide what it shows."""
+        ...

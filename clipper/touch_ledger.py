@@ -8,12 +8,14 @@ good or what a quarter is (``logic.touches`` does) and does not render anything.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
 from .exceptions import CommandUsageError
 from .logic.clip import suggestions
+from .logic.coverage_report import Chart, CoverageReport, chart_data, coverage_report
 from .logic.crm import name_key
 from .logic.touches import (
     YEAR,
@@ -27,7 +29,7 @@ from .logic.touches import (
     read_touch_csv,
 )
 from .pipeline import Clock
-from .ports import StorageType
+from .ports import ChartRendererType, StorageType
 from .types import Touch, TouchChannel
 
 
@@ -68,6 +70,7 @@ class TouchLedger:
     config: Config
     storage: StorageType
     clock: Clock
+    charts: ChartRendererType
 
     def touch_policy(self) -> TouchPolicy:
         """The configured touch targets, quarters and going-dark threshold."""
@@ -94,6 +97,64 @@ class TouchLedger:
             policy,
             now,
             quarter=chosen,
+        )
+
+    def touch_coverage_report(
+        self, *, quarter: str | None = None, rep: str | None = None
+    ) -> CoverageReport:
+        """Return the managers' coverage report for a quarter (``2026Q4``; default: this one):
+        per rep, per account and accounts by days since their last touch, from
+        ``touch_coverage`` (the numbers ``/clip report`` counts); only ``rep``'s accounts when
+        given. Does not render it.
+
+        Raises:
+            CommandUsageError: ``quarter`` is not a quarter label or has not begun; ``rep`` is
+                no rep's email (with the closest ones).
+        """
+        policy = self.touch_policy()
+        if quarter is not None:
+            asked = parse_quarter(quarter)
+            current = policy.quarter_of(self.clock())
+            if asked > current:
+                raise CommandUsageError(
+                    f"quarter {asked} has not begun (this quarter is {current}; "
+                    + (
+                        "quarters are fiscal: touches.fiscal_year_start_month is "
+                        f"{policy.fiscal_year_start_month}, and a fiscal year is labelled by "
+                        "the calendar year it ends in)"
+                        if policy.fiscal_year_start_month != 1
+                        else "quarters are calendar quarters)"
+                    )
+                )
+        found = self.touch_coverage(quarter)
+        email = self._report_rep(rep, [r.rep for r in found.reps]) if rep is not None else None
+        names = {r.email: r.name for r in self.config.reps}
+        return coverage_report(found, policy, names, rep=email)
+
+    def touch_coverage_chart(self, report: CoverageReport) -> Chart:
+        """Draw the report's chart (a PNG): touches per rep against target, and accounts by
+        days since their last touch; with the numbers read back from what was drawn."""
+        return self.charts.coverage_chart(chart_data(report))
+
+    def _report_rep(self, rep: str, in_ledger: list[str]) -> str:
+        wanted = rep.strip().lower()
+        known = sorted({r.email for r in self.config.reps} | set(in_ledger))
+        if wanted in known:
+            return wanted
+        # emails share their domain: only the ones about as close as the closest are offered
+        scores = {k: difflib.SequenceMatcher(None, wanted, k).ratio() for k in known}
+        best = max(scores.values(), default=0.0)
+        close = [k for k in known if scores[k] >= max(0.6, best - 0.05)]
+        hint = (
+            "Did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+            if close
+            else "Reps: " + ", ".join(known[:20])
+            if known
+            else "No reps are configured."
+        )
+        raise CommandUsageError(
+            f"unknown rep {rep!r} (not in {self.config.resolve(self.config.settings.reps)} "
+            f"nor in the ledger). {hint}"
         )
 
     def import_touches(self, csv_path: Path) -> TouchImport:
