@@ -241,6 +241,26 @@ def parse_button_value(value: str) -> ButtonItem:
     return ButtonItem(data["account"], number)
 
 
+def parse_more_value(value: str) -> str:
+    """Return the account a "Show N more" button's value names.
+
+    Raises:
+        CommandUsageError: the value is not a "Show more" button's (not JSON, no account, an
+            empty or over-long name). Does not check the account exists or is the rep's.
+    """
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        data = None
+    account = data.get("more") if isinstance(data, dict) else None
+    if not isinstance(account, str) or not account.strip() or len(account) > 500:
+        raise CommandUsageError(
+            "this *Show more* button is not one Clipper made; "
+            "use `/clip news ACCOUNT` to see what your digest left out"
+        )
+    return account
+
+
 @dataclass(frozen=True, slots=True)
 class ShareSubmission:
     """What a submitted share window carries: the item, the rep's note, the digest message."""
