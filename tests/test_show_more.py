@@ -503,11 +503,47 @@ def test_not_relevant_on_a_private_news_answer_says_so(bolt: Bolt) -> None:
     assert bolt.stub.updates == []
 
 
+def test_without_slack_the_markdown_file_lists_every_match(
+    tmp_path: Path, server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    titles = [f"Acme Robotics *news* [{n}]" for n in range(8)]
+    items = [
+        {"title": t, "link": f"https://n.example/{n}", "guid": str(n)} for n, t in enumerate(titles)
+    ]
+    url = server.route("/feed", Reply(200, rss(items)))
+    path = write_config(
+        tmp_path,
+        feeds={"x": [{"url": url, "name": "Wire"}]},
+        accounts=ACCOUNTS,
+        reps=REPS,
+        settings={"digest": {"max_items_per_account": 3}},
+    )
+    clock = Clock()
+    with make_clipper(load_config(path, {}), _clock=clock) as running:
+        running.update_feeds()
+        seed_matches(running.storage, clock(), lambda _a: mention("Acme Robotics"))
+        running.digest(rep=SAM)
+        (written,) = (tmp_path / "var" / "digests" / SAM).glob("*.md")
+        text = written.read_text()
+        head, more = text.split("**More on Acme Robotics**")
+        assert head.count("Acme Robotics \\*news\\* \\[") == 3
+        assert more.count("- [Acme Robotics \\*news\\* \\[") == 5
+        assert more.count("(<https://n.example/") == 5 and more.count("· Wire · ") == 5
+        # every match was listed, so every one counts as shown; none waits behind a button
+        assert running.storage.left_out_candidates(SAM, "Acme Robotics") == []
+        week = (clock() - timedelta(days=7), clock() + timedelta(days=1))
+        assert running.storage.shown_counts(*week) == {(SAM, "Acme Robotics"): 8}
+
+
 # ---------------------------------------------------------------------------------- over HTTP
 
 
-def test_over_http_the_button_the_thread_and_news(bolt: Bolt) -> None:
-    """The whole path through the running server: digest, button, thread reply, /clip news."""
+def test_over_http_the_button_the_thread_and_news(
+    bolt: Bolt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole path through the running server (waitress + Bolt): a digest over the cap,
+    /clip news with its leftovers, the button posting the rest, a forged button refused."""
+    monkeypatch.setattr(clipper.slackclip, "NEWS_LEFT_OUT", 2)
     server = Server(make_wsgi(bolt.app, Metrics(), bolt.clipper.health), "127.0.0.1", 0).start()
     try:
         base = f"http://127.0.0.1:{server.port}/slack/events"
@@ -522,12 +558,26 @@ def test_over_http_the_button_the_thread_and_news(bolt: Bolt) -> None:
         body = clip_body("news acme", user="U1", response_url=url, trigger_id=bolt.stub.trigger())
         assert post(body) == 200
         (news,) = bolt.wait(url.rsplit("/", 1)[-1])
-        assert item_titles(news["blocks"]) == [f"Acme Robotics news {n}" for n in range(3, 8)]
-        assert bolt.left_out() == []
+        assert item_titles(news["blocks"]) == ["Acme Robotics news 3", "Acme Robotics news 4"]
+        assert "3 more not yet shown" in json.dumps(news["blocks"])
+        assert len(bolt.left_out()) == 3
+
         body, rid = press(bolt.stub, message)
         assert post(body) == 200
+        assert wait_for(lambda: len(bolt.stub.updates) == 1)
+        (reply,) = thread_posts(bolt.stub, message["ts"])
+        assert item_titles(reply["blocks"]) == [f"Acme Robotics news {n}" for n in range(5, 8)]
+        assert bolt.left_out() == []
+        assert "3 more on Acme Robotics shown" in json.dumps(bolt.stub.updates[0]["blocks"])
+        week = (bolt.clock() - timedelta(days=7), bolt.clock() + timedelta(days=1))
+        assert bolt.clipper.storage.shown_counts(*week, rep=SAM) == {(SAM, "Acme Robotics"): 8}
+
+        forged = json.dumps({"more": "Northwind Logistics"})
+        body, rid = press(bolt.stub, message, forged, action_ts="1700000002.000001")
+        assert post(body) == 200
         (answer,) = bolt.wait(rid)
-        assert answer["text"].startswith("Nothing more on *Acme Robotics*")
-        assert thread_posts(bolt.stub, message["ts"]) == []
+        assert answer["text"].startswith(":warning: no account of yours is called")
+        assert len(thread_posts(bolt.stub, message["ts"])) == 1
+        assert bolt.left_out("Northwind Logistics", "dana@example.com") != []
     finally:
         server.close()
