@@ -169,7 +169,7 @@ def render_news(rep: Rep, news: AccountNews, page: LeftOut) -> BlocksAnswer:
     while tail and validate(blocks + tail):  # the latest list yields to the items
         tail.pop()
     blocks += tail
-    text = f"{len(shown)} not yet shown on {news.account}" + (
+    text = f"{len(shown)} not yet shown on {escape(news.account)}" + (
         f", {waiting} more waiting" if waiting else ""
     )
     return BlocksAnswer(cut(text, 3000), tuple(blocks), shown)

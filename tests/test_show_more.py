@@ -111,6 +111,19 @@ def test_a_section_over_its_cap_ends_with_a_show_more_button() -> None:
     assert replace_more(blocks, "Helix Components", "x") == blocks
 
 
+def test_a_hostile_account_name_stays_text_in_the_button_and_the_page() -> None:
+    name = 'Acme <!channel> & "Co" *x*'
+    digest = build_digest(
+        SAM, "Sam", [candidate(n, name) for n in range(1, 4)], {}, DigestPolicy(1, 30), NOW
+    )
+    (message,) = render_slack(digest, title=f"Not yet shown on {name}")
+    assert "<!channel>" not in message.text and "&lt;!channel&gt;" in message.text
+    (button,) = more_buttons(message.blocks)
+    assert parse_more_value(button["value"]) == name
+    touch = next(b for b in message.blocks if b["block_id"].startswith("touch-"))
+    assert "<!channel>" not in json.dumps(touch)
+
+
 def test_a_section_with_no_room_left_still_offers_its_matches() -> None:
     items = [candidate(n) for n in range(1, 4)] + [
         candidate(n, "Helix Components", score=0.1) for n in range(10, 12)

@@ -304,7 +304,7 @@ def _title(digest: Digest, part: int, parts: int, label: str | None = None) -> s
 def _summary(digest: Digest, items: int, part: int, parts: int, label: str | None) -> str:
     accounts = len(digest.sections)
     text = (
-        f"{_title(digest, part, parts, label)}: {items} article{'s' if items != 1 else ''} "
+        f"{escape(_title(digest, part, parts, label))}: {items} article{'s' if items != 1 else ''} "
         f"on {accounts} account{'s' if accounts != 1 else ''}"
     )
     return cut(text, MAX_TOP_TEXT)

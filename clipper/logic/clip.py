@@ -35,7 +35,8 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip add TERM [to ACCOUNT]` watch a term (phrases, "exact", AND/OR/NOT, ~semantic)
 • `/clip remove TERM` · `/clip list` your watch terms
 • `/clip accounts` your accounts and their touch status
-• `/clip news ACCOUNT` the latest matches · `/clip preview TERM` what a term would have caught
+• `/clip news ACCOUNT` what your digest left out, then the latest
+• `/clip preview TERM` what a term would have caught
 • `/clip digest` send my digest now
 • `/clip mute ACCOUNT|SOURCE [DAYS]` · `/clip unmute [ACCOUNT|SOURCE]`
 • `/clip settings time 08:00` · `settings tz Europe/Berlin` · `settings quiet 20:00-07:00`
