@@ -457,6 +457,8 @@ def make_slack_app(
                 return
             draft = clipper.share_draft(rep, account, article_id)
             container = body.get("container") or {}
+            if container.get("is_ephemeral"):  # /clip news: no message Slack lets us update
+                container = {}
             metadata = json.dumps(
                 {
                     "article": article_id,

@@ -494,25 +494,33 @@ def test_left_out_matches_are_not_offered_again_as_new(bolt: Bolt) -> None:
     assert len(bolt.left_out()) == 5  # still reachable
 
 
-def test_not_relevant_on_a_private_news_answer_says_so(bolt: Bolt) -> None:
+def test_buttons_on_a_private_news_answer_work_without_editing_it(bolt: Bolt) -> None:
     bolt.digest()
     blocks = clip(bolt, "news acme")["blocks"]
-    actions = next(b for b in blocks if b["type"] == "actions")
-    button = next(e for e in actions["elements"] if e["action_id"] == "not_relevant")
-    url = bolt.stub.response_url()
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "container": {"type": "message", "message_ts": "1.000001", "is_ephemeral": True},
-        "trigger_id": bolt.stub.trigger(),
-        "response_url": url,
-        "actions": [dict(button, block_id=actions["block_id"], action_ts="1.5")],
-    }
-    bolt.dispatch("payload=" + quote(json.dumps(payload)))
-    (answer,) = bolt.wait(url.rsplit("/", 1)[-1])
+    actions = [b for b in blocks if b["type"] == "actions"]
+
+    def click_private(action_id: str, n: int) -> str:
+        button = next(e for e in actions[n]["elements"] if e["action_id"] == action_id)
+        url = bolt.stub.response_url()
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "U1"},
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "container": {"type": "message", "message_ts": "1.000001", "is_ephemeral": True},
+            "trigger_id": bolt.stub.trigger(),
+            "response_url": url,
+            "actions": [dict(button, block_id=actions[n]["block_id"], action_ts=f"1.{n}")],
+        }
+        bolt.dispatch("payload=" + quote(json.dumps(payload)))
+        return url.rsplit("/", 1)[-1]
+
+    (answer,) = bolt.wait(click_private("not_relevant", 0))
     assert answer["text"] == "Marked not relevant; similar articles will be held back."
+    click_private("share", 1)
+    assert wait_for(lambda: len(bolt.stub.views) == 1)
+    hidden = json.loads(bolt.stub.views[0]["private_metadata"])
+    assert hidden["channel"] is None and hidden["ts"] is None  # nothing to update afterwards
     assert bolt.stub.updates == []
 
 
