@@ -214,6 +214,9 @@ class DigestsMixin:
             "reading a rep's left-out matches",
             """SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
                        a.title, a.url, a.source, a.published_at, a.story_id,
+                       a.summary, substr(a.content, 1, 4000) AS content,
+                       substr(a.full_text, 1, 4000) AS full_text, a.image,
+                       (SELECT f.weight FROM feeds f WHERE f.id = a.feed_id) AS weight,
                        (SELECT t.rep FROM touches t WHERE t.account = m.account
                         AND t.article_id = m.article_id AND t.channel = ?
                         ORDER BY t.touched_at LIMIT 1) AS shared_by
@@ -506,6 +509,7 @@ class DigestsMixin:
 
 
 def _candidate(r: Any) -> DigestCandidate:
+    """Return a left-out row as a candidate (the same fields ``_candidates`` reads)."""
     return DigestCandidate(
         article_id=r["article_id"],
         account=r["account"],
@@ -519,4 +523,9 @@ def _candidate(r: Any) -> DigestCandidate:
         shareable=bool(r["shareable"]),
         story_id=r["story_id"],
         shared_by=r["shared_by"],
+        summary=r["summary"] or "",
+        content=r["content"],
+        full_text=r["full_text"],
+        image=r["image"],
+        weight=r["weight"] if r["weight"] is not None else 1.0,
     )
