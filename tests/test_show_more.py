@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,8 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 import clipper.slackapp
+from clipper.adapters.storage import Storage
+from clipper.adapters.storage.sqlite.base import to_db
 from clipper.config import load_config
 from clipper.core import Clipper
 from clipper.exceptions import CommandUsageError
@@ -554,6 +557,37 @@ def test_without_slack_the_markdown_file_lists_every_match(
         assert running.storage.left_out_candidates(SAM, "Acme Robotics") == []
         week = (clock() - timedelta(days=7), clock() + timedelta(days=1))
         assert running.storage.shown_counts(*week) == {(SAM, "Acme Robotics"): 8}
+
+
+def test_an_upgraded_database_counts_what_it_showed_before_from_the_digest_s_time(
+    tmp_path: Path,
+) -> None:
+    old = Storage(tmp_path / "c.db")
+    old.migrate(upto="0009_feed_source_type")
+    old.close()
+    at = to_db(datetime(2026, 11, 20, 8, 0, tzinfo=UTC))
+    with sqlite3.connect(tmp_path / "c.db") as conn:  # rows as that release wrote them
+        conn.execute(
+            "INSERT INTO digests (id, rep, kind, due_at, created_at, sink, items) "
+            "VALUES (1, ?, 'digest', ?, ?, 'slack', 1)",
+            (SAM, at, at),
+        )
+        conn.executemany(
+            "INSERT INTO digest_items (rep, account, article_id, digest_id, shown) "
+            "VALUES (?, 'Acme Robotics', ?, 1, ?)",
+            [(SAM, 1, 1), (SAM, 2, 0)],
+        )
+    conn.close()
+    new = Storage(tmp_path / "c.db")
+    assert "0012_digest_items_shown_at" in new.migrate()
+    day = datetime(2026, 11, 20, tzinfo=UTC)
+    assert new.shown_counts(day, day + timedelta(days=1)) == {(SAM, "Acme Robotics"): 1}
+    assert new.shown_counts(day + timedelta(days=1), day + timedelta(days=9)) == {}
+    # the one left out becomes shown when shown, and counts on that day
+    assert new.mark_shown(SAM, [(2, "Acme Robotics"), (3, "Acme Robotics")], NOW) == 1
+    assert new.shown_counts(NOW, NOW + timedelta(seconds=1)) == {(SAM, "Acme Robotics"): 1}
+    assert new.mark_shown(SAM, [(2, "Acme Robotics")], NOW) == 0
+    new.close()
 
 
 # ---------------------------------------------------------------------------------- over HTTP
