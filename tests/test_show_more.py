@@ -550,7 +550,7 @@ def test_without_slack_the_markdown_file_lists_every_match(
         (written,) = (tmp_path / "var" / "digests" / SAM).glob("*.md")
         text = written.read_text()
         head, more = text.split("**More on Acme Robotics**")
-        assert head.count("Acme Robotics \\*news\\* \\[") == 3
+        assert head.count("- **[Acme Robotics \\*news\\* \\[") == 3
         assert more.count("- [Acme Robotics \\*news\\* \\[") == 5
         assert more.count("(<https://n.example/") == 5 and more.count("· Wire · ") == 5
         # every match was listed, so every one counts as shown; none waits behind a button
