@@ -328,11 +328,15 @@ class RepActions:
         return LeftOut(account.name, section.items, section.more, section.touch, now)
 
     def mark_shown(self, rep: Rep, items: Sequence[DigestItem]) -> int:
-        """Record that the rep has now seen these left-out items (and the other articles of
-        their stories); return how many matches that was. Does not check who may see them
-        (``left_out`` did)."""
-        pairs = [(i.article_id, i.account) for i in items]
-        pairs += [(other, i.account) for i in items for other in i.also_ids]
+        """Record that the rep has now seen these left-out items (the other articles of their
+        stories, on every account they name); return how many matches that was. Does not check
+        who may see them (``left_out`` did)."""
+        pairs = [
+            (article, account)
+            for i in items
+            for article in (i.article_id, *i.also_ids)
+            for account in (i.account, *i.also_about)
+        ]
         return self.storage.mark_shown(rep.email, pairs, self.clock())
 
     # ------------------------------------------------------------------ mutes and settings
