@@ -247,6 +247,23 @@ class StorageType(Protocol):
         ``before``: those the digest window leaves out. Writes nothing."""
         ...
 
+    def left_out_candidates(self, rep: str, account: str) -> list[DigestCandidate]:
+        """Return the rep's matches on ``account`` that a digest covered but left out by its
+        caps and nothing has shown since (less those given feedback); writes nothing."""
+        ...
+
+    def mark_shown(self, rep: str, items: Sequence[tuple[int, str]], now: datetime) -> int:
+        """Record left-out (article id, account) matches as shown to the rep at ``now``;
+        return how many were not shown before."""
+        ...
+
+    def shown_counts(
+        self, since: datetime, until: datetime, rep: str | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Return the matches shown per (rep, account) in ``[since, until)``, however shown;
+        covered-but-not-shown matches are not counted."""
+        ...
+
     def create_digest(
         self,
         rep: str,

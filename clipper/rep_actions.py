@@ -12,7 +12,7 @@ typed are escaped for Slack's mrkdwn there, as before).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -22,7 +22,16 @@ from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
 from .logic.blockkit import escape
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
-from .logic.digest import NOTE_CHANNEL, SHARE_CHANNEL, TouchStatus, next_due
+from .logic.digest import (
+    NOTE_CHANNEL,
+    SHARE_CHANNEL,
+    AccountSection,
+    DigestItem,
+    DigestPolicy,
+    TouchStatus,
+    build_digest,
+    next_due,
+)
 from .logic.notes import NoteTarget, note_kind
 from .pipeline import Clock
 from .ports import StorageType
@@ -101,11 +110,34 @@ class NewsItem:
 
 
 @dataclass(frozen=True, slots=True)
-class AccountNews:
-    """The latest matches on one account, newest first."""
+class LeftOut:
+    """What the rep's digests left out on one account (over their caps) and nothing has shown
+    since: the next page of it, ranked and one item per story as in a digest."""
 
     account: str
+    #: the page: at most the limit asked for
+    items: tuple[DigestItem, ...]
+    #: items still waiting after this page
+    remaining: int
+    touch: TouchStatus | None
+    now: datetime
+
+    def section(self, *, more: int | None = None) -> AccountSection:
+        """Return the page as a digest section (``more``: the count its button offers)."""
+        return AccountSection(
+            self.account, self.items, self.touch, self.remaining if more is None else more
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNews:
+    """The latest matches on one account, newest first, after what the rep's digests left out
+    and nothing has shown since (``left_out``)."""
+
+    account: str
+    #: the latest matches, less those on ``left_out``'s page
     items: tuple[NewsItem, ...]
+    left_out: LeftOut | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,18 +285,59 @@ class RepActions:
         statuses = self.digests.touch_statuses([a.name for a in mine], now)
         return RepAccounts(now, tuple(AccountTouch(a.name, statuses.get(a.name)) for a in mine))
 
-    def account_news(self, rep: Rep, name: str, *, limit: int = 5) -> AccountNews:
-        """The latest matches on the rep's account closest to ``name``.
+    def account_news(
+        self, rep: Rep, name: str, *, limit: int = 5, left_out_limit: int = 0
+    ) -> AccountNews:
+        """The latest matches on the rep's account closest to ``name``; with
+        ``left_out_limit``, first the next page of what the rep's digests left out. Does not
+        mark anything shown (``mark_shown`` does, once it is shown).
 
         Raises:
             CommandUsageError: none of the rep's accounts is close.
         """
         account = self.account_for(rep, name)
+        page = self.left_out(rep, account.name, limit=left_out_limit) if left_out_limit else None
+        paged = {
+            i for item in (page.items if page else ()) for i in (item.article_id, *item.also_ids)
+        }
+        latest = self.storage.account_matches(account.name, limit=limit + len(paged))
         items = tuple(
             NewsItem(m.title, m.url, m.source, m.reasons[0] if m.reasons else None)
-            for m in self.storage.account_matches(account.name, limit=limit)
+            for m in latest
+            if m.article_id not in paged
+        )[:limit]
+        return AccountNews(account.name, items, page)
+
+    def left_out(self, rep: Rep, name: str, *, limit: int = 20) -> LeftOut:
+        """The next ``limit`` items the rep's digests left out on the rep's account closest to
+        ``name`` (their caps) that nothing has shown since. Does not mark them shown.
+
+        Raises:
+            CommandUsageError: none of the rep's accounts is close.
+        """
+        account = self.account_for(rep, name)
+        now = self.clock()
+        touches = self.digests.touch_statuses([account.name], now)
+        candidates = self.storage.left_out_candidates(rep.email, account.name)
+        digest = build_digest(
+            rep.email, rep.name, candidates, touches, DigestPolicy(limit, limit), now
         )
-        return AccountNews(account.name, items)
+        if not digest.sections:
+            return LeftOut(account.name, (), 0, touches.get(account.name), now)
+        (section,) = digest.sections
+        return LeftOut(account.name, section.items, section.more, section.touch, now)
+
+    def mark_shown(self, rep: Rep, items: Sequence[DigestItem]) -> int:
+        """Record that the rep has now seen these left-out items (the other articles of their
+        stories, on every account they name); return how many matches that was. Does not check
+        who may see them (``left_out`` did)."""
+        pairs = [
+            (article, account)
+            for i in items
+            for article in (i.article_id, *i.also_ids)
+            for account in (i.account, *i.also_about)
+        ]
+        return self.storage.mark_shown(rep.email, pairs, self.clock())
 
     # ------------------------------------------------------------------ mutes and settings
 

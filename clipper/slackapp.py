@@ -41,17 +41,27 @@ from slack_sdk.errors import SlackApiError
 from .config import Account, Rep, SlackSettings
 from .core import Clipper
 from .exceptions import ClipperError, CommandUsageError, DeliveryError, SlackAuthError
-from .logic.blockkit import cut, escape, replace_item
+from .logic.blockkit import SHOW_MORE, cut, escape, replace_item, replace_more
 from .logic.clip import (
     HELP,
     ClipCommand,
     ShareSubmission,
     parse_button_value,
     parse_clip,
+    parse_more_value,
     parse_share_submission,
 )
+from .logic.digest import DigestItem
 from .logic.inbound import response_url_allowed
-from .slackclip import SlackUsers, answer_clip, share_contact_line
+from .slackclip import (
+    MORE_PAGE,
+    BlocksAnswer,
+    SlackUsers,
+    answer_clip,
+    render_left_out,
+    share_contact_line,
+    shown_items,
+)
 
 log = logging.getLogger(__name__)
 #: where Clipper's own code lives (an error raised only outside it came from Bolt)
@@ -209,9 +219,13 @@ def make_slack_app(
             ack(FOREIGN)
             return
         key = request_key(dict(request.headers), command)
+
+        def stopped() -> None:
+            _respond(respond, STOPPED)
+
         if not work.submit(
             lambda: run_clip(parsed, command, respond, key),
-            stopped=lambda: _respond(respond, STOPPED),
+            stopped=stopped,
         ):
             log.warning("busy: /clip %s answered busy (work queue full)", parsed.verb)
             ack(BUSY)
@@ -219,19 +233,31 @@ def make_slack_app(
         ack()
 
     def run_clip(parsed: ClipCommand, command: dict[str, Any], respond: Any, key: str) -> None:
+        rep: Rep | None = None
+        answer: str | BlocksAnswer
         try:
             if not clipper.remember_request("cmd:" + key):
                 return  # a replay: the first one is being (or was) answered
             rep = users.rep_for(str(command.get("user_id")))
-            text = answer_clip(clipper, rep, parsed, key)
+            answer = answer_clip(clipper, rep, parsed, key)
         except ClipperError as exc:
-            text = f":warning: {exc}"
+            answer = f":warning: {exc}"
         except Exception:
             log.exception("/clip %s failed", parsed.verb)
-            text = (
+            answer = (
                 ":x: Something went wrong on Clipper's side; nothing was changed. Try again soon."
             )
-        _respond(respond, text)
+        if _respond(respond, answer) and isinstance(answer, BlocksAnswer) and rep is not None:
+            shown_now(rep, answer.shown)
+
+    def shown_now(rep: Rep, items: tuple[DigestItem, ...]) -> None:
+        """Record left-out items as shown once Slack took the message showing them."""
+        if not items:
+            return
+        try:
+            clipper.mark_shown(rep, items)
+        except ClipperError as exc:  # shown, not recorded: they may be offered once more
+            log.warning("could not record %d left-out item(s) as shown: %s", len(items), exc)
 
     app.command("/clip")(ack_clip)
 
@@ -309,7 +335,8 @@ def make_slack_app(
             label = "not relevant" if kind == "not_relevant" else "not about this company"
             note = f"Marked {label}; similar articles will be held back."
             try:
-                _update_message(client, body, article_id, account.name, note)
+                if not _update_message(client, body, article_id, account.name, note):
+                    _respond(respond, note)  # an ephemeral answer (/clip news) stays as it is
             except SlackApiError as exc:  # recorded: say so, and that only the message is stale
                 error = exc.response.get("error")
                 log.warning("chat.update failed after recording %s: %s", kind, error)
@@ -340,6 +367,79 @@ def make_slack_app(
 
     app.action("mute_account")(queued(mute_account))
 
+    def show_more(body: dict[str, Any], respond: Any, client: WebClient) -> None:
+        """Post the next page of what the digest left out on an account in the digest's
+        thread (an ephemeral answer when the button is not on a message one can reply to),
+        mark what was posted shown, and turn the button into a note."""
+        action, key = clicked(body)
+        try:
+            if not clipper.remember_request(key):
+                return  # the same click again
+            rep = users.rep_for(str(body.get("user", {}).get("id")))
+            account = clipper.account_for(rep, parse_more_value(str(action.get("value", ""))))
+            page = clipper.left_out(rep, account.name, limit=MORE_PAGE)
+        except ClipperError as exc:
+            _respond(respond, f":warning: {exc}")
+            return
+        except Exception:
+            log.exception("show more failed")
+            _respond(respond, ":x: Clipper could not show those; please try again.")
+            return
+        if not page.items:
+            _respond(
+                respond,
+                f"Nothing more on *{escape(account.name)}*: everything your digests left out "
+                f"has been shown. `/clip news {escape(account.name)}` lists the latest.",
+            )
+            _edit_more(client, body, account.name, "Shown already.")
+            return
+        messages = render_left_out(rep, page, button=True)
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        # a reply's own "Show more" continues its parent's thread
+        parent = (
+            container.get("thread_ts") or message.get("thread_ts") or container.get("message_ts")
+        )
+        shown: list[DigestItem] = []
+        if channel and parent and not container.get("is_ephemeral"):
+            for posted in messages:
+                try:
+                    client.chat_postMessage(
+                        channel=channel,
+                        thread_ts=parent,
+                        text=posted.text,
+                        blocks=list(posted.blocks),
+                        unfurl_links=False,
+                        unfurl_media=False,
+                    )
+                except SlackApiError as exc:
+                    error = exc.response.get("error")
+                    log.warning("posting left-out items failed: %s", error)
+                    _respond(
+                        respond,
+                        f":warning: Slack refused part of the list ({error}); what was not "
+                        "posted stays under *Show more* and `/clip news`.",
+                    )
+                    break
+                shown += shown_items(page, posted)
+        else:
+            first = messages[0]
+            answer = BlocksAnswer(first.text, first.blocks, shown_items(page, first))
+            if _respond(respond, answer):
+                shown += answer.shown
+        shown_now(rep, tuple(shown))
+        if shown:
+            count = len(shown)
+            _edit_more(
+                client,
+                body,
+                account.name,
+                f":arrow_down: {count} more on {escape(account.name)} shown in the thread below.",
+            )
+
+    app.action(SHOW_MORE)(queued(show_more))
+
     def share_open(body: dict[str, Any], respond: Any, client: WebClient) -> None:
         try:
             clicked_item = item_clicked(body, once=False)  # a cancelled share may be reopened
@@ -357,6 +457,8 @@ def make_slack_app(
                 return
             draft = clipper.share_draft(rep, account, article_id)
             container = body.get("container") or {}
+            if container.get("is_ephemeral"):  # /clip news: no message Slack lets us update
+                container = {}
             metadata = json.dumps(
                 {
                     "article": article_id,
@@ -529,18 +631,46 @@ def _cut_lines(text: str, limit: int) -> str:
     return "\n".join(kept) + f"\n… ({len(lines) - len(kept)} more line(s) not shown)"
 
 
-def _respond(respond: Any, text: str, *, replace: bool = False) -> None:
-    """Post the answer to response_url once; a refused post is logged, never retried blindly."""
+def _respond(respond: Any, answer: str | BlocksAnswer, *, replace: bool = False) -> bool:
+    """Post the answer to response_url once; a refused post is logged, never retried blindly.
+    Return whether Slack took it."""
+    blocks = list(answer.blocks) if isinstance(answer, BlocksAnswer) else None
+    text = answer.text if isinstance(answer, BlocksAnswer) else answer
     try:
         result = respond(
-            text=_cut_lines(text, 3000), response_type="ephemeral", replace_original=replace
+            text=_cut_lines(text, 3000),
+            blocks=blocks,
+            response_type="ephemeral",
+            replace_original=replace,
         )
     except Exception as exc:  # noqa: BLE001 - the user cannot be told; the log can
         log.warning("could not answer through response_url: %s", exc)
-        return
+        return False
     status = getattr(result, "status_code", 200)
     if status != 200:
         log.warning("response_url refused the answer: %s %s", status, getattr(result, "body", ""))
+        return False
+    return True
+
+
+def _edit_more(client: WebClient, body: dict[str, Any], account: str, note: str) -> None:
+    """Replace the account's "Show N more" button in the clicked message with a note; a
+    message Slack will not change (ephemeral, gone) keeps its button, which stays harmless."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    message = body.get("message") or {}
+    if not channel or not ts or container.get("is_ephemeral") or "blocks" not in message:
+        return
+    try:
+        client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=message.get("text") or "Clipper digest",
+            blocks=replace_more(message["blocks"], account, note),
+        )
+    except SlackApiError as exc:
+        log.warning("could not turn a Show more button into a note: %s", exc.response.get("error"))
 
 
 def _update_message(
@@ -551,13 +681,14 @@ def _update_message(
     note: str,
     *,
     keep_article: bool = False,
-) -> None:
-    """Replace one digest item in the message it came from with a one-line note."""
+) -> bool:
+    """Replace one digest item in the message it came from with a one-line note; False when
+    there is no message Slack lets Clipper change (none named, or an ephemeral one)."""
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts")
-    if not channel or not ts:
-        return
+    if not channel or not ts or container.get("is_ephemeral"):
+        return False
     blocks = (body.get("message") or {}).get("blocks")
     if blocks is None:
         history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
@@ -572,3 +703,4 @@ def _update_message(
         text=text,
         blocks=replace_item(blocks, article_id, account, note, keep_article=keep_article),
     )
+    return True

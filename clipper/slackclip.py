@@ -9,6 +9,8 @@ does) and holds no business rule.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -17,14 +19,39 @@ from slack_sdk.errors import SlackApiError
 from .config import Contact, Rep
 from .core import Clipper
 from .exceptions import CommandUsageError
-from .logic.blockkit import cut, escape, link_target
+from .logic.blockkit import (
+    MAX_SECTION,
+    SlackMessage,
+    cut,
+    escape,
+    link_target,
+    render_slack,
+    validate,
+)
 from .logic.clip import HELP, ClipCommand
-from .logic.digest import touch_line
+from .logic.digest import Digest, DigestItem, touch_line
 from .logic.team import report_mrkdwn
+from .rep_actions import AccountNews, LeftOut
 from .types import RepSetting, TouchReport
 
+#: how many left-out items ``/clip news`` shows before the latest (one ephemeral message)
+NEWS_LEFT_OUT = 10
+#: how many left-out items one "Show N more" click posts (in the digest's thread)
+MORE_PAGE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class BlocksAnswer:
+    """An answer in Block Kit, and the left-out items it shows (marked shown once posted)."""
+
+    text: str
+    blocks: tuple[dict[str, Any], ...]
+    shown: tuple[DigestItem, ...] = ()
+
+
 #: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
-ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], str]
+#: (or Block Kit, when it shows digest items with their buttons)
+ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], "str | BlocksAnswer"]
 
 
 def _help(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
@@ -70,10 +97,17 @@ def _accounts(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
     return "\n".join(lines)
 
 
-def _news(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
-    news = clipper.account_news(rep, command.argument, limit=5)
+def _news(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str | BlocksAnswer:
+    news = clipper.account_news(rep, command.argument, limit=5, left_out_limit=NEWS_LEFT_OUT)
+    if news.left_out is not None and news.left_out.items:
+        return render_news(rep, news, news.left_out)
+    return _latest_text(news) or f"No matches for *{escape(news.account)}* yet."
+
+
+def _latest_text(news: AccountNews) -> str:
+    """Word the latest matches on an account as one mrkdwn list (empty: there are none)."""
     if not news.items:
-        return f"No matches for *{escape(news.account)}* yet."
+        return ""
     lines = [f"*Latest on {escape(news.account)}*"]
     for item in news.items:
         title = escape(cut(item.title or "(untitled)", 200))
@@ -84,6 +118,61 @@ def _news(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
             + (f" · _{escape(item.why)}_" if item.why else "")
         )
     return "\n".join(lines)
+
+
+def render_left_out(rep: Rep, page: LeftOut, *, button: bool) -> list[SlackMessage]:
+    """Render a page of left-out items as digest items (their buttons included), titled
+    "Not yet shown on ACCOUNT"; with ``button`` a "Show N more" button offers what remains.
+    Does not mark anything shown."""
+    section = page.section(more=page.remaining if button else 0)
+    digest = Digest(rep.email, rep.name, page.now, (section,))
+    return render_slack(digest, title=cut(f"Not yet shown on {page.account}", 140))
+
+
+def shown_items(page: LeftOut, message: SlackMessage) -> tuple[DigestItem, ...]:
+    """Return the page's items a rendered message carries."""
+    ids = set(message.article_ids)
+    return tuple(i for i in page.items if i.article_id in ids)
+
+
+def render_news(rep: Rep, news: AccountNews, page: LeftOut) -> BlocksAnswer:
+    """Word ``/clip news``: the left-out page as digest items (what fits one message), how
+    many more wait, then the latest matches as a list."""
+    first = render_left_out(rep, page, button=False)[0]
+    blocks = list(first.blocks)
+    shown = shown_items(page, first)
+    waiting = page.remaining + len(page.items) - len(shown)
+    tail: list[dict[str, Any]] = []
+    if waiting:
+        tail.append(
+            {
+                "type": "context",
+                "block_id": "news-more",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{waiting} more not yet shown: `/clip news "
+                        f"{escape(cut(news.account, 100))}` again shows the next ones.",
+                    }
+                ],
+            }
+        )
+    latest = _latest_text(news)
+    if latest:
+        tail.append(
+            {
+                "type": "section",
+                "block_id": "news-latest",
+                "text": {"type": "mrkdwn", "text": cut(latest, MAX_SECTION)},
+            }
+        )
+    while tail and validate(blocks + tail):  # the latest list yields to the items
+        tail.pop()
+    blocks += tail
+    text = f"{len(shown)} not yet shown on {escape(news.account)}" + (
+        f", {waiting} more waiting" if waiting else ""
+    )
+    return BlocksAnswer(cut(text, 3000), tuple(blocks), shown)
 
 
 def _preview(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
@@ -179,8 +268,9 @@ CLIP_VERBS: Mapping[str, ClipHandler] = {
 }
 
 
-def answer_clip(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
-    """Run a parsed command for a resolved rep and return its answer (Slack mrkdwn).
+def answer_clip(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str | BlocksAnswer:
+    """Run a parsed command for a resolved rep and return its answer (Slack mrkdwn, or Block
+    Kit for ``news`` with left-out items).
 
     Raises:
         ClipperError: for the user (an unknown account, a term that is not theirs ...).

@@ -64,6 +64,8 @@ ACTIONS = (
     ("not_this_company", "Not this company", None),
     ("mute_account", "Mute account", None),
 )
+#: the action of an account's "Show N more" button (its value: ``more_value(account)``)
+SHOW_MORE = "show_more"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +190,46 @@ def _item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]
     return [section, {"type": "actions", "block_id": f"actions-{n}", "elements": buttons}]
 
 
+def more_value(account: str) -> str:
+    """Return the value of an account's "Show N more" button (read by
+    ``logic.clip.parse_more_value``)."""
+    return json.dumps({"more": account[:500]})[:MAX_BUTTON_VALUE]
+
+
+def _more_block(section: AccountSection, n: int) -> dict[str, Any]:
+    """Return the actions block holding an account's "Show N more" button."""
+    label = f"Show {section.more} more"
+    return {
+        "type": "actions",
+        "block_id": f"more-{n}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": SHOW_MORE,
+                "text": {"type": "plain_text", "text": label[:MAX_BUTTON_TEXT]},
+                "value": more_value(section.account),
+            }
+        ],
+    }
+
+
+def _more_line(section: AccountSection, kind: DigestKind) -> str:
+    """Word what the caps left out of a section (empty when nothing was)."""
+    if not section.more:
+        return ""
+    matches = f"{section.more} more match{'es' if section.more != 1 else ''}"
+    if kind is DigestKind.ALERT:
+        return f"{matches} in your next digest"
+    return f"{matches} under *Show {section.more} more*"
+
+
 def _account_blocks(
-    section: AccountSection, n: int, now: datetime, *, continued: bool
+    section: AccountSection,
+    n: int,
+    now: datetime,
+    *,
+    continued: bool,
+    kind: DigestKind = DigestKind.DIGEST,
 ) -> list[dict[str, Any]]:
     name = section.account + (" (continued)" if continued else "")
     blocks: list[dict[str, Any]] = [
@@ -201,14 +241,13 @@ def _account_blocks(
         },
     ]
     if not continued:
-        line = touch_line(section.touch, now)
-        if section.more:
-            line += f" · {section.more} more match{'es' if section.more != 1 else ''} not shown"
+        line = escape(touch_line(section.touch, now))
+        more = _more_line(section, kind)
         blocks.append(
             {
                 "type": "context",
                 "block_id": f"touch-{n}",
-                "elements": [{"type": "mrkdwn", "text": escape(line)}],
+                "elements": [{"type": "mrkdwn", "text": line + (f" · {more}" if more else "")}],
             }
         )
     return blocks
@@ -254,25 +293,31 @@ def _industry_item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[
     return [b for b in _item_blocks(item, n, now) if b.get("type") != "actions"]
 
 
-def _title(digest: Digest, part: int, parts: int) -> str:
-    label = "Clipper alert" if digest.kind is DigestKind.ALERT else "Clipper digest"
-    day = digest.created_at.strftime("%a %d %b")
+def _title(digest: Digest, part: int, parts: int, label: str | None = None) -> str:
+    if label is None:
+        label = "Clipper alert" if digest.kind is DigestKind.ALERT else "Clipper digest"
+        label += " · " + digest.created_at.strftime("%a %d %b")
     suffix = f" (part {part} of {parts})" if parts > 1 else ""
-    return f"{label} · {day}{suffix}"
+    return f"{label}{suffix}"
 
 
-def _summary(digest: Digest, items: int, part: int, parts: int) -> str:
+def _summary(digest: Digest, items: int, part: int, parts: int, label: str | None) -> str:
     accounts = len(digest.sections)
     text = (
-        f"{_title(digest, part, parts)}: {items} article{'s' if items != 1 else ''} "
+        f"{escape(_title(digest, part, parts, label))}: {items} article{'s' if items != 1 else ''} "
         f"on {accounts} account{'s' if accounts != 1 else ''}"
     )
     return cut(text, MAX_TOP_TEXT)
 
 
-def render_slack(digest: Digest) -> list[SlackMessage]:
-    """Return the digest as one or more messages, each within Slack's limits."""
+def render_slack(digest: Digest, *, title: str | None = None) -> list[SlackMessage]:
+    """Return the digest as one or more messages, each within Slack's limits.
+
+    A section whose items the caps cut gets a "Show N more" button after its last item (not in
+    an alert: what an alert leaves out waits for the digest). ``title`` replaces "Clipper
+    digest · day" (a "Show more" page). Does not decide what is shown."""
     now = digest.created_at
+    kind = digest.kind
     # reserve room for the title block on every part
     budget_blocks = MAX_BLOCKS - 1
     budget_text = MAX_MESSAGE_TEXT - MAX_HEADER
@@ -289,19 +334,26 @@ def render_slack(digest: Digest) -> list[SlackMessage]:
         blocks, ids, text = [], [], 0
 
     for section in digest.sections:
-        heading = _account_blocks(section, counter, now, continued=False)
+        heading = _account_blocks(section, counter, now, continued=False, kind=kind)
         counter += 1
         pending_heading: list[dict[str, Any]] | None = heading
+        button = section.more > 0 and kind is not DigestKind.ALERT
         if not section.items:
+            if button:
+                heading.append(_more_block(section, counter))
+                counter += 1
             size = sum(_text_size(b) for b in heading)
             if len(blocks) + len(heading) > budget_blocks or text + size > budget_text:
                 close()
             blocks += heading
             text += size
             continue
-        for item in section.items:
+        for number, item in enumerate(section.items, start=1):
             unit = _item_blocks(item, counter, now)
             counter += 1
+            if button and number == len(section.items):
+                unit.append(_more_block(section, counter))
+                counter += 1
             head = pending_heading or []
             size = sum(_text_size(b) for b in head + unit)
             if blocks and (
@@ -309,7 +361,7 @@ def render_slack(digest: Digest) -> list[SlackMessage]:
             ):
                 close()
                 if pending_heading is None:
-                    head = _account_blocks(section, counter, now, continued=True)
+                    head = _account_blocks(section, counter, now, continued=True, kind=kind)
                     counter += 1
                     size = sum(_text_size(b) for b in head + unit)
             blocks += head + unit
@@ -339,15 +391,18 @@ def render_slack(digest: Digest) -> list[SlackMessage]:
     total = len(parts)
     messages = []
     for number, (part_blocks, part_ids) in enumerate(parts, start=1):
-        title = {
+        header = {
             "type": "header",
             "block_id": "title",
-            "text": {"type": "plain_text", "text": cut(_title(digest, number, total), MAX_HEADER)},
+            "text": {
+                "type": "plain_text",
+                "text": cut(_title(digest, number, total, title), MAX_HEADER),
+            },
         }
         messages.append(
             SlackMessage(
-                _summary(digest, len(part_ids), number, total),
-                (title, *part_blocks),
+                _summary(digest, len(part_ids), number, total, title),
+                (header, *part_blocks),
                 tuple(part_ids),
             )
         )
@@ -419,12 +474,15 @@ def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
     lines = [f"# {_title(digest, 1, 1)} for {digest.rep_name or digest.rep}", ""]
     for section in digest.sections:
         lines += [f"## {_md_escape(section.account)}", "", f"_{touch_line(section.touch, now)}_"]
-        if section.more:
-            lines.append(f"_{section.more} more not shown_")
+        if section.more and digest.kind is DigestKind.ALERT:
+            lines.append(f"_{_more_line(section, digest.kind)}_")
         lines.append("")
         for item in section.items:
             lines += _markdown_item(item, now)
             lines += markdown_note(item, notes)
+        if section.left_out and digest.kind is not DigestKind.ALERT:
+            lines += ["", f"**More on {_md_escape(section.account)}**", ""]
+            lines += [_md_more_item(item, now) for item in section.left_out]
         lines.append("")
     if digest.industry is not None and digest.industry.items:
         lines += [f"## {INDUSTRY_HEADING}", "", f"_{_md_escape(_industry_line(digest.industry))}_"]
@@ -445,6 +503,20 @@ def without_images(blocks: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | N
     if not any(isinstance(b.get("accessory"), dict) for b in blocks):
         return None
     return [{k: v for k, v in b.items() if k != "accessory"} for b in blocks]
+
+
+def _md_more_item(item: DigestItem, now: datetime) -> str:
+    """Return one item the caps left out as a Markdown list line: title, link, source, date."""
+    title = _md_escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
+    target = item.url if item.url and item.url.startswith(("http://", "https://")) else ""
+    link = f"[{title}](<{target.replace('>', '%3E')}>)" if target else title
+    facts = [cut(item.source or "", 80), date_text(item.published_at, now)]
+    if item.also_in:
+        facts.append("also in " + ", ".join(cut(s, 60) for s in item.also_in))
+    if item.also_about:
+        facts.append("also about " + ", ".join(cut(a, 60) for a in item.also_about))
+    shown = _md_escape(" · ".join(f for f in facts if f))
+    return f"- {link}" + (f" · {shown}" if shown else "")
 
 
 def validate(blocks: Sequence[dict[str, Any]]) -> list[str]:
@@ -482,6 +554,26 @@ def replace_item(
                     "type": "context",
                     "block_id": f"done-{block.get('block_id', article_id)}"[:255],
                     "elements": [{"type": "mrkdwn", "text": cut(note, MAX_SECTION) or "Done."}],
+                }
+            )
+            continue
+        result.append(block)
+    return result
+
+
+def replace_more(blocks: Sequence[dict[str, Any]], account: str, note: str) -> list[dict[str, Any]]:
+    """Return a message's blocks with the account's "Show N more" button replaced by a one-line
+    note; other blocks are unchanged (no such button: the blocks as they are)."""
+    value = more_value(account)
+    result: list[dict[str, Any]] = []
+    for block in blocks:
+        elements = block.get("elements", ()) if block.get("type") == "actions" else ()
+        if any(e.get("action_id") == SHOW_MORE and e.get("value") == value for e in elements):
+            result.append(
+                {
+                    "type": "context",
+                    "block_id": f"shown-{block.get('block_id', 'more')}"[:255],
+                    "elements": [{"type": "mrkdwn", "text": cut(note, MAX_SECTION) or "Shown."}],
                 }
             )
             continue

@@ -35,7 +35,8 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip add TERM [to ACCOUNT]` watch a term (phrases, "exact", AND/OR/NOT, ~semantic)
 • `/clip remove TERM` · `/clip list` your watch terms
 • `/clip accounts` your accounts and their touch status
-• `/clip news ACCOUNT` the latest matches · `/clip preview TERM` what a term would have caught
+• `/clip news ACCOUNT` what your digest left out, then the latest
+• `/clip preview TERM` what a term would have caught
 • `/clip digest` send my digest now
 • `/clip mute ACCOUNT|SOURCE [DAYS]` · `/clip unmute [ACCOUNT|SOURCE]`
 • `/clip settings time 08:00` · `settings tz Europe/Berlin` · `settings quiet 20:00-07:00`
@@ -239,6 +240,26 @@ def parse_button_value(value: str) -> ButtonItem:
             "use the buttons of your newest digest"
         )
     return ButtonItem(data["account"], number)
+
+
+def parse_more_value(value: str) -> str:
+    """Return the account a "Show N more" button's value names.
+
+    Raises:
+        CommandUsageError: the value is not a "Show more" button's (not JSON, no account, an
+            empty or over-long name). Does not check the account exists or is the rep's.
+    """
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        data = None
+    account = data.get("more") if isinstance(data, dict) else None
+    if not isinstance(account, str) or not account.strip() or len(account) > 500:
+        raise CommandUsageError(
+            "this *Show more* button is not one Clipper made; "
+            "use `/clip news ACCOUNT` to see what your digest left out"
+        )
+    return account
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,18 @@
     alert     → only urgent candidates; covers only what it shows (the rest waits for the digest)
     digest    = build_digest(candidates) → render_slack (Block Kit JSON parts) | render_markdown
     covered   = (article, account, shown) for every match the digest accounts for, "also in"
-                articles and "also about" accounts counted as shown
+    listed = [i for s in digest.sections for i in s.items]
+    if request.sink is Sink.TERMINAL and request.kind is DigestKind.DIGEST:
+        # the Markdown lists every item, those over the caps under "More on ACCOUNT"
+        listed += [i for s in digest.sections for i in s.left_out]
+    # an item stands for its story's articles on every account it names ("also in" articles and
+    # "also about" accounts count as shown)
+    shown = {
+        (article, account)
+        for i in listed
+        for article in (i.article_id, *i.also_ids)
+        for account in (i.account, *i.also_about)
+    }
     industry  = industry-only candidates → "Your industries" (build_industry_section), stories
                 already in an account section left out; industry_covered = (article, industry,
                 shown) for each of them (never for an alert)
@@ -71,12 +82,15 @@ def compose_digest(
         request.now,
         kind=request.kind,
     )
+    listed = [i for s in digest.sections for i in s.items]
+    if request.sink is Sink.TERMINAL and request.kind is DigestKind.DIGEST:
+        # the Markdown lists every item, those over the caps under "More on ACCOUNT"
+        listed += [i for s in digest.sections for i in s.left_out]
     # an item stands for its story's articles on every account it names ("also in" articles and
     # "also about" accounts count as shown)
     shown = {
         (article, account)
-        for s in digest.sections
-        for i in s.items
+        for i in listed
         for article in (i.article_id, *i.also_ids)
         for account in (i.account, *i.also_about)
     }

@@ -123,8 +123,12 @@ class AccountSection:
     account: str
     items: tuple[DigestItem, ...]
     touch: TouchStatus | None = None
-    #: matches left out by the caps (counted, not shown)
+    #: how many items the caps left out (``len(left_out)`` for a composed digest; a "Show more"
+    #: page counts the items still waiting after it)
     more: int = 0
+    #: the items the caps left out, ranked: reachable later ("Show N more", ``/clip news``),
+    #: listed in full in Markdown, and not counted as shown in Slack until shown there
+    left_out: tuple[DigestItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +292,9 @@ def build_digest(
     for account, items in ranked:
         shown = items[: min(policy.max_items_per_account, room)]
         room -= len(shown)
+        left_out = tuple(items[len(shown) :])
         sections.append(
-            AccountSection(account, tuple(shown), touches.get(account), len(items) - len(shown))
+            AccountSection(account, tuple(shown), touches.get(account), len(left_out), left_out)
         )
     covered = tuple(sorted({(c.article_id, c.account) for c in candidates}))
     return Digest(

@@ -206,6 +206,58 @@ class DigestsMixin:
         )
         return int(rows[0]["n"])
 
+    def left_out_candidates(self, rep: str, account: str) -> list[DigestCandidate]:
+        """Return the matches on ``account`` a digest of the rep's covered but did not show
+        (over its caps), less those given feedback since. Reads only; ignores mutes and the
+        lookback window (the rep asked for them)."""
+        rows = self.pool.read(
+            "reading a rep's left-out matches",
+            """SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
+                       a.title, a.url, a.source, a.published_at, a.story_id,
+                       a.summary, substr(a.content, 1, 4000) AS content,
+                       substr(a.full_text, 1, 4000) AS full_text, a.image,
+                       (SELECT f.weight FROM feeds f WHERE f.id = a.feed_id) AS weight,
+                       (SELECT t.rep FROM touches t WHERE t.account = m.account
+                        AND t.article_id = m.article_id AND t.channel = ?
+                        ORDER BY t.touched_at LIMIT 1) AS shared_by
+                FROM digest_items d
+                JOIN matches m ON m.account = d.account AND m.article_id = d.article_id
+                JOIN articles a ON a.id = m.article_id
+                WHERE d.rep = ? AND d.account = ? AND d.shown = 0
+                  AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.account = m.account
+                                  AND f.article_id = m.article_id)""",
+            (SHARE_CHANNEL, rep, account),
+        )
+        return [_candidate(r) for r in rows]
+
+    def mark_shown(self, rep: str, items: Sequence[tuple[int, str]], now: datetime) -> int:
+        """Record that the rep has now been shown these (article id, account) matches a digest
+        left out; return how many were not shown before. Does not add matches no digest
+        covered."""
+        with self.pool.write("marking matches shown") as tx:
+            return sum(
+                tx.execute(
+                    """UPDATE digest_items SET shown = 1, shown_at = ?
+                    WHERE rep = ? AND account = ? AND article_id = ? AND shown = 0""",
+                    (to_db(now), rep, account, article_id),
+                ).rowcount
+                for article_id, account in items
+            )
+
+    def shown_counts(
+        self, since: datetime, until: datetime, rep: str | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Return how many matches each (rep, account) was shown in ``[since, until)``: in a
+        digest, by "Show more" or by ``/clip news``; matches only covered are not counted."""
+        rows = self.pool.read(
+            "counting shown matches",
+            """SELECT rep, account, COUNT(*) AS n FROM digest_items
+            WHERE shown = 1 AND shown_at >= ? AND shown_at < ? AND (? IS NULL OR rep = ?)
+            GROUP BY rep, account""",
+            (to_db(since), to_db(until), rep, rep),
+        )
+        return {(r["rep"], r["account"]): r["n"] for r in rows}
+
     def create_digest(
         self,
         rep: str,
@@ -267,10 +319,11 @@ class DigestsMixin:
                 ).fetchone()[0]
             )
             tx.executemany(
-                """INSERT OR IGNORE INTO digest_items (rep, account, article_id, digest_id, shown)
-                VALUES (?, ?, ?, ?, ?)""",
+                """INSERT OR IGNORE INTO digest_items
+                    (rep, account, article_id, digest_id, shown, shown_at)
+                VALUES (?, ?, ?, ?, ?, ?)""",
                 [
-                    (rep, account, aid, digest_id, int(shown))
+                    (rep, account, aid, digest_id, int(shown), to_db(now) if shown else None)
                     for aid, account, shown in composed.covered
                 ],
             )
@@ -453,3 +506,26 @@ class DigestsMixin:
             )
             for r in rows
         ]
+
+
+def _candidate(r: Any) -> DigestCandidate:
+    """Return a left-out row as a candidate (the same fields ``_candidates`` reads)."""
+    return DigestCandidate(
+        article_id=r["article_id"],
+        account=r["account"],
+        title=r["title"] or "",
+        url=r["url"],
+        source=r["source"],
+        published_at=from_db(r["published_at"]),
+        score=r["score"],
+        reasons=from_json(r["reasons"]),
+        event=EventKind(r["event"]) if r["event"] else None,
+        shareable=bool(r["shareable"]),
+        story_id=r["story_id"],
+        shared_by=r["shared_by"],
+        summary=r["summary"] or "",
+        content=r["content"],
+        full_text=r["full_text"],
+        image=r["image"],
+        weight=r["weight"] if r["weight"] is not None else 1.0,
+    )

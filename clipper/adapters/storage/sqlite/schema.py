@@ -267,6 +267,16 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "0012_digest_items_shown_at",
+        """
+        ALTER TABLE digest_items ADD COLUMN shown_at TEXT;
+        UPDATE digest_items SET shown_at =
+            (SELECT d.created_at FROM digests d WHERE d.id = digest_items.digest_id)
+            WHERE shown = 1;
+        CREATE INDEX digest_items_left_out ON digest_items (rep, account) WHERE shown = 0;
+        """,
+    ),
+    (
         "0014_touch_ledger",
         """
         ALTER TABLE touches ADD COLUMN contact TEXT;
