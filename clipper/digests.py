@@ -78,8 +78,8 @@ def _always(composed: ComposedDigest) -> Callable[[list[DigestCandidate]], Compo
 def share_notes(config: Config, rep: Rep) -> ShareNotes:
     """Return what writes the rep's ready-to-send notes: ``share.templates``, the first contact
     of each account (``accounts.yaml``), and the rep's name. Does not render a note."""
-    contacts = {a.name: a.contacts[0].name for a in config.accounts if a.contacts}
-    return ShareNotes(config.settings.share_templates(), rep.name or rep.email, contacts)
+    templates = config.settings.share_templates()
+    return ShareNotes(templates, rep.name or rep.email, config.first_contacts)
 
 
 class Digests:
@@ -172,7 +172,7 @@ class Digests:
         default)."""
         policy = self.config.settings.touch_policy()
         start = policy.quarter_start(policy.quarter_of(now))
-        known = {a.name: a for a in self.config.accounts}
+        known = self.config.accounts_by_name
         statuses = self.storage.touch_statuses(accounts, start, policy.quarterly_target())
         for name, status in statuses.items():
             account = known.get(name)

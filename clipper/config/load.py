@@ -91,6 +91,17 @@ class Config:
                 owned.setdefault(account.owner, []).append(account)
         return {owner: tuple(accounts) for owner, accounts in owned.items()}
 
+    @functools.cached_property
+    def accounts_by_name(self) -> dict[str, Account]:
+        """Return each account by its name, computed once per loaded configuration."""
+        return {account.name: account for account in self.accounts}
+
+    @functools.cached_property
+    def first_contacts(self) -> dict[str, str]:
+        """Return each account's first contact's name (accounts without contacts left out),
+        computed once per loaded configuration."""
+        return {a.name: a.contacts[0].name for a in self.accounts if a.contacts}
+
     def feed_sources(self) -> tuple[FeedSource, ...]:
         """Return every configured feed: catalog feeds, then account template feeds."""
         out: dict[str, FeedSource] = {}

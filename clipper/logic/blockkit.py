@@ -21,6 +21,7 @@ Does not send anything.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -409,8 +410,12 @@ def render_slack(digest: Digest, *, title: str | None = None) -> list[SlackMessa
     return messages
 
 
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>#|]")
+
+
 def _md_escape(text: str) -> str:
-    return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in text)
+    """Return ``text`` with every Markdown special character backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\g<0>", text)
 
 
 def markdown_note(

@@ -18,6 +18,7 @@ Does not read the database, fetch images or render Block Kit.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -299,6 +300,7 @@ _DEV_SOURCES = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def low_value_kind(title: str, url: str | None, source: str | None) -> LowValue | None:
     """Return why a post is low-value for a sales rep (a job post, a promotion, a company's
     developer or engineering blog), judged by its headline, URL path and host, and source

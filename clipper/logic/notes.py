@@ -47,6 +47,7 @@ _HIDDEN = re.compile("[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066
 #: inline Markdown syntax (GitHub-flavoured): escaped with a backslash ("!" only starts an
 #: image before "[", which is escaped; "&" only matters as an entity, handled on its own)
 _MD_SPECIAL = frozenset("\\`*_[]<>#|~")
+_MD_SPECIAL_RE = re.compile("[" + re.escape("".join(sorted(_MD_SPECIAL))) + "]")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
 #: what would start a block (list, heading underline, numbered list) at the start of a line
 _MD_LINE_START = re.compile(r"^(?:[-+=]|\d+[.)])")
@@ -169,7 +170,7 @@ def _escape_text(text: str, target: NoteTarget, *, line_start: bool) -> str:
     if target is NoteTarget.SLACK:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if target is NoteTarget.MARKDOWN:
-        escaped = _MD_ENTITY.sub(r"\\&", "".join("\\" + c if c in _MD_SPECIAL else c for c in text))
+        escaped = _MD_ENTITY.sub(r"\\&", _MD_SPECIAL_RE.sub(r"\\\g<0>", text))
         if line_start:
             found = _MD_LINE_START.match(escaped)
             if found:
