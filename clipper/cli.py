@@ -810,6 +810,44 @@ def touches_delete(state: State, touch_id: int, reason: str | None, by: str | No
     out.print(f"deleted {escape(said)} by {escape(void.by)}{escape(why)}")
 
 
+_CRMS = {"salesforce": TouchChannel.SALESFORCE, "hubspot": TouchChannel.HUBSPOT}
+
+
+@touches.command("export")
+@click.option(
+    "--format",
+    "crm",
+    type=click.Choice(sorted(_CRMS)),
+    required=True,
+    help="The CRM's import columns: a Salesforce Task CSV or a HubSpot activity CSV.",
+)
+@click.option("--since", metavar="DATE", help="From this date (YYYY-MM-DD) or quarter (2026Q4).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CSV to FILE (default: standard output).",
+)
+@pass_state
+def touches_export(state: State, crm: str, since: str | None, out_path: Path | None) -> None:
+    """Write the ledger's touches (deleted ones left out) as a CRM activity import CSV.
+
+    Each row carries the touch's ledger key (Salesforce: Clipper_Key__c, HubSpot: Clipper
+    key), so 'touches import' of the file adds nothing. Cells that a spreadsheet would run
+    as a formula start with '.
+    """
+    with state.clipper(quiet=True) as clipper:
+        done = clipper.export_touches(_CRMS[crm], since=since)
+    if out_path is None:
+        click.echo(done.csv, nl=False)
+        return
+    try:
+        out_path.write_text(done.csv, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise CommandUsageError(f"{out_path}: cannot write: {exc.strerror or exc}") from exc
+    err.print(f"wrote {done.touches} touches to {escape(str(out_path))}")
+
+
 @main.group()
 def report() -> None:
     """Reports for managers: touch coverage per rep and account, as a table, CSV, JSON, a
