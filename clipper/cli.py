@@ -275,12 +275,18 @@ def run(state: State, once: bool, limit: int) -> None:
             except ClipperError as exc:  # told once; the next tick tries again
                 print_error(exc)
 
+        told: set[str] = set()
+
+        def touch_webhook() -> None:
+            _deliver_webhook(clipper, told)
+
         config = clipper.config
         clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
 
         if once:
             fetch_and_match()
             digests()
+            touch_webhook()
             if config.problems:
                 # what is valid ran; the exit code says that something was skipped
                 err.print(
@@ -302,12 +308,38 @@ def run(state: State, once: bool, limit: int) -> None:
         tick = config.settings.fetch.tick
         try:
             run_ticks(
-                {"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests_tick)},
+                {
+                    "fetch and match": (tick, fetch_and_match),
+                    "digests": (60.0, digests_tick),
+                    "touch webhook": (60.0, touch_webhook),
+                },
                 then={"fetch and match": "digests"},
             )
         finally:
             if server is not None:
                 server.close()
+
+
+def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
+    """Send the touch webhook's due touches and say what happened (nothing when there was
+    nothing to do; a problem once, ``told`` keeps it); a storage failure is told and the next
+    tick tries again."""
+    try:
+        done = clipper.deliver_touch_webhooks()
+        backlog = clipper.webhook_backlog() if done.failed or done.given_up else None
+    except ClipperError as exc:
+        print_error(exc)
+        return
+    if done.problem is not None and done.problem not in told:
+        told.add(done.problem)
+        err.print(f"[red]error:[/] {escape(done.problem)}")
+    if done.delivered or done.failed or done.given_up:
+        line = f"touch webhook: {done.delivered} delivered, {done.failed} to retry"
+        if done.given_up:
+            line += f", {done.given_up} given up"
+        if backlog is not None:
+            line += f" ({backlog.pending} waiting, {backlog.given_up} given up in all)"
+        out.print(line)
 
 
 def _tell_admins(clipper: Clipper) -> None:
