@@ -272,3 +272,27 @@ def test_touches_logged_without_a_webhook_are_not_sent_later(
         clipper.log_touch(dana, "Acme Robotics after", key="trigger:T6")
         assert clipper.deliver_touch_webhooks().delivered == 1
     assert [p["touch"]["note"] for p in receiver.accepted] == ["after"]
+
+
+def test_run_once_sends_the_touches_an_import_added(tmp_path: Path, receiver: Receiver) -> None:
+    path = write_config(
+        tmp_path,
+        accounts=ACCOUNTS,
+        reps=REPS,
+        settings={
+            "touches": {"webhook": {"url": receiver.url, "secret_env": "CLIPPER_WEBHOOK_SECRET"}}
+        },
+    )
+    export = tmp_path / "activities.csv"
+    export.write_text(
+        "Activity date,Activity type,Associated Company,Activity assigned to,Subject\n"
+        "2026-11-10 16:45,CALL,Acme Robotics,dana@example.com,Pricing\n"
+    )
+    assert run_clipper(path, "touches", "import", str(export)).returncode == 0
+    ran = run_clipper(path, "run", "--once", env=ENV)
+    assert ran.returncode == 0, ran.stderr
+    assert "touch webhook: 1 delivered, 0 to retry" in ran.stdout
+    again = run_clipper(path, "run", "--once", env=ENV)
+    assert again.returncode == 0 and "touch webhook" not in again.stdout
+    (payload,) = receiver.accepted
+    assert payload["touch"]["subject"] == "Pricing" and payload["touch"]["channel"] == "hubspot"
