@@ -275,12 +275,18 @@ def run(state: State, once: bool, limit: int) -> None:
             except ClipperError as exc:  # told once; the next tick tries again
                 print_error(exc)
 
+        told: set[str] = set()
+
+        def touch_webhook() -> None:
+            _deliver_webhook(clipper, told)
+
         config = clipper.config
         clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
 
         if once:
             fetch_and_match()
             digests()
+            touch_webhook()
             if config.problems:
                 # what is valid ran; the exit code says that something was skipped
                 err.print(
@@ -302,12 +308,38 @@ def run(state: State, once: bool, limit: int) -> None:
         tick = config.settings.fetch.tick
         try:
             run_ticks(
-                {"fetch and match": (tick, fetch_and_match), "digests": (60.0, digests_tick)},
+                {
+                    "fetch and match": (tick, fetch_and_match),
+                    "digests": (60.0, digests_tick),
+                    "touch webhook": (60.0, touch_webhook),
+                },
                 then={"fetch and match": "digests"},
             )
         finally:
             if server is not None:
                 server.close()
+
+
+def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
+    """Send the touch webhook's due touches and say what happened (nothing when there was
+    nothing to do; a problem once, ``told`` keeps it); a storage failure is told and the next
+    tick tries again."""
+    try:
+        done = clipper.deliver_touch_webhooks()
+        backlog = clipper.webhook_backlog() if done.failed or done.given_up else None
+    except ClipperError as exc:
+        print_error(exc)
+        return
+    if done.problem is not None and done.problem not in told:
+        told.add(done.problem)
+        err.print(f"[red]error:[/] {escape(done.problem)}")
+    if done.delivered or done.failed or done.given_up:
+        line = f"touch webhook: {done.delivered} delivered, {done.failed} to retry"
+        if done.given_up:
+            line += f", {done.given_up} given up"
+        if backlog is not None:
+            line += f" ({backlog.pending} waiting, {backlog.given_up} given up in all)"
+        out.print(line)
 
 
 def _tell_admins(clipper: Clipper) -> None:
@@ -808,6 +840,44 @@ def touches_delete(state: State, touch_id: int, reason: str | None, by: str | No
         )
         return
     out.print(f"deleted {escape(said)} by {escape(void.by)}{escape(why)}")
+
+
+_CRMS = {"salesforce": TouchChannel.SALESFORCE, "hubspot": TouchChannel.HUBSPOT}
+
+
+@touches.command("export")
+@click.option(
+    "--format",
+    "crm",
+    type=click.Choice(sorted(_CRMS)),
+    required=True,
+    help="The CRM's import columns: a Salesforce Task CSV or a HubSpot activity CSV.",
+)
+@click.option("--since", metavar="DATE", help="From this date (YYYY-MM-DD) or quarter (2026Q4).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CSV to FILE (default: standard output).",
+)
+@pass_state
+def touches_export(state: State, crm: str, since: str | None, out_path: Path | None) -> None:
+    """Write the ledger's touches (deleted ones left out) as a CRM activity import CSV.
+
+    Each row carries the touch's ledger key (Salesforce: Clipper_Key__c, HubSpot: Clipper
+    key), so 'touches import' of the file adds nothing. Cells that a spreadsheet would run
+    as a formula start with '.
+    """
+    with state.clipper(quiet=True) as clipper:
+        done = clipper.export_touches(_CRMS[crm], since=since)
+    if out_path is None:
+        click.echo(done.csv, nl=False)
+        return
+    try:
+        out_path.write_text(done.csv, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise CommandUsageError(f"{out_path}: cannot write: {exc.strerror or exc}") from exc
+    err.print(f"wrote {done.touches} touches to {escape(str(out_path))}")
 
 
 @main.group()

@@ -50,9 +50,11 @@ from .ports import (
     RetrieverType,
     SlackApiType,
     StorageType,
+    WebhookSenderType,
 )
 from .rep_actions import RepActions
 from .touch_ledger import TouchLedger
+from .touch_webhook import TouchWebhooks
 from .types import (
     ArticleText,
     CachingInfo,
@@ -102,7 +104,7 @@ class AdminNoticeReport:
     slack: bool = False
 
 
-class Clipper(RepActions, AccountImports, TouchLedger):
+class Clipper(RepActions, AccountImports, TouchLedger, TouchWebhooks):
     """Everything Clipper does, over ports. Build it with ``make_clipper``.
 
     What a rep asks of it (watch terms, mutes, settings, touches, the team report) is in
@@ -128,10 +130,13 @@ class Clipper(RepActions, AccountImports, TouchLedger):
         monotonic: Callable[[], float] = time.monotonic,
         delivery: DeliveryPolicy | None = None,
         charts: ChartRendererType | None = None,
+        webhook_sender: WebhookSenderType | None = None,
     ) -> None:
         self.config = config
         #: draws the report's chart (matplotlib is imported on the first chart only)
         self.charts: ChartRendererType = charts or MatplotlibCharts()
+        #: POSTs new touches to ``touches.webhook`` (None: no webhook configured)
+        self.webhook_sender = webhook_sender
         self.slack = slack
         self._embedder = embedder
         self._make_finder = make_finder
@@ -236,6 +241,8 @@ class Clipper(RepActions, AccountImports, TouchLedger):
 
     def close(self) -> None:
         self.retriever.close()
+        if self.webhook_sender is not None:
+            self.webhook_sender.close()
         self.storage.close()
 
     def __enter__(self) -> Clipper:

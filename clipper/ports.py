@@ -42,6 +42,7 @@ from .types import (
     PageToExtract,
     ParsedFeed,
     PartState,
+    QueuedTouch,
     RepSetting,
     RepSettings,
     RetrievedFeed,
@@ -52,6 +53,7 @@ from .types import (
     SyncResult,
     Touch,
     TouchChannel,
+    WebhookBacklog,
 )
 
 
@@ -464,6 +466,30 @@ class StorageType(Protocol):
         voided share does not count)."""
         ...
 
+    # --- the touch webhook's outbox (every new touch is queued with it)
+
+    def due_webhook_touches(self, now: datetime, limit: int = 100) -> tuple[QueuedTouch, ...]:
+        """Return queued touches whose next attempt is due, oldest first."""
+        ...
+
+    def webhook_delivered(self, touch_id: int, now: datetime) -> None:
+        """Mark a queued touch delivered (a 2xx answer): it is never sent again."""
+        ...
+
+    def webhook_failed(
+        self, touch_id: int, reason: str, next_attempt_at: datetime | None, now: datetime
+    ) -> None:
+        """Record a failed POST and when to try again; None gives it up (the row stays)."""
+        ...
+
+    def skip_webhook_touches(self, now: datetime) -> int:
+        """Mark every open queued touch skipped (no webhook is configured); return how many."""
+        ...
+
+    def webhook_backlog(self) -> WebhookBacklog:
+        """Return how many queued touches are pending and given up, and the oldest pending."""
+        ...
+
 
 class RetrieverType(Protocol):
     """Fetches bytes over the network. Raises ``FetchError``; never parses.
@@ -579,4 +605,22 @@ class ChartRendererType(Protocol):
     def coverage_chart(self, data: ChartData) -> Chart:
         """Draw the touch-coverage chart; return the PNG and the numbers read back from what
         was drawn. Does not decide what it shows."""
+        ...
+
+
+class WebhookSenderType(Protocol):
+    """POSTs a signed webhook body (``adapters.fetch_http.WebhookPoster``: httpx, the same
+    address policy as feeds)."""
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
+        """POST ``body``; return the HTTP status. Does not follow redirects or retry.
+
+        Raises:
+            DeliveryError: refused (the address policy, http to a public host) or no answer
+                (connection, timeout), with the reason.
+        """
+        ...
+
+    def close(self) -> None:
+        """Close its connections."""
         ...

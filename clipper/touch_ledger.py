@@ -17,6 +17,7 @@ from .exceptions import CommandUsageError
 from .logic.clip import suggestions
 from .logic.coverage_report import Chart, CoverageReport, chart_data, coverage_report
 from .logic.crm import name_key
+from .logic.touch_export import export_csv
 from .logic.touches import (
     YEAR,
     Coverage,
@@ -53,6 +54,15 @@ class TouchImport:
     def duplicates(self) -> int:
         """Good rows the ledger had already (an earlier import, or the same row twice)."""
         return self.good - self.added
+
+
+@dataclass(frozen=True, slots=True)
+class TouchExport:
+    """What ``export_touches`` wrote: the CRM, how many touches, and the CSV text."""
+
+    crm: TouchChannel
+    touches: int
+    csv: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +246,19 @@ class TouchLedger:
         # another process may have voided it in between: its void is kept
         return TouchDeleted(after, after.void.at != now)
 
+    def export_touches(self, crm: TouchChannel, *, since: str | None = None) -> TouchExport:
+        """Return the ledger's live touches (since a date or quarter, ``2026Q4``) as a
+        Salesforce Task or HubSpot activity import CSV, oldest first; importing it again with
+        ``import_touches`` adds nothing. Does not write a file or leave a mark on the touches.
+
+        Raises:
+            CommandUsageError: an unreadable ``since``.
+        """
+        policy = self.touch_policy()
+        start = parse_since(since, policy) if since is not None else None
+        found = self.storage.touches(since=start)
+        return TouchExport(crm, len(found), export_csv(found, crm, policy.timezone))
+
     def _account_named(self, name: str) -> str:
         keys = account_keys([(a.name, a.aliases) for a in self.config.accounts])
         found = keys.get(name_key(name))
@@ -259,4 +282,4 @@ class TouchLedger:
         )
 
 
-__all__ = ["TouchDeleted", "TouchImport", "TouchLedger"]
+__all__ = ["TouchDeleted", "TouchExport", "TouchImport", "TouchLedger"]

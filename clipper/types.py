@@ -899,3 +899,28 @@ class TouchReport:
     news_untouched: tuple[str, ...] = ()
     #: enabled feeds that are disabled or failing, by name
     broken_feeds: tuple[BrokenFeed, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedTouch:
+    """A touch waiting in the webhook outbox (``touch_webhook``): sent or retried by the tick."""
+
+    touch: Touch
+    #: when it was queued (the touch was added to the ledger)
+    queued_at: datetime
+    #: POSTs tried so far
+    attempts: int = 0
+    #: why the last POST failed, if one did
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookBacklog:
+    """The webhook outbox at a glance (``clipper check``, the run's log)."""
+
+    #: touches queued and not yet delivered
+    pending: int = 0
+    #: touches given up after ``touches.webhook.give_up_after_days``
+    given_up: int = 0
+    #: the oldest pending touch's queue time
+    oldest_pending: datetime | None = None

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import assert_never
 
 from .adapters.extract_text import MainTextExtractor
-from .adapters.fetch_http import FetchLimits, HttpRetriever
+from .adapters.fetch_http import FetchLimits, HttpRetriever, WebhookPoster
 from .adapters.mentions_ac import MentionIndex
 from .adapters.parse_feed import FeedParser
 from .adapters.slack_web import SlackWebApi
@@ -30,6 +30,7 @@ from .ports import (
     RetrieverType,
     SlackApiType,
     StorageType,
+    WebhookSenderType,
 )
 from .types import SourceType, StoreKind
 
@@ -54,6 +55,7 @@ def make_clipper(
     _sleep: Callable[[float], None] | None = None,
     _monotonic: Callable[[], float] | None = None,
     _delivery: DeliveryPolicy | None = None,
+    _webhook_sender: WebhookSenderType | None = None,
 ) -> Clipper:
     """Build a Clipper from validated config; the underscored arguments replace adapters.
 
@@ -113,6 +115,12 @@ def make_clipper(
         sleep=_sleep or time.sleep,
         monotonic=_monotonic or time.monotonic,
         delivery=_delivery,
+        webhook_sender=_webhook_sender
+        or (
+            WebhookPoster(fetch.allow_private_networks)
+            if config.settings.touches.webhook is not None
+            else None
+        ),
     )
 
 

@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +40,7 @@ import httpcore
 import httpx
 from httpx._utils import get_environment_proxies
 
-from ..exceptions import ConfigError, DecompressionError, FetchError
+from ..exceptions import ConfigError, DecompressionError, DeliveryError, FetchError
 from ..logic.inflate import Inflater
 from ..logic.netpolicy import Address, Network, Refusal, parse_address, refusal
 from ..logic.schedule import parse_retry_after
@@ -579,3 +579,51 @@ class HttpRetriever:
                 ) from exc
             raise FetchError(feed_url, f"could not decompress the response: {exc}") from exc
         return b"".join(chunks)
+
+
+class WebhookPoster:
+    """``WebhookSenderType``: POSTs through ``GuardedBackend`` (the feeds' address policy:
+    private addresses only when ``fetch.allow_private_networks`` allows them); plain http only
+    to such an allowed private host. No proxies, no redirects, no retries (the outbox retries).
+    """
+
+    def __init__(self, allow_private_networks: Iterable[Network] = ()) -> None:
+        self.backend = GuardedBackend(allow_private_networks)
+        pool_limits = httpx.Limits(max_connections=4, max_keepalive_connections=0)
+        self._client = httpx.Client(
+            follow_redirects=False,
+            transport=GuardedTransport(self.backend, pool_limits),
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        shown = _show(url)
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise DeliveryError(f"webhook {shown}: not an http(s) URL")
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+            if scheme == "http":
+                # plain http only inside an allowed private network: a public host gets https
+                addresses = self.backend.permitted(parts.hostname, port)
+                if any(refusal(a) is None for a in addresses):
+                    raise DeliveryError(
+                        f"webhook {shown}: http:// is only for hosts in "
+                        "fetch.allow_private_networks; use https://"
+                    )
+            response = self._client.post(
+                url,
+                content=body,
+                headers=dict(headers),
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=timeout),
+            )
+        except AddressRefusedError as exc:
+            raise DeliveryError(f"webhook {shown}: {exc.explain()}") from exc
+        except (httpx.HTTPError, httpcore.ConnectError, ValueError) as exc:
+            reason = exc.__class__.__name__ + (f": {exc}" if str(exc) else "")
+            raise DeliveryError(f"webhook {shown}: {reason}") from exc
+        return response.status_code

@@ -42,6 +42,8 @@ class Config:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_base_url: str = "https://slack.com/api/"
+    #: the touch webhook's HMAC secret (from ``touches.webhook.secret_env``)
+    webhook_secret: str | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -210,6 +212,14 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
         )
     _cross_check(catalogs, skipped_industries, accounts, reps, problems)
     _check_tiers(accounts, settings.touches.tier_targets, path, problems)
+    webhook = settings.touches.webhook
+    webhook_secret = environ.get(webhook.secret_env) or None if webhook is not None else None
+    if webhook is not None and webhook_secret is None:
+        problems.append(
+            f"{path}: touches.webhook.secret_env: the environment variable "
+            f"{webhook.secret_env} is not set (or empty); touches are queued but not sent to "
+            "the webhook until it is"
+        )
     if invalid:
         raise ConfigError(f"{path}: invalid settings", tuple(problems))
 
@@ -225,6 +235,7 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
         slack_signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
         slack_api_base_url=environ.get("SLACK_API_BASE_URL") or settings.slack.api_base_url,
+        webhook_secret=webhook_secret,
     )
 
 

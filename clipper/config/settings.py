@@ -299,6 +299,37 @@ class ShareSettings(_Model):
     templates: ShareTemplates = ShareTemplates()
 
 
+class TouchWebhookSettings(_Model):
+    """``touches.webhook``: where each new touch is POSTed, signed (``logic.webhook``)."""
+
+    #: the receiver: https, or http to a host in ``fetch.allow_private_networks``
+    url: str
+    #: the environment variable holding the HMAC secret (never the secret itself)
+    secret_env: str = Field(min_length=1)
+    #: seconds for one POST, connecting included
+    timeout_s: float = Field(10.0, gt=0, le=60)
+    #: a touch not delivered after this many days is given up (an error is logged)
+    give_up_after_days: int = Field(7, ge=1, le=90)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        scheme, _, rest = value.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
+            raise ValueError(f"not an http(s) URL: {value!r} (e.g. https://crm.example/hook)")
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name (put the secret in the "
+                "environment and its name here, e.g. CLIPPER_WEBHOOK_SECRET)"
+            )
+        return value
+
+
 class TouchSettings(_Model):
     """Customer-touch policy: targets, quarters and the going-dark threshold."""
 
@@ -312,6 +343,8 @@ class TouchSettings(_Model):
     going_dark_days: int = Field(90, ge=1, le=3650)
     #: the IANA zone whose calendar decides quarters, and dates imported without a time
     timezone: str = "UTC"
+    #: POST each new touch here, signed, from an outbox (None: no webhook)
+    webhook: TouchWebhookSettings | None = None
 
     @field_validator("timezone")
     @classmethod

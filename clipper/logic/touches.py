@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from ..exceptions import CommandUsageError
 from ..types import NewTouch, Touch, TouchChannel
 from .crm import name_key
+from .touch_export import unguard_cell
 from .urls import EMAIL
 
 _LABEL = re.compile(r"\s*(?:FY)?(\d{4})\s*-?\s*Q([1-4])\s*", re.IGNORECASE)
@@ -179,6 +180,7 @@ SALESFORCE_COLUMNS: dict[str, str] = {
     "who.name": "contact",
     "who.email": "contact",
     "tasksubtype": "kind",
+    "clipper_key__c": "clipper_key",
 }
 #: HubSpot activity (engagement) export header (lower case) → field
 HUBSPOT_COLUMNS: dict[str, str] = {
@@ -210,6 +212,7 @@ HUBSPOT_COLUMNS: dict[str, str] = {
     "engagement id": "id",
     "associated contact": "contact",
     "associated contacts": "contact",
+    "clipper key": "clipper_key",
 }
 #: the fields a row must have, and how each dialect's main header for it reads
 REQUIRED = ("date", "account", "rep")
@@ -413,7 +416,8 @@ def read_touch_csv(
         values: dict[str, str] = {}
         for field_name, cell in zip(fields, row, strict=False):
             if field_name and cell.strip() and field_name not in values:
-                values[field_name] = cell.strip()
+                # a formula guard ("'=...") that ``clipper touches export`` wrote comes off
+                values[field_name] = unguard_cell(cell.strip())
         read = _row_touch(values, crm, accounts, reps, tz, now, origin=f"{source}:{line}")
         if isinstance(read, _BadRow):
             problems.append(f"{source}:{line}: {label[read.field]}: {read.reason}; row skipped")
@@ -483,14 +487,16 @@ def _row_touch(
     kind = _clean(values.get("kind", ""), MAX_FIELD) or None
     contact = _clean(values.get("contact", ""), MAX_FIELD) or None
     record_id = _clean(values.get("id", ""), MAX_FIELD) or None
+    # a row ``clipper touches export`` wrote carries its ledger key: it merges with its touch
+    exported = _clean(values.get("clipper_key", ""), MAX_FIELD) or None
     touches = []
     for account in found:
-        key = touch_key(
+        key = exported or touch_key(
             crm,
             record_id,
             [rep, account, touched_at.isoformat(), kind or "", subject or "", note or ""],
         )
-        if record_id and len(found) > 1:
+        if (exported or record_id) and len(found) > 1:
             key += f"#{name_key(account)}"  # one CRM activity, one touch per company
         touches.append(
             NewTouch(

@@ -8,6 +8,7 @@ mixin's module holds that domain's SQL and nothing else.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,9 +20,18 @@ from .matching import MatchingMixin
 from .schema import MIGRATIONS
 from .slackapp import SlackAppMixin
 from .touches import TouchesMixin
+from .webhook import WebhookMixin
 
 
-class Storage(FeedsMixin, ArticlesMixin, MatchingMixin, DigestsMixin, SlackAppMixin, TouchesMixin):
+class Storage(
+    FeedsMixin,
+    ArticlesMixin,
+    MatchingMixin,
+    DigestsMixin,
+    SlackAppMixin,
+    TouchesMixin,
+    WebhookMixin,
+):
     """``StorageType`` on one SQLite file (or ``:memory:`` for a single-thread test)."""
 
     def __init__(self, path: Path | str, *, busy_timeout_s: float = 10.0) -> None:
@@ -49,8 +59,14 @@ class Storage(FeedsMixin, ArticlesMixin, MatchingMixin, DigestsMixin, SlackAppMi
                 # file may have applied it since the read above
                 if tx.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
                     continue
-                for statement in (s for s in sql.split(";") if s.strip()):
-                    tx.execute(statement)
+                # a statement ends at a ";" that completes it (a trigger's body has its own)
+                statement = ""
+                for part in sql.split(";"):
+                    statement += part + ";"
+                    if sqlite3.complete_statement(statement):
+                        if statement.strip(" \n;"):
+                            tx.execute(statement)
+                        statement = ""
                 tx.execute(
                     "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
                     (name, to_db(datetime.now(UTC))),

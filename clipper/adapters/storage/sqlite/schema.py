@@ -290,4 +290,26 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX touches_rep ON touches (rep, touched_at);
         """,
     ),
+    (
+        "0018_touch_webhook",
+        """
+        CREATE TABLE touch_webhook (
+            touch_id INTEGER PRIMARY KEY REFERENCES touches (id),
+            queued_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            delivered_at TEXT,
+            skipped_at TEXT,
+            gave_up_at TEXT
+        );
+        CREATE INDEX touch_webhook_pending ON touch_webhook (next_attempt_at)
+            WHERE delivered_at IS NULL AND skipped_at IS NULL AND gave_up_at IS NULL;
+        CREATE TRIGGER touch_webhook_queue AFTER INSERT ON touches
+        BEGIN
+            INSERT INTO touch_webhook (touch_id, queued_at)
+            VALUES (NEW.id, COALESCE(NEW.created_at, NEW.touched_at));
+        END;
+        """,
+    ),
 )
