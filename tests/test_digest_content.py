@@ -600,3 +600,21 @@ def test_a_catalog_weight_defaults_to_one(tmp_path: Path) -> None:
     ]
     config = load_config(write_config(tmp_path, feeds={"x": feeds}), {})
     assert [f.weight for f in config.feed_sources()] == [1.0, 0.5]
+
+
+def test_in_slack_an_item_keeps_its_lines_headline_lead_facts_and_why() -> None:
+    # mrkdwn shows line breaks; an item run together on one line cannot be read in five seconds
+    items = [
+        candidate(
+            1,
+            summary="AT&T agreed to sell its DirecTV stake to TPG.   The deal closes next year.",
+        )
+    ]
+    (message,) = render_slack(build_digest("sam@x.com", None, items, {}, DigestPolicy(), NOW))
+    (text,) = sections_text(message.blocks)
+    lines = text.split("\n")
+    assert lines[0].startswith("*<https://news.example/1|") and lines[0].endswith(">*")
+    lead = "AT&amp;T agreed to sell its DirecTV stake to TPG. The deal closes next year."
+    assert lines[1] == lead
+    assert lines[2].startswith("Wire · ")
+    assert lines[3].startswith("_Why: ")

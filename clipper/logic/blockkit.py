@@ -89,6 +89,14 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def cut_lines(text: str, limit: int) -> str:
+    """Return ``text`` at most ``limit`` characters, with an ellipsis when cut, keeping its
+    line breaks (mrkdwn sections show them): spaces are collapsed within each line only."""
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    text = "\n".join(lines).strip("\n")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def link_target(url: str | None) -> str | None:
     """Return a URL safe inside ``<url|label>`` (``|`` and spaces percent-encoded, the control
     characters escaped), or None when it is missing, not http(s), or too long to show."""
@@ -183,7 +191,7 @@ def _item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]
     section: dict[str, Any] = {
         "type": "section",
         "block_id": f"item-{n}",
-        "text": {"type": "mrkdwn", "text": cut(_item_text(item, now), MAX_SECTION)},
+        "text": {"type": "mrkdwn", "text": cut_lines(_item_text(item, now), MAX_SECTION)},
     }
     accessory = image_accessory(item)
     if accessory is not None:
