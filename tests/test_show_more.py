@@ -641,3 +641,14 @@ def test_over_http_the_button_the_thread_and_news(
         assert bolt.left_out("Northwind Logistics", "dana@example.com") != []
     finally:
         server.close()
+
+
+def test_a_left_out_item_for_you_only_says_so_in_the_markdown() -> None:
+    # a layoff left out by the cap must not read as forwardable in the More on list
+    items = [candidate(n) for n in range(1, 4)] + [
+        candidate(4, event=EventKind.LAYOFFS, shareable=False, score=0.1)
+    ]
+    digest = build_digest(SAM, "Sam", items, {}, DigestPolicy(3, 30), NOW)
+    _head, more = render_markdown(digest).split("**More on Acme Robotics**")
+    (line,) = [line for line in more.splitlines() if "news.example/4" in line]
+    assert line.endswith("· ⚠️ layoffs · for you only")

@@ -519,11 +519,14 @@ def without_images(blocks: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | N
 
 
 def _md_more_item(item: DigestItem, now: datetime) -> str:
-    """Return one item the caps left out as a Markdown list line: title, link, source, date."""
+    """Return one item the caps left out as a Markdown list line: title, link, source, date,
+    event and "for you only" (so a left-out item that must not be forwarded says so)."""
     title = _md_escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
     target = item.url if item.url and item.url.startswith(("http://", "https://")) else ""
     link = f"[{title}](<{target.replace('>', '%3E')}>)" if target else title
-    facts = [cut(item.source or "", 80), date_text(item.published_at, now)]
+    facts = _facts(item, now)
+    if not item.shareable:
+        facts.append("for you only")
     if item.also_in:
         facts.append("also in " + ", ".join(cut(s, 60) for s in item.also_in))
     if item.also_about:
