@@ -133,6 +133,11 @@ def test_a_summary_the_feed_cut_short_says_so_and_any_script_has_a_lead() -> Non
         "https://cdn.example.com:8443/a.jpg",
         "https://cdn.example.com/a b.jpg",
         "https://cdn.example.com/a.jpg?x=<!channel>",
+        "https://127.1/a.jpg",  # loopback written short (inet_aton reads it as 127.0.0.1)
+        "https://10.1/a.jpg",
+        "https://0177.0.0.1/a.jpg",  # octal
+        "https://cdn.example.com/a.jpg\u202e",  # a right-to-left override
+        "https://cdn.example.com/a\u200b.jpg",
         "https://cdn.example.com/" + "x" * 3000,
         "https://cdn.example.com/photo.webp",
         "https://cdn.example.com/logo.svg",
