@@ -23,6 +23,7 @@ from .logic.blockkit import (
     MAX_SECTION,
     SlackMessage,
     cut,
+    cut_lines,
     escape,
     link_target,
     render_slack,
@@ -163,7 +164,7 @@ def render_news(rep: Rep, news: AccountNews, page: LeftOut) -> BlocksAnswer:
             {
                 "type": "section",
                 "block_id": "news-latest",
-                "text": {"type": "mrkdwn", "text": cut(latest, MAX_SECTION)},
+                "text": {"type": "mrkdwn", "text": cut_lines(latest, MAX_SECTION)},
             }
         )
     while tail and validate(blocks + tail):  # the latest list yields to the items

@@ -133,6 +133,11 @@ def test_a_summary_the_feed_cut_short_says_so_and_any_script_has_a_lead() -> Non
         "https://cdn.example.com:8443/a.jpg",
         "https://cdn.example.com/a b.jpg",
         "https://cdn.example.com/a.jpg?x=<!channel>",
+        "https://127.1/a.jpg",  # loopback written short (inet_aton reads it as 127.0.0.1)
+        "https://10.1/a.jpg",
+        "https://0177.0.0.1/a.jpg",  # octal
+        "https://cdn.example.com/a.jpg\u202e",  # a right-to-left override
+        "https://cdn.example.com/a\u200b.jpg",
         "https://cdn.example.com/" + "x" * 3000,
         "https://cdn.example.com/photo.webp",
         "https://cdn.example.com/logo.svg",
@@ -600,3 +605,21 @@ def test_a_catalog_weight_defaults_to_one(tmp_path: Path) -> None:
     ]
     config = load_config(write_config(tmp_path, feeds={"x": feeds}), {})
     assert [f.weight for f in config.feed_sources()] == [1.0, 0.5]
+
+
+def test_in_slack_an_item_keeps_its_lines_headline_lead_facts_and_why() -> None:
+    # mrkdwn shows line breaks; an item run together on one line cannot be read in five seconds
+    items = [
+        candidate(
+            1,
+            summary="AT&T agreed to sell its DirecTV stake to TPG.   The deal closes next year.",
+        )
+    ]
+    (message,) = render_slack(build_digest("sam@x.com", None, items, {}, DigestPolicy(), NOW))
+    (text,) = sections_text(message.blocks)
+    lines = text.split("\n")
+    assert lines[0].startswith("*<https://news.example/1|") and lines[0].endswith(">*")
+    lead = "AT&amp;T agreed to sell its DirecTV stake to TPG. The deal closes next year."
+    assert lines[1] == lead
+    assert lines[2].startswith("Wire · ")
+    assert lines[3].startswith("_Why: ")

@@ -475,7 +475,7 @@ def test_clip_news_shows_the_leftovers_first_then_how_many_more(
     text = json.dumps(blocks)
     assert "3 more not yet shown: `/clip news Acme Robotics` again shows the next ones." in text
     latest = next(b for b in blocks if b.get("block_id") == "news-latest")["text"]["text"]
-    assert latest.startswith("*Latest on Acme Robotics*")
+    assert latest.startswith("*Latest on Acme Robotics*\n• <")  # one match a line
     assert "news 3<" not in latest and "news 4<" not in latest  # not listed twice
     # recorded as shown once Slack took the answer (right after it, on the work thread)
     assert wait_for(lambda: len(bolt.left_out()) == 3)
@@ -641,3 +641,14 @@ def test_over_http_the_button_the_thread_and_news(
         assert bolt.left_out("Northwind Logistics", "dana@example.com") != []
     finally:
         server.close()
+
+
+def test_a_left_out_item_for_you_only_says_so_in_the_markdown() -> None:
+    # a layoff left out by the cap must not read as forwardable in the More on list
+    items = [candidate(n) for n in range(1, 4)] + [
+        candidate(4, event=EventKind.LAYOFFS, shareable=False, score=0.1)
+    ]
+    digest = build_digest(SAM, "Sam", items, {}, DigestPolicy(3, 30), NOW)
+    _head, more = render_markdown(digest).split("**More on Acme Robotics**")
+    (line,) = [line for line in more.splitlines() if "news.example/4" in line]
+    assert line.endswith("· ⚠️ layoffs · for you only")

@@ -231,3 +231,19 @@ def test_in_clipper_run_a_first_summary_waits_for_the_first_fetch_and_match_pass
         clipper.digest()
         (summary,) = team.team_parts()
         assert "- sam@example.com: 2/2 touched" in summary.payload
+
+
+def test_in_slack_the_team_summary_lists_one_rep_or_account_a_line() -> None:
+    counts = ActivityCounts(2, 1)
+    report = TouchReport(
+        target=1,
+        accounts=2,
+        touched=0,
+        by_owner=tuple(OwnerCoverage(f"rep{n}@example.com", 0, 1, counts) for n in range(2)),
+        due=("Acme", "Contoso"),
+        now=MONDAY,
+    )
+    (message,) = render_team_slack(report, MONDAY)
+    sections = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
+    (due,) = [s for s in sections if s.startswith("*Due*")]
+    assert due.split("\n") == ["*Due*", "• Acme", "• Contoso"]

@@ -89,6 +89,14 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def cut_lines(text: str, limit: int) -> str:
+    """Return ``text`` at most ``limit`` characters, with an ellipsis when cut, keeping its
+    line breaks (mrkdwn sections show them): spaces are collapsed within each line only."""
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    text = "\n".join(lines).strip("\n")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def link_target(url: str | None) -> str | None:
     """Return a URL safe inside ``<url|label>`` (``|`` and spaces percent-encoded, the control
     characters escaped), or None when it is missing, not http(s), or too long to show."""
@@ -183,7 +191,7 @@ def _item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]
     section: dict[str, Any] = {
         "type": "section",
         "block_id": f"item-{n}",
-        "text": {"type": "mrkdwn", "text": cut(_item_text(item, now), MAX_SECTION)},
+        "text": {"type": "mrkdwn", "text": cut_lines(_item_text(item, now), MAX_SECTION)},
     }
     accessory = image_accessory(item)
     if accessory is not None:
@@ -511,11 +519,14 @@ def without_images(blocks: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | N
 
 
 def _md_more_item(item: DigestItem, now: datetime) -> str:
-    """Return one item the caps left out as a Markdown list line: title, link, source, date."""
+    """Return one item the caps left out as a Markdown list line: title, link, source, date,
+    event and "for you only" (so a left-out item that must not be forwarded says so)."""
     title = _md_escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
     target = item.url if item.url and item.url.startswith(("http://", "https://")) else ""
     link = f"[{title}](<{target.replace('>', '%3E')}>)" if target else title
-    facts = [cut(item.source or "", 80), date_text(item.published_at, now)]
+    facts = _facts(item, now)
+    if not item.shareable:
+        facts.append("for you only")
     if item.also_in:
         facts.append("also in " + ", ".join(cut(s, 60) for s in item.also_in))
     if item.also_about:

@@ -156,6 +156,11 @@ _NOT_A_PICTURE = re.compile(
 )
 
 
+#: a last host label no DNS name has (top-level domains are never numeric): an IPv4 address
+#: written in a short, octal or hex form that ``ipaddress`` does not read but resolvers do
+_NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
+
+
 def image_url(url: str | None) -> str | None:
     """Return ``url`` when Slack may show it as an item's image, else None.
 
@@ -166,7 +171,7 @@ def image_url(url: str | None) -> str | None:
     """
     if not url or len(url) > MAX_IMAGE_URL or not url.startswith("https://"):
         return None
-    if any(c.isspace() or ord(c) < 32 or c in "<>|\"'\\" for c in url):
+    if any(c.isspace() or not c.isprintable() or c in "<>|\"'\\" for c in url):
         return None
     try:
         parts = urlsplit(url)
@@ -183,6 +188,8 @@ def image_url(url: str | None) -> str | None:
         return url if refusal(address) is None else None
     if "." not in host or host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
         return None
+    if _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
+        return None  # no name ends in a number: an address written short (127.1, 0177.0.0.1)
     return url
 
 

@@ -26,6 +26,7 @@ from .blockkit import (
     MAX_TOP_TEXT,
     SlackMessage,
     cut,
+    cut_lines,
     escape,
 )
 
@@ -161,7 +162,7 @@ def _section_blocks(section: ReportSection, n: int) -> list[dict[str, Any]]:
         {
             "type": "section",
             "block_id": f"team-{n}-{i}",
-            "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION)},
+            "text": {"type": "mrkdwn", "text": cut_lines(text, MAX_SECTION)},
         }
         for i, text in enumerate(texts)
     ]
