@@ -1,10 +1,13 @@
 """A rep's streak of quarters on target (calendar and fiscal), their share numbers, and the
 digest's nudge: pure code (``logic.standing``, ``logic.digest.nudge_line``), the nudge also
-rendered in Block Kit (checked with the Slack stand-in's validator) and Markdown."""
+rendered in Block Kit (checked with the Slack stand-in's validator) and Markdown, and in the
+digest a real ``clipper run`` writes."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
 
 from clipper.logic.blockkit import render_markdown, render_slack
 from clipper.logic.digest import (
@@ -20,7 +23,10 @@ from clipper.logic.standing import quarter_streak, share_stats
 from clipper.logic.touches import CoverageAccount, Quarter, TouchPolicy
 from clipper.types import FeedbackCounts, Touch, TouchChannel
 
+from .conftest import write_config
+from .feedserver import FeedServer, Reply, rss
 from .slackstub import validate_blocks
+from .support.cli import run_clipper
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BOOK = [CoverageAccount("Acme", "sam@x.com"), CoverageAccount("Helix", "sam@x.com")]
@@ -221,4 +227,51 @@ def test_the_nudge_in_a_rendered_digest() -> None:
         "💡 _\\<!channel\\> Acme & \\*Co\\* has had no touch for 84 days; this article could be "
         "one._" in markdown
     )
+    assert markdown.count("💡") == 1
+
+
+def test_a_digest_run_nudges_only_the_due_account(tmp_path: Path, server: FeedServer) -> None:
+    """``clipper run`` on a real feed: Acme (never touched) gets the nudge under its heading,
+    Helix (touched today, imported from a CRM export) does not."""
+    now = datetime.now(UTC)
+    recent = format_datetime(now - timedelta(hours=2))
+    items = [
+        {
+            "title": "Acme Robotics raises $40 million in Series C funding",
+            "link": "https://n.example/acme",
+            "guid": "a",
+            "pubDate": recent,
+        },
+        {
+            "title": "Helix Components opens a new bearings plant in Ohio",
+            "link": "https://n.example/helix",
+            "guid": "h",
+            "pubDate": recent,
+        },
+    ]
+    url = server.route("/feed", Reply(200, rss(items)))
+    path = write_config(
+        tmp_path,
+        feeds={"manufacturing": [{"url": url, "name": "Wire"}]},
+        accounts=[
+            {"name": "Acme Robotics", "owner": "sam@example.com"},
+            {"name": "Helix Components", "owner": "sam@example.com"},
+        ],
+        reps=[{"email": "sam@example.com", "name": "Sam"}],
+        settings={"fetch": {"backfill_window": "30d"}},
+    )
+    export = tmp_path / "tasks.csv"
+    export.write_text(
+        "Id,Subject,ActivityDate,Account.Name,Owner.Email,Type,Description\n"
+        f"T1,Call,{(now - timedelta(days=1)).date().isoformat()},Helix Components,"
+        "sam@example.com,Call,\n"
+    )
+    imported = run_clipper(path, "touches", "import", str(export))
+    assert imported.returncode == 0, imported.stderr
+    result = run_clipper(path, "run", "--once", "--limit", "5")
+    assert result.returncode == 0, result.stderr
+    (saved,) = (tmp_path / "var" / "digests").glob("*/*.md")
+    markdown = saved.read_text()
+    assert "## Helix Components" in markdown and "## Acme Robotics" in markdown
+    assert "💡 _Acme Robotics has had no touch yet; this article could be one._" in markdown
     assert markdown.count("💡") == 1
