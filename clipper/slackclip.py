@@ -296,6 +296,8 @@ def render_standing(report: CoverageReport) -> str:
     if dark:
         lines.append(f"*Going dark* (no touch for {report.going_dark_days} days or more)")
         lines += [f"• *{escape(cut(a.account, 100))}*: {_days(a)}" for a in dark[:ME_ACCOUNTS]]
+        if len(dark) > ME_ACCOUNTS:
+            lines.append(f"… and {len(dark) - ME_ACCOUNTS} more")
     if line is not None and line.accounts and not due and not dark:
         lines.append("Every account is on target this quarter. :tada:")
     return "\n".join(lines)

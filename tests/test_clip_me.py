@@ -241,5 +241,14 @@ def test_the_calendar_streak_differs_and_report_rep_carries_it(
     assert "Shares: 0 articles forwarded to customers this quarter (1 in 12 months" in (
         table.stdout
     )
+    page = run_clipper(
+        calendar.config_path,
+        *("report", "touches", "--rep", "sam@example.com", "--quarter", "2026Q3"),
+        *("--format", "html", "--out", str(tmp_path / "sam.html")),
+    )
+    assert page.returncode == 0, page.stderr
+    html = (tmp_path / "sam.html").read_text()
+    assert '<h2>Streak</h2><p class="streak">2 quarters in a row on target</p>' in html
+    assert '<h2>Shares</h2><p class="shares">0 articles forwarded to customers' in html
     team = run_clipper(calendar.config_path, "report", "touches", "--format", "json")
     assert "streak" not in json.loads(team.stdout)
