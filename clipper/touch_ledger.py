@@ -152,7 +152,7 @@ class TouchLedger:
         (``logic.standing``: what counts as on target, and why "useful" is not counted)."""
         now = self.clock()
         book = [
-            CoverageAccount(a.name, a.owner, a.tier, a.touch_target, len(a.contacts))
+            CoverageAccount(name=a.name, owner=a.owner, tier=a.tier, touch_target=a.touch_target)
             for a in self.config.accounts
             if a.owner == email
         ]
