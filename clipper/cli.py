@@ -40,7 +40,14 @@ from .exceptions import (
     EmbedderError,
     StorageError,
 )
-from .logic.coverage_report import CoverageReport, report_csv, report_html, report_json
+from .logic.coverage_report import (
+    CoverageReport,
+    report_csv,
+    report_html,
+    report_json,
+    shares_text,
+    streak_text,
+)
 from .logic.urls import redact_url
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
@@ -933,6 +940,10 @@ def _coverage_tables(report: CoverageReport, console: Console) -> None:
         label = f"[red]{bucket.label}[/]" if bucket.going_dark and bucket.accounts else bucket.label
         days.add_row(label, str(bucket.accounts))
     console.print(days)
+    if report.streak is not None:
+        console.print(f"Streak: {escape(streak_text(report.streak))}", soft_wrap=True)
+    if report.shares is not None:
+        console.print(f"Shares: {escape(shares_text(report.shares))}", soft_wrap=True)
 
 
 def _write_out(path: Path, data: bytes) -> None:

@@ -178,7 +178,9 @@ class Digests:
             account = known.get(name)
             if account is not None:
                 target = policy.quarterly_target(tier=account.tier, override=account.touch_target)
-                statuses[name] = replace(status, target=target)
+                status = replace(status, target=target)
+            # the digest's nudge also speaks to accounts going dark
+            statuses[name] = replace(status, going_dark_days=policy.going_dark_days)
         return statuses
 
     def _has_urgent(self, rep: Rep, since: datetime, now: datetime) -> bool:

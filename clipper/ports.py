@@ -29,6 +29,7 @@ from .types import (
     DigestPart,
     DigestPartStatus,
     Entity,
+    FeedbackCounts,
     FeedbackText,
     FeedForUpdate,
     FeedLink,
@@ -211,6 +212,11 @@ class StorageType(Protocol):
 
     def feedback_texts(self) -> list[FeedbackText]:
         """Return every feedback given, oldest first, with its article's text."""
+        ...
+
+    def feedback_counts(self, rep: str, since: datetime, until: datetime) -> FeedbackCounts:
+        """Count the feedback ``rep`` gave from ``since`` (inclusive) to ``until``
+        (exclusive), by kind."""
         ...
 
     # -- digests and their outbox

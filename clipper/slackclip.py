@@ -30,8 +30,10 @@ from .logic.blockkit import (
     validate,
 )
 from .logic.clip import HELP, ClipCommand
+from .logic.coverage_report import CoverageReport, shares_text, streak_text
 from .logic.digest import Digest, DigestItem, touch_line
 from .logic.team import report_mrkdwn
+from .logic.touches import AccountCoverage
 from .rep_actions import AccountNews, LeftOut
 from .types import RepSetting, TouchReport
 
@@ -245,6 +247,62 @@ def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     return render_touch_report(clipper.touch_report())
 
 
+def _me(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    return render_standing(clipper.rep_standing(rep, quarter=command.argument or None))
+
+
+#: at most this many accounts are listed by ``/clip me`` (the rest counted)
+ME_ACCOUNTS = 15
+
+
+def _days(account: AccountCoverage) -> str:
+    if account.days_since is None:
+        return "never touched"
+    return f"last touch {account.days_since} d ago"
+
+
+def render_standing(report: CoverageReport) -> str:
+    """Word a rep's own report for Slack (mrkdwn): coverage, the accounts due and going dark,
+    the streak and the shares (``TouchLedger.rep_standing``). Does not count anything."""
+    line = report.reps[0] if report.reps else None
+    title = f"*Your touches · {report.quarter.label}* ({escape(report.period)})"
+    if line is None or not line.accounts:
+        lines = [title, "You own no accounts in Clipper yet; ask your manager to add you as owner."]
+    else:
+        lines = [
+            title,
+            f"• Coverage: {line.on_target_quarter} of {line.accounts} account"
+            f"{'s' if line.accounts != 1 else ''} on target this quarter · touches "
+            f"{line.touches_quarter} of {line.quarter_target} this quarter, "
+            f"{line.touches_12_months} of {line.year_target} in 12 months · "
+            f"{line.going_dark} going dark",
+        ]
+    if report.streak is not None and line is not None and line.accounts:
+        lines.append(f"• Streak: {escape(streak_text(report.streak))}")
+    if report.shares is not None:
+        lines.append(f"• Shares: {escape(shares_text(report.shares))}")
+    due = report.due_accounts
+    dark = [a for a in report.dark_accounts if not a.due]
+    if due:
+        lines.append(f"*Due this quarter* ({len(due)})")
+        for account in due[:ME_ACCOUNTS]:
+            flag = " · going dark" if account.going_dark else ""
+            lines.append(
+                f"• *{escape(cut(account.account, 100))}*: {account.this_quarter} of "
+                f"{account.quarter_target} · {_days(account)}{flag}"
+            )
+        if len(due) > ME_ACCOUNTS:
+            lines.append(f"… and {len(due) - ME_ACCOUNTS} more")
+    if dark:
+        lines.append(f"*Going dark* (no touch for {report.going_dark_days} days or more)")
+        lines += [f"• *{escape(cut(a.account, 100))}*: {_days(a)}" for a in dark[:ME_ACCOUNTS]]
+        if len(dark) > ME_ACCOUNTS:
+            lines.append(f"… and {len(dark) - ME_ACCOUNTS} more")
+    if line is not None and line.accounts and not due and not dark:
+        lines.append("Every account is on target this quarter. :tada:")
+    return "\n".join(lines)
+
+
 def render_touch_report(report: TouchReport) -> str:
     """Word the team report for Slack (mrkdwn): the same sections as the manager's weekly team
     digest (``logic.team.report_sections``). Does not count anything."""
@@ -266,6 +324,7 @@ CLIP_VERBS: Mapping[str, ClipHandler] = {
     "settings": _settings,
     "touch": _touch,
     "report": _report,
+    "me": _me,
 }
 
 

@@ -9,14 +9,15 @@ good or what a quarter is (``logic.touches`` does) and does not render anything.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import Config
+from .config import Config, Rep
 from .exceptions import CommandUsageError
 from .logic.clip import suggestions
 from .logic.coverage_report import Chart, CoverageReport, chart_data, coverage_report
 from .logic.crm import name_key
+from .logic.standing import MAX_STREAK_QUARTERS, quarter_streak, share_stats
 from .logic.touch_export import export_csv
 from .logic.touches import (
     YEAR,
@@ -139,7 +140,48 @@ class TouchLedger:
         found = self.touch_coverage(quarter)
         email = self._report_rep(rep, [r.rep for r in found.reps]) if rep is not None else None
         names = {r.email: r.name for r in self.config.reps}
-        return coverage_report(found, policy, names, rep=email)
+        report = coverage_report(found, policy, names, rep=email)
+        if email is None:
+            return report
+        return self._with_standing(report, found, policy, email)
+
+    def _with_standing(
+        self, report: CoverageReport, found: Coverage, policy: TouchPolicy, email: str
+    ) -> CoverageReport:
+        """Add a rep's streak of quarters on target and their share numbers to their report
+        (``logic.standing``: what counts as on target, and why "useful" is not counted)."""
+        now = self.clock()
+        book = [
+            CoverageAccount(name=a.name, owner=a.owner, tier=a.tier, touch_target=a.touch_target)
+            for a in self.config.accounts
+            if a.owner == email
+        ]
+        names = {a.name for a in book}
+        earliest = policy.quarter_start(found.quarter.shifted(-MAX_STREAK_QUARTERS))
+        on_book = [t for t in self.storage.touches(since=earliest) if t.account in names]
+        streak = quarter_streak(book, on_book, policy, now, quarter=found.quarter)
+        start = policy.quarter_start(found.quarter)
+        year_start = found.as_of - YEAR
+        shares = share_stats(
+            email,
+            self.storage.touches(rep=email, since=min(start, year_start)),
+            self.storage.feedback_counts(email, start, policy.quarter_end(found.quarter)),
+            quarter_start=start,
+            year_start=year_start,
+            as_of=found.as_of,
+        )
+        return replace(report, streak=streak, shares=shares)
+
+    def rep_standing(self, rep: Rep, *, quarter: str | None = None) -> CoverageReport:
+        """Return what ``/clip me`` shows a rep: their coverage (this quarter and the trailing
+        12 months against target), their accounts (the due and going-dark ones flagged), their
+        streak of quarters on target and how their shares did; the same record as
+        ``clipper report touches --rep``. Does not render it.
+
+        Raises:
+            CommandUsageError: ``quarter`` is not a quarter label or has not begun.
+        """
+        return self.touch_coverage_report(quarter=quarter, rep=rep.email)
 
     def touch_coverage_chart(self, report: CoverageReport) -> Chart:
         """Draw the report's chart (a PNG): touches per rep against target, and accounts by

@@ -477,6 +477,16 @@ class FeedbackText:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackCounts:
+    """How many digest items a rep marked wrong in a period, by kind of feedback."""
+
+    #: "Not relevant"
+    not_relevant: int = 0
+    #: "Not this company"
+    not_this_company: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Share:
     """The first time an article was shared with an account's customer, and by whom."""
 

@@ -36,6 +36,7 @@ from .digest import (
     DigestItem,
     IndustrySection,
     date_text,
+    nudge_line,
     touch_line,
 )
 from .events import badge
@@ -252,14 +253,16 @@ def _account_blocks(
     if not continued:
         line = escape(touch_line(section.touch, now))
         more = _more_line(section, kind)
-        blocks.append(
-            {
-                "type": "context",
-                "block_id": f"touch-{n}",
-                "elements": [{"type": "mrkdwn", "text": line + (f" · {more}" if more else "")}],
-            }
-        )
+        elements = [{"type": "mrkdwn", "text": line + (f" · {more}" if more else "")}]
+        nudge = nudge_line(section, now)
+        if nudge is not None:
+            elements.append({"type": "mrkdwn", "text": escape(NUDGE_MARK + cut(nudge, 500))})
+        blocks.append({"type": "context", "block_id": f"touch-{n}", "elements": elements})
     return blocks
+
+
+#: the nudge's mark, before its text in Slack and Markdown
+NUDGE_MARK = "💡 "
 
 
 #: the heading of the industry-news section
@@ -487,6 +490,9 @@ def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
     lines = [f"# {_title(digest, 1, 1)} for {digest.rep_name or digest.rep}", ""]
     for section in digest.sections:
         lines += [f"## {_md_escape(section.account)}", "", f"_{touch_line(section.touch, now)}_"]
+        nudge = nudge_line(section, now)
+        if nudge is not None:
+            lines.append(f"{NUDGE_MARK}_{_md_escape(cut(nudge, 500))}_")
         if section.more and digest.kind is DigestKind.ALERT:
             lines.append(f"_{_more_line(section, digest.kind)}_")
         lines.append("")

@@ -4,7 +4,7 @@
           preview TERM | digest | mute ACCOUNT|SOURCE [DAYS] | unmute [ACCOUNT|SOURCE]
           settings time HH:MM | settings tz ZONE | settings quiet HH:MM-HH:MM
           settings industries on|off
-          touch ACCOUNT NOTE | report
+          touch ACCOUNT NOTE | report | me [QUARTER]
 
 Does not touch storage or Slack: the Slack app runs the parsed command.
 """
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..exceptions import CommandUsageError
 from ..types import RepSetting
+from .touches import parse_quarter
 from .watch import parse_watch
 
 MAX_INPUT = 2000
@@ -42,7 +43,8 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip settings time 08:00` · `settings tz Europe/Berlin` · `settings quiet 20:00-07:00`
 • `/clip settings industries off|on` the "Your industries" section of your digest
 • `/clip touch ACCOUNT NOTE` log a customer touch made elsewhere
-• `/clip report` touch coverage (managers)"""
+• `/clip report` touch coverage (managers)
+• `/clip me [2026Q3]` your own coverage, accounts due, streak of quarters on target, shares"""
 
 VERBS = (
     "help",
@@ -58,6 +60,7 @@ VERBS = (
     "settings",
     "touch",
     "report",
+    "me",
 )
 
 
@@ -136,6 +139,11 @@ def parse_clip(text: str) -> ClipCommand:
         if len(text) > MAX_NOTE:
             raise CommandUsageError(f"the note is {len(text)} characters; at most {MAX_NOTE}")
         return ClipCommand("touch", text)
+    if verb == "me":
+        label = _clean(rest)
+        if label:
+            parse_quarter(label)  # raises CommandUsageError with an example
+        return ClipCommand("me", label)
     return ClipCommand(verb)
 
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .standing import ShareStats, Streak
 from .touches import AccountCoverage, Coverage, Quarter, TouchPolicy
 
 #: the CSV header, and the keys of the JSON ``reps``, ``team`` and ``accounts`` objects
@@ -118,6 +119,21 @@ class CoverageReport:
     accounts: tuple[AccountCoverage, ...]
     #: the accounts shown, by days since their last touch
     days: tuple[DaysBucket, ...]
+    #: with ``rep`` only: their streak of quarters on target (``logic.standing``)
+    streak: Streak | None = None
+    #: with ``rep`` only: how their shares did
+    shares: ShareStats | None = None
+
+    @property
+    def due_accounts(self) -> tuple[AccountCoverage, ...]:
+        """The accounts shown that are below their quarterly target, longest without a touch
+        first."""
+        return tuple(a for a in self.accounts if a.due)
+
+    @property
+    def dark_accounts(self) -> tuple[AccountCoverage, ...]:
+        """The accounts shown that are going dark, longest without a touch first."""
+        return tuple(a for a in self.accounts if a.going_dark)
 
     @property
     def period(self) -> str:
@@ -342,7 +358,62 @@ def report_json(report: CoverageReport) -> dict[str, Any]:
             }
             for b in report.days
         ],
+        **_standing_json(report),
     }
+
+
+def _standing_json(report: CoverageReport) -> dict[str, Any]:
+    """The ``streak`` and ``shares`` keys of a one-rep report (none for the team)."""
+    found: dict[str, Any] = {}
+    if report.streak is not None:
+        found["streak"] = {
+            "quarters": report.streak.quarters,
+            "running": report.streak.running,
+            "history": [
+                {"quarter": q.quarter.label, "accounts": q.accounts, "on_target": q.on_target}
+                for q in report.streak.history
+            ],
+        }
+    if report.shares is not None:
+        found["shares"] = {
+            "shared_quarter": report.shares.shared_quarter,
+            "shared_12_months": report.shares.shared_12_months,
+            "accounts_reached_12_months": report.shares.accounts_reached_12_months,
+            "other_touches_quarter": report.shares.other_touches_quarter,
+            "marked_not_relevant_quarter": report.shares.marked_not_relevant_quarter,
+            "marked_not_this_company_quarter": report.shares.marked_not_this_company_quarter,
+        }
+    return found
+
+
+def streak_text(streak: Streak) -> str:
+    """Word a streak: "3 quarters in a row on target (2026Q4 still running: 2 of 3
+    accounts)". Plain text; does not escape."""
+    count = f"{streak.quarters} quarter{'s' if streak.quarters != 1 else ''} in a row on target"
+    if streak.quarters == 0:
+        count = "no quarter on target yet" if len(streak.history) <= 1 else "0 quarters on target"
+    head = streak.current
+    if streak.running and not head.met:
+        return (
+            f"{count} ({head.quarter.label} still running: {head.on_target} of "
+            f"{head.accounts} account{'s' if head.accounts != 1 else ''} on target)"
+        )
+    return count
+
+
+def shares_text(shares: ShareStats) -> str:
+    """Word how a rep's shares did. Plain text; does not escape."""
+    return (
+        f"{shares.shared_quarter} article{'s' if shares.shared_quarter != 1 else ''} forwarded "
+        f"to customers this quarter ({shares.shared_12_months} in 12 months, to "
+        f"{shares.accounts_reached_12_months} account"
+        f"{'s' if shares.accounts_reached_12_months != 1 else ''}); "
+        f"{shares.other_touches_quarter} other touch"
+        f"{'es' if shares.other_touches_quarter != 1 else ''} logged; "
+        f"{shares.marked_not_relevant_quarter} item"
+        f"{'s' if shares.marked_not_relevant_quarter != 1 else ''} marked not relevant and "
+        f"{shares.marked_not_this_company_quarter} not this company"
+    )
 
 
 #: a cell starting with one of these is a formula to a spreadsheet
@@ -484,6 +555,16 @@ def report_html(report: CoverageReport, chart_png: bytes | None) -> str:
         ),
         "<h2>Accounts by days since their last touch</h2>",
         _table(("days since last touch", "accounts"), days, "days"),
+        *(
+            [f'<h2>Streak</h2><p class="streak">{_esc(streak_text(report.streak))}</p>']
+            if report.streak is not None
+            else []
+        ),
+        *(
+            [f'<h2>Shares</h2><p class="shares">{_esc(shares_text(report.shares))}</p>']
+            if report.shares is not None
+            else []
+        ),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
@@ -505,4 +586,6 @@ __all__ = [
     "report_csv",
     "report_html",
     "report_json",
+    "shares_text",
+    "streak_text",
 ]

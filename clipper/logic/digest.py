@@ -113,9 +113,19 @@ class TouchStatus:
     this_quarter: int
     target: int
     last_touch_at: datetime | None
+    #: ``touches.going_dark_days`` (None: not known, the account never counts as going dark)
+    going_dark_days: int | None = None
 
     def due(self) -> bool:
         return self.this_quarter < self.target
+
+    def going_dark(self, now: datetime) -> bool:
+        """No touch for ``going_dark_days`` or more (or never), when that threshold is known."""
+        if self.going_dark_days is None:
+            return False
+        if self.last_touch_at is None:
+            return True
+        return (now - self.last_touch_at).days >= self.going_dark_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,6 +429,32 @@ def touch_line(status: TouchStatus | None, now: datetime) -> str:
     if status.due():
         parts.append("due")
     return " · ".join(parts)
+
+
+def nudge_line(section: AccountSection, now: datetime) -> str | None:
+    """Return the nudge under an account's heading when the account is due (below its
+    quarterly target, or going dark) and the section has an article the rep may still share:
+    "Acme has had no touch for 84 days; this article could be one." None otherwise. Plain
+    text, not escaped; does not look at "Also about" items of other sections."""
+    status = section.touch
+    if status is None or not (status.due() or status.going_dark(now)):
+        return None
+    shareable = [i for i in section.items if i.shareable and not i.shared_by]
+    if not shareable:
+        return None
+    which = "this article" if len(shareable) == 1 else "one of these articles"
+    if status.last_touch_at is None:
+        return f"{section.account} has had no touch yet; {which} could be one."
+    days = max(0, (now - status.last_touch_at).days)
+    if status.this_quarter and not status.going_dark(now):
+        return (
+            f"{section.account} has had {status.this_quarter} of {status.target} touches this "
+            f"quarter; {which} could be the next."
+        )
+    return (
+        f"{section.account} has had no touch for {days} day{'s' if days != 1 else ''}; "
+        f"{which} could be one."
+    )
 
 
 def quarter_began(now: datetime) -> datetime:

@@ -12,6 +12,7 @@ from typing import Any
 from ....types import (
     ArticleToMatch,
     EventKind,
+    FeedbackCounts,
     FeedbackText,
     MatchResult,
     StoredMatch,
@@ -170,6 +171,19 @@ class MatchingMixin:
         return [
             FeedbackText(r["account"], r["kind"], f"{r['title']}. {r['summary']}") for r in rows
         ]
+
+    def feedback_counts(self, rep: str, since: datetime, until: datetime) -> FeedbackCounts:
+        rows = self.pool.read(
+            "counting feedback",
+            """SELECT kind, COUNT(*) AS n FROM feedback
+            WHERE rep = ? AND created_at >= ? AND created_at < ? GROUP BY kind""",
+            (rep, to_db(since), to_db(until)),
+        )
+        counts = {r["kind"]: int(r["n"]) for r in rows}
+        return FeedbackCounts(
+            not_relevant=counts.get("not_relevant", 0),
+            not_this_company=counts.get("not_this_company", 0),
+        )
 
     def recent_matches(self, *, limit: int = 20) -> list[StoredMatch]:
         """Return the newest matches with their article (for summaries and tests)."""
