@@ -35,6 +35,7 @@ from .types import (
     FeedSource,
     FeedStatusRow,
     FeedUpdateIntent,
+    IndustryArticle,
     MatchResult,
     Mention,
     Mute,
@@ -156,6 +157,13 @@ class StorageType(Protocol):
 
     def sources(self) -> list[str]:
         """Return the distinct article sources (feed and outlet names)."""
+        ...
+
+    def industry_articles(
+        self, industry: str, since: datetime, until: datetime, limit: int = 500
+    ) -> list[IndustryArticle]:
+        """Return the articles of ``industry`` (case-insensitive) published in
+        ``[since, until)``, best score first; silently stored (baseline) ones are left out."""
         ...
 
     # -- matching

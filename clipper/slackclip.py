@@ -20,6 +20,7 @@ from .exceptions import CommandUsageError
 from .logic.blockkit import cut, escape, link_target
 from .logic.clip import HELP, ClipCommand
 from .logic.digest import touch_line
+from .logic.review import review_mrkdwn
 from .logic.team import report_mrkdwn
 from .types import RepSetting, TouchReport
 
@@ -161,6 +162,11 @@ def render_touch_report(report: TouchReport) -> str:
     return report_mrkdwn(report)
 
 
+def _review(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    pack = clipper.review_pack(command.argument, quarter=command.value, rep=rep)
+    return review_mrkdwn(pack)
+
+
 #: every ``/clip`` verb and its handler (the verbs and their help: ``logic.clip``)
 CLIP_VERBS: Mapping[str, ClipHandler] = {
     "help": _help,
@@ -176,6 +182,7 @@ CLIP_VERBS: Mapping[str, ClipHandler] = {
     "settings": _settings,
     "touch": _touch,
     "report": _report,
+    "review": _review,
 }
 
 

@@ -899,3 +899,15 @@ class TouchReport:
     news_untouched: tuple[str, ...] = ()
     #: enabled feeds that are disabled or failing, by name
     broken_feeds: tuple[BrokenFeed, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IndustryArticle:
+    """An article the matcher placed in an industry, with its score and story (the review
+    pack's industry trends)."""
+
+    article: ArticleBrief
+    industry: str
+    score: float
+    #: its story's id (the article's own id when it has no story)
+    story_id: int
