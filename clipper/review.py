@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from .config import Account, Config, Rep
 from .exceptions import CommandUsageError
-from .logic.clip import suggestions
+from .logic.clip import closest, suggestions
 from .logic.crm import name_key
 from .logic.review import (
     NEWS,
@@ -126,14 +126,21 @@ class ReviewPacks:
             else [a for a in everyone if a.owner == rep.email]
         )
         wanted = name_key(name)
-        for account in everyone:
-            if wanted in {name_key(account.name), *(name_key(a) for a in account.aliases)}:
-                if account in allowed:
-                    return account
-                raise CommandUsageError(
-                    f"{account.name} is not one of your accounts; its owner "
-                    f"({account.owner or 'nobody'}) or a manager can review it"
-                )
+        named = [
+            a
+            for a in everyone
+            if wanted in {name_key(a.name), *(name_key(alias) for alias in a.aliases)}
+        ]
+        if not named:  # the unique account whose name begins so
+            start = closest(name, [a.name for a in everyone])
+            named = [a for a in everyone if a.name == start]
+        for account in named[:1]:
+            if account in allowed:
+                return account
+            raise CommandUsageError(
+                f"{account.name} is not one of your accounts; its owner "
+                f"({account.owner or 'nobody'}) or a manager can review it"
+            )
         choices = [a.name for a in allowed]
         hint = suggestions(name, choices).replace("*", "'")
         if not choices:

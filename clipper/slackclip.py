@@ -163,7 +163,10 @@ def render_touch_report(report: TouchReport) -> str:
 
 
 def _review(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
-    pack = clipper.review_pack(command.argument, quarter=command.value, rep=rep)
+    try:
+        pack = clipper.review_pack(command.argument, quarter=command.value, rep=rep)
+    except CommandUsageError as exc:  # it quotes what was typed: shown as text in Slack
+        raise CommandUsageError(escape(str(exc))) from None
     return review_mrkdwn(pack)
 
 
