@@ -41,8 +41,9 @@ class ReviewPacks:
         self, account: str, *, quarter: str | None = None, rep: Rep | None = None
     ) -> ReviewPack:
         """Assemble one account's quarterly review pack for a quarter (``2026Q4``; default:
-        this one). ``account`` is a name or an alias (case-insensitive); with ``rep`` only one
-        of the rep's own accounts (any for a manager). Voided touches are left out.
+        this one). ``account`` is a name or an alias (case-insensitive), or the start of only
+        one account's name; with ``rep`` only one of the rep's own accounts (any for a
+        manager). Voided touches are left out. Does not render the pack.
 
         Raises:
             CommandUsageError: an unknown account (with the closest names), another rep's

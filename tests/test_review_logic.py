@@ -11,6 +11,7 @@ from clipper.logic.review import (
     ReviewPack,
     ReviewTouch,
     contacts_reached,
+    review_markdown,
     review_mrkdwn,
     top_trends,
 )
@@ -86,3 +87,30 @@ def test_the_slack_summary_fits_one_section_and_escapes_every_headline() -> None
     assert text.endswith(
         "`clipper review 'Acme &lt;b&gt;' --quarter 2026Q4 --format html --out review.html`"
     )
+
+
+def test_markdown_links_go_only_to_http_and_keep_their_target_whole() -> None:
+    pack = ReviewPack(
+        account="Acme",
+        owner=None,
+        industry=None,
+        quarter="2026Q4",
+        first_day=date(2026, 10, 1),
+        last_day=date(2026, 12, 31),
+        timezone="UTC",
+        quarter_target=1,
+        made_at=AT,
+        touches=(),
+        contacts_reached=(),
+        contacts_known=(),
+        news=(
+            ReviewNews("Odd > link", "https://x.example/a b>c\n", "Wire", AT, None, None),
+            ReviewNews("Script link", "javascript:alert(1)", "Wire", AT, None, None),
+        ),
+        trends=(),
+    )
+    page = review_markdown(pack)
+    assert "[Odd \\> link](<https://x.example/a%20b%3Ec%0A>)" in page
+    assert "- 2026-10-05 · Script link (Wire)" in page and "javascript" not in page
+    assert "No business events this quarter." in page
+    assert "The account has no industry in the accounts file." in page

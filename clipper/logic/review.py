@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ..types import EventKind, IndustryArticle, TouchChannel
@@ -21,6 +22,8 @@ from .blockkit import cut, escape, link_target
 TRENDS = 5
 #: news items a pack lists (the newest first)
 NEWS = 25
+#: characters a Markdown link target keeps as they are (``<``, ``>``, spaces, ``\\``: encoded)
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 #: Slack's limit on one section's text, with room to spare
 SLACK_SECTION = 2900
 
@@ -170,7 +173,7 @@ def _md_link(title: str, url: str | None) -> str:
     target = url if url and url.startswith(("http://", "https://")) else None
     if target is None:
         return shown
-    return f"[{shown}](<{target.replace('<', '%3C').replace('>', '%3E').replace(' ', '%20')}>)"
+    return f"[{shown}](<{quote(target, safe=_URL_SAFE)}>)"
 
 
 def review_markdown(pack: ReviewPack) -> str:
