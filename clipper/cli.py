@@ -48,6 +48,7 @@ from .logic.coverage_report import (
     shares_text,
     streak_text,
 )
+from .logic.review import review_html, review_markdown
 from .logic.urls import redact_url
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
@@ -998,6 +999,42 @@ def report_touches(
     else:
         assert chart is not None
         data = chart.png
+    if out_path is not None:
+        _write_out(out_path, data)
+        err.print(f"wrote {escape(str(out_path))} ({len(data):,} bytes)")
+        return
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+@main.command("review")
+@click.argument("account")
+@click.option("--quarter", metavar="LABEL", help="The quarter, e.g. 2026Q4 (default: this one).")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["md", "html"]),
+    default="md",
+    show_default=True,
+    help="md (Markdown) or html (one self-contained page).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output).",
+)
+@pass_state
+def review(
+    state: State, account: str, quarter: str | None, form: str, out_path: Path | None
+) -> None:
+    """The quarterly review pack for ACCOUNT (its name or an alias): the quarter's touches and
+    contacts reached, its news and business events, the articles shared, its industry's
+    trends."""
+    with state.clipper(quiet=True) as clipper:
+        pack = clipper.review_pack(account, quarter=quarter)
+    text = review_html(pack) if form == "html" else review_markdown(pack)
+    data = text.encode("utf-8")
     if out_path is not None:
         _write_out(out_path, data)
         err.print(f"wrote {escape(str(out_path))} ({len(data):,} bytes)")

@@ -53,6 +53,7 @@ from .ports import (
     WebhookSenderType,
 )
 from .rep_actions import RepActions
+from .review import ReviewPacks
 from .touch_ledger import TouchLedger
 from .touch_webhook import TouchWebhooks
 from .types import (
@@ -104,12 +105,13 @@ class AdminNoticeReport:
     slack: bool = False
 
 
-class Clipper(RepActions, AccountImports, TouchLedger, TouchWebhooks):
+class Clipper(RepActions, AccountImports, TouchLedger, TouchWebhooks, ReviewPacks):
     """Everything Clipper does, over ports. Build it with ``make_clipper``.
 
     What a rep asks of it (watch terms, mutes, settings, touches, the team report) is in
     ``rep_actions.RepActions``, importing a CRM export in ``account_import.AccountImports``,
-    and the customer-touch ledger in ``touch_ledger.TouchLedger``; it inherits all three."""
+    and the customer-touch ledger in ``touch_ledger.TouchLedger``, the quarterly review pack in
+    ``review.ReviewPacks``; it inherits them all."""
 
     def __init__(
         self,

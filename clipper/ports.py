@@ -36,6 +36,7 @@ from .types import (
     FeedSource,
     FeedStatusRow,
     FeedUpdateIntent,
+    IndustryArticle,
     MatchResult,
     Mention,
     Mute,
@@ -159,6 +160,13 @@ class StorageType(Protocol):
 
     def sources(self) -> list[str]:
         """Return the distinct article sources (feed and outlet names)."""
+        ...
+
+    def industry_articles(
+        self, industry: str, since: datetime, until: datetime, limit: int = 500
+    ) -> list[IndustryArticle]:
+        """Return the articles of ``industry`` (case-insensitive) published in
+        ``[since, until)``, best score first; silently stored (baseline) ones are left out."""
         ...
 
     # -- matching

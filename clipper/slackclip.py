@@ -32,6 +32,7 @@ from .logic.blockkit import (
 from .logic.clip import HELP, ClipCommand
 from .logic.coverage_report import CoverageReport, shares_text, streak_text
 from .logic.digest import Digest, DigestItem, touch_line
+from .logic.review import review_mrkdwn
 from .logic.team import report_mrkdwn
 from .logic.touches import AccountCoverage
 from .rep_actions import AccountNews, LeftOut
@@ -309,6 +310,14 @@ def render_touch_report(report: TouchReport) -> str:
     return report_mrkdwn(report)
 
 
+def _review(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    try:
+        pack = clipper.review_pack(command.argument, quarter=command.value, rep=rep)
+    except CommandUsageError as exc:  # it quotes what was typed: shown as text in Slack
+        raise CommandUsageError(escape(str(exc))) from None
+    return review_mrkdwn(pack)
+
+
 #: every ``/clip`` verb and its handler (the verbs and their help: ``logic.clip``)
 CLIP_VERBS: Mapping[str, ClipHandler] = {
     "help": _help,
@@ -325,6 +334,7 @@ CLIP_VERBS: Mapping[str, ClipHandler] = {
     "touch": _touch,
     "report": _report,
     "me": _me,
+    "review": _review,
 }
 
 

@@ -934,3 +934,15 @@ class WebhookBacklog:
     given_up: int = 0
     #: the oldest pending touch's queue time
     oldest_pending: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndustryArticle:
+    """An article the matcher placed in an industry, with its score and story (the review
+    pack's industry trends)."""
+
+    article: ArticleBrief
+    industry: str
+    score: float
+    #: its story's id (the article's own id when it has no story)
+    story_id: int

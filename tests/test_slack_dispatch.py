@@ -235,3 +235,36 @@ def test_the_facade_returns_numbers_without_slack(bolt: Bolt) -> None:
         ("Northwind Logistics", 1),
         ("Initech", 0),
     ]
+
+
+def test_review_sums_up_the_rep_s_own_account_and_refuses_another_s(bolt: Bolt) -> None:
+    _response, rid = bolt.clip("touch acme robotics called Jo about the QBR", user="U1")
+    assert bolt.answer(rid) == "Logged a touch on *Acme Robotics*: called Jo about the QBR"
+    _response, rid = bolt.clip("review acme", user="U1")
+    answer = bolt.answer(rid)
+    assert answer.startswith(
+        "*Acme Robotics: quarterly review 2026Q4* (01 Oct to 31 Dec 2026)\n"
+        "• *Touches:* 1 of 1 this quarter, last on 2026-11-23\n"
+        "• *Contacts reached:* none named\n"
+        "• *News:* 0 article(s), 0 business event(s); *shared:* 0 article(s)\n"
+    )
+    assert answer.endswith(
+        "The full pack (touches, news, shares, industry trends): "
+        "`clipper review 'Acme Robotics' --quarter 2026Q4 --format html --out review.html`"
+    )
+    # another rep's account: refused, naming who may review it
+    _response, rid = bolt.clip("review initech", user="U1")
+    assert bolt.answer(rid) == (
+        ":warning: Initech is not one of your accounts; its owner (dana@example.com) or a "
+        "manager can review it"
+    )
+    # a manager may review any account, and name the quarter
+    _response, rid = bolt.clip("review initech 2026Q3", user="U3")
+    assert bolt.answer(rid).startswith("*Initech: quarterly review 2026Q3* (01 Jul to 30 Sep")
+    # what was typed is quoted as text, never as a Slack mention
+    _response, rid = bolt.clip("review <!channel>", user="U1")
+    refused = bolt.answer(rid)
+    assert refused.startswith(":warning: unknown account '&lt;!channel&gt;'. ")
+    assert "<!channel>" not in refused
+    response, _rid = bolt.clip("review", user="U1")
+    assert "which account? `/clip review ACCOUNT [2026Q4]`" in response.body

@@ -5,6 +5,7 @@
           settings time HH:MM | settings tz ZONE | settings quiet HH:MM-HH:MM
           settings industries on|off
           touch ACCOUNT NOTE | report | me [QUARTER]
+          review ACCOUNT [QUARTER]
 
 Does not touch storage or Slack: the Slack app runs the parsed command.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
@@ -44,7 +46,8 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip settings industries off|on` the "Your industries" section of your digest
 • `/clip touch ACCOUNT NOTE` log a customer touch made elsewhere
 • `/clip report` touch coverage (managers)
-• `/clip me [2026Q3]` your own coverage, accounts due, streak of quarters on target, shares"""
+• `/clip me [2026Q3]` your own coverage, accounts due, streak of quarters on target, shares
+• `/clip review ACCOUNT [2026Q4]` the account's quarterly review pack, in short"""
 
 VERBS = (
     "help",
@@ -61,6 +64,7 @@ VERBS = (
     "touch",
     "report",
     "me",
+    "review",
 )
 
 
@@ -144,7 +148,21 @@ def parse_clip(text: str) -> ClipCommand:
         if label:
             parse_quarter(label)  # raises CommandUsageError with an example
         return ClipCommand("me", label)
+    if verb == "review":
+        return _review(rest)
     return ClipCommand(verb)
+
+
+def _review(rest: str) -> ClipCommand:
+    """``/clip review ACCOUNT [QUARTER]``: the quarter (``2026Q4``) rides in ``value``."""
+    words = _clean(rest).split()
+    quarter = None
+    if words and re.fullmatch(r"(?i)(FY)?\d{4}-?Q[1-4]", words[-1]) and len(words) > 1:
+        quarter = words.pop()
+    account = " ".join(words)
+    if not account:
+        raise CommandUsageError("which account? `/clip review ACCOUNT [2026Q4]`")
+    return ClipCommand("review", account[:MAX_TERM], value=quarter)
 
 
 def split_account(text: str, accounts: list[str]) -> tuple[str | None, str]:

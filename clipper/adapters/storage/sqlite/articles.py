@@ -14,6 +14,7 @@ from ....types import (
     Article,
     ArticleBrief,
     ArticleIdentity,
+    IndustryArticle,
     KnownArticle,
     PageToExtract,
     Stage,
@@ -171,6 +172,26 @@ class ArticlesMixin:
             "reading sources", "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL"
         )
         return [r["source"] for r in rows]
+
+    def industry_articles(
+        self, industry: str, since: datetime, until: datetime, limit: int = 500
+    ) -> list[IndustryArticle]:
+        """Return the articles of ``industry`` (case-insensitive) published in
+        ``[since, until)``, best score first; silently stored (baseline) ones are left out."""
+        rows = self.pool.read(
+            "reading an industry's articles",
+            """SELECT a.id, a.title, a.summary, a.url, a.source, a.published_at, i.industry,
+                      i.score, COALESCE(a.story_id, a.id) AS story
+            FROM article_industries i JOIN articles a ON a.id = i.article_id
+            WHERE lower(i.industry) = lower(?) AND a.published_at >= ? AND a.published_at < ?
+              AND a.stage != 'baseline'
+            ORDER BY i.score DESC, a.published_at DESC LIMIT ?""",
+            (industry, to_db(since), to_db(until), limit),
+        )
+        return [
+            IndustryArticle(_brief(r), r["industry"], float(r["score"]), int(r["story"]))
+            for r in rows
+        ]
 
 
 def _known(row: Any) -> KnownArticle:
