@@ -22,6 +22,7 @@ from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
 from .logic.blockkit import escape
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
+from .logic.contacts import split_contact
 from .logic.digest import (
     NOTE_CHANNEL,
     SHARE_CHANNEL,
@@ -166,6 +167,8 @@ class TouchLogged:
 
     account: str
     note: str
+    #: the contact ``with NAME`` named (None: nobody)
+    contact: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,11 +393,13 @@ class RepActions:
     # ------------------------------------------------------------------ touches and shares
 
     def log_touch(self, rep: Rep, text: str, *, key: str) -> TouchLogged:
-        """Log a touch made elsewhere from ``ACCOUNT NOTE`` text; ``key`` makes a retry log it
+        """Log a touch made elsewhere from ``ACCOUNT [with NAME] NOTE`` text (NAME: one of the
+        account's contacts, ``logic.contacts.split_contact``); ``key`` makes a retry log it
         once.
 
         Raises:
-            CommandUsageError: the text names none of the rep's accounts.
+            CommandUsageError: the text names none of the rep's accounts, or "with" a near miss
+                of a contact's name.
         """
         mine = [a.name for a in self.accounts_of(rep)]
         account, note = split_account(text, mine)
@@ -403,10 +408,19 @@ class RepActions:
             raise CommandUsageError(
                 "which account? `/clip touch ACCOUNT NOTE`. " + suggestions(first, mine)
             )
+        configured = next((a for a in self.config.accounts if a.name == account), None)
+        names = [c.name for c in configured.contacts] if configured else []
+        contact, note = split_contact(note, names, account=account)
         self.storage.add_touch(
-            rep.email, account, NOTE_CHANNEL, self.clock(), note=note or None, idempotency_key=key
+            rep.email,
+            account,
+            NOTE_CHANNEL,
+            self.clock(),
+            note=note or None,
+            idempotency_key=key,
+            contact=contact,
         )
-        return TouchLogged(account, note)
+        return TouchLogged(account, note, contact)
 
     def require_article(self, article_id: int) -> None:
         """Raise ``CommandUsageError`` when no stored article has this id."""

@@ -235,7 +235,11 @@ def _settings(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
 def _touch(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     logged = clipper.log_touch(rep, command.argument, key=key)
     note = logged.note
-    return f"Logged a touch on *{escape(logged.account)}*" + (f": {escape(note)}" if note else ".")
+    return (
+        f"Logged a touch on *{escape(logged.account)}*"
+        + (f" with {escape(logged.contact)}" if logged.contact else "")
+        + (f": {escape(note)}" if note else ".")
+    )
 
 
 def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:

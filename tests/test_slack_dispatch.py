@@ -37,7 +37,15 @@ REPS = [
     {"email": "max@example.com", "name": "Max", "role": "manager"},
 ]
 ACCOUNTS = [
-    {"name": "Acme Robotics", "owner": "sam@example.com"},
+    {
+        "name": "Acme Robotics",
+        "owner": "sam@example.com",
+        "contacts": [
+            {"name": "Jo Park", "email": "jo@acme.example", "title": "VP Operations"},
+            {"name": "Lee Moreno", "title": "CFO"},
+            {"name": "Lee Chan"},
+        ],
+    },
     {"name": "Northwind Logistics", "owner": "dana@example.com"},
     {"name": "Initech", "owner": "dana@example.com"},
 ]
@@ -234,4 +242,35 @@ def test_the_facade_returns_numbers_without_slack(bolt: Bolt) -> None:
     assert [(a.account, a.status and a.status.this_quarter) for a in owned] == [
         ("Northwind Logistics", 1),
         ("Initech", 0),
+    ]
+
+
+def test_touch_with_a_contact_logs_who_was_reached_and_suggests_on_a_typo(bolt: Bolt) -> None:
+    _response, rid = bolt.clip("touch Acme Robotics with jo park called about the renewal")
+    assert bolt.answer(rid) == (
+        "Logged a touch on *Acme Robotics* with Jo Park: called about the renewal"
+    )
+    _response, rid = bolt.clip("touch Acme Robotics with Lee Moreno: <b>QBR</b> prep")
+    assert bolt.answer(rid) == (
+        "Logged a touch on *Acme Robotics* with Lee Moreno: &lt;b&gt;QBR&lt;/b&gt; prep"
+    )
+    # a near miss is answered with the contacts on file, and nothing is logged
+    response, rid = bolt.clip("touch Acme Robotics with Jo Prak lunch")
+    answer = response.body or bolt.answer(rid)
+    assert "Acme Robotics has no contact named 'Jo Prak'. Did you mean *Jo Park*?" in answer
+    assert "Contacts on file: Jo Park, Lee Moreno, Lee Chan" in answer
+    # a first name two contacts share is asked about
+    response, rid = bolt.clip("touch Acme Robotics with Lee lunch")
+    answer = response.body or bolt.answer(rid)
+    assert "which Lee? Acme Robotics has *Lee Moreno* and *Lee Chan*" in answer
+    # "with" followed by no contact's name is note text
+    _response, rid = bolt.clip("touch Acme Robotics with the whole buying committee")
+    assert bolt.answer(rid) == (
+        "Logged a touch on *Acme Robotics*: with the whole buying committee"
+    )
+    touches = bolt.clipper.list_touches(account="Acme Robotics")
+    assert [(t.contact, t.note) for t in touches] == [
+        ("Jo Park", "called about the renewal"),
+        ("Lee Moreno", "<b>QBR</b> prep"),
+        (None, "with the whole buying committee"),
     ]

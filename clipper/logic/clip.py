@@ -4,7 +4,7 @@
           preview TERM | digest | mute ACCOUNT|SOURCE [DAYS] | unmute [ACCOUNT|SOURCE]
           settings time HH:MM | settings tz ZONE | settings quiet HH:MM-HH:MM
           settings industries on|off
-          touch ACCOUNT NOTE | report
+          touch ACCOUNT [with CONTACT] NOTE | report
 
 Does not touch storage or Slack: the Slack app runs the parsed command.
 """
@@ -41,7 +41,7 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip mute ACCOUNT|SOURCE [DAYS]` · `/clip unmute [ACCOUNT|SOURCE]`
 • `/clip settings time 08:00` · `settings tz Europe/Berlin` · `settings quiet 20:00-07:00`
 • `/clip settings industries off|on` the "Your industries" section of your digest
-• `/clip touch ACCOUNT NOTE` log a customer touch made elsewhere
+• `/clip touch ACCOUNT [with CONTACT] NOTE` log a customer touch made elsewhere
 • `/clip report` touch coverage (managers)"""
 
 VERBS = (
