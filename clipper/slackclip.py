@@ -31,6 +31,7 @@ from .logic.blockkit import (
 from .logic.clip import HELP, ClipCommand
 from .logic.digest import Digest, DigestItem, touch_line
 from .logic.team import report_mrkdwn
+from .logic.touches import ONE_CONTACT
 from .rep_actions import AccountNews, LeftOut
 from .types import RepSetting, TouchReport
 
@@ -92,8 +93,13 @@ def _accounts(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
     if not mine.accounts:
         return "You own no accounts in Clipper yet; ask your manager to add you as owner."
     lines = ["*Your accounts*"]
+    # "higher and wider": recent touches that all went to one of several contacts
+    narrow = {a.account for a in clipper.touch_coverage().accounts if a.single_contact}
     for account in mine.accounts:
-        lines.append(f"• *{escape(account.account)}*: {touch_line(account.status, mine.now)}")
+        lines.append(
+            f"• *{escape(account.account)}*: {touch_line(account.status, mine.now)}"
+            + (f" · :warning: {ONE_CONTACT}" if account.account in narrow else "")
+        )
     return "\n".join(lines)
 
 

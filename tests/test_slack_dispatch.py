@@ -274,3 +274,21 @@ def test_touch_with_a_contact_logs_who_was_reached_and_suggests_on_a_typo(bolt: 
         ("Lee Moreno", "<b>QBR</b> prep"),
         (None, "with the whole buying committee"),
     ]
+
+
+def test_accounts_warn_when_every_recent_touch_went_to_one_of_several_contacts(
+    bolt: Bolt,
+) -> None:
+    _response, rid = bolt.clip("touch Acme Robotics with Jo Park intro call")
+    assert bolt.answer(rid).startswith("Logged a touch on *Acme Robotics* with Jo Park")
+    _response, rid = bolt.clip("accounts")
+    assert "only one contact" not in bolt.answer(rid)  # one touch says little yet
+    _response, rid = bolt.clip("touch Acme Robotics with Jo Park follow-up")
+    bolt.answer(rid)
+    _response, rid = bolt.clip("accounts")
+    (acme,) = [line for line in bolt.answer(rid).splitlines() if "Acme Robotics" in line]
+    assert acme.endswith(":warning: only one contact touched in 12 months")
+    _response, rid = bolt.clip("touch Acme Robotics with Lee Chan lunch")
+    bolt.answer(rid)
+    _response, rid = bolt.clip("accounts")
+    assert "only one contact" not in bolt.answer(rid)  # wider now
