@@ -49,6 +49,7 @@ from .logic.coverage_report import (
     streak_text,
 )
 from .logic.review import review_html, review_markdown
+from .logic.touches import ONE_CONTACT
 from .logic.urls import redact_url
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
@@ -921,7 +922,7 @@ def _coverage_tables(report: CoverageReport, console: Console) -> None:
         )
     console.print(reps)
     accounts = Table(title="Per account (touches / target)", expand=False)
-    for column in ("account", "owner", "quarter", "12 months", "days since", "contacts", ""):
+    for column in ("account", "owner", "quarter", "12 months", "days since", "contacts", "", ""):
         accounts.add_column(column, overflow="fold")
     for a in report.accounts:
         accounts.add_row(
@@ -932,6 +933,7 @@ def _coverage_tables(report: CoverageReport, console: Console) -> None:
             "never" if a.days_since is None else str(a.days_since),
             _frac(a.contacts_touched, a.contacts_known),
             "[red]going dark[/]" if a.going_dark else "",
+            f"[yellow]{ONE_CONTACT}[/]" if a.single_contact else "",
         )
     console.print(accounts if report.accounts else "no accounts")
     days = Table(title="Accounts by days since their last touch", expand=False)

@@ -12,6 +12,7 @@ typed are escaped for Slack's mrkdwn there, as before).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
 from .logic.blockkit import escape
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
+from .logic.contacts import split_contact
 from .logic.digest import (
     NOTE_CHANNEL,
     SHARE_CHANNEL,
@@ -166,6 +168,8 @@ class TouchLogged:
 
     account: str
     note: str
+    #: the contact ``with NAME`` named (None: nobody)
+    contact: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,11 +394,13 @@ class RepActions:
     # ------------------------------------------------------------------ touches and shares
 
     def log_touch(self, rep: Rep, text: str, *, key: str) -> TouchLogged:
-        """Log a touch made elsewhere from ``ACCOUNT NOTE`` text; ``key`` makes a retry log it
+        """Log a touch made elsewhere from ``ACCOUNT [with NAME] NOTE`` text (NAME: one of the
+        account's contacts, ``logic.contacts.split_contact``); ``key`` makes a retry log it
         once.
 
         Raises:
-            CommandUsageError: the text names none of the rep's accounts.
+            CommandUsageError: the text names none of the rep's accounts, or "with" a near miss
+                of a contact's name.
         """
         mine = [a.name for a in self.accounts_of(rep)]
         account, note = split_account(text, mine)
@@ -403,10 +409,19 @@ class RepActions:
             raise CommandUsageError(
                 "which account? `/clip touch ACCOUNT NOTE`. " + suggestions(first, mine)
             )
+        configured = next((a for a in self.config.accounts if a.name == account), None)
+        names = [c.name for c in configured.contacts] if configured else []
+        contact, note = split_contact(note, names, account=account)
         self.storage.add_touch(
-            rep.email, account, NOTE_CHANNEL, self.clock(), note=note or None, idempotency_key=key
+            rep.email,
+            account,
+            NOTE_CHANNEL,
+            self.clock(),
+            note=note or None,
+            idempotency_key=key,
+            contact=contact,
         )
-        return TouchLogged(account, note)
+        return TouchLogged(account, note, contact)
 
     def require_article(self, article_id: int) -> None:
         """Raise ``CommandUsageError`` when no stored article has this id."""
@@ -421,12 +436,20 @@ class RepActions:
         return self.storage.shared(account, article_id)
 
     def share_draft(
-        self, rep: Rep, account: Account, article_id: int, *, industry: bool = False
+        self,
+        rep: Rep,
+        account: Account,
+        article_id: int,
+        *,
+        industry: bool = False,
+        contact: int | None = None,
     ) -> ShareDraft:
         """Return the note "Share with customer" pre-fills, as plain text: the
         ``share.templates`` note for the match's event (``logic.notes.note_kind``; ``industry``
         for an industry item), with the account's first contact (else a neutral greeting), the
-        article's title and link; and that contact. Does not cut the note to any length."""
+        article's title and link; and that contact. ``contact`` picks another of the account's
+        contacts by its index (the share window's select; out of range: the first). Does not
+        cut the note to any length."""
         article = self.storage.article(article_id)
         match = next(
             (
@@ -436,9 +459,12 @@ class RepActions:
             ),
             None,
         )
-        contact = account.contacts[0] if account.contacts else None
+        chosen = _contact_at(account, contact)
         event = match.event if match else None
-        note = share_notes(self.config, rep).note(
+        notes = share_notes(self.config, rep)
+        if chosen is not None:
+            notes = dataclasses.replace(notes, contacts={account.name: chosen.name})
+        note = notes.note(
             event=event,
             title=(article.title if article else "") or "",
             url=article.url if article else None,
@@ -447,14 +473,24 @@ class RepActions:
             target=NoteTarget.PLAIN,
             industry=industry,
         )
-        return ShareDraft(note, contact, note_kind(event, industry=industry))
+        return ShareDraft(note, chosen, note_kind(event, industry=industry))
 
-    def log_share(self, rep: Rep, account: str, article_id: int, note: str, *, key: str) -> bool:
+    def log_share(
+        self,
+        rep: Rep,
+        account: str,
+        article_id: int,
+        note: str,
+        *,
+        key: str,
+        contact: int | None = None,
+    ) -> bool:
         """Log that the rep shared an article with the account's customer (with the contact the
-        share window named: the account's first); False when ``key`` was logged before. Does
-        not check the account is the rep's (``account_for`` does)."""
+        share window chose, by its index; None or out of range: the account's first); False
+        when ``key`` was logged before. Does not check the account is the rep's
+        (``account_for`` does)."""
         configured = next((a for a in self.config.accounts if a.name == account), None)
-        contact = configured.contacts[0] if configured and configured.contacts else None
+        chosen = _contact_at(configured, contact) if configured else None
         return self.storage.add_touch(
             rep.email,
             account,
@@ -463,7 +499,7 @@ class RepActions:
             article_id=article_id,
             note=note,
             idempotency_key=key,
-            contact=contact.name if contact else None,
+            contact=chosen.name if chosen else None,
         )
 
     def touch_report(self) -> TouchReport:
@@ -537,3 +573,13 @@ def _total(counts: Iterable[ActivityCounts]) -> ActivityCounts:
         matches += c.matches
         shares += c.shares
     return ActivityCounts(matches, shares)
+
+
+def _contact_at(account: Account, index: int | None) -> Contact | None:
+    """The account's contact at ``index`` (the share window's choice), else its first; None
+    when it has none."""
+    if not account.contacts:
+        return None
+    if index is not None and 0 <= index < len(account.contacts):
+        return account.contacts[index]
+    return account.contacts[0]

@@ -28,7 +28,7 @@ import re
 import threading
 import traceback
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,12 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from .config import Account, Rep, SlackSettings
+from .config import Account, Contact, Rep, SlackSettings
 from .core import Clipper
 from .exceptions import ClipperError, CommandUsageError, DeliveryError, SlackAuthError
 from .logic.blockkit import SHOW_MORE, cut, escape, replace_item, replace_more
 from .logic.clip import (
+    CONTACT_ACTION,
     HELP,
     ClipCommand,
     ShareSubmission,
@@ -475,6 +476,7 @@ def make_slack_app(
                     # its line breaks kept: the rep copies it into an email as it is
                     draft.note[:NOTE_LIMIT],
                     metadata,
+                    contacts=account.contacts,
                 ),
             )
         except ClipperError as exc:
@@ -518,6 +520,7 @@ def make_slack_app(
                 article_id,
                 shared.note[:NOTE_LIMIT],
                 key="view:" + str(view.get("id")),
+                contact=shared.contact,
             )
             if logged and shared.channel and shared.ts:
                 message = {
@@ -543,7 +546,7 @@ def make_slack_app(
             shared = parse_share_submission(view)
         except CommandUsageError as exc:  # the window stays open and says why
             log.warning("refused a share submission: %s", exc)
-            ack(response_action="errors", errors={"note": str(exc)})
+            ack(response_action="errors", errors={_note_block(view): str(exc)})
             return
         user = str((body.get("user") or {}).get("id"))
 
@@ -555,9 +558,43 @@ def make_slack_app(
             ack()
             return
         log.warning("busy: a share submission answered busy (work queue full)")
-        ack(response_action="errors", errors={"note": BUSY})  # the modal stays open
+        ack(response_action="errors", errors={_note_block(view): BUSY})  # the modal stays open
 
     app.view(SHARE_CALLBACK)(ack_share_submit)
+
+    def share_contact_changed(body: dict[str, Any], client: WebClient) -> None:
+        """Re-write the open share window's note for the contact its select now holds (the
+        note block gets a new id, so Slack shows the new note, not the old input)."""
+        view = body.get("view") or {}
+        try:
+            shared = parse_share_submission(view)
+            rep = users.rep_for(str((body.get("user") or {}).get("id")))
+            account = clipper.account_for(rep, shared.item.account)
+            draft = clipper.share_draft(
+                rep, account, shared.item.article_id, contact=shared.contact
+            )
+            client.views_update(
+                view_id=str(view.get("id")),
+                hash=view.get("hash"),
+                view=_share_view(
+                    account.name,
+                    share_contact_line(draft.contact),
+                    draft.note[:NOTE_LIMIT],
+                    str(view.get("private_metadata")),
+                    contacts=account.contacts,
+                    chosen=shared.contact,
+                ),
+            )
+        except ClipperError as exc:
+            log.warning("share window contact change refused: %s", exc)
+        except SlackApiError as exc:  # e.g. hash_conflict: the rep typed meanwhile
+            log.warning("views.update of a share window failed: %s", exc.response.get("error"))
+
+    def ack_share_contact(ack: Any, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        work.submit(lambda: share_contact_changed(body, client))
+
+    app.action(CONTACT_ACTION)(ack_share_contact)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
@@ -581,7 +618,56 @@ def _raised_in_bolt(error: BaseException) -> bool:
     return bool(frames) and not any(f.filename.startswith(_PACKAGE) for f in frames)
 
 
-def _share_view(account: str, contact: str, note: str, metadata: str) -> dict[str, Any]:
+def _note_block(view: dict[str, Any]) -> str:
+    """The id of a share window's note block ("note", or "note_N" after a contact change)."""
+    values = ((view.get("state") or {}).get("values")) or {}
+    return next((k for k in values if str(k).startswith("note_")), "note")
+
+
+#: most options a static_select offers, and longest option text (Block Kit limits)
+MAX_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+
+
+def _contact_option(index: int, contact: Contact) -> dict[str, Any]:
+    label = contact.name + (f", {contact.title}" if contact.title else "")
+    return {
+        "text": {"type": "plain_text", "text": cut(label, MAX_OPTION_TEXT), "emoji": False},
+        "value": str(index),
+    }
+
+
+def _contact_select(contacts: Sequence[Contact], chosen: int | None) -> dict[str, Any]:
+    """The share window's "Sending to" select: the account's first 100 contacts, by index
+    (a name never travels as a value), ``chosen`` (else the first) selected."""
+    options = [_contact_option(i, c) for i, c in enumerate(contacts[:MAX_OPTIONS])]
+    initial = options[chosen] if chosen is not None and 0 <= chosen < len(options) else options[0]
+    return {
+        "type": "input",
+        "block_id": "contact",
+        "dispatch_action": True,
+        "label": {"type": "plain_text", "text": "Sending to"},
+        "element": {
+            "type": "static_select",
+            "action_id": CONTACT_ACTION,
+            "options": options,
+            "initial_option": initial,
+        },
+    }
+
+
+def _share_view(
+    account: str,
+    contact: str,
+    note: str,
+    metadata: str,
+    *,
+    contacts: Sequence[Contact] = (),
+    chosen: int | None = None,
+) -> dict[str, Any]:
+    """The share window; with ``contacts``, a select of them above the note (its block id
+    ``note_N`` after contact N was chosen, so Slack shows the re-written note)."""
+    note_block = "note" if chosen is None else f"note_{chosen}"
     return {
         "type": "modal",
         "callback_id": SHARE_CALLBACK,
@@ -597,9 +683,11 @@ def _share_view(account: str, contact: str, note: str, metadata: str) -> dict[st
                     "text": cut(f"*{escape(account)}* · {escape(contact)}", 3000),
                 },
             },
+            # one contact needs no choice: the line above names them
+            *([_contact_select(contacts, chosen)] if len(contacts) > 1 else []),
             {
                 "type": "input",
-                "block_id": "note",
+                "block_id": note_block,
                 "label": {"type": "plain_text", "text": "Your note (copy it into your email)"},
                 "element": {
                     "type": "plain_text_input",

@@ -34,7 +34,7 @@ from .logic.coverage_report import CoverageReport, shares_text, streak_text
 from .logic.digest import Digest, DigestItem, touch_line
 from .logic.review import review_mrkdwn
 from .logic.team import report_mrkdwn
-from .logic.touches import AccountCoverage
+from .logic.touches import ONE_CONTACT, AccountCoverage
 from .rep_actions import AccountNews, LeftOut
 from .types import RepSetting, TouchReport
 
@@ -96,8 +96,13 @@ def _accounts(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
     if not mine.accounts:
         return "You own no accounts in Clipper yet; ask your manager to add you as owner."
     lines = ["*Your accounts*"]
+    # "higher and wider": recent touches that all went to one of several contacts
+    narrow = {a.account for a in clipper.touch_coverage().accounts if a.single_contact}
     for account in mine.accounts:
-        lines.append(f"• *{escape(account.account)}*: {touch_line(account.status, mine.now)}")
+        lines.append(
+            f"• *{escape(account.account)}*: {touch_line(account.status, mine.now)}"
+            + (f" · :warning: {ONE_CONTACT}" if account.account in narrow else "")
+        )
     return "\n".join(lines)
 
 
@@ -239,7 +244,11 @@ def _settings(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
 def _touch(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     logged = clipper.log_touch(rep, command.argument, key=key)
     note = logged.note
-    return f"Logged a touch on *{escape(logged.account)}*" + (f": {escape(note)}" if note else ".")
+    return (
+        f"Logged a touch on *{escape(logged.account)}*"
+        + (f" with {escape(logged.contact)}" if logged.contact else "")
+        + (f": {escape(note)}" if note else ".")
+    )
 
 
 def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:

@@ -29,6 +29,7 @@ SCOPES = {
     "users.lookupByEmail": "users:read.email",
     "users.info": "users:read",
     "views.open": None,
+    "views.update": None,
     "auth.test": None,
     "apps.connections.open": "connections:write",
 }
@@ -195,6 +196,8 @@ class SlackStub:
         self.triggers: dict[str, float] = {}
         self.updates: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
+        #: views.update bodies: view_id, hash and the new view
+        self.view_updates: list[dict[str, Any]] = []
         self._minted = 0
         #: image URLs Slack cannot download: a message showing one is refused, as Slack does
         #: ("downloading image failed")
@@ -508,5 +511,43 @@ class SlackStub:
             view = json.loads(view)
         if not isinstance(view, dict) or len(view.get("blocks", [])) > 100:
             return {"ok": False, "error": "invalid_arguments"}
+        if _select_errors(view):
+            return {"ok": False, "error": "invalid_arguments"}
         self.views.append(view)
         return {"ok": True, "view": {"id": f"V{len(self.views)}", **view}}
+
+    def _views_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        view = body.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        opened = {f"V{i}" for i in range(1, len(self.views) + 1)} | {
+            str(u["view_id"]) for u in self.view_updates
+        }
+        if not isinstance(view, dict) or _select_errors(view):
+            return {"ok": False, "error": "invalid_arguments"}
+        if body.get("view_id") not in opened:
+            return {"ok": False, "error": "not_found"}
+        self.view_updates.append(
+            {"view_id": body.get("view_id"), "hash": body.get("hash"), "view": view}
+        )
+        return {"ok": True, "view": {"id": body.get("view_id"), **view}}
+
+
+def _select_errors(view: dict[str, Any]) -> list[str]:
+    """Slack's limits on a static_select: 1 to 100 options, option text at most 75
+    characters, values at most 150, an initial option that is one of the options."""
+    errors: list[str] = []
+    for block in view.get("blocks", []):
+        element = block.get("element") or {}
+        if element.get("type") != "static_select":
+            continue
+        options = element.get("options") or []
+        if not 1 <= len(options) <= 100:
+            errors.append(f"{len(options)} options")
+        for option in options:
+            if len(option["text"]["text"]) > 75 or len(option["value"]) > 150:
+                errors.append(f"option too long: {option}")
+        initial = element.get("initial_option")
+        if initial is not None and initial not in options:
+            errors.append("initial_option is not an option")
+    return errors

@@ -391,3 +391,70 @@ def test_import_dry_run_reports_exactly_what_the_real_run_does(tmp_path: Path) -
     assert "would add 1, would update 2" in dry.output and "added 1, updated 2" in real.output
     again = runner.invoke(main, ["--config", str(path), "accounts", "import", str(export)])
     assert "added 0, updated 0" in again.output and again.output.count("no change") == 3
+
+
+def test_accounts_import_reads_contacts_and_reports_bad_ones_by_line(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        feeds={"manufacturing": []},
+        accounts=[
+            {
+                "name": "Acme Robotics",
+                "owner": "rep@example.com",
+                "contacts": [{"name": "Jo Park", "email": "jo@acme.example", "title": "COO"}],
+            }
+        ],
+        reps=[{"email": "rep@example.com", "name": "Rep One"}],
+    )
+    # a Salesforce contact export: the account's row repeats for each contact
+    export = tmp_path / "contacts.csv"
+    export.write_text(
+        "Account.Name,Account Owner Email,Contact.Name,Contact.Email,Contact.Title\n"
+        "Acme Robotics,rep@example.com,JO PARK,jo@acme.example,COO\n"
+        "Acme Robotics,rep@example.com,Ann Lee,Ann.Lee@acme.example,CFO\n"
+        "Acme Robotics,rep@example.com,Bo Ray,bo at acme,CTO\n"
+        "Helix Components,rep@example.com,,cy@helix.example,\n"
+        "Helix Components,rep@example.com,Cy Tan,cy@helix.example,VP Supply\n"
+        "Helix Components,rep@example.com,Di Wu,,\n"
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(path), "accounts", "import", str(export)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"{export}:4: 'Acme Robotics': contact 'Bo Ray': not an email address" in out
+    assert f"{export}:5: 'Helix Components': a contact without a name" in out
+    assert "contacts + Ann Lee" in out  # Jo Park is already known (same email, any case)
+    accounts = yaml.safe_load((tmp_path / "config" / "accounts.yaml").read_text())["accounts"]
+    acme, helix = accounts
+    assert acme["contacts"] == [
+        {"name": "Jo Park", "email": "jo@acme.example", "title": "COO"},
+        {"name": "Ann Lee", "email": "ann.lee@acme.example", "title": "CFO"},
+    ]
+    assert helix["contacts"] == [
+        {"name": "Cy Tan", "email": "cy@helix.example", "title": "VP Supply"},
+        {"name": "Di Wu"},
+    ]
+    check = runner.invoke(main, ["--config", str(path), "check"])
+    assert check.exit_code == 0, check.output
+
+    # a HubSpot-style "Contacts" cell: several contacts, Name <email> (Title)
+    hubspot = tmp_path / "hubspot.csv"
+    hubspot.write_text(
+        "Company name,Company owner email,Contacts\n"
+        "Solara Energy,rep@example.com,Eve Stone <eve@solara.example> (CEO); Max Ode\n"
+        "Northwind,rep@example.com,Kim <kim@northwind.example> (VP) (extra)\n"
+    )
+    result = runner.invoke(main, ["--config", str(path), "accounts", "import", str(hubspot)])
+    assert result.exit_code == 0, result.output
+    assert f"{hubspot}:3: 'Northwind': contact 'Kim <kim@northwind.example> (VP) (extra)'" in (
+        result.output
+    )
+    accounts = yaml.safe_load((tmp_path / "config" / "accounts.yaml").read_text())["accounts"]
+    solara = accounts[-1]
+    assert solara["name"] == "Solara Energy"
+    assert solara["contacts"] == [
+        {"name": "Eve Stone", "email": "eve@solara.example", "title": "CEO"},
+        {"name": "Max Ode"},
+    ]
+    check = runner.invoke(main, ["--config", str(path), "check"])
+    assert check.exit_code == 0, check.output

@@ -336,3 +336,45 @@ def test_an_accounts_file_without_accounts_is_a_warning(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(path), "check"])
     assert result.exit_code == 0
     assert "no accounts" in result.output and "warning" in result.output
+
+
+def test_contacts_take_title_or_role_and_a_bad_contact_is_located(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        accounts=[
+            {
+                "name": "Acme",
+                "owner": "rep@example.com",
+                "contacts": [
+                    {"name": "Jo Park", "email": "jo@acme.example", "title": "VP Operations"},
+                    {"name": "Ann Lee", "role": "CFO"},
+                ],
+            },
+            {
+                "name": "Helix",
+                "owner": "rep@example.com",
+                "contacts": [{"name": "Bo Ray", "email": "bo at helix"}],
+            },
+            {
+                "name": "Solara",
+                "owner": "rep@example.com",
+                "contacts": [{"name": "Cy", "title": "CEO", "role": "CEO"}],
+            },
+        ],
+        reps=[{"email": "rep@example.com"}],
+    )
+    config = load_config(path, {})
+    acme = next(a for a in config.accounts if a.name == "Acme")
+    assert [(c.name, c.title) for c in acme.contacts] == [
+        ("Jo Park", "VP Operations"),
+        ("Ann Lee", "CFO"),
+    ]
+    problems = "\n".join(config.problems)
+    assert "accounts[1].contacts[0].email: Value error, email must be an email address" in problems
+    assert "'bo at helix'" in problems
+    assert "accounts[2].contacts[0]: Value error, give title or role" in problems
+    accounts_file = tmp_path / "config" / "accounts.yaml"
+    located = [p for p in config.problems if "contacts" in p]
+    assert len(located) == 2 and all(p.startswith(f"{accounts_file}:") for p in located)
+    assert all(p.split(":", 2)[1].isdigit() for p in located)
+    assert [a.name for a in config.accounts] == ["Acme"]

@@ -294,7 +294,7 @@ def test_share_prefills_the_funding_note_with_the_hostile_title_as_plain_text(
         assert app.post(body)[0].status_code == 200
         assert wait_for(lambda: len(app.stub.views) == 1)
         view = app.stub.views[0]
-        note = view["blocks"][1]["element"]["initial_value"]
+        note = view["blocks"][-1]["element"]["initial_value"]
         (claimed,) = app.storage.recent_matches(limit=5)
         assert "<!channel>" in claimed.title and "{rep}" in claimed.title
         # the share window's note is plain text: shown exactly, never filled a second time

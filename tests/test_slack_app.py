@@ -48,7 +48,10 @@ ACCOUNTS = [
     {
         "name": "Acme Robotics",
         "owner": "sam@example.com",
-        "contacts": [{"name": "Jo Buyer", "email": "jo@acme.example", "role": "COO"}],
+        "contacts": [
+            {"name": "Jo Buyer", "email": "jo@acme.example", "role": "COO"},
+            {"name": "Mo <b>Lee</b> *CFO*", "title": "Chief Financial Officer " + "x" * 80},
+        ],
     },
     {"name": "Northwind Logistics", "owner": "dana@example.com"},
 ]
@@ -445,7 +448,8 @@ def test_share_opens_a_prefilled_modal_and_logs_a_touch_once(app: App) -> None:
     assert response.status_code == 200 and took < 3.0
     assert wait_for(lambda: len(app.stub.views) == 1)
     view = app.stub.views[0]
-    note = view["blocks"][1]["element"]["initial_value"]
+    (note_block,) = [b for b in view["blocks"] if b.get("block_id") == "note"]
+    note = note_block["element"]["initial_value"]
     assert note.startswith("Hi Jo Buyer,") and "Acme Robotics opens plant" in note
     assert "Jo Buyer" in view["blocks"][0]["text"]["text"]
     submission = {
@@ -888,3 +892,92 @@ def test_an_idle_connection_is_closed_after_the_channel_timeout(
             assert time.monotonic() - started < 10
     finally:
         short.stop()
+
+
+def test_the_share_window_offers_the_contacts_and_logs_the_one_chosen(app: App) -> None:
+    message = app.seed_digest()
+    body, _rid = app.action(message, "share")
+    assert app.post(body)[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.views) == 1)
+    view = app.stub.views[0]
+    (select,) = [b for b in view["blocks"] if b.get("block_id") == "contact"]
+    options = select["element"]["options"]
+    assert [o["value"] for o in options] == ["0", "1"]
+    assert options[0]["text"]["text"] == "Jo Buyer, COO"
+    # a hostile name is plain text (never mrkdwn), cut to Slack's 75 characters
+    assert options[1]["text"]["type"] == "plain_text"
+    assert options[1]["text"]["text"].startswith("Mo <b>Lee</b> *CFO*, Chief Financial Officer")
+    assert len(options[1]["text"]["text"]) == 75
+    assert select["element"]["initial_option"] == options[0]
+
+    # choosing the second contact re-writes the note for them
+    choose = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": app.stub.trigger(),
+        "view": {
+            "id": "V1",
+            "hash": "h-1",
+            "type": "modal",
+            "callback_id": "share_modal",
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    "contact": {
+                        "share_contact": {"type": "static_select", "selected_option": options[1]}
+                    },
+                    "note": {"note": {"type": "plain_text_input", "value": note_of(view)}},
+                }
+            },
+        },
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": "share_contact",
+                "block_id": "contact",
+                "selected_option": options[1],
+            }
+        ],
+    }
+    assert app.post("payload=" + quote(json.dumps(choose)))[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.view_updates) == 1)
+    update = app.stub.view_updates[0]
+    assert (update["view_id"], update["hash"]) == ("V1", "h-1")
+    rewritten = update["view"]
+    assert note_of(rewritten, "note_1").startswith("Hi Mo <b>Lee</b> *CFO*,")
+    (select,) = [b for b in rewritten["blocks"] if b.get("block_id") == "contact"]
+    assert select["element"]["initial_option"]["value"] == "1"
+    assert "Mo &lt;b&gt;Lee&lt;/b&gt;" in rewritten["blocks"][0]["text"]["text"]
+
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "share_modal",
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    "contact": {
+                        "share_contact": {"type": "static_select", "selected_option": options[1]}
+                    },
+                    "note_1": {"note": {"type": "plain_text_input", "value": "Hi Mo"}},
+                }
+            },
+        },
+    }
+    assert app.post("payload=" + quote(json.dumps(submission)))[0].status_code == 200
+    assert wait_for(lambda: len(app.stub.updates) == 1)
+    assert app.clipper is not None
+    (touch,) = app.clipper.list_touches(account="Acme Robotics")
+    assert (touch.contact, touch.note) == ("Mo <b>Lee</b> *CFO*", "Hi Mo")
+
+
+def note_of(view: dict[str, Any], block_id: str = "note") -> str:
+    (block,) = [b for b in view["blocks"] if b.get("block_id") == block_id]
+    return str(block["element"]["initial_value"])

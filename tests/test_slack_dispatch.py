@@ -37,7 +37,15 @@ REPS = [
     {"email": "max@example.com", "name": "Max", "role": "manager"},
 ]
 ACCOUNTS = [
-    {"name": "Acme Robotics", "owner": "sam@example.com"},
+    {
+        "name": "Acme Robotics",
+        "owner": "sam@example.com",
+        "contacts": [
+            {"name": "Jo Park", "email": "jo@acme.example", "title": "VP Operations"},
+            {"name": "Lee Moreno", "title": "CFO"},
+            {"name": "Lee Chan"},
+        ],
+    },
     {"name": "Northwind Logistics", "owner": "dana@example.com"},
     {"name": "Initech", "owner": "dana@example.com"},
 ]
@@ -245,7 +253,7 @@ def test_review_sums_up_the_rep_s_own_account_and_refuses_another_s(bolt: Bolt) 
     assert answer.startswith(
         "*Acme Robotics: quarterly review 2026Q4* (01 Oct to 31 Dec 2026)\n"
         "• *Touches:* 1 of 1 this quarter, last on 2026-11-23\n"
-        "• *Contacts reached:* none named\n"
+        "• *Contacts reached:* none named (not reached: Jo Park, Lee Moreno, Lee Chan)\n"
         "• *News:* 0 article(s), 0 business event(s); *shared:* 0 article(s)\n"
     )
     assert answer.endswith(
@@ -268,3 +276,52 @@ def test_review_sums_up_the_rep_s_own_account_and_refuses_another_s(bolt: Bolt) 
     assert "<!channel>" not in refused
     response, _rid = bolt.clip("review", user="U1")
     assert "which account? `/clip review ACCOUNT [2026Q4]`" in response.body
+
+
+def test_touch_with_a_contact_logs_who_was_reached_and_suggests_on_a_typo(bolt: Bolt) -> None:
+    _response, rid = bolt.clip("touch Acme Robotics with jo park called about the renewal")
+    assert bolt.answer(rid) == (
+        "Logged a touch on *Acme Robotics* with Jo Park: called about the renewal"
+    )
+    _response, rid = bolt.clip("touch Acme Robotics with Lee Moreno: <b>QBR</b> prep")
+    assert bolt.answer(rid) == (
+        "Logged a touch on *Acme Robotics* with Lee Moreno: &lt;b&gt;QBR&lt;/b&gt; prep"
+    )
+    # a near miss is answered with the contacts on file, and nothing is logged
+    response, rid = bolt.clip("touch Acme Robotics with Jo Prak lunch")
+    answer = response.body or bolt.answer(rid)
+    assert "Acme Robotics has no contact named 'Jo Prak'. Did you mean *Jo Park*?" in answer
+    assert "Contacts on file: Jo Park, Lee Moreno, Lee Chan" in answer
+    # a first name two contacts share is asked about
+    response, rid = bolt.clip("touch Acme Robotics with Lee lunch")
+    answer = response.body or bolt.answer(rid)
+    assert "which Lee? Acme Robotics has *Lee Moreno* and *Lee Chan*" in answer
+    # "with" followed by no contact's name is note text
+    _response, rid = bolt.clip("touch Acme Robotics with the whole buying committee")
+    assert bolt.answer(rid) == (
+        "Logged a touch on *Acme Robotics*: with the whole buying committee"
+    )
+    touches = bolt.clipper.list_touches(account="Acme Robotics")
+    assert [(t.contact, t.note) for t in touches] == [
+        ("Jo Park", "called about the renewal"),
+        ("Lee Moreno", "<b>QBR</b> prep"),
+        (None, "with the whole buying committee"),
+    ]
+
+
+def test_accounts_warn_when_every_recent_touch_went_to_one_of_several_contacts(
+    bolt: Bolt,
+) -> None:
+    _response, rid = bolt.clip("touch Acme Robotics with Jo Park intro call")
+    assert bolt.answer(rid).startswith("Logged a touch on *Acme Robotics* with Jo Park")
+    _response, rid = bolt.clip("accounts")
+    assert "only one contact" not in bolt.answer(rid)  # one touch says little yet
+    _response, rid = bolt.clip("touch Acme Robotics with Jo Park follow-up")
+    bolt.answer(rid)
+    _response, rid = bolt.clip("accounts")
+    (acme,) = [line for line in bolt.answer(rid).splitlines() if "Acme Robotics" in line]
+    assert acme.endswith(":warning: only one contact touched in 12 months")
+    _response, rid = bolt.clip("touch Acme Robotics with Lee Chan lunch")
+    bolt.answer(rid)
+    _response, rid = bolt.clip("accounts")
+    assert "only one contact" not in bolt.answer(rid)  # wider now

@@ -277,3 +277,32 @@ def test_a_hubspot_activity_on_several_companies_is_a_touch_on_each() -> None:
         "x.csv:3: Associated Company: unknown account 'Nowhere' (not in the accounts file); "
         "row skipped",
     )
+
+
+def test_one_contact_warning_needs_two_touches_all_to_one_of_several_contacts() -> None:
+    from clipper.logic.touches import ONE_CONTACT, CoverageAccount, coverage, single_contact
+
+    assert ONE_CONTACT == "only one contact touched in 12 months"
+    assert single_contact(["Jo Park", "jo park"], known=2)  # any case is the same person
+    assert single_contact(["Jo Park", None, "Jo Park"], known=3)  # unnamed touches left out
+    assert not single_contact(["Jo Park"], known=2)  # one touch says little
+    assert not single_contact(["Jo Park", "Ann Lee"], known=2)  # wider already
+    assert not single_contact(["Jo Park", "Jo Park"], known=1)  # nobody else to reach
+    assert not single_contact([None, None], known=2)
+
+    policy = TouchPolicy(going_dark_days=90)
+    accounts = [
+        CoverageAccount("Acme Robotics", "dana@example.com", contacts=2),
+        CoverageAccount("Helix Components", "dana@example.com", contacts=2),
+    ]
+    touches = [
+        _touch("Acme Robotics", datetime(2026, 10, 2, tzinfo=UTC), contact="Jo Park"),
+        _touch("Acme Robotics", datetime(2026, 3, 1, tzinfo=UTC), contact="Jo Park"),
+        # over 12 months before now: Ann Lee no longer counts as reached
+        _touch("Acme Robotics", datetime(2025, 6, 1, tzinfo=UTC), contact="Ann Lee"),
+        _touch("Helix Components", datetime(2026, 10, 2, tzinfo=UTC), contact="Jo Park"),
+        _touch("Helix Components", datetime(2026, 9, 2, tzinfo=UTC), contact="Bo Ray"),
+    ]
+    acme, helix = coverage(accounts, touches, policy, NOW).accounts
+    assert acme.single_contact and acme.contacts_touched == 1
+    assert not helix.single_contact and helix.contacts_touched == 2

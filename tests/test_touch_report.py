@@ -113,11 +113,14 @@ def test_json_csv_and_table_give_the_same_numbers(tmp_path: Path) -> None:
     assert (acme["touches_quarter"], acme["quarter_target"]) == (2, 1)
     assert (acme["touches_12_months"], acme["year_target"]) == (2, 4)
     assert (acme["contacts_touched"], acme["contacts_known"]) == (1, 2)
+    # both touches went to Jo Park while Ann Lee is on file too
+    assert acme["single_contact"] is True
     last_acme = start + timedelta(days=20, hours=12)  # a date without a time is noon
     assert acme["last_touch"] == last_acme.isoformat()
     assert acme["days_since_last_touch"] == (end - last_acme).days
     assert acme["on_target_quarter"] is True and acme["going_dark"] is False
     helix = accounts["Helix Components"]
+    assert helix["single_contact"] is False  # no contacts on file
     assert (helix["touches_quarter"], helix["quarter_target"]) == (1, 2)  # strategic: 8 a year
     assert (helix["touches_12_months"], helix["year_target"]) == (2, 8)
     assert helix["on_target_quarter"] is False
@@ -165,6 +168,7 @@ def test_json_csv_and_table_give_the_same_numbers(tmp_path: Path) -> None:
         "last_touch",
         "contacts_touched",
         "contacts_known",
+        "single_contact",
     ]
     assert [r["row"] for r in rows] == ["team", "rep", "rep"] + ["account"] * 5
     by_rep = {r["rep"]: r for r in rows if r["row"] == "rep"}
@@ -176,6 +180,9 @@ def test_json_csv_and_table_give_the_same_numbers(tmp_path: Path) -> None:
     hostile = next(r for r in rows if "HYPERLINK" in r["account"])
     assert hostile["account"] == "'" + HOSTILE
     assert hostile["days_since_last_touch"] == "" and hostile["going_dark"] == "1"
+    assert hostile["single_contact"] == "0"
+    acme_row = next(r for r in rows if r["account"] == "Acme Robotics")
+    assert acme_row["single_contact"] == "1"
 
     # the table, piped: nothing cut, the same fractions
     table = _report(config, "--quarter", label)
@@ -184,6 +191,8 @@ def test_json_csv_and_table_give_the_same_numbers(tmp_path: Path) -> None:
     assert re.search(r"Dana Lee\s*│\s*2\s*│\s*1/2\s*│\s*2/2\s*│\s*2/8\s*│\s*1", table.stdout)
     assert re.search(r"Acme Robotics\s*│\s*dana@example.com\s*│\s*2/1\s*│\s*2/4", table.stdout)
     assert "never" in table.stdout and "going dark" in table.stdout
+    warned = [line for line in table.stdout.splitlines() if "only one contact touched" in line]
+    assert len(warned) == 1 and "Acme Robotics" in warned[0]
 
     # --out writes the file and says so on stderr
     target = tmp_path / "report.json"
@@ -247,6 +256,7 @@ def test_html_is_one_page_with_the_chart_and_escapes_a_hostile_account(tmp_path:
     assert "<script>" not in page and "alert('x')</script>" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Co&quot;" in page
     assert "=HYPERLINK(&quot;https://evil.example&quot;)" in page
+    assert page.count("only one contact touched in 12 months") == 1  # Acme: Jo Park twice
     assert not re.search(r"(src|href)=\"?https?:", page)  # nothing is loaded from elsewhere
     (encoded,) = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
     png = base64.b64decode(encoded)

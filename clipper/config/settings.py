@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from ..exceptions import CommandUsageError
 from ..logic.dedupe import EntryPolicy
@@ -485,11 +493,31 @@ class Catalog(_Model):
 
 
 class Contact(_Model):
-    """A person at a customer account that reps share articles with."""
+    """A person at a customer account that reps share articles with and log touches to
+    (``contacts: [{name, email, title}]``; ``role`` is accepted for ``title``)."""
 
     name: str = Field(min_length=1)
     email: str | None = None
-    role: str | None = None
+    title: str | None = Field(None, validation_alias=AliasChoices("title", "role"))
+
+    @property
+    def role(self) -> str | None:
+        """The contact's title (the older key)."""
+        return self.title
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_title(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "title" in data and "role" in data:
+            raise ValueError("give title or role (the same thing), not both")
+        return data
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value and not EMAIL.fullmatch(value):
+            raise ValueError(f"email must be an email address, got {value!r}")
+        return value
 
 
 class Account(_Model):

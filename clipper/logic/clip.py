@@ -4,7 +4,7 @@
           preview TERM | digest | mute ACCOUNT|SOURCE [DAYS] | unmute [ACCOUNT|SOURCE]
           settings time HH:MM | settings tz ZONE | settings quiet HH:MM-HH:MM
           settings industries on|off
-          touch ACCOUNT NOTE | report | me [QUARTER]
+          touch ACCOUNT [with CONTACT] NOTE | report | me [QUARTER]
           review ACCOUNT [QUARTER]
 
 Does not touch storage or Slack: the Slack app runs the parsed command.
@@ -44,7 +44,7 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip mute ACCOUNT|SOURCE [DAYS]` · `/clip unmute [ACCOUNT|SOURCE]`
 • `/clip settings time 08:00` · `settings tz Europe/Berlin` · `settings quiet 20:00-07:00`
 • `/clip settings industries off|on` the "Your industries" section of your digest
-• `/clip touch ACCOUNT NOTE` log a customer touch made elsewhere
+• `/clip touch ACCOUNT [with CONTACT] NOTE` log a customer touch made elsewhere
 • `/clip report` touch coverage (managers)
 • `/clip me [2026Q3]` your own coverage, accounts due, streak of quarters on target, shares
 • `/clip review ACCOUNT [2026Q4]` the account's quarterly review pack, in short"""
@@ -288,6 +288,10 @@ def parse_more_value(value: str) -> str:
     return account
 
 
+#: the share window's contact select (its action id; its input block is "contact")
+CONTACT_ACTION = "share_contact"
+
+
 @dataclass(frozen=True, slots=True)
 class ShareSubmission:
     """What a submitted share window carries: the item, the rep's note, the digest message."""
@@ -296,6 +300,8 @@ class ShareSubmission:
     note: str
     channel: str | None
     ts: str | None
+    #: which of the account's contacts the window's select chose (its index; None: no select)
+    contact: int | None = None
 
 
 def parse_share_submission(view: Mapping[str, Any]) -> ShareSubmission:
@@ -314,12 +320,29 @@ def parse_share_submission(view: Mapping[str, Any]) -> ShareSubmission:
             "click *Share with customer* in your digest again"
         ) from None
     data = json.loads(str(metadata))
-    note: Any = view.get("state")
-    for key in ("values", "note", "note", "value"):
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    values = values if isinstance(values, dict) else {}
+    # the note block is "note", or "note_N" once the contact select re-wrote it for contact N
+    note: Any = next((v for k, v in values.items() if k == "note" or k.startswith("note_")), None)
+    for key in ("note", "value"):
         note = note.get(key) if isinstance(note, dict) else None
     return ShareSubmission(
         item,
         note if isinstance(note, str) else "",
         data.get("channel") if isinstance(data.get("channel"), str) else None,
         data.get("ts") if isinstance(data.get("ts"), str) else None,
+        selected_contact(values),
     )
+
+
+def selected_contact(values: Mapping[str, Any]) -> int | None:
+    """Return the contact index a share window's ``contact`` select holds (its
+    ``view.state.values``); None when there is no select or its value is not an index. Does
+    not check the index is in range."""
+    chosen: Any = values.get("contact")
+    for key in (CONTACT_ACTION, "selected_option", "value"):
+        chosen = chosen.get(key) if isinstance(chosen, dict) else None
+    if isinstance(chosen, str) and chosen.isascii() and chosen.isdigit() and len(chosen) <= 3:
+        return int(chosen)
+    return None

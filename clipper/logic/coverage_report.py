@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .standing import ShareStats, Streak
-from .touches import AccountCoverage, Coverage, Quarter, TouchPolicy
+from .touches import ONE_CONTACT, AccountCoverage, Coverage, Quarter, TouchPolicy
 
 #: the CSV header, and the keys of the JSON ``reps``, ``team`` and ``accounts`` objects
 COLUMNS = (
@@ -46,6 +46,7 @@ COLUMNS = (
     "last_touch",
     "contacts_touched",
     "contacts_known",
+    "single_contact",
 )
 #: an account's flag in the HTML page
 DARK = "going dark"
@@ -332,6 +333,7 @@ def _account_record(account: AccountCoverage) -> dict[str, Any]:
         "last_touch": account.last_touch_at.isoformat() if account.last_touch_at else None,
         "contacts_touched": account.contacts_touched,
         "contacts_known": account.contacts_known,
+        "single_contact": account.single_contact,
     }
 
 
@@ -505,6 +507,7 @@ def report_html(report: CoverageReport, chart_png: bytes | None) -> str:
             _day(a.last_touch_at, zone),
             _fraction(a.contacts_touched, a.contacts_known),
             DARK if a.going_dark else "",
+            ONE_CONTACT if a.single_contact else "",
         )
         for a in report.accounts
     ]
@@ -548,6 +551,7 @@ def report_html(report: CoverageReport, chart_png: bytes | None) -> str:
                 "days since last touch",
                 "last touch",
                 "contacts touched / known",
+                "",
                 "",
             ),
             accounts,

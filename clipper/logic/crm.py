@@ -18,6 +18,7 @@ from .urls import EMAIL, domain_of
 #: CSV header (lower case) → account field, for Salesforce and HubSpot exports
 COLUMNS: dict[str, str] = {
     "account name": "name",
+    "account.name": "name",
     "name": "name",
     "company name": "name",
     "company": "name",
@@ -40,8 +41,83 @@ COLUMNS: dict[str, str] = {
     "alias": "aliases",
     "also known as": "aliases",
     "parent account": "aliases",
+    # contacts: one per row (Salesforce Contact.*, HubSpot contact columns; the account's
+    # row repeats for each), or several in one "Contacts" cell
+    "contact.name": "contact_name",
+    "contact name": "contact_name",
+    "contact full name": "contact_name",
+    "associated contact": "contact_name",
+    "contact.email": "contact_email",
+    "contact email": "contact_email",
+    "contact.title": "contact_title",
+    "contact title": "contact_title",
+    "job title": "contact_title",
+    "contacts": "contacts",
 }
 _SPLIT = re.compile(r"\s*[;|]\s*")
+#: one entry of a "Contacts" cell: ``Name <email> (Title)``, email and title optional
+_CONTACT = re.compile(
+    r"(?P<name>[^<>()]*?)\s*(?:<(?P<email>[^<>]*)>)?\s*(?:\((?P<title>[^()]*)\))?"
+)
+#: the longest contact name, email or title kept
+MAX_CONTACT_FIELD = 200
+
+
+def read_contacts(values: Mapping[str, Sequence[str]]) -> tuple[list[dict[str, str]], str | None]:
+    """Return the contacts a CRM row names (its contact columns and its "Contacts" cell, in
+    ``Name <email> (Title)`` form separated by ``;`` or ``|``), as ``{name, email, title}``
+    entries, and the first problem (None: none). Does not know the account's other
+    contacts."""
+    found: list[dict[str, str]] = []
+    entries: list[tuple[str, str, str]] = []
+    name = (values.get("contact_name") or [""])[0]
+    email = (values.get("contact_email") or [""])[0]
+    title = (values.get("contact_title") or [""])[0]
+    if name or email or title:
+        entries.append((name, email, title))
+    for cell in values.get("contacts") or ():
+        for part in _SPLIT.split(cell):
+            if not part.strip():
+                continue
+            match = _CONTACT.fullmatch(part.strip())
+            if match is None:
+                return [], f"contact {part.strip()!r} is not Name <email> (Title)"
+            entries.append(
+                (match.group("name") or "", match.group("email") or "", match.group("title") or "")
+            )
+    for name, email, title in entries:
+        name, email, title = name.strip(), email.strip(), title.strip()
+        if not name:
+            return [], f"a contact without a name ({email or title!r})"
+        if email and not EMAIL.fullmatch(email):
+            return [], f"contact {name!r}: not an email address: {email!r}"
+        if max(len(name), len(email), len(title)) > MAX_CONTACT_FIELD:
+            return [], f"contact {name[:40]!r}: longer than {MAX_CONTACT_FIELD} characters"
+        contact = {"name": name}
+        if email:
+            contact["email"] = email.lower()
+        if title:
+            contact["title"] = title
+        found.append(contact)
+    return found, None
+
+
+def merge_contacts(
+    have: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return the contacts of ``new`` that ``have`` lacks (the same email, or else the same
+    name in any case, is the same person). Does not change titles of known contacts."""
+    emails = {str(c.get("email") or "").lower() for c in have} - {""}
+    names = {str(c.get("name") or "").casefold() for c in have}
+    added: list[dict[str, Any]] = []
+    for contact in new:
+        email = str(contact.get("email") or "").lower()
+        if (email and email in emails) or str(contact["name"]).casefold() in names:
+            continue
+        added.append(dict(contact))
+        emails.add(email)
+        names.add(str(contact["name"]).casefold())
+    return added
 
 
 def _slug(value: str) -> str:
@@ -110,6 +186,17 @@ def read_crm_csv(
         if not name:
             problems.append(f"{source}:{line}: no account name; row skipped")
             continue
+        contacts, bad_contact = read_contacts(values)
+        if bad_contact:
+            problems.append(f"{source}:{line}: {name!r}: {bad_contact}; row skipped")
+            continue
+        if name.casefold() in seen and contacts:
+            # a contact export repeats the account's row for each of its contacts
+            earlier = accounts[lines.index(seen[name.casefold()])]
+            earlier.setdefault("contacts", []).extend(
+                merge_contacts(earlier.get("contacts") or [], contacts)
+            )
+            continue
         if name.casefold() in seen:
             problems.append(
                 f"{source}:{line}: account {name!r} already on line {seen[name.casefold()]}; "
@@ -159,6 +246,8 @@ def read_crm_csv(
         industry_raw = (values.get("industry") or [""])[0]
         if industry_raw:
             account["industry"] = industry_by_slug.get(_slug(industry_raw), _slug(industry_raw))
+        if contacts:
+            account["contacts"] = merge_contacts([], contacts)
         seen[name.casefold()] = line
         accounts.append(account)
         lines.append(line)
@@ -323,6 +412,11 @@ def _update(
         if new:
             values[key] = [*have, *new]
             said.append(f"{key} + {', '.join(map(str, new))}")
+    have_contacts = list(current.get("contacts") or [])
+    new_contacts = merge_contacts(have_contacts, row.get("contacts") or ())
+    if new_contacts:
+        values["contacts"] = [*have_contacts, *new_contacts]
+        said.append(f"contacts + {', '.join(str(c['name']) for c in new_contacts)}")
     owner = row.get("owner")
     if owner and str(current.get("owner") or "").lower() != owner:
         values["owner"] = owner

@@ -569,6 +569,17 @@ def parse_since(text: str, policy: TouchPolicy) -> datetime:
 
 #: the trailing window of yearly coverage
 YEAR = timedelta(days=365)
+#: the warning on an account whose recent touches all went to one of its several contacts
+ONE_CONTACT = "only one contact touched in 12 months"
+
+
+def single_contact(contacts: Sequence[str | None], known: int) -> bool:
+    """Whether touches (the contacts they named, None: none) all went to one contact while the
+    account has more on file: at least two touches named one, every one named the same person
+    (case-insensitive), and ``known`` is 2 or more. Touches naming nobody are left out, as
+    unknown. Does not pick the touches' window (the caller passes the trailing 12 months)."""
+    named = [c.casefold() for c in contacts if c]
+    return known >= 2 and len(named) >= 2 and len(set(named)) == 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,6 +617,9 @@ class AccountCoverage:
     contacts_touched: int = 0
     #: the contacts on file for the account
     contacts_known: int = 0
+    #: ``ONE_CONTACT``: two or more touches in the trailing 12 months named a contact, all of
+    #: them the same one, and the account has more contacts on file
+    single_contact: bool = False
 
     @property
     def due(self) -> bool:
@@ -696,6 +710,9 @@ def coverage(
                     {t.contact.casefold() for t in mine if t.contact and t.touched_at >= year_start}
                 ),
                 contacts_known=account.contacts,
+                single_contact=single_contact(
+                    [t.contact for t in mine if t.touched_at >= year_start], account.contacts
+                ),
             )
         )
     owners = sorted({a.owner for a in accounts if a.owner} | {t.rep for t in counted})
