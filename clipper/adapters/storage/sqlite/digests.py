@@ -93,28 +93,7 @@ class DigestsMixin:
                                   AND (u.until IS NULL OR u.until > ?))""",
             (SHARE_CHANNEL, *accounts, to_db(since), rep, rep, to_db(now)),
         )
-        return [
-            DigestCandidate(
-                article_id=r["article_id"],
-                account=r["account"],
-                title=r["title"] or "",
-                url=r["url"],
-                source=r["source"],
-                published_at=from_db(r["published_at"]),
-                score=r["score"],
-                reasons=from_json(r["reasons"]),
-                event=EventKind(r["event"]) if r["event"] else None,
-                shareable=bool(r["shareable"]),
-                story_id=r["story_id"],
-                shared_by=r["shared_by"],
-                summary=r["summary"] or "",
-                content=r["content"],
-                full_text=r["full_text"],
-                image=r["image"],
-                weight=r["weight"] if r["weight"] is not None else 1.0,
-            )
-            for r in rows
-        ]
+        return [_candidate(r) for r in rows]
 
     def _industry_candidates(
         self, tx: Any, rep: str, industries: Sequence[str], since: datetime, now: datetime
@@ -509,7 +488,7 @@ class DigestsMixin:
 
 
 def _candidate(r: Any) -> DigestCandidate:
-    """Return a left-out row as a candidate (the same fields ``_candidates`` reads)."""
+    """Return a candidate row (``_candidates`` and left-out rows read the same fields)."""
     return DigestCandidate(
         article_id=r["article_id"],
         account=r["account"],
