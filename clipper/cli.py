@@ -949,11 +949,18 @@ def _coverage_tables(report: CoverageReport, console: Console) -> None:
         console.print(f"Shares: {escape(shares_text(report.shares))}", soft_wrap=True)
 
 
-def _write_out(path: Path, data: bytes) -> None:
+def _write_out(path: Path | None, data: bytes) -> None:
+    """Write ``data`` to ``path`` and say so on stderr, or to standard output when ``path`` is
+    None (bytes as they are: never wrapped or cut)."""
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
     try:
         path.write_bytes(data)
     except OSError as exc:
         raise CommandUsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    err.print(f"wrote {escape(str(path))} ({len(data):,} bytes)")
 
 
 @report.command("touches")
@@ -1001,12 +1008,7 @@ def report_touches(
     else:
         assert chart is not None
         data = chart.png
-    if out_path is not None:
-        _write_out(out_path, data)
-        err.print(f"wrote {escape(str(out_path))} ({len(data):,} bytes)")
-        return
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    _write_out(out_path, data)
 
 
 @main.command("review")
@@ -1037,12 +1039,7 @@ def review(
         pack = clipper.review_pack(account, quarter=quarter)
     text = review_html(pack) if form == "html" else review_markdown(pack)
     data = text.encode("utf-8")
-    if out_path is not None:
-        _write_out(out_path, data)
-        err.print(f"wrote {escape(str(out_path))} ({len(data):,} bytes)")
-        return
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    _write_out(out_path, data)
 
 
 def _result_json(article_id: object, result: MatchResult) -> str:
