@@ -879,14 +879,7 @@ def touches_export(state: State, crm: str, since: str | None, out_path: Path | N
     """
     with state.clipper(quiet=True) as clipper:
         done = clipper.export_touches(_CRMS[crm], since=since)
-    if out_path is None:
-        click.echo(done.csv, nl=False)
-        return
-    try:
-        out_path.write_text(done.csv, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise CommandUsageError(f"{out_path}: cannot write: {exc.strerror or exc}") from exc
-    err.print(f"wrote {done.touches} touches to {escape(str(out_path))}")
+    _write_out(out_path, done.csv.encode(), what=f"{done.touches} touches")
 
 
 @main.group()
@@ -949,9 +942,9 @@ def _coverage_tables(report: CoverageReport, console: Console) -> None:
         console.print(f"Shares: {escape(shares_text(report.shares))}", soft_wrap=True)
 
 
-def _write_out(path: Path | None, data: bytes) -> None:
-    """Write ``data`` to ``path`` and say so on stderr, or to standard output when ``path`` is
-    None (bytes as they are: never wrapped or cut)."""
+def _write_out(path: Path | None, data: bytes, *, what: str | None = None) -> None:
+    """Write ``data`` to ``path`` and say so on stderr (``what`` it holds, else its size), or to
+    standard output when ``path`` is None (bytes as they are: never wrapped or cut)."""
     if path is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -960,7 +953,10 @@ def _write_out(path: Path | None, data: bytes) -> None:
         path.write_bytes(data)
     except OSError as exc:
         raise CommandUsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-    err.print(f"wrote {escape(str(path))} ({len(data):,} bytes)")
+    if what is not None:
+        err.print(f"wrote {what} to {escape(str(path))}")
+    else:
+        err.print(f"wrote {escape(str(path))} ({len(data):,} bytes)")
 
 
 @report.command("touches")

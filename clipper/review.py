@@ -22,7 +22,7 @@ from .logic.review import (
     contacts_reached,
     top_trends,
 )
-from .logic.touches import TouchPolicy, parse_quarter
+from .logic.touches import TouchPolicy, account_keys, parse_quarter
 from .pipeline import Clock
 from .ports import StorageType
 
@@ -126,12 +126,8 @@ class ReviewPacks:
             if rep is None or rep.role in _ANY_ACCOUNT
             else [a for a in everyone if a.owner == rep.email]
         )
-        wanted = name_key(name)
-        named = [
-            a
-            for a in everyone
-            if wanted in {name_key(a.name), *(name_key(alias) for alias in a.aliases)}
-        ]
+        target = account_keys([(a.name, a.aliases) for a in everyone]).get(name_key(name))
+        named = [a for a in everyone if a.name == target]
         if not named:  # the unique account whose name begins so
             start = closest(name, [a.name for a in everyone])
             named = [a for a in everyone if a.name == start]
