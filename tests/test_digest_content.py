@@ -214,6 +214,52 @@ def test_a_story_is_shown_with_its_outlets_headline_not_the_teaser() -> None:
     assert "Boom" not in text and "CNN Sale" in text
 
 
+def test_a_lone_teaser_headline_gives_way_to_the_articles_lead_sentence() -> None:
+    summary = (
+        "The DOJ could seek a sale of CNN before approving the AT&T-Time Warner merger. "
+        "More here. The deal is worth $85 billion, people familiar with it said. Read more."
+    )
+    items = [
+        candidate(1, title="Boom - Watch This Closely", summary=summary, source="Blog"),
+        candidate(2, title="You won't believe what AT&T did", source="Buzz", score=0.5),
+    ]
+    digest = build_digest("sam@x.com", None, items, {}, DigestPolicy(), NOW)
+    first, second = digest.sections[0].items
+    (message,) = render_slack(digest)
+    text = sections_text(message.blocks)[0]
+    # the headline is the lead's first sentence, the lead goes on from there, no filler
+    assert text.startswith(
+        "*<https://news.example/1|The DOJ could seek a sale of CNN before approving the "
+        "AT&amp;T-Time Warner merger.>*\nThe deal is worth $85 billion, people familiar"
+    )
+    assert "Boom" not in text and "More here" not in text and "Read more" not in text
+    markdown = render_markdown(digest)
+    assert "**[The DOJ could seek a sale of CNN" in markdown and "Watch This" not in markdown
+    # with nothing to say it, the teaser is never alone: the source names who says it
+    assert second.title == "Buzz: You won't believe what AT&T did"
+    # a factual headline stays as it is, however short
+    short = [candidate(3, title="Acme IPO", summary=summary)]
+    (plain,) = build_digest("sam@x.com", None, short, {}, DigestPolicy(), NOW).sections[0].items
+    assert plain.title == "Acme IPO"
+
+
+def test_filler_sentences_never_reach_the_lead() -> None:
+    text = (
+        "Acme opened a plant in Ohio on Monday. Details below. Click here to read the full "
+        "story. It employs 500 people. More."
+    )
+    assert lead_text("Acme opens a plant", text) == (
+        "Acme opened a plant in Ohio on Monday. It employs 500 people."
+    )
+    assert lead_text("T", "More than 500 workers lost their jobs at Acme. Read more.") == (
+        "More than 500 workers lost their jobs at Acme."
+    )
+    # filler alone is no lead: the next text is used
+    assert lead_text("T", "Read more. Click here.", "Acme buys Contoso for $2 billion.") == (
+        "Acme buys Contoso for $2 billion."
+    )
+
+
 def test_an_industry_item_says_what_its_article_says_too() -> None:
     headline = "Port strike averted as dockworkers accept wage deal"
     items = [

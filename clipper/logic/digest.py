@@ -19,7 +19,7 @@ Does not read the database, render Block Kit or talk to Slack.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from ..types import DigestKind, EventKind, TouchChannel
 from .content import (
     LowValue,
+    better_headline,
     image_url,
     lead_text,
     low_value_kind,
@@ -220,8 +221,9 @@ def _story_content(
 ) -> tuple[DigestCandidate, list[DigestCandidate], str, str | None]:
     """Return a story's headline article (the headline its outlets share, else the most
     informative), its other articles, and the lead and image to show (the headline article's,
-    else the first other article that has one). ``ranked``: the story's candidates, best first.
-    Does not rank anything."""
+    else the first other article that has one). A teaser no outlet bettered is replaced by the
+    lead's first sentence (``logic.content.better_headline``). ``ranked``: the story's
+    candidates, best first. Does not rank anything."""
     articles = list({c.article_id: c for c in reversed(ranked)}.values())
     articles.sort(key=_rank_key)
     headline = articles[story_headline([c.title for c in articles])]
@@ -235,6 +237,9 @@ def _story_content(
         (url for url in (image_url(c.image) for c in (headline, *others)) if url is not None),
         None,
     )
+    title, lead = better_headline(headline.title, lead, headline.source)
+    if title != headline.title:
+        headline = replace(headline, title=title)  # a teaser left alone: the lead says it
     return headline, others, lead, image
 
 
