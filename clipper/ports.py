@@ -431,8 +431,13 @@ class StorageType(Protocol):
     def activity_counts(
         self, accounts: Sequence[str], since: datetime
     ) -> dict[str, ActivityCounts]:
-        """Return, for every one of ``accounts``, its matches made since ``since`` and its
-        shares (share-button touches) since then."""
+        """Return, for every one of ``accounts``, the stories matched to it since ``since``
+        (outlets of one story count once) and its shares (share-button touches) since then."""
+        ...
+
+    def matched_story_count(self, accounts: Sequence[str], since: datetime) -> int:
+        """Return how many stories were matched to any of ``accounts`` since ``since``: a
+        story about two of them, or told by three outlets, counts once."""
         ...
 
     def last_digest_due(self, rep: str, kind: DigestKind) -> datetime | None:

@@ -13,7 +13,7 @@ typed are escaped for Slack's mrkdwn there, as before).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -503,8 +503,9 @@ class RepActions:
         )
 
     def touch_report(self) -> TouchReport:
-        """Count the team's accounts touched enough this quarter, per owner; matches and shares
-        per owner and account this week (the 7 days to now) and this quarter (``touches:``,
+        """Count the team's accounts touched enough this quarter, per owner; stories matched
+        (outlets of one story once; per owner, a story about two of their accounts once) and
+        shares per owner and account this week (the 7 days to now) and this quarter (``touches:``,
         calendar or fiscal, the same quarter the touch counts use); accounts
         with news but no touch this quarter; the feeds that broke. ``/clip report`` and the
         manager's weekly team digest both show this record. Does not check who asks
@@ -515,7 +516,8 @@ class RepActions:
         statuses = self.digests.touch_statuses(names, now)
         policy = self.config.settings.touch_policy()
         quarter_start = policy.quarter_start(policy.quarter_of(now))  # calendar or fiscal
-        week = self.storage.activity_counts(names, now - timedelta(days=7))
+        week_start = now - timedelta(days=7)
+        week = self.storage.activity_counts(names, week_start)  # stories, not articles
         quarter = self.storage.activity_counts(names, quarter_start)
         due = tuple(a.name for a in accounts if statuses[a.name].due())
         by_owner: dict[str, list[Account]] = {}
@@ -526,8 +528,8 @@ class RepActions:
                 owner,
                 sum(1 for a in owned if not statuses[a.name].due()),
                 len(owned),
-                _total(week[a.name] for a in owned),
-                _total(quarter[a.name] for a in owned),
+                self._owner_counts(owned, week, week_start),
+                self._owner_counts(owned, quarter, quarter_start),
             )
             for owner, owned in sorted(by_owner.items())
         )
@@ -565,6 +567,15 @@ class RepActions:
             news_untouched=untouched,
             broken_feeds=broken,
         )
+
+    def _owner_counts(
+        self, owned: Sequence[Account], counts: Mapping[str, ActivityCounts], since: datetime
+    ) -> ActivityCounts:
+        """An owner's stories (one story about two of their accounts counts once) and shares
+        since ``since``. Does not count shares twice: they are per account already."""
+        shares = _total(counts[a.name] for a in owned).shares
+        stories = self.storage.matched_story_count([a.name for a in owned], since)
+        return ActivityCounts(stories, shares)
 
 
 def _total(counts: Iterable[ActivityCounts]) -> ActivityCounts:

@@ -42,9 +42,20 @@ class ReportSection:
     lines: tuple[str, ...]
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """Return "1 touch", "2 touches", "0 stories": the count and its noun, singular only for
+    one. Does not know irregular plurals beyond ``many``."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def _counts(counts: ActivityCounts) -> str:
-    matches = f"{counts.matches} match{'es' if counts.matches != 1 else ''}"
-    return f"{matches}, {counts.shares} share{'s' if counts.shares != 1 else ''}"
+    """Word an account's or rep's stories matched (each story once) and shares."""
+    return f"{plural(counts.matches, 'story', 'stories')}, {plural(counts.shares, 'share')}"
+
+
+def _at_least(target: int) -> str:
+    """Word a touch target: "at least once", "at least 2 times"."""
+    return "at least once" if target == 1 else f"at least {plural(target, 'time')}"
 
 
 def _capped(lines: list[str], what: str) -> tuple[str, ...]:
@@ -60,13 +71,11 @@ def report_sections(report: TouchReport) -> list[ReportSection]:
     sections = [
         ReportSection(
             "Touch coverage this quarter",
-            (
-                f"{report.touched} of {report.accounts} accounts touched at least "
-                f"{report.target} time(s)",
-            ),
+            (f"{report.touched} of {report.accounts} accounts touched {_at_least(report.target)}",),
         ),
         ReportSection(
-            "Per rep: accounts touched · matches and shares this week (7 days) · this quarter",
+            "Per rep: accounts touched · stories matched and shares this week (7 days) · "
+            "this quarter",
             _capped(
                 [
                     f"{o.owner}: {o.touched}/{o.total} touched · week: {_counts(o.week)} · "
@@ -80,11 +89,11 @@ def report_sections(report: TouchReport) -> list[ReportSection]:
     if report.by_account:
         sections.append(
             ReportSection(
-                "Per account: matches and shares this week (7 days) · this quarter",
+                "Per account: stories matched and shares this week (7 days) · this quarter",
                 _capped(
                     [
                         f"{a.account} ({a.owner}): week: {_counts(a.week)} · "
-                        f"quarter: {_counts(a.quarter)} · {a.touches} touch(es)"
+                        f"quarter: {_counts(a.quarter)} · {plural(a.touches, 'touch', 'touches')}"
                         for a in report.by_account
                     ],
                     "accounts",
