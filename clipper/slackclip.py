@@ -25,6 +25,7 @@ from .logic.blockkit import (
     cut,
     cut_lines,
     escape,
+    escape_name,
     link_target,
     render_slack,
     validate,
@@ -123,7 +124,7 @@ def _latest_text(news: AccountNews) -> str:
         target = link_target(item.url)
         link = f"<{target}|{title}>" if target else title
         lines.append(
-            f"• {link} · {escape(item.source or '')}"
+            f"• {link} · {escape_name(item.source or '')}"
             + (f" · _{escape(item.why)}_" if item.why else "")
         )
     return "\n".join(lines)
@@ -212,7 +213,7 @@ def _mute(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     target = (
         f"*{escape(muted.target)}*"
         if muted.kind == "account"
-        else f"the source *{escape(muted.target)}*"
+        else f"the source *{escape_name(muted.target)}*"
     )
     return f"Muted {target} until {muted.until:%d %b %Y}. `/clip unmute` undoes it."
 

@@ -669,3 +669,47 @@ def test_in_slack_an_item_keeps_its_lines_headline_lead_facts_and_why() -> None:
     assert lines[1] == lead
     assert lines[2].startswith("Wire · ")
     assert lines[3].startswith("_Why: ")
+
+
+HOSTILE_SOURCE = "*Wire* _daily_ <!here> <http://evil.example|click> ~x~ `y` snake_case"
+
+
+def test_a_feeds_name_never_formats_or_links_the_digest() -> None:
+    items = [
+        candidate(1, source=HOSTILE_SOURCE, story_id=1),
+        candidate(2, source="*Other* Wire", story_id=1, score=0.1),
+        candidate(3, "", source=HOSTILE_SOURCE, industry="telecom", title="Telecom capex falls"),
+    ]
+    slack = compose_digest(
+        DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.SLACK, NOW, None),
+        items,
+        {},
+        DigestPolicy(),
+    )
+    (part,) = slack.parts
+    blocks = json.loads(part[1])
+    assert validate_blocks(blocks) == (None, [])
+    account_item, industry_item = sections_text(blocks)
+    for text in (account_item, industry_item):
+        facts = text.split("\n")[1]
+        # no bold, italic, strike or code from the name; no mention or link either
+        assert facts.startswith(
+            "∗Wire∗ ˍdailyˍ &lt;!here&gt; &lt;http://evil.example|click&gt; ∼x∼ ˋyˋ snake_case · "
+        )
+    assert "Also in ∗Other∗ Wire" in account_item
+    # the terminal and the Markdown file show the name as text too
+    terminal = compose_digest(
+        DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.TERMINAL, NOW, None),
+        items,
+        {},
+        DigestPolicy(),
+    )
+    markdown = terminal.parts[0][1]
+    assert (
+        markdown.count(
+            "\\*Wire\\* \\_daily\\_ \\<!here\\> \\<http://evil.example\\|click\\> ~x~ \\`y\\` "
+            "snake\\_case · "
+        )
+        == 2
+    )
+    assert "Also in \\*Other\\* Wire" in markdown

@@ -316,3 +316,18 @@ def test_the_team_numbers_count_stories_not_outlets_and_say_touch_and_touches(
     # the digest shows the same numbers, word for word
     for line in report.splitlines():
         assert line.split("*: ")[-1] in shown, line
+
+
+def test_a_broken_feeds_name_never_formats_the_report() -> None:
+    report = TouchReport(
+        target=1,
+        accounts=0,
+        touched=0,
+        by_owner=(),
+        due=(),
+        now=MONDAY,
+        broken_feeds=(BrokenFeed("*Wire* <!here> _x_", "https://f.example", 3, "down", None),),
+    )
+    (message,) = render_team_slack(report, MONDAY)
+    text = "\n".join(b["text"]["text"] for b in message.blocks if b["type"] == "section")
+    assert "• ∗Wire∗ &lt;!here&gt; ˍxˍ: failing (3 in a row): down" in text

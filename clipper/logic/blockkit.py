@@ -84,6 +84,20 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: mrkdwn's emphasis marks (bold, italic, strike, code) where they could open or close one: at
+#: the edge of a word. Slack has no escape for them, so ``escape_name`` shows look-alikes.
+_MRKDWN_MARK = re.compile(r"(?<![^\W_])[*_~`]|[*_~`](?![^\W_])")
+_MARK_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+
+
+def escape_name(text: str) -> str:
+    """Escape a name from a feed or a file (a source, a feed's name) for Slack mrkdwn: ``&``,
+    ``<``, ``>`` as ``escape`` does, and an emphasis mark at a word's edge (``*bold*``,
+    ``_x_``, ``~x~``, `` `x` ``) replaced by a look-alike (∗ ˍ ∼ ˋ) so it never formats the
+    text around it. Marks inside a word ("snake_case") stay. Does not cut the text."""
+    return _MRKDWN_MARK.sub(lambda m: _MARK_LOOKALIKES[m.group()], escape(text))
+
+
 def cut(text: str, limit: int) -> str:
     """Return ``text`` at most ``limit`` characters, with an ellipsis when cut."""
     text = " ".join(text.split())
@@ -127,7 +141,7 @@ def _item_text(item: DigestItem, now: datetime) -> str:
     title = escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
     target = link_target(item.url)
     headline = f"*<{target}|{title}>*" if target else f"*{title}*"
-    facts = [escape(f) for f in _facts(item, now)]
+    facts = [escape_name(f) for f in _facts(item, now)]  # the source is a feed's name
     if not item.shareable:
         facts.append("🔒 for you only")
     if item.shared_by:
@@ -136,7 +150,7 @@ def _item_text(item: DigestItem, now: datetime) -> str:
     lines.append(f"_Why: {escape(cut(item.why, WHY_CHARS))}_")
     lines.append(escape(_also_about(item)))
     if item.also_in:
-        outlets = ", ".join(escape(cut(s, 60)) for s in item.also_in[:5])
+        outlets = ", ".join(escape_name(cut(s, 60)) for s in item.also_in[:5])
         extra = len(item.also_in) - 5
         lines.append(f"Also in {outlets}" + (f" and {extra} more" if extra > 0 else ""))
     return "\n".join(line for line in lines if line)

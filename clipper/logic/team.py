@@ -28,6 +28,7 @@ from .blockkit import (
     cut,
     cut_lines,
     escape,
+    escape_name,
 )
 
 #: rows listed per section; the rest are counted ("and 12 more")
@@ -126,14 +127,15 @@ def report_sections(report: TouchReport) -> list[ReportSection]:
 
 
 def report_mrkdwn(report: TouchReport) -> str:
-    """``/clip report``: every section as Slack mrkdwn, article-free but escaped."""
+    """``/clip report``: every section as Slack mrkdwn, article-free but escaped (names from
+    feeds and files cannot format it: ``escape_name``)."""
     out = []
     for section in report_sections(report):
         if len(section.lines) == 1 and section.title == "Touch coverage this quarter":
             out.append(f"*{section.title}*: {escape(section.lines[0])}")
             continue
         out.append(f"*{escape(section.title)}*")
-        out += [f"• {escape(line)}" for line in section.lines]
+        out += [f"• {escape_name(line)}" for line in section.lines]
     return "\n".join(out)
 
 
@@ -160,7 +162,7 @@ def _section_blocks(section: ReportSection, n: int) -> list[dict[str, Any]]:
     texts: list[str] = []
     chunk = f"*{escape(section.title)}*"
     for line in section.lines:
-        row = f"• {escape(line)}"
+        row = f"• {escape_name(line)}"
         if len(chunk) + 1 + len(row) > MAX_SECTION:
             texts.append(chunk)
             chunk = row
