@@ -29,7 +29,6 @@ from .logic.digest import (
     SHARE_CHANNEL,
     AccountSection,
     DigestItem,
-    DigestPolicy,
     TouchStatus,
     build_digest,
     next_due,
@@ -323,9 +322,10 @@ class RepActions:
         now = self.clock()
         touches = self.digests.touch_statuses([account.name], now)
         candidates = self.storage.left_out_candidates(rep.email, account.name)
-        digest = build_digest(
-            rep.email, rep.name, candidates, touches, DigestPolicy(limit, limit), now
+        policy = dataclasses.replace(
+            self.digests.policy, max_items_per_account=limit, max_items=limit
         )
+        digest = build_digest(rep.email, rep.name, candidates, touches, policy, now)
         if not digest.sections:
             return LeftOut(account.name, (), 0, touches.get(account.name), now)
         (section,) = digest.sections

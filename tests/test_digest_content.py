@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from clipper.config import load_config
+from clipper.exceptions import ConfigError
 from clipper.logic.blockkit import render_markdown, render_slack
 from clipper.logic.compose import DigestRequest, compose_digest
 from clipper.logic.content import (
@@ -713,3 +714,43 @@ def test_a_feeds_name_never_formats_or_links_the_digest() -> None:
         == 2
     )
     assert "Also in \\*Other\\* Wire" in markdown
+
+
+# ---------------------------------------------------------------------------------- recency
+
+
+def test_todays_news_comes_before_last_weeks_unless_last_weeks_is_far_more_relevant() -> None:
+    week_old = NOW - timedelta(days=7)
+    items = [
+        candidate(1, title="Acme wins a network contract", score=0.8, published_at=week_old),
+        candidate(2, title="Acme opens a data centre", score=0.7, published_at=NOW),
+        candidate(3, title="Acme signs a spectrum deal", score=0.95, published_at=week_old),
+        candidate(4, title="Acme names a new CFO", score=0.4, published_at=NOW),
+    ]
+    request = DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.TERMINAL, NOW, None)
+    (part,) = compose_digest(request, items, {}, DigestPolicy()).parts
+    order = [
+        line.split("[", 1)[1].split("]", 1)[0]
+        for line in part[1].splitlines()
+        if line.startswith("- **[")
+    ]
+    assert order == [
+        "Acme opens a data centre",  # today, 0.7
+        "Acme signs a spectrum deal",  # a week old but far more relevant, 0.95
+        "Acme wins a network contract",  # a week old, 0.8
+        "Acme names a new CFO",  # today, but weak, 0.4
+    ]
+    # with the half-life at 0, age only breaks ties: relevance alone orders them
+    (flat,) = compose_digest(request, items, {}, DigestPolicy(recency_half_life_hours=0)).parts
+    assert flat[1].index("spectrum deal") < flat[1].index("network contract")
+    assert flat[1].index("network contract") < flat[1].index("data centre")
+
+
+def test_the_recency_half_life_is_a_setting(tmp_path: Path) -> None:
+    path = write_config(tmp_path, settings={"digest": {"recency_half_life_hours": 12}})
+    assert load_config(path, {}).settings.digest.recency_half_life_hours == 12
+    bad = write_config(tmp_path, settings={"digest": {"recency_half_life_hours": -1}})
+    with pytest.raises(ConfigError) as info:
+        load_config(bad, {})
+    (problem,) = info.value.problems
+    assert "clipper.yaml:" in problem and "digest.recency_half_life_hours" in problem

@@ -4,7 +4,9 @@
                 the rep's other accounts it names): the story's shared headline, the lead of
                 the article, its image (``logic.content``)
     rank      = score x the source's catalog weight, halved for low-value posts (jobs,
-                promotions, developer blogs) unless a watch term asked for them
+                promotions, developer blogs) unless a watch term asked for them, x recency
+                (``recency_factor``: age takes at most half the rank, half of that part every
+                ``recency_half_life_hours``; relevance stays dominant)
     sections  = items under their best account, ranked by rank then recency, capped per account
     digest    = sections in order of their best item, capped per digest, with a touch line each
     industry  = "Your industries": industry-only candidates, one item per story, ranked by
@@ -101,7 +103,7 @@ class DigestItem:
     image: str | None = None
     #: the rep's other accounts the story is about (the item is shown once, under ``account``)
     also_about: tuple[str, ...] = ()
-    #: the order it is shown in: score x source weight, low-value posts ranked down
+    #: the order it is shown in: score x source weight x recency, low-value posts ranked down
     rank: float = 0.0
     #: why it was ranked down, if it was (a job post, a promotion, a developer blog)
     low_value: LowValue | None = None
@@ -179,6 +181,31 @@ class DigestPolicy:
     max_items: int = 30
     #: stories in the "Your industries" section (``digest.max_industry_items``)
     max_industry_items: int = 3
+    #: ``digest.recency_half_life_hours``: the age at which half of what age may take from a
+    #: rank is taken (0: age only breaks ties)
+    recency_half_life_hours: float = 48.0
+
+
+#: the most of a rank an item's age may take away: a week-old item keeps more than half its
+#: rank, so a clearly more relevant old item still comes before a weak new one
+RECENCY_WEIGHT = 0.5
+
+
+def recency_factor(published_at: datetime | None, now: datetime, half_life_hours: float) -> float:
+    """Return what an item's rank is multiplied by for its age: 1.0 when just published,
+    falling towards ``1 - RECENCY_WEIGHT``, halfway there after ``half_life_hours`` (48: 0.85
+    after a day, 0.75 after two, 0.54 after a week). 1.0 without a date or with a half-life of
+    0. Does not rank anything."""
+    if published_at is None or half_life_hours <= 0:
+        return 1.0
+    hours = max(0.0, (now - published_at).total_seconds() / 3600)
+    return 1.0 - RECENCY_WEIGHT * (1.0 - float(0.5 ** (hours / half_life_hours)))
+
+
+def _newest(group: Sequence[DigestCandidate]) -> datetime | None:
+    """The newest publication time among a story's articles (None: none has one)."""
+    dates = [c.published_at for c in group if c.published_at is not None]
+    return max(dates) if dates else None
 
 
 def _why(candidate: DigestCandidate) -> str:
@@ -243,9 +270,13 @@ def _story_content(
     return headline, others, lead, image
 
 
-def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
+def _story_item(
+    group: Sequence[DigestCandidate], now: datetime | None = None, half_life_hours: float = 0.0
+) -> DigestItem:
     """Return one story's item: under its best account, naming the others, with the headline
-    its outlets share and the lead and image of that article. Does not cap anything."""
+    its outlets share and the lead and image of that article, ranked by its best article's
+    rank times the recency of its newest (``recency_factor``; no ``now``: age ignored). Does
+    not cap anything."""
     ranked = sorted(group, key=_rank_key)
     best = ranked[0]
     accounts = tuple(dict.fromkeys(c.account for c in ranked))
@@ -271,9 +302,15 @@ def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
         lead=lead,
         image=image,
         also_about=accounts[1:],
-        rank=rank_of(best),
+        rank=rank_of(best) * _recency(group, now, half_life_hours),
         low_value=_low_value(headline),
     )
+
+
+def _recency(
+    group: Sequence[DigestCandidate], now: datetime | None, half_life_hours: float
+) -> float:
+    return 1.0 if now is None else recency_factor(_newest(group), now, half_life_hours)
 
 
 def build_digest(
@@ -295,7 +332,7 @@ def build_digest(
         by_story.setdefault(story, []).append(candidate)
     items_by_account: dict[str, list[DigestItem]] = {}
     for group in by_story.values():
-        item = _story_item(group)
+        item = _story_item(group, now, policy.recency_half_life_hours)
         items_by_account.setdefault(item.account, []).append(item)
     ranked = []
     for account, items in items_by_account.items():
@@ -335,9 +372,9 @@ def build_industry_section(
     skip_stories: frozenset[int] = frozenset(),
 ) -> IndustrySection | None:
     """Return the "Your industries" section: one item per story (its shared headline, lead and
-    image, as an account item), ranked by industry score x source weight (low-value posts
-    halved) then recency, at most ``policy.max_industry_items``; None when there is nothing to
-    show.
+    image, as an account item), ranked by industry score x source weight x recency (low-value
+    posts halved), then the newest, at most ``policy.max_industry_items``; None when there is
+    nothing to show.
 
     ``candidates`` are industry-only candidates (``industry`` set, one per article and
     industry); stories in ``skip_stories`` (already items of an account section) are left out.
@@ -375,7 +412,7 @@ def build_industry_section(
                 also_ids=tuple(dict.fromkeys(c.article_id for c in others)),
                 lead=lead,
                 image=image,
-                rank=rank_of(best),
+                rank=rank_of(best) * _recency(group, now, policy.recency_half_life_hours),
                 low_value=_low_value(headline),
             )
         )
