@@ -268,6 +268,17 @@ class StorageType(Protocol):
         caps and nothing has shown since (less those given feedback); writes nothing."""
         ...
 
+    def industry_left_out_candidates(self, rep: str) -> list[DigestCandidate]:
+        """Return the industry-only articles the rep's "Your industries" sections covered but
+        did not show (over ``max_industry_items``), ``industry`` set; reads only, ignores mutes
+        and the lookback window."""
+        ...
+
+    def mark_industry_shown(self, rep: str, article_ids: Sequence[int], now: datetime) -> int:
+        """Record these left-out industry articles as shown to the rep now; return how many
+        were not shown before."""
+        ...
+
     def mark_shown(self, rep: str, items: Sequence[tuple[int, str]], now: datetime) -> int:
         """Record left-out (article id, account) matches as shown to the rep at ``now``;
         return how many were not shown before."""

@@ -29,8 +29,10 @@ from .logic.digest import (
     SHARE_CHANNEL,
     AccountSection,
     DigestItem,
+    IndustrySection,
     TouchStatus,
     build_digest,
+    build_industry_section,
     next_due,
 )
 from .logic.notes import NoteTarget, note_kind
@@ -127,6 +129,27 @@ class LeftOut:
         """Return the page as a digest section (``more``: the count its button offers)."""
         return AccountSection(
             self.account, self.items, self.touch, self.remaining if more is None else more
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IndustryLeftOut:
+    """What the rep's "Your industries" sections left out (over ``max_industry_items``) and
+    nothing has shown since: the next page of it, ranked and one item per story as in a
+    digest (items have an empty ``account``)."""
+
+    #: the industries the page is about: the rep's accounts' (or the one asked for)
+    industries: tuple[str, ...]
+    #: the page: at most the limit asked for
+    items: tuple[DigestItem, ...]
+    #: stories still waiting after this page
+    remaining: int
+    now: datetime
+
+    def section(self, *, more: int | None = None) -> IndustrySection:
+        """Return the page as a "Your industries" section (``more``: what its button offers)."""
+        return IndustrySection(
+            self.industries, self.items, self.remaining if more is None else more
         )
 
 
@@ -330,6 +353,51 @@ class RepActions:
             return LeftOut(account.name, (), 0, touches.get(account.name), now)
         (section,) = digest.sections
         return LeftOut(account.name, section.items, section.more, section.touch, now)
+
+    def rep_industries(self, rep: Rep) -> tuple[str, ...]:
+        """The industries of the rep's accounts (``industry:`` in accounts.yaml), whether or not
+        their "Your industries" section is on."""
+        return tuple(sorted({a.industry for a in self.owned(rep) if a.industry}))
+
+    def industry_left_out(
+        self, rep: Rep, *, limit: int = 20, industry: str | None = None
+    ) -> IndustryLeftOut:
+        """The next ``limit`` stories the rep's "Your industries" sections left out (their cap)
+        that nothing has shown since; with ``industry``, only those of the rep's industry
+        closest to it. Does not mark them shown (``mark_industry_shown`` does).
+
+        Raises:
+            CommandUsageError: ``industry`` is none of the rep's accounts' industries.
+        """
+        mine = list(self.rep_industries(rep))
+        chosen = None
+        if industry is not None:
+            chosen = closest(industry, mine)
+            if chosen is None:
+                raise CommandUsageError(
+                    f"none of your accounts is in an industry called *{escape(industry)}*. "
+                    + suggestions(industry, mine)
+                )
+        now = self.clock()
+        candidates = [
+            c
+            for c in self.storage.industry_left_out_candidates(rep.email)
+            if chosen is None or (c.industry or "").casefold() == chosen.casefold()
+        ]
+        policy = dataclasses.replace(self.digests.policy, max_industry_items=max(limit, 1))
+        section = build_industry_section(candidates, policy, now)
+        names = (chosen,) if chosen else tuple(mine)
+        if section is None:
+            return IndustryLeftOut(names, (), 0, now)
+        return IndustryLeftOut(
+            tuple(dict.fromkeys((*names, *section.industries))), section.items, section.more, now
+        )
+
+    def mark_industry_shown(self, rep: Rep, items: Sequence[DigestItem]) -> int:
+        """Record that the rep has now seen these left-out industry stories (every article of
+        each); return how many articles that was. Does not check who may see them."""
+        ids = [a for i in items for a in (i.article_id, *i.also_ids)]
+        return self.storage.mark_industry_shown(rep.email, ids, self.clock())
 
     def mark_shown(self, rep: Rep, items: Sequence[DigestItem]) -> int:
         """Record that the rep has now seen these left-out items (the other articles of their

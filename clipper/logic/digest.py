@@ -151,8 +151,13 @@ class IndustrySection:
 
     industries: tuple[str, ...]
     items: tuple[DigestItem, ...]
-    #: stories left out by ``DigestPolicy.max_industry_items`` (counted, not shown)
+    #: stories left out by ``DigestPolicy.max_industry_items`` (``len(left_out)`` for a
+    #: composed digest; a "Show more" page counts the stories still waiting after it)
     more: int = 0
+    #: the stories the cap left out, ranked: reachable later ("Show N more",
+    #: ``/clip news industries``), listed in full in Markdown, and not counted as shown in Slack
+    #: until shown there
+    left_out: tuple[DigestItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,8 +378,8 @@ def build_industry_section(
 ) -> IndustrySection | None:
     """Return the "Your industries" section: one item per story (its shared headline, lead and
     image, as an account item), ranked by industry score x source weight x recency (low-value
-    posts halved), then the newest, at most ``policy.max_industry_items``; None when there is
-    nothing to show.
+    posts halved), then the newest, at most ``policy.max_industry_items`` (the rest, ranked, in
+    ``left_out``); None when there is nothing to show.
 
     ``candidates`` are industry-only candidates (``industry`` set, one per article and
     industry); stories in ``skip_stories`` (already items of an account section) are left out.
@@ -423,7 +428,8 @@ def build_industry_section(
     if not shown:
         return None
     names = tuple(sorted({c.industry for c in candidates if c.industry}))
-    return IndustrySection(names, tuple(shown), len(items) - len(shown))
+    left_out = tuple(items[len(shown) :])
+    return IndustrySection(names, tuple(shown), len(left_out), left_out)
 
 
 def is_urgent(candidate: DigestCandidate) -> bool:
