@@ -101,7 +101,10 @@ class Digests:
         self.directory = directory
         settings = config.settings.digest
         self.policy = DigestPolicy(
-            settings.max_items_per_account, settings.max_items, settings.max_industry_items
+            settings.max_items_per_account,
+            settings.max_items,
+            settings.max_industry_items,
+            recency_half_life_hours=settings.recency_half_life_hours,
         )
         #: True in ``clipper run``: a due digest also waits for this process's next
         #: fetch-and-match pass (``pass_finished``)

@@ -268,6 +268,17 @@ class StorageType(Protocol):
         caps and nothing has shown since (less those given feedback); writes nothing."""
         ...
 
+    def industry_left_out_candidates(self, rep: str) -> list[DigestCandidate]:
+        """Return the industry-only articles the rep's "Your industries" sections covered but
+        did not show (over ``max_industry_items``), ``industry`` set; reads only, ignores mutes
+        and the lookback window."""
+        ...
+
+    def mark_industry_shown(self, rep: str, article_ids: Sequence[int], now: datetime) -> int:
+        """Record these left-out industry articles as shown to the rep now; return how many
+        were not shown before."""
+        ...
+
     def mark_shown(self, rep: str, items: Sequence[tuple[int, str]], now: datetime) -> int:
         """Record left-out (article id, account) matches as shown to the rep at ``now``;
         return how many were not shown before."""
@@ -431,8 +442,13 @@ class StorageType(Protocol):
     def activity_counts(
         self, accounts: Sequence[str], since: datetime
     ) -> dict[str, ActivityCounts]:
-        """Return, for every one of ``accounts``, its matches made since ``since`` and its
-        shares (share-button touches) since then."""
+        """Return, for every one of ``accounts``, the stories matched to it since ``since``
+        (outlets of one story count once) and its shares (share-button touches) since then."""
+        ...
+
+    def matched_story_count(self, accounts: Sequence[str], since: datetime) -> int:
+        """Return how many stories were matched to any of ``accounts`` since ``since``: a
+        story about two of them, or told by three outlets, counts once."""
         ...
 
     def last_digest_due(self, rep: str, kind: DigestKind) -> datetime | None:

@@ -13,7 +13,7 @@ typed are escaped for Slack's mrkdwn there, as before).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -29,9 +29,10 @@ from .logic.digest import (
     SHARE_CHANNEL,
     AccountSection,
     DigestItem,
-    DigestPolicy,
+    IndustrySection,
     TouchStatus,
     build_digest,
+    build_industry_section,
     next_due,
 )
 from .logic.notes import NoteTarget, note_kind
@@ -128,6 +129,27 @@ class LeftOut:
         """Return the page as a digest section (``more``: the count its button offers)."""
         return AccountSection(
             self.account, self.items, self.touch, self.remaining if more is None else more
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IndustryLeftOut:
+    """What the rep's "Your industries" sections left out (over ``max_industry_items``) and
+    nothing has shown since: the next page of it, ranked and one item per story as in a
+    digest (items have an empty ``account``)."""
+
+    #: the industries the page is about: the rep's accounts' (or the one asked for)
+    industries: tuple[str, ...]
+    #: the page: at most the limit asked for
+    items: tuple[DigestItem, ...]
+    #: stories still waiting after this page
+    remaining: int
+    now: datetime
+
+    def section(self, *, more: int | None = None) -> IndustrySection:
+        """Return the page as a "Your industries" section (``more``: what its button offers)."""
+        return IndustrySection(
+            self.industries, self.items, self.remaining if more is None else more
         )
 
 
@@ -323,13 +345,59 @@ class RepActions:
         now = self.clock()
         touches = self.digests.touch_statuses([account.name], now)
         candidates = self.storage.left_out_candidates(rep.email, account.name)
-        digest = build_digest(
-            rep.email, rep.name, candidates, touches, DigestPolicy(limit, limit), now
+        policy = dataclasses.replace(
+            self.digests.policy, max_items_per_account=limit, max_items=limit
         )
+        digest = build_digest(rep.email, rep.name, candidates, touches, policy, now)
         if not digest.sections:
             return LeftOut(account.name, (), 0, touches.get(account.name), now)
         (section,) = digest.sections
         return LeftOut(account.name, section.items, section.more, section.touch, now)
+
+    def rep_industries(self, rep: Rep) -> tuple[str, ...]:
+        """The industries of the rep's accounts (``industry:`` in accounts.yaml), whether or not
+        their "Your industries" section is on."""
+        return tuple(sorted({a.industry for a in self.owned(rep) if a.industry}))
+
+    def industry_left_out(
+        self, rep: Rep, *, limit: int = 20, industry: str | None = None
+    ) -> IndustryLeftOut:
+        """The next ``limit`` stories the rep's "Your industries" sections left out (their cap)
+        that nothing has shown since; with ``industry``, only those of the rep's industry
+        closest to it. Does not mark them shown (``mark_industry_shown`` does).
+
+        Raises:
+            CommandUsageError: ``industry`` is none of the rep's accounts' industries.
+        """
+        mine = list(self.rep_industries(rep))
+        chosen = None
+        if industry is not None:
+            chosen = closest(industry, mine)
+            if chosen is None:
+                raise CommandUsageError(
+                    f"none of your accounts is in an industry called *{escape(industry)}*. "
+                    + suggestions(industry, mine)
+                )
+        now = self.clock()
+        candidates = [
+            c
+            for c in self.storage.industry_left_out_candidates(rep.email)
+            if chosen is None or (c.industry or "").casefold() == chosen.casefold()
+        ]
+        policy = dataclasses.replace(self.digests.policy, max_industry_items=max(limit, 1))
+        section = build_industry_section(candidates, policy, now)
+        names = (chosen,) if chosen else tuple(mine)
+        if section is None:
+            return IndustryLeftOut(names, (), 0, now)
+        return IndustryLeftOut(
+            tuple(dict.fromkeys((*names, *section.industries))), section.items, section.more, now
+        )
+
+    def mark_industry_shown(self, rep: Rep, items: Sequence[DigestItem]) -> int:
+        """Record that the rep has now seen these left-out industry stories (every article of
+        each); return how many articles that was. Does not check who may see them."""
+        ids = [a for i in items for a in (i.article_id, *i.also_ids)]
+        return self.storage.mark_industry_shown(rep.email, ids, self.clock())
 
     def mark_shown(self, rep: Rep, items: Sequence[DigestItem]) -> int:
         """Record that the rep has now seen these left-out items (the other articles of their
@@ -503,8 +571,9 @@ class RepActions:
         )
 
     def touch_report(self) -> TouchReport:
-        """Count the team's accounts touched enough this quarter, per owner; matches and shares
-        per owner and account this week (the 7 days to now) and this quarter (``touches:``,
+        """Count the team's accounts touched enough this quarter, per owner; stories matched
+        (outlets of one story once; per owner, a story about two of their accounts once) and
+        shares per owner and account this week (the 7 days to now) and this quarter (``touches:``,
         calendar or fiscal, the same quarter the touch counts use); accounts
         with news but no touch this quarter; the feeds that broke. ``/clip report`` and the
         manager's weekly team digest both show this record. Does not check who asks
@@ -515,7 +584,8 @@ class RepActions:
         statuses = self.digests.touch_statuses(names, now)
         policy = self.config.settings.touch_policy()
         quarter_start = policy.quarter_start(policy.quarter_of(now))  # calendar or fiscal
-        week = self.storage.activity_counts(names, now - timedelta(days=7))
+        week_start = now - timedelta(days=7)
+        week = self.storage.activity_counts(names, week_start)  # stories, not articles
         quarter = self.storage.activity_counts(names, quarter_start)
         due = tuple(a.name for a in accounts if statuses[a.name].due())
         by_owner: dict[str, list[Account]] = {}
@@ -526,8 +596,8 @@ class RepActions:
                 owner,
                 sum(1 for a in owned if not statuses[a.name].due()),
                 len(owned),
-                _total(week[a.name] for a in owned),
-                _total(quarter[a.name] for a in owned),
+                self._owner_counts(owned, week, week_start),
+                self._owner_counts(owned, quarter, quarter_start),
             )
             for owner, owned in sorted(by_owner.items())
         )
@@ -565,6 +635,15 @@ class RepActions:
             news_untouched=untouched,
             broken_feeds=broken,
         )
+
+    def _owner_counts(
+        self, owned: Sequence[Account], counts: Mapping[str, ActivityCounts], since: datetime
+    ) -> ActivityCounts:
+        """An owner's stories (one story about two of their accounts counts once) and shares
+        since ``since``. Does not count shares twice: they are per account already."""
+        shares = _total(counts[a.name] for a in owned).shares
+        stories = self.storage.matched_story_count([a.name for a in owned], since)
+        return ActivityCounts(stories, shares)
 
 
 def _total(counts: Iterable[ActivityCounts]) -> ActivityCounts:

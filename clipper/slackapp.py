@@ -41,7 +41,16 @@ from slack_sdk.errors import SlackApiError
 from .config import Account, Contact, Rep, SlackSettings
 from .core import Clipper
 from .exceptions import ClipperError, CommandUsageError, DeliveryError, SlackAuthError
-from .logic.blockkit import SHOW_MORE, cut, escape, replace_item, replace_more
+from .logic.blockkit import (
+    INDUSTRY_MORE_VALUE,
+    SHOW_MORE,
+    SHOW_MORE_INDUSTRIES,
+    SlackMessage,
+    cut,
+    escape,
+    replace_item,
+    replace_more,
+)
 from .logic.clip import (
     CONTACT_ACTION,
     HELP,
@@ -59,9 +68,9 @@ from .slackclip import (
     BlocksAnswer,
     SlackUsers,
     answer_clip,
+    render_industry_left_out,
     render_left_out,
     share_contact_line,
-    shown_items,
 )
 
 log = logging.getLogger(__name__)
@@ -250,6 +259,7 @@ def make_slack_app(
             )
         if _respond(respond, answer) and isinstance(answer, BlocksAnswer) and rep is not None:
             shown_now(rep, answer.shown)
+            industry_shown_now(rep, answer.industry_shown)
 
     def shown_now(rep: Rep, items: tuple[DigestItem, ...]) -> None:
         """Record left-out items as shown once Slack took the message showing them."""
@@ -259,6 +269,16 @@ def make_slack_app(
             clipper.mark_shown(rep, items)
         except ClipperError as exc:  # shown, not recorded: they may be offered once more
             log.warning("could not record %d left-out item(s) as shown: %s", len(items), exc)
+
+    def industry_shown_now(rep: Rep, items: tuple[DigestItem, ...]) -> None:
+        """Record left-out industry stories as shown once Slack took the message showing
+        them."""
+        if not items:
+            return
+        try:
+            clipper.mark_industry_shown(rep, items)
+        except ClipperError as exc:  # shown, not recorded: they may be offered once more
+            log.warning("could not record %d industry stories as shown: %s", len(items), exc)
 
     app.command("/clip")(ack_clip)
 
@@ -395,6 +415,27 @@ def make_slack_app(
             _edit_more(client, body, account.name, "Shown already.")
             return
         messages = render_left_out(rep, page, button=True)
+        shown = post_page(body, respond, client, messages, page.items)
+        shown_now(rep, tuple(shown))
+        if shown:
+            count = len(shown)
+            _edit_more(
+                client,
+                body,
+                account.name,
+                f":arrow_down: {count} more on {escape(account.name)} shown in the thread below.",
+            )
+
+    def post_page(
+        body: dict[str, Any],
+        respond: Any,
+        client: WebClient,
+        messages: list[SlackMessage],
+        items: tuple[DigestItem, ...],
+    ) -> list[DigestItem]:
+        """Post a "Show more" page in the clicked message's thread (an ephemeral answer when
+        the button is not on a message one can reply to); return the items Slack took. Does
+        not mark them shown."""
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
@@ -423,23 +464,52 @@ def make_slack_app(
                         "posted stays under *Show more* and `/clip news`.",
                     )
                     break
-                shown += shown_items(page, posted)
+                ids = set(posted.article_ids)
+                shown += [i for i in items if i.article_id in ids]
         else:
             first = messages[0]
-            answer = BlocksAnswer(first.text, first.blocks, shown_items(page, first))
-            if _respond(respond, answer):
-                shown += answer.shown
-        shown_now(rep, tuple(shown))
+            ids = set(first.article_ids)
+            page = tuple(i for i in items if i.article_id in ids)
+            if _respond(respond, BlocksAnswer(first.text, first.blocks, page)):
+                shown += page
+        return shown
+
+    def show_more_industries(body: dict[str, Any], respond: Any, client: WebClient) -> None:
+        """Post the next page of the industry news the digest left out in its thread (or
+        privately), mark what was posted shown, and turn the button into a note."""
+        _action, key = clicked(body)
+        try:
+            if not clipper.remember_request(key):
+                return  # the same click again
+            rep = users.rep_for(str(body.get("user", {}).get("id")))
+            page = clipper.industry_left_out(rep, limit=MORE_PAGE)
+        except ClipperError as exc:
+            _respond(respond, f":warning: {exc}")
+            return
+        except Exception:
+            log.exception("show more industries failed")
+            _respond(respond, ":x: Clipper could not show those; please try again.")
+            return
+        if not page.items:
+            _respond(
+                respond,
+                "Nothing more in your industries: every industry story your digests left out "
+                "has been shown.",
+            )
+            _edit_industry_more(client, body, "Shown already.")
+            return
+        messages = render_industry_left_out(rep, page, button=True)
+        shown = post_page(body, respond, client, messages, page.items)
+        industry_shown_now(rep, tuple(shown))
         if shown:
-            count = len(shown)
-            _edit_more(
+            _edit_industry_more(
                 client,
                 body,
-                account.name,
-                f":arrow_down: {count} more on {escape(account.name)} shown in the thread below.",
+                f":arrow_down: {len(shown)} more in your industries shown in the thread below.",
             )
 
     app.action(SHOW_MORE)(queued(show_more))
+    app.action(SHOW_MORE_INDUSTRIES)(queued(show_more_industries))
 
     def share_open(body: dict[str, Any], respond: Any, client: WebClient) -> None:
         try:
@@ -741,7 +811,21 @@ def _respond(respond: Any, answer: str | BlocksAnswer, *, replace: bool = False)
     return True
 
 
-def _edit_more(client: WebClient, body: dict[str, Any], account: str, note: str) -> None:
+def _edit_industry_more(client: WebClient, body: dict[str, Any], note: str) -> None:
+    """Replace the "Your industries" section's "Show N more" button with a note (as
+    ``_edit_more`` does for an account's)."""
+    _edit_more(client, body, "", note, action_id=SHOW_MORE_INDUSTRIES, value=INDUSTRY_MORE_VALUE)
+
+
+def _edit_more(
+    client: WebClient,
+    body: dict[str, Any],
+    account: str,
+    note: str,
+    *,
+    action_id: str = SHOW_MORE,
+    value: str | None = None,
+) -> None:
     """Replace the account's "Show N more" button in the clicked message with a note; a
     message Slack will not change (ephemeral, gone) keeps its button, which stays harmless."""
     container = body.get("container") or {}
@@ -755,7 +839,7 @@ def _edit_more(client: WebClient, body: dict[str, Any], account: str, note: str)
             channel=channel,
             ts=ts,
             text=message.get("text") or "Clipper digest",
-            blocks=replace_more(message["blocks"], account, note),
+            blocks=replace_more(message["blocks"], account, note, action_id=action_id, value=value),
         )
     except SlackApiError as exc:
         log.warning("could not turn a Show more button into a note: %s", exc.response.get("error"))

@@ -25,6 +25,7 @@ from .logic.blockkit import (
     cut,
     cut_lines,
     escape,
+    escape_name,
     link_target,
     render_slack,
     validate,
@@ -35,7 +36,7 @@ from .logic.digest import Digest, DigestItem, touch_line
 from .logic.review import review_mrkdwn
 from .logic.team import report_mrkdwn
 from .logic.touches import ONE_CONTACT, AccountCoverage
-from .rep_actions import AccountNews, LeftOut
+from .rep_actions import AccountNews, IndustryLeftOut, LeftOut
 from .types import RepSetting, TouchReport
 
 #: how many left-out items ``/clip news`` shows before the latest (one ephemeral message)
@@ -51,6 +52,8 @@ class BlocksAnswer:
     text: str
     blocks: tuple[dict[str, Any], ...]
     shown: tuple[DigestItem, ...] = ()
+    #: left-out "Your industries" stories it shows (marked shown once posted)
+    industry_shown: tuple[DigestItem, ...] = ()
 
 
 #: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
@@ -107,10 +110,64 @@ def _accounts(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
 
 
 def _news(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str | BlocksAnswer:
+    own = {a.name.casefold() for a in clipper.owned(rep)}
+    if command.industry is not None and command.argument.casefold() not in own:
+        return _industry_news(clipper, rep, command.industry or None)
     news = clipper.account_news(rep, command.argument, limit=5, left_out_limit=NEWS_LEFT_OUT)
     if news.left_out is not None and news.left_out.items:
         return render_news(rep, news, news.left_out)
     return _latest_text(news) or f"No matches for *{escape(news.account)}* yet."
+
+
+INDUSTRY_PAGE_TITLE = "Not yet shown in your industries"
+
+
+def _industry_news(clipper: Clipper, rep: Rep, industry: str | None) -> str | BlocksAnswer:
+    """``/clip news industries [INDUSTRY]``: the next page of the industry news the rep's
+    digests left out, as their "Your industries" items, and how many more wait."""
+    page = clipper.industry_left_out(rep, limit=NEWS_LEFT_OUT, industry=industry)
+    asked = f"industries {industry}" if industry else "industries"
+    if not page.items:
+        if not page.industries:
+            return (
+                "None of your accounts has an industry in Clipper (`industry:` in accounts.yaml), "
+                "so your digest has no *Your industries* section."
+            )
+        names = escape_name(cut(", ".join(page.industries), 300))
+        return f"Nothing more in *{names}*: every industry story your digests had has been shown."
+    first = render_industry_left_out(rep, page, button=False)[0]
+    shown = tuple(i for i in page.items if i.article_id in set(first.article_ids))
+    waiting = page.remaining + len(page.items) - len(shown)
+    blocks = list(first.blocks)
+    if waiting:
+        more = {
+            "type": "context",
+            "block_id": "news-more",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"{waiting} more not yet shown: `/clip news {escape_name(asked)}` "
+                    "again shows the next ones.",
+                }
+            ],
+        }
+        if not validate([*blocks, more]):
+            blocks.append(more)
+    text = f"{len(shown)} not yet shown in your industries" + (
+        f", {waiting} more waiting" if waiting else ""
+    )
+    return BlocksAnswer(text, tuple(blocks), industry_shown=shown)
+
+
+def render_industry_left_out(
+    rep: Rep, page: IndustryLeftOut, *, button: bool
+) -> list[SlackMessage]:
+    """Render a page of left-out industry stories as "Your industries" items, titled "Not yet
+    shown in your industries"; with ``button`` a "Show N more" button offers what remains.
+    Does not mark anything shown."""
+    section = page.section(more=page.remaining if button else 0)
+    digest = Digest(rep.email, rep.name, page.now, (), industry=section)
+    return render_slack(digest, title=INDUSTRY_PAGE_TITLE)
 
 
 def _latest_text(news: AccountNews) -> str:
@@ -123,7 +180,7 @@ def _latest_text(news: AccountNews) -> str:
         target = link_target(item.url)
         link = f"<{target}|{title}>" if target else title
         lines.append(
-            f"• {link} · {escape(item.source or '')}"
+            f"• {link} · {escape_name(item.source or '')}"
             + (f" · _{escape(item.why)}_" if item.why else "")
         )
     return "\n".join(lines)
@@ -212,7 +269,7 @@ def _mute(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     target = (
         f"*{escape(muted.target)}*"
         if muted.kind == "account"
-        else f"the source *{escape(muted.target)}*"
+        else f"the source *{escape_name(muted.target)}*"
     )
     return f"Muted {target} until {muted.until:%d %b %Y}. `/clip unmute` undoes it."
 

@@ -840,9 +840,10 @@ class ComposedDigest:
 
 @dataclass(frozen=True, slots=True)
 class ActivityCounts:
-    """An account's matches (stored, by when they were matched) and shares with its customer
-    (the share button's touches) since a time."""
+    """An account's matched stories (by when they were matched; the outlets of one story count
+    once) and shares with its customer (the share button's touches) since a time."""
 
+    #: stories, not articles: what ``/clip report`` and the team digest call "stories"
     matches: int = 0
     shares: int = 0
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from clipper.config import load_config
+from clipper.exceptions import ConfigError
 from clipper.logic.blockkit import render_markdown, render_slack
 from clipper.logic.compose import DigestRequest, compose_digest
 from clipper.logic.content import (
@@ -212,6 +213,52 @@ def test_a_story_is_shown_with_its_outlets_headline_not_the_teaser() -> None:
     (message,) = render_slack(digest)
     (text,) = sections_text(message.blocks)
     assert "Boom" not in text and "CNN Sale" in text
+
+
+def test_a_lone_teaser_headline_gives_way_to_the_articles_lead_sentence() -> None:
+    summary = (
+        "The DOJ could seek a sale of CNN before approving the AT&T-Time Warner merger. "
+        "More here. The deal is worth $85 billion, people familiar with it said. Read more."
+    )
+    items = [
+        candidate(1, title="Boom - Watch This Closely", summary=summary, source="Blog"),
+        candidate(2, title="You won't believe what AT&T did", source="Buzz", score=0.5),
+    ]
+    digest = build_digest("sam@x.com", None, items, {}, DigestPolicy(), NOW)
+    first, second = digest.sections[0].items
+    (message,) = render_slack(digest)
+    text = sections_text(message.blocks)[0]
+    # the headline is the lead's first sentence, the lead goes on from there, no filler
+    assert text.startswith(
+        "*<https://news.example/1|The DOJ could seek a sale of CNN before approving the "
+        "AT&amp;T-Time Warner merger.>*\nThe deal is worth $85 billion, people familiar"
+    )
+    assert "Boom" not in text and "More here" not in text and "Read more" not in text
+    markdown = render_markdown(digest)
+    assert "**[The DOJ could seek a sale of CNN" in markdown and "Watch This" not in markdown
+    # with nothing to say it, the teaser is never alone: the source names who says it
+    assert second.title == "Buzz: You won't believe what AT&T did"
+    # a factual headline stays as it is, however short
+    short = [candidate(3, title="Acme IPO", summary=summary)]
+    (plain,) = build_digest("sam@x.com", None, short, {}, DigestPolicy(), NOW).sections[0].items
+    assert plain.title == "Acme IPO"
+
+
+def test_filler_sentences_never_reach_the_lead() -> None:
+    text = (
+        "Acme opened a plant in Ohio on Monday. Details below. Click here to read the full "
+        "story. It employs 500 people. More."
+    )
+    assert lead_text("Acme opens a plant", text) == (
+        "Acme opened a plant in Ohio on Monday. It employs 500 people."
+    )
+    assert lead_text("T", "More than 500 workers lost their jobs at Acme. Read more.") == (
+        "More than 500 workers lost their jobs at Acme."
+    )
+    # filler alone is no lead: the next text is used
+    assert lead_text("T", "Read more. Click here.", "Acme buys Contoso for $2 billion.") == (
+        "Acme buys Contoso for $2 billion."
+    )
 
 
 def test_an_industry_item_says_what_its_article_says_too() -> None:
@@ -623,3 +670,87 @@ def test_in_slack_an_item_keeps_its_lines_headline_lead_facts_and_why() -> None:
     assert lines[1] == lead
     assert lines[2].startswith("Wire · ")
     assert lines[3].startswith("_Why: ")
+
+
+HOSTILE_SOURCE = "*Wire* _daily_ <!here> <http://evil.example|click> ~x~ `y` snake_case"
+
+
+def test_a_feeds_name_never_formats_or_links_the_digest() -> None:
+    items = [
+        candidate(1, source=HOSTILE_SOURCE, story_id=1),
+        candidate(2, source="*Other* Wire", story_id=1, score=0.1),
+        candidate(3, "", source=HOSTILE_SOURCE, industry="telecom", title="Telecom capex falls"),
+    ]
+    slack = compose_digest(
+        DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.SLACK, NOW, None),
+        items,
+        {},
+        DigestPolicy(),
+    )
+    (part,) = slack.parts
+    blocks = json.loads(part[1])
+    assert validate_blocks(blocks) == (None, [])
+    account_item, industry_item = sections_text(blocks)
+    for text in (account_item, industry_item):
+        facts = text.split("\n")[1]
+        # no bold, italic, strike or code from the name; no mention or link either
+        assert facts.startswith(
+            "∗Wire∗ ˍdailyˍ &lt;!here&gt; &lt;http://evil.example|click&gt; ∼x∼ ˋyˋ snake_case · "
+        )
+    assert "Also in ∗Other∗ Wire" in account_item
+    # the terminal and the Markdown file show the name as text too
+    terminal = compose_digest(
+        DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.TERMINAL, NOW, None),
+        items,
+        {},
+        DigestPolicy(),
+    )
+    markdown = terminal.parts[0][1]
+    assert (
+        markdown.count(
+            "\\*Wire\\* \\_daily\\_ \\<!here\\> \\<http://evil.example\\|click\\> ~x~ \\`y\\` "
+            "snake\\_case · "
+        )
+        == 2
+    )
+    assert "Also in \\*Other\\* Wire" in markdown
+
+
+# ---------------------------------------------------------------------------------- recency
+
+
+def test_todays_news_comes_before_last_weeks_unless_last_weeks_is_far_more_relevant() -> None:
+    week_old = NOW - timedelta(days=7)
+    items = [
+        candidate(1, title="Acme wins a network contract", score=0.8, published_at=week_old),
+        candidate(2, title="Acme opens a data centre", score=0.7, published_at=NOW),
+        candidate(3, title="Acme signs a spectrum deal", score=0.95, published_at=week_old),
+        candidate(4, title="Acme names a new CFO", score=0.4, published_at=NOW),
+    ]
+    request = DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.TERMINAL, NOW, None)
+    (part,) = compose_digest(request, items, {}, DigestPolicy()).parts
+    order = [
+        line.split("[", 1)[1].split("]", 1)[0]
+        for line in part[1].splitlines()
+        if line.startswith("- **[")
+    ]
+    assert order == [
+        "Acme opens a data centre",  # today, 0.7
+        "Acme signs a spectrum deal",  # a week old but far more relevant, 0.95
+        "Acme wins a network contract",  # a week old, 0.8
+        "Acme names a new CFO",  # today, but weak, 0.4
+    ]
+    # with the half-life at 0, age only breaks ties: relevance alone orders them
+    (flat,) = compose_digest(request, items, {}, DigestPolicy(recency_half_life_hours=0)).parts
+    assert flat[1].index("spectrum deal") < flat[1].index("network contract")
+    assert flat[1].index("network contract") < flat[1].index("data centre")
+
+
+def test_the_recency_half_life_is_a_setting(tmp_path: Path) -> None:
+    path = write_config(tmp_path, settings={"digest": {"recency_half_life_hours": 12}})
+    assert load_config(path, {}).settings.digest.recency_half_life_hours == 12
+    bad = write_config(tmp_path, settings={"digest": {"recency_half_life_hours": -1}})
+    with pytest.raises(ConfigError) as info:
+        load_config(bad, {})
+    (problem,) = info.value.problems
+    assert "clipper.yaml:" in problem and "digest.recency_half_life_hours" in problem

@@ -9,18 +9,33 @@ the bundled samples: "Port strike averted" reaches the logistics rep there).
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from slack_bolt import BoltRequest
+from slack_sdk import WebClient
 
+import clipper.slackclip
+from clipper.adapters.storage import Storage
 from clipper.config import load_config
 from clipper.core import Clipper
-from clipper.logic.blockkit import render_markdown, render_slack, validate
+from clipper.logic.blockkit import (
+    SHOW_MORE_INDUSTRIES,
+    render_markdown,
+    render_slack,
+    validate,
+)
 from clipper.logic.clip import parse_clip
 from clipper.logic.compose import DigestRequest, compose_digest
 from clipper.logic.digest import DigestCandidate, DigestPolicy, build_digest
+from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.slackclip import answer_clip
 from clipper.types import DigestKind, IndustryMatch, Match, MatchResult, Sink
 from clipper.wiring import make_clipper
@@ -29,7 +44,7 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
 from .support.seeding import SEED_OWNER, rss_items
-from .support.slack import stub
+from .support.slack import clip_body, signed_headers, stub
 
 __all__ = ["stub"]
 
@@ -134,8 +149,14 @@ def test_industry_only_news_reaches_the_reps_of_that_industry_once(
         # the top three industry stories (digest.max_industry_items), best first, with why
         assert industries.index("Port strike averted") < industries.index("Container spot")
         assert industries.count("Why: industry: logistics") == 3
-        assert "Rail freight" in industries and "Trucking capacity" not in industries
-        assert "1 more not shown" in industries
+        shown, more = industries.split("\n**More in your industries**")
+        assert "Rail freight" in shown and "Trucking capacity" not in shown
+        # the story over the cap is listed too, so it counts as shown: nothing waits
+        assert "1 more story under **More in your industries**" in shown
+        assert (
+            "- [Trucking capacity tightens before the holidays](<https://news.example/4>)" in more
+        )
+        assert clipper.storage.industry_left_out_candidates("dana@example.com") == []
         # the manufacturing rep gets the manufacturing story, not the logistics ones
         assert "Factory orders rise" in sam and "Port strike" not in sam
         # nothing is repeated in the next digest: the section accounted for its stories
@@ -150,7 +171,8 @@ def test_the_industry_cap_is_a_setting(tmp_path: Path, server: FeedServer) -> No
         clipper.digest(force=True)
         (dana,) = markdown_of(clipper, "dana@example.com")
         industries = dana.split("## Your industries")[1]
-        assert industries.count("Why: industry:") == 1 and "3 more not shown" in industries
+        assert industries.count("Why: industry:") == 1
+        assert "3 more stories under **More in your industries**" in industries
 
 
 def test_reps_yaml_turns_the_section_off_and_clip_settings_turns_it_back_on(
@@ -215,8 +237,12 @@ def test_industry_items_are_delivered_to_slack_within_its_limits(
     texts = [b["text"]["text"] for b in blocks[start:] if b["type"] == "section"]
     assert len(texts) == 3 and "Port strike averted" in texts[0]
     assert all("_Why: industry: logistics_" in t for t in texts)
-    # industry items have no account, so no share, feedback or mute buttons
-    assert all(b["type"] != "actions" for b in blocks[start:])
+    # industry items have no account, so no share, feedback or mute buttons: the one button
+    # is the section's "Show 1 more"
+    actions = [
+        e["action_id"] for b in blocks[start:] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert actions == [SHOW_MORE_INDUSTRIES]
 
 
 def test_the_section_splits_across_parts_within_block_kit_limits() -> None:
@@ -247,17 +273,24 @@ def test_one_item_per_story_and_left_out_stories_are_covered_not_shown() -> None
         candidate(3, score=0.4),
         candidate(4, score=0.3),
     ]
-    request = DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.TERMINAL, NOW, None)
+    request = DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.SLACK, NOW, None)
     composed = compose_digest(request, candidates, {}, DigestPolicy(max_industry_items=1))
-    (markdown,) = [payload for _t, payload in composed.parts]
-    assert "Story 1" in markdown and "Also in B" in markdown and "Story 3" not in markdown
-    assert "Why: industries: logistics, shipping" in markdown
+    (payload,) = [payload for _t, payload in composed.parts]
+    assert "Story 1" in payload and "Also in B" in payload and "Story 3" not in payload
+    assert "Why: industries: logistics, shipping" in payload
+    # in Slack the stories over the cap wait behind the section's button: not shown yet
     assert composed.industry_covered == (
         (1, "logistics", True),
         (2, "shipping", True),
         (3, "logistics", False),
         (4, "logistics", False),
     )
+    # the Markdown lists them under "More in your industries": shown
+    terminal = replace(request, sink=Sink.TERMINAL)
+    markdown = compose_digest(terminal, candidates, {}, DigestPolicy(max_industry_items=1))
+    head, more = markdown.parts[0][1].split("\n**More in your industries**")
+    assert "Story 3" not in head and "- [Story 3](<https://news.example/3>)" in more
+    assert all(shown for _aid, _industry, shown in markdown.industry_covered)
     # an alert never carries industry news
     alert = compose_digest(
         DigestRequest("r@x.example", "R", DigestKind.ALERT, Sink.TERMINAL, NOW, None),
@@ -276,3 +309,194 @@ def test_a_digest_of_industry_news_alone_renders_in_both_sinks() -> None:
     (part,) = composed.parts
     assert "Your industries" in part[1]
     assert render_slack(digest) == [] and "Your industries" not in render_markdown(digest)
+
+
+# ------------------------------------------------------- nothing lost behind "N more" (Slack)
+
+SECRET = "industry-secret"
+
+
+class Bolt:
+    """Dana's digest over Slack with one industry story a digest, the Bolt app and its queue."""
+
+    def __init__(self, tmp_path: Path, server: FeedServer, stub: SlackStub) -> None:
+        self.stub = stub
+        environ = {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_BASE_URL": stub.base_url,
+        }
+        self.clipper = setup(tmp_path, server, environ=environ, digest={"max_industry_items": 1})
+        stub.ts_clock = lambda: self.clipper.clock().timestamp()  # type: ignore[attr-defined]
+        self.work = WorkQueue(2, 8)
+        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
+        self.app = make_slack_app(
+            self.clipper, client=client, token_verification=False, work=self.work
+        )
+
+    def dispatch(self, body: str) -> int:
+        return int(
+            self.app.dispatch(BoltRequest(body=body, headers=signed_headers(body, SECRET))).status
+        )
+
+    def waiting(self) -> list[str]:
+        """The titles of Dana's left-out industry stories not shown since."""
+        left = self.clipper.storage.industry_left_out_candidates("dana@example.com")
+        return sorted(c.title for c in left)
+
+    def clip(self, text: str) -> dict[str, Any]:
+        url = self.stub.response_url()
+        body = clip_body(text, user="U1", response_url=url, trigger_id=self.stub.trigger())
+        assert self.dispatch(body) == 200
+        (answer,) = wait_until(lambda: self.stub.responses[url.rsplit("/", 1)[-1]])
+        return dict(answer)
+
+
+def wait_until(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def bolt(tmp_path: Path, server: FeedServer, stub: SlackStub) -> Iterator[Bolt]:
+    running = Bolt(tmp_path, server, stub)
+    yield running
+    running.work.shutdown()
+    running.clipper.close()
+
+
+def section_titles(blocks: list[dict[str, Any]]) -> list[str]:
+    return [
+        b["text"]["text"].split("|", 1)[1].split(">", 1)[0]
+        for b in blocks
+        if b["type"] == "section" and b.get("block_id", "").startswith("item-")
+    ]
+
+
+LEFT_OUT = [
+    "Container spot rates fall for a sixth week",
+    "Rail freight volumes up 3% on intermodal demand",
+    "Trucking capacity tightens before the holidays",
+]
+
+
+def test_the_industry_stories_over_the_cap_come_with_a_show_more_button(bolt: Bolt) -> None:
+    bolt.clipper.digest(force=True)
+    assert bolt.stub.rejected == []
+    (message,) = bolt.stub.posts("DU1")
+    blocks = message["blocks"]
+    (button,) = [
+        e
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == SHOW_MORE_INDUSTRIES
+    ]
+    assert button["text"]["text"] == "Show 3 more" and blocks[-1]["elements"] == [button]
+    assert "3 more stories under *Show 3 more*" in json.dumps(blocks)
+    assert section_titles(blocks)[-1].startswith("Port strike averted")
+    # covered, not shown: they wait for the button
+    assert bolt.waiting() == LEFT_OUT
+
+    url = bolt.stub.response_url()
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": bolt.stub.trigger(),
+        "response_url": url,
+        "container": {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": "DU1",
+            "is_ephemeral": False,
+        },
+        "channel": {"id": "DU1"},
+        "message": {k: message[k] for k in ("ts", "text", "blocks")},
+        "actions": [dict(button, block_id=blocks[-1]["block_id"], type="button", action_ts="17.1")],
+    }
+    body = "payload=" + quote(json.dumps(payload))
+    assert bolt.dispatch(body) == 200
+    (update,) = wait_until(lambda: bolt.stub.updates)
+    (reply,) = [
+        c.body
+        for c in bolt.stub.calls
+        if c.method == "chat.postMessage" and c.body.get("thread_ts") == message["ts"]
+    ]
+    reply_blocks = (
+        json.loads(reply["blocks"]) if isinstance(reply["blocks"], str) else reply["blocks"]
+    )
+    assert validate(reply_blocks) == []
+    assert reply_blocks[0]["text"]["text"] == "Not yet shown in your industries"
+    # best first, as in the digest; industry items carry no buttons
+    assert [t.split(" ", 1)[0] for t in section_titles(reply_blocks)] == [
+        "Container",
+        "Rail",
+        "Trucking",
+    ]
+    assert all(b["type"] != "actions" for b in reply_blocks)
+    # shown now, and the button became a note
+    assert bolt.waiting() == []
+    assert SHOW_MORE_INDUSTRIES not in json.dumps(update["blocks"])
+    assert "3 more in your industries shown in the thread below" in json.dumps(update["blocks"])
+
+
+def test_clip_news_industries_shows_what_the_digest_left_out_a_page_at_a_time(
+    bolt: Bolt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clipper.slackclip, "NEWS_LEFT_OUT", 2)
+    bolt.clipper.digest(force=True)
+    answer = bolt.clip("news industries")
+    assert validate(answer["blocks"]) == []
+    assert [t.split(" ", 1)[0] for t in section_titles(answer["blocks"])] == ["Container", "Rail"]
+    assert "1 more not yet shown: `/clip news industries` again shows the next ones." in json.dumps(
+        answer["blocks"]
+    )
+    # counted as shown once Slack took the answer, and only those
+    wait_until(lambda: bolt.waiting() == [LEFT_OUT[2]])
+    again = bolt.clip("news industry Logistics")  # one industry, by name
+    assert [t.split(" ", 1)[0] for t in section_titles(again["blocks"])] == ["Trucking"]
+    wait_until(lambda: bolt.waiting() == [])
+    assert bolt.clip("news industries")["text"] == (
+        "Nothing more in *logistics*: every industry story your digests had has been shown."
+    )
+    unknown = bolt.clip("news industry farming")["text"]
+    assert unknown.startswith(":warning: none of your accounts is in an industry called *farming*")
+
+
+def test_an_upgraded_database_dates_what_it_showed_and_keeps_the_rest_waiting(
+    tmp_path: Path,
+) -> None:
+    old = Storage(tmp_path / "c.db")
+    old.migrate(upto="0018_touch_webhook")
+    old.close()
+    at = "2026-11-20T08:00:00.000000+00:00"
+    with sqlite3.connect(tmp_path / "c.db") as conn:  # rows as that release wrote them
+        conn.execute(
+            "INSERT INTO digests (id, rep, kind, due_at, created_at, sink, items) "
+            "VALUES (1, 'dana@example.com', 'digest', ?, ?, 'slack', 1)",
+            (at, at),
+        )
+        conn.executemany(
+            "INSERT INTO digest_industry_items (rep, article_id, industry, digest_id, shown) "
+            "VALUES ('dana@example.com', ?, 'logistics', 1, ?)",
+            [(1, 1), (2, 0)],
+        )
+    conn.close()
+    new = Storage(tmp_path / "c.db")
+    assert "0022_industry_items_shown_at" in new.migrate()
+    # the one shown then is dated by its digest; the one left out waits, and is shown once
+    assert new.mark_industry_shown("dana@example.com", [1, 2], NOW) == 1
+    new.close()
+    with sqlite3.connect(tmp_path / "c.db") as conn:
+        rows = conn.execute(
+            "SELECT article_id, shown, shown_at FROM digest_industry_items ORDER BY article_id"
+        ).fetchall()
+    conn.close()
+    assert rows[0] == (1, 1, at) and rows[1][:2] == (2, 1) and rows[1][2].startswith("2026-11-23")

@@ -160,11 +160,12 @@ def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
     _response, rid = bolt.clip("report", user="U3")
     # one line per number, as the manager's weekly team digest shows them (logic.team)
     assert bolt.answer(rid) == (
-        "*Touch coverage this quarter*: 1 of 3 accounts touched at least 1 time(s)\n"
-        "*Per rep: accounts touched · matches and shares this week (7 days) · this quarter*\n"
-        "• dana@example.com: 1/2 touched · week: 0 matches, 0 shares · quarter: 0 matches, "
+        "*Touch coverage this quarter*: 1 of 3 accounts touched at least once\n"
+        "*Per rep: accounts touched · stories matched and shares this week (7 days) · this "
+        "quarter*\n"
+        "• dana@example.com: 1/2 touched · week: 0 stories, 0 shares · quarter: 0 stories, "
         "0 shares\n"
-        "• sam@example.com: 0/1 touched · week: 0 matches, 0 shares · quarter: 0 matches, "
+        "• sam@example.com: 0/1 touched · week: 0 stories, 0 shares · quarter: 0 stories, "
         "0 shares\n"
         "*Due*\n"
         "• Acme Robotics\n"

@@ -27,6 +27,8 @@ from clipper.types import (
     ActivityCounts,
     BrokenFeed,
     DigestKind,
+    Match,
+    MatchResult,
     OwnerCoverage,
     TouchReport,
 )
@@ -35,7 +37,7 @@ from clipper.wiring import make_clipper
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
-from .support.seeding import mention, rss_items, seed_matches
+from .support.seeding import SEED_OWNER, mention, rss_items, seed_matches
 from .support.slack import stub
 
 __all__ = ["stub"]
@@ -128,12 +130,13 @@ def test_the_team_digest_shows_exactly_the_numbers_of_clip_report(
     for line in report.splitlines():
         assert line.split("*: ")[-1] in shown, line
     # and the numbers are the team's: the week is the 7 days to now, the quarter since 1 Oct
-    assert "2 of 3 accounts touched at least 1 time(s)" in report
-    assert "sam@example.com: 2/2 touched · week: 2 matches, 1 share · quarter: 3 matches" in report
+    assert "2 of 3 accounts touched at least once" in report
+    assert "sam@example.com: 2/2 touched · week: 2 stories, 1 share · quarter: 3 stories" in report
     assert (
-        "Acme Robotics (sam@example.com): week: 2 matches, 1 share · quarter: 3 matches" in report
+        "Acme Robotics (sam@example.com): week: 2 stories, 1 share · quarter: 3 stories, 1 share"
+        " · 1 touch" in report
     )
-    assert "dana@example.com: 0/1 touched · week: 1 match, 0 shares" in report
+    assert "dana@example.com: 0/1 touched · week: 1 story, 0 shares" in report
     assert "*News but no touch this quarter*\n• Northwind Logistics\n*Due*" in report
     assert "Helix Components" not in report.split("*Per account")[1]  # no news, touched
     assert "Broken: failing (2 in a row): HTTP 500" in report
@@ -247,3 +250,84 @@ def test_in_slack_the_team_summary_lists_one_rep_or_account_a_line() -> None:
     sections = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
     (due,) = [s for s in sections if s.startswith("*Due*")]
     assert due.split("\n") == ["*Due*", "• Acme", "• Contoso"]
+
+
+def test_the_team_numbers_count_stories_not_outlets_and_say_touch_and_touches(
+    tmp_path: Path, server: FeedServer, stub: SlackStub
+) -> None:
+    """Three outlets of one story are one story; a story about two of a rep's accounts is one
+    story for the rep; every number is the one /clip report shows."""
+    clock = Clock(MONDAY - timedelta(days=1))
+    stub.ts_clock = lambda: clock().timestamp()
+    titles = [
+        "Acme Robotics opens a plant in Ohio",  # three outlets of one story
+        "Acme Robotics opens Ohio plant, hiring 500",
+        "Ohio lands Acme Robotics plant",
+        "Acme Robotics and Helix Components form a venture",  # one story, two accounts
+    ]
+    url = server.route("/feed", Reply(200, rss(rss_items(titles))))
+    path = write_config(
+        tmp_path,
+        feeds={"x": [{"url": url, "name": "Wire"}]},
+        accounts=ACCOUNTS,
+        reps=REPS,
+        settings={"slack": {"pace_s": 0.0}},
+    )
+    environ = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": stub.base_url}
+    with make_clipper(load_config(path, environ), _clock=clock) as clipper:
+        clipper.update_feeds(due_only=False)
+        claimed = clipper.storage.claim_for_matching(clock(), SEED_OWNER, 60, 100)
+        by_title = {a.title: a.id for a in claimed}
+        plant = by_title[titles[0]]
+        venture = by_title[titles[3]]
+        acme = Match("Acme Robotics", 0.8, ('mentions "Acme Robotics"',))
+        helix = Match("Helix Components", 0.8, ('mentions "Helix Components"',))
+        results = [
+            (a.id, MatchResult((acme, helix) if a.id == venture else (acme,), ())) for a in claimed
+        ]
+        # what the matcher's story grouping (logic.stories) stores for the three outlets
+        stories = {by_title[t]: plant for t in titles[:3]}
+        clipper.storage.finish_matching(results, SEED_OWNER, clock(), stories)
+        sam = clipper.find_rep(email="sam@example.com")
+        assert sam is not None
+        clipper.log_touch(sam, "Acme Robotics called them", key="t1")
+        clipper.log_touch(sam, "Acme Robotics met them", key="t2")
+        clipper.log_touch(sam, "Helix Components called them", key="t3")
+        max_ = clipper.find_rep(email="max@example.com")
+        assert max_ is not None
+        report = answer_clip(clipper, max_, parse_clip("report"), "k")
+        assert isinstance(report, str)
+        clock.now = MONDAY
+        clipper.digest()
+        assert stub.rejected == []
+        (message,) = stub.posts("DU3")
+    shown = "\n".join(b["text"]["text"] for b in message["blocks"])
+    assert (
+        "Acme Robotics (sam@example.com): week: 2 stories, 0 shares · quarter: 2 stories, "
+        "0 shares · 2 touches" in report
+    )
+    assert (
+        "Helix Components (sam@example.com): week: 1 story, 0 shares · quarter: 1 story, "
+        "0 shares · 1 touch" in report
+    )
+    # the venture is about both of Sam's accounts: one story for Sam, not three
+    assert "sam@example.com: 2/2 touched · week: 2 stories, 0 shares" in report
+    assert "time(s)" not in report and "touch(es)" not in report
+    # the digest shows the same numbers, word for word
+    for line in report.splitlines():
+        assert line.split("*: ")[-1] in shown, line
+
+
+def test_a_broken_feeds_name_never_formats_the_report() -> None:
+    report = TouchReport(
+        target=1,
+        accounts=0,
+        touched=0,
+        by_owner=(),
+        due=(),
+        now=MONDAY,
+        broken_feeds=(BrokenFeed("*Wire* <!here> _x_", "https://f.example", 3, "down", None),),
+    )
+    (message,) = render_team_slack(report, MONDAY)
+    text = "\n".join(b["text"]["text"] for b in message.blocks if b["type"] == "section")
+    assert "• ∗Wire∗ &lt;!here&gt; ˍxˍ: failing (3 in a row): down" in text

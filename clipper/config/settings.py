@@ -190,6 +190,9 @@ class DigestSettings(_Model):
     max_industry_items: int = Field(3, ge=0, le=20)
     #: the weekday a manager's weekly team summary goes out, at their digest time
     team_day: str = "mon"
+    #: ranking by age: after this many hours an item has lost half of what age may take from
+    #: its rank (at most half of it; relevance stays dominant); 0: age only breaks ties
+    recency_half_life_hours: float = Field(48.0, ge=0, le=24 * 365)
     #: a digest covers matches published this many days ago at most; older ones are counted
     #: ("N matches older than ... were left out") by ``run`` and ``digest``
     lookback_days: int = Field(7, ge=1)

@@ -68,6 +68,10 @@ ACTIONS = (
 )
 #: the action of an account's "Show N more" button (its value: ``more_value(account)``)
 SHOW_MORE = "show_more"
+#: the action of the "Your industries" section's "Show N more" button (its value:
+#: ``INDUSTRY_MORE_VALUE``; the rep's own left-out industry news, no account named)
+SHOW_MORE_INDUSTRIES = "show_more_industries"
+INDUSTRY_MORE_VALUE = json.dumps({"industries": True})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,20 @@ class SlackMessage:
 def escape(text: str) -> str:
     """Escape Slack's control characters; the result shows the text literally."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: mrkdwn's emphasis marks (bold, italic, strike, code) where they could open or close one: at
+#: the edge of a word. Slack has no escape for them, so ``escape_name`` shows look-alikes.
+_MRKDWN_MARK = re.compile(r"(?<![^\W_])[*_~`]|[*_~`](?![^\W_])")
+_MARK_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+
+
+def escape_name(text: str) -> str:
+    """Escape a name from a feed or a file (a source, a feed's name) for Slack mrkdwn: ``&``,
+    ``<``, ``>`` as ``escape`` does, and an emphasis mark at a word's edge (``*bold*``,
+    ``_x_``, ``~x~``, `` `x` ``) replaced by a look-alike (∗ ˍ ∼ ˋ) so it never formats the
+    text around it. Marks inside a word ("snake_case") stay. Does not cut the text."""
+    return _MRKDWN_MARK.sub(lambda m: _MARK_LOOKALIKES[m.group()], escape(text))
 
 
 def cut(text: str, limit: int) -> str:
@@ -127,7 +145,7 @@ def _item_text(item: DigestItem, now: datetime) -> str:
     title = escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
     target = link_target(item.url)
     headline = f"*<{target}|{title}>*" if target else f"*{title}*"
-    facts = [escape(f) for f in _facts(item, now)]
+    facts = [escape_name(f) for f in _facts(item, now)]  # the source is a feed's name
     if not item.shareable:
         facts.append("🔒 for you only")
     if item.shared_by:
@@ -136,7 +154,7 @@ def _item_text(item: DigestItem, now: datetime) -> str:
     lines.append(f"_Why: {escape(cut(item.why, WHY_CHARS))}_")
     lines.append(escape(_also_about(item)))
     if item.also_in:
-        outlets = ", ".join(escape(cut(s, 60)) for s in item.also_in[:5])
+        outlets = ", ".join(escape_name(cut(s, 60)) for s in item.also_in[:5])
         extra = len(item.also_in) - 5
         lines.append(f"Also in {outlets}" + (f" and {extra} more" if extra > 0 else ""))
     return "\n".join(line for line in lines if line)
@@ -285,18 +303,49 @@ def _industry_blocks(section: IndustrySection, n: int, *, continued: bool) -> li
             {
                 "type": "context",
                 "block_id": f"industries-note-{n}",
-                "elements": [{"type": "mrkdwn", "text": escape(_industry_line(section))}],
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": escape_name(_industry_line(section))
+                        + _industry_more_line(section, markdown=False),
+                    }
+                ],
             }
         )
     return blocks
 
 
 def _industry_line(section: IndustrySection) -> str:
+    """Say what the section holds (plain text, not escaped; what was left out is said per
+    sink: ``_industry_more_line``)."""
     industries = cut(", ".join(section.industries), 300)
-    line = f"Top stories in {industries} that named none of your accounts"
-    if section.more:
-        line += f" · {section.more} more not shown"
-    return line
+    return f"Top stories in {industries} that named none of your accounts"
+
+
+def _industry_more_line(section: IndustrySection, *, markdown: bool) -> str:
+    """Word where the stories over the cap are (mrkdwn or Markdown; empty when none were)."""
+    if not section.more:
+        return ""
+    stories = f"{section.more} more stor{'ies' if section.more != 1 else 'y'}"
+    if markdown:
+        return f" · {stories} under **More in your industries**"
+    return f" · {stories} under *Show {section.more} more*"
+
+
+def _industry_more_block(section: IndustrySection, n: int) -> dict[str, Any]:
+    """Return the actions block holding the industry section's "Show N more" button."""
+    return {
+        "type": "actions",
+        "block_id": f"more-{n}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": SHOW_MORE_INDUSTRIES,
+                "text": {"type": "plain_text", "text": f"Show {section.more} more"},
+                "value": INDUSTRY_MORE_VALUE,
+            }
+        ],
+    }
 
 
 def _industry_item_blocks(item: DigestItem, n: int, now: datetime) -> list[dict[str, Any]]:
@@ -315,9 +364,14 @@ def _title(digest: Digest, part: int, parts: int, label: str | None = None) -> s
 
 def _summary(digest: Digest, items: int, part: int, parts: int, label: str | None) -> str:
     accounts = len(digest.sections)
+    where = (
+        f"on {accounts} account{'s' if accounts != 1 else ''}"
+        if accounts or digest.industry is None
+        else "in your industries"
+    )
     text = (
         f"{escape(_title(digest, part, parts, label))}: {items} article{'s' if items != 1 else ''} "
-        f"on {accounts} account{'s' if accounts != 1 else ''}"
+        f"{where}"
     )
     return cut(text, MAX_TOP_TEXT)
 
@@ -326,7 +380,8 @@ def render_slack(digest: Digest, *, title: str | None = None) -> list[SlackMessa
     """Return the digest as one or more messages, each within Slack's limits.
 
     A section whose items the caps cut gets a "Show N more" button after its last item (not in
-    an alert: what an alert leaves out waits for the digest). ``title`` replaces "Clipper
+    an alert: what an alert leaves out waits for the digest); so does "Your industries"
+    (``SHOW_MORE_INDUSTRIES``). ``title`` replaces "Clipper
     digest · day" (a "Show more" page). Does not decide what is shown."""
     now = digest.created_at
     kind = digest.kind
@@ -387,6 +442,9 @@ def render_slack(digest: Digest, *, title: str | None = None) -> list[SlackMessa
         counter += 1
         unit = _industry_item_blocks(item, counter, now)
         counter += 1
+        if industry.more and kind is not DigestKind.ALERT and index == len(industry.items) - 1:
+            unit.append(_industry_more_block(industry, counter))
+            counter += 1
         size = sum(_text_size(b) for b in head + unit)
         if blocks and (
             len(blocks) + len(head) + len(unit) > budget_blocks or text + size > budget_text
@@ -503,12 +561,18 @@ def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
             lines += ["", f"**More on {_md_escape(section.account)}**", ""]
             lines += [_md_more_item(item, now) for item in section.left_out]
         lines.append("")
-    if digest.industry is not None and digest.industry.items:
-        lines += [f"## {INDUSTRY_HEADING}", "", f"_{_md_escape(_industry_line(digest.industry))}_"]
+    industry = digest.industry
+    if industry is not None and industry.items:
+        listed = digest.kind is not DigestKind.ALERT and industry.left_out
+        more = _industry_more_line(industry, markdown=True) if listed else ""
+        lines += [f"## {INDUSTRY_HEADING}", "", f"_{_md_escape(_industry_line(industry))}{more}_"]
         lines.append("")
-        for item in digest.industry.items:
+        for item in industry.items:
             lines += _markdown_item(item, now)
             lines += markdown_note(item, notes, industry=True)
+        if listed:
+            lines += ["", "**More in your industries**", ""]
+            lines += [_md_more_item(item, now) for item in industry.left_out]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -583,14 +647,22 @@ def replace_item(
     return result
 
 
-def replace_more(blocks: Sequence[dict[str, Any]], account: str, note: str) -> list[dict[str, Any]]:
-    """Return a message's blocks with the account's "Show N more" button replaced by a one-line
-    note; other blocks are unchanged (no such button: the blocks as they are)."""
-    value = more_value(account)
+def replace_more(
+    blocks: Sequence[dict[str, Any]],
+    account: str,
+    note: str,
+    *,
+    action_id: str = SHOW_MORE,
+    value: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return a message's blocks with the account's "Show N more" button (or the button of
+    ``action_id`` and ``value``: ``SHOW_MORE_INDUSTRIES``) replaced by a one-line note; other
+    blocks are unchanged (no such button: the blocks as they are)."""
+    value = more_value(account) if value is None else value
     result: list[dict[str, Any]] = []
     for block in blocks:
         elements = block.get("elements", ()) if block.get("type") == "actions" else ()
-        if any(e.get("action_id") == SHOW_MORE and e.get("value") == value for e in elements):
+        if any(e.get("action_id") == action_id and e.get("value") == value for e in elements):
             result.append(
                 {
                     "type": "context",

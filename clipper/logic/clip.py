@@ -1,6 +1,7 @@
 """The ``/clip`` slash command: parse and validate what a rep typed, and word the answers.
 
     /clip help | add TERM [to ACCOUNT] | remove TERM | list | accounts | news ACCOUNT
+          news industries [INDUSTRY]
           preview TERM | digest | mute ACCOUNT|SOURCE [DAYS] | unmute [ACCOUNT|SOURCE]
           settings time HH:MM | settings tz ZONE | settings quiet HH:MM-HH:MM
           settings industries on|off
@@ -39,6 +40,7 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip remove TERM` · `/clip list` your watch terms
 • `/clip accounts` your accounts and their touch status
 • `/clip news ACCOUNT` what your digest left out, then the latest
+• `/clip news industries [INDUSTRY]` the industry news your digest left out
 • `/clip preview TERM` what a term would have caught
 • `/clip digest` send my digest now
 • `/clip mute ACCOUNT|SOURCE [DAYS]` · `/clip unmute [ACCOUNT|SOURCE]`
@@ -80,6 +82,8 @@ class ClipCommand:
     setting: RepSetting | None = None
     #: settings value, already validated
     value: str | None = None
+    #: news: the industry news asked for ("" all the rep's industries; None: an account's news)
+    industry: str | None = None
 
 
 def _clean(text: str) -> str:
@@ -119,8 +123,15 @@ def parse_clip(text: str) -> ClipCommand:
         return ClipCommand(verb, _term(rest))
     if verb == "news":
         if not rest.strip():
-            raise CommandUsageError("which account? `/clip news ACCOUNT`")
-        return ClipCommand("news", _clean(rest)[:MAX_TERM])
+            raise CommandUsageError(
+                "which account? `/clip news ACCOUNT` (or `/clip news industries`)"
+            )
+        text = _clean(rest)[:MAX_TERM]
+        first, _sep, industry = text.partition(" ")
+        if first.lower() in ("industries", "industry"):
+            # the handler still tries an account of this exact name first ("Industry Partners")
+            return ClipCommand("news", text, industry=industry)
+        return ClipCommand("news", text)
     if verb == "mute":
         parts = rest.split()
         days = DEFAULT_MUTE_DAYS

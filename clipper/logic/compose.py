@@ -17,7 +17,9 @@
     }
     industry  = industry-only candidates → "Your industries" (build_industry_section), stories
                 already in an account section left out; industry_covered = (article, industry,
-                shown) for each of them (never for an alert)
+                shown) for each of them (never for an alert); the stories over its cap are
+                shown in the Markdown ("More in your industries"), in Slack only once the
+                section's "Show N more" or ``/clip news industries`` shows them
     empty     → no parts; the schedule stays (keep_if_empty) or advances to ``next_due``
 
 Does not read the database, choose the sink or send anything: ``storage.create_digest`` runs
@@ -102,12 +104,11 @@ def compose_digest(
     )
     industry = build_industry_section(industry_only, policy, request.now, skip_stories=stories)
     digest = replace(digest, industry=industry)
-    industry_shown = (
-        {i.article_id for i in industry.items}
-        | {other for i in industry.items for other in i.also_ids}
-        if industry
-        else set()
-    )
+    industry_listed = list(industry.items) if industry else []
+    if industry and request.sink is Sink.TERMINAL and request.kind is DigestKind.DIGEST:
+        # the Markdown lists every story, those over the cap under "More in your industries"
+        industry_listed += industry.left_out
+    industry_shown = {a for i in industry_listed for a in (i.article_id, *i.also_ids)}
     # one row per article, under its best-scoring industry
     industry_covered: dict[int, tuple[int, str, bool]] = {}
     for c in sorted(industry_only, key=lambda c: (-c.score, c.industry or "")):

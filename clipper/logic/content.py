@@ -2,13 +2,16 @@
 
     lead_text(title, summary, content, full_text)   one or two sentences, cut on a sentence
                                                     boundary, boilerplate ("The post X appeared
-                                                    first on Y", "Continue reading") removed
+                                                    first on Y", "Continue reading") and filler
+                                                    sentences ("More here.", ``FILLER``) removed
     image_url(url)                                  the feed's image when Slack may show it:
                                                     https, a public host, within Slack's limit
     headline_score(title)                           how informative a headline is; teasers
                                                     ("Boom - Watch This Closely") score low
     story_headline(titles)                          the headline a story's outlets share, else
                                                     the most informative one
+    better_headline(title, lead, source)            a teaser left alone ("Watch this closely")
+                                                    replaced by the lead's first sentence
     low_value_kind(title, url, source)              job and promotional posts and a company's
                                                     developer blog
 
@@ -40,14 +43,42 @@ _BOILERPLATE = (
     # WordPress: "The post <title> appeared first on <site>."
     re.compile(r"\bThe post\b.{0,400}?\bappeared first on\b.{0,200}$", re.I | re.S),
     re.compile(r"\b(Continue|Keep) reading\b.*$", re.I | re.S),
-    re.compile(r"\bRead (the )?(full|more|rest)\b.{0,80}$", re.I | re.S),
-    re.compile(r"\bClick here to\b.{0,120}$", re.I | re.S),
+    # the last sentence only: a filler sentence before news is dropped by ``is_filler``
+    re.compile(r"\bRead (the )?(full|more|rest)\b[^.!?]{0,80}[.!?…]*$", re.I | re.S),
+    re.compile(r"\bClick here to\b[^.!?]{0,120}[.!?…]*$", re.I | re.S),
     re.compile(
         r"\bThis (article|story) (was )?(originally )?(first )?(appeared|published)\b.*$",
         re.I | re.S,
     ),
     re.compile(r"\[(…|\.\.\.|&hellip;)\]|\((more|read more)…?\)", re.I),
 )
+#: filler sentences: a sentence that starts with one of ``FILLER`` and has at most
+#: ``FILLER_WORDS`` words ("More here.", "Read more.", "Click here to read the full story.",
+#: "Details below."), or is one of ``FILLER_ALONE`` and punctuation ("More."), says nothing
+#: about the article; the lead leaves it out wherever it stands
+FILLER = (
+    "click here",
+    "tap here",
+    "read more",
+    "read on",
+    "read the full",
+    "read the rest",
+    "read the whole",
+    "more here",
+    "more below",
+    "details below",
+    "details here",
+    "full details",
+    "full story",
+    "find out more",
+    "learn more",
+    "see more",
+    "watch the video",
+)
+FILLER_ALONE = ("more", "details", "video", "photos", "link")
+FILLER_WORDS = 8
+_FILLER = re.compile(r"^[\W_]*(?:" + "|".join(re.escape(p) for p in FILLER) + r")\b", re.I)
+_FILLER_ALONE = re.compile(r"^[\W_]*(?:" + "|".join(FILLER_ALONE) + r")[\s.!?:…»›→>)\]-]*$", re.I)
 #: words that end in a full stop without ending a sentence
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st inc corp co ltd llc plc no vs etc jan feb mar apr jun jul aug "
@@ -87,6 +118,14 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+def is_filler(sentence: str) -> bool:
+    """True when a sentence is feed filler (``FILLER``: "More here.", "Read more.", "Click here
+    to see the video."), not news. Does not look at the rest of the text."""
+    if _FILLER_ALONE.match(sentence):
+        return True
+    return bool(_FILLER.match(sentence)) and len(sentence.split()) <= FILLER_WORDS
+
+
 def _ends_sentence(sentence: str) -> bool:
     return sentence.rstrip("\"'”’)]").endswith((".", "!", "?"))
 
@@ -121,8 +160,9 @@ def lead_text(
 
     Whole sentences are kept while they fit; a first sentence longer than the budget is cut
     after a whole word with "…". A sentence the feed itself cut short is left out when a whole
-    one came before it, and ends in "…" when it is all there is. Does not escape anything (the
-    renderers do).
+    one came before it, and ends in "…" when it is all there is. Filler sentences
+    (``is_filler``) are left out wherever they stand. Does not escape anything (the renderers
+    do).
     """
     for raw in texts:
         text = _without_title(clean_text(raw), title)
@@ -130,7 +170,10 @@ def lead_text(
             continue
         chosen: list[str] = []
         size = 0
-        for sentence in sentences(text)[:max_sentences]:
+        kept = [s for s in sentences(text) if not is_filler(s)]
+        if len(_WORD.findall(" ".join(kept))) < 4:
+            continue
+        for sentence in kept[:max_sentences]:
             extra = len(sentence) + (1 if chosen else 0)
             if chosen and (size + extra > budget or not _ends_sentence(sentence)):
                 break
@@ -268,6 +311,34 @@ def story_headline(titles: Sequence[str]) -> int:
         ),
     )
     return best
+
+
+#: a headline made of the lead is at most this long (cut after a whole word)
+HEADLINE_CHARS = 140
+
+
+def needs_better_headline(title: str) -> bool:
+    """True when a headline says nothing on its own: a teaser phrase ("Boom - Watch This
+    Closely", "You won't believe ...") or no content word at all. Does not judge short but
+    factual headlines ("Acme IPO")."""
+    return bool(_TEASERS.search(title)) or not content_words(title)
+
+
+def better_headline(title: str, lead: str, source: str | None) -> tuple[str, str]:
+    """Return (headline, lead) for an item whose headline may be a teaser: a teaser is replaced
+    by the lead's first sentence (cut after a whole word at ``HEADLINE_CHARS``), which then
+    leaves the lead; without a lead, "<Source>: <teaser>" (never the teaser alone when the
+    source is known). A headline that is news comes back as it is. Does not escape anything."""
+    if not needs_better_headline(title):
+        return title, lead
+    parts = sentences(lead)
+    if parts:
+        first = parts[0]
+        if len(first) <= HEADLINE_CHARS:
+            return first, " ".join(parts[1:])
+        return cut_words(first, HEADLINE_CHARS), lead
+    clean = _SPACE.sub(" ", title).strip()
+    return (f"{source}: {clean}" if source and clean else clean or title), lead
 
 
 # -------------------------------------------------------------------------------- low value

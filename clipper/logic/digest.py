@@ -4,7 +4,9 @@
                 the rep's other accounts it names): the story's shared headline, the lead of
                 the article, its image (``logic.content``)
     rank      = score x the source's catalog weight, halved for low-value posts (jobs,
-                promotions, developer blogs) unless a watch term asked for them
+                promotions, developer blogs) unless a watch term asked for them, x recency
+                (``recency_factor``: age takes at most half the rank, half of that part every
+                ``recency_half_life_hours``; relevance stays dominant)
     sections  = items under their best account, ranked by rank then recency, capped per account
     digest    = sections in order of their best item, capped per digest, with a touch line each
     industry  = "Your industries": industry-only candidates, one item per story, ranked by
@@ -19,7 +21,7 @@ Does not read the database, render Block Kit or talk to Slack.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -27,6 +29,7 @@ from zoneinfo import ZoneInfo
 from ..types import DigestKind, EventKind, TouchChannel
 from .content import (
     LowValue,
+    better_headline,
     image_url,
     lead_text,
     low_value_kind,
@@ -100,7 +103,7 @@ class DigestItem:
     image: str | None = None
     #: the rep's other accounts the story is about (the item is shown once, under ``account``)
     also_about: tuple[str, ...] = ()
-    #: the order it is shown in: score x source weight, low-value posts ranked down
+    #: the order it is shown in: score x source weight x recency, low-value posts ranked down
     rank: float = 0.0
     #: why it was ranked down, if it was (a job post, a promotion, a developer blog)
     low_value: LowValue | None = None
@@ -148,8 +151,13 @@ class IndustrySection:
 
     industries: tuple[str, ...]
     items: tuple[DigestItem, ...]
-    #: stories left out by ``DigestPolicy.max_industry_items`` (counted, not shown)
+    #: stories left out by ``DigestPolicy.max_industry_items`` (``len(left_out)`` for a
+    #: composed digest; a "Show more" page counts the stories still waiting after it)
     more: int = 0
+    #: the stories the cap left out, ranked: reachable later ("Show N more",
+    #: ``/clip news industries``), listed in full in Markdown, and not counted as shown in Slack
+    #: until shown there
+    left_out: tuple[DigestItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +186,31 @@ class DigestPolicy:
     max_items: int = 30
     #: stories in the "Your industries" section (``digest.max_industry_items``)
     max_industry_items: int = 3
+    #: ``digest.recency_half_life_hours``: the age at which half of what age may take from a
+    #: rank is taken (0: age only breaks ties)
+    recency_half_life_hours: float = 48.0
+
+
+#: the most of a rank an item's age may take away: a week-old item keeps more than half its
+#: rank, so a clearly more relevant old item still comes before a weak new one
+RECENCY_WEIGHT = 0.5
+
+
+def recency_factor(published_at: datetime | None, now: datetime, half_life_hours: float) -> float:
+    """Return what an item's rank is multiplied by for its age: 1.0 when just published,
+    falling towards ``1 - RECENCY_WEIGHT``, halfway there after ``half_life_hours`` (48: 0.85
+    after a day, 0.75 after two, 0.54 after a week). 1.0 without a date or with a half-life of
+    0. Does not rank anything."""
+    if published_at is None or half_life_hours <= 0:
+        return 1.0
+    hours = max(0.0, (now - published_at).total_seconds() / 3600)
+    return 1.0 - RECENCY_WEIGHT * (1.0 - float(0.5 ** (hours / half_life_hours)))
+
+
+def _newest(group: Sequence[DigestCandidate]) -> datetime | None:
+    """The newest publication time among a story's articles (None: none has one)."""
+    dates = [c.published_at for c in group if c.published_at is not None]
+    return max(dates) if dates else None
 
 
 def _why(candidate: DigestCandidate) -> str:
@@ -220,8 +253,9 @@ def _story_content(
 ) -> tuple[DigestCandidate, list[DigestCandidate], str, str | None]:
     """Return a story's headline article (the headline its outlets share, else the most
     informative), its other articles, and the lead and image to show (the headline article's,
-    else the first other article that has one). ``ranked``: the story's candidates, best first.
-    Does not rank anything."""
+    else the first other article that has one). A teaser no outlet bettered is replaced by the
+    lead's first sentence (``logic.content.better_headline``). ``ranked``: the story's
+    candidates, best first. Does not rank anything."""
     articles = list({c.article_id: c for c in reversed(ranked)}.values())
     articles.sort(key=_rank_key)
     headline = articles[story_headline([c.title for c in articles])]
@@ -235,12 +269,19 @@ def _story_content(
         (url for url in (image_url(c.image) for c in (headline, *others)) if url is not None),
         None,
     )
+    title, lead = better_headline(headline.title, lead, headline.source)
+    if title != headline.title:
+        headline = replace(headline, title=title)  # a teaser left alone: the lead says it
     return headline, others, lead, image
 
 
-def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
+def _story_item(
+    group: Sequence[DigestCandidate], now: datetime | None = None, half_life_hours: float = 0.0
+) -> DigestItem:
     """Return one story's item: under its best account, naming the others, with the headline
-    its outlets share and the lead and image of that article. Does not cap anything."""
+    its outlets share and the lead and image of that article, ranked by its best article's
+    rank times the recency of its newest (``recency_factor``; no ``now``: age ignored). Does
+    not cap anything."""
     ranked = sorted(group, key=_rank_key)
     best = ranked[0]
     accounts = tuple(dict.fromkeys(c.account for c in ranked))
@@ -266,9 +307,15 @@ def _story_item(group: Sequence[DigestCandidate]) -> DigestItem:
         lead=lead,
         image=image,
         also_about=accounts[1:],
-        rank=rank_of(best),
+        rank=rank_of(best) * _recency(group, now, half_life_hours),
         low_value=_low_value(headline),
     )
+
+
+def _recency(
+    group: Sequence[DigestCandidate], now: datetime | None, half_life_hours: float
+) -> float:
+    return 1.0 if now is None else recency_factor(_newest(group), now, half_life_hours)
 
 
 def build_digest(
@@ -290,7 +337,7 @@ def build_digest(
         by_story.setdefault(story, []).append(candidate)
     items_by_account: dict[str, list[DigestItem]] = {}
     for group in by_story.values():
-        item = _story_item(group)
+        item = _story_item(group, now, policy.recency_half_life_hours)
         items_by_account.setdefault(item.account, []).append(item)
     ranked = []
     for account, items in items_by_account.items():
@@ -330,9 +377,9 @@ def build_industry_section(
     skip_stories: frozenset[int] = frozenset(),
 ) -> IndustrySection | None:
     """Return the "Your industries" section: one item per story (its shared headline, lead and
-    image, as an account item), ranked by industry score x source weight (low-value posts
-    halved) then recency, at most ``policy.max_industry_items``; None when there is nothing to
-    show.
+    image, as an account item), ranked by industry score x source weight x recency (low-value
+    posts halved), then the newest, at most ``policy.max_industry_items`` (the rest, ranked, in
+    ``left_out``); None when there is nothing to show.
 
     ``candidates`` are industry-only candidates (``industry`` set, one per article and
     industry); stories in ``skip_stories`` (already items of an account section) are left out.
@@ -370,7 +417,7 @@ def build_industry_section(
                 also_ids=tuple(dict.fromkeys(c.article_id for c in others)),
                 lead=lead,
                 image=image,
-                rank=rank_of(best),
+                rank=rank_of(best) * _recency(group, now, policy.recency_half_life_hours),
                 low_value=_low_value(headline),
             )
         )
@@ -381,7 +428,8 @@ def build_industry_section(
     if not shown:
         return None
     names = tuple(sorted({c.industry for c in candidates if c.industry}))
-    return IndustrySection(names, tuple(shown), len(items) - len(shown))
+    left_out = tuple(items[len(shown) :])
+    return IndustrySection(names, tuple(shown), len(left_out), left_out)
 
 
 def is_urgent(candidate: DigestCandidate) -> bool:

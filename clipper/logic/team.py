@@ -28,6 +28,7 @@ from .blockkit import (
     cut,
     cut_lines,
     escape,
+    escape_name,
 )
 
 #: rows listed per section; the rest are counted ("and 12 more")
@@ -42,9 +43,20 @@ class ReportSection:
     lines: tuple[str, ...]
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """Return "1 touch", "2 touches", "0 stories": the count and its noun, singular only for
+    one. Does not know irregular plurals beyond ``many``."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def _counts(counts: ActivityCounts) -> str:
-    matches = f"{counts.matches} match{'es' if counts.matches != 1 else ''}"
-    return f"{matches}, {counts.shares} share{'s' if counts.shares != 1 else ''}"
+    """Word an account's or rep's stories matched (each story once) and shares."""
+    return f"{plural(counts.matches, 'story', 'stories')}, {plural(counts.shares, 'share')}"
+
+
+def _at_least(target: int) -> str:
+    """Word a touch target: "at least once", "at least 2 times"."""
+    return "at least once" if target == 1 else f"at least {plural(target, 'time')}"
 
 
 def _capped(lines: list[str], what: str) -> tuple[str, ...]:
@@ -60,13 +72,11 @@ def report_sections(report: TouchReport) -> list[ReportSection]:
     sections = [
         ReportSection(
             "Touch coverage this quarter",
-            (
-                f"{report.touched} of {report.accounts} accounts touched at least "
-                f"{report.target} time(s)",
-            ),
+            (f"{report.touched} of {report.accounts} accounts touched {_at_least(report.target)}",),
         ),
         ReportSection(
-            "Per rep: accounts touched · matches and shares this week (7 days) · this quarter",
+            "Per rep: accounts touched · stories matched and shares this week (7 days) · "
+            "this quarter",
             _capped(
                 [
                     f"{o.owner}: {o.touched}/{o.total} touched · week: {_counts(o.week)} · "
@@ -80,11 +90,11 @@ def report_sections(report: TouchReport) -> list[ReportSection]:
     if report.by_account:
         sections.append(
             ReportSection(
-                "Per account: matches and shares this week (7 days) · this quarter",
+                "Per account: stories matched and shares this week (7 days) · this quarter",
                 _capped(
                     [
                         f"{a.account} ({a.owner}): week: {_counts(a.week)} · "
-                        f"quarter: {_counts(a.quarter)} · {a.touches} touch(es)"
+                        f"quarter: {_counts(a.quarter)} · {plural(a.touches, 'touch', 'touches')}"
                         for a in report.by_account
                     ],
                     "accounts",
@@ -117,14 +127,15 @@ def report_sections(report: TouchReport) -> list[ReportSection]:
 
 
 def report_mrkdwn(report: TouchReport) -> str:
-    """``/clip report``: every section as Slack mrkdwn, article-free but escaped."""
+    """``/clip report``: every section as Slack mrkdwn, article-free but escaped (names from
+    feeds and files cannot format it: ``escape_name``)."""
     out = []
     for section in report_sections(report):
         if len(section.lines) == 1 and section.title == "Touch coverage this quarter":
             out.append(f"*{section.title}*: {escape(section.lines[0])}")
             continue
         out.append(f"*{escape(section.title)}*")
-        out += [f"• {escape(line)}" for line in section.lines]
+        out += [f"• {escape_name(line)}" for line in section.lines]
     return "\n".join(out)
 
 
@@ -151,7 +162,7 @@ def _section_blocks(section: ReportSection, n: int) -> list[dict[str, Any]]:
     texts: list[str] = []
     chunk = f"*{escape(section.title)}*"
     for line in section.lines:
-        row = f"• {escape(line)}"
+        row = f"• {escape_name(line)}"
         if len(chunk) + 1 + len(row) > MAX_SECTION:
             texts.append(chunk)
             chunk = row

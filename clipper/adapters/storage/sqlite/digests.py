@@ -209,6 +209,58 @@ class DigestsMixin:
         )
         return [_candidate(r) for r in rows]
 
+    def industry_left_out_candidates(self, rep: str) -> list[DigestCandidate]:
+        """Return the industry-only articles a digest of the rep's covered in "Your industries"
+        but did not show (over ``max_industry_items``), each with the industry it was covered
+        under. Reads only; ignores mutes and the lookback window (the rep asked for them)."""
+        rows = self.pool.read(
+            "reading a rep's left-out industry news",
+            """SELECT d.article_id, d.industry, COALESCE(i.score, 0.0) AS score, a.title,
+                       a.url, a.source, a.published_at, a.story_id,
+                       a.summary, substr(a.content, 1, 4000) AS content,
+                       substr(a.full_text, 1, 4000) AS full_text, a.image,
+                       (SELECT f.weight FROM feeds f WHERE f.id = a.feed_id) AS weight
+                FROM digest_industry_items d
+                JOIN articles a ON a.id = d.article_id
+                LEFT JOIN article_industries i
+                    ON i.article_id = d.article_id AND i.industry = d.industry
+                WHERE d.rep = ? AND d.shown = 0""",
+            (rep,),
+        )
+        return [
+            DigestCandidate(
+                article_id=r["article_id"],
+                account="",
+                title=r["title"] or "",
+                url=r["url"],
+                source=r["source"],
+                published_at=from_db(r["published_at"]),
+                score=r["score"],
+                reasons=(f"industry: {r['industry']}",),
+                story_id=r["story_id"],
+                industry=r["industry"],
+                summary=r["summary"] or "",
+                content=r["content"],
+                full_text=r["full_text"],
+                image=r["image"],
+                weight=r["weight"] if r["weight"] is not None else 1.0,
+            )
+            for r in rows
+        ]
+
+    def mark_industry_shown(self, rep: str, article_ids: Sequence[int], now: datetime) -> int:
+        """Record that the rep has now been shown these industry articles a digest left out;
+        return how many were not shown before. Does not add articles no digest covered."""
+        with self.pool.write("marking industry news shown") as tx:
+            return sum(
+                tx.execute(
+                    """UPDATE digest_industry_items SET shown = 1, shown_at = ?
+                    WHERE rep = ? AND article_id = ? AND shown = 0""",
+                    (to_db(now), rep, article_id),
+                ).rowcount
+                for article_id in article_ids
+            )
+
     def mark_shown(self, rep: str, items: Sequence[tuple[int, str]], now: datetime) -> int:
         """Record that the rep has now been shown these (article id, account) matches a digest
         left out; return how many were not shown before. Does not add matches no digest
@@ -308,9 +360,10 @@ class DigestsMixin:
             )
             tx.executemany(
                 """INSERT OR IGNORE INTO digest_industry_items
-                (rep, article_id, industry, digest_id, shown) VALUES (?, ?, ?, ?, ?)""",
+                (rep, article_id, industry, digest_id, shown, shown_at)
+                VALUES (?, ?, ?, ?, ?, ?)""",
                 [
-                    (rep, aid, industry, digest_id, int(shown))
+                    (rep, aid, industry, digest_id, int(shown), to_db(now) if shown else None)
                     for aid, industry, shown in composed.industry_covered
                 ],
             )

@@ -312,4 +312,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         END;
         """,
     ),
+    (
+        "0022_industry_items_shown_at",
+        """
+        ALTER TABLE digest_industry_items ADD COLUMN shown_at TEXT;
+        UPDATE digest_industry_items SET shown_at =
+            (SELECT d.created_at FROM digests d WHERE d.id = digest_industry_items.digest_id)
+            WHERE shown = 1;
+        CREATE INDEX digest_industry_items_left_out ON digest_industry_items (rep)
+            WHERE shown = 0;
+        """,
+    ),
 )

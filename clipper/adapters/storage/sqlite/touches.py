@@ -98,14 +98,16 @@ class TouchesMixin:
     def activity_counts(
         self, accounts: Sequence[str], since: datetime
     ) -> dict[str, ActivityCounts]:
-        """Return each account's matches made since ``since`` and its shares since then."""
+        """Return each account's stories matched since ``since`` (an article's story, else the
+        article itself: outlets of one story count once) and its shares since then."""
         if not accounts:
             return {}
         marks = ",".join("?" * len(accounts))
         matches = self.pool.read(
-            "counting matches",
-            f"""SELECT account, COUNT(*) AS n FROM matches
-            WHERE account IN ({marks}) AND created_at >= ? GROUP BY account""",
+            "counting matched stories",
+            f"""SELECT m.account, COUNT(DISTINCT COALESCE(a.story_id, a.id)) AS n
+            FROM matches m JOIN articles a ON a.id = m.article_id
+            WHERE m.account IN ({marks}) AND m.created_at >= ? GROUP BY m.account""",
             (*accounts, to_db(since)),
         )
         shares = self.pool.read(
@@ -121,6 +123,21 @@ class TouchesMixin:
             account: ActivityCounts(matched.get(account, 0), shared.get(account, 0))
             for account in accounts
         }
+
+    def matched_story_count(self, accounts: Sequence[str], since: datetime) -> int:
+        """Return how many stories were matched to any of ``accounts`` since ``since`` (each
+        story once, however many accounts or outlets)."""
+        if not accounts:
+            return 0
+        marks = ",".join("?" * len(accounts))
+        rows = self.pool.read(
+            "counting matched stories",
+            f"""SELECT COUNT(DISTINCT COALESCE(a.story_id, a.id)) AS n
+            FROM matches m JOIN articles a ON a.id = m.article_id
+            WHERE m.account IN ({marks}) AND m.created_at >= ?""",
+            (*accounts, to_db(since)),
+        )
+        return int(rows[0]["n"])
 
     def add_touch(
         self,
