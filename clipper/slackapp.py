@@ -36,7 +36,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from .config import Account, Contact, Rep, SlackSettings
 from .core import Clipper
@@ -67,6 +67,8 @@ from .slackclip import (
     MORE_PAGE,
     BlocksAnswer,
     SlackUsers,
+    Upload,
+    UploadAnswer,
     answer_clip,
     render_industry_left_out,
     render_left_out,
@@ -249,7 +251,16 @@ def make_slack_app(
             if not clipper.remember_request("cmd:" + key):
                 return  # a replay: the first one is being (or was) answered
             rep = users.rep_for(str(command.get("user_id")))
-            answer = answer_clip(clipper, rep, parsed, key)
+            answered = answer_clip(clipper, rep, parsed, key)
+            if isinstance(answered, UploadAnswer):  # the file first; the text says where it went
+                where = _upload(
+                    client,
+                    answered.upload,
+                    str(command.get("channel_id") or ""),
+                    str(command.get("user_id")),
+                )
+                answered = answered.text + "\n" + where
+            answer = answered
         except ClipperError as exc:
             answer = f":warning: {exc}"
         except Exception:
@@ -378,7 +389,8 @@ def make_slack_app(
             if clicked_item is None:
                 return
             rep, account, _article = clicked_item
-            text = answer_clip(clipper, rep, ClipCommand("mute", account.name, days=30), "")
+            muted = answer_clip(clipper, rep, ClipCommand("mute", account.name, days=30), "")
+            text = muted if isinstance(muted, str) else muted.text
         except ClipperError as exc:
             text = f":warning: {exc}"
         except Exception:
@@ -679,6 +691,84 @@ def make_slack_app(
         return None
 
     return app
+
+
+#: Slack's answers meaning the bot may not post in a conversation (a DM between two people, a
+#: channel it is not in, an archived one): the file goes to the user's DM with the bot instead
+CANNOT_POST_THERE = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "access_denied"}
+)
+
+
+class _UploadFailedError(Exception):
+    """An upload that did not arrive, with the reason a user reads."""
+
+
+def _upload_to(client: WebClient, upload: Upload, channel: str) -> None:
+    """Upload a file into ``channel`` with slack-sdk's ``files_upload_v2``
+    (files.getUploadURLExternal, the bytes to its upload_url, files.completeUploadExternal).
+
+    Raises:
+        SlackApiError: Slack refused a step.
+        _UploadFailedError: the bytes did not reach the upload URL (the SDK's error, an HTTP error,
+            no connection).
+    """
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            file=upload.content,
+            filename=upload.filename,
+            title=upload.title,
+            alt_txt=upload.alt_text,
+        )
+    except SlackApiError:
+        raise
+    except urllib.error.HTTPError as exc:
+        raise _UploadFailedError(f"the upload was refused: HTTP {exc.code}") from exc
+    except (SlackClientError, urllib.error.URLError, OSError) as exc:
+        raise _UploadFailedError(f"the upload failed: {str(exc)[:200]}") from exc
+
+
+def _slack_said(exc: SlackApiError) -> str:
+    """Word Slack's refusal of an upload for the user (a missing scope names it)."""
+    error = str(exc.response.get("error") or "an error")
+    if error == "missing_scope":
+        needed = exc.response.get("needed") or "files:write"
+        return f"the Slack app lacks the {needed} scope; an admin adds it and reinstalls the app"
+    return f"Slack said {error}"
+
+
+def _upload(client: WebClient, upload: Upload, channel: str, user: str) -> str:
+    """Upload ``upload`` where the command was run, else (the bot cannot post there) into the
+    user's DM with the bot; return the line the text answer ends with, saying where the file
+    went or why it could not be attached. Does not raise for a failed upload."""
+    if channel:
+        try:
+            _upload_to(client, upload, channel)
+            return f"_The chart ({escape(upload.filename)}) is attached below._"
+        except SlackApiError as exc:
+            if exc.response.get("error") not in CANNOT_POST_THERE:
+                log.warning("uploading %s failed: %s", upload.filename, exc.response.get("error"))
+                return f":warning: The chart could not be attached: {escape(_slack_said(exc))}."
+        except _UploadFailedError as exc:
+            log.warning("uploading %s failed: %s", upload.filename, exc)
+            return f":warning: The chart could not be attached: {escape(str(exc))}."
+    try:
+        dm = str(client.conversations_open(users=user)["channel"]["id"])
+        _upload_to(client, upload, dm)
+    except SlackApiError as exc:
+        log.warning("uploading %s to a DM failed: %s", upload.filename, exc.response.get("error"))
+        return (
+            ":warning: The chart could not be attached: Clipper cannot post in this "
+            f"conversation, nor in your DM with it ({escape(_slack_said(exc))})."
+        )
+    except _UploadFailedError as exc:
+        log.warning("uploading %s to a DM failed: %s", upload.filename, exc)
+        return f":warning: The chart could not be attached: {escape(str(exc))}."
+    return (
+        "_Clipper cannot post in this conversation, so the chart "
+        f"({escape(upload.filename)}) went to your DM with Clipper._"
+    )
 
 
 def _raised_in_bolt(error: BaseException) -> bool:

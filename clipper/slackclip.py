@@ -56,9 +56,28 @@ class BlocksAnswer:
     industry_shown: tuple[DigestItem, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file an answer attaches (uploaded to the conversation the command came from)."""
+
+    filename: str
+    title: str
+    content: bytes
+    #: what the image shows, for screen readers (Slack's ``alt_txt``)
+    alt_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadAnswer:
+    """A text answer and a file to upload with it (``/clip report``'s chart)."""
+
+    text: str
+    upload: Upload
+
+
 #: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
-#: (or Block Kit, when it shows digest items with their buttons)
-ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], "str | BlocksAnswer"]
+#: (or Block Kit, when it shows digest items with their buttons; or text with a file)
+ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], "str | BlocksAnswer | UploadAnswer"]
 
 
 def _help(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
@@ -314,6 +333,40 @@ def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     return render_touch_report(clipper.touch_report())
 
 
+def _report_with_chart(
+    clipper: Clipper, rep: Rep, command: ClipCommand, key: str
+) -> str | UploadAnswer:
+    """``/clip report`` with the chart ``clipper report touches --format png`` draws, for
+    managers; anyone else gets ``_report``'s answer alone. Does not upload it (``slackapp``
+    does, after the acknowledgement)."""
+    text = _report(clipper, rep, command, key)
+    if not clipper.is_manager(rep):
+        return text
+    report = clipper.touch_coverage_report()
+    chart = clipper.touch_coverage_chart(report)
+    label = report.quarter.label
+    plotted = chart.plotted
+    reps = ", ".join(
+        f"{name} {touches} of {target}"
+        for name, touches, target in zip(
+            plotted.reps, plotted.touches, plotted.targets, strict=True
+        )
+    )
+    days = ", ".join(
+        f"{bucket}: {count}"
+        for bucket, count in zip(plotted.buckets, plotted.bucket_accounts, strict=True)
+    )
+    alt = cut(
+        f"Touches in {label} per rep against target ({reps or 'no rep owns an account'}); "
+        f"accounts by days since their last touch ({days})",
+        1000,
+    )
+    return UploadAnswer(
+        text,
+        Upload(f"touch-coverage-{label}.png", f"Touch coverage {label}", chart.png, alt),
+    )
+
+
 def _me(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     return render_standing(clipper.rep_standing(rep, quarter=command.argument or None))
 
@@ -398,15 +451,17 @@ CLIP_VERBS: Mapping[str, ClipHandler] = {
     "unmute": _unmute,
     "settings": _settings,
     "touch": _touch,
-    "report": _report,
+    "report": _report_with_chart,
     "me": _me,
     "review": _review,
 }
 
 
-def answer_clip(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str | BlocksAnswer:
-    """Run a parsed command for a resolved rep and return its answer (Slack mrkdwn, or Block
-    Kit for ``news`` with left-out items).
+def answer_clip(
+    clipper: Clipper, rep: Rep, command: ClipCommand, key: str
+) -> str | BlocksAnswer | UploadAnswer:
+    """Run a parsed command for a resolved rep and return its answer (Slack mrkdwn, Block Kit
+    for ``news`` with left-out items, or text with a file for ``report``).
 
     Raises:
         ClipperError: for the user (an unknown account, a term that is not theirs ...).
