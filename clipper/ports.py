@@ -502,14 +502,32 @@ class StorageType(Protocol):
         """Return queued touches whose next attempt is due, oldest first."""
         ...
 
+    def claim_webhook_touches(
+        self, now: datetime, owner: str, lease_s: float, limit: int = 100
+    ) -> tuple[QueuedTouch, ...]:
+        """Lease the due queued touches (oldest first) to ``owner`` until ``now + lease_s``;
+        another owner claims none of them before that (a crashed owner's come back then)."""
+        ...
+
+    def renew_webhook_touch(self, touch_id: int, owner: str, now: datetime, lease_s: float) -> bool:
+        """Extend ``owner``'s lease on a queued touch; False when another owner holds it or it
+        is no longer open (then it must not be POSTed)."""
+        ...
+
     def webhook_delivered(self, touch_id: int, now: datetime) -> None:
         """Mark a queued touch delivered (a 2xx answer): it is never sent again."""
         ...
 
     def webhook_failed(
-        self, touch_id: int, reason: str, next_attempt_at: datetime | None, now: datetime
-    ) -> None:
-        """Record a failed POST and when to try again; None gives it up (the row stays)."""
+        self,
+        touch_id: int,
+        reason: str,
+        next_attempt_at: datetime | None,
+        now: datetime,
+        owner: str | None = None,
+    ) -> bool:
+        """Record a failed POST and when to try again; None gives it up (the row stays). With
+        ``owner``, only while its lease holds; return whether it was recorded."""
         ...
 
     def skip_webhook_touches(self, now: datetime) -> int:

@@ -313,6 +313,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # the touch webhook's claims are leased, like digest parts: two deliverers on one
+        # database never POST the same touch at once; a crashed one's touches come back
+        "0021_touch_webhook_lease",
+        """
+        ALTER TABLE touch_webhook ADD COLUMN lease_owner TEXT;
+        ALTER TABLE touch_webhook ADD COLUMN lease_until TEXT;
+        """,
+    ),
+    (
         "0022_industry_items_shown_at",
         """
         ALTER TABLE digest_industry_items ADD COLUMN shown_at TEXT;
