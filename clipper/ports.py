@@ -55,6 +55,7 @@ from .types import (
     SyncResult,
     Touch,
     TouchChannel,
+    UsefulMark,
     WebhookBacklog,
 )
 
@@ -494,6 +495,20 @@ class StorageType(Protocol):
     def shared(self, account: str, article_id: int) -> Share | None:
         """Return the first share of the article with the account's customer, or None (a
         voided share does not count)."""
+        ...
+
+    # --- "Customer found it useful" on shares
+
+    def mark_useful(
+        self, touch_id: int, rep: str, account: str, article_id: int, by: str, now: datetime
+    ) -> tuple[UsefulMark, bool]:
+        """Record that the customer found a share useful, once per (``rep`` who shared,
+        account, article); return the mark (the first, when marked before) and whether it is
+        new. Does not check the share."""
+        ...
+
+    def useful_marks(self, rep: str | None = None) -> tuple[UsefulMark, ...]:
+        """Return the useful marks (on ``rep``'s shares), oldest first."""
         ...
 
     # --- the touch webhook's outbox (every new touch is queued with it)

@@ -54,12 +54,15 @@ from .logic.blockkit import (
 from .logic.clip import (
     CONTACT_ACTION,
     HELP,
+    USEFUL_ACTION,
     ClipCommand,
     ShareSubmission,
     parse_button_value,
     parse_clip,
     parse_more_value,
     parse_share_submission,
+    parse_useful_value,
+    useful_value,
 )
 from .logic.digest import DigestItem
 from .logic.inbound import response_url_allowed
@@ -72,6 +75,7 @@ from .slackclip import (
     answer_clip,
     render_industry_left_out,
     render_left_out,
+    render_useful,
     share_contact_line,
 )
 
@@ -609,6 +613,7 @@ def make_slack_app(
                     "channel": {"id": shared.channel},
                     "container": {"channel_id": shared.channel, "message_ts": shared.ts},
                 }
+                share = clipper.share_touch(account.name, article_id)
                 _update_message(
                     client,
                     message,
@@ -616,6 +621,7 @@ def make_slack_app(
                     account.name,
                     f":white_check_mark: Shared with the customer by <@{user}>.",
                     keep_article=True,
+                    then=[_useful_block(share.id)] if share is not None else [],
                 )
         except ClipperError as exc:
             log.warning("share submission failed: %s", exc)
@@ -677,6 +683,40 @@ def make_slack_app(
         work.submit(lambda: share_contact_changed(body, client))
 
     app.action(CONTACT_ACTION)(ack_share_contact)
+
+    def useful_clicked(body: dict[str, Any], respond: Any, client: WebClient) -> None:
+        """ "Customer found it useful": mark the share once, then turn the button into a note
+        (an answer through response_url when the message cannot be changed)."""
+        action, key = clicked(body)
+        try:
+            if not clipper.remember_request(key):
+                return  # the same click again (a Slack retry)
+            rep = users.rep_for(str(body.get("user", {}).get("id")))
+            touch_id = parse_useful_value(str(action.get("value", "")))
+            marked = clipper.mark_useful(rep, touch_id)
+        except ClipperError as exc:
+            _respond(respond, f":warning: {exc}")
+            return
+        except Exception:
+            log.exception("marking a share useful failed")
+            _respond(respond, ":x: Clipper could not record that; please try again.")
+            return
+        answer = render_useful(marked)
+        if marked.already:
+            _respond(respond, answer)
+            return
+        note = (
+            f":star: The customer found it useful (marked by <@{body['user']['id']}>; "
+            "`/clip me` counts it)."
+        )
+        try:
+            if not _replace_useful(client, body, touch_id, note):
+                _respond(respond, answer)
+        except SlackApiError as exc:  # recorded: only the message is stale
+            log.warning("chat.update failed after a useful mark: %s", exc.response.get("error"))
+            _respond(respond, answer)
+
+    app.action(USEFUL_ACTION)(queued(useful_clicked))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
@@ -935,6 +975,54 @@ def _edit_more(
         log.warning("could not turn a Show more button into a note: %s", exc.response.get("error"))
 
 
+#: most blocks in a message (Block Kit)
+MAX_BLOCKS = 50
+
+
+def _useful_block(touch_id: int) -> dict[str, Any]:
+    """The "Customer found it useful" button under a logged share (block ``useful-ID``)."""
+    return {
+        "type": "actions",
+        "block_id": f"useful-{touch_id}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": USEFUL_ACTION,
+                "text": {"type": "plain_text", "text": "Customer found it useful"},
+                "value": useful_value(touch_id),
+            }
+        ],
+    }
+
+
+def _replace_useful(client: WebClient, body: dict[str, Any], touch_id: int, note: str) -> bool:
+    """Replace a share's "Customer found it useful" button in the clicked message with a
+    note; False when there is no message Slack lets Clipper change."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    message = body.get("message") or {}
+    if not channel or not ts or container.get("is_ephemeral") or "blocks" not in message:
+        return False
+    block_id = f"useful-{touch_id}"
+    blocks = [
+        (
+            {
+                "type": "context",
+                "block_id": block_id,
+                "elements": [{"type": "mrkdwn", "text": note}],
+            }
+            if block.get("block_id") == block_id
+            else block
+        )
+        for block in message["blocks"]
+    ]
+    client.chat_update(
+        channel=channel, ts=ts, text=message.get("text") or "Clipper digest", blocks=blocks
+    )
+    return True
+
+
 def _update_message(
     client: WebClient,
     body: dict[str, Any],
@@ -943,9 +1031,11 @@ def _update_message(
     note: str,
     *,
     keep_article: bool = False,
+    then: Sequence[dict[str, Any]] = (),
 ) -> bool:
-    """Replace one digest item in the message it came from with a one-line note; False when
-    there is no message Slack lets Clipper change (none named, or an ephemeral one)."""
+    """Replace one digest item in the message it came from with a one-line note (followed by
+    ``then``'s blocks, when the message has room for them); False when there is no message
+    Slack lets Clipper change (none named, or an ephemeral one)."""
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts")
@@ -959,10 +1049,19 @@ def _update_message(
         text = found[0].get("text") or "Clipper digest"
     else:
         text = (body.get("message") or {}).get("text") or "Clipper digest"
-    client.chat_update(
-        channel=channel,
-        ts=ts,
-        text=text,
-        blocks=replace_item(blocks, article_id, account, note, keep_article=keep_article),
-    )
+    changed = replace_item(blocks, article_id, account, note, keep_article=keep_article)
+    if then and len(changed) + len(then) <= MAX_BLOCKS:
+        at = next(
+            (
+                n
+                for n, b in enumerate(changed)
+                if b.get("type") == "context"
+                and str(b.get("block_id", "")).startswith("done-")
+                and (b.get("elements") or [{}])[0].get("text") == note
+            ),
+            None,
+        )
+        if at is not None:
+            changed[at + 1 : at + 1] = list(then)
+    client.chat_update(channel=channel, ts=ts, text=text, blocks=changed)
     return True

@@ -36,7 +36,7 @@ from .logic.digest import Digest, DigestItem, touch_line
 from .logic.review import review_mrkdwn
 from .logic.team import report_mrkdwn
 from .logic.touches import ONE_CONTACT, AccountCoverage
-from .rep_actions import AccountNews, IndustryLeftOut, LeftOut
+from .rep_actions import AccountNews, IndustryLeftOut, LeftOut, UsefulMarked
 from .types import RepSetting, TouchReport
 
 #: how many left-out items ``/clip news`` shows before the latest (one ephemeral message)
@@ -437,6 +437,26 @@ def _review(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     return review_mrkdwn(pack)
 
 
+def _useful(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    return render_useful(clipper.mark_latest_useful(rep, command.argument))
+
+
+def render_useful(marked: UsefulMarked) -> str:
+    """Word a share marked useful (``/clip useful``, the button). Does not count anything."""
+    touch = marked.touch
+    when = f"{touch.touched_at:%d %b}"
+    if marked.already:
+        return (
+            f"The share with *{escape(touch.account)}* of {when} was already marked useful "
+            f"(by {escape(marked.mark.marked_by)} on {marked.mark.marked_at:%d %b}); "
+            "nothing changed."
+        )
+    return (
+        f":star: Marked the share with *{escape(touch.account)}* of {when} as found useful by "
+        "the customer; `/clip me` counts it."
+    )
+
+
 #: every ``/clip`` verb and its handler (the verbs and their help: ``logic.clip``)
 CLIP_VERBS: Mapping[str, ClipHandler] = {
     "help": _help,
@@ -454,6 +474,7 @@ CLIP_VERBS: Mapping[str, ClipHandler] = {
     "report": _report_with_chart,
     "me": _me,
     "review": _review,
+    "useful": _useful,
 }
 
 
