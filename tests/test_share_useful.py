@@ -129,6 +129,11 @@ def test_a_share_offers_the_button_and_a_click_marks_it_once(app: App) -> None:
     )
     assert "already marked useful" in _run(app, "useful acme robotics")
     assert len(app.storage.useful_marks()) == 1 and len(app.stub.updates) == 2
+    # the quarterly review pack flags it among the articles shared
+    review = _run(app, "review acme")
+    shared = review[review.index("*Shared*") :]
+    assert "Acme Robotics opens plant number" in shared
+    assert "_the customer found it useful_" in shared
 
 
 def test_a_forged_or_foreign_value_is_refused(app: App) -> None:
