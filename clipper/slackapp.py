@@ -685,8 +685,8 @@ def make_slack_app(
     app.action(CONTACT_ACTION)(ack_share_contact)
 
     def useful_clicked(body: dict[str, Any], respond: Any, client: WebClient) -> None:
-        """ "Customer found it useful": mark the share once, then turn the button into a note
-        (an answer through response_url when the message cannot be changed)."""
+        """Mark a share found useful (its button) once, then turn the button into a note (an
+        answer through response_url when the message cannot be changed)."""
         action, key = clicked(body)
         try:
             if not clipper.remember_request(key):
@@ -740,19 +740,11 @@ CANNOT_POST_THERE = frozenset(
 )
 
 
-class _UploadFailedError(Exception):
-    """An upload that did not arrive, with the reason a user reads."""
-
-
-def _upload_to(client: WebClient, upload: Upload, channel: str) -> None:
+def _upload_to(client: WebClient, upload: Upload, channel: str) -> tuple[str, str] | None:
     """Upload a file into ``channel`` with slack-sdk's ``files_upload_v2``
-    (files.getUploadURLExternal, the bytes to its upload_url, files.completeUploadExternal).
-
-    Raises:
-        SlackApiError: Slack refused a step.
-        _UploadFailedError: the bytes did not reach the upload URL (the SDK's error, an HTTP error,
-            no connection).
-    """
+    (files.getUploadURLExternal, the bytes to its upload_url, files.completeUploadExternal);
+    None when it arrived, else (Slack's error code, or "" when the bytes did not reach the
+    upload URL; the reason a user reads). Does not retry."""
     try:
         client.files_upload_v2(
             channel=channel,
@@ -761,21 +753,20 @@ def _upload_to(client: WebClient, upload: Upload, channel: str) -> None:
             title=upload.title,
             alt_txt=upload.alt_text,
         )
-    except SlackApiError:
-        raise
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "an error")
+        if error == "missing_scope":
+            needed = exc.response.get("needed") or "files:write"
+            return error, (
+                f"the Slack app lacks the {needed} scope; an admin adds it and reinstalls the app"
+            )
+        return error, f"Slack said {error}"
     except urllib.error.HTTPError as exc:
-        raise _UploadFailedError(f"the upload was refused: HTTP {exc.code}") from exc
+        return "", f"the upload was refused: HTTP {exc.code}"
     except (SlackClientError, urllib.error.URLError, OSError) as exc:
-        raise _UploadFailedError(f"the upload failed: {str(exc)[:200]}") from exc
-
-
-def _slack_said(exc: SlackApiError) -> str:
-    """Word Slack's refusal of an upload for the user (a missing scope names it)."""
-    error = str(exc.response.get("error") or "an error")
-    if error == "missing_scope":
-        needed = exc.response.get("needed") or "files:write"
-        return f"the Slack app lacks the {needed} scope; an admin adds it and reinstalls the app"
-    return f"Slack said {error}"
+        return "", f"the upload failed: {str(exc)[:200]}"
+    log.info("uploaded %s to %s", upload.filename, channel)
+    return None
 
 
 def _upload(client: WebClient, upload: Upload, channel: str, user: str) -> str:
@@ -783,28 +774,25 @@ def _upload(client: WebClient, upload: Upload, channel: str, user: str) -> str:
     user's DM with the bot; return the line the text answer ends with, saying where the file
     went or why it could not be attached. Does not raise for a failed upload."""
     if channel:
-        try:
-            _upload_to(client, upload, channel)
+        failed = _upload_to(client, upload, channel)
+        if failed is None:
             return f"_The chart ({escape(upload.filename)}) is attached below._"
-        except SlackApiError as exc:
-            if exc.response.get("error") not in CANNOT_POST_THERE:
-                log.warning("uploading %s failed: %s", upload.filename, exc.response.get("error"))
-                return f":warning: The chart could not be attached: {escape(_slack_said(exc))}."
-        except _UploadFailedError as exc:
-            log.warning("uploading %s failed: %s", upload.filename, exc)
-            return f":warning: The chart could not be attached: {escape(str(exc))}."
+        code, reason = failed
+        if code not in CANNOT_POST_THERE:
+            log.warning("uploading %s failed: %s", upload.filename, reason)
+            return f":warning: The chart could not be attached: {escape(reason)}."
     try:
         dm = str(client.conversations_open(users=user)["channel"]["id"])
-        _upload_to(client, upload, dm)
     except SlackApiError as exc:
-        log.warning("uploading %s to a DM failed: %s", upload.filename, exc.response.get("error"))
-        return (
-            ":warning: The chart could not be attached: Clipper cannot post in this "
-            f"conversation, nor in your DM with it ({escape(_slack_said(exc))})."
-        )
-    except _UploadFailedError as exc:
-        log.warning("uploading %s to a DM failed: %s", upload.filename, exc)
-        return f":warning: The chart could not be attached: {escape(str(exc))}."
+        failed = (str(exc.response.get("error")), f"Slack said {exc.response.get('error')}")
+    else:
+        failed = _upload_to(client, upload, dm)
+    if failed is not None:
+        code, reason = failed
+        log.warning("uploading %s to a DM failed: %s", upload.filename, reason)
+        if channel:
+            reason = f"Clipper cannot post in this conversation, nor in your DM with it ({reason})"
+        return f":warning: The chart could not be attached: {escape(reason)}."
     return (
         "_Clipper cannot post in this conversation, so the chart "
         f"({escape(upload.filename)}) went to your DM with Clipper._"

@@ -147,6 +147,15 @@ def test_a_channel_the_bot_is_not_in_sends_the_chart_to_the_manager_s_dm(bolt: B
     (shared,) = bolt.stub.shared_files("DU3")
     assert shared["data"].startswith(PNG_MAGIC)
 
+    # and when the DM cannot be opened either, the text still comes, saying both
+    bolt.stub.faults.append(Fault("conversations.open", error="user_disabled", always=True))
+    _response, rid = bolt.clip("report", user="U3", channel="C42")
+    assert bolt.answer(rid).endswith(
+        ":warning: The chart could not be attached: Clipper cannot post in this conversation, "
+        "nor in your DM with it (Slack said user_disabled)."
+    )
+    bolt.stub.faults.clear()
+
     bolt.stub.member_channels.add("C7")  # a channel the bot is in gets the chart itself
     _response, rid = bolt.clip("report", user="U3", channel="C7")
     assert bolt.answer(rid).endswith("is attached below._")
