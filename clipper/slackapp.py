@@ -71,12 +71,12 @@ from .slackclip import (
     BlocksAnswer,
     SlackUsers,
     Upload,
-    UploadAnswer,
     answer_clip,
     render_industry_left_out,
     render_left_out,
     render_useful,
     share_contact_line,
+    upload_for,
 )
 
 log = logging.getLogger(__name__)
@@ -255,16 +255,12 @@ def make_slack_app(
             if not clipper.remember_request("cmd:" + key):
                 return  # a replay: the first one is being (or was) answered
             rep = users.rep_for(str(command.get("user_id")))
-            answered = answer_clip(clipper, rep, parsed, key)
-            if isinstance(answered, UploadAnswer):  # the file first; the text says where it went
-                where = _upload(
-                    client,
-                    answered.upload,
-                    str(command.get("channel_id") or ""),
-                    str(command.get("user_id")),
-                )
-                answered = answered.text + "\n" + where
-            answer = answered
+            answer = answer_clip(clipper, rep, parsed, key)
+            upload = upload_for(clipper, rep, parsed)
+            if upload is not None and isinstance(answer, str):  # the text says where it went
+                channel = str(command.get("channel_id") or "")
+                user = str(command.get("user_id"))
+                answer += "\n" + _upload(client, upload, channel, user)
         except ClipperError as exc:
             answer = f":warning: {exc}"
         except Exception:
@@ -393,8 +389,7 @@ def make_slack_app(
             if clicked_item is None:
                 return
             rep, account, _article = clicked_item
-            muted = answer_clip(clipper, rep, ClipCommand("mute", account.name, days=30), "")
-            text = muted if isinstance(muted, str) else muted.text
+            text = answer_clip(clipper, rep, ClipCommand("mute", account.name, days=30), "")
         except ClipperError as exc:
             text = f":warning: {exc}"
         except Exception:

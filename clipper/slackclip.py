@@ -67,17 +67,9 @@ class Upload:
     alt_text: str
 
 
-@dataclass(frozen=True, slots=True)
-class UploadAnswer:
-    """A text answer and a file to upload with it (``/clip report``'s chart)."""
-
-    text: str
-    upload: Upload
-
-
 #: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
-#: (or Block Kit, when it shows digest items with their buttons; or text with a file)
-ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], "str | BlocksAnswer | UploadAnswer"]
+#: (or Block Kit, when it shows digest items with their buttons)
+ClipHandler = Callable[[Clipper, Rep, ClipCommand, str], "str | BlocksAnswer"]
 
 
 def _help(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
@@ -333,15 +325,12 @@ def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     return render_touch_report(clipper.touch_report())
 
 
-def _report_with_chart(
-    clipper: Clipper, rep: Rep, command: ClipCommand, key: str
-) -> str | UploadAnswer:
-    """``/clip report`` with the chart ``clipper report touches --format png`` draws, for
-    managers; anyone else gets ``_report``'s answer alone. Does not upload it (``slackapp``
+def _report_chart(clipper: Clipper, rep: Rep, command: ClipCommand) -> Upload | None:
+    """The chart ``clipper report touches --format png`` draws, for a manager's ``/clip
+    report`` (None for anyone else: they get no team chart). Does not upload it (``slackapp``
     does, after the acknowledgement)."""
-    text = _report(clipper, rep, command, key)
     if not clipper.is_manager(rep):
-        return text
+        return None
     report = clipper.touch_coverage_report()
     chart = clipper.touch_coverage_chart(report)
     label = report.quarter.label
@@ -361,10 +350,20 @@ def _report_with_chart(
         f"accounts by days since their last touch ({days})",
         1000,
     )
-    return UploadAnswer(
-        text,
-        Upload(f"touch-coverage-{label}.png", f"Touch coverage {label}", chart.png, alt),
-    )
+    return Upload(f"touch-coverage-{label}.png", f"Touch coverage {label}", chart.png, alt)
+
+
+#: the verbs whose answer comes with a file: the file for one resolved rep, or None
+CLIP_UPLOADS: Mapping[str, Callable[[Clipper, Rep, ClipCommand], Upload | None]] = {
+    "report": _report_chart,
+}
+
+
+def upload_for(clipper: Clipper, rep: Rep, command: ClipCommand) -> Upload | None:
+    """Return the file a parsed command's answer comes with (``CLIP_UPLOADS``), if any. Does
+    not upload it."""
+    make = CLIP_UPLOADS.get(command.verb)
+    return make(clipper, rep, command) if make is not None else None
 
 
 def _me(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
@@ -471,18 +470,16 @@ CLIP_VERBS: Mapping[str, ClipHandler] = {
     "unmute": _unmute,
     "settings": _settings,
     "touch": _touch,
-    "report": _report_with_chart,
+    "report": _report,
     "me": _me,
     "review": _review,
     "useful": _useful,
 }
 
 
-def answer_clip(
-    clipper: Clipper, rep: Rep, command: ClipCommand, key: str
-) -> str | BlocksAnswer | UploadAnswer:
-    """Run a parsed command for a resolved rep and return its answer (Slack mrkdwn, Block Kit
-    for ``news`` with left-out items, or text with a file for ``report``).
+def answer_clip(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str | BlocksAnswer:
+    """Run a parsed command for a resolved rep and return its answer (Slack mrkdwn, or Block
+    Kit for ``news`` with left-out items; a file some answers come with: ``upload_for``).
 
     Raises:
         ClipperError: for the user (an unknown account, a term that is not theirs ...).
