@@ -55,6 +55,7 @@ from .types import (
     SyncResult,
     Touch,
     TouchChannel,
+    UsefulMark,
     WebhookBacklog,
 )
 
@@ -496,10 +497,36 @@ class StorageType(Protocol):
         voided share does not count)."""
         ...
 
+    # --- "Customer found it useful" on shares
+
+    def mark_useful(
+        self, touch_id: int, rep: str, account: str, article_id: int, by: str, now: datetime
+    ) -> tuple[UsefulMark, bool]:
+        """Record that the customer found a share useful, once per (``rep`` who shared,
+        account, article); return the mark (the first, when marked before) and whether it is
+        new. Does not check the share."""
+        ...
+
+    def useful_marks(self, rep: str | None = None) -> tuple[UsefulMark, ...]:
+        """Return the useful marks (on ``rep``'s shares), oldest first."""
+        ...
+
     # --- the touch webhook's outbox (every new touch is queued with it)
 
     def due_webhook_touches(self, now: datetime, limit: int = 100) -> tuple[QueuedTouch, ...]:
         """Return queued touches whose next attempt is due, oldest first."""
+        ...
+
+    def claim_webhook_touches(
+        self, now: datetime, owner: str, lease_s: float, limit: int = 100
+    ) -> tuple[QueuedTouch, ...]:
+        """Lease the due queued touches (oldest first) to ``owner`` until ``now + lease_s``;
+        another owner claims none of them before that (a crashed owner's come back then)."""
+        ...
+
+    def renew_webhook_touch(self, touch_id: int, owner: str, now: datetime, lease_s: float) -> bool:
+        """Extend ``owner``'s lease on a queued touch; False when another owner holds it or it
+        is no longer open (then it must not be POSTed)."""
         ...
 
     def webhook_delivered(self, touch_id: int, now: datetime) -> None:
@@ -507,9 +534,15 @@ class StorageType(Protocol):
         ...
 
     def webhook_failed(
-        self, touch_id: int, reason: str, next_attempt_at: datetime | None, now: datetime
-    ) -> None:
-        """Record a failed POST and when to try again; None gives it up (the row stays)."""
+        self,
+        touch_id: int,
+        reason: str,
+        next_attempt_at: datetime | None,
+        now: datetime,
+        owner: str | None = None,
+    ) -> bool:
+        """Record a failed POST and when to try again; None gives it up (the row stays). With
+        ``owner``, only while its lease holds; return whether it was recorded."""
         ...
 
     def skip_webhook_touches(self, now: datetime) -> int:

@@ -46,11 +46,24 @@ from .types import (
     OwnerCoverage,
     RepSetting,
     Share,
+    Touch,
     TouchReport,
+    UsefulMark,
 )
 
 #: roles that see every account and the team report
 MANAGER_ROLES = frozenset({"manager", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class UsefulMarked:
+    """A share after ``mark_useful``: its mark (the first one when ``already``) and touch."""
+
+    mark: UsefulMark
+    #: the share's ledger touch (its account, article and rep)
+    touch: Touch
+    #: it had been marked before: nothing changed
+    already: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,6 +582,72 @@ class RepActions:
             idempotency_key=key,
             contact=chosen.name if chosen else None,
         )
+
+    def share_touch(self, account: str, article_id: int) -> Touch | None:
+        """The live share of an article with an account's customer (the first, as
+        ``shared_already``), as its ledger touch; None when it was not shared."""
+        return next(
+            (
+                t
+                for t in self.storage.touches(account=account)
+                if t.channel is SHARE_CHANNEL and t.article_id == article_id
+            ),
+            None,
+        )
+
+    def mark_useful(self, rep: Rep, touch_id: int) -> UsefulMarked:
+        """Record that the customer found a share useful (the "Customer found it useful" button
+        names the share's touch): once per (rep who shared, account, article), so a second
+        click or a Slack retry changes nothing. The mark counts for the rep who shared it.
+
+        Raises:
+            CommandUsageError: the id is no live share, or the rep neither shared it nor owns
+                its account.
+        """
+        touch = self.storage.touch(touch_id)
+        if (
+            touch is None
+            or touch.void is not None
+            or touch.channel is not SHARE_CHANNEL
+            or touch.article_id is None
+        ):
+            raise CommandUsageError(
+                "this button names no share Clipper logged (or the share was deleted); "
+                "nothing was marked"
+            )
+        owner = next((a.owner for a in self.config.accounts if a.name == touch.account), None)
+        if rep.email not in (touch.rep, owner):
+            raise CommandUsageError(
+                "only the rep who shared it or the account's owner can mark a share useful; "
+                "nothing was marked"
+            )
+        mark, added = self.storage.mark_useful(
+            touch.id, touch.rep, touch.account, touch.article_id, rep.email, self.clock()
+        )
+        return UsefulMarked(mark, touch, already=not added)
+
+    def mark_latest_useful(self, rep: Rep, account: str) -> UsefulMarked:
+        """``/clip useful ACCOUNT``: mark the rep's latest share with the account (the closest
+        of theirs) as found useful by the customer; on an account they own with no share of
+        theirs, its latest share by anyone. Once per share (``mark_useful``).
+
+        Raises:
+            CommandUsageError: no such account of the rep's, or no share on it to mark.
+        """
+        found = self.account_for(rep, account)
+        shares = [
+            t
+            for t in self.storage.touches(account=found.name)
+            if t.channel is SHARE_CHANNEL and t.article_id is not None
+        ]
+        mine = [t for t in shares if t.rep == rep.email]
+        chosen = mine or (shares if found.owner == rep.email else [])
+        if not chosen:
+            raise CommandUsageError(
+                f"no share of yours with *{escape(found.name)}* to mark useful yet; "
+                "*Share with customer* in your digest logs one"
+            )
+        return self.mark_useful(rep, chosen[-1].id)
 
     def touch_report(self) -> TouchReport:
         """Count the team's accounts touched enough this quarter, per owner; stories matched

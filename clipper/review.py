@@ -66,6 +66,7 @@ class ReviewPacks:
         start, end = policy.quarter_start(chosen), policy.quarter_end(chosen)
         names = {r.email: r.name for r in self.config.reps}
         touches = []
+        useful = {m.touch_id for m in self.storage.useful_marks() if m.account == found.name}
         for t in self.storage.touches(account=found.name, since=start):
             if t.touched_at >= end:
                 continue
@@ -81,6 +82,7 @@ class ReviewPacks:
                     t.subject,
                     article.title if article else None,
                     article.url if article else None,
+                    useful=t.id in useful,
                 )
             )
         touches.sort(key=lambda t: t.touched_at)

@@ -36,7 +36,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from .config import Account, Contact, Rep, SlackSettings
 from .core import Clipper
@@ -54,12 +54,15 @@ from .logic.blockkit import (
 from .logic.clip import (
     CONTACT_ACTION,
     HELP,
+    USEFUL_ACTION,
     ClipCommand,
     ShareSubmission,
     parse_button_value,
     parse_clip,
     parse_more_value,
     parse_share_submission,
+    parse_useful_value,
+    useful_value,
 )
 from .logic.digest import DigestItem
 from .logic.inbound import response_url_allowed
@@ -67,10 +70,13 @@ from .slackclip import (
     MORE_PAGE,
     BlocksAnswer,
     SlackUsers,
+    Upload,
     answer_clip,
     render_industry_left_out,
     render_left_out,
+    render_useful,
     share_contact_line,
+    upload_for,
 )
 
 log = logging.getLogger(__name__)
@@ -250,6 +256,11 @@ def make_slack_app(
                 return  # a replay: the first one is being (or was) answered
             rep = users.rep_for(str(command.get("user_id")))
             answer = answer_clip(clipper, rep, parsed, key)
+            upload = upload_for(clipper, rep, parsed)
+            if upload is not None and isinstance(answer, str):  # the text says where it went
+                channel = str(command.get("channel_id") or "")
+                user = str(command.get("user_id"))
+                answer += "\n" + _upload(client, upload, channel, user)
         except ClipperError as exc:
             answer = f":warning: {exc}"
         except Exception:
@@ -597,6 +608,7 @@ def make_slack_app(
                     "channel": {"id": shared.channel},
                     "container": {"channel_id": shared.channel, "message_ts": shared.ts},
                 }
+                share = clipper.share_touch(account.name, article_id)
                 _update_message(
                     client,
                     message,
@@ -604,6 +616,7 @@ def make_slack_app(
                     account.name,
                     f":white_check_mark: Shared with the customer by <@{user}>.",
                     keep_article=True,
+                    then=[_useful_block(share.id)] if share is not None else [],
                 )
         except ClipperError as exc:
             log.warning("share submission failed: %s", exc)
@@ -666,6 +679,40 @@ def make_slack_app(
 
     app.action(CONTACT_ACTION)(ack_share_contact)
 
+    def useful_clicked(body: dict[str, Any], respond: Any, client: WebClient) -> None:
+        """Mark a share found useful (its button) once, then turn the button into a note (an
+        answer through response_url when the message cannot be changed)."""
+        action, key = clicked(body)
+        try:
+            if not clipper.remember_request(key):
+                return  # the same click again (a Slack retry)
+            rep = users.rep_for(str(body.get("user", {}).get("id")))
+            touch_id = parse_useful_value(str(action.get("value", "")))
+            marked = clipper.mark_useful(rep, touch_id)
+        except ClipperError as exc:
+            _respond(respond, f":warning: {exc}")
+            return
+        except Exception:
+            log.exception("marking a share useful failed")
+            _respond(respond, ":x: Clipper could not record that; please try again.")
+            return
+        answer = render_useful(marked)
+        if marked.already:
+            _respond(respond, answer)
+            return
+        note = (
+            f":star: The customer found it useful (marked by <@{body['user']['id']}>; "
+            "`/clip me` counts it)."
+        )
+        try:
+            if not _replace_useful(client, body, touch_id, note):
+                _respond(respond, answer)
+        except SlackApiError as exc:  # recorded: only the message is stale
+            log.warning("chat.update failed after a useful mark: %s", exc.response.get("error"))
+            _respond(respond, answer)
+
+    app.action(USEFUL_ACTION)(queued(useful_clicked))
+
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         if _raised_in_bolt(error):  # a signed body whose fields Bolt cannot read: bad input
@@ -679,6 +726,72 @@ def make_slack_app(
         return None
 
     return app
+
+
+#: Slack's answers meaning the bot may not post in a conversation (a DM between two people, a
+#: channel it is not in, an archived one): the file goes to the user's DM with the bot instead
+CANNOT_POST_THERE = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "access_denied"}
+)
+
+
+def _upload_to(client: WebClient, upload: Upload, channel: str) -> tuple[str, str] | None:
+    """Upload a file into ``channel`` with slack-sdk's ``files_upload_v2``
+    (files.getUploadURLExternal, the bytes to its upload_url, files.completeUploadExternal);
+    None when it arrived, else (Slack's error code, or "" when the bytes did not reach the
+    upload URL; the reason a user reads). Does not retry."""
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            file=upload.content,
+            filename=upload.filename,
+            title=upload.title,
+            alt_txt=upload.alt_text,
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "an error")
+        if error == "missing_scope":
+            needed = exc.response.get("needed") or "files:write"
+            return error, (
+                f"the Slack app lacks the {needed} scope; an admin adds it and reinstalls the app"
+            )
+        return error, f"Slack said {error}"
+    except urllib.error.HTTPError as exc:
+        return "", f"the upload was refused: HTTP {exc.code}"
+    except (SlackClientError, urllib.error.URLError, OSError) as exc:
+        return "", f"the upload failed: {str(exc)[:200]}"
+    log.info("uploaded %s to %s", upload.filename, channel)
+    return None
+
+
+def _upload(client: WebClient, upload: Upload, channel: str, user: str) -> str:
+    """Upload ``upload`` where the command was run, else (the bot cannot post there) into the
+    user's DM with the bot; return the line the text answer ends with, saying where the file
+    went or why it could not be attached. Does not raise for a failed upload."""
+    if channel:
+        failed = _upload_to(client, upload, channel)
+        if failed is None:
+            return f"_The chart ({escape(upload.filename)}) is attached below._"
+        code, reason = failed
+        if code not in CANNOT_POST_THERE:
+            log.warning("uploading %s failed: %s", upload.filename, reason)
+            return f":warning: The chart could not be attached: {escape(reason)}."
+    try:
+        dm = str(client.conversations_open(users=user)["channel"]["id"])
+    except SlackApiError as exc:
+        failed = (str(exc.response.get("error")), f"Slack said {exc.response.get('error')}")
+    else:
+        failed = _upload_to(client, upload, dm)
+    if failed is not None:
+        code, reason = failed
+        log.warning("uploading %s to a DM failed: %s", upload.filename, reason)
+        if channel:
+            reason = f"Clipper cannot post in this conversation, nor in your DM with it ({reason})"
+        return f":warning: The chart could not be attached: {escape(reason)}."
+    return (
+        "_Clipper cannot post in this conversation, so the chart "
+        f"({escape(upload.filename)}) went to your DM with Clipper._"
+    )
 
 
 def _raised_in_bolt(error: BaseException) -> bool:
@@ -845,6 +958,54 @@ def _edit_more(
         log.warning("could not turn a Show more button into a note: %s", exc.response.get("error"))
 
 
+#: most blocks in a message (Block Kit)
+MAX_BLOCKS = 50
+
+
+def _useful_block(touch_id: int) -> dict[str, Any]:
+    """The "Customer found it useful" button under a logged share (block ``useful-ID``)."""
+    return {
+        "type": "actions",
+        "block_id": f"useful-{touch_id}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": USEFUL_ACTION,
+                "text": {"type": "plain_text", "text": "Customer found it useful"},
+                "value": useful_value(touch_id),
+            }
+        ],
+    }
+
+
+def _replace_useful(client: WebClient, body: dict[str, Any], touch_id: int, note: str) -> bool:
+    """Replace a share's "Customer found it useful" button in the clicked message with a
+    note; False when there is no message Slack lets Clipper change."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    message = body.get("message") or {}
+    if not channel or not ts or container.get("is_ephemeral") or "blocks" not in message:
+        return False
+    block_id = f"useful-{touch_id}"
+    blocks = [
+        (
+            {
+                "type": "context",
+                "block_id": block_id,
+                "elements": [{"type": "mrkdwn", "text": note}],
+            }
+            if block.get("block_id") == block_id
+            else block
+        )
+        for block in message["blocks"]
+    ]
+    client.chat_update(
+        channel=channel, ts=ts, text=message.get("text") or "Clipper digest", blocks=blocks
+    )
+    return True
+
+
 def _update_message(
     client: WebClient,
     body: dict[str, Any],
@@ -853,9 +1014,11 @@ def _update_message(
     note: str,
     *,
     keep_article: bool = False,
+    then: Sequence[dict[str, Any]] = (),
 ) -> bool:
-    """Replace one digest item in the message it came from with a one-line note; False when
-    there is no message Slack lets Clipper change (none named, or an ephemeral one)."""
+    """Replace one digest item in the message it came from with a one-line note (followed by
+    ``then``'s blocks, when the message has room for them); False when there is no message
+    Slack lets Clipper change (none named, or an ephemeral one)."""
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts")
@@ -869,10 +1032,19 @@ def _update_message(
         text = found[0].get("text") or "Clipper digest"
     else:
         text = (body.get("message") or {}).get("text") or "Clipper digest"
-    client.chat_update(
-        channel=channel,
-        ts=ts,
-        text=text,
-        blocks=replace_item(blocks, article_id, account, note, keep_article=keep_article),
-    )
+    changed = replace_item(blocks, article_id, account, note, keep_article=keep_article)
+    if then and len(changed) + len(then) <= MAX_BLOCKS:
+        at = next(
+            (
+                n
+                for n, b in enumerate(changed)
+                if b.get("type") == "context"
+                and str(b.get("block_id", "")).startswith("done-")
+                and (b.get("elements") or [{}])[0].get("text") == note
+            ),
+            None,
+        )
+        if at is not None:
+            changed[at + 1 : at + 1] = list(then)
+    client.chat_update(channel=channel, ts=ts, text=text, blocks=changed)
     return True

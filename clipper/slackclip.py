@@ -36,7 +36,7 @@ from .logic.digest import Digest, DigestItem, touch_line
 from .logic.review import review_mrkdwn
 from .logic.team import report_mrkdwn
 from .logic.touches import ONE_CONTACT, AccountCoverage
-from .rep_actions import AccountNews, IndustryLeftOut, LeftOut
+from .rep_actions import AccountNews, IndustryLeftOut, LeftOut, UsefulMarked
 from .types import RepSetting, TouchReport
 
 #: how many left-out items ``/clip news`` shows before the latest (one ephemeral message)
@@ -54,6 +54,17 @@ class BlocksAnswer:
     shown: tuple[DigestItem, ...] = ()
     #: left-out "Your industries" stories it shows (marked shown once posted)
     industry_shown: tuple[DigestItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file an answer attaches (uploaded to the conversation the command came from)."""
+
+    filename: str
+    title: str
+    content: bytes
+    #: what the image shows, for screen readers (Slack's ``alt_txt``)
+    alt_text: str
 
 
 #: a /clip verb's handler: the facade call for one resolved rep, and the answer in Slack text
@@ -314,6 +325,47 @@ def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     return render_touch_report(clipper.touch_report())
 
 
+def _report_chart(clipper: Clipper, rep: Rep, command: ClipCommand) -> Upload | None:
+    """The chart ``clipper report touches --format png`` draws, for a manager's ``/clip
+    report`` (None for anyone else: they get no team chart). Does not upload it (``slackapp``
+    does, after the acknowledgement)."""
+    if not clipper.is_manager(rep):
+        return None
+    report = clipper.touch_coverage_report()
+    chart = clipper.touch_coverage_chart(report)
+    label = report.quarter.label
+    plotted = chart.plotted
+    reps = ", ".join(
+        f"{name} {touches} of {target}"
+        for name, touches, target in zip(
+            plotted.reps, plotted.touches, plotted.targets, strict=True
+        )
+    )
+    days = ", ".join(
+        f"{bucket}: {count}"
+        for bucket, count in zip(plotted.buckets, plotted.bucket_accounts, strict=True)
+    )
+    alt = cut(
+        f"Touches in {label} per rep against target ({reps or 'no rep owns an account'}); "
+        f"accounts by days since their last touch ({days})",
+        1000,
+    )
+    return Upload(f"touch-coverage-{label}.png", f"Touch coverage {label}", chart.png, alt)
+
+
+#: the verbs whose answer comes with a file: the file for one resolved rep, or None
+CLIP_UPLOADS: Mapping[str, Callable[[Clipper, Rep, ClipCommand], Upload | None]] = {
+    "report": _report_chart,
+}
+
+
+def upload_for(clipper: Clipper, rep: Rep, command: ClipCommand) -> Upload | None:
+    """Return the file a parsed command's answer comes with (``CLIP_UPLOADS``), if any. Does
+    not upload it."""
+    make = CLIP_UPLOADS.get(command.verb)
+    return make(clipper, rep, command) if make is not None else None
+
+
 def _me(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     return render_standing(clipper.rep_standing(rep, quarter=command.argument or None))
 
@@ -384,6 +436,26 @@ def _review(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     return review_mrkdwn(pack)
 
 
+def _useful(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
+    return render_useful(clipper.mark_latest_useful(rep, command.argument))
+
+
+def render_useful(marked: UsefulMarked) -> str:
+    """Word a share marked useful (``/clip useful``, the button). Does not count anything."""
+    touch = marked.touch
+    when = f"{touch.touched_at:%d %b}"
+    if marked.already:
+        return (
+            f"The share with *{escape(touch.account)}* of {when} was already marked useful "
+            f"(by {escape(marked.mark.marked_by)} on {marked.mark.marked_at:%d %b}); "
+            "nothing changed."
+        )
+    return (
+        f":star: Marked the share with *{escape(touch.account)}* of {when} as found useful by "
+        "the customer; `/clip me` counts it."
+    )
+
+
 #: every ``/clip`` verb and its handler (the verbs and their help: ``logic.clip``)
 CLIP_VERBS: Mapping[str, ClipHandler] = {
     "help": _help,
@@ -401,12 +473,13 @@ CLIP_VERBS: Mapping[str, ClipHandler] = {
     "report": _report,
     "me": _me,
     "review": _review,
+    "useful": _useful,
 }
 
 
 def answer_clip(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str | BlocksAnswer:
     """Run a parsed command for a resolved rep and return its answer (Slack mrkdwn, or Block
-    Kit for ``news`` with left-out items).
+    Kit for ``news`` with left-out items; a file some answers come with: ``upload_for``).
 
     Raises:
         ClipperError: for the user (an unknown account, a term that is not theirs ...).

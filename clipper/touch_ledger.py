@@ -148,8 +148,8 @@ class TouchLedger:
     def _with_standing(
         self, report: CoverageReport, found: Coverage, policy: TouchPolicy, email: str
     ) -> CoverageReport:
-        """Add a rep's streak of quarters on target and their share numbers to their report
-        (``logic.standing``: what counts as on target, and why "useful" is not counted)."""
+        """Add a rep's streak of quarters on target and their share numbers (shared, marked
+        useful) to their report (``logic.standing``: what counts as on target and as useful)."""
         now = self.clock()
         book = [
             CoverageAccount(name=a.name, owner=a.owner, tier=a.tier, touch_target=a.touch_target)
@@ -169,6 +169,7 @@ class TouchLedger:
             quarter_start=start,
             year_start=year_start,
             as_of=found.as_of,
+            useful={(m.account, m.article_id) for m in self.storage.useful_marks(email)},
         )
         return replace(report, streak=streak, shares=shares)
 

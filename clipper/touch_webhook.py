@@ -1,15 +1,22 @@
 """The touch webhook: each new touch (a share, ``/clip touch``, an import) POSTed as signed JSON
 to ``touches.webhook.url`` from the ``touch_webhook`` outbox.
 
-    storage.due_webhook_touches(now)         queued by a trigger on every touch insert
-    for each: logic.webhook.touch_payload → webhook_headers(secret, now, key, body)
+    storage.claim_webhook_touches(now, owner, lease)   queued by a trigger on every touch
+                                                       insert; leased to this process
+    for each: storage.renew_webhook_touch(...)   right before the POST; lost → not sent
+              logic.webhook.touch_payload → webhook_headers(secret, now, key, body)
               sender.post(url, body, headers, timeout)
               2xx → storage.webhook_delivered     (never sent again)
-              else → storage.webhook_failed(reason, policy.next_attempt(...))   (None: given up)
+              else → storage.webhook_failed(reason, policy.next_attempt(...), owner)
+                     (None: given up)
 
-At least once: a POST whose 2xx answer is lost is sent again with the same ``Idempotency-Key``,
-so receivers dedupe by it. ``Clipper`` inherits it. Does not build the body or sign (``logic.
-webhook`` does) and does not open sockets (``ports.WebhookSenderType`` does).
+The lease (``WebhookPolicy.lease_s``: the POST's timeout plus a margin, renewed before each
+POST) means two processes on one database (two ``clipper run``) never POST the same touch at
+once; a crashed claimer's touches are claimable once its lease runs out. At least once: a POST
+whose 2xx answer is lost (or whose sender dies before recording it) is sent again with the same
+``Idempotency-Key``, so receivers dedupe by it. ``Clipper`` inherits it. Does not build the
+body or sign (``logic.webhook`` does) and does not open sockets (``ports.WebhookSenderType``
+does).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from datetime import timedelta
 from .config import Config
 from .exceptions import DeliveryError
 from .logic.webhook import WebhookPolicy, idempotency_key, touch_payload, webhook_headers
-from .pipeline import Clock
+from .pipeline import Clock, Pipeline
 from .ports import StorageType, WebhookSenderType
 from .types import WebhookBacklog
 
@@ -48,6 +55,8 @@ class TouchWebhooks:
     storage: StorageType
     clock: Clock
     webhook_sender: WebhookSenderType | None
+    #: its ``owner`` names this process's leases
+    pipeline: Pipeline
 
     def deliver_touch_webhooks(self, limit: int = 100) -> WebhookRun:
         """POST the due queued touches (at most ``limit``) to the configured webhook. Without
@@ -66,9 +75,14 @@ class TouchWebhooks:
             )
             return WebhookRun(problem=problem)
         policy = WebhookPolicy(give_up_after=timedelta(days=settings.give_up_after_days))
+        owner = self.pipeline.owner
+        lease = policy.lease_s(settings.timeout_s)
         delivered = failed = given_up = 0
-        for queued in self.storage.due_webhook_touches(now, limit):
+        for queued in self.storage.claim_webhook_touches(now, owner, lease, limit):
             touch = queued.touch
+            now = self.clock()
+            if not self.storage.renew_webhook_touch(touch.id, owner, now, lease):
+                continue  # our claim ran out and another deliverer holds it now
             body = touch_payload(touch)
             headers = webhook_headers(secret, int(now.timestamp()), idempotency_key(touch), body)
             try:
@@ -81,7 +95,8 @@ class TouchWebhooks:
                 delivered += 1
                 continue
             later = policy.next_attempt(queued.attempts + 1, queued.queued_at, now)
-            self.storage.webhook_failed(touch.id, reason, later, self.clock())
+            if not self.storage.webhook_failed(touch.id, reason, later, self.clock(), owner):
+                continue  # another deliverer holds it now and records its own attempt
             if later is None:
                 given_up += 1
                 log.error(

@@ -560,6 +560,21 @@ class Touch:
 
 
 @dataclass(frozen=True, slots=True)
+class UsefulMark:
+    """A share marked "Customer found it useful": once per (rep who shared, account, article)."""
+
+    #: the share's touch (``TouchChannel.SLACK_SHARE``)
+    touch_id: int
+    #: the rep who shared it (the mark counts for them)
+    rep: str
+    account: str
+    article_id: int
+    #: who marked it: the rep who shared it, or the account's owner
+    marked_by: str
+    marked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredWatchTerm:
     """A watch term a rep added with ``/clip add`` (as typed; ``logic.watch`` parses it)."""
 

@@ -5,6 +5,14 @@ accepts JSON and form bodies, validates every message against Block Kit's limits
 of Clipper's renderer), keeps messages per channel with metadata, logs every call, rate-limits
 posts per channel when asked, and plays a fault script: 429 with Retry-After, 500, any Slack
 error, or a dropped connection before or after the post is committed.
+
+File uploads (slack-sdk's ``files_upload_v2``) go the three steps Slack's do:
+``files.getUploadURLExternal`` (a filename and a byte length) hands out an ``upload_url`` on this
+server, the bytes are POSTed there (their length must match, a ``.png`` must be a PNG), and
+``files.completeUploadExternal`` shares the uploaded files in ``channel_id``: the bot's DM with a
+user (``D`` + the user id), a channel in ``member_channels``; a channel in ``other_channels``
+is ``not_in_channel``, any other id ``channel_not_found``. Faults script the upload POST as the
+method ``"upload"`` (``500`` or ``error``: HTTP 500 / 400).
 """
 
 from __future__ import annotations
@@ -32,7 +40,11 @@ SCOPES = {
     "views.update": None,
     "auth.test": None,
     "apps.connections.open": "connections:write",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
 }
+#: the first bytes of every PNG file
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ALL_SCOPES = frozenset(s for s in SCOPES.values() if s) | {"commands"}
 
 
@@ -202,6 +214,11 @@ class SlackStub:
         #: image URLs Slack cannot download: a message showing one is refused, as Slack does
         #: ("downloading image failed")
         self.unreachable_images: set[str] = set()
+        #: channels the bot is a member of (files may be shared there), and channels it is not in
+        self.member_channels: set[str] = set()
+        self.other_channels: set[str] = set()
+        #: file id -> filename, length, alt_txt, data (None until uploaded), title, channels
+        self.files: dict[str, dict[str, Any]] = {}
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -297,10 +314,53 @@ class SlackStub:
         handler.end_headers()
         handler.wfile.write(text)
 
+    def shared_files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Return the uploaded files shared (in ``channel``), in upload order."""
+        return [
+            f
+            for f in self.files.values()
+            if f["channels"] and (channel is None or channel in f["channels"])
+        ]
+
+    def _upload(self, handler: BaseHTTPRequestHandler, file_id: str) -> None:
+        """The upload URL: the file's bytes, checked against what getUploadURLExternal said."""
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        with self._lock:
+            self.calls.append(Call(time.monotonic(), "upload", None, {"id": file_id}))
+            self._counts["upload"] += 1
+            nth = self._counts["upload"]
+            fault = next(
+                (f for f in self.faults if f.method == "upload" and (f.always or f.nth == nth)),
+                None,
+            )
+            entry = self.files.get(file_id)
+            if fault is not None:
+                status, text = (500, b"internal error") if fault.action == "500" else (400, b"bad")
+            elif entry is None:
+                status, text = 404, b"unknown upload"
+            elif entry["data"] is not None:
+                status, text = 400, b"already uploaded"
+            elif len(raw) != entry["length"]:
+                status, text = 400, f"length {len(raw)} is not {entry['length']}".encode()
+            elif str(entry["filename"]).lower().endswith(".png") and not raw.startswith(PNG_MAGIC):
+                status, text = 400, b"not a PNG"
+            else:
+                entry["data"] = raw
+                status, text = 200, f"OK - {len(raw)}".encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "text/plain")
+        handler.send_header("Content-Length", str(len(text)))
+        handler.end_headers()
+        handler.wfile.write(text)
+
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         path = urlparse(handler.path)
         if path.path.startswith("/response/"):
             self._response_url(handler, path.path.rsplit("/", 1)[-1])
+            return
+        if path.path.startswith("/upload/"):
+            self._upload(handler, path.path.rsplit("/", 1)[-1])
             return
         method = path.path.rsplit("/", 1)[-1]
         length = int(handler.headers.get("Content-Length") or 0)
@@ -499,6 +559,56 @@ class SlackStub:
         if problem:
             return problem
         return {"ok": True, "message_ts": f"{self._ts:.6f}"}
+
+    def _files_getUploadURLExternal(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        filename = body.get("filename")
+        try:
+            length = int(body.get("length") or 0)
+        except (TypeError, ValueError):
+            length = 0
+        if not isinstance(filename, str) or not filename.strip() or length <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            self._minted += 1
+            file_id = f"F{self._minted}"
+            self.files[file_id] = {
+                "id": file_id,
+                "filename": filename,
+                "length": length,
+                "alt_txt": body.get("alt_txt"),
+                "data": None,
+                "title": None,
+                "channels": [],
+            }
+        url = f"http://127.0.0.1:{self.server.server_port}/upload/v1/{file_id}"
+        return {"ok": True, "upload_url": url, "file_id": file_id}
+
+    def _files_completeUploadExternal(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        try:
+            files = json.loads(body.get("files") or "")
+        except (TypeError, ValueError):
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = body.get("channel_id")
+        if channel is not None:
+            is_dm = channel.startswith("D") and channel[1:] in self.users.values()
+            if channel in self.other_channels:
+                return {"ok": False, "error": "not_in_channel"}
+            if not is_dm and channel not in self.member_channels:
+                return {"ok": False, "error": "channel_not_found"}
+        with self._lock:
+            entries = [self.files.get(str(f.get("id"))) for f in files]
+            if any(e is None or e["data"] is None for e in entries):
+                return {"ok": False, "error": "file_not_found"}
+            done = []
+            for entry, asked in zip(entries, files, strict=True):
+                assert entry is not None
+                entry["title"] = asked.get("title") or entry["filename"]
+                if channel is not None:
+                    entry["channels"].append(channel)
+                done.append({"id": entry["id"], "name": entry["filename"], "title": entry["title"]})
+        return {"ok": True, "files": done}
 
     def _views_open(self, body: dict[str, Any]) -> dict[str, Any]:
         minted = self.triggers.get(str(body.get("trigger_id")))

@@ -155,8 +155,9 @@ def test_clip_me_shows_coverage_due_accounts_the_fiscal_streak_and_shares(fiscal
     )
     # the shares this quarter: Acme on 10 Nov (Dana's share on her own account is hers)
     assert lines[3] == (
-        "• Shares: 1 article forwarded to customers this quarter (3 in 12 months, to 2 "
-        "accounts); 0 other touches logged; 1 item marked not relevant and 0 not this company"
+        "• Shares: 1 shared, 0 marked useful this quarter (3 shared, 0 marked useful in 12 "
+        "months, to 2 accounts); 0 other touches logged; 1 item marked not relevant and 0 not "
+        "this company"
     )
     # Helix's last touch was 10 Aug: past the 90 days of going dark; its name is escaped
     assert lines[4:] == [
@@ -184,7 +185,7 @@ def test_clip_me_for_a_rep_whose_accounts_went_dark(fiscal: Bolt) -> None:
     answer = fiscal.answer(rid)
     assert "• Streak: 1 quarter in a row on target\n" in answer
     assert "*Due this quarter*" not in answer
-    assert "• Shares: 1 article forwarded to customers this quarter" in answer
+    assert "• Shares: 1 shared, 0 marked useful this quarter" in answer
     fiscal.clock.advance(days=200)  # 2028Q2: Northwind's last touch was 200 days ago
     _response, rid = fiscal.clip("me", user="U2")
     answer = fiscal.answer(rid)
@@ -232,13 +233,15 @@ def test_the_calendar_streak_differs_and_report_rep_carries_it(
         "other_touches_quarter": 2,
         "marked_not_relevant_quarter": 0,
         "marked_not_this_company_quarter": 0,
+        "useful_quarter": 0,
+        "useful_12_months": 0,
     }
     table = run_clipper(
         calendar.config_path, "report", "touches", "--rep", "sam@example.com", "--quarter", "2026Q3"
     )
     assert table.returncode == 0, table.stderr
     assert "Streak: 2 quarters in a row on target" in table.stdout
-    assert "Shares: 0 articles forwarded to customers this quarter (1 in 12 months" in (
+    assert "Shares: 0 shared, 0 marked useful this quarter (1 shared, 0 marked useful in 12" in (
         table.stdout
     )
     page = run_clipper(
@@ -249,6 +252,6 @@ def test_the_calendar_streak_differs_and_report_rep_carries_it(
     assert page.returncode == 0, page.stderr
     html = (tmp_path / "sam.html").read_text()
     assert '<h2>Streak</h2><p class="streak">2 quarters in a row on target</p>' in html
-    assert '<h2>Shares</h2><p class="shares">0 articles forwarded to customers' in html
+    assert '<h2>Shares</h2><p class="shares">0 shared, 0 marked useful this quarter' in html
     team = run_clipper(calendar.config_path, "report", "touches", "--format", "json")
     assert "streak" not in json.loads(team.stdout)

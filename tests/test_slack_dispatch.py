@@ -171,8 +171,10 @@ def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
         "• Acme Robotics\n"
         "• Northwind Logistics\n"
         "*Feeds that broke*\n"
-        "• none"
+        "• none\n"
+        "_The chart (touch-coverage-2026Q4.png) is attached below._"  # in the DM it came from
     )
+    assert len(bolt.stub.shared_files("DU3")) == 1
 
 
 def click(bolt: Bolt, action_id: str, value: dict[str, object], user: str = "U1") -> str:

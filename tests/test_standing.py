@@ -275,3 +275,25 @@ def test_a_digest_run_nudges_only_the_due_account(tmp_path: Path, server: FeedSe
     assert "## Helix Components" in markdown and "## Acme Robotics" in markdown
     assert "💡 _Acme Robotics has had no touch yet; this article could be one._" in markdown
     assert markdown.count("💡") == 1
+
+
+def test_shares_marked_useful_count_in_the_period_they_were_shared() -> None:
+    share = TouchChannel.SLACK_SHARE
+    touches = [
+        touch("Acme", (2026, 11, 10), 1, channel=share, article_id=7),
+        touch("Helix", (2026, 5, 10), 2, channel=share, article_id=8),
+        touch("Helix", (2026, 6, 10), 3, channel=share, article_id=9),
+        touch("Acme", (2026, 11, 13), 4, channel=share, article_id=9, rep="dana@x.com"),
+    ]
+    stats = share_stats(
+        "sam@x.com",
+        touches,
+        FeedbackCounts(),
+        quarter_start=datetime(2026, 10, 1, tzinfo=UTC),
+        year_start=NOW - timedelta(days=365),
+        as_of=NOW,
+        # marked: Sam's Acme share this quarter, his May Helix share; Dana's is not his
+        useful={("Acme", 7), ("Helix", 8), ("Acme", 9)},
+    )
+    assert (stats.shared_quarter, stats.useful_quarter) == (1, 1)
+    assert (stats.shared_12_months, stats.useful_12_months) == (3, 2)

@@ -135,21 +135,24 @@ def test_a_hubspot_export_round_trips_and_since_takes_a_date_or_a_quarter(tmp_pa
     result = run_clipper(config, "touches", "export", "--format", "hubspot", "--out", str(out))
     assert result.returncode == 0, result.stderr
     rows = _rows(out.read_text(encoding="utf-8"))
+    # HubSpot's documented note properties first (hs_timestamp, hs_note_body), by name
     assert list(rows[0]) == [
-        "Activity date",
-        "Activity type",
+        "hs_timestamp",
+        "hs_note_body",
         "Associated Company",
         "Activity assigned to",
-        "Subject",
-        "Body",
         "Associated Contact",
+        "Activity type",
+        "Subject",
         "Clipper key",
     ]
     call, share, _evil = rows
-    assert call["Activity date"] == "2026-11-10 16:45" and call["Activity type"] == "CALL"
+    # 16:45 in Berlin (the ledger's zone) is 15:45 UTC: hs_timestamp is UTC
+    assert call["hs_timestamp"] == "2026-11-10T15:45:00Z" and call["Activity type"] == "CALL"
+    assert share["hs_timestamp"] == "2026-11-12T23:30:00Z"
     assert share["Activity type"] == "EMAIL"
-    # HubSpot reads Body as HTML: the note's own markup is text
-    assert share["Body"] == "Thought of you, &lt;b&gt;Jo&lt;/b&gt;"
+    # HubSpot reads the body as HTML: the note's own markup is text
+    assert share["hs_note_body"] == "Thought of you, &lt;b&gt;Jo&lt;/b&gt;"
     again = run_clipper(config, "touches", "import", str(out))
     assert again.returncode == 0, again.stderr
     assert "HubSpot export" in again.stdout

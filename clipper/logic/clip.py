@@ -6,7 +6,7 @@
           settings time HH:MM | settings tz ZONE | settings quiet HH:MM-HH:MM
           settings industries on|off
           touch ACCOUNT [with CONTACT] NOTE | report | me [QUARTER]
-          review ACCOUNT [QUARTER]
+          review ACCOUNT [QUARTER] | useful ACCOUNT
 
 Does not touch storage or Slack: the Slack app runs the parsed command.
 """
@@ -49,7 +49,8 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip touch ACCOUNT [with CONTACT] NOTE` log a customer touch made elsewhere
 • `/clip report` touch coverage (managers)
 • `/clip me [2026Q3]` your own coverage, accounts due, streak of quarters on target, shares
-• `/clip review ACCOUNT [2026Q4]` the account's quarterly review pack, in short"""
+• `/clip review ACCOUNT [2026Q4]` the account's quarterly review pack, in short
+• `/clip useful ACCOUNT` the customer found your latest share with the account useful"""
 
 VERBS = (
     "help",
@@ -67,6 +68,7 @@ VERBS = (
     "report",
     "me",
     "review",
+    "useful",
 )
 
 
@@ -161,6 +163,10 @@ def parse_clip(text: str) -> ClipCommand:
         return ClipCommand("me", label)
     if verb == "review":
         return _review(rest)
+    if verb == "useful":
+        if not rest.strip():
+            raise CommandUsageError("which account? `/clip useful ACCOUNT`")
+        return ClipCommand("useful", _clean(rest)[:MAX_TERM])
     return ClipCommand(verb)
 
 
@@ -301,6 +307,33 @@ def parse_more_value(value: str) -> str:
 
 #: the share window's contact select (its action id; its input block is "contact")
 CONTACT_ACTION = "share_contact"
+#: the "Customer found it useful" button under a logged share (its value: ``useful_value``)
+USEFUL_ACTION = "share_useful"
+
+
+def useful_value(touch_id: int) -> str:
+    """Return the "Customer found it useful" button's value: the share's touch id."""
+    return json.dumps({"useful": touch_id})
+
+
+def parse_useful_value(value: str) -> int:
+    """Return the share's touch id a "Customer found it useful" button's value names.
+
+    Raises:
+        CommandUsageError: the value is not such a button's (not JSON, no positive whole
+            number). Does not check the share exists or is the rep's.
+    """
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        data = None
+    touch = data.get("useful") if isinstance(data, dict) else None
+    if not isinstance(touch, int) or isinstance(touch, bool) or not 1 <= touch <= MAX_ARTICLE_ID:
+        raise CommandUsageError(
+            "this *Customer found it useful* button is not one Clipper made; "
+            "`/clip useful ACCOUNT` marks your latest share with an account"
+        )
+    return touch
 
 
 @dataclass(frozen=True, slots=True)

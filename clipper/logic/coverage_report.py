@@ -384,6 +384,8 @@ def _standing_json(report: CoverageReport) -> dict[str, Any]:
             "other_touches_quarter": report.shares.other_touches_quarter,
             "marked_not_relevant_quarter": report.shares.marked_not_relevant_quarter,
             "marked_not_this_company_quarter": report.shares.marked_not_this_company_quarter,
+            "useful_quarter": report.shares.useful_quarter,
+            "useful_12_months": report.shares.useful_12_months,
         }
     return found
 
@@ -404,11 +406,12 @@ def streak_text(streak: Streak) -> str:
 
 
 def shares_text(shares: ShareStats) -> str:
-    """Word how a rep's shares did. Plain text; does not escape."""
+    """Word how a rep's shares did: "2 shared, 1 marked useful this quarter (...)". Plain
+    text; does not escape."""
     return (
-        f"{shares.shared_quarter} article{'s' if shares.shared_quarter != 1 else ''} forwarded "
-        f"to customers this quarter ({shares.shared_12_months} in 12 months, to "
-        f"{shares.accounts_reached_12_months} account"
+        f"{shares.shared_quarter} shared, {shares.useful_quarter} marked useful this quarter "
+        f"({shares.shared_12_months} shared, {shares.useful_12_months} marked useful in 12 "
+        f"months, to {shares.accounts_reached_12_months} account"
         f"{'s' if shares.accounts_reached_12_months != 1 else ''}); "
         f"{shares.other_touches_quarter} other touch"
         f"{'es' if shares.other_touches_quarter != 1 else ''} logged; "

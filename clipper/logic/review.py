@@ -28,6 +28,10 @@ _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 SLACK_SECTION = 2900
 
 
+#: how a share marked "Customer found it useful" is flagged in every rendering (plain words)
+USEFUL = "the customer found it useful"
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewTouch:
     """One of the quarter's touches, as the pack lists it."""
@@ -43,6 +47,8 @@ class ReviewTouch:
     #: the shared article's headline and link, for a share
     article_title: str | None = None
     article_url: str | None = None
+    #: a share the rep marked "Customer found it useful"
+    useful: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +236,9 @@ def review_markdown(pack: ReviewPack) -> str:
     if pack.shared:
         lines += [
             f"- {_day(t.touched_at, zone)} · {_md_link(t.article_title or '', t.article_url)}"
-            f" · by {md_escape(_who(t))}" + (f" to {md_escape(t.contact)}" if t.contact else "")
+            f" · by {md_escape(_who(t))}"
+            + (f" to {md_escape(t.contact)}" if t.contact else "")
+            + (f" · {USEFUL}" if t.useful else "")
             for t in pack.shared
         ]
     else:
@@ -352,7 +360,9 @@ def review_html(pack: ReviewPack) -> str:
             [
                 f"{_h(_day(t.touched_at, zone))} · "
                 f"{_html_link(t.article_title or '', t.article_url)}"
-                f" · by {_h(_who(t))}" + (f" to {_h(t.contact)}" if t.contact else "")
+                f" · by {_h(_who(t))}"
+                + (f" to {_h(t.contact)}" if t.contact else "")
+                + (f" · {USEFUL}" if t.useful else "")
                 for t in pack.shared
             ],
             "No articles shared this quarter.",
@@ -422,7 +432,11 @@ def review_mrkdwn(pack: ReviewPack) -> str:
         ]
     if pack.shared:
         body.append("*Shared*")
-        body += [f"• {_slack_link(t.article_title or '', t.article_url)}" for t in pack.shared[:5]]
+        body += [
+            f"• {_slack_link(t.article_title or '', t.article_url)}"
+            + (f" · _{USEFUL}_" if t.useful else "")
+            for t in pack.shared[:5]
+        ]
     if pack.trends:
         body.append(f"*{escape(cut(pack.industry or '', 60))} trends*")
         body += [f"• {_slack_link(t.title, t.url)}" for t in pack.trends[:3]]

@@ -2,7 +2,8 @@
 quarters on target and how their shares did.
 
     quarter_streak(accounts, touches, policy, quarter)   consecutive quarters on target
-    share_stats(rep, touches, feedback, ...)             shared, other touches, marked wrong
+    share_stats(rep, touches, feedback, useful=...)      shared, marked useful, other touches,
+                                                         marked wrong
 
 A quarter is **on target** for a rep when every account they own (today's accounts file: the
 ledger does not record who owned what when) had at least its quarterly target of touches, by
@@ -12,16 +13,20 @@ and never breaks the streak while it is still running; before the first touch on
 rep's accounts the ledger knows nothing, so the streak never reaches back past it. A rep who
 owns no account has no streak.
 
-Shares: Clipper sees a rep forward an article (the share button logs a touch), and sees the
-rep mark digest items "Not relevant" or "Not this company"; it has no signal of a customer
-finding a shared article useful, so it does not claim one.
+Shares: Clipper sees a rep forward an article (the share button logs a touch), sees the rep
+mark digest items "Not relevant" or "Not this company", and hears back when the customer found
+a share useful only as the rep tells it: "Customer found it useful" under the shared item, or
+``/clip useful ACCOUNT`` (one mark per share, by the rep who shared it or the account's owner).
+A share counts as **marked useful** in the period it was shared in, whenever it was marked;
+Clipper does not see customers' replies, so an unmarked share is not "not useful".
 
-Reads values, returns values. Does not read the ledger, the clock or the feedback table.
+Reads values, returns values. Does not read the ledger, the clock, the feedback table or the
+useful marks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -122,7 +127,8 @@ def quarter_streak(
 @dataclass(frozen=True, slots=True)
 class ShareStats:
     """How a rep's shares did in a quarter and the trailing 12 months. Clipper sees what the
-    rep did (shared, logged, marked wrong), not what the customer made of it."""
+    rep did (shared, logged, marked wrong) and what they say the customer made of it (marked
+    useful)."""
 
     #: articles the rep shared with a customer from a digest (each share is a touch)
     shared_quarter: int
@@ -134,6 +140,10 @@ class ShareStats:
     #: digest items the rep marked "Not relevant" / "Not this company" this quarter
     marked_not_relevant_quarter: int
     marked_not_this_company_quarter: int
+    #: of the shares above, those the rep (or the account's owner) marked "Customer found it
+    #: useful", counted in the period of the share
+    useful_quarter: int = 0
+    useful_12_months: int = 0
 
     @property
     def marked_wrong_quarter(self) -> int:
@@ -148,11 +158,14 @@ def share_stats(
     quarter_start: datetime,
     year_start: datetime,
     as_of: datetime,
+    useful: Collection[tuple[str, int]] = (),
 ) -> ShareStats:
-    """Return ``rep``'s share numbers from their live touches since ``year_start`` and the
-    feedback they gave this quarter. Does not count touches after ``as_of``."""
+    """Return ``rep``'s share numbers from their live touches since ``year_start``, the
+    feedback they gave this quarter and ``useful``: the (account, article id) of their shares
+    marked useful. Does not count touches after ``as_of``."""
     mine = [t for t in touches if t.rep == rep and year_start <= t.touched_at <= as_of]
     shares = [t for t in mine if t.channel is TouchChannel.SLACK_SHARE]
+    liked = [t for t in shares if (t.account, t.article_id) in useful]
     return ShareStats(
         shared_quarter=sum(1 for t in shares if t.touched_at >= quarter_start),
         shared_12_months=len(shares),
@@ -164,4 +177,6 @@ def share_stats(
         ),
         marked_not_relevant_quarter=feedback_quarter.not_relevant,
         marked_not_this_company_quarter=feedback_quarter.not_this_company,
+        useful_quarter=sum(1 for t in liked if t.touched_at >= quarter_start),
+        useful_12_months=len(liked),
     )

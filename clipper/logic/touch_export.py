@@ -1,5 +1,6 @@
 """Ledger touches written back as a CRM's activity import: a Salesforce Task CSV or a HubSpot
-activity CSV, in the columns ``read_touch_csv`` reads, so an export imported again is "0
+note CSV (``hs_timestamp``, ``hs_note_body``: HubSpot's documented note properties), in the
+columns ``read_touch_csv`` reads, so an export imported again is "0
 added, N already in the ledger".
 
     export_csv(touches, crm, zone)   touches → CSV text (header + one row per touch)
@@ -17,6 +18,7 @@ import csv
 import html
 import io
 from collections.abc import Sequence
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from ..types import Touch, TouchChannel
@@ -36,17 +38,28 @@ SALESFORCE_EXPORT = (
     "Who.Name",
     KEY_COLUMNS[TouchChannel.SALESFORCE],
 )
-#: HubSpot activity import columns, in order
+#: HubSpot note import columns, in order. The first two are the note properties HubSpot
+#: documents (https://developers.hubspot.com/docs/api/crm/notes, "Create a note",
+#: properties): ``hs_timestamp`` (required: where the note sits on the timeline, "a Unix
+#: timestamp in milliseconds or UTC format") and ``hs_note_body`` (the note's text, HTML, at most
+#: 65,536 characters), so HubSpot's import maps them by name. The rest are not note properties:
+#: the documented owner property, ``hubspot_owner_id``, takes HubSpot's owner id, which Clipper
+#: does not know, so the rep's email goes in ``Activity assigned to``; the company and contact
+#: are the records to associate, chosen in the import's mapping; a note has no subject or type
+#: (they are kept for ``read_touch_csv`` and other activity imports); ``Clipper key`` is a custom
+#: property to create, or a column to skip.
 HUBSPOT_EXPORT = (
-    "Activity date",
-    "Activity type",
+    "hs_timestamp",
+    "hs_note_body",
     "Associated Company",
     "Activity assigned to",
-    "Subject",
-    "Body",
     "Associated Contact",
+    "Activity type",
+    "Subject",
     KEY_COLUMNS[TouchChannel.HUBSPOT],
 )
+#: the longest note body HubSpot takes (``hs_note_body``), in characters
+HUBSPOT_NOTE_BODY = 65_536
 #: a cell starting with one of these is a formula to a spreadsheet
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 #: what a touch without a CRM type is called in each CRM (Salesforce's Type picklist; HubSpot's
@@ -112,14 +125,15 @@ def _salesforce_row(touch: Touch, zone: ZoneInfo) -> list[str]:
 
 def _hubspot_row(touch: Touch, zone: ZoneInfo) -> list[str]:
     return [
-        touch.touched_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        _kind(touch, TouchChannel.HUBSPOT),
+        # hs_timestamp: UTC (HubSpot reads a time without an offset in the portal's zone)
+        touch.touched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # hs_note_body is HTML: a note is text, so its markup is escaped
+        html.escape(_note(touch), quote=False)[:HUBSPOT_NOTE_BODY],
         touch.account,
         touch.rep,
-        touch.subject or _SUBJECTS[touch.channel],
-        # HubSpot reads Body as HTML: a note is text, so its markup is escaped
-        html.escape(_note(touch), quote=False),
         touch.contact or "",
+        _kind(touch, TouchChannel.HUBSPOT),
+        touch.subject or _SUBJECTS[touch.channel],
         export_key(touch),
     ]
 
@@ -151,6 +165,7 @@ def export_csv(touches: Sequence[Touch], crm: TouchChannel, zone: ZoneInfo | str
 __all__ = [
     "FORMULA",
     "HUBSPOT_EXPORT",
+    "HUBSPOT_NOTE_BODY",
     "KEY_COLUMNS",
     "SALESFORCE_EXPORT",
     "export_csv",

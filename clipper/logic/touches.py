@@ -185,6 +185,9 @@ SALESFORCE_COLUMNS: dict[str, str] = {
 #: HubSpot activity (engagement) export header (lower case) → field
 HUBSPOT_COLUMNS: dict[str, str] = {
     "activity date": "date",
+    # the note properties by their internal names (``clipper touches export --format hubspot``)
+    "hs_timestamp": "date",
+    "hs_note_body": "note",
     "activity type": "kind",
     "engagement type": "kind",
     "associated company": "account",
@@ -255,12 +258,13 @@ class TouchRows:
 def detect_dialect(header: Sequence[str]) -> TouchChannel | None:
     """Return which CRM export a header row is (None: neither): Salesforce when it has
     ``ActivityDate``, ``Account.Name`` or ``Owner.Email``, HubSpot when it has ``Activity
-    date``, ``Associated Company`` or ``Activity assigned to``."""
+    date``, ``hs_timestamp``, ``Associated Company`` or ``Activity assigned to``."""
     names = {h.strip().lstrip("\ufeff").lower() for h in header}
     if names & {"activitydate", "account.name", "owner.email"}:
         return TouchChannel.SALESFORCE
     if names & {
         "activity date",
+        "hs_timestamp",
         "associated company",
         "associated companies",
         "activity assigned to",

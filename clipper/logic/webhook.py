@@ -5,6 +5,7 @@ signature over ``v0:{timestamp}:{body}`` (Slack's scheme), and when a failed POS
     signature(secret, ts, body)       → "v0=" + hex HMAC-SHA256
     webhook_headers(secret, ts, key, body)
     WebhookPolicy.next_attempt(...)   → the next try, or None: give up
+    WebhookPolicy.lease_s(timeout)    → how long a claim on a queued touch holds
 
 Does not send anything, read the clock or the environment: the secret and ``now`` are
 arguments.
@@ -86,6 +87,13 @@ class WebhookPolicy:
     give_up_after: timedelta = timedelta(days=7)
     first_retry: timedelta = timedelta(minutes=1)
     max_retry: timedelta = timedelta(hours=1)
+    #: a claimed touch is the claimer's for the POST's timeout plus this, renewed right before
+    #: each POST, so a POST always ends inside the lease and no second deliverer sends it
+    lease_margin: timedelta = timedelta(seconds=60)
+
+    def lease_s(self, timeout_s: float) -> float:
+        """Return how long a claim (and each renewal before a POST) holds, in seconds."""
+        return timeout_s + self.lease_margin.total_seconds()
 
     def next_attempt(self, attempts: int, queued_at: datetime, now: datetime) -> datetime | None:
         """Return when to try again after ``attempts`` failed POSTs (this one counted), or

@@ -20,6 +20,7 @@ from .matching import MatchingMixin
 from .schema import MIGRATIONS
 from .slackapp import SlackAppMixin
 from .touches import TouchesMixin
+from .useful import UsefulMixin
 from .webhook import WebhookMixin
 
 
@@ -31,6 +32,7 @@ class Storage(
     SlackAppMixin,
     TouchesMixin,
     WebhookMixin,
+    UsefulMixin,
 ):
     """``StorageType`` on one SQLite file (or ``:memory:`` for a single-thread test)."""
 

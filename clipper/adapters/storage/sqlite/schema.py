@@ -313,6 +313,31 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # "Customer found it useful" on a share: once per (rep who shared, account, article)
+        "0021_share_useful",
+        """
+        CREATE TABLE share_useful (
+            rep TEXT NOT NULL,
+            account TEXT NOT NULL,
+            article_id INTEGER NOT NULL,
+            touch_id INTEGER NOT NULL REFERENCES touches (id),
+            marked_by TEXT NOT NULL,
+            marked_at TEXT NOT NULL,
+            PRIMARY KEY (rep, account, article_id)
+        );
+        CREATE INDEX share_useful_touch ON share_useful (touch_id);
+        """,
+    ),
+    (
+        # the touch webhook's claims are leased, like digest parts: two deliverers on one
+        # database never POST the same touch at once; a crashed one's touches come back
+        "0021_touch_webhook_lease",
+        """
+        ALTER TABLE touch_webhook ADD COLUMN lease_owner TEXT;
+        ALTER TABLE touch_webhook ADD COLUMN lease_until TEXT;
+        """,
+    ),
+    (
         "0022_industry_items_shown_at",
         """
         ALTER TABLE digest_industry_items ADD COLUMN shown_at TEXT;
