@@ -310,8 +310,20 @@ def _touch(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
 
 def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     if not clipper.is_manager(rep):
-        return "The team report is for managers; `/clip accounts` shows yours."
-    return render_touch_report(clipper.touch_report())
+        return "The team report is for managers; `/clip accounts` shows yours." + report_link_line(
+            clipper, rep
+        )
+    return render_touch_report(clipper.touch_report()) + report_link_line(clipper, None)
+
+
+def report_link_line(clipper: Clipper, rep: Rep | None) -> str:
+    """The signed web page link ``/clip report`` appends (a new line): the team's for a
+    manager (``rep`` None), else the rep's own accounts only."""
+    link = clipper.report_link(rep=rep.email if rep is not None else None)
+    what = "The team's report on the web" if rep is None else "Your accounts on the web"
+    target = link_target(link.url)
+    shown = f"<{target}|{what}>" if target is not None else f"{what}: {escape(link.url)}"
+    return f"\n{shown} (read-only; the link expires {link.expires_text})"
 
 
 def _me(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
