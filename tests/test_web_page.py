@@ -323,3 +323,69 @@ def test_hostile_account_names_are_shown_as_text(site: Site, browser: webdriver.
     _wait(browser).until(lambda d: len(_rows(d, "accounts")) == 1)
     assert _rows(browser, "accounts")[0][0] == IMG_NAME
     assert browser.execute_script("return window.pwned === undefined") is True
+
+
+def test_run_without_slack_serves_the_page_where_web_listen_says(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_config(
+        tmp_path,
+        accounts=ACCOUNTS[:1],
+        reps=REPS,
+        settings={"web": {"listen": f"127.0.0.1:{port}", "link_ttl_hours": 2}},
+    )
+    link = run_clipper(config, "report", "link", "--rep", "dana@example.com")
+    assert link.returncode == 0, link.stderr
+    # the link starts with web.listen's port, and says when it expires (2 hours from now)
+    assert link.stdout.startswith(f"http://127.0.0.1:{port}/report?scope=dana%40example.com&")
+    assert "dana@example.com's accounts only; it expires" in link.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLIPPER_"))}
+    env["PYTHONPATH"] = str(REPO)
+    log = tmp_path / "run.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clipper", "--config", str(config), "run"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "report page" not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.1)
+        assert "no Slack routes" in log.read_text(), log.read_text()
+        page = httpx.get(link.stdout.strip(), timeout=30)
+        assert page.status_code == 200 and "Acme Robotics" in page.text
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        # no Slack: the Slack route is not there
+        assert httpx.post(f"http://127.0.0.1:{port}/slack/events", timeout=10).status_code == 404
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_the_secret_is_made_once_with_0600_and_survives_a_restart(tmp_path: Path) -> None:
+    from clipper.config import load_config
+    from clipper.wiring import make_clipper
+
+    config = write_config(tmp_path, accounts=ACCOUNTS[:1], reps=REPS)
+    with make_clipper(load_config(config, {})) as first:
+        link = first.report_link()
+    secret = tmp_path / "var" / "web-secret"
+    assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_bytes()) == 32
+    params = dict(parse_qsl(urlsplit(link.url).query))
+    with make_clipper(load_config(config, {})) as again:  # a restart: the same secret
+        assert again.check_report_link(params).scope == LinkScope.team()
+    # CLIPPER_WEB_SECRET wins over the file: links made with the file no longer fit
+    with make_clipper(load_config(config, {"CLIPPER_WEB_SECRET": "from-env" * 4})) as env:
+        assert env.check_report_link(params).scope is None
+        made = dict(parse_qsl(urlsplit(env.report_link().url).query))
+        assert env.check_report_link(made).scope == LinkScope.team()
