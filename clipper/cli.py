@@ -449,8 +449,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
     """
     with state.clipper() as clipper:
         config = clipper.config
-        if config.slack_app_ready:
-            _tell_admins(clipper)
+        _tell_admins(clipper)
         server = _start_slack(
             clipper,
             host if host is not None else config.settings.slack.host,

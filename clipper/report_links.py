@@ -114,6 +114,9 @@ class ReportLinks(TouchLedger):
         filters = page_filters(scope, params)
         if isinstance(filters, Refusal | BadFilter):
             return filters
+        if scope.rep is not None and all(r.email != scope.rep for r in self.config.reps):
+            # signed before the rep left reps.yaml: never a list of the other reps instead
+            return Refusal("This link's rep is no longer in Clipper; ask for a new link.")
         try:
             report = self.touch_coverage_report(quarter=filters.quarter, rep=filters.rep)
         except CommandUsageError as exc:

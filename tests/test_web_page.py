@@ -389,3 +389,21 @@ def test_the_secret_is_made_once_with_0600_and_survives_a_restart(tmp_path: Path
         assert env.check_report_link(params).scope is None
         made = dict(parse_qsl(urlsplit(env.report_link().url).query))
         assert env.check_report_link(made).scope == LinkScope.team()
+
+
+def test_a_rep_link_stops_showing_anything_once_the_rep_leaves(tmp_path: Path) -> None:
+    from clipper.config import load_config
+    from clipper.logic.web_report import Refusal
+    from clipper.wiring import make_clipper
+
+    config = write_config(tmp_path, accounts=ACCOUNTS[:1], reps=REPS)
+    with make_clipper(load_config(config, {})) as clipper:
+        link = clipper.report_link(rep="dana@example.com")
+    params = dict(parse_qsl(urlsplit(link.url).query))
+    write_config(tmp_path, accounts=ACCOUNTS[:1], reps=REPS[1:])  # Dana left reps.yaml
+    with make_clipper(load_config(config, {})) as clipper:
+        check = clipper.check_report_link(params)
+        assert check.scope == LinkScope("dana@example.com")  # still signed and in time
+        page = clipper.report_page(check.scope, params, link.expires_at)
+    assert isinstance(page, Refusal) and "no longer in Clipper" in page.message
+    assert "sam@example.com" not in page.message
