@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from .exceptions import CommandUsageError
 from .logic.coverage_report import CoverageReport, limited_to_accounts
 from .logic.crm import name_key
-from .logic.touches import YEAR, account_keys, parse_quarter
+from .logic.touches import YEAR, account_keys
 from .logic.web_report import (
     PAGE_PATH,
     BadFilter,
@@ -28,7 +28,16 @@ from .logic.web_report import (
     page_filters,
     touches_by_month,
 )
-from .logic.weblink import LinkCheck, LinkScope, check_link, expiry, link_query
+from .logic.weblink import (
+    EXPIRES,
+    SCOPE,
+    SIGNATURE,
+    LinkCheck,
+    LinkScope,
+    check_link,
+    expiry,
+    link_query,
+)
 from .ports import LinkSecretType
 from .touch_ledger import TouchLedger
 
@@ -121,6 +130,8 @@ class ReportLinks(TouchLedger):
             report = self.touch_coverage_report(quarter=filters.quarter, rep=filters.rep)
         except CommandUsageError as exc:
             return BadFilter(str(exc))
+        if filters.quarter is not None:  # as the page names it ("2026q3" is 2026Q3)
+            filters = ReportFilters(report.quarter.label, filters.rep, filters.account)
         if filters.account is None:
             return report, report, filters
         shown = {a.account for a in report.accounts}
@@ -153,10 +164,8 @@ class ReportLinks(TouchLedger):
         ]
         current = policy.quarter_of(self.clock())
         quarters = [current.shifted(-i) for i in range(QUARTER_CHOICES)]
-        if filters.quarter is not None:
-            asked = parse_quarter(filters.quarter)
-            if asked not in quarters:
-                quarters.append(asked)
+        if report.quarter not in quarters:
+            quarters.append(report.quarter)
         if scope.rep is not None:
             reps = [r for r in self.config.reps if r.email == scope.rep]
         else:
@@ -165,7 +174,7 @@ class ReportLinks(TouchLedger):
         return ReportPage(
             report=report,
             filters=filters,
-            link={k: params[k] for k in ("scope", "expires", "sig") if k in params},
+            link={k: params[k] for k in (SCOPE, EXPIRES, SIGNATURE) if k in params},
             timeline=touches_by_month(touches, report.as_of, policy.timezone),
             quarters=tuple(Choice(q.label, q.label) for q in quarters),
             reps=tuple(Choice(r.email, r.name or r.email) for r in reps),
