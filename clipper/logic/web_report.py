@@ -242,7 +242,7 @@ def _dark(report: CoverageReport) -> str:
     if not dark:
         return '<p class="none-dark">No account is going dark.</p>'
     items = "".join(
-        f"<li><strong>{_esc(a.account)}</strong> ({_esc(a.owner or '(no owner)')}): "
+        f"<li><strong>{_esc(a.account)}</strong> ({_esc(a.owner or 'no owner')}): "
         + ("never touched" if a.days_since is None else f"{a.days_since} days since last touch")
         + "</li>"
         for a in dark
