@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint browser bench install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,24 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# the web page's tests drive Debian's chromium through chromium-driver (README, Quick start)
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+
+browser:
+	@if [ -n "$$CLIPPER_CHROMIUM$$CLIPPER_CHROMEDRIVER" ] || { [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; }; then \
+		exit 0; \
+	fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	if command -v apt-get >/dev/null && { [ -z "$$SUDO" ] || command -v sudo >/dev/null; }; then \
+		$$SUDO apt-get install -y chromium chromium-driver \
+			|| { $$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver; } \
+			&& exit 0; \
+	fi; \
+	echo "make test needs a browser for the web page's tests: install the Debian packages chromium and chromium-driver (apt-get install chromium chromium-driver, as root), or set CLIPPER_CHROMIUM and CLIPPER_CHROMEDRIVER"; \
+	exit 1
+
+test: lint browser
 	$(BIN)/pytest
 
 bench: $(STAMP)

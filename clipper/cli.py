@@ -51,6 +51,7 @@ from .logic.coverage_report import (
 from .logic.review import review_html, review_markdown
 from .logic.touches import ONE_CONTACT
 from .logic.urls import redact_url
+from .logic.web_report import PAGE_PATH
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
 from .slackapp import WorkQueue, make_slack_app
@@ -63,6 +64,7 @@ from .types import (
     UpdateResult,
     UpdateSummary,
 )
+from .webreport import make_report_app
 from .wiring import make_clipper
 
 #: wider than any line: piped output (a file, ``less``, another program) is never cut or wrapped
@@ -312,8 +314,11 @@ def run(state: State, once: bool, limit: int) -> None:
             )
             _tell_admins(clipper)
         server = None
+        listen = config.settings.web.listen_address()
         if config.slack_app_ready:
             server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
+        elif listen is not None:  # no Slack: the web page alone, where web.listen says
+            server = _start_slack(clipper, *listen, slack=False)
         tick = config.settings.fetch.tick
         try:
             run_ticks(
@@ -377,34 +382,52 @@ def _tell_admins(clipper: Clipper) -> None:
         )
 
 
-def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
-    """Start the Slack app (HTTP, or Socket Mode with SLACK_APP_TOKEN) and the health server."""
+def _start_slack(clipper: Clipper, host: str, port: int, *, slack: bool = True) -> Server:
+    """Start the HTTP server: /healthz, /metrics and the web page (/report), and with
+    ``slack`` the Slack app (HTTP at /slack/events, or Socket Mode with SLACK_APP_TOKEN)."""
     config = clipper.config
-    slack = config.settings.slack
-    work = WorkQueue.from_settings(slack)
-    app = make_slack_app(clipper, work=work)  # a refused token: exit 1 (_Main)
+    settings = config.settings.slack
     metrics = Metrics()
-
-    if config.slack_app_token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        SocketModeHandler(app, config.slack_app_token).connect()  # type: ignore[no-untyped-call]
-        # Slack payloads arrive over the WebSocket: the HTTP server answers health and metrics
-        wsgi = make_wsgi(None, metrics, clipper.health)
+    pages = make_report_app(clipper)
+    work: WorkQueue | None = None
+    if not slack:
+        wsgi = make_wsgi(None, metrics, clipper.health, pages=pages)
     else:
-        wsgi = make_wsgi(app, metrics, clipper.health, signing_secret=config.slack_signing_secret)
+        work = WorkQueue.from_settings(settings)
+        app = make_slack_app(clipper, work=work)  # a refused token: exit 1 (_Main)
+        if config.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            SocketModeHandler(app, config.slack_app_token).connect()  # type: ignore[no-untyped-call]
+            # Slack payloads arrive over the WebSocket: the HTTP server answers the rest
+            wsgi = make_wsgi(None, metrics, clipper.health, pages=pages)
+        else:
+            wsgi = make_wsgi(
+                app,
+                metrics,
+                clipper.health,
+                signing_secret=config.slack_signing_secret,
+                pages=pages,
+            )
     server = Server(
         wsgi,
         host,
         port,
-        connection_limit=slack.connection_limit,
-        channel_timeout_s=slack.channel_timeout,
-        on_close=work.shutdown,
+        connection_limit=settings.connection_limit,
+        channel_timeout_s=settings.channel_timeout,
+        on_close=work.shutdown if work is not None else None,
     ).start()
-    if config.slack_app_token:
-        out.print(f"Slack app in Socket Mode; health and metrics on http://{host}:{server.port}")
+    where = f"http://{host}:{server.port}"
+    page = f"report page (signed links only) on {where}{PAGE_PATH}"
+    if not slack:
+        out.print(
+            f"Slack not configured (no SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET): no Slack "
+            f"routes; {page}; health and metrics on {where}"
+        )
+    elif config.slack_app_token:
+        out.print(f"Slack app in Socket Mode; {page}; health and metrics on {where}")
     else:
-        out.print(f"Slack app listening on http://{host}:{server.port}{SLACK_PATH}")
+        out.print(f"Slack app listening on {where}{SLACK_PATH}; {page}")
     return server
 
 
@@ -418,23 +441,20 @@ def _start_slack(clipper: Clipper, host: str, port: int) -> Server:
 @click.option("--host", default=None, help="Interface (default: slack.host, all).")
 @pass_state
 def serve(state: State, port: int | None, host: str | None) -> None:
-    """Serve the Slack app (/clip and the digest buttons) with /healthz and /metrics.
+    """Serve /healthz, /metrics, the manager's web page (/report, signed links only) and,
+    with Slack configured, the Slack app (/clip and the digest buttons).
 
-    Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode).
+    The Slack routes need SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for
+    Socket Mode); without them the rest is served and the startup line says so.
     """
     with state.clipper() as clipper:
         config = clipper.config
-        if not config.slack_app_ready:
-            err.print(
-                "[red]clipper serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET[/] "
-                "(or SLACK_APP_TOKEN for Socket Mode); see README, 'Slack app'"
-            )
-            raise SystemExit(2)
         _tell_admins(clipper)
         server = _start_slack(
             clipper,
             host if host is not None else config.settings.slack.host,
             port if port is not None else config.settings.slack.port,  # 0: any free port
+            slack=config.slack_app_ready,
         )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -1005,6 +1025,25 @@ def report_touches(
         assert chart is not None
         data = chart.png
     _write_out(out_path, data)
+
+
+@report.command("link")
+@click.option("--rep", metavar="EMAIL", help="A link to this rep's accounts only.")
+@click.option(
+    "--ttl-hours",
+    type=click.FloatRange(min=0, min_open=True, max=8784),
+    default=None,
+    help="Hours the link works (default: web.link_ttl_hours, 24).",
+)
+@pass_state
+def report_link(state: State, rep: str | None, ttl_hours: float | None) -> None:
+    """Print a signed link to the web page of the touch report (the whole team's, or one
+    rep's accounts with --rep); 'clipper serve' or 'clipper run' serves it."""
+    with state.clipper(quiet=True) as clipper:
+        link = clipper.report_link(rep=rep, ttl_hours=ttl_hours)
+    click.echo(link.url)
+    who = "the whole team" if link.scope.rep is None else f"{link.scope.rep}'s accounts only"
+    err.print(f"a link to {escape(who)}; it expires {link.expires_text}")
 
 
 @main.command("review")

@@ -20,6 +20,7 @@ from .adapters.digest_out import MarkdownDigestWriter, write_admin_notice
 from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.mentions_ac import MentionIndex
 from .adapters.ner_spacy import NoEntityRecognizer, SpacyEntityRecognizer
+from .adapters.secret_file import FileSecret, GivenSecret
 from .config import Config
 from .digests import DigestReport, Digests
 from .embeddings import EmbeddingCache
@@ -46,6 +47,7 @@ from .ports import (
     EmbedderType,
     EntityRecognizerType,
     ExtractorType,
+    LinkSecretType,
     ParserType,
     RetrieverType,
     SlackApiType,
@@ -53,8 +55,8 @@ from .ports import (
     WebhookSenderType,
 )
 from .rep_actions import RepActions
+from .report_links import ReportLinks
 from .review import ReviewPacks
-from .touch_ledger import TouchLedger
 from .touch_webhook import TouchWebhooks
 from .types import (
     ArticleText,
@@ -105,12 +107,13 @@ class AdminNoticeReport:
     slack: bool = False
 
 
-class Clipper(RepActions, AccountImports, TouchLedger, TouchWebhooks, ReviewPacks):
+class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPacks):
     """Everything Clipper does, over ports. Build it with ``make_clipper``.
 
     What a rep asks of it (watch terms, mutes, settings, touches, the team report) is in
     ``rep_actions.RepActions``, importing a CRM export in ``account_import.AccountImports``,
-    and the customer-touch ledger in ``touch_ledger.TouchLedger``, the quarterly review pack in
+    and the customer-touch ledger in ``touch_ledger.TouchLedger`` (with the web page's signed
+    links over it in ``report_links.ReportLinks``), the quarterly review pack in
     ``review.ReviewPacks``; it inherits them all."""
 
     def __init__(
@@ -133,8 +136,15 @@ class Clipper(RepActions, AccountImports, TouchLedger, TouchWebhooks, ReviewPack
         delivery: DeliveryPolicy | None = None,
         charts: ChartRendererType | None = None,
         webhook_sender: WebhookSenderType | None = None,
+        link_secret: LinkSecretType | None = None,
     ) -> None:
         self.config = config
+        #: signs the web page's links (``CLIPPER_WEB_SECRET``, else ``web.secret_file``)
+        self.link_secret: LinkSecretType = link_secret or (
+            GivenSecret(config.web_secret)
+            if config.web_secret
+            else FileSecret(config.resolve(config.settings.web.secret_file))
+        )
         #: draws the report's chart (matplotlib is imported on the first chart only)
         self.charts: ChartRendererType = charts or MatplotlibCharts()
         #: POSTs new touches to ``touches.webhook`` (None: no webhook configured)

@@ -687,3 +687,17 @@ class WebhookSenderType(Protocol):
     def close(self) -> None:
         """Close its connections."""
         ...
+
+
+class LinkSecretType(Protocol):
+    """The server secret the manager's web page links are signed with
+    (``adapters.secret_file``: ``CLIPPER_WEB_SECRET``, else a file made once under var/)."""
+
+    def secret(self) -> bytes:
+        """Return the secret (the same bytes on every call and after a restart). Does not
+        log it.
+
+        Raises:
+            ConfigError: the secret file cannot be read or created, with its path.
+        """
+        ...

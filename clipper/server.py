@@ -1,4 +1,5 @@
-"""The HTTP server: Slack requests at ``/slack/events``, ``/healthz`` and ``/metrics``.
+"""The HTTP server: Slack requests at ``/slack/events``, ``/healthz``, ``/metrics`` and the
+manager's web page (``/report``, ``/report/chart.png``: ``webreport``, signed links only).
 
 waitress (a production WSGI server: threads, request-size caps, no reverse proxy needed for
 correctness) serves a small router: Slack's path goes to Bolt's WSGI adapter after a body-size
@@ -23,6 +24,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from .logic.inbound import Verdict, check_inbound
+from .logic.web_report import CHART_PATH, PAGE_PATH
 from .types import Health, HealthState
 
 log = logging.getLogger(__name__)
@@ -59,10 +61,12 @@ def make_wsgi(
     health: Callable[[], Health],
     *,
     signing_secret: str | None = None,
+    pages: Wsgi | None = None,
 ) -> Wsgi:
-    """Return the router; ``app`` None serves health and metrics only (Socket Mode).
+    """Return the router; ``app`` None serves no Slack route (Socket Mode, or no Slack).
 
-    ``signing_secret`` defaults to the one the Bolt app verifies with.
+    ``signing_secret`` defaults to the one the Bolt app verifies with; ``pages`` serves the
+    web page's paths (``webreport.make_report_app``; None: 404).
     """
     slack = SlackRequestHandler(app) if app is not None else None
     secret = signing_secret if signing_secret is not None else getattr(app, "_signing_secret", "")
@@ -113,6 +117,8 @@ def make_wsgi(
                 )
             if path == "/metrics":
                 return exposition(environ, recording)  # type: ignore[no-any-return]
+            if path in (PAGE_PATH, CHART_PATH) and pages is not None:
+                return pages(environ, recording)
             if path == SLACK_PATH and slack is not None:
                 if environ.get("REQUEST_METHOD") != "POST":
                     return plain(recording, "405 Method Not Allowed", b"POST only\n")
@@ -147,7 +153,9 @@ def make_wsgi(
             return plain(recording, "404 Not Found", b"not found\n")
         finally:
             metrics.requests.labels(
-                path if path in ("/healthz", "/metrics", SLACK_PATH) else "other",
+                path
+                if path in ("/healthz", "/metrics", SLACK_PATH, PAGE_PATH, CHART_PATH)
+                else "other",
                 seen[0] if seen else "500",
             ).inc()
 

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from .config import Contact, Rep
 from .core import Clipper
-from .exceptions import CommandUsageError
+from .exceptions import CommandUsageError, ConfigError
 from .logic.blockkit import (
     MAX_SECTION,
     SlackMessage,
@@ -321,8 +321,23 @@ def _touch(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
 
 def _report(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     if not clipper.is_manager(rep):
-        return "The team report is for managers; `/clip accounts` shows yours."
-    return render_touch_report(clipper.touch_report())
+        return "The team report is for managers; `/clip accounts` shows yours." + report_link_line(
+            clipper, rep
+        )
+    return render_touch_report(clipper.touch_report()) + report_link_line(clipper, None)
+
+
+def report_link_line(clipper: Clipper, rep: Rep | None) -> str:
+    """The signed web page link ``/clip report`` appends (a new line): the team's for a
+    manager (``rep`` None), else the rep's own accounts only."""
+    try:
+        link = clipper.report_link(rep=rep.email if rep is not None else None)
+    except ConfigError as exc:  # the secret file: the report itself still answers
+        return f"\n(No web page link: {escape(str(exc))})"
+    what = "The team's report on the web" if rep is None else "Your accounts on the web"
+    target = link_target(link.url)
+    shown = f"<{target}|{what}>" if target is not None else f"{what}: {escape(link.url)}"
+    return f"\n{shown} (read-only; the link expires {link.expires_text})"
 
 
 def _report_chart(clipper: Clipper, rep: Rep, command: ClipCommand) -> Upload | None:

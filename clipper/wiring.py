@@ -26,6 +26,7 @@ from .ports import (
     EmbedderType,
     EntityRecognizerType,
     ExtractorType,
+    LinkSecretType,
     ParserType,
     RetrieverType,
     SlackApiType,
@@ -56,6 +57,7 @@ def make_clipper(
     _monotonic: Callable[[], float] | None = None,
     _delivery: DeliveryPolicy | None = None,
     _webhook_sender: WebhookSenderType | None = None,
+    _link_secret: LinkSecretType | None = None,
 ) -> Clipper:
     """Build a Clipper from validated config; the underscored arguments replace adapters.
 
@@ -121,6 +123,7 @@ def make_clipper(
             if config.settings.touches.webhook is not None
             else None
         ),
+        link_secret=_link_secret,  # None: CLIPPER_WEB_SECRET, else web.secret_file
     )
 
 

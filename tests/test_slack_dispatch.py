@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from clipper.config import load_config
 from clipper.core import Clipper
 from clipper.logic.clip import HELP, VERBS
+from clipper.logic.weblink import LinkVerdict
 from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.slackclip import CLIP_VERBS
 from clipper.types import OwnerCoverage, TouchReport
@@ -154,12 +155,24 @@ def test_mute_resolves_the_account_and_unmute_undoes_it(bolt: Bolt) -> None:
 
 def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
     _response, rid = bolt.clip("report", user="U1")
-    assert bolt.answer(rid) == "The team report is for managers; `/clip accounts` shows yours."
+    rep_answer, rep_link = bolt.answer(rid).split("\n")
+    assert rep_answer == "The team report is for managers; `/clip accounts` shows yours."
+    # a rep gets a signed link to their own accounts only (issue 13 item 6)
+    assert rep_link.startswith("<http://127.0.0.1:") and "|Your accounts on the web>" in rep_link
+    assert "/report?scope=" in rep_link and "&amp;sig=" in rep_link
+    url = rep_link[1:].split("|", 1)[0].replace("&amp;", "&")
+    check = bolt.clipper.check_report_link(dict(parse_qsl(urlsplit(url).query)))
+    assert check.verdict is LinkVerdict.VALID and check.scope is not None
+    assert check.scope.rep == bolt.clipper.config.reps[0].email
     _response, rid = bolt.clip("touch initech called the CFO", user="U2")
     assert bolt.answer(rid) == "Logged a touch on *Initech*: called the CFO"
     _response, rid = bolt.clip("report", user="U3")
-    # one line per number, as the manager's weekly team digest shows them (logic.team)
-    assert bolt.answer(rid) == (
+    # one line per number, as the manager's weekly team digest shows them (logic.team), then
+    # the signed link to the team's web page
+    answer, link = bolt.answer(rid).rsplit("\n", 1)
+    assert "/report?scope=team&amp;expires=" in link and "|The team's report on the web>" in link
+    assert "the link expires" in link
+    assert answer == (
         "*Touch coverage this quarter*: 1 of 3 accounts touched at least once\n"
         "*Per rep: accounts touched · stories matched and shares this week (7 days) · this "
         "quarter*\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote_plus
@@ -44,6 +44,8 @@ class Config:
     slack_api_base_url: str = "https://slack.com/api/"
     #: the touch webhook's HMAC secret (from ``touches.webhook.secret_env``)
     webhook_secret: str | None = None
+    #: the web page's link-signing secret (``CLIPPER_WEB_SECRET``; None: the secret file)
+    web_secret: str | None = field(default=None, repr=False)
 
     @property
     def base_dir(self) -> Path:
@@ -236,6 +238,7 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
         slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
         slack_api_base_url=environ.get("SLACK_API_BASE_URL") or settings.slack.api_base_url,
         webhook_secret=webhook_secret,
+        web_secret=environ.get("CLIPPER_WEB_SECRET") or None,
     )
 
 

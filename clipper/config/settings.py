@@ -373,6 +373,50 @@ class TouchSettings(_Model):
         )
 
 
+class WebSettings(_Model):
+    """``web:``: the manager's web page (``/report``) and its signed links."""
+
+    #: the address links point at, as people open it (a proxy's https URL); default
+    #: ``http://127.0.0.1:<port>`` with the port the server listens on
+    base_url: str | None = None
+    #: hours a signed link works after it is made
+    link_ttl_hours: float = Field(24, gt=0, le=8784)
+    #: ``host:port`` where ``clipper run`` serves the page when Slack is not configured (with
+    #: Slack it is served beside /slack/events, on ``slack.host``/``slack.port``)
+    listen: str | None = None
+    #: the link-signing secret's file when ``CLIPPER_WEB_SECRET`` is not set (made once, 0600)
+    secret_file: Path = Path("../var/web-secret")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, _, rest = value.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
+            raise ValueError(f"not an http(s) URL: {value!r} (e.g. https://clipper.example.com)")
+        if "?" in value or "#" in value:
+            raise ValueError(f"{value!r}: a base URL has no query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8080)")
+        return value
+
+    def listen_address(self) -> tuple[str, int] | None:
+        """``listen`` as (host, port), brackets of an IPv6 host removed; None when unset."""
+        if self.listen is None:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class AccountFeedTemplate(_Model):
     """A feed URL expanded once per account: ``{name}`` and ``{query}`` are URL-encoded."""
 
@@ -404,6 +448,7 @@ class Settings(_Model):
     touches: TouchSettings = TouchSettings()
     account_feeds: tuple[AccountFeedTemplate, ...] = ()
     share: ShareSettings = ShareSettings()
+    web: WebSettings = WebSettings()
 
     def share_templates(self) -> dict[NoteKind, str]:
         """Return the note templates by kind; the deprecated ``slack.share_template`` stands in

@@ -47,7 +47,7 @@ HELP = """*Clipper* — news on your accounts, in a digest each morning.
 • `/clip settings time 08:00` · `settings tz Europe/Berlin` · `settings quiet 20:00-07:00`
 • `/clip settings industries off|on` the "Your industries" section of your digest
 • `/clip touch ACCOUNT [with CONTACT] NOTE` log a customer touch made elsewhere
-• `/clip report` touch coverage (managers)
+• `/clip report` touch coverage (managers), with a signed link to its web page (reps: their own)
 • `/clip me [2026Q3]` your own coverage, accounts due, streak of quarters on target, shares
 • `/clip review ACCOUNT [2026Q4]` the account's quarterly review pack, in short
 • `/clip useful ACCOUNT` the customer found your latest share with the account useful"""

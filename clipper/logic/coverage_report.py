@@ -18,8 +18,8 @@ import csv
 import html
 import io
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -232,6 +232,25 @@ def coverage_report(
         reps=reps,
         accounts=tuple(accounts),
         days=days_buckets(accounts, policy.going_dark_days),
+    )
+
+
+def limited_to_accounts(report: CoverageReport, names: Collection[str]) -> CoverageReport:
+    """Return ``report`` with only the accounts named (the rep and team lines and the days
+    buckets counted again from them); reps left with no account shown are dropped, except the
+    one a one-rep report is for. Does not check the names."""
+    accounts = tuple(a for a in report.accounts if a.account in names)
+    reps = tuple(
+        _line(r.rep, r.name, [a for a in accounts if a.owner == r.rep])
+        for r in report.reps
+        if r.rep == report.rep or any(a.owner == r.rep for a in accounts)
+    )
+    return replace(
+        report,
+        team=_line(TEAM, None, accounts),
+        reps=reps,
+        accounts=accounts,
+        days=days_buckets(accounts, report.going_dark_days),
     )
 
 
@@ -480,6 +499,10 @@ img{max-width:100%;height:auto}.dark{color:#b42318;font-weight:600}p.meta{color:
 """
 
 
+#: the report page's style sheet (the HTML file's and the web page's)
+STYLE = _STYLE
+
+
 def _fraction(have: int, want: int) -> str:
     return f"{have}/{want}"
 
@@ -487,6 +510,39 @@ def _fraction(have: int, want: int) -> str:
 def report_html(report: CoverageReport, chart_png: bytes | None) -> str:
     """The report as one self-contained HTML page: the chart as a ``data:`` PNG, the rep,
     account and days-since tables. Every name is HTML-escaped. Does not load anything."""
+    image = ""
+    if chart_png is not None:
+        data = base64.b64encode(chart_png).decode("ascii")
+        alt = _esc(chart_data(report).title)
+        image = f'<p><img alt="{alt}" src="data:image/png;base64,{data}"></p>'
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(report.title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{_esc(report.title)}</h1>",
+        report_meta_html(report),
+        image,
+        *report_sections_html(report),
+        "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def report_meta_html(report: CoverageReport) -> str:
+    """The line under the title: the period, the zone, the day counted to and the going-dark
+    threshold (escaped)."""
+    return (
+        f'<p class="meta">{_esc(report.period)} ({_esc(report.timezone)}), counted to '
+        f"{_esc(report.counted_to)}; an account goes dark after "
+        f"{report.going_dark_days} days without a touch.</p>"
+    )
+
+
+def report_sections_html(report: CoverageReport) -> list[str]:
+    """The report's HTML sections (per rep, per account, accounts by days since their last
+    touch, the streak and shares of a one-rep report), every name escaped: what the HTML file
+    and the web page both show. Does not include the chart or the page around them."""
     zone = report.timezone
     reps = [
         (
@@ -515,21 +571,7 @@ def report_html(report: CoverageReport, chart_png: bytes | None) -> str:
         for a in report.accounts
     ]
     days = [(b.label, b.accounts) for b in report.days]
-    image = ""
-    if chart_png is not None:
-        data = base64.b64encode(chart_png).decode("ascii")
-        alt = _esc(chart_data(report).title)
-        image = f'<p><img alt="{alt}" src="data:image/png;base64,{data}"></p>'
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(report.title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{_esc(report.title)}</h1>",
-        f'<p class="meta">{_esc(report.period)} ({_esc(zone)}), counted to '
-        f"{_esc(report.counted_to)}; an account goes dark after "
-        f"{report.going_dark_days} days without a touch.</p>",
-        image,
+    return [
         "<h2>Per rep</h2>",
         _table(
             (
@@ -572,9 +614,7 @@ def report_html(report: CoverageReport, chart_png: bytes | None) -> str:
             if report.shares is not None
             else []
         ),
-        "</body></html>",
     ]
-    return "\n".join(p for p in parts if p) + "\n"
 
 
 __all__ = [
@@ -586,13 +626,17 @@ __all__ = [
     "ChartData",
     "CoverageReport",
     "DaysBucket",
+    "STYLE",
     "RepLine",
     "chart_data",
     "coverage_report",
     "days_buckets",
+    "limited_to_accounts",
     "report_csv",
     "report_html",
     "report_json",
+    "report_meta_html",
+    "report_sections_html",
     "shares_text",
     "streak_text",
 ]
