@@ -111,7 +111,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             env=env,
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         found = None
         while found is None and time.monotonic() < deadline and process.poll() is None:
             found = re.search(r"on (http://127\.0\.0\.1:\d+)/report", log.read_text())
@@ -353,7 +353,7 @@ def test_run_without_slack_serves_the_page_where_web_listen_says(tmp_path: Path)
             env=env,
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while "report page" not in log.read_text() and time.monotonic() < deadline:
             assert process.poll() is None, log.read_text()
             time.sleep(0.1)
