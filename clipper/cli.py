@@ -52,6 +52,7 @@ from .logic.review import review_html, review_markdown
 from .logic.touches import ONE_CONTACT
 from .logic.urls import redact_url
 from .logic.web_report import PAGE_PATH
+from .logic.words import plural
 from .scheduler import run_ticks
 from .server import SLACK_PATH, Metrics, Server, make_wsgi
 from .slackapp import WorkQueue, make_slack_app
@@ -179,7 +180,7 @@ def check(state: State) -> None:
         f"{len(config.reps)} reps ({config.path})"
     )
     if config.problems:
-        out.print(f"[red]{len(config.problems)} problem(s) found[/]")
+        out.print(f"[red]{plural(len(config.problems), 'problem')} found[/]")
         raise click.exceptions.Exit(1)
     out.print("[green]configuration OK[/]")
 
@@ -301,8 +302,9 @@ def run(state: State, once: bool, limit: int) -> None:
             if config.problems:
                 # what is valid ran; the exit code says that something was skipped
                 err.print(
-                    f"[red]{len(config.problems)} configuration problem(s)[/]: the entries named "
-                    "above were skipped or are incomplete ('clipper check' lists them)"
+                    f"[red]{plural(len(config.problems), 'configuration problem')}[/]: "
+                    "the entries named above were skipped or are incomplete "
+                    "('clipper check' lists them)"
                 )
                 raise click.exceptions.Exit(1)
             return
@@ -493,7 +495,9 @@ def _print_digest_report(report: DigestReport, config: Config) -> None:
     for rep in report.waiting:
         out.print(f"digest for {escape(rep)} is due; it waits for matching still in progress")
     if report.sent or report.pending:
-        out.print(f"delivered {report.sent} digest message(s); {report.pending} waiting to retry")
+        out.print(
+            f"delivered {plural(report.sent, 'digest message')}; {report.pending} waiting to retry"
+        )
     for problem in report.problems:
         err.print(f"[yellow]digest:[/] {escape(problem)}")
     _print_too_old(report, config, out)

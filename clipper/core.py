@@ -38,6 +38,7 @@ from .logic.admin import compose_problem_notice
 from .logic.delivery import DeliveryPolicy
 from .logic.inflate import inflate
 from .logic.watch import parse_watch
+from .logic.words import plural
 from .matcher import Matcher, MentionFinderFactory, assign_stories, embedding_text
 from .outbox import Outbox, SlackDirectory
 from .pipeline import LEASE_S, Clock, Pipeline, SourceAdapters
@@ -203,7 +204,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         if skipped:
             return Health(
                 HealthState.DEGRADED,
-                f"{skipped} configuration part(s) skipped ('clipper check' lists them)",
+                f"{plural(skipped, 'configuration part')} skipped ('clipper check' lists them)",
             )
         return Health(HealthState.OK)
 

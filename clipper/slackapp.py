@@ -66,6 +66,7 @@ from .logic.clip import (
 )
 from .logic.digest import DigestItem
 from .logic.inbound import response_url_allowed
+from .logic.words import plural
 from .slackclip import (
     MORE_PAGE,
     BlocksAnswer,
@@ -899,7 +900,7 @@ def _cut_lines(text: str, limit: int) -> str:
         size += len(line) + 1
     if not kept:
         return cut(text, limit)
-    return "\n".join(kept) + f"\n… ({len(lines) - len(kept)} more line(s) not shown)"
+    return "\n".join(kept) + f"\n… ({plural(len(lines) - len(kept), 'more line')} not shown)"
 
 
 def _respond(respond: Any, answer: str | BlocksAnswer, *, replace: bool = False) -> bool:

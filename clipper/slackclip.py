@@ -36,6 +36,7 @@ from .logic.digest import Digest, DigestItem, touch_line
 from .logic.review import review_mrkdwn
 from .logic.team import report_mrkdwn
 from .logic.touches import ONE_CONTACT, AccountCoverage
+from .logic.words import plural
 from .rep_actions import AccountNews, IndustryLeftOut, LeftOut, UsefulMarked
 from .types import RepSetting, TouchReport
 
@@ -256,7 +257,9 @@ def _preview(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     hits = clipper.preview_watch_term(command.argument, days=7)
     if not hits:
         return f"`{escape(command.argument)}` would have caught nothing in the last 7 days."
-    lines = [f"`{escape(command.argument)}` would have caught {len(hits)} article(s) in 7 days:"]
+    lines = [
+        f"`{escape(command.argument)}` would have caught {plural(len(hits), 'article')} in 7 days:"
+    ]
     for title, url, why in hits[:10]:
         shown = escape(cut(title or "(untitled)", 200))
         target = link_target(url)
@@ -272,7 +275,7 @@ def _digest(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
         return "Your digest could not be sent: " + escape("; ".join(report.problems))
     if not report.sent:
         return "Nothing new since your last digest."
-    return f"Sent your digest ({report.sent} message(s))."
+    return f"Sent your digest ({plural(report.sent, 'message')})."
 
 
 def _mute(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
@@ -289,7 +292,7 @@ def _unmute(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     removed = clipper.unmute(rep, command.argument or None)
     if not removed:
         return "Nothing to unmute."
-    return f"Unmuted {removed} item(s)."
+    return f"Unmuted {plural(removed, 'item')}."
 
 
 def _settings(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:

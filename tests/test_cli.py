@@ -81,7 +81,7 @@ def test_run_once_on_the_bundled_samples(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "clipper.db").exists()
     # without a Slack token each rep's first digest is printed and saved as Markdown
     assert "Clipper digest" in result.output and "Acme Robotics" in result.output
-    assert "queued digest" in result.output and "delivered 3 digest message(s)" in result.output
+    assert "queued digest" in result.output and "delivered 3 digest messages" in result.output
     saved = sorted((tmp_path / "var" / "digests").glob("*/*.md"))
     assert [p.parent.name for p in saved] == [
         "dana@clipper.example",

@@ -91,7 +91,7 @@ def test_bad_entries_are_skipped_and_the_rest_loads(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(main, ["--config", str(path), "check"])
     assert result.exit_code == 1
-    assert "problem(s) found" in result.output
+    assert "problems found" in result.output
 
 
 def test_duplicate_yaml_keys_are_reported(tmp_path: Path) -> None:
@@ -323,7 +323,7 @@ def test_broken_accounts_file_makes_run_once_and_check_fail(tmp_path: Path) -> N
     run = runner.invoke(main, ["--config", str(path), "run", "--once"])
     assert run.exit_code == 1, run.output
     assert f"{accounts}:3: YAML syntax error" in run.output
-    assert "1 configuration problem(s)" in run.output
+    assert "1 configuration problem" in run.output
 
 
 def test_an_accounts_file_without_accounts_is_a_warning(tmp_path: Path) -> None:

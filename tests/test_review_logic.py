@@ -82,7 +82,7 @@ def test_the_slack_summary_fits_one_section_and_escapes_every_headline() -> None
     assert len(text) <= SLACK_SECTION
     assert "<!channel>" not in text and "<https://evil" not in text and "<b>" not in text
     assert text.startswith("*Acme &lt;b&gt;: quarterly review 2026Q4*")
-    assert "• *News:* 200 article(s), 200 business event(s)" in text
+    assert "• *News:* 200 articles, 200 business events" in text
     assert "(not reached: Kim Cho)" in text
     assert text.endswith(
         "`clipper review 'Acme &lt;b&gt;' --quarter 2026Q4 --format html --out review.html`"

@@ -135,7 +135,7 @@ def test_the_markdown_pack_has_the_quarter_s_touches_news_shares_and_trends(
         "Industry trends",
     ]
     # three touches in the quarter (the share and two imported), the older one left out
-    assert "3 touch(es) this quarter against a target of 1." in page
+    assert "3 touches this quarter against a target of 1." in page
     assert "| Dana Lee | salesforce | Jo Park | QBR prep · Agenda agreed |" in page
     assert "Old lunch" not in page
     # contacts reached, in order of first touch, and the one not reached this quarter
@@ -162,7 +162,7 @@ def test_the_markdown_pack_has_the_quarter_s_touches_news_shares_and_trends(
     # Helix: one touch by Sam, no industry, no news
     helix = run_clipper(config, "review", "helix components", "--quarter", label)
     assert helix.returncode == 0, helix.stderr
-    assert "1 touch(es)" in helix.stdout and "No news matched this quarter." in helix.stdout
+    assert "1 touch this quarter" in helix.stdout and "No news matched this quarter." in helix.stdout
     assert "The account has no industry in the accounts file." in helix.stdout
 
 
@@ -212,5 +212,5 @@ def test_an_unknown_account_or_quarter_is_refused_with_a_clear_message(tmp_path:
     # this quarter, with nothing on file yet: an empty pack, not an error
     empty = run_clipper(config, "review", "acme")
     assert empty.returncode == 0, empty.stderr
-    assert "0 touch(es) this quarter" in empty.stdout
+    assert "0 touches this quarter" in empty.stdout
     assert "No robotics stories this quarter." in empty.stdout

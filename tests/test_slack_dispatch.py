@@ -150,7 +150,7 @@ def test_mute_resolves_the_account_and_unmute_undoes_it(bolt: Bolt) -> None:
     _response, rid = bolt.clip("mute nowhere")
     assert bolt.answer(rid).startswith(":warning: *nowhere* is neither one of your accounts")
     _response, rid = bolt.clip("unmute")
-    assert bolt.answer(rid) == "Unmuted 1 item(s)."
+    assert bolt.answer(rid) == "Unmuted 1 item."
 
 
 def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
@@ -272,7 +272,7 @@ def test_review_sums_up_the_rep_s_own_account_and_refuses_another_s(bolt: Bolt) 
         "*Acme Robotics: quarterly review 2026Q4* (01 Oct to 31 Dec 2026)\n"
         "• *Touches:* 1 of 1 this quarter, last on 2026-11-23\n"
         "• *Contacts reached:* none named (not reached: Jo Park, Lee Moreno, Lee Chan)\n"
-        "• *News:* 0 article(s), 0 business event(s); *shared:* 0 article(s)\n"
+        "• *News:* 0 articles, 0 business events; *shared:* 0 articles\n"
     )
     assert answer.endswith(
         "The full pack (touches, news, shares, industry trends): "

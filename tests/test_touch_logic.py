@@ -185,7 +185,7 @@ def test_a_file_that_is_neither_export_or_lacks_a_column_is_refused() -> None:
     assert neither.problems[0].startswith("x.csv:1: not a Salesforce Task export")
     lacking = _read("Subject,ActivityDate,Type\nCall,2026-10-14,Call\n")
     assert lacking.problems == (
-        "x.csv:1: Salesforce export without the column(s) Account.Name, Owner.Email; "
+        "x.csv:1: Salesforce export without the columns Account.Name, Owner.Email; "
         "found: Subject, ActivityDate, Type",
     )
     assert _read("").problems == ("x.csv:1: empty file",)

@@ -34,6 +34,7 @@ from lxml import html as lxml_html
 from ..exceptions import ParseError
 from ..logic.dedupe import content_digest
 from ..logic.urls import canonical_url, redact_url
+from ..logic.words import plural
 from ..types import FeedLink, ParsedEntry, ParsedFeed, RetrievedFeed
 
 log = logging.getLogger("clipper.parse")
@@ -439,7 +440,7 @@ class FeedParser:
                 log.exception("skipping an unreadable item in %s", redact_url(retrieved.url))
                 skipped += 1
         if skipped:
-            note = f"skipped {skipped} unreadable item(s)"
+            note = f"skipped {plural(skipped, 'unreadable item')}"
             warning = f"{warning}; {note}" if warning else note
         return ParsedFeed(
             title=html_to_text(feed.get("title")) or redact_url(retrieved.url),

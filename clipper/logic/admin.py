@@ -15,6 +15,7 @@ from typing import Any
 
 from .blockkit import MAX_SECTION, cut, escape
 from .urls import redact_url
+from .words import plural
 
 #: problems listed in full; the rest are counted
 MAX_LISTED = 20
@@ -57,9 +58,9 @@ def compose_problem_notice(
     more = max(0, len(problems) - len(listed))
     count = len(problems)
     head = (
-        f"Clipper started at {started:%Y-%m-%d %H:%M} UTC with {count} configuration "
-        f"problem(s) in {redact_url(config_path)}: the parts named below were skipped or are "
-        "incomplete; everything else is running."
+        f"Clipper started at {started:%Y-%m-%d %H:%M} UTC with "
+        f"{plural(count, 'configuration problem')} in {redact_url(config_path)}: "
+        "the parts named below were skipped or are incomplete; everything else is running."
     )
     tail = f"and {more} more — run `clipper check` to list them all" if more else ""
     advice = "Fix the files, run `clipper check`, then restart Clipper."
@@ -70,7 +71,7 @@ def compose_problem_notice(
     blocks.append(_section(escape(advice)))
     text = escape(
         cut(
-            f"Clipper is running with {count} configuration problem(s): "
+            f"Clipper is running with {plural(count, 'configuration problem')}: "
             + "; ".join(listed[:3])
             + ("…" if count > 3 else ""),
             MAX_SECTION,

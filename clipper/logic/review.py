@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ..types import EventKind, IndustryArticle, TouchChannel
 from .blockkit import cut, escape, link_target
+from .words import plural
 
 #: industry stories a pack lists
 TRENDS = 5
@@ -195,7 +196,8 @@ def review_markdown(pack: ReviewPack) -> str:
         "",
         "## Touches",
         "",
-        f"{len(pack.touches)} touch(es) this quarter against a target of {pack.quarter_target}.",
+        f"{plural(len(pack.touches), 'touch', 'touches')} this quarter against a target of "
+        f"{pack.quarter_target}.",
         "",
     ]
     if pack.touches:
@@ -249,7 +251,7 @@ def review_markdown(pack: ReviewPack) -> str:
     elif pack.trends:
         lines += [
             f"- {_md_link(t.title, t.url)} ({md_escape(t.source)}, "
-            f"{_day(t.published_at, zone)}; {t.articles} article(s))"
+            f"{_day(t.published_at, zone)}; {plural(t.articles, 'article')})"
             for t in pack.trends
         ]
     else:
@@ -307,7 +309,7 @@ def review_html(pack: ReviewPack) -> str:
         f"<h1>{_h(pack.title)}</h1>",
         f'<p class="muted">{_h(head)}</p>',
         "<h2>Touches</h2>",
-        f"<p>{len(pack.touches)} touch(es) this quarter against a target of "
+        f"<p>{plural(len(pack.touches), 'touch', 'touches')} this quarter against a target of "
         f"{pack.quarter_target}.</p>",
     ]
     if pack.touches:
@@ -371,7 +373,7 @@ def review_html(pack: ReviewPack) -> str:
         _list(
             [
                 f"{_html_link(t.title, t.url)} ({_h(t.source)}, {_h(_day(t.published_at, zone))}; "
-                f"{t.articles} article(s))"
+                f"{plural(t.articles, 'article')})"
                 for t in pack.trends
             ],
             "The account has no industry in the accounts file."
@@ -416,8 +418,9 @@ def review_mrkdwn(pack: ReviewPack) -> str:
         + (
             f" (not reached: {', '.join(escape(cut(c, 60)) for c in missed[:5])})" if missed else ""
         ),
-        f"• *News:* {len(pack.news)} article(s), {len(pack.events)} business event(s); "
-        f"*shared:* {len(pack.shared)} article(s)",
+        f"• *News:* {plural(len(pack.news), 'article')}, "
+        f"{plural(len(pack.events), 'business event')}; "
+        f"*shared:* {plural(len(pack.shared), 'article')}",
     ]
     tail = (
         "The full pack (touches, news, shares, industry trends): "

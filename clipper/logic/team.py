@@ -30,6 +30,7 @@ from .blockkit import (
     escape,
     escape_name,
 )
+from .words import plural
 
 #: rows listed per section; the rest are counted ("and 12 more")
 MAX_ROWS = 30
@@ -41,12 +42,6 @@ class ReportSection:
 
     title: str
     lines: tuple[str, ...]
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """Return "1 touch", "2 touches", "0 stories": the count and its noun, singular only for
-    one. Does not know irregular plurals beyond ``many``."""
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def _counts(counts: ActivityCounts) -> str:

@@ -34,6 +34,7 @@ from ..types import NewTouch, Touch, TouchChannel
 from .crm import name_key
 from .touch_export import unguard_cell
 from .urls import EMAIL
+from .words import noun
 
 _LABEL = re.compile(r"\s*(?:FY)?(\d{4})\s*-?\s*Q([1-4])\s*", re.IGNORECASE)
 
@@ -396,7 +397,8 @@ def read_touch_csv(
             crm,
             problems=(
                 f"{source}:1: {_CRM_NAMES[crm]}"
-                f" export without the column(s) {', '.join(missing)}; found: {', '.join(names)}",
+                f" export without the {noun(len(missing), 'column')} {', '.join(missing)}; found: "
+                f"{', '.join(names)}",
             ),
         )
     label = {f: n for n, f in reversed(list(zip(names, fields, strict=True))) if f}
