@@ -162,7 +162,9 @@ def test_the_markdown_pack_has_the_quarter_s_touches_news_shares_and_trends(
     # Helix: one touch by Sam, no industry, no news
     helix = run_clipper(config, "review", "helix components", "--quarter", label)
     assert helix.returncode == 0, helix.stderr
-    assert "1 touch this quarter" in helix.stdout and "No news matched this quarter." in helix.stdout
+    assert (
+        "1 touch this quarter" in helix.stdout and "No news matched this quarter." in helix.stdout
+    )
     assert "The account has no industry in the accounts file." in helix.stdout
 
 
