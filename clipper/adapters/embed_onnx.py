@@ -93,6 +93,12 @@ def read_layout(location: Path) -> ModelLayout:
     try:
         modules = json.loads((location / "modules.json").read_text(encoding="utf-8"))
         kinds = {m["type"] for m in modules}
+        unknown = sorted(kinds - SUPPORTED_MODULES)
+        if unknown:
+            raise EmbedderError(
+                f"{location}: model.backend onnx runs Transformer, Pooling and Normalize modules "
+                f"only, not {', '.join(unknown)}; set model.backend: torch for this model"
+            )
         pooling_dir = next(
             (m["path"] for m in modules if m["type"].endswith("Pooling")), "1_Pooling"
         )
@@ -102,14 +108,8 @@ def read_layout(location: Path) -> ModelLayout:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise EmbedderError(
             f"{location}: not a sentence-transformers model folder ({exc}); "
-            "set model.name to one, or model.backend: torch"
+            "set model.name to one, or set model.backend: torch"
         ) from exc
-    unknown = sorted(kinds - SUPPORTED_MODULES)
-    if unknown:
-        raise EmbedderError(
-            f"{location}: model.backend onnx runs Transformer, Pooling and Normalize modules "
-            f"only, not {', '.join(unknown)}; set model.backend: torch for this model"
-        )
     modes = [
         mode
         for mode, key in (
