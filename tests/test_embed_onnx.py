@@ -88,17 +88,27 @@ def test_a_corrupt_cached_export_is_rebuilt_not_used(
 def test_the_run_path_imports_neither_torch_nor_sentence_transformers(
     cache_dir: Path, tmp_path: Path
 ) -> None:
-    path = write_config(tmp_path, settings={"model": {"cache_dir": str(cache_dir)}})
+    path = write_config(
+        tmp_path,
+        accounts=[{"name": "Apple", "aliases": ["Apple Inc."], "owner": "rep@example.com"}],
+        settings={"model": {"cache_dir": str(cache_dir)}},
+    )
+    # the embedder alone, `clipper explain` (the matcher) and spaCy's entity recogniser
     script = (
         "import sys\n"
         "from pathlib import Path\n"
+        "from clipper.cli import main\n"
         "from clipper.config import load_config\n"
         "from clipper.core import make_embedder\n"
         f"embedder = make_embedder(load_config(Path({str(path)!r}), {{}}))\n"
         "vectors = embedder.encode(['Helix Components lays off 300'])\n"
         "assert vectors.shape == (1, 384), vectors.shape\n"
+        f"main(['--config', {str(path)!r}, 'explain', '--title',\n"
+        "      'Apple shares rise after the iPhone launch'], standalone_mode=False)\n"
+        "from clipper.adapters.ner_spacy import SpacyEntityRecognizer\n"
+        "assert SpacyEntityRecognizer().entities(['Tim Cook runs Apple in Cupertino'])[0]\n"
         "heavy = sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules))\n"
-        "print('heavy:', heavy)\n"
+        "print('heavy:', heavy, 'spacy' in sys.modules)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -109,7 +119,8 @@ def test_the_run_path_imports_neither_torch_nor_sentence_transformers(
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"},
     )
     assert done.returncode == 0, done.stderr
-    assert "heavy: []" in done.stdout
+    assert "Apple" in done.stdout  # explain matched the account
+    assert "heavy: [] True" in done.stdout  # spaCy ran; torch was never imported
 
 
 def test_model_prepare_command_reports_the_cached_copy(cache_dir: Path, tmp_path: Path) -> None:
