@@ -203,6 +203,7 @@ class OnnxEmbedder:
         self._tokenizer: Any = None
         self._layout: ModelLayout | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._inputs: frozenset[str] = frozenset()
         self._key: str | None = None
 
     # ------------------------------------------------------------------ identity and files
@@ -299,7 +300,7 @@ class OnnxEmbedder:
             tokenizer.enable_truncation(max_length=layout.max_seq_length)
             tokenizer.no_padding()
             self._tokenizer = tokenizer
-            self._inputs = {i.name for i in session.get_inputs()}
+            self._inputs = frozenset(i.name for i in session.get_inputs())
             if self.threads > 1:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="clipper-onnx")
             log.info("loaded embedding model %s (onnx %s)", self.name, self.quantize)
