@@ -161,7 +161,7 @@ def main() -> None:
         f"{median('process_s', 1):.1f} | {spread(process)} |"
     )
     print(
-        f"| imports + model load, s (median) | {median('load_s', 0):.1f} | "
+        f"| imports, model load, warm-up batch, s (median) | {median('load_s', 0):.1f} | "
         f"{median('load_s', 1):.1f} | - |"
     )
     print(
