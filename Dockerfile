@@ -20,6 +20,9 @@ COPY --chown=clipper:clipper feeds ./feeds
 RUN mkdir -p var && chown clipper:clipper var
 USER clipper
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 CLIPPER_CONFIG=/app/config/clipper.yaml
+# the embedding model's ONNX copy, exported once here (offline) into ~/.cache/clipper/models:
+# containers start without importing torch (docs/cli.md, clipper model prepare)
+RUN HF_HUB_OFFLINE=1 clipper model prepare
 VOLUME ["/app/var"]
 # the Slack app (/slack/events), /healthz and /metrics when SLACK_* variables are set
 EXPOSE 3000

@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	HF_HUB_OFFLINE=1 $(BIN)/clipper model prepare
 	touch $(STAMP)
 
 install: $(STAMP)

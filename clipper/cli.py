@@ -1201,6 +1201,30 @@ def explain(state: State, title: str, text: str, industry: str | None) -> None:
         out.print(f"[dim]not matched: {escape(reason)}[/]")
 
 
+@main.group()
+def model() -> None:
+    """The embedding model: prepare it ahead of time."""
+
+
+@model.command("prepare")
+@pass_state
+def model_prepare(state: State) -> None:
+    """Export the embedding model to ONNX once and check the cached copy (model.backend: onnx).
+
+    Needs torch where it runs (the run path then does not); a missing, partial or corrupt
+    cached copy is exported again. Run it at install or image build time (the Dockerfile does).
+    With model.backend: torch it loads the model once.
+    """
+    with state.clipper(quiet=True) as clipper:
+        prepared = clipper.prepare_model()
+    if prepared.path is None:
+        out.print(f"torch model loaded in {prepared.seconds:.1f} s")
+    elif prepared.exported:
+        out.print(f"exported in {prepared.seconds:.1f} s: {escape(str(prepared.path))}")
+    else:
+        out.print(f"ready (cached): {escape(str(prepared.path))}")
+
+
 @main.command()
 @click.argument("source")
 @pass_state

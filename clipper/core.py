@@ -13,10 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import assert_never
 
 from .account_import import AccountImports
 from .adapters.chart_mpl import MatplotlibCharts
 from .adapters.digest_out import MarkdownDigestWriter, write_admin_notice
+from .adapters.embed_onnx import OnnxEmbedder
 from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.mentions_ac import MentionIndex
 from .adapters.ner_spacy import NoEntityRecognizer, SpacyEntityRecognizer
@@ -62,11 +64,13 @@ from .touch_webhook import TouchWebhooks
 from .types import (
     ArticleText,
     CachingInfo,
+    EmbedBackend,
     FeedLink,
     FeedStatusRow,
     Health,
     HealthState,
     MatchResult,
+    PreparedModel,
     SourceType,
     SyncResult,
     UpdateResult,
@@ -76,6 +80,31 @@ from .types import (
 FEEDBACK_KINDS = ("not_relevant", "not_this_company")
 #: recent articles a new one is compared with for "same story" (within the story window)
 RECENT_STORIES = 5000
+
+
+def make_embedder(config: Config) -> EmbedderType:
+    """The embedder ``model.backend`` names, built from ``model:``; loads nothing yet (the
+    model loads on first use). Does not import torch or onnxruntime."""
+    model = config.settings.model
+    match model.backend:
+        case EmbedBackend.ONNX:
+            return OnnxEmbedder(
+                model.name,
+                batch_size=model.batch_size,
+                threads=model.threads,
+                quantize=model.quantize,
+                cache_dir=config.resolve(model.cache_dir) if model.cache_dir else None,
+            )
+        case EmbedBackend.TORCH:
+            return SentenceTransformerEmbedder(
+                model.name,
+                device=model.device,
+                batch_size=model.batch_size,
+                threads=model.threads,
+                precision=model.precision,
+            )
+        case unknown:
+            assert_never(unknown)
 
 
 @dataclass(frozen=True)
@@ -341,17 +370,22 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
     def embedder(self) -> EmbedderType:
         """The embedding model (loaded on first use, not at start-up)."""
         if self._embedder is None:
-            model = self.config.settings.model
-            embedder: EmbedderType = SentenceTransformerEmbedder(
-                model.name,
-                device=model.device,
-                batch_size=model.batch_size,
-                threads=model.threads,
-                precision=model.precision,
-            )
-            self._embedder = embedder
-            return embedder
+            self._embedder = make_embedder(self.config)
         return self._embedder
+
+    def prepare_model(self) -> PreparedModel:
+        """Make the embedding model ready to load fast: with the onnx backend, export (once)
+        and check its cached ONNX copy; with torch, load the model once. Encodes nothing.
+
+        Raises:
+            EmbedderError: the model cannot be exported or loaded.
+        """
+        embedder = self.embedder
+        if isinstance(embedder, OnnxEmbedder):
+            return embedder.prepare()
+        started = time.monotonic()
+        embedder.encode(["ready"])
+        return PreparedModel(EmbedBackend.TORCH, None, False, time.monotonic() - started)
 
     def match_articles(self, articles: Sequence[ArticleText]) -> list[MatchResult]:
         """Link articles to the configured accounts and industries, with reasons.

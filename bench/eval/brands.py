@@ -43,7 +43,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
-from scoring import keyword_alert, micro_row  # noqa: E402
+from scoring import add_backend_option, keyword_alert, micro_row, model_settings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent / "brands"
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -157,7 +157,9 @@ def load_uci(
     return list(by_cik.values()), items
 
 
-def clipper_for(accounts: Sequence[dict[str, Any]], root: Path) -> Any:
+def clipper_for(
+    accounts: Sequence[dict[str, Any]], root: Path, model: dict[str, Any] | None = None
+) -> Any:
     """Return a Clipper over ``accounts`` with the shipped settings, as a user would run it."""
     from clipper.config import load_config
     from clipper.wiring import make_clipper
@@ -167,7 +169,9 @@ def clipper_for(accounts: Sequence[dict[str, Any]], root: Path) -> Any:
     (root / "config" / "accounts.yaml").write_text(yaml.safe_dump({"accounts": list(accounts)}))
     (root / "config" / "reps.yaml").write_text(yaml.safe_dump({"reps": []}))
     (root / "config" / "clipper.yaml").write_text(
-        yaml.safe_dump({"database": "sqlite:///../var/eval.db", "feeds_dir": "../feeds"})
+        yaml.safe_dump(
+            {"database": "sqlite:///../var/eval.db", "feeds_dir": "../feeds", "model": model or {}}
+        )
     )
     config = load_config(root / "config" / "clipper.yaml", {})
     return make_clipper(config)
@@ -204,6 +208,7 @@ def alert_for(accounts: Sequence[dict[str, Any]]) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--part", choices=["dev", "test", "both"], default="test")
+    add_backend_option(parser)
     parser.add_argument("--sweep", action="store_true", help="try sense weights (dev only)")
     parser.add_argument("--errors", action="store_true", help="print each error")
     parser.add_argument("--data", type=Path, default=DATA)
@@ -211,10 +216,22 @@ def main() -> None:
     parts = ["dev", "test"] if args.part == "both" else [args.part]
     brand_accounts, brand_items = load_brands()
     sp_accounts, uci_items = load_uci(args.data)
+    model = model_settings(args.backend)
+    print(f"embedding backend: {args.backend or 'shipped settings'}")
     with tempfile.TemporaryDirectory() as tmp:
         sets = [
-            ("brands", brand_accounts, brand_items, clipper_for(brand_accounts, Path(tmp) / "b")),
-            ("UCI × S&P 500", sp_accounts, uci_items, clipper_for(sp_accounts, Path(tmp) / "u")),
+            (
+                "brands",
+                brand_accounts,
+                brand_items,
+                clipper_for(brand_accounts, Path(tmp) / "b", model),
+            ),
+            (
+                "UCI × S&P 500",
+                sp_accounts,
+                uci_items,
+                clipper_for(sp_accounts, Path(tmp) / "u", model),
+            ),
         ]
         if args.sweep:
             sweep(sets)

@@ -27,7 +27,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
 from reuters_wire import is_test, wire_documents  # noqa: E402
-from scoring import keyword_alert, micro_row  # noqa: E402
+from scoring import add_backend_option, keyword_alert, micro_row, model_settings  # noqa: E402
 
 TOPIC_INDUSTRY = {
     **dict.fromkeys(
@@ -119,7 +119,7 @@ def documents(root: Path) -> list[Doc]:
     ]
 
 
-def clipper_for(root: Path, catalogs: Path) -> Any:
+def clipper_for(root: Path, catalogs: Path, model: dict[str, Any] | None = None) -> Any:
     """Return a Clipper with the hand-written eval catalogs and no accounts, as a user runs it."""
     from clipper.config import load_config
     from clipper.wiring import make_clipper
@@ -131,7 +131,9 @@ def clipper_for(root: Path, catalogs: Path) -> Any:
     (root / "config" / "accounts.yaml").write_text("accounts: []\n")
     (root / "config" / "reps.yaml").write_text("reps: []\n")
     (root / "config" / "clipper.yaml").write_text(
-        yaml.safe_dump({"database": "sqlite:///../var/eval.db", "feeds_dir": "../feeds"})
+        yaml.safe_dump(
+            {"database": "sqlite:///../var/eval.db", "feeds_dir": "../feeds", "model": model or {}}
+        )
     )
     return make_clipper(load_config(root / "config" / "clipper.yaml", {}))
 
@@ -146,6 +148,7 @@ def run(clipper: Any, docs: Sequence[Doc]) -> list[set[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--part", choices=["dev", "test", "both"], default="test")
+    add_backend_option(parser)
     parser.add_argument("--sweep", action="store_true", help="grid of thresholds, dev part only")
     parser.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -165,12 +168,13 @@ def main() -> None:
     )
     baseline = [(alert(f"{d.title}\n{d.body[:600]}"), set(d.gold)) for d in docs]
     with tempfile.TemporaryDirectory() as tmp:
-        clipper = clipper_for(Path(tmp), HERE)
+        clipper = clipper_for(Path(tmp), HERE, model_settings(args.backend))
         if args.sweep:
             sweep(clipper, docs)
             return
         ours = list(zip(run(clipper, docs), [set(d.gold) for d in docs], strict=True))
     print(
+        f"embedding backend: {args.backend or 'shipped settings'}; "
         f"part: {part}; {len(docs)} Reuters-21578 documents with topics; "
         f"{sum(1 for d in docs if d.gold)} have an industry\n"
     )

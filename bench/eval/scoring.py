@@ -3,12 +3,37 @@ mentions-against-keyword-alert table."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from clipper.adapters.mentions_ac import MentionIndex
 from clipper.types import AccountNames
+
+#: ``--backend`` choices: the ``model:`` settings each runs the embedding model with
+BACKENDS: dict[str, dict[str, Any]] = {
+    "torch": {"backend": "torch", "precision": "fp32"},
+    "onnx": {"backend": "onnx", "quantize": "int8"},
+    "onnx-fp32": {"backend": "onnx", "quantize": "none"},
+}
+
+
+def add_backend_option(parser: argparse.ArgumentParser) -> None:
+    """``--backend torch|onnx|onnx-fp32``: the embedding backend (default: shipped settings)."""
+    parser.add_argument(
+        "--backend",
+        choices=sorted(BACKENDS),
+        default=None,
+        help="torch: sentence-transformers fp32; onnx: ONNX Runtime int8; onnx-fp32: ONNX "
+        "Runtime fp32 (default: the shipped model settings)",
+    )
+
+
+def model_settings(backend: str | None) -> dict[str, Any]:
+    """The ``model:`` section for ``--backend`` (empty: the shipped defaults)."""
+    return dict(BACKENDS[backend]) if backend else {}
 
 
 def micro_row(pairs: Iterable[tuple[set[str], set[str]]], *, false_positives: bool = True) -> str:

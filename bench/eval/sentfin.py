@@ -29,7 +29,7 @@ from clipper.adapters.mentions_ac import MentionIndex
 from clipper.types import AccountNames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siblings import
-from scoring import mentions_table, micro_row  # noqa: E402
+from scoring import BACKENDS, mentions_table, micro_row, model_settings  # noqa: E402
 
 GROUP_WORDS = re.compile(
     r"(?i)\b(stocks?|shares|companies|cos|sectors?|space|makers|funds|players|industry|banks|"
@@ -93,23 +93,23 @@ def load_headlines(
 def matcher_pairs(
     companies: dict[str, list[str]],
     headlines: list[tuple[str, set[str]]],
-    precision: str = "fp32",
+    backend: str = "torch",
 ) -> list[tuple[set[str], set[str]]]:
     """Run Clipper's whole matcher (mentions, candidates decided by similarity) on the titles."""
     import tempfile
     from datetime import UTC, datetime
 
-    from clipper.adapters.embed_st import SentenceTransformerEmbedder
     from clipper.adapters.ner_spacy import SpacyEntityRecognizer
     from clipper.adapters.storage import Storage
     from clipper.config import Account, Config, Settings
+    from clipper.core import make_embedder
     from clipper.embeddings import EmbeddingCache
     from clipper.matcher import Matcher
     from clipper.types import ArticleText
 
     config = Config(
         path=Path("sentfin.yaml"),
-        settings=Settings(),
+        settings=Settings.model_validate({"model": {**model_settings(backend), "batch_size": 64}}),
         catalogs=(),
         accounts=tuple(Account(name=s, aliases=tuple(a)) for s, a in companies.items()),
         reps=(),
@@ -118,7 +118,7 @@ def matcher_pairs(
         store = Storage(Path(tmp) / "eval.db")
         store.migrate()
         cache = EmbeddingCache(
-            SentenceTransformerEmbedder(batch_size=64, precision=precision),
+            make_embedder(config),
             store,
             lambda: datetime.now(UTC),
         )
@@ -144,6 +144,12 @@ def main() -> None:
         "--semantic",
         action="store_true",
         help="also run the whole matcher with the embedding model (slower)",
+    )
+    parser.add_argument(
+        "--backend",
+        action="append",
+        choices=sorted(BACKENDS),
+        help="embedding backend of the --semantic rows, repeatable (default: torch and onnx)",
     )
     args = parser.parse_args()
     root = args.data / "sentfin"
@@ -178,12 +184,14 @@ def main() -> None:
         print("\nWith the whole matcher (candidates decided by similarity, real model):\n")
         print("| system | precision | recall | F1 | false positives |")
         print("|---|---|---|---|---|")
-        fp32 = matcher_pairs(companies, headlines, "fp32")
-        print(f"| Clipper matcher, all accounts, fp32 {micro_row(fp32)}")
-        bf16 = matcher_pairs(companies, headlines, "bf16")
-        print(f"| Clipper matcher, all accounts, bf16 {micro_row(bf16)}")
-        subset_pairs = matcher_pairs(subset, [(t, g & customers) for t, g in headlines])
-        print(f"| Clipper matcher, 200 customers {micro_row(subset_pairs)}")
+        backends = args.backend or ["torch", "onnx"]
+        for backend in backends:
+            pairs = matcher_pairs(companies, headlines, backend)
+            print(f"| Clipper matcher, all accounts, {backend} {micro_row(pairs)}")
+        subset_pairs = matcher_pairs(
+            subset, [(t, g & customers) for t, g in headlines], backends[-1]
+        )
+        print(f"| Clipper matcher, 200 customers, {backends[-1]} {micro_row(subset_pairs)}")
 
 
 if __name__ == "__main__":

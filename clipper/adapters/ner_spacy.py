@@ -12,7 +12,9 @@ Does not decide anything from the entities: ``logic.sense`` does.
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +52,38 @@ def resolve_pipeline(name: str) -> Path | str:
     return data_folder(name) or name
 
 
+def _needs_torch(location: Path | str) -> bool:
+    """True for a pipeline built on transformers (its meta.json requires spacy-transformers or
+    curated-transformers); en_core_web_sm is not."""
+    meta = Path(location) / "meta.json"
+    try:
+        requirements = json.loads(meta.read_text(encoding="utf-8")).get("requirements", [])
+    except (OSError, ValueError, AttributeError):
+        return isinstance(location, str) and location.endswith("_trf")
+    return any("transformers" in str(r) for r in requirements)
+
+
+def _import_spacy(*, needs_torch: bool) -> Any:
+    """Import spaCy without letting thinc import torch on the way.
+
+    thinc imports torch at import time whenever it is installed (1-4 s, ~250 MB) although a CPU
+    pipeline such as en_core_web_sm never uses it; with the onnx embedding backend nothing else
+    on the run path needs torch. A transformer pipeline (``needs_torch``) gets it as before.
+    Does not stop a later ``import torch`` (the torch backend, the ONNX export) from working.
+    """
+    if needs_torch or "torch" in sys.modules or "spacy" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # import torch → ImportError
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", False) is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 class SpacyEntityRecognizer:
     """``EntityRecognizerType`` on spaCy; thread-safe, loads on first use."""
 
@@ -62,11 +96,9 @@ class SpacyEntityRecognizer:
         with self._lock:
             if self._nlp is None:
                 try:
-                    import spacy
-
-                    self._nlp = spacy.load(
-                        resolve_pipeline(self.pipeline), exclude=["lemmatizer", "senter"]
-                    )
+                    location = resolve_pipeline(self.pipeline)
+                    spacy = _import_spacy(needs_torch=_needs_torch(location))
+                    self._nlp = spacy.load(location, exclude=["lemmatizer", "senter"])
                 except (ImportError, OSError, ValueError) as exc:
                     raise EmbedderError(
                         f"cannot load the entity recogniser {self.pipeline!r} "

