@@ -208,8 +208,8 @@ def _seed(tree: Path, spec: Path, workdir: Path) -> None:
         raise SystemExit(f"seeding failed in {tree}:\n{out.stderr[-2000:]}")
 
 
-def worktree(rev: str, into: Path) -> Path:
-    path = into / rev.replace("/", "_")
+def worktree(rev: str, into: Path, side: str) -> Path:
+    path = into / f"{side}-{rev.replace('/', '_')}"
     subprocess.run(
         ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(path), rev], check=True
     )
@@ -269,7 +269,8 @@ def main() -> None:
         spec.write_text(
             json.dumps({"urls": [base + p for p in feeds], "accounts": accounts, "reps": args.reps})
         )
-        a, b = worktree(args.baseline, Path(trees)), worktree(args.candidate, Path(trees))
+        a = worktree(args.baseline, Path(trees), "baseline")
+        b = worktree(args.candidate, Path(trees), "candidate")
         seeds: dict[Path, Path | None] = {a: None, b: None}
         try:
             if args.workload == "digest":
