@@ -161,8 +161,10 @@ def template_problem(template: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _clean(text: str | None, limit: int) -> str:
-    """Return one line of text: hidden characters dropped, whitespace collapsed, cut."""
+    """Return one line of text: hidden characters dropped, whitespace collapsed, cut (cached:
+    a tick's notes repeat the rep, accounts and contacts)."""
     text = " ".join(_HIDDEN.sub(" ", unicodedata.normalize("NFC", text or "")).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
