@@ -10,6 +10,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from clipper.logic.compose import DigestRequest, compose_digest
 from clipper.logic.digest import DigestCandidate, DigestPolicy, TouchStatus
 from clipper.logic.memo import ArticleFacts
@@ -233,3 +235,27 @@ def test_on_sqlite_one_tick_queues_what_each_reps_own_preview_shows(
         queued = {part.rep: part.payload for part in clipper.storage.digest_parts()}
         assert queued == {f"{a.lower()}@example.com": alone[a][0] for a in names}
         assert "turning point" in queued["acme@example.com"]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "The poſt Acme opens a plant appeared first on Trade Weekly.",
+        "THE POST Acme opens a plant APPEARED FIRST ON Trade Weekly.",
+        "CLİCK HERE TO subscribe to our newsletter",
+        "Keep Reading",
+        "Continue reading…",
+        "Read the full story at Trade Weekly",
+        "This article was originally published on acme.example",
+        "[&hellip;]",
+        "[…]",
+    ],
+)
+def test_feed_boilerplate_never_reaches_the_lead_in_any_letter_case(tail: str) -> None:
+    lead = ArticleFacts().lead(
+        "Acme expands in the Midwest",
+        f"Acme opens a plant in Ohio,\u00a0adding 350 jobs.\n\nIt cost $85 million. {tail}",
+        None,
+        None,
+    )
+    assert lead == "Acme opens a plant in Ohio, adding 350 jobs. It cost $85 million."
