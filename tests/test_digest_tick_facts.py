@@ -259,3 +259,33 @@ def test_feed_boilerplate_never_reaches_the_lead_in_any_letter_case(tail: str) -
         None,
     )
     assert lead == "Acme opens a plant in Ohio, adding 350 jobs. It cost $85 million."
+
+
+def test_a_due_digest_still_waits_for_unmatched_articles_once_most_are_matched(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """Matching progress reads the waiting articles through their index (not a scan of every
+    article per rep); the count is the same after ``PRAGMA optimize`` has seen the table."""
+    clock = Clock()
+    items = [
+        {"title": f"Acme news {n}", "link": f"https://n.example/{n}", "guid": str(n)}
+        for n in range(30)
+    ]
+    url = server.route("/feed", Reply(200, rss(items)))
+    path = write_config(
+        tmp_path,
+        feeds={"x": [{"url": url, "name": "Wire"}]},
+        accounts=[{"name": "Acme", "owner": "rep@example.com"}],
+    )
+    _config, clipper = build(path, clock)
+    with clipper:
+        clipper.update_feeds()
+        seed_matches(clipper.storage, clock(), lambda _a: mention("Acme"), limit=26)
+    _config, clipper = build(path, clock)  # reopened: closing ran PRAGMA optimize
+    with clipper:
+        assert clipper.storage.matching_progress(clock(), clock()).waiting_articles == 4
+        report = clipper.digests.compose_due()
+        assert report.waiting == ["rep@example.com"] and report.queued == []
+        seed_matches(clipper.storage, clock(), lambda _a: mention("Acme"))
+        assert clipper.storage.matching_progress(clock(), clock()).waiting_articles == 0
+        assert len(clipper.digests.compose_due().queued) == 1
