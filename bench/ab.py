@@ -13,8 +13,13 @@ side's peak RSS.
     match   ``match_pending`` on N stored articles (UCI headlines with Reuters bodies) against
             ``--accounts`` (2,000) accounts with the real embedding model; ingestion is outside
             the timed loop
+    digest  ``compose_due``: every rep's digest composed into the outbox (Markdown, as without
+            Slack), for ``--reps`` (2,000) reps x 10 accounts x 3 new matches with realistic
+            text (bench/articles.py); each revision seeds one database through its own storage
+            once, and every run gets a fresh copy of it (seeding is outside the child process)
 
-Usage: python bench/ab.py BASELINE_REV [--candidate REV] [--workload ingest|match] [--pairs 5]
+Usage: python bench/ab.py BASELINE_REV [--candidate REV] [--workload ingest|match|digest]
+       [--pairs 5] [--reps 2000]
 Does not judge the result: read the range before calling anything a change.
 """
 
@@ -25,6 +30,7 @@ import csv
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,8 +47,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import make_feed, serve  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+WORKLOADS = ("ingest", "match", "digest")
 DATA = REPO.parent / "shared" / "data"
 ITEMS_PER_FEED = 50
+#: the digest workload: accounts per rep and new matches per account
+DIGEST_ACCOUNTS = 10
+DIGEST_MATCHES = 3
 
 
 def _make_clipper(config: Any) -> Any:
@@ -84,6 +94,32 @@ def _write_config(workdir: Path, urls: list[str], accounts: list[str]) -> Path:
     }
     (workdir / "clipper.yaml").write_text(yaml.safe_dump(settings))
     return workdir / "clipper.yaml"
+
+
+def seed_digest(workdir: Path, reps: int) -> None:
+    """Write the digest workload's config and seed its database with this process's Clipper."""
+    from articles import seed_digest_matches, write_digest_config
+
+    from clipper.config import load_config
+
+    config = load_config(write_digest_config(workdir, reps, DIGEST_ACCOUNTS), {})
+    with _make_clipper(config) as clipper:
+        seed_digest_matches(
+            clipper.storage, reps, DIGEST_ACCOUNTS, DIGEST_MATCHES, datetime.now(UTC)
+        )
+
+
+def digest_child(workdir: Path) -> None:
+    """Compose every due digest of a seeded copy; print the timed seconds and peak RSS."""
+    from clipper.config import load_config
+
+    config = load_config(workdir / "config" / "clipper.yaml", {})
+    with _make_clipper(config) as clipper:
+        started = time.perf_counter()
+        count = len(clipper.digests.compose_due().queued)
+        seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"items": count, "seconds": seconds, "peak_mib": peak_kib / 1024}))
 
 
 def child(workload: str, urls: list[str], accounts: list[str]) -> None:
@@ -134,23 +170,26 @@ def match_feeds(feeds: int, now: datetime) -> dict[str, bytes]:
     return result
 
 
-def run(tree: Path, workload: str, spec: Path) -> dict[str, float]:
-    """Run one child from ``tree``; return its timed seconds, whole wall and peak RSS."""
+def run(tree: Path, workload: str, spec: Path, seeded: Path | None = None) -> dict[str, float]:
+    """Run one child from ``tree``; return its timed seconds, whole wall and peak RSS. A
+    digest run composes in a fresh copy of ``seeded`` (copied before the child starts)."""
     env = {
         **os.environ,
         "PYTHONPATH": str(tree),
         "HF_HUB_OFFLINE": "1",
         "NO_PROXY": "127.0.0.1",
     }
+    command = [sys.executable, __file__, "--child", workload, "--spec", str(spec)]
+    copy = None
+    if seeded is not None:
+        copy = Path(tempfile.mkdtemp(prefix="clipper-ab-digest-"))
+        shutil.copytree(seeded, copy, dirs_exist_ok=True)
+        command += ["--workdir", str(copy)]
     started = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", workload, "--spec", str(spec)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - started
+    if copy is not None:
+        shutil.rmtree(copy, ignore_errors=True)
     if out.returncode != 0:
         raise SystemExit(f"{workload} failed in {tree}:\n{out.stderr[-2000:]}")
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -158,8 +197,19 @@ def run(tree: Path, workload: str, spec: Path) -> dict[str, float]:
     return result
 
 
-def worktree(rev: str, into: Path) -> Path:
-    path = into / rev.replace("/", "_")
+def _seed(tree: Path, spec: Path, workdir: Path) -> None:
+    """Seed the digest workload's database with ``tree``'s own storage, in a child process."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, __file__, "--child", "digest-seed", "--spec", str(spec)]
+    out = subprocess.run(
+        [*command, "--workdir", str(workdir)], capture_output=True, text=True, env=env, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"seeding failed in {tree}:\n{out.stderr[-2000:]}")
+
+
+def worktree(rev: str, into: Path, side: str) -> Path:
+    path = into / f"{side}-{rev.replace('/', '_')}"
     subprocess.run(
         ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(path), rev], check=True
     )
@@ -178,13 +228,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("baseline", nargs="?")
     parser.add_argument("--candidate", default="HEAD")
-    parser.add_argument("--workload", choices=["ingest", "match"], default="ingest")
+    parser.add_argument("--workload", choices=WORKLOADS, default="ingest")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--feeds", type=int, help="default: 200 (ingest), 10 (match)")
     parser.add_argument("--accounts", type=int, default=2000, help="match: accounts (S&P first)")
-    parser.add_argument("--child", choices=["ingest", "match"])
+    parser.add_argument("--reps", type=int, default=2000, help="digest: reps (10 accounts each)")
+    parser.add_argument("--child", choices=[*WORKLOADS, "digest-seed"])
     parser.add_argument("--spec", type=Path)
+    parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
+    if args.child == "digest-seed":
+        seed_digest(args.workdir, json.loads(args.spec.read_text())["reps"])
+        return
+    if args.child == "digest":
+        digest_child(args.workdir)
+        return
     if args.child:
         spec = json.loads(args.spec.read_text())
         child(args.child, spec["urls"], spec["accounts"])
@@ -192,9 +250,11 @@ def main() -> None:
     if not args.baseline:
         parser.error("BASELINE_REV is required")
     now = datetime.now(UTC)
-    if args.workload == "ingest":
+    accounts: list[str] = []
+    if args.workload == "digest":
+        feeds: dict[str, bytes] = {}
+    elif args.workload == "ingest":
         feeds = {f"/feed/{n}.xml": make_feed(n, now) for n in range(args.feeds or 200)}
-        accounts: list[str] = []
     else:
         feeds = match_feeds(args.feeds or 10, now)
         with (DATA / "sp500_companies" / "constituents.csv").open(encoding="utf-8") as f:
@@ -206,14 +266,24 @@ def main() -> None:
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     with tempfile.TemporaryDirectory(prefix="clipper-trees-") as trees:
         spec = Path(trees) / "spec.json"
-        spec.write_text(json.dumps({"urls": [base + p for p in feeds], "accounts": accounts}))
-        a, b = worktree(args.baseline, Path(trees)), worktree(args.candidate, Path(trees))
+        spec.write_text(
+            json.dumps({"urls": [base + p for p in feeds], "accounts": accounts, "reps": args.reps})
+        )
+        a = worktree(args.baseline, Path(trees), "baseline")
+        b = worktree(args.candidate, Path(trees), "candidate")
+        seeds: dict[Path, Path | None] = {a: None, b: None}
         try:
-            run(a, args.workload, spec), run(b, args.workload, spec)  # warm-up
+            if args.workload == "digest":
+                for tree in (a, b):
+                    seeded = Path(trees) / f"seed-{tree.name}"
+                    seeded.mkdir()
+                    _seed(tree, spec, seeded)
+                    seeds[tree] = seeded
+            run(a, args.workload, spec, seeds[a]), run(b, args.workload, spec, seeds[b])  # warm-up
             runs_a, runs_b = [], []
             for pair in range(args.pairs):
-                runs_a.append(run(a, args.workload, spec))
-                runs_b.append(run(b, args.workload, spec))
+                runs_a.append(run(a, args.workload, spec, seeds[a]))
+                runs_b.append(run(b, args.workload, spec, seeds[b]))
                 print(
                     f"pair {pair + 1}: loop {runs_a[-1]['seconds']:.2f} s / "
                     f"{runs_b[-1]['seconds']:.2f} s, whole {runs_a[-1]['wall']:.2f} s / "
@@ -228,8 +298,13 @@ def main() -> None:
                     check=False,
                 )
     items = {runs_a[0]["items"], runs_b[0]["items"]}
+    size = (
+        f"{args.reps} reps x {DIGEST_ACCOUNTS} accounts x {DIGEST_MATCHES} matches"
+        if args.workload == "digest"
+        else f"{len(feeds)} feeds"
+    )
     print(
-        f"\n{args.workload}: {args.candidate} against {args.baseline}, {len(feeds)} feeds, "
+        f"\n{args.workload}: {args.candidate} against {args.baseline}, {size}, "
         f"{args.pairs} pairs after a warm-up; items {sorted(items)}\n"
     )
     print("| timing | baseline (median) | candidate (median) | median ratio | range |")

@@ -36,6 +36,7 @@ from .logic.digest import (
     next_due,
     parse_quiet_hours,
 )
+from .logic.memo import ArticleFacts
 from .logic.notes import ShareNotes
 from .logic.team import compose_team_digest
 from .outbox import DigestReport, Outbox, QueuedDigest, SlackDirectory
@@ -149,8 +150,10 @@ class Digests:
         *,
         preview: bool = False,
         keep_if_empty: bool = False,
+        facts: ArticleFacts | None = None,
     ) -> Callable[[list[DigestCandidate]], ComposedDigest]:
-        """Return the pure composition ``storage.create_digest`` runs under its write lock."""
+        """Return the pure composition ``storage.create_digest`` runs under its write lock;
+        ``facts`` is the tick's memo of what each article shows (shared by every rep)."""
         sink = Sink.SLACK if self.directory is not None and not preview else Sink.TERMINAL
         request = DigestRequest(
             rep.email,
@@ -165,7 +168,7 @@ class Digests:
         touches = self.touch_statuses(self._accounts_of(rep), now)
 
         def compose(candidates: list[DigestCandidate]) -> ComposedDigest:
-            return compose_digest(request, candidates, touches, self.policy)
+            return compose_digest(request, candidates, touches, self.policy, facts)
 
         return compose
 
@@ -199,6 +202,8 @@ class Digests:
         report = DigestReport()
         now = self.clock()
         since = now - timedelta(days=self.config.settings.digest.lookback_days)
+        # an article matched for many reps: its lead, image and value are worked out once
+        facts = ArticleFacts()
         for person in self.config.reps:
             if rep is not None and person.email != rep.lower():
                 continue
@@ -211,7 +216,9 @@ class Digests:
             due = force or stored is None or stored <= now
             if dry_run:
                 if due:
-                    compose = self._compose(person, DigestKind.DIGEST, now, None, preview=True)
+                    compose = self._compose(
+                        person, DigestKind.DIGEST, now, None, preview=True, facts=facts
+                    )
                     composed = compose(
                         self.storage.digest_candidates(
                             person.email,
@@ -238,7 +245,7 @@ class Digests:
                     now,
                     accounts,
                     since,
-                    self._compose(person, DigestKind.ALERT, now, None),
+                    self._compose(person, DigestKind.ALERT, now, None, facts=facts),
                 )
                 if digest_id is not None:
                     report.queued.append(QueuedDigest(person.email, DigestKind.ALERT, digest_id))
@@ -265,6 +272,7 @@ class Digests:
                     now,
                     following,
                     keep_if_empty=readiness is Readiness.SEND_IF_ANY,
+                    facts=facts,
                 ),
                 expected_next=None if force else stored,
                 scheduled=not force,

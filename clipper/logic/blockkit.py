@@ -20,6 +20,7 @@ Does not send anything.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -29,7 +30,8 @@ from typing import Any
 from urllib.parse import quote
 
 from ..types import DigestKind
-from .content import MAX_ALT_TEXT, MAX_IMAGE_URL, alt_text, image_url
+from .content import MAX_ALT_TEXT, MAX_IMAGE_URL, alt_text
+from .content import image_url as _image_url
 from .digest import (
     AccountSection,
     Digest,
@@ -72,6 +74,11 @@ SHOW_MORE = "show_more"
 #: ``INDUSTRY_MORE_VALUE``; the rep's own left-out industry news, no account named)
 SHOW_MORE_INDUSTRIES = "show_more_industries"
 INDUSTRY_MORE_VALUE = json.dumps({"industries": True})
+
+
+#: an item's image is checked again where it is rendered (Slack and Markdown); the same URL
+#: gives the same answer, so each is checked once
+image_url = functools.lru_cache(maxsize=4096)(_image_url)
 
 
 @dataclass(frozen=True, slots=True)

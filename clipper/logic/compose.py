@@ -43,6 +43,7 @@ from .digest import (
     build_industry_section,
     is_urgent,
 )
+from .memo import ArticleFacts
 from .notes import ShareNotes
 
 
@@ -68,8 +69,12 @@ def compose_digest(
     candidates: Sequence[DigestCandidate],
     touches: Mapping[str, TouchStatus],
     policy: DigestPolicy,
+    facts: ArticleFacts | None = None,
 ) -> ComposedDigest:
-    """Return the parts to queue for ``request`` and the matches they account for."""
+    """Return the parts to queue for ``request`` and the matches they account for.
+    ``facts``: the tick's memo of each article's lead, image and low-value kind (shared by
+    every rep's digest; a fresh one when not given), which changes no output."""
+    facts = facts if facts is not None else ArticleFacts()
     industry_only = [c for c in candidates if c.industry is not None]
     candidates = [c for c in candidates if c.industry is None]
     if request.kind is DigestKind.ALERT:
@@ -83,6 +88,7 @@ def compose_digest(
         policy,
         request.now,
         kind=request.kind,
+        facts=facts,
     )
     listed = [i for s in digest.sections for i in s.items]
     if request.sink is Sink.TERMINAL and request.kind is DigestKind.DIGEST:
@@ -102,7 +108,9 @@ def compose_digest(
         for c in candidates
         if (c.article_id, c.account) in shown
     )
-    industry = build_industry_section(industry_only, policy, request.now, skip_stories=stories)
+    industry = build_industry_section(
+        industry_only, policy, request.now, skip_stories=stories, facts=facts
+    )
     digest = replace(digest, industry=industry)
     industry_listed = list(industry.items) if industry else []
     if industry and request.sink is Sink.TERMINAL and request.kind is DigestKind.DIGEST:

@@ -30,12 +30,11 @@ from ..types import DigestKind, EventKind, TouchChannel
 from .content import (
     LowValue,
     better_headline,
-    image_url,
-    lead_text,
     low_value_kind,
     story_headline,
 )
 from .events import is_urgent as _urgent_kind
+from .memo import ArticleFacts
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: the touch channel of an article shared from a digest (one share per account and article)
@@ -225,17 +224,20 @@ def _asked_by_watch_term(candidate: DigestCandidate) -> bool:
     )
 
 
-def _low_value(candidate: DigestCandidate) -> LowValue | None:
-    """Return why a candidate ranks down: a low-value post no watch term asked for."""
+def _low_value(candidate: DigestCandidate, facts: ArticleFacts | None = None) -> LowValue | None:
+    """Return why a candidate ranks down: a low-value post no watch term asked for (through
+    the tick's ``facts`` when given)."""
     if _asked_by_watch_term(candidate):
         return None
+    if facts is not None:
+        return facts.low_value(candidate.title, candidate.url, candidate.source)
     return low_value_kind(candidate.title, candidate.url, candidate.source)
 
 
-def rank_of(candidate: DigestCandidate) -> float:
+def rank_of(candidate: DigestCandidate, facts: ArticleFacts | None = None) -> float:
     """Return a candidate's rank: its score times its source's weight, times
     ``LOW_VALUE_FACTOR`` for a low-value post no watch term asked for. Does not compare it."""
-    factor = LOW_VALUE_FACTOR if _low_value(candidate) is not None else 1.0
+    factor = LOW_VALUE_FACTOR if _low_value(candidate, facts) is not None else 1.0
     return candidate.score * max(candidate.weight, 0.0) * factor
 
 
@@ -243,30 +245,34 @@ def _published(candidate: DigestCandidate) -> float:
     return candidate.published_at.timestamp() if candidate.published_at else 0.0
 
 
-def _rank_key(candidate: DigestCandidate) -> tuple[float, float, int]:
+def _rank_key(
+    candidate: DigestCandidate, facts: ArticleFacts | None = None
+) -> tuple[float, float, int]:
     """Order candidates best first: rank, then the newest, then the lowest id."""
-    return (-rank_of(candidate), -_published(candidate), candidate.article_id)
+    return (-rank_of(candidate, facts), -_published(candidate), candidate.article_id)
 
 
 def _story_content(
-    ranked: Sequence[DigestCandidate],
+    ranked: Sequence[DigestCandidate], facts: ArticleFacts
 ) -> tuple[DigestCandidate, list[DigestCandidate], str, str | None]:
     """Return a story's headline article (the headline its outlets share, else the most
     informative), its other articles, and the lead and image to show (the headline article's,
     else the first other article that has one). A teaser no outlet bettered is replaced by the
     lead's first sentence (``logic.content.better_headline``). ``ranked``: the story's
-    candidates, best first. Does not rank anything."""
+    candidates, best first; ``facts``: the tick's lead, image and low-value memo. Does not rank
+    anything."""
     articles = list({c.article_id: c for c in reversed(ranked)}.values())
-    articles.sort(key=_rank_key)
-    headline = articles[story_headline([c.title for c in articles])]
+    if len(articles) > 1:  # one article is its own headline
+        articles.sort(key=lambda c: _rank_key(c, facts))
+    headline = articles[story_headline([c.title for c in articles]) if len(articles) > 1 else 0]
     others = [c for c in articles if c.article_id != headline.article_id]
     lead = ""
     for source in (headline, *others):
-        lead = lead_text(source.title, source.summary, source.content, source.full_text)
+        lead = facts.lead(source.title, source.summary, source.content, source.full_text)
         if lead:
             break
     image = next(
-        (url for url in (image_url(c.image) for c in (headline, *others)) if url is not None),
+        (url for url in (facts.image(c.image) for c in (headline, *others)) if url is not None),
         None,
     )
     title, lead = better_headline(headline.title, lead, headline.source)
@@ -276,17 +282,20 @@ def _story_content(
 
 
 def _story_item(
-    group: Sequence[DigestCandidate], now: datetime | None = None, half_life_hours: float = 0.0
+    group: Sequence[DigestCandidate],
+    facts: ArticleFacts,
+    now: datetime | None = None,
+    half_life_hours: float = 0.0,
 ) -> DigestItem:
     """Return one story's item: under its best account, naming the others, with the headline
     its outlets share and the lead and image of that article, ranked by its best article's
     rank times the recency of its newest (``recency_factor``; no ``now``: age ignored). Does
     not cap anything."""
-    ranked = sorted(group, key=_rank_key)
+    ranked = sorted(group, key=lambda c: _rank_key(c, facts)) if len(group) > 1 else group
     best = ranked[0]
     accounts = tuple(dict.fromkeys(c.account for c in ranked))
     primary = accounts[0]
-    headline, others, lead, image = _story_content(ranked)
+    headline, others, lead, image = _story_content(ranked, facts)
     own = [c for c in ranked if c.account == primary]
     return DigestItem(
         article_id=headline.article_id,
@@ -307,8 +316,8 @@ def _story_item(
         lead=lead,
         image=image,
         also_about=accounts[1:],
-        rank=rank_of(best) * _recency(group, now, half_life_hours),
-        low_value=_low_value(headline),
+        rank=rank_of(best, facts) * _recency(group, now, half_life_hours),
+        low_value=_low_value(headline, facts),
     )
 
 
@@ -327,17 +336,21 @@ def build_digest(
     now: datetime,
     *,
     kind: DigestKind = DigestKind.DIGEST,
+    facts: ArticleFacts | None = None,
 ) -> Digest:
     """Return the rep's digest: one item per story, under the best-ranked account it matched
-    (the others named in ``also_about``), ranked, capped. Does not read watch terms: a
-    candidate's reasons say whether one asked for it."""
+    (the others named in ``also_about``), ranked, capped. ``facts``: the tick's memo of each
+    article's lead, image and low-value kind, shared by every rep's digest (a fresh one when
+    not given). Does not read watch terms: a candidate's reasons say whether one asked for
+    it."""
+    facts = facts if facts is not None else ArticleFacts()
     by_story: dict[int, list[DigestCandidate]] = {}
     for candidate in candidates:
         story = candidate.story_id if candidate.story_id is not None else -candidate.article_id
         by_story.setdefault(story, []).append(candidate)
     items_by_account: dict[str, list[DigestItem]] = {}
     for group in by_story.values():
-        item = _story_item(group, now, policy.recency_half_life_hours)
+        item = _story_item(group, facts, now, policy.recency_half_life_hours)
         items_by_account.setdefault(item.account, []).append(item)
     ranked = []
     for account, items in items_by_account.items():
@@ -375,6 +388,7 @@ def build_industry_section(
     now: datetime,
     *,
     skip_stories: frozenset[int] = frozenset(),
+    facts: ArticleFacts | None = None,
 ) -> IndustrySection | None:
     """Return the "Your industries" section: one item per story (its shared headline, lead and
     image, as an account item), ranked by industry score x source weight x recency (low-value
@@ -383,9 +397,10 @@ def build_industry_section(
 
     ``candidates`` are industry-only candidates (``industry`` set, one per article and
     industry); stories in ``skip_stories`` (already items of an account section) are left out.
-    Does not decide which industries are the rep's or whether the section is on (the caller
-    passes no candidates then).
+    ``facts``: the tick's memo, as for ``build_digest``. Does not decide which industries are
+    the rep's or whether the section is on (the caller passes no candidates then).
     """
+    facts = facts if facts is not None else ArticleFacts()
     by_story: dict[int, list[DigestCandidate]] = {}
     for candidate in candidates:
         story = candidate.story_id if candidate.story_id is not None else -candidate.article_id
@@ -394,10 +409,10 @@ def build_industry_section(
         by_story.setdefault(story, []).append(candidate)
     items = []
     for group in by_story.values():
-        group.sort(key=_rank_key)
+        group.sort(key=lambda c: _rank_key(c, facts))
         best = group[0]
         industries = tuple(dict.fromkeys(c.industry for c in group if c.industry))
-        headline, others, lead, image = _story_content(group)
+        headline, others, lead, image = _story_content(group, facts)
         also = tuple(
             dict.fromkeys(c.source for c in others if c.source and c.source != headline.source)
         )
@@ -417,8 +432,8 @@ def build_industry_section(
                 also_ids=tuple(dict.fromkeys(c.article_id for c in others)),
                 lead=lead,
                 image=image,
-                rank=rank_of(best) * _recency(group, now, policy.recency_half_life_hours),
-                low_value=_low_value(headline),
+                rank=rank_of(best, facts) * _recency(group, now, policy.recency_half_life_hours),
+                low_value=_low_value(headline, facts),
             )
         )
     if not items:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import re
 import string
 import unicodedata
@@ -160,8 +161,10 @@ def template_problem(template: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _clean(text: str | None, limit: int) -> str:
-    """Return one line of text: hidden characters dropped, whitespace collapsed, cut."""
+    """Return one line of text: hidden characters dropped, whitespace collapsed, cut (cached:
+    a tick's notes repeat the rep, accounts and contacts)."""
     text = " ".join(_HIDDEN.sub(" ", unicodedata.normalize("NFC", text or "")).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -200,10 +203,7 @@ def render_note(template: str, values: NoteValues, target: NoteTarget) -> str:
     escaped for ``target`` so that the note reads exactly as written. A value is pasted in as
     text, never read as a template. Does not check the template (``template_problem`` does at
     load); a template that cannot be read gives its text as it is, escaped."""
-    try:
-        parts = _fields(template)
-    except ValueError:
-        parts = [(template, None)]
+    parts = _template_parts(template)
     filled = {
         "contact": _clean(values.contact, NAME_CHARS) or NO_CONTACT,
         "title": _clean(values.title, TITLE_CHARS) or "(untitled article)",
@@ -223,6 +223,17 @@ def render_note(template: str, values: NoteValues, target: NoteTarget) -> str:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """Return a template's (literal, placeholder) pairs, the whole text as one literal when it
+    cannot be read; read once per template (every note of a tick shares a few templates)."""
+    try:
+        return tuple(_fields(template))
+    except ValueError:
+        return ((template, None),)
+
+
+@functools.lru_cache(maxsize=1024)
 def _escape_lines(literal: str, target: NoteTarget, *, at_start: bool) -> str:
     """Escape a template's own text line by line (a line start may begin a Markdown block)."""
     lines = literal.split("\n")

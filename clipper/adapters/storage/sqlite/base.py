@@ -37,10 +37,12 @@ def to_db(value: datetime | None) -> str | None:
 
 
 def from_db(value: str | None) -> datetime | None:
-    """Return stored text as an aware UTC datetime."""
+    """Return stored text (``to_db``'s format) as an aware UTC datetime."""
     if value is None:
         return None
-    return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+    # fromisoformat reads to_db's "YYYY-MM-DD HH:MM:SS.ffffff" exactly, about 20x faster than
+    # strptime (a digest tick reads every candidate's published_at)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def at(value: str) -> datetime:

@@ -45,11 +45,16 @@ class DigestsMixin:
 
     def matching_progress(self, fetched_by: datetime, now: datetime) -> MatchingProgress:
         """Count the articles fetched by ``fetched_by`` still waiting for page text (not
-        those put off to a later retry) or matching, and the feeds being fetched now."""
+        those put off to a later retry) or matching, and the feeds being fetched now.
+
+        Reads only the waiting articles through ``articles_stage``: once ``PRAGMA optimize``
+        has seen that nearly every article is matched, SQLite would otherwise scan the whole
+        table, for every rep of every digest tick (60 ms a rep at 60,000 articles)."""
         rows = self.pool.read(
             "reading matching progress",
             """SELECT
-                (SELECT COUNT(*) FROM articles WHERE fetched_at <= ?1 AND (stage = 'new'
+                (SELECT COUNT(*) FROM articles INDEXED BY articles_stage
+                 WHERE stage IN ('new', 'extract') AND fetched_at <= ?1 AND (stage = 'new'
                     OR (stage = 'extract' AND (lease_owner IS NOT NULL OR lease_until IS NULL
                                                OR lease_until <= ?2)))) AS waiting,
                 (SELECT COUNT(*) FROM feeds WHERE lease_owner IS NOT NULL
