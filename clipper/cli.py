@@ -73,9 +73,10 @@ PIPE_WIDTH = 100_000
 
 
 def _console(*, stderr: bool = False) -> Console:
-    """Return a console that wraps on word boundaries at a terminal's width and, when the
-    output is not a terminal, writes every line whole (rich would cut it at 80 columns)."""
-    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    """Return a console that wraps on word boundaries at a terminal's width (never crops: a word
+    longer than the line is folded) and, when the output is not a terminal, writes every line
+    whole (rich would cut it at 80 columns)."""
+    console = Console(stderr=stderr, highlight=False)
     if not console.is_terminal:
         console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
     return console

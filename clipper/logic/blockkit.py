@@ -545,14 +545,17 @@ def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
     """Return the digest as Markdown (terminal and ``var/digests/`` files); with ``notes``,
     each shareable item carries its ready-to-copy note."""
     now = digest.created_at
-    lines = [f"# {_title(digest, 1, 1)} for {digest.rep_name or digest.rep}", ""]
+    lines = [f"# {_title(digest, 1, 1)} for {_md_escape(digest.rep_name or digest.rep)}", ""]
     for section in digest.sections:
-        lines += [f"## {_md_escape(section.account)}", "", f"_{touch_line(section.touch, now)}_"]
+        lines += [f"## {_md_escape(section.account)}", ""]
+        header = [f"_{touch_line(section.touch, now)}_"]
         nudge = nudge_line(section, now)
         if nudge is not None:
-            lines.append(f"{NUDGE_MARK}_{_md_escape(cut(nudge, 500))}_")
+            header.append(f"{NUDGE_MARK}_{_md_escape(cut(nudge, 500))}_")
         if section.more and digest.kind is DigestKind.ALERT:
-            lines.append(f"_{_more_line(section, digest.kind)}_")
+            header.append(f"_{_more_line(section, digest.kind)}_")
+        # two trailing spaces: each on its own line, not run together into one paragraph
+        lines += [line + "  " for line in header[:-1]] + header[-1:]
         lines.append("")
         for item in section.items:
             lines += _markdown_item(item, now)

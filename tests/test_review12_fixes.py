@@ -1,0 +1,109 @@
+"""What a reviewer of the digest (issue 12) found, each as a user sees it: a missing feed file,
+relative links, cut leads, terminal wrapping, dry runs, baseline items, formatting marks."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from clipper.cli import main
+
+from .conftest import write_config
+from .feedserver import FeedServer, Reply, rss
+from .support.cli import run_clipper, run_clipper_at_terminal
+
+
+def test_a_missing_feed_file_is_one_failure_and_the_other_feeds_are_fetched(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    good = server.route(
+        "/good", Reply(200, rss([{"title": "Hello", "guid": "1", "link": "http://x.example/1"}]))
+    )
+    gone = tmp_path / "feeds" / "gone.xml"
+    path = write_config(
+        tmp_path,
+        feeds={
+            "x": [
+                {"url": good, "name": "Good feed"},
+                {"url": "missing.xml", "name": "Gone"},
+                {"url": gone.as_uri(), "name": "Gone too"},
+            ]
+        },
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(path), "fetch", "--once"])
+    # like any broken feed (an HTTP 500 above): reported, the rest fetched, no traceback
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert "failed Gone <file://" in result.output
+    assert "missing.xml>: file not found" in result.output
+    assert "failed Gone too <file://" in result.output
+    assert "feeds: 1 ok, 0 not modified, 2 failed; new articles: 1" in result.output
+    status = runner.invoke(main, ["--config", str(path), "feeds", "status", "--json"])
+    rows = {r["name"]: r for r in map(json.loads, status.output.splitlines())}
+    assert rows["Gone"]["last_error"] == "file not found"
+    assert rows["Gone"]["error_count"] == 1
+    assert rows["Good feed"]["items"] == 1
+
+
+LONG_LEAD = (
+    "Acme Robotics said on Monday that its second automated warehouse plant in Dayton will "
+    "employ four hundred people and ship its first picking robots to grocery chains in March"
+)
+
+
+def _digest_config(tmp_path: Path, server: FeedServer) -> Path:
+    now = datetime.now(UTC)
+    items = [
+        {
+            "title": "Acme Robotics opens a second automated warehouse robotics plant in Ohio",
+            "link": "https://n.example/plant",
+            "guid": "p",
+            "pubDate": format_datetime(now - timedelta(hours=2)),
+            "description": LONG_LEAD + ".",
+        }
+    ]
+    url = server.route("/feed", Reply(200, rss(items)))
+    return write_config(
+        tmp_path,
+        feeds={"manufacturing": [{"url": url, "name": "Wire"}]},
+        accounts=[{"name": "Acme Robotics", "owner": "sam@example.com"}],
+        reps=[{"email": "sam@example.com", "name": "Sam"}],
+    )
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w$@.:/\"'-]+", text)
+
+
+def test_at_a_terminal_the_digest_wraps_between_words_and_never_crops(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    path = _digest_config(tmp_path, server)
+    assert run_clipper(path, "fetch", "--once").returncode == 0
+    code, shown = run_clipper_at_terminal(
+        path, "digest", "--now", "--dry-run", "--rep", "sam@example.com", columns=60
+    )
+    assert code == 0, shown
+    lines = shown.splitlines()
+    assert all(len(line.rstrip()) <= 60 for line in lines), shown
+    # every word of the lead and of the reason is there whole, in order: wrapped, not cut
+    flowing = " ".join(line.strip(" •▌") for line in lines)
+    assert " ".join(_words(LONG_LEAD)) in " ".join(_words(flowing)), shown
+    why = next(line for line in lines if "Why:" in line)
+    rest = lines[lines.index(why) :]
+    reason = " ".join(_words(" ".join(rest)))
+    assert reason.startswith("Why: ") and not reason.endswith("…"), shown
+    # the touch line and the nudge each on a line of their own
+    touch = next(line for line in lines if "Touches this quarter" in line)
+    assert "💡" not in touch, shown
+    assert any(line.strip().startswith("💡") for line in lines), shown
+
+    # piped, the same dry run is the Markdown, unwrapped, lines whole
+    piped = run_clipper(path, "digest", "--now", "--dry-run", "--rep", "sam@example.com")
+    assert f"  {LONG_LEAD}.  " in piped.stdout.splitlines()
