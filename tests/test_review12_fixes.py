@@ -107,3 +107,62 @@ def test_at_a_terminal_the_digest_wraps_between_words_and_never_crops(
     # piped, the same dry run is the Markdown, unwrapped, lines whole
     piped = run_clipper(path, "digest", "--now", "--dry-run", "--rep", "sam@example.com")
     assert f"  {LONG_LEAD}.  " in piped.stdout.splitlines()
+
+
+def _atom(updated: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <id>tag:news.example,2026:feed</id>
+  <link rel="alternate" type="text/html" href="https://news.example"/>
+  <link rel="self" href="https://news.example/feed.atom"/>
+  <title>Site news</title>
+  <updated>{updated}</updated>
+  <entry>
+    <id>tag:news.example,2026:1</id>
+    <updated>{updated}</updated>
+    <link rel="alternate" type="text/html" href="/livewire/acme-robotics-opens-a-plant"/>
+    <title>Acme Robotics opens a plant in Ohio</title>
+    <summary>Acme Robotics opened a plant in Dayton on Monday.</summary>
+  </entry>
+  <entry>
+    <id>tag:news.example,2026:2</id>
+    <updated>{updated}</updated>
+    <title>Acme Robotics names a new chief financial officer</title>
+    <summary>Acme Robotics named a new finance chief on Monday.</summary>
+  </entry>
+</feed>""".encode()
+
+
+def test_relative_item_links_resolve_against_the_feed_site_and_linkless_notes_stay_tidy(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    updated = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    served = server.route("/feed.atom", Reply(200, _atom(updated)))
+    (tmp_path / "feeds").mkdir(parents=True)
+    (tmp_path / "feeds" / "site.atom").write_bytes(_atom(updated).replace(b"2026:", b"2027:"))
+    path = write_config(
+        tmp_path,
+        feeds={
+            "manufacturing": [
+                {"url": served, "name": "Served"},
+                {"url": "site.atom", "name": "On disk"},
+            ]
+        },
+        accounts=[{"name": "Acme Robotics", "owner": "sam@example.com"}],
+        reps=[{"email": "sam@example.com", "name": "Sam"}],
+    )
+    assert run_clipper(path, "fetch", "--once").returncode == 0
+    preview = run_clipper(path, "digest", "--now", "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    markdown = preview.stdout
+    # the feed's alternate link is the base, for a served feed and a local file alike
+    assert "(<https://news.example/livewire/acme-robotics-opens-a-plant>)" in markdown
+    assert "  > <https://news.example/livewire/acme-robotics-opens-a-plant>" in markdown
+    assert "file:" not in markdown and served not in markdown
+    # the item without a link: a title, no link, and no empty line where the link would be
+    assert "- **Acme Robotics names a new chief financial officer**" in markdown
+    lines = markdown.splitlines()
+    for before, after in zip(lines, lines[1:], strict=False):
+        assert not (before.strip() == ">" and after.strip() == ">"), markdown
+    note = lines.index("  > Acme Robotics names a new chief financial officer")
+    assert lines[note + 1].strip() == ">" and lines[note + 2].strip() == "> Best,", markdown
