@@ -166,3 +166,41 @@ def test_relative_item_links_resolve_against_the_feed_site_and_linkless_notes_st
         assert not (before.strip() == ">" and after.strip() == ">"), markdown
     note = lines.index("  > Acme Robotics names a new chief financial officer")
     assert lines[note + 1].strip() == ">" and lines[note + 2].strip() == "> Best,", markdown
+
+
+def test_a_short_summary_without_a_period_is_shown_whole_and_the_reps_name_is_text(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    now = format_datetime(datetime.now(UTC) - timedelta(hours=1))
+    whole = "Acme Robotics names Jo Park its chief financial officer after a long search"
+    cut = "Acme Robotics said its new plant in Ohio will be covered by every"
+    items = [
+        {
+            "title": "Acme Robotics hires",
+            "link": "https://n.example/1",
+            "guid": "1",
+            "pubDate": now,
+            "description": whole,
+        },
+        {
+            "title": "Acme Robotics plant",
+            "link": "https://n.example/2",
+            "guid": "2",
+            "pubDate": now,
+            "description": cut,
+        },
+    ]
+    url = server.route("/feed", Reply(200, rss(items)))
+    path = write_config(
+        tmp_path,
+        feeds={"manufacturing": [{"url": url, "name": "Wire"}]},
+        accounts=[{"name": "Acme Robotics", "owner": "sam@example.com"}],
+        reps=[{"email": "sam@example.com", "name": "Cat <@U999> *Kay*"}],
+    )
+    assert run_clipper(path, "fetch", "--once").returncode == 0
+    preview = run_clipper(path, "digest", "--now", "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    lines = preview.stdout.splitlines()
+    assert f"  {whole}  " in lines  # whole, as the feed wrote it: no "…" claiming a cut
+    assert f"  {cut}…  " in lines  # this one the feed did cut short: said so
+    assert lines[0].endswith(r" for Cat \<@U999\> \*Kay\*"), lines[0]
