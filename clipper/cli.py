@@ -536,6 +536,11 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
             except ClipperError as exc:
                 err.print(f"[yellow]matching failed, sending what is matched:[/] {exc}")
         report = clipper.digest(rep=rep, force=now, dry_run=dry_run)
+        for manager in report.team_sent:
+            notes.print(
+                f"the team summary for {escape(manager)} was already sent this week; "
+                "--now does not send it again"
+            )
         if dry_run:
             for number, preview in enumerate(report.previews):
                 _print_markdown(preview, first=number == 0)

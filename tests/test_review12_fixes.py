@@ -204,3 +204,27 @@ def test_a_short_summary_without_a_period_is_shown_whole_and_the_reps_name_is_te
     assert f"  {whole}  " in lines  # whole, as the feed wrote it: no "…" claiming a cut
     assert f"  {cut}…  " in lines  # this one the feed did cut short: said so
     assert lines[0].endswith(r" for Cat \<@U999\> \*Kay\*"), lines[0]
+
+
+def test_a_dry_run_previews_only_what_now_would_send(tmp_path: Path, server: FeedServer) -> None:
+    path = _digest_config(tmp_path, server)
+    (tmp_path / "config" / "reps.yaml").write_text(
+        "reps:\n"
+        "  - {email: sam@example.com, name: Sam}\n"
+        "  - {email: max@example.com, name: Max, role: manager}\n"
+    )
+    assert run_clipper(path, "fetch", "--once").returncode == 0
+    first = run_clipper(path, "digest", "--now", "--dry-run", "--rep", "max@example.com")
+    assert first.stdout.startswith("# Clipper team summary · "), first.stdout
+    sent = run_clipper(path, "digest", "--now", "--rep", "max@example.com")
+    assert sent.returncode == 0, sent.stderr
+    preview = run_clipper(path, "digest", "--now", "--dry-run", "--rep", "max@example.com")
+    assert preview.returncode == 0, preview.stderr
+    # --now would not send this week's team summary again: the dry run does not show it either
+    assert preview.stdout == "", preview.stdout
+    assert (
+        "the team summary for max@example.com was already sent this week; "
+        "--now does not send it again"
+    ) in preview.stderr
+    again = run_clipper(path, "digest", "--now", "--rep", "max@example.com")
+    assert "was already sent this week" in again.stdout
