@@ -228,3 +228,52 @@ def test_a_dry_run_previews_only_what_now_would_send(tmp_path: Path, server: Fee
     ) in preview.stderr
     again = run_clipper(path, "digest", "--now", "--rep", "max@example.com")
     assert "was already sent this week" in again.stdout
+
+
+def test_old_items_of_a_first_fetch_are_counted_once_with_the_setting_that_matches_them(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    old = format_datetime(datetime.now(UTC) - timedelta(days=30))
+    new = format_datetime(datetime.now(UTC) - timedelta(hours=1))
+    urls = [
+        server.route(
+            f"/f{n}",
+            Reply(
+                200,
+                rss(
+                    [
+                        {
+                            "title": f"Old {n}.{i}",
+                            "guid": f"{n}.{i}",
+                            "link": f"https://n.example/{n}/{i}",
+                            "pubDate": old,
+                        }
+                        for i in range(3)
+                    ]
+                    + [
+                        {
+                            "title": f"New {n}",
+                            "guid": f"{n}n",
+                            "link": f"https://n.example/{n}/n",
+                            "pubDate": new,
+                        }
+                    ]
+                ),
+            ),
+        )
+        for n in range(2)
+    ]
+    path = write_config(
+        tmp_path, feeds={"x": [{"url": u, "name": f"Feed {n}"} for n, u in enumerate(urls)]}
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "fetch", "--once"])
+    assert result.exit_code == 0, result.output
+    told = (
+        "6 items older than fetch.backfill_window (3d) on first fetch were kept as history, "
+        f"not matched; raise fetch.backfill_window in {path} to match them"
+    )
+    assert result.output.count("kept as history") == 1, result.output  # one line, not per feed
+    assert told in result.output.replace("\n", " "), result.output
+    assert "new articles: 2" in result.output
+    again = CliRunner().invoke(main, ["--config", str(path), "fetch", "--once", "--all"])
+    assert "kept as history" not in again.output  # only a first fetch keeps history
