@@ -16,6 +16,10 @@ from clipper.cli import main
 from .conftest import write_config
 from .feedserver import FeedServer, Reply, rss
 from .support.cli import run_clipper, run_clipper_at_terminal
+from .support.slack import clip_body, stub
+from .test_show_more import Bolt, bolt, slack_users
+
+__all__ = ["bolt", "slack_users", "stub"]  # fixtures, by name
 
 
 def test_a_missing_feed_file_is_one_failure_and_the_other_feeds_are_fetched(
@@ -277,3 +281,34 @@ def test_old_items_of_a_first_fetch_are_counted_once_with_the_setting_that_match
     assert "new articles: 2" in result.output
     again = CliRunner().invoke(main, ["--config", str(path), "fetch", "--once", "--all"])
     assert "kept as history" not in again.output  # only a first fetch keeps history
+
+
+def _answer(bolt: Bolt, text: str) -> str:
+    """What the user is shown: the acknowledgement's text, else the response_url answer."""
+    url = bolt.stub.response_url()
+    body = clip_body(text, user="U1", response_url=url, trigger_id=bolt.stub.trigger())
+    acked = bolt.dispatch(body)
+    assert acked.status == 200
+    if acked.body:
+        return str(acked.body)
+    (answer,) = bolt.wait(url.rsplit("/", 1)[-1])
+    return str(answer["text"])
+
+
+def test_clip_answers_a_huge_argument_and_never_formats_an_echoed_one(bolt: Bolt) -> None:
+    bolt.digest()
+    for size in (5000, 1990):
+        huge = "x" * size
+        for verb in ("news", "mute", "add", "remove", "preview", "settings", "me"):
+            text = _answer(bolt, f"{verb} {huge}")
+            assert text.startswith(":warning:"), (verb, text[:200])
+            assert len(text) < 3000 and huge not in text, verb
+        said = f"that is not an account name ({size:,} characters)"
+        assert said in _answer(bolt, f"news {huge}")
+        assert said in _answer(bolt, f"mute {huge}")
+    # a name in emphasis marks is echoed as text: never bold, code or struck through in Slack
+    for typed in ("news *Northwind Logistics*", "mute `Northwind` ~x~ _y_"):
+        echoed = _answer(bolt, typed)
+        assert "**" not in echoed and "`Northwind`" not in echoed, echoed
+        assert "~x~" not in echoed and "_y_" not in echoed, echoed
+    assert "\u2217Northwind Logistics\u2217" in _answer(bolt, "news *Northwind Logistics*")
