@@ -12,11 +12,16 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from clipper.cli import main
+from clipper.logic.compose import DigestRequest, compose_digest
+from clipper.logic.digest import DigestPolicy
+from clipper.types import DigestKind, Sink
 
 from .conftest import write_config
 from .feedserver import FeedServer, Reply, rss
+from .slackstub import validate_blocks
 from .support.cli import run_clipper, run_clipper_at_terminal
 from .support.slack import clip_body, stub
+from .test_digest_content import NOW, candidate, sections_text
 from .test_show_more import Bolt, bolt, slack_users
 
 __all__ = ["bolt", "slack_users", "stub"]  # fixtures, by name
@@ -312,3 +317,38 @@ def test_clip_answers_a_huge_argument_and_never_formats_an_echoed_one(bolt: Bolt
         assert "**" not in echoed and "`Northwind`" not in echoed, echoed
         assert "~x~" not in echoed and "_y_" not in echoed, echoed
     assert "\u2217Northwind Logistics\u2217" in _answer(bolt, "news *Northwind Logistics*")
+
+
+def test_a_titles_and_a_summarys_marks_never_format_the_slack_digest() -> None:
+    hostile = "*Acme Robotics* news `x` ~s~ _e_"
+    items = [
+        candidate(
+            1,
+            "Acme Robotics",
+            title=hostile,
+            summary="*Acme* opened a plant in Ohio on Monday, _its_ ~third~ this `year`.",
+            reasons=('mentions "*Acme*"',),
+        )
+    ]
+    slack = compose_digest(
+        DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.SLACK, NOW, None),
+        items,
+        {},
+        DigestPolicy(),
+    )
+    blocks = json.loads(slack.parts[0][1])
+    assert validate_blocks(blocks) == (None, [])
+    (text,) = sections_text(blocks)
+    title, lead, _facts, why = text.split("\n")[:4]
+    # bold only around the whole headline; inside it, the marks are look-alikes
+    assert title == "*<https://news.example/1|∗Acme Robotics∗ news ˋxˋ ∼s∼ ˍeˍ>*"
+    assert lead == "∗Acme∗ opened a plant in Ohio on Monday, ˍitsˍ ∼third∼ this ˋyearˋ."
+    assert why == '_Why: mentions "∗Acme∗"_'
+    # and in the Markdown file every mark is escaped, strike-through included
+    markdown = compose_digest(
+        DigestRequest("r@x.example", "R", DigestKind.DIGEST, Sink.TERMINAL, NOW, None),
+        items,
+        {},
+        DigestPolicy(),
+    ).parts[0][1]
+    assert "\\*Acme Robotics\\* news \\`x\\` \\~s\\~ \\_e\\_" in markdown

@@ -142,17 +142,18 @@ def _also_about(item: DigestItem) -> str:
 
 
 def _item_text(item: DigestItem, now: datetime) -> str:
-    title = escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
+    # a feed's text (title, lead, reason) never formats the message: escape_name, as for names
+    title = escape_name(cut(item.title, TITLE_CHARS)) or "(untitled article)"
     target = link_target(item.url)
     headline = f"*<{target}|{title}>*" if target else f"*{title}*"
     facts = [escape_name(f) for f in _facts(item, now)]  # the source is a feed's name
     if not item.shareable:
         facts.append("🔒 for you only")
     if item.shared_by:
-        facts.append(f"✅ shared by {escape(cut(item.shared_by, 80))}")
-    lines = [headline, escape(cut(item.lead, LEAD_CHARS)), " · ".join(facts)]
-    lines.append(f"_Why: {escape(cut(item.why, WHY_CHARS))}_")
-    lines.append(escape(_also_about(item)))
+        facts.append(f"✅ shared by {escape_name(cut(item.shared_by, 80))}")
+    lines = [headline, escape_name(cut(item.lead, LEAD_CHARS)), " · ".join(facts)]
+    lines.append(f"_Why: {escape_name(cut(item.why, WHY_CHARS))}_")
+    lines.append(escape_name(_also_about(item)))
     if item.also_in:
         outlets = ", ".join(escape_name(cut(s, 60)) for s in item.also_in[:5])
         extra = len(item.also_in) - 5
@@ -479,7 +480,7 @@ def render_slack(digest: Digest, *, title: str | None = None) -> list[SlackMessa
     return messages
 
 
-_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>#|]")
+_MD_SPECIAL = re.compile(r"[\\`*_~\[\]<>#|]")
 
 
 def _md_escape(text: str) -> str:
