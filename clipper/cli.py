@@ -73,9 +73,10 @@ PIPE_WIDTH = 100_000
 
 
 def _console(*, stderr: bool = False) -> Console:
-    """Return a console that wraps on word boundaries at a terminal's width and, when the
-    output is not a terminal, writes every line whole (rich would cut it at 80 columns)."""
-    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    """Return a console that wraps on word boundaries at a terminal's width (never crops: a word
+    longer than the line is folded) and, when the output is not a terminal, writes every line
+    whole (rich would cut it at 80 columns)."""
+    console = Console(stderr=stderr, highlight=False)
     if not console.is_terminal:
         console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
     return console
@@ -209,7 +210,30 @@ def _fetch(clipper: Clipper, due_only: bool) -> UpdateSummary:
         return clipper.update_feeds(due_only=due_only, on_start=started, on_result=finished)
 
 
-def _print_summary(summary: UpdateSummary, verbose: int) -> None:
+def _duration_text(seconds: float) -> str:
+    """Return a duration as the configuration writes it: "14d", "12h", "30m", "45s"."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _print_baseline(summary: UpdateSummary, config: Config | None) -> None:
+    """Say, once per pass, how many first-fetch items were kept as history and not matched,
+    and which setting would match them. Does not list the feeds."""
+    count = summary.baseline_articles
+    if not count or config is None:
+        return
+    window = _duration_text(config.settings.fetch.backfill_window)
+    out.print(
+        f"{count} item{'s' if count != 1 else ''} older than fetch.backfill_window ({window}) "
+        f"on first fetch {'were' if count != 1 else 'was'} kept as history, not matched; raise "
+        f"fetch.backfill_window in {escape(_shown_path(config.path))} to match "
+        f"{'them' if count != 1 else 'it'}"
+    )
+
+
+def _print_summary(summary: UpdateSummary, verbose: int, config: Config | None = None) -> None:
     failures = [r for r in summary.results if r.status in (FetchStatus.ERROR, FetchStatus.DISABLED)]
     for result in failures:
         label = "disabled" if result.status is FetchStatus.DISABLED else "failed"
@@ -232,6 +256,7 @@ def _print_summary(summary: UpdateSummary, verbose: int) -> None:
     if summary.extracted or summary.extract_failed:
         line += f"; pages extracted: {summary.extracted} ({summary.extract_failed} failed)"
     out.print(line)
+    _print_baseline(summary, config)
 
 
 @main.command()
@@ -247,10 +272,12 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
     """Fetch feeds and store new articles, with a summary of what happened."""
     with state.clipper() as clipper:
         if once:
-            _print_summary(_fetch(clipper, not all_feeds), state.verbose)
+            _print_summary(_fetch(clipper, not all_feeds), state.verbose, clipper.config)
             return
         tick = clipper.config.settings.fetch.tick
-        run_ticks({"fetch": (tick, lambda: _print_summary(_fetch(clipper, True), 0))})
+        run_ticks(
+            {"fetch": (tick, lambda: _print_summary(_fetch(clipper, True), 0, clipper.config))}
+        )
 
 
 @main.command()
@@ -268,7 +295,7 @@ def run(state: State, once: bool, limit: int) -> None:
 
         def fetch_and_match() -> None:
             summary = _fetch(clipper, True)
-            _print_summary(summary, state.verbose)
+            _print_summary(summary, state.verbose, clipper.config)
             try:
                 articles, matches = clipper.match_pending()
             except ClipperError as exc:
@@ -535,6 +562,11 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
             except ClipperError as exc:
                 err.print(f"[yellow]matching failed, sending what is matched:[/] {exc}")
         report = clipper.digest(rep=rep, force=now, dry_run=dry_run)
+        for manager in report.team_sent:
+            notes.print(
+                f"the team summary for {escape(manager)} was already sent this week; "
+                "--now does not send it again"
+            )
         if dry_run:
             for number, preview in enumerate(report.previews):
                 _print_markdown(preview, first=number == 0)

@@ -297,8 +297,8 @@ class Digests:
         """Queue each manager's weekly team digest (``role: manager``) when its slot has come:
         ``digest.team_day`` at their digest time, in their time zone; the latest slot not yet
         sent (a new manager's first one goes out at once). ``force`` does not wait for matching
-        in progress and, with ``dry_run``, previews this week's even when it was sent; it never
-        sends a second one for the same week.
+        in progress; it never sends a second one for the same week, and a dry run previews
+        exactly what would be sent (a week's sent summary is named in ``report.team_sent``).
 
         ``team_report`` is the facade's ``touch_report``: the digest shows exactly the numbers
         ``/clip report`` shows. Does not count anything itself; it asks for the report only
@@ -316,8 +316,12 @@ class Digests:
             )
             due_at = last_due(schedule, now)
             last = self.storage.last_digest_due(person.email, DigestKind.TEAM)
-            if last is not None and last >= due_at and not (dry_run and force):
-                continue  # this week's was sent: --now does not send a second one
+            if last is not None and last >= due_at:
+                # this week's was sent: --now does not send a second one, and a dry run
+                # previews only what would be sent (it says so instead)
+                if force:
+                    report.team_sent.append(person.email)
+                continue
             if not force and not dry_run:
                 # the wait for matching counts from when this process found it due, so a
                 # first summary for a slot days ago still waits for this process's first pass

@@ -73,6 +73,9 @@ class DigestReport:
     #: undelivered matches of the reps composed for that were published before the digest
     #: window (``digest.lookback_days``) and so left out
     too_old: int = 0
+    #: managers whose team summary for this week was sent already: not sent again, and so not
+    #: previewed by a dry run either
+    team_sent: list[str] = field(default_factory=list)
 
 
 class Outcome(enum.Enum):

@@ -231,6 +231,7 @@ class Pipeline:
             new=decision.new,
             updated=decision.updated,
             warning=fetched.parsed.warning,
+            baseline=decision.baseline,
         )
 
     # ------------------------------------------------------------------ pages

@@ -21,7 +21,7 @@ from typing import Literal
 from .config import Account, Config, Contact, Rep
 from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
-from .logic.blockkit import escape
+from .logic.blockkit import cut, escape, escape_name
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
 from .logic.contacts import split_contact
 from .logic.digest import (
@@ -268,7 +268,7 @@ class RepActions:
         found = closest(name, [a.name for a in mine])
         if found is None:
             raise CommandUsageError(
-                f"no account of yours is called *{escape(name)}*. "
+                f"no account of yours is called {_echo(name)}. "
                 + suggestions(name, [a.name for a in mine])
             )
         return next(a for a in mine if a.name == found)
@@ -388,7 +388,7 @@ class RepActions:
             chosen = closest(industry, mine)
             if chosen is None:
                 raise CommandUsageError(
-                    f"none of your accounts is in an industry called *{escape(industry)}*. "
+                    f"none of your accounts is in an industry called {_echo(industry)}. "
                     + suggestions(industry, mine)
                 )
         now = self.clock()
@@ -446,7 +446,7 @@ class RepActions:
         source = closest(target, sources)
         if source is None:
             raise CommandUsageError(
-                f"*{escape(target)}* is neither one of your accounts nor a source. "
+                f"{_echo(target)} is neither one of your accounts nor a source. "
                 + suggestions(target, mine + sources)
             )
         self.storage.set_mute(rep.email, "source", source, until, now)
@@ -741,3 +741,9 @@ def _contact_at(account: Account, index: int | None) -> Contact | None:
     if index is not None and 0 <= index < len(account.contacts):
         return account.contacts[index]
     return account.contacts[0]
+
+
+def _echo(typed: str) -> str:
+    """Return what a user typed, quoted back in bold as text: cut to 100 characters and
+    escaped with ``escape_name``, so its own marks ("*Northwind*") never format the answer."""
+    return f"*{escape_name(cut(typed, 100))}*"

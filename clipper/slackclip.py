@@ -188,12 +188,12 @@ def _latest_text(news: AccountNews) -> str:
         return ""
     lines = [f"*Latest on {escape(news.account)}*"]
     for item in news.items:
-        title = escape(cut(item.title or "(untitled)", 200))
+        title = escape_name(cut(item.title or "(untitled)", 200))
         target = link_target(item.url)
         link = f"<{target}|{title}>" if target else title
         lines.append(
             f"• {link} · {escape_name(item.source or '')}"
-            + (f" · _{escape(item.why)}_" if item.why else "")
+            + (f" · _{escape_name(item.why)}_" if item.why else "")
         )
     return "\n".join(lines)
 
@@ -261,10 +261,10 @@ def _preview(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
         f"`{escape(command.argument)}` would have caught {plural(len(hits), 'article')} in 7 days:"
     ]
     for title, url, why in hits[:10]:
-        shown = escape(cut(title or "(untitled)", 200))
+        shown = escape_name(cut(title or "(untitled)", 200))
         target = link_target(url)
         item = f"<{target}|{shown}>" if target else shown
-        lines.append(f"• {item} _{escape(why)}_")
+        lines.append(f"• {item} _{escape_name(why)}_")
     lines.append("Nothing was saved: `/clip add` it to keep it.")
     return "\n".join(lines)
 

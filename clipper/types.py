@@ -391,6 +391,8 @@ class UpdateResult:
     updated: int = 0
     error: str | None = None
     warning: str | None = None
+    #: items of a first fetch older than ``fetch.backfill_window``: stored as history, unmatched
+    baseline: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +409,11 @@ class UpdateSummary:
     @property
     def new_articles(self) -> int:
         return sum(r.new for r in self.results)
+
+    @property
+    def baseline_articles(self) -> int:
+        """Items stored as history on first fetches (older than the backfill window)."""
+        return sum(r.baseline for r in self.results)
 
 
 @dataclass(frozen=True, slots=True)

@@ -708,7 +708,7 @@ def test_a_feeds_name_never_formats_or_links_the_digest() -> None:
     markdown = terminal.parts[0][1]
     assert (
         markdown.count(
-            "\\*Wire\\* \\_daily\\_ \\<!here\\> \\<http://evil.example\\|click\\> ~x~ \\`y\\` "
+            "\\*Wire\\* \\_daily\\_ \\<!here\\> \\<http://evil.example\\|click\\> \\~x\\~ \\`y\\` "
             "snake\\_case · "
         )
         == 2

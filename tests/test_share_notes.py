@@ -135,7 +135,8 @@ def test_a_hostile_title_is_escaped_for_markdown() -> None:
 def test_only_web_links_go_in_a_note() -> None:
     for target in NoteTarget:
         assert "javascript" not in _hostile(target, "javascript:alert(1)")
-        assert _hostile(target, None).split("\n")[2] == ""
+        # no link: its line is left out, not left blank
+        assert _hostile(target, None).split("\n")[2] == "Best, Sam"
 
 
 @pytest.mark.parametrize(

@@ -316,7 +316,7 @@ class FileTransport(httpx.BaseTransport):
         try:
             stat = path.stat()
             if not path.is_file():
-                return httpx.Response(404, request=request)
+                return _file_failure(request, 404, "not a file")
             modified = datetime.fromtimestamp(int(stat.st_mtime), UTC)
             headers = {"last-modified": format_datetime(modified, usegmt=True)}
             since = request.headers.get("if-modified-since")
@@ -337,9 +337,23 @@ class FileTransport(httpx.BaseTransport):
                 200, headers=headers, stream=httpx.ByteStream(data), request=request
             )
         except FileNotFoundError:
-            return httpx.Response(404, request=request)
+            return _file_failure(request, 404, "file not found")
         except PermissionError:
-            return httpx.Response(403, request=request)
+            return _file_failure(request, 403, "permission denied")
+        except OSError as exc:
+            return _file_failure(request, 500, f"cannot read the file: {exc.strerror or exc}")
+
+
+#: the header a ``FileTransport`` failure carries: why the file could not be read
+FILE_PROBLEM = "x-clipper-file-problem"
+
+
+def _file_failure(request: httpx.Request, status: int, why: str) -> httpx.Response:
+    """A failed file read as a response with an empty body (a stream, so the bounded reader
+    can read it) and the reason in ``FILE_PROBLEM``. Does not raise."""
+    return httpx.Response(
+        status, headers={FILE_PROBLEM: why}, stream=httpx.ByteStream(b""), request=request
+    )
 
 
 class HttpRetriever:
@@ -467,6 +481,8 @@ class HttpRetriever:
                 return RetrievedFeed(current, 304, None, response_headers, caching, moved)
             if 200 <= status < 300:
                 return RetrievedFeed(current, status, body, response_headers, caching, moved)
+            if FILE_PROBLEM in response_headers and current.startswith("file:"):
+                raise FetchError(url, response_headers[FILE_PROBLEM], status=status)
             retry = parse_retry_after(response_headers.get("retry-after"), datetime.now(UTC))
             reason = httpx.codes.get_reason_phrase(status) or "error"
             raise FetchError(url, f"HTTP {status} {reason}", status=status, retry_after_s=retry)

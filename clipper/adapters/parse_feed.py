@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import fastfeedparser
 import feedparser
@@ -201,6 +201,18 @@ def _link(entry: Mapping[str, Any], base: str) -> str | None:
         if canonical:
             return canonical
     return None
+
+
+def _items_base(feed_url: str, feed_link: object) -> str:
+    """Return what an item's relative link resolves against when no xml:base resolved it: the
+    feed's own (alternate, channel) link when that is an http(s) URL, else the feed's URL (a
+    ``file:`` feed's relative links then resolve to no http(s) URL and are dropped). Does not
+    judge the links it will resolve."""
+    if isinstance(feed_link, str) and feed_link.strip():
+        site = urljoin(feed_url, feed_link.strip())
+        if urlsplit(site).scheme.lower() in ("http", "https"):
+            return site
+    return feed_url
 
 
 def _entry(
@@ -388,7 +400,8 @@ class FeedParser:
     def _parse_tolerant(self, retrieved: RetrievedFeed) -> ParsedFeed:
         assert retrieved.content is not None
         headers = dict(retrieved.headers)
-        headers.setdefault("content-location", retrieved.url)
+        # no Content-Location of the feed's URL: a relative link feedparser cannot resolve with
+        # an xml:base stays relative, and _build resolves it (the feed's link, then its URL)
         try:
             result = feedparser.parse(
                 # a stream: bytes would be tried as a file name first, so a body such as
@@ -425,12 +438,12 @@ class FeedParser:
         warning: str | None,
         undated: frozenset[str] = frozenset(),
     ) -> ParsedFeed:
-        base = retrieved.url
         ttl = None
         raw_ttl = str(feed.get("ttl") or "").strip()
         if raw_ttl.isdigit():
             ttl = int(raw_ttl) * 60.0
         link = feed.get("link")
+        base = _items_base(retrieved.url, link)
         parsed: list[ParsedEntry] = []
         skipped = 0
         for raw in entries:
@@ -444,7 +457,7 @@ class FeedParser:
             warning = f"{warning}; {note}" if warning else note
         return ParsedFeed(
             title=html_to_text(feed.get("title")) or redact_url(retrieved.url),
-            link=urljoin(base, link) if isinstance(link, str) else None,
+            link=urljoin(retrieved.url, link) if isinstance(link, str) else None,
             entries=tuple(parsed),
             ttl_s=ttl,
             warning=warning,

@@ -149,17 +149,18 @@ def _also_about(item: DigestItem) -> str:
 
 
 def _item_text(item: DigestItem, now: datetime) -> str:
-    title = escape(cut(item.title, TITLE_CHARS)) or "(untitled article)"
+    # a feed's text (title, lead, reason) never formats the message: escape_name, as for names
+    title = escape_name(cut(item.title, TITLE_CHARS)) or "(untitled article)"
     target = link_target(item.url)
     headline = f"*<{target}|{title}>*" if target else f"*{title}*"
     facts = [escape_name(f) for f in _facts(item, now)]  # the source is a feed's name
     if not item.shareable:
         facts.append("🔒 for you only")
     if item.shared_by:
-        facts.append(f"✅ shared by {escape(cut(item.shared_by, 80))}")
-    lines = [headline, escape(cut(item.lead, LEAD_CHARS)), " · ".join(facts)]
-    lines.append(f"_Why: {escape(cut(item.why, WHY_CHARS))}_")
-    lines.append(escape(_also_about(item)))
+        facts.append(f"✅ shared by {escape_name(cut(item.shared_by, 80))}")
+    lines = [headline, escape_name(cut(item.lead, LEAD_CHARS)), " · ".join(facts)]
+    lines.append(f"_Why: {escape_name(cut(item.why, WHY_CHARS))}_")
+    lines.append(escape_name(_also_about(item)))
     if item.also_in:
         outlets = ", ".join(escape_name(cut(s, 60)) for s in item.also_in[:5])
         extra = len(item.also_in) - 5
@@ -486,7 +487,7 @@ def render_slack(digest: Digest, *, title: str | None = None) -> list[SlackMessa
     return messages
 
 
-_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>#|]")
+_MD_SPECIAL = re.compile(r"[\\`*_~\[\]<>#|]")
 
 
 def _md_escape(text: str) -> str:
@@ -552,14 +553,17 @@ def render_markdown(digest: Digest, notes: ShareNotes | None = None) -> str:
     """Return the digest as Markdown (terminal and ``var/digests/`` files); with ``notes``,
     each shareable item carries its ready-to-copy note."""
     now = digest.created_at
-    lines = [f"# {_title(digest, 1, 1)} for {digest.rep_name or digest.rep}", ""]
+    lines = [f"# {_title(digest, 1, 1)} for {_md_escape(digest.rep_name or digest.rep)}", ""]
     for section in digest.sections:
-        lines += [f"## {_md_escape(section.account)}", "", f"_{touch_line(section.touch, now)}_"]
+        lines += [f"## {_md_escape(section.account)}", ""]
+        header = [f"_{touch_line(section.touch, now)}_"]
         nudge = nudge_line(section, now)
         if nudge is not None:
-            lines.append(f"{NUDGE_MARK}_{_md_escape(cut(nudge, 500))}_")
+            header.append(f"{NUDGE_MARK}_{_md_escape(cut(nudge, 500))}_")
         if section.more and digest.kind is DigestKind.ALERT:
-            lines.append(f"_{_more_line(section, digest.kind)}_")
+            header.append(f"_{_more_line(section, digest.kind)}_")
+        # two trailing spaces: each on its own line, not run together into one paragraph
+        lines += [line + "  " for line in header[:-1]] + header[-1:]
         lines.append("")
         for item in section.items:
             lines += _markdown_item(item, now)

@@ -29,6 +29,8 @@ from .watch import parse_watch
 
 MAX_INPUT = 2000
 MAX_TERM = 100
+#: an argument longer than this is no account's or source's name
+MAX_NAME = 200
 MAX_NOTE = 1000
 MAX_MUTE_DAYS = 365
 #: the largest id SQLite stores (a signed 64-bit integer)
@@ -102,6 +104,15 @@ def _term(text: str) -> str:
     return term
 
 
+def _not_a_name(typed: str) -> str:
+    """Say that an argument is far too long to be an account's (or source's) name; does not
+    quote it back."""
+    return (
+        f"that is not an account name ({len(typed.strip()):,} characters); "
+        "`/clip accounts` lists yours"
+    )
+
+
 def parse_clip(text: str) -> ClipCommand:
     """Return the command in ``text``; empty or unknown input is ``help``.
 
@@ -109,7 +120,12 @@ def parse_clip(text: str) -> ClipCommand:
         CommandUsageError: the command is known but its arguments are not valid.
     """
     if len(text) > MAX_INPUT:
-        raise CommandUsageError(f"that is {len(text)} characters; /clip takes at most {MAX_INPUT}")
+        verb, _sep, rest = text.strip().partition(" ")
+        if verb.lower() in ("news", "mute", "unmute") and rest.strip():
+            raise CommandUsageError(_not_a_name(rest))
+        raise CommandUsageError(
+            f"that is {len(text):,} characters; /clip takes at most {MAX_INPUT:,}"
+        )
     words = text.strip().split(maxsplit=1)
     if not words:
         return ClipCommand("help")
@@ -128,6 +144,8 @@ def parse_clip(text: str) -> ClipCommand:
             raise CommandUsageError(
                 "which account? `/clip news ACCOUNT` (or `/clip news industries`)"
             )
+        if len(_clean(rest)) > MAX_NAME:
+            raise CommandUsageError(_not_a_name(rest))
         text = _clean(rest)[:MAX_TERM]
         first, _sep, industry = text.partition(" ")
         if first.lower() in ("industries", "industry"):
@@ -144,8 +162,12 @@ def parse_clip(text: str) -> ClipCommand:
         target = _clean(" ".join(parts))
         if not target:
             raise CommandUsageError("mute what? `/clip mute ACCOUNT|SOURCE [DAYS]`")
+        if len(target) > MAX_NAME:
+            raise CommandUsageError(_not_a_name(target))
         return ClipCommand("mute", target[:MAX_TERM], days=days)
     if verb == "unmute":
+        if len(_clean(rest)) > MAX_NAME:
+            raise CommandUsageError(_not_a_name(rest))
         return ClipCommand("unmute", _clean(rest)[:MAX_TERM])
     if verb == "settings":
         return _settings(rest)

@@ -146,6 +146,27 @@ def _ends_sentence(sentence: str) -> bool:
     return sentence.rstrip("\"'”’)]").endswith((".", "!", "?"))
 
 
+#: words a phrase does not end on: a text ending in one was cut short ("covered by every")
+_DANGLING = frozenset(
+    "a an the of to in on at by for from with without into onto about as and or but nor than "
+    "that which who whose whom when where while if because so is are was were be been has have "
+    "had will would can could should may might must its their his her our your my this these "
+    "those every each some any no not very more most such".split()
+)
+
+
+def _cut_by_feed(text: str) -> bool:
+    """True when a text without a sentence end looks cut short by its feed: it ends on a word
+    a phrase does not end on ("... covered by every"), or on a comma, colon or dash. A phrase
+    that is whole ("Fox hires Gorka as its strategist") is not. Does not look at the length."""
+    if _ends_sentence(text) or text.endswith(("…", "...")):
+        return False
+    if text.rstrip().endswith((",", ";", ":", "-", "–", "—")):
+        return True
+    words = text.split()
+    return bool(words) and words[-1].strip("\"'“”‘’()[]").casefold() in _DANGLING
+
+
 def cut_words(text: str, limit: int) -> str:
     """Return ``text`` within ``limit`` characters, cut after a whole word with an ellipsis.
     Does not cut mid-word (a single word longer than the limit is the only exception)."""
@@ -175,8 +196,10 @@ def lead_text(
     that says something beyond the headline, within ``budget`` characters.
 
     Whole sentences are kept while they fit; a first sentence longer than the budget is cut
-    after a whole word with "…". A sentence the feed itself cut short is left out when a whole
-    one came before it, and ends in "…" when it is all there is. Filler sentences
+    after a whole word with "…" (the only cut). A text without a sentence end that fits the
+    budget is kept whole, as the feed wrote it ("Fox hires Gorka as its strategist"); it ends
+    in "…" only when it looks cut short by the feed (``_cut_by_feed``: "... covered by every").
+    A sentence without an end after a whole one is left out. Filler sentences
     (``is_filler``) are left out wherever they stand. Does not escape anything (the renderers
     do).
     """
@@ -196,8 +219,8 @@ def lead_text(
             chosen.append(sentence)
             size += extra
         lead = " ".join(chosen)
-        if not _ends_sentence(lead) and not lead.endswith("…"):
-            lead += "…"  # the feed cut its summary mid-sentence: say so
+        if len(lead) <= budget and _cut_by_feed(lead):
+            lead = lead.rstrip(" ,;:-–—") + "…"  # the feed cut its summary mid-sentence: say so
         return cut_words(lead, budget)
     return ""
 

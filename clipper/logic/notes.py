@@ -213,14 +213,29 @@ def render_note(template: str, values: NoteValues, target: NoteTarget) -> str:
     }
     out = ""
     for literal, name in parts:
+        literal = literal.replace(_EMPTY, "")
         out += _escape_lines(literal, target, at_start=out == "" or out.endswith("\n"))
         if name is None:
             continue
         if name == "url":
-            out += _link(values.url, target)
+            value = _link(values.url, target)
         else:
-            out += _escape_text(filled[name], target, line_start=out == "" or out.endswith("\n"))
-    return out
+            value = _escape_text(filled[name], target, line_start=out == "" or out.endswith("\n"))
+        out += value or _EMPTY
+    return _drop_emptied_lines(out)
+
+
+#: marks where a placeholder was filled with nothing (an item without a link)
+_EMPTY = "\x00"
+
+
+def _drop_emptied_lines(note: str) -> str:
+    """Return the note without the lines that held only placeholders filled with nothing (a
+    ``{url}`` line of an item without a link), so that no blank line is left where the link
+    was; the template's own blank lines stay."""
+    lines = note.split("\n")
+    kept = [line for line in lines if not (_EMPTY in line and not line.replace(_EMPTY, "").strip())]
+    return "\n".join(kept).replace(_EMPTY, "")
 
 
 @functools.lru_cache(maxsize=256)

@@ -64,6 +64,13 @@ class Quarter:
         return Quarter(index // 4, index % 4 + 1)
 
 
+def _quoted(text: str) -> str:
+    """Return what was typed, quoted back in at most 40 characters (a long one says its size)."""
+    if len(text) <= 40:
+        return repr(text)
+    return f"{text[:30]!r}… ({len(text):,} characters)"
+
+
 def parse_quarter(text: str) -> Quarter:
     """Return the quarter a label names: ``2026Q4`` (also ``2026-Q4``, ``FY2026Q4``, any case).
 
@@ -73,7 +80,7 @@ def parse_quarter(text: str) -> Quarter:
     found = _LABEL.fullmatch(text)
     if found is None:
         raise CommandUsageError(
-            f"not a quarter: {text!r} (expected a label such as 2026Q4: the year the fiscal "
+            f"not a quarter: {_quoted(text)} (expected a label such as 2026Q4: the year the fiscal "
             "year ends in, then Q1 to Q4)"
         )
     return Quarter(int(found.group(1)), int(found.group(2)))
