@@ -272,7 +272,11 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
     """Fetch feeds and store new articles, with a summary of what happened."""
     with state.clipper() as clipper:
         if once:
-            _print_summary(_fetch(clipper, not all_feeds), state.verbose, clipper.config)
+            summary = _fetch(clipper, not all_feeds)
+            _print_summary(summary, state.verbose, clipper.config)
+            if summary.count(FetchStatus.ERROR) or summary.count(FetchStatus.DISABLED):
+                # the pass ran, but not every feed it was asked to fetch could be (docs/cli.md)
+                raise click.exceptions.Exit(1)
             return
         tick = clipper.config.settings.fetch.tick
         run_ticks(
