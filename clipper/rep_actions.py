@@ -644,8 +644,8 @@ class RepActions:
         chosen = mine or (shares if found.owner == rep.email else [])
         if not chosen:
             raise CommandUsageError(
-                f"no share of yours with *{escape(found.name)}* to mark useful yet; "
-                "*Share with customer* in your digest logs one"
+                f"no share of yours with *{escape_name(cut(found.name, 100))}* to mark useful "
+                "yet; *Share with customer* in your digest logs one"
             )
         return self.mark_useful(rep, chosen[-1].id)
 
