@@ -390,7 +390,7 @@ def review_html(pack: ReviewPack) -> str:
 
 
 def _slack_link(title: str, url: str | None, limit: int = 120) -> str:
-    shown = escape(cut(title or "(untitled)", limit))
+    shown = escape_name(cut(title or "(untitled)", limit))
     target = link_target(url)
     return f"<{target}|{shown}>" if target else shown
 
