@@ -21,7 +21,7 @@ from typing import Literal
 from .config import Account, Config, Contact, Rep
 from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
-from .logic.blockkit import cut, escape, escape_name
+from .logic.blockkit import cut, escape_name
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
 from .logic.contacts import split_contact
 from .logic.digest import (
