@@ -41,6 +41,8 @@ from .exceptions import (
     StorageError,
 )
 from .logic.coverage_report import (
+    DARK_COLUMN,
+    ONE_CONTACT_COLUMN,
     CoverageReport,
     report_csv,
     report_html,
@@ -177,8 +179,9 @@ def check(state: State) -> None:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
     feeds = config.feed_sources()
     out.print(
-        f"{len(config.catalogs)} industries, {len(feeds)} feeds, {len(config.accounts)} accounts, "
-        f"{len(config.reps)} reps ({config.path})"
+        f"{plural(len(config.catalogs), 'industry', 'industries')}, {plural(len(feeds), 'feed')}, "
+        f"{plural(len(config.accounts), 'account')}, {plural(len(config.reps), 'rep')} "
+        f"({config.path})"
     )
     if config.problems:
         out.print(f"[red]{plural(len(config.problems), 'problem')} found[/]")
@@ -305,7 +308,10 @@ def run(state: State, once: bool, limit: int) -> None:
             except ClipperError as exc:
                 err.print(f"[red]matching failed:[/] {escape(str(exc))}")
                 return
-            out.print(f"matched {articles} new articles: {matches} account matches")
+            out.print(
+                f"matched {plural(articles, 'new article')}: "
+                f"{plural(matches, 'account match', 'account matches')}"
+            )
             clipper.digests.pass_finished(clipper.clock())  # due digests may go out now
             _print_matches(clipper, limit)
 
@@ -450,6 +456,7 @@ def _start_slack(clipper: Clipper, host: str, port: int, *, slack: bool = True) 
         channel_timeout_s=settings.channel_timeout,
         on_close=work.shutdown if work is not None else None,
     ).start()
+    clipper.serve_report_at(host, server.port)  # its /clip report links point here
     where = f"http://{host}:{server.port}"
     page = f"report page (signed links only) on {where}{PAGE_PATH}"
     if not slack:
@@ -562,7 +569,7 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
             try:
                 articles, _matches = clipper.match_pending()
                 if articles:
-                    notes.print(f"matched {articles} waiting articles")
+                    notes.print(f"matched {plural(articles, 'waiting article')}")
             except ClipperError as exc:
                 err.print(f"[yellow]matching failed, sending what is matched:[/] {exc}")
         report = clipper.digest(rep=rep, force=now, dry_run=dry_run)
@@ -769,7 +776,8 @@ def accounts_import(state: State, csv_file: Path, out_path: Path | None, dry_run
         out.print(escape(note))
     added, updated = ("would add", "would update") if dry_run else ("added", "updated")
     out.print(
-        f"{len(result.accounts) - len(merged.problems)} good rows, {len(skipped)} skipped; "
+        f"{plural(len(result.accounts) - len(merged.problems), 'good row')}, "
+        f"{len(skipped)} skipped; "
         f"{added} {merged.added}, {updated} {merged.updated}, {merged.unchanged} unchanged "
         f"in {target}"
     )
@@ -801,7 +809,8 @@ def touches_import(state: State, csv_file: Path) -> None:
     if result.dialect is not None:
         kind = "Salesforce" if result.dialect is TouchChannel.SALESFORCE else "HubSpot"
         out.print(
-            f"{kind} export {escape(str(csv_file))}: {result.rows} rows; added {result.added}, "
+            f"{kind} export {escape(str(csv_file))}: {plural(result.rows, 'row')}; added "
+            f"{result.added}, "
             f"{result.duplicates} already in the ledger, {len(result.problems)} bad"
         )
     if result.problems:
@@ -939,7 +948,7 @@ def touches_export(state: State, crm: str, since: str | None, out_path: Path | N
     """
     with state.clipper(quiet=True) as clipper:
         done = clipper.export_touches(_CRMS[crm], since=since)
-    _write_out(out_path, done.csv.encode(), what=f"{done.touches} touches")
+    _write_out(out_path, done.csv.encode(), what=plural(done.touches, "touch", "touches"))
 
 
 @main.group()
@@ -958,7 +967,7 @@ def _coverage_tables(report: CoverageReport, console: Console) -> None:
     console.print(
         f"[bold]{escape(report.title)}[/] · {escape(report.period)} ({escape(report.timezone)})"
         f", counted to {report.counted_to}; going dark after "
-        f"{report.going_dark_days} days without a touch"
+        f"{plural(report.going_dark_days, 'day')} without a touch"
     )
     reps = Table(title="Per rep (touches on the rep's accounts, by anyone)", expand=False)
     for column in ("rep", "accounts", "on target", "quarter", "12 months", "going dark"):
@@ -975,7 +984,8 @@ def _coverage_tables(report: CoverageReport, console: Console) -> None:
         )
     console.print(reps)
     accounts = Table(title="Per account (touches / target)", expand=False)
-    for column in ("account", "owner", "quarter", "12 months", "days since", "contacts", "", ""):
+    columns = ("account", "owner", "quarter", "12 months", "days since", "contacts")
+    for column in (*columns, DARK_COLUMN, ONE_CONTACT_COLUMN):
         accounts.add_column(column, overflow="fold")
     for a in report.accounts:
         accounts.add_row(
@@ -1078,12 +1088,24 @@ def report_touches(
 @pass_state
 def report_link(state: State, rep: str | None, ttl_hours: float | None) -> None:
     """Print a signed link to the web page of the touch report (the whole team's, or one
-    rep's accounts with --rep); 'clipper serve' or 'clipper run' serves it."""
+    rep's accounts with --rep); 'clipper serve' or 'clipper run' serves it.
+
+    The link starts with web.base_url; without it, with the address 'clipper run' would serve
+    the page on (web.listen without Slack, else slack.host and slack.port), and a warning
+    says so: a 'clipper serve --port N' elsewhere is not known to this command.
+    """
     with state.clipper(quiet=True) as clipper:
         link = clipper.report_link(rep=rep, ttl_hours=ttl_hours)
+        base = clipper.report_base_url()
     click.echo(link.url)
     who = "the whole team" if link.scope.rep is None else f"{link.scope.rep}'s accounts only"
     err.print(f"a link to {escape(who)}; it expires {link.expires_text}")
+    if link.assumed:
+        err.print(
+            f"[yellow]warning:[/] web.base_url is not set: this link assumes the page is "
+            f"served at {escape(base)} (web.listen, else slack.port); set web.base_url to the "
+            "address managers reach"
+        )
 
 
 @main.command("review")
@@ -1203,7 +1225,9 @@ def match_command(state: State, jsonl: Path, out_path: Path | None, batch: int) 
             if sink:
                 sink.close()
     if out_path:
-        out.print(f"{len(articles)} articles matched, {len(problems)} skipped → {out_path}")
+        out.print(
+            f"{plural(len(articles), 'article')} matched, {len(problems)} skipped → {out_path}"
+        )
 
 
 @main.command()

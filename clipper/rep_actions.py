@@ -21,7 +21,7 @@ from typing import Literal
 from .config import Account, Config, Contact, Rep
 from .digests import Digests, share_notes
 from .exceptions import CommandUsageError
-from .logic.blockkit import cut, escape, escape_name
+from .logic.blockkit import cut, escape_name
 from .logic.clip import DEFAULT_MUTE_DAYS, closest, split_account, suggestions
 from .logic.contacts import split_contact
 from .logic.digest import (
@@ -644,8 +644,8 @@ class RepActions:
         chosen = mine or (shares if found.owner == rep.email else [])
         if not chosen:
             raise CommandUsageError(
-                f"no share of yours with *{escape(found.name)}* to mark useful yet; "
-                "*Share with customer* in your digest logs one"
+                f"no share of yours with *{escape_name(cut(found.name, 100))}* to mark useful "
+                "yet; *Share with customer* in your digest logs one"
             )
         return self.mark_useful(rep, chosen[-1].id)
 

@@ -37,6 +37,7 @@ from .logic.weblink import (
     check_link,
     expiry,
     link_query,
+    local_base_url,
 )
 from .ports import LinkSecretType
 from .touch_ledger import TouchLedger
@@ -52,6 +53,9 @@ class ReportLink:
     url: str
     scope: LinkScope
     expires_at: datetime
+    #: ``web.base_url`` is unset and this process serves no page: the address is a guess
+    #: (``web.listen``'s, else ``slack.port``'s, on 127.0.0.1) that ``clipper report link`` warns of
+    assumed: bool = False
 
     @property
     def expires_text(self) -> str:
@@ -64,16 +68,33 @@ class ReportLinks(TouchLedger):
     provides ``link_secret``). Does not render answers."""
 
     link_secret: LinkSecretType
+    #: where this process serves the page (``serve_report_at``); None: it serves none
+    served_at: tuple[str, int] | None = None
+
+    def serve_report_at(self, host: str, port: int) -> None:
+        """Record that this process now serves the page on ``host`` and ``port`` (the port
+        the server got, also for ``--port 0``), so the links it makes (``/clip report``) point
+        there when ``web.base_url`` is unset. Does not start or check any server."""
+        self.served_at = (host, port)
 
     def report_base_url(self, port: int | None = None) -> str:
-        """The address links point at: ``web.base_url``, else ``http://127.0.0.1:PORT`` (the
-        port given, else ``web.listen``'s, else ``slack.port``)."""
+        """The address links point at: ``web.base_url``; else the page this process serves
+        (``serve_report_at``: ``clipper serve --host/--port``, ``clipper run``); else where
+        ``clipper run`` would serve it: ``web.listen`` without Slack, else ``slack.host`` and
+        ``slack.port`` (an explicit ``port`` wins over both). Does not check that anything
+        answers there."""
         web = self.config.settings.web
         if web.base_url is not None:
             return web.base_url
+        if port is not None:
+            return local_base_url("127.0.0.1", port)
+        if self.served_at is not None:
+            return local_base_url(*self.served_at)
         listen = web.listen_address()
-        chosen = port if port is not None else listen[1] if listen else None
-        return f"http://127.0.0.1:{chosen if chosen else self.config.settings.slack.port}"
+        if listen is not None and not self.config.slack_app_ready:
+            return local_base_url(*listen)
+        slack = self.config.settings.slack
+        return local_base_url(slack.host, slack.port)
 
     def report_link(
         self, *, rep: str | None = None, ttl_hours: float | None = None, port: int | None = None
@@ -102,10 +123,14 @@ class ReportLinks(TouchLedger):
             scope = LinkScope(email)
         expires = expiry(self.clock(), timedelta(hours=hours))
         query = link_query(self.link_secret.secret(), scope, expires)
+        assumed = (
+            self.config.settings.web.base_url is None and port is None and self.served_at is None
+        )
         return ReportLink(
             f"{self.report_base_url(port)}{PAGE_PATH}?{query}",
             scope,
             datetime.fromtimestamp(expires, UTC),
+            assumed=assumed,
         )
 
     def check_report_link(self, params: Mapping[str, str]) -> LinkCheck:
@@ -126,9 +151,12 @@ class ReportLinks(TouchLedger):
         if scope.rep is not None and all(r.email != scope.rep for r in self.config.reps):
             # signed before the rep left reps.yaml: never a list of the other reps instead
             return Refusal("This link's rep is no longer in Clipper; ask for a new link.")
+        if filters.rep is not None and all(r.email != filters.rep for r in self.config.reps):
+            # the form lists the reps: no file path, no list of every rep, only what was asked
+            return BadFilter(f"unknown rep {filters.rep!r}; choose one from the list")
         try:
             report = self.touch_coverage_report(quarter=filters.quarter, rep=filters.rep)
-        except CommandUsageError as exc:
+        except CommandUsageError as exc:  # the quarter: not a label, or not begun
             return BadFilter(str(exc))
         if filters.quarter is not None:  # as the page names it ("2026q3" is 2026Q3)
             filters = ReportFilters(report.quarter.label, filters.rep, filters.account)

@@ -141,7 +141,7 @@ class ReviewPacks:
                 f"({account.owner or 'nobody'}) or a manager can review it"
             )
         choices = [a.name for a in allowed]
-        hint = suggestions(name, choices).replace("*", "'")
+        hint = suggestions(name, choices, plain=True)
         if not choices:
             hint = "No accounts are configured." if rep is None else hint
         elif rep is None and not hint.startswith("Did you mean"):

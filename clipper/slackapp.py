@@ -48,6 +48,7 @@ from .logic.blockkit import (
     SlackMessage,
     cut,
     escape,
+    escape_name,
     replace_item,
     replace_more,
 )
@@ -421,7 +422,7 @@ def make_slack_app(
         if not page.items:
             _respond(
                 respond,
-                f"Nothing more on *{escape(account.name)}*: everything your digests left out "
+                f"Nothing more on *{escape_name(account.name)}*: everything your digests left out "
                 f"has been shown. `/clip news {escape(account.name)}` lists the latest.",
             )
             _edit_more(client, body, account.name, "Shown already.")
@@ -435,7 +436,8 @@ def make_slack_app(
                 client,
                 body,
                 account.name,
-                f":arrow_down: {count} more on {escape(account.name)} shown in the thread below.",
+                f":arrow_down: {count} more on {escape_name(account.name)} shown in the thread "
+                "below.",
             )
 
     def post_page(
@@ -533,7 +535,8 @@ def make_slack_app(
             if already is not None:
                 _respond(
                     respond,
-                    f"{escape(already.rep)} already shared this with {escape(account.name)} on "
+                    f"{escape_name(already.rep)} already shared this with "
+                    f"{escape_name(account.name)} on "
                     f"{already.shared_at:%d %b}; no need to send it again.",
                     replace=False,
                 )
@@ -864,7 +867,7 @@ def _share_view(
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": cut(f"*{escape(account)}* · {escape(contact)}", 3000),
+                    "text": cut(f"*{escape_name(account)}* · {escape_name(contact)}", 3000),
                 },
             },
             # one contact needs no choice: the line above names them

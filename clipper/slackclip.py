@@ -79,7 +79,7 @@ def _help(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
 
 def _add(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     result = clipper.add_watch_term(rep, command.argument, command.account)
-    names = ", ".join(f"*{escape(a)}*" for a in result.accounts)
+    names = ", ".join(f"*{escape_name(a)}*" for a in result.accounts)
     if not result.added:
         return f"`{escape(result.term)}` is already on your watch list for {names}."
     return f"Watching `{escape(result.term)}` for {names}. New articles are matched from now."
@@ -99,7 +99,7 @@ def _list(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
         return "You have no watch terms yet. `/clip add TERM [to ACCOUNT]` adds one."
     lines = ["*Your watch terms*"]
     lines += [
-        f"• `{escape(t.term)}` on {escape(t.account)}"
+        f"• `{escape(t.term)}` on {escape_name(t.account)}"
         + (" _(from the account file)_" if t.configured else "")
         for t in terms
     ]
@@ -115,7 +115,7 @@ def _accounts(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str
     narrow = {a.account for a in clipper.touch_coverage().accounts if a.single_contact}
     for account in mine.accounts:
         lines.append(
-            f"• *{escape(account.account)}*: {touch_line(account.status, mine.now)}"
+            f"• *{escape_name(account.account)}*: {touch_line(account.status, mine.now)}"
             + (f" · :warning: {ONE_CONTACT}" if account.account in narrow else "")
         )
     return "\n".join(lines)
@@ -128,7 +128,7 @@ def _news(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str | B
     news = clipper.account_news(rep, command.argument, limit=5, left_out_limit=NEWS_LEFT_OUT)
     if news.left_out is not None and news.left_out.items:
         return render_news(rep, news, news.left_out)
-    return _latest_text(news) or f"No matches for *{escape(news.account)}* yet."
+    return _latest_text(news) or f"No matches for *{escape_name(news.account)}* yet."
 
 
 INDUSTRY_PAGE_TITLE = "Not yet shown in your industries"
@@ -186,7 +186,7 @@ def _latest_text(news: AccountNews) -> str:
     """Word the latest matches on an account as one mrkdwn list (empty: there are none)."""
     if not news.items:
         return ""
-    lines = [f"*Latest on {escape(news.account)}*"]
+    lines = [f"*Latest on {escape_name(news.account)}*"]
     for item in news.items:
         title = escape_name(cut(item.title or "(untitled)", 200))
         target = link_target(item.url)
@@ -247,7 +247,7 @@ def render_news(rep: Rep, news: AccountNews, page: LeftOut) -> BlocksAnswer:
     while tail and validate(blocks + tail):  # the latest list yields to the items
         tail.pop()
     blocks += tail
-    text = f"{len(shown)} not yet shown on {escape(news.account)}" + (
+    text = f"{len(shown)} not yet shown on {escape_name(news.account)}" + (
         f", {waiting} more waiting" if waiting else ""
     )
     return BlocksAnswer(cut(text, 3000), tuple(blocks), shown)
@@ -281,7 +281,7 @@ def _digest(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
 def _mute(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     muted = clipper.mute(rep, command.argument, command.days)
     target = (
-        f"*{escape(muted.target)}*"
+        f"*{escape_name(muted.target)}*"
         if muted.kind == "account"
         else f"the source *{escape_name(muted.target)}*"
     )
@@ -316,8 +316,8 @@ def _touch(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     logged = clipper.log_touch(rep, command.argument, key=key)
     note = logged.note
     return (
-        f"Logged a touch on *{escape(logged.account)}*"
-        + (f" with {escape(logged.contact)}" if logged.contact else "")
+        f"Logged a touch on *{escape_name(logged.account)}*"
+        + (f" with {escape_name(logged.contact)}" if logged.contact else "")
         + (f": {escape(note)}" if note else ".")
     )
 
@@ -425,14 +425,14 @@ def render_standing(report: CoverageReport) -> str:
         for account in due[:ME_ACCOUNTS]:
             flag = " · going dark" if account.going_dark else ""
             lines.append(
-                f"• *{escape(cut(account.account, 100))}*: {account.this_quarter} of "
+                f"• *{escape_name(cut(account.account, 100))}*: {account.this_quarter} of "
                 f"{account.quarter_target} · {_days(account)}{flag}"
             )
         if len(due) > ME_ACCOUNTS:
             lines.append(f"… and {len(due) - ME_ACCOUNTS} more")
     if dark:
-        lines.append(f"*Going dark* (no touch for {report.going_dark_days} days or more)")
-        lines += [f"• *{escape(cut(a.account, 100))}*: {_days(a)}" for a in dark[:ME_ACCOUNTS]]
+        lines.append(f"*Going dark* (no touch for {plural(report.going_dark_days, 'day')} or more)")
+        lines += [f"• *{escape_name(cut(a.account, 100))}*: {_days(a)}" for a in dark[:ME_ACCOUNTS]]
         if len(dark) > ME_ACCOUNTS:
             lines.append(f"… and {len(dark) - ME_ACCOUNTS} more")
     if line is not None and line.accounts and not due and not dark:
@@ -449,8 +449,8 @@ def render_touch_report(report: TouchReport) -> str:
 def _review(clipper: Clipper, rep: Rep, command: ClipCommand, key: str) -> str:
     try:
         pack = clipper.review_pack(command.argument, quarter=command.value, rep=rep)
-    except CommandUsageError as exc:  # it quotes what was typed: shown as text in Slack
-        raise CommandUsageError(escape(str(exc))) from None
+    except CommandUsageError as exc:  # plain text quoting what was typed: shown as text in Slack
+        raise CommandUsageError(escape_name(str(exc))) from None
     return review_mrkdwn(pack)
 
 
@@ -464,12 +464,12 @@ def render_useful(marked: UsefulMarked) -> str:
     when = f"{touch.touched_at:%d %b}"
     if marked.already:
         return (
-            f"The share with *{escape(touch.account)}* of {when} was already marked useful "
-            f"(by {escape(marked.mark.marked_by)} on {marked.mark.marked_at:%d %b}); "
+            f"The share with *{escape_name(touch.account)}* of {when} was already marked useful "
+            f"(by {escape_name(marked.mark.marked_by)} on {marked.mark.marked_at:%d %b}); "
             "nothing changed."
         )
     return (
-        f":star: Marked the share with *{escape(touch.account)}* of {when} as found useful by "
+        f":star: Marked the share with *{escape_name(touch.account)}* of {when} as found useful by "
         "the customer; `/clip me` counts it."
     )
 

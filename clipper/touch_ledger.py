@@ -311,7 +311,7 @@ class TouchLedger:
             return name  # an account since removed from the accounts file
         raise CommandUsageError(
             f"unknown account {name!r}. "
-            + suggestions(name, [a.name for a in self.config.accounts]).replace("*", "'")
+            + suggestions(name, [a.name for a in self.config.accounts], plain=True)
         )
 
     def _rep_named(self, email: str) -> str:

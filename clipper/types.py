@@ -902,8 +902,9 @@ class ActivityCounts:
 
 @dataclass(frozen=True, slots=True)
 class OwnerCoverage:
-    """One owner's accounts touched enough this quarter, of all they own, and the matches and
-    shares on those accounts this week (the 7 days to the report) and this quarter."""
+    """One owner's accounts on target this quarter (each against its own target), of all they
+    own, and the matches and shares on those accounts this week (the 7 days to the report) and
+    this quarter."""
 
     owner: str
     touched: int
@@ -946,7 +947,8 @@ class TouchReport:
     #: an account's tier or ``touch_target`` may ask more or fewer)
     target: int
     accounts: int
-    #: accounts touched at least ``target`` times
+    #: accounts on target: touched at least their own quarterly target (tier, ``touch_target``
+    #: or ``target``) this quarter, as ``clipper report touches`` counts "on target"
     touched: int
     #: per owner ("(no owner)" for accounts without one), sorted by owner
     by_owner: tuple[OwnerCoverage, ...]

@@ -91,7 +91,7 @@ def test_run_once_on_the_bundled_samples(tmp_path: Path) -> None:
     ]
     # the manager's weekly team summary goes out on the first run (issue 12 item 5)
     lee = saved[1].read_text()
-    assert "# Clipper team summary" in lee and "- 0 of 5 accounts touched" in lee
+    assert "# Clipper team summary" in lee and "- 0 of 5 accounts on target" in lee
     sam = saved[2].read_text()
     assert "## Acme Robotics" in sam and "Why: mentions" in sam and "for you only" in sam
     assert "Touches this quarter: 0 of 1" in sam

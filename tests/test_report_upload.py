@@ -114,7 +114,7 @@ def test_a_manager_s_report_carries_the_cli_s_chart_into_the_conversation(
     response, rid = bolt.clip("report", user="U3")
     assert (response.status, response.body) == (200, "")  # drawing waits for the work queue
     text = bolt.answer(rid)
-    assert text.startswith("*Touch coverage this quarter*: 0 of 2 accounts touched")
+    assert text.startswith("*Touch coverage this quarter*: 0 of 2 accounts on target")
     assert text.endswith("is attached below._")
     (shared,) = bolt.stub.shared_files("DU3")
     assert shared["data"].startswith(PNG_MAGIC)
@@ -166,7 +166,7 @@ def test_a_failed_upload_still_answers_and_says_why(bolt: Bolt) -> None:
     bolt.stub.faults.append(Fault("upload", action="500", always=True))
     _response, rid = bolt.clip("report", user="U3")
     text = bolt.answer(rid)
-    assert text.startswith("*Touch coverage this quarter*: 0 of 2 accounts touched")
+    assert text.startswith("*Touch coverage this quarter*: 0 of 2 accounts on target")
     assert text.endswith(
         ":warning: The chart could not be attached: the upload was refused: HTTP 500."
     )

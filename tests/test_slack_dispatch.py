@@ -175,12 +175,13 @@ def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
     assert "/report?scope=team&amp;expires=" in link and "|The team's report on the web>" in link
     assert "the link expires" in link
     assert answer == (
-        "*Touch coverage this quarter*: 1 of 3 accounts touched at least once\n"
-        "*Per rep: accounts touched · stories matched and shares this week (7 days) · this "
+        "*Touch coverage this quarter*: 1 of 3 accounts on target (each against its own "
+        "quarterly target; 1 touch by default)\n"
+        "*Per rep: accounts on target · stories matched and shares this week (7 days) · this "
         "quarter*\n"
-        "• dana@example.com: 1/2 touched · week: 0 stories, 0 shares · quarter: 0 stories, "
+        "• dana@example.com: 1/2 on target · week: 0 stories, 0 shares · quarter: 0 stories, "
         "0 shares\n"
-        "• sam@example.com: 0/1 touched · week: 0 stories, 0 shares · quarter: 0 stories, "
+        "• sam@example.com: 0/1 on target · week: 0 stories, 0 shares · quarter: 0 stories, "
         "0 shares\n"
         "*Due*\n"
         "• Acme Robotics\n"
@@ -269,7 +270,7 @@ def test_review_sums_up_the_rep_s_own_account_and_refuses_another_s(bolt: Bolt) 
     _response, rid = bolt.clip("review acme", user="U1")
     answer = bolt.answer(rid)
     assert answer.startswith(
-        "*Acme Robotics: quarterly review 2026Q4* (01 Oct to 31 Dec 2026)\n"
+        "*Acme Robotics: quarterly review 2026Q4* (1 Oct 2026 – 31 Dec 2026)\n"
         "• *Touches:* 1 of 1 this quarter, last on 2026-11-23\n"
         "• *Contacts reached:* none named (not reached: Jo Park, Lee Moreno, Lee Chan)\n"
         "• *News:* 0 articles, 0 business events; *shared:* 0 articles\n"
@@ -286,7 +287,9 @@ def test_review_sums_up_the_rep_s_own_account_and_refuses_another_s(bolt: Bolt) 
     )
     # a manager may review any account, and name the quarter
     _response, rid = bolt.clip("review initech 2026Q3", user="U3")
-    assert bolt.answer(rid).startswith("*Initech: quarterly review 2026Q3* (01 Jul to 30 Sep")
+    assert bolt.answer(rid).startswith(
+        "*Initech: quarterly review 2026Q3* (1 Jul 2026 – 30 Sep 2026)"
+    )
     # what was typed is quoted as text, never as a Slack mention
     _response, rid = bolt.clip("review <!channel>", user="U1")
     refused = bolt.answer(rid)

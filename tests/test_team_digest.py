@@ -130,13 +130,15 @@ def test_the_team_digest_shows_exactly_the_numbers_of_clip_report(
     for line in report.splitlines()[:-1]:
         assert line.split("*: ")[-1] in shown, line
     # and the numbers are the team's: the week is the 7 days to now, the quarter since 1 Oct
-    assert "2 of 3 accounts touched at least once" in report
-    assert "sam@example.com: 2/2 touched · week: 2 stories, 1 share · quarter: 3 stories" in report
+    assert "2 of 3 accounts on target (each against its own quarterly target" in report
+    assert (
+        "sam@example.com: 2/2 on target · week: 2 stories, 1 share · quarter: 3 stories" in report
+    )
     assert (
         "Acme Robotics (sam@example.com): week: 2 stories, 1 share · quarter: 3 stories, 1 share"
         " · 1 touch" in report
     )
-    assert "dana@example.com: 0/1 touched · week: 1 story, 0 shares" in report
+    assert "dana@example.com: 0/1 on target · week: 1 story, 0 shares" in report
     assert "*News but no touch this quarter*\n• Northwind Logistics\n*Due*" in report
     assert "Helix Components" not in report.split("*Per account")[1]  # no news, touched
     assert "Broken: failing (2 in a row): HTTP 500" in report
@@ -233,7 +235,7 @@ def test_in_clipper_run_a_first_summary_waits_for_the_first_fetch_and_match_pass
         clipper.digests.pass_finished(team.clock())
         clipper.digest()
         (summary,) = team.team_parts()
-        assert "- sam@example.com: 2/2 touched" in summary.payload
+        assert "- sam@example.com: 2/2 on target" in summary.payload
 
 
 def test_in_slack_the_team_summary_lists_one_rep_or_account_a_line() -> None:
@@ -311,7 +313,7 @@ def test_the_team_numbers_count_stories_not_outlets_and_say_touch_and_touches(
         "0 shares · 1 touch" in report
     )
     # the venture is about both of Sam's accounts: one story for Sam, not three
-    assert "sam@example.com: 2/2 touched · week: 2 stories, 0 shares" in report
+    assert "sam@example.com: 2/2 on target · week: 2 stories, 0 shares" in report
     assert "time(s)" not in report and "touch(es)" not in report
     # the digest shows the same numbers, word for word (all but /clip report's web page link)
     for line in report.splitlines()[:-1]:

@@ -330,13 +330,13 @@ def test_the_numbers_are_those_of_clip_report(tmp_path: Path) -> None:
             owners[line.rep].touched,
             owners[line.rep].total,
         )
-        assert f"{line.rep}: {line.on_target_quarter}/{line.accounts} touched" in said
+        assert f"{line.rep}: {line.on_target_quarter}/{line.accounts} on target" in said
     assert theirs.due == tuple(
         a.account
         for a in sorted(mine.accounts, key=lambda a: [x["name"] for x in ACCOUNTS].index(a.account))
         if a.due
     )
-    assert f"{mine.team.on_target_quarter} of {mine.team.accounts} accounts touched" in said
+    assert f"{mine.team.on_target_quarter} of {mine.team.accounts} accounts on target" in said
 
 
 def test_other_commands_never_import_matplotlib(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..exceptions import CommandUsageError
 from ..types import RepSetting
+from .blockkit import escape_name
 from .touches import parse_quarter
 from .watch import parse_watch
 
@@ -262,14 +263,23 @@ def closest(name: str, choices: list[str]) -> str | None:
     return starting[0] if len(starting) == 1 else None
 
 
-def suggestions(name: str, choices: list[str]) -> str:
-    """Return "Did you mean X or Y?" for an unknown name, or the list of choices."""
+def suggestions(name: str, choices: list[str], *, plain: bool = False) -> str:
+    """Return "Did you mean X or Y?" for an unknown name, or the list of choices: as Slack
+    mrkdwn, each name escaped (``escape_name``: an account called ``<!channel> *Evil*`` pings
+    nobody and bolds nothing), or with ``plain`` as text, names in quotes, not escaped (the
+    caller escapes for where it is shown). Does not quote ``name`` back."""
     close = difflib.get_close_matches(name.casefold(), [c.casefold() for c in choices], n=3)
     by_fold = {c.casefold(): c for c in choices}
+
+    def shown(choice: str, *, strong: bool) -> str:
+        if plain:
+            return f"'{choice}'"
+        return f"*{escape_name(choice)}*" if strong else escape_name(choice)
+
     if close:
-        return "Did you mean " + " or ".join(f"*{by_fold[c]}*" for c in close) + "?"
+        return "Did you mean " + " or ".join(shown(by_fold[c], strong=True) for c in close) + "?"
     if choices:
-        return "Your accounts: " + ", ".join(sorted(choices)[:20])
+        return "Your accounts: " + ", ".join(shown(c, strong=False) for c in sorted(choices)[:20])
     return "You own no accounts in Clipper yet."
 
 

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Sequence
 
 from ..exceptions import CommandUsageError
+from .blockkit import escape, escape_name
 
 #: the word that introduces a contact after the account
 WITH = "with"
@@ -34,7 +35,8 @@ def split_contact(text: str, contacts: Sequence[str], *, account: str) -> tuple[
 
     Raises:
         CommandUsageError: "with" is followed by a near miss of a contact's name (with the
-            names it may mean and every contact on file), or by a first name several share.
+            names it may mean and every contact on file), or by a first name several share;
+            the message is Slack mrkdwn, every name in it escaped (``escape_name``).
     """
     head, _sep, after = text.partition(" ")
     if head.casefold() != WITH or not contacts:
@@ -77,15 +79,16 @@ def split_contact(text: str, contacts: Sequence[str], *, account: str) -> tuple[
         best = max(near)
         meant = sorted({n[2] for n in near if n[1] == best[1]}, key=contacts.index)
         raise CommandUsageError(
-            f"{account} has no contact named {best[1]!r}. Did you mean "
-            + " or ".join(f"*{m}*" for m in meant)
+            f"{escape_name(account)} has no contact named {escape_name(repr(best[1]))}. "
+            "Did you mean "
+            + " or ".join(f"*{escape_name(m)}*" for m in meant)
             + "? Contacts on file: "
-            + ", ".join(contacts[:20])
+            + ", ".join(escape_name(c) for c in contacts[:20])
         )
     if len(owners) > 1:
         raise CommandUsageError(
-            f"which {first_word}? {account} has "
-            + " and ".join(f"*{n}*" for n in owners)
-            + f": `/clip touch {account} with FULL NAME note`"
+            f"which {escape_name(first_word)}? {escape_name(account)} has "
+            + " and ".join(f"*{escape_name(n)}*" for n in owners)
+            + f": `/clip touch {escape(account)} with FULL NAME note`"
         )
     return None, text

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from .standing import ShareStats, Streak
 from .touches import ONE_CONTACT, AccountCoverage, Coverage, Quarter, TouchPolicy
+from .words import day_span, plural
 
 #: the CSV header, and the keys of the JSON ``reps``, ``team`` and ``accounts`` objects
 COLUMNS = (
@@ -50,6 +51,9 @@ COLUMNS = (
 )
 #: an account's flag in the HTML page
 DARK = "going dark"
+#: the headers of the per-account flag columns (going dark; ``ONE_CONTACT``) in the table and
+#: the HTML page
+DARK_COLUMN, ONE_CONTACT_COLUMN = "going dark", "one contact"
 #: the ``row`` column's values
 TEAM, REP, ACCOUNT = "team", "rep", "account"
 
@@ -140,9 +144,9 @@ class CoverageReport:
     def period(self) -> str:
         """``1 Oct – 31 Dec 2026`` in the report's zone."""
         zone = ZoneInfo(self.timezone)
-        first = self.start.astimezone(zone)
+        first = self.start.astimezone(zone).date()
         last = (self.end.astimezone(zone) - timedelta(days=1)).date()
-        return f"{first:%-d %b %Y} – {last:%-d %b %Y}"
+        return day_span(first, last)
 
     @property
     def counted_to(self) -> str:
@@ -535,7 +539,7 @@ def report_meta_html(report: CoverageReport) -> str:
     return (
         f'<p class="meta">{_esc(report.period)} ({_esc(report.timezone)}), counted to '
         f"{_esc(report.counted_to)}; an account goes dark after "
-        f"{report.going_dark_days} days without a touch.</p>"
+        f"{plural(report.going_dark_days, 'day')} without a touch.</p>"
     )
 
 
@@ -596,8 +600,8 @@ def report_sections_html(report: CoverageReport) -> list[str]:
                 "days since last touch",
                 "last touch",
                 "contacts touched / known",
-                "",
-                "",
+                DARK_COLUMN,
+                ONE_CONTACT_COLUMN,
             ),
             accounts,
             "accounts",
@@ -620,6 +624,8 @@ def report_sections_html(report: CoverageReport) -> list[str]:
 __all__ = [
     "ACCOUNT",
     "COLUMNS",
+    "DARK_COLUMN",
+    "ONE_CONTACT_COLUMN",
     "REP",
     "TEAM",
     "Chart",

@@ -16,8 +16,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ..types import EventKind, IndustryArticle, TouchChannel
-from .blockkit import cut, escape, link_target
-from .words import plural
+from .blockkit import cut, escape, escape_name, link_target
+from .words import day_span, plural
 
 #: industry stories a pack lists
 TRENDS = 5
@@ -190,7 +190,7 @@ def review_markdown(pack: ReviewPack) -> str:
     lines = [
         f"# {md_escape(pack.title)}",
         "",
-        f"{pack.first_day.isoformat()} to {pack.last_day.isoformat()} ({md_escape(zone)})"
+        f"{day_span(pack.first_day, pack.last_day)} ({md_escape(zone)})"
         + (f" · owner {md_escape(pack.owner)}" if pack.owner else "")
         + (f" · industry {md_escape(pack.industry)}" if pack.industry else ""),
         "",
@@ -297,7 +297,7 @@ def review_html(pack: ReviewPack) -> str:
     string is HTML-escaped and links go only to http(s). Does not load anything."""
     zone = pack.timezone
     head = (
-        f"{pack.first_day.isoformat()} to {pack.last_day.isoformat()} ({zone})"
+        f"{day_span(pack.first_day, pack.last_day)} ({zone})"
         + (f" · owner {pack.owner}" if pack.owner else "")
         + (f" · industry {pack.industry}" if pack.industry else "")
     )
@@ -390,7 +390,7 @@ def review_html(pack: ReviewPack) -> str:
 
 
 def _slack_link(title: str, url: str | None, limit: int = 120) -> str:
-    shown = escape(cut(title or "(untitled)", limit))
+    shown = escape_name(cut(title or "(untitled)", limit))
     target = link_target(url)
     return f"<{target}|{shown}>" if target else shown
 
@@ -409,14 +409,16 @@ def review_mrkdwn(pack: ReviewPack) -> str:
     zone = pack.timezone
     missed = _not_reached(pack)
     lines = [
-        f"*{escape(pack.account)}: quarterly review {pack.quarter}* "
-        f"({pack.first_day:%d %b} to {pack.last_day:%d %b %Y})",
+        f"*{escape_name(pack.account)}: quarterly review {pack.quarter}* "
+        f"({day_span(pack.first_day, pack.last_day)})",
         f"• *Touches:* {len(pack.touches)} of {pack.quarter_target} this quarter"
         + (f", last on {_day(pack.touches[-1].touched_at, zone)}" if pack.touches else ""),
         "• *Contacts reached:* "
-        + (", ".join(escape(cut(c, 60)) for c in pack.contacts_reached[:8]) or "none named")
+        + (", ".join(escape_name(cut(c, 60)) for c in pack.contacts_reached[:8]) or "none named")
         + (
-            f" (not reached: {', '.join(escape(cut(c, 60)) for c in missed[:5])})" if missed else ""
+            f" (not reached: {', '.join(escape_name(cut(c, 60)) for c in missed[:5])})"
+            if missed
+            else ""
         ),
         f"• *News:* {plural(len(pack.news), 'article')}, "
         f"{plural(len(pack.events), 'business event')}; "
@@ -441,7 +443,7 @@ def review_mrkdwn(pack: ReviewPack) -> str:
             for t in pack.shared[:5]
         ]
     if pack.trends:
-        body.append(f"*{escape(cut(pack.industry or '', 60))} trends*")
+        body.append(f"*{escape_name(cut(pack.industry or '', 60))} trends*")
         body += [f"• {_slack_link(t.title, t.url)}" for t in pack.trends[:3]]
     text = "\n".join(lines)
     for line in body:

@@ -49,9 +49,14 @@ def _counts(counts: ActivityCounts) -> str:
     return f"{plural(counts.matches, 'story', 'stories')}, {plural(counts.shares, 'share')}"
 
 
-def _at_least(target: int) -> str:
-    """Word a touch target: "at least once", "at least 2 times"."""
-    return "at least once" if target == 1 else f"at least {plural(target, 'time')}"
+def _on_target(report: TouchReport) -> str:
+    """Word the team's coverage: accounts at their own quarterly target (a tier's or an
+    account's ``touch_target`` may ask more than the default), as ``clipper report touches``
+    counts them ("on target")."""
+    return (
+        f"{report.touched} of {plural(report.accounts, 'account')} on target (each against "
+        f"its own quarterly target; {plural(report.target, 'touch', 'touches')} by default)"
+    )
 
 
 def _capped(lines: list[str], what: str) -> tuple[str, ...]:
@@ -67,14 +72,14 @@ def report_sections(report: TouchReport) -> list[ReportSection]:
     sections = [
         ReportSection(
             "Touch coverage this quarter",
-            (f"{report.touched} of {report.accounts} accounts touched {_at_least(report.target)}",),
+            (_on_target(report),),
         ),
         ReportSection(
-            "Per rep: accounts touched · stories matched and shares this week (7 days) · "
+            "Per rep: accounts on target · stories matched and shares this week (7 days) · "
             "this quarter",
             _capped(
                 [
-                    f"{o.owner}: {o.touched}/{o.total} touched · week: {_counts(o.week)} · "
+                    f"{o.owner}: {o.touched}/{o.total} on target · week: {_counts(o.week)} · "
                     f"quarter: {_counts(o.quarter)}"
                     for o in report.by_owner
                 ],
@@ -197,7 +202,8 @@ def render_team_slack(report: TouchReport, now: datetime) -> list[SlackMessage]:
             "text": {"type": "plain_text", "text": cut(title, MAX_HEADER)},
         }
         text = cut(
-            f"{title}: {report.touched} of {report.accounts} accounts touched this quarter",
+            f"{title}: {report.touched} of {plural(report.accounts, 'account')} on target "
+            "this quarter",
             MAX_TOP_TEXT,
         )
         messages.append(SlackMessage(text, (header, *blocks), ()))

@@ -36,6 +36,7 @@ from .coverage_report import (
     report_sections_html,
 )
 from .weblink import LinkScope
+from .words import plural
 
 #: the filter parameters of ``/report`` and ``/report/chart.png``
 QUARTER, REP, ACCOUNT = "quarter", "rep", "account"
@@ -243,7 +244,11 @@ def _dark(report: CoverageReport) -> str:
         return '<p class="none-dark">No account is going dark.</p>'
     items = "".join(
         f"<li><strong>{_esc(a.account)}</strong> ({_esc(a.owner or 'no owner')}): "
-        + ("never touched" if a.days_since is None else f"{a.days_since} days since last touch")
+        + (
+            "never touched"
+            if a.days_since is None
+            else f"{plural(a.days_since, 'day')} since last touch"
+        )
         + "</li>"
         for a in dark
     )
@@ -270,7 +275,7 @@ def report_page(page: ReportPage) -> str:
         *report_sections_html(report),
         f"<h2>Touches over time</h2>{_timeline(page.timeline)}",
         f"<h2>Accounts going dark</h2>"
-        f'<p class="meta">No touch for {report.going_dark_days} days or more.</p>'
+        f'<p class="meta">No touch for {plural(report.going_dark_days, "day")} or more.</p>'
         f"{_dark(report)}",
         "</body></html>",
     ]

@@ -113,6 +113,20 @@ def link_query(secret: bytes, scope: LinkScope, expires: int) -> str:
     )
 
 
+#: hosts that mean "every interface": a link names the loopback address instead
+_ANY_HOST = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
+
+
+def local_base_url(host: str, port: int) -> str:
+    """Return ``http://HOST:PORT``, the address of a page served on ``host`` and ``port``: the
+    loopback address for every interface (``0.0.0.0``, ``::``), an IPv6 host in brackets. Does
+    not know the address people reach from elsewhere (``web.base_url`` says that)."""
+    shown = "127.0.0.1" if host.strip() in _ANY_HOST else host.strip().strip("[]")
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def check_link(secret: bytes, params: Mapping[str, str], now: datetime) -> LinkCheck:
     """Check the signed parameters of a link that came back.
 
@@ -158,5 +172,6 @@ __all__ = [
     "check_link",
     "expiry",
     "link_query",
+    "local_base_url",
     "sign_link",
 ]
