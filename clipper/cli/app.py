@@ -1,0 +1,149 @@
+"""The ``clipper`` command group and what every command shares: the consoles, the state
+(configuration path, verbosity), exit codes and error lines, writing a file or standard output.
+
+Does not define commands beyond the group itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from ..config import Config, find_config_path, load_config
+from ..core import Clipper
+from ..exceptions import (
+    ClipperError,
+    CommandUsageError,
+    ConfigError,
+    EmbedderError,
+    StorageError,
+)
+from ..wiring import make_clipper
+
+#: wider than any line: piped output (a file, ``less``, another program) is never cut or wrapped
+PIPE_WIDTH = 100_000
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """Return a console that wraps on word boundaries at a terminal's width (never crops: a word
+    longer than the line is folded) and, when the output is not a terminal, writes every line
+    whole (rich would cut it at 80 columns)."""
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
+
+
+class State:
+    def __init__(self, config_path: str | None, verbose: int) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+
+    def config(self, *, quiet: bool = False) -> Config:
+        """Load the configuration; raises ``ConfigError`` when the settings file is unusable."""
+        config = load_config(find_config_path(self.config_path, os.environ), os.environ)
+        if not quiet:
+            for problem in config.problems:
+                # not "skipped": an account whose owner is unknown is still loaded
+                err.print(f"[yellow]problem:[/] {escape(problem)}")
+        return config
+
+    @contextmanager
+    def clipper(self, *, quiet: bool = False) -> Iterator[Clipper]:
+        """Yield the facade, closed after; its errors are left to ``_Main``'s handler."""
+        with make_clipper(self.config(quiet=quiet)) as clipper:
+            yield clipper
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def exit_code(exc: ClipperError) -> int:
+    """Return the exit code ``docs/cli.md`` gives an error that ends a command.
+
+    2: the configuration, the database or the embedding model could not be used; 1: the command
+    ran but met a problem (a feed or page that cannot be fetched, Slack refusing the token).
+    """
+    return 2 if isinstance(exc, ConfigError | StorageError | EmbedderError) else 1
+
+
+class _Main(click.Group):
+    """The top command and the CLI's one error handler.
+
+    Any ``ClipperError`` a command lets out ends in one line per problem and ``exit_code``'s
+    code, without a traceback; anything else is a bug and keeps its traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClipperError as exc:
+            print_error(exc)
+            raise click.exceptions.Exit(exit_code(exc)) from None
+
+
+def print_error(exc: ClipperError) -> None:
+    """Print an error as ``error: ...`` lines, one per problem; does not exit."""
+    # a read-only folder, a full disk, a refused token: not a bug, so no traceback (the cause
+    # is chained, and logged with -vv)
+    logging.getLogger("clipper").debug("%s", type(exc).__name__, exc_info=True)
+    problems = exc.problems if isinstance(exc, ConfigError) else ()
+    for problem in problems or (str(exc),):
+        err.print(f"[red]error:[/] {escape(problem)}")
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Settings file (default: $CLIPPER_CONFIG, else config/clipper.yaml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="clipper")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Clipper: news clipping for sales teams, per account, with reasons."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    ctx.obj = State(config_path, verbose)
+
+
+def _shown_path(path: Path) -> str:
+    """Return ``path`` relative to the working folder when it is under it (as typed)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _write_out(path: Path | None, data: bytes, *, what: str | None = None) -> None:
+    """Write ``data`` to ``path`` and say so on stderr (``what`` it holds, else its size), or to
+    standard output when ``path`` is None (bytes as they are: never wrapped or cut)."""
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CommandUsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    if what is not None:
+        err.print(f"wrote {what} to {escape(str(path))}")
+    else:
+        err.print(f"wrote {escape(str(path))} ({len(data):,} bytes)")

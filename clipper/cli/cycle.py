@@ -1,0 +1,504 @@
+"""The commands of the cycle: ``check``, ``fetch``, ``run``, ``serve``, ``digest``.
+
+Thin: parse, call the facade, print. Does not decide anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..config import Config
+from ..core import Clipper
+from ..digests import DigestReport
+from ..exceptions import (
+    ClipperError,
+)
+from ..logic.urls import redact_url
+from ..logic.web_report import PAGE_PATH
+from ..logic.words import plural
+from ..scheduler import run_ticks
+from ..server import SLACK_PATH, Metrics, Server, make_wsgi
+from ..slackapp import WorkQueue, make_slack_app
+from ..types import (
+    FetchStatus,
+    UpdateResult,
+    UpdateSummary,
+)
+from ..webreport import make_report_app
+from .app import (
+    State,
+    _shown_path,
+    err,
+    main,
+    out,
+    pass_state,
+    print_error,
+)
+
+
+@main.command()
+@pass_state
+def check(state: State) -> None:
+    """Validate settings, feed catalogs, accounts and reps; list every problem.
+
+    Exits non-zero when anything is wrong, naming file, line and key.
+    """
+    config = state.config(quiet=True)
+    for problem in config.problems:
+        out.print(f"[red]✗[/] {escape(problem)}")
+    for warning in config.warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
+    feeds = config.feed_sources()
+    out.print(
+        f"{plural(len(config.catalogs), 'industry', 'industries')}, {plural(len(feeds), 'feed')}, "
+        f"{plural(len(config.accounts), 'account')}, {plural(len(config.reps), 'rep')} "
+        f"({config.path})"
+    )
+    if config.problems:
+        out.print(f"[red]{plural(len(config.problems), 'problem')} found[/]")
+        raise click.exceptions.Exit(1)
+    out.print("[green]configuration OK[/]")
+
+
+def _fetch(clipper: Clipper, due_only: bool) -> UpdateSummary:
+    interactive = err.is_terminal
+    progress = Progress(
+        TextColumn("fetching feeds"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=not interactive,
+    )
+    task = progress.add_task("", total=0)
+
+    def started(count: int) -> None:
+        progress.update(task, total=count)
+
+    def finished(result: UpdateResult) -> None:
+        progress.update(task, advance=1, description=escape(result.name[:40]))
+
+    with progress:
+        return clipper.update_feeds(due_only=due_only, on_start=started, on_result=finished)
+
+
+def _duration_text(seconds: float) -> str:
+    """Return a duration as the configuration writes it: "14d", "12h", "30m", "45s"."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _print_baseline(summary: UpdateSummary, config: Config | None) -> None:
+    """Say, once per pass, how many first-fetch items were kept as history and not matched,
+    and which setting would match them. Does not list the feeds."""
+    count = summary.baseline_articles
+    if not count or config is None:
+        return
+    window = _duration_text(config.settings.fetch.backfill_window)
+    out.print(
+        f"{count} item{'s' if count != 1 else ''} older than fetch.backfill_window ({window}) "
+        f"on first fetch {'were' if count != 1 else 'was'} kept as history, not matched; raise "
+        f"fetch.backfill_window in {escape(_shown_path(config.path))} to match "
+        f"{'them' if count != 1 else 'it'}"
+    )
+
+
+def _print_summary(summary: UpdateSummary, verbose: int, config: Config | None = None) -> None:
+    failures = [r for r in summary.results if r.status in (FetchStatus.ERROR, FetchStatus.DISABLED)]
+    for result in failures:
+        label = "disabled" if result.status is FetchStatus.DISABLED else "failed"
+        out.print(
+            f"[red]{label}[/] {escape(result.name)} <{escape(redact_url(result.url))}>: "
+            f"{escape(redact_url(result.error or ''))}"
+        )
+    if verbose:
+        for result in summary.results:
+            if result.warning:
+                out.print(f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}")
+    parts = [
+        f"{summary.count(FetchStatus.OK)} ok",
+        f"{summary.count(FetchStatus.NOT_MODIFIED)} not modified",
+        f"{summary.count(FetchStatus.ERROR) + summary.count(FetchStatus.DISABLED)} failed",
+    ]
+    if summary.count(FetchStatus.RATE_LIMITED):
+        parts.append(f"{summary.count(FetchStatus.RATE_LIMITED)} rate-limited")
+    line = f"feeds: {', '.join(parts)}; new articles: {summary.new_articles}"
+    if summary.extracted or summary.extract_failed:
+        line += f"; pages extracted: {summary.extracted} ({summary.extract_failed} failed)"
+    out.print(line)
+    _print_baseline(summary, config)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one pass and exit (default: keep polling).")
+@click.option(
+    "--all",
+    "all_feeds",
+    is_flag=True,
+    help="Poll every enabled feed now, not only due ones (Retry-After still honoured).",
+)
+@pass_state
+def fetch(state: State, once: bool, all_feeds: bool) -> None:
+    """Fetch feeds and store new articles, with a summary of what happened."""
+    with state.clipper() as clipper:
+        if once:
+            summary = _fetch(clipper, not all_feeds)
+            _print_summary(summary, state.verbose, clipper.config)
+            if summary.count(FetchStatus.ERROR) or summary.count(FetchStatus.DISABLED):
+                # the pass ran, but not every feed it was asked to fetch could be (docs/cli.md)
+                raise click.exceptions.Exit(1)
+            return
+        tick = clipper.config.settings.fetch.tick
+        run_ticks(
+            {"fetch": (tick, lambda: _print_summary(_fetch(clipper, True), 0, clipper.config))}
+        )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one full cycle (fetch, match, digests) and exit.")
+@click.option("--limit", default=0, show_default=True, help="Also print the N newest matches.")
+@pass_state
+def run(state: State, once: bool, limit: int) -> None:
+    """Run Clipper: fetch feeds on schedule, match new articles, send digests when due.
+
+    Without Slack credentials digests are printed here and saved as Markdown files.
+    """
+    with state.clipper() as clipper:
+        for warning in clipper.config.warnings:
+            err.print(f"[yellow]warning:[/] {escape(warning)}")
+
+        def fetch_and_match() -> None:
+            summary = _fetch(clipper, True)
+            _print_summary(summary, state.verbose, clipper.config)
+            try:
+                articles, matches = clipper.match_pending()
+            except ClipperError as exc:
+                err.print(f"[red]matching failed:[/] {escape(str(exc))}")
+                return
+            out.print(
+                f"matched {plural(articles, 'new article')}: "
+                f"{plural(matches, 'account match', 'account matches')}"
+            )
+            clipper.digests.pass_finished(clipper.clock())  # due digests may go out now
+            _print_matches(clipper, limit)
+
+        def digests() -> None:
+            _print_digest_report(clipper.digest(rep=None, force=False, dry_run=False), config)
+
+        def digests_tick() -> None:
+            try:
+                digests()
+            except ClipperError as exc:  # told once; the next tick tries again
+                print_error(exc)
+
+        told: set[str] = set()
+
+        def touch_webhook() -> None:
+            _deliver_webhook(clipper, told)
+
+        config = clipper.config
+        clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
+
+        if once:
+            fetch_and_match()
+            digests()
+            touch_webhook()
+            if config.problems:
+                # what is valid ran; the exit code says that something was skipped
+                err.print(
+                    f"[red]{plural(len(config.problems), 'configuration problem')}[/]: "
+                    "the entries named above were skipped or are incomplete "
+                    "('clipper check' lists them)"
+                )
+                raise click.exceptions.Exit(1)
+            return
+        if config.problems:
+            logging.getLogger("clipper").warning(
+                "running without %d skipped configuration part(s): %s",
+                len(config.problems),
+                " | ".join(config.problems),
+            )
+            _tell_admins(clipper)
+        server = None
+        listen = config.settings.web.listen_address()
+        if config.slack_app_ready:
+            server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
+        elif listen is not None:  # no Slack: the web page alone, where web.listen says
+            server = _start_slack(clipper, *listen, slack=False)
+        tick = config.settings.fetch.tick
+        try:
+            run_ticks(
+                {
+                    "fetch and match": (tick, fetch_and_match),
+                    "digests": (60.0, digests_tick),
+                    "touch webhook": (60.0, touch_webhook),
+                },
+                then={"fetch and match": "digests"},
+            )
+        finally:
+            if server is not None:
+                server.close()
+
+
+def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
+    """Send the touch webhook's due touches and say what happened (nothing when there was
+    nothing to do; a problem once, ``told`` keeps it); a storage failure is told and the next
+    tick tries again."""
+    try:
+        done = clipper.deliver_touch_webhooks()
+        backlog = clipper.webhook_backlog() if done.failed or done.given_up else None
+    except ClipperError as exc:
+        print_error(exc)
+        return
+    if done.problem is not None and done.problem not in told:
+        told.add(done.problem)
+        err.print(f"[red]error:[/] {escape(done.problem)}")
+    if done.delivered or done.failed or done.given_up:
+        line = f"touch webhook: {done.delivered} delivered, {done.failed} to retry"
+        if done.given_up:
+            line += f", {done.given_up} given up"
+        if backlog is not None:
+            line += f" ({backlog.pending} waiting, {backlog.given_up} given up in all)"
+        out.print(line)
+
+
+def _tell_admins(clipper: Clipper) -> None:
+    """Log what ``Clipper.tell_admins_about_problems`` did, one line each; never stops."""
+    log = logging.getLogger("clipper")
+    report = clipper.tell_admins_about_problems()
+    if not report.problems:
+        return
+    if report.told:
+        log.warning(
+            "told %s on Slack about %d skipped configuration part(s)",
+            ", ".join(report.told),
+            report.problems,
+        )
+    if report.slack and not report.admins:
+        log.warning(
+            "no rep in the reps file has role: admin: nobody was told on Slack about the %d "
+            "skipped configuration part(s)",
+            report.problems,
+        )
+    for failure in report.failures:
+        log.warning("could not tell the admin about the skipped configuration parts: %s", failure)
+    if report.file is not None:
+        log.warning(
+            "the %d skipped configuration part(s) are listed in %s", report.problems, report.file
+        )
+
+
+def _start_slack(clipper: Clipper, host: str, port: int, *, slack: bool = True) -> Server:
+    """Start the HTTP server: /healthz, /metrics and the web page (/report), and with
+    ``slack`` the Slack app (HTTP at /slack/events, or Socket Mode with SLACK_APP_TOKEN)."""
+    config = clipper.config
+    settings = config.settings.slack
+    metrics = Metrics()
+    pages = make_report_app(clipper)
+    work: WorkQueue | None = None
+    if not slack:
+        wsgi = make_wsgi(None, metrics, clipper.health, pages=pages)
+    else:
+        work = WorkQueue.from_settings(settings)
+        app = make_slack_app(clipper, work=work)  # a refused token: exit 1 (_Main)
+        if config.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            SocketModeHandler(app, config.slack_app_token).connect()  # type: ignore[no-untyped-call]
+            # Slack payloads arrive over the WebSocket: the HTTP server answers the rest
+            wsgi = make_wsgi(None, metrics, clipper.health, pages=pages)
+        else:
+            wsgi = make_wsgi(
+                app,
+                metrics,
+                clipper.health,
+                signing_secret=config.slack_signing_secret,
+                pages=pages,
+            )
+    server = Server(
+        wsgi,
+        host,
+        port,
+        connection_limit=settings.connection_limit,
+        channel_timeout_s=settings.channel_timeout,
+        on_close=work.shutdown if work is not None else None,
+    ).start()
+    clipper.serve_report_at(host, server.port)  # its /clip report links point here
+    where = f"http://{host}:{server.port}"
+    page = f"report page (signed links only) on {where}{PAGE_PATH}"
+    if not slack:
+        out.print(
+            f"Slack not configured (no SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET): no Slack "
+            f"routes; {page}; health and metrics on {where}"
+        )
+    elif config.slack_app_token:
+        out.print(f"Slack app in Socket Mode; {page}; health and metrics on {where}")
+    else:
+        out.print(f"Slack app listening on {where}{SLACK_PATH}; {page}")
+    return server
+
+
+@main.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port (default: slack.port, 3000; 0 picks a free one).",
+)
+@click.option("--host", default=None, help="Interface (default: slack.host, all).")
+@pass_state
+def serve(state: State, port: int | None, host: str | None) -> None:
+    """Serve /healthz, /metrics, the manager's web page (/report, signed links only) and,
+    with Slack configured, the Slack app (/clip and the digest buttons).
+
+    The Slack routes need SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for
+    Socket Mode); without them the rest is served and the startup line says so.
+    """
+    with state.clipper() as clipper:
+        config = clipper.config
+        _tell_admins(clipper)
+        server = _start_slack(
+            clipper,
+            host if host is not None else config.settings.slack.host,
+            port if port is not None else config.settings.slack.port,  # 0: any free port
+            slack=config.slack_app_ready,
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+
+
+def _print_too_old(report: DigestReport, config: Config, console: Console) -> None:
+    """Say how many matches the digest window left out, and which setting widens it."""
+    if not report.too_old:
+        return
+    days = config.settings.digest.lookback_days
+    count = report.too_old
+    console.print(
+        f"{count} match{'es' if count != 1 else ''} older than {days} day{'s' if days != 1 else ''}"
+        f" {'were' if count != 1 else 'was'} left out; raise digest.lookback_days in "
+        f"{escape(_shown_path(config.path))} to include {'them' if count != 1 else 'it'}"
+    )
+
+
+def _print_digest_report(report: DigestReport, config: Config) -> None:
+    for rep, kind, digest_id in report.queued:
+        out.print(f"queued {kind} {digest_id} for {escape(rep)}")
+    for rep in report.waiting:
+        out.print(f"digest for {escape(rep)} is due; it waits for matching still in progress")
+    if report.sent or report.pending:
+        out.print(
+            f"delivered {plural(report.sent, 'digest message')}; {report.pending} waiting to retry"
+        )
+    for problem in report.problems:
+        err.print(f"[yellow]digest:[/] {escape(problem)}")
+    _print_too_old(report, config, out)
+
+
+@main.command()
+@click.option("--rep", "rep", metavar="EMAIL", help="Only this rep.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the Markdown of the digests that are due (with --now: every pending one); "
+    "send and record nothing.",
+)
+@click.option(
+    "--now",
+    "now",
+    is_flag=True,
+    help="Match waiting articles, then send each rep's pending digest now, whatever the schedule.",
+)
+@pass_state
+def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
+    """Compose and deliver digests (to Slack, or to the terminal and var/digests/)."""
+    # a dry run's standard output is the Markdown alone (``> digest.md``); remarks go to stderr
+    notes = err if dry_run else out
+    with state.clipper() as clipper:
+        if rep is not None and rep.lower() not in {r.email for r in clipper.config.reps}:
+            where = clipper.config.resolve(clipper.config.settings.reps)
+            err.print(f"[red]unknown rep:[/] {escape(rep)} is not in {where}")
+            raise SystemExit(2)
+        if now:
+            try:
+                articles, _matches = clipper.match_pending()
+                if articles:
+                    notes.print(f"matched {plural(articles, 'waiting article')}")
+            except ClipperError as exc:
+                err.print(f"[yellow]matching failed, sending what is matched:[/] {exc}")
+        report = clipper.digest(rep=rep, force=now, dry_run=dry_run)
+        for manager in report.team_sent:
+            notes.print(
+                f"the team summary for {escape(manager)} was already sent this week; "
+                "--now does not send it again"
+            )
+        if dry_run:
+            for number, preview in enumerate(report.previews):
+                _print_markdown(preview, first=number == 0)
+            if not report.previews:
+                notes.print(
+                    "nothing pending"
+                    if now or report.skipped_empty
+                    else "no digest is due (use --now to preview every pending digest)"
+                )
+            _print_too_old(report, clipper.config, notes)
+            return
+        _print_digest_report(report, clipper.config)
+        if not report.queued and not report.sent:
+            out.print(
+                "nothing pending"
+                if now or report.skipped_empty
+                else "no digest is due (use --now to send every pending digest)"
+            )
+
+
+def _print_markdown(markdown: str, *, first: bool) -> None:
+    """Print Markdown: rendered at a terminal, exactly as written when piped."""
+    if out.is_terminal:
+        out.print(Markdown(markdown))
+        return
+    if not first:
+        click.echo("")
+    click.echo(markdown, nl=not markdown.endswith("\n"))
+
+
+def _print_matches(clipper: Clipper, limit: int) -> None:
+    if limit <= 0:
+        return
+    rows = clipper.storage.recent_matches(limit=limit)
+    if not rows:
+        return
+    owners = {a.name: a.owner or "-" for a in clipper.config.accounts}
+    table = Table(title="Newest matches", title_justify="left", expand=False)
+    for column in ("account", "owner", "article", "event", "why"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        event = row.event or ""
+        if event and not row.shareable:
+            event += " (for you only)"
+        table.add_row(
+            escape(row.account),
+            escape(owners.get(row.account, "-")),
+            f"{escape(row.title)}\n[dim]{escape(row.source)}[/]",
+            escape(event),
+            escape(row.reasons[0] if row.reasons else ""),
+        )
+    out.print(table)
