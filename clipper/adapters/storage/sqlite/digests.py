@@ -127,26 +127,7 @@ class DigestsMixin:
                                   AND (u.until IS NULL OR u.until > ?))""",
             (*industries, to_db(since), rep, rep, to_db(now)),
         )
-        return [
-            DigestCandidate(
-                article_id=r["article_id"],
-                account="",
-                title=r["title"] or "",
-                url=r["url"],
-                source=r["source"],
-                published_at=from_db(r["published_at"]),
-                score=r["score"],
-                reasons=(f"industry: {r['industry']}",),
-                story_id=r["story_id"],
-                industry=r["industry"],
-                summary=r["summary"] or "",
-                content=r["content"],
-                full_text=r["full_text"],
-                image=r["image"],
-                weight=r["weight"] if r["weight"] is not None else 1.0,
-            )
-            for r in rows
-        ]
+        return [_industry_candidate(r) for r in rows]
 
     def digest_candidates(
         self,
@@ -232,26 +213,7 @@ class DigestsMixin:
                 WHERE d.rep = ? AND d.shown = 0""",
             (rep,),
         )
-        return [
-            DigestCandidate(
-                article_id=r["article_id"],
-                account="",
-                title=r["title"] or "",
-                url=r["url"],
-                source=r["source"],
-                published_at=from_db(r["published_at"]),
-                score=r["score"],
-                reasons=(f"industry: {r['industry']}",),
-                story_id=r["story_id"],
-                industry=r["industry"],
-                summary=r["summary"] or "",
-                content=r["content"],
-                full_text=r["full_text"],
-                image=r["image"],
-                weight=r["weight"] if r["weight"] is not None else 1.0,
-            )
-            for r in rows
-        ]
+        return [_industry_candidate(r) for r in rows]
 
     def mark_industry_shown(self, rep: str, article_ids: Sequence[int], now: datetime) -> int:
         """Record that the rep has now been shown these industry articles a digest left out;
@@ -543,6 +505,28 @@ class DigestsMixin:
             )
             for r in rows
         ]
+
+
+def _industry_candidate(r: Any) -> DigestCandidate:
+    """Return an industry-only candidate row (new industry news and left-out rows read the same
+    fields); it names no account."""
+    return DigestCandidate(
+        article_id=r["article_id"],
+        account="",
+        title=r["title"] or "",
+        url=r["url"],
+        source=r["source"],
+        published_at=from_db(r["published_at"]),
+        score=r["score"],
+        reasons=(f"industry: {r['industry']}",),
+        story_id=r["story_id"],
+        industry=r["industry"],
+        summary=r["summary"] or "",
+        content=r["content"],
+        full_text=r["full_text"],
+        image=r["image"],
+        weight=r["weight"] if r["weight"] is not None else 1.0,
+    )
 
 
 def _candidate(r: Any) -> DigestCandidate:
