@@ -1,0 +1,160 @@
+"""``clipper run`` as a child process, stopped and reloaded as an operator does it: SIGTERM while
+feeds are being fetched and digest parts posted, SIGHUP after an edit, a broken edit."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clipper.adapters.storage import Storage
+from clipper.config import load_config
+
+from .conftest import Clock, write_config
+from .feedserver import FeedServer, Reply, rss
+from .slackstub import SlackStub
+from .support.cli import run_clipper, start_clipper
+from .test_digest_delivery import USERS, Setup, acme, seed
+
+SLOW_FEEDS = 12
+FETCH_DELAY = 3.0
+POST_DELAY = 1.5
+GRACE = 15.0
+
+
+def wait_for(
+    what: str, done: Callable[[], bool], log: Path, process: subprocess.Popen[bytes]
+) -> None:
+    deadline = time.monotonic() + 120
+    while not done():
+        assert process.poll() is None, f"clipper exited before {what}:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{log.read_text()}"
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def keys(posts: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(json.dumps(p["metadata"], sort_keys=True) for p in posts)
+
+
+def test_sigterm_with_fetches_and_posts_in_flight_exits_0_and_loses_or_repeats_nothing(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    with SlackStub(dict(USERS)) as slack:
+        setup = Setup(tmp_path, server, slack)
+        setup.clock = Clock(datetime.now(UTC))
+        northwind = [("Northwind Logistics", f"Northwind Logistics hub {n}") for n in range(60)]
+        clipper = seed(
+            setup,
+            acme(120) + northwind,
+            slack={"pace_s": 0.0},
+            fetch={"concurrency": 4},
+            run={"shutdown_grace": f"{GRACE:g}s", "config_poll": 0},
+        )
+        with clipper:
+            clipper.digests.compose_due(force=True)
+            queued = clipper.storage.digest_parts()
+        assert len(queued) >= 6 and all(p.state == "pending" for p in queued)
+        slack.ts_clock = time.time  # the child posts on the wall clock
+        # feeds that answer slowly: fetches are in flight when the signal comes
+        slow = [
+            {
+                "url": server.route(f"/slow{n}", Reply(200, rss([]), delay=FETCH_DELAY)),
+                "name": f"S{n}",
+            }
+            for n in range(SLOW_FEEDS)
+        ]
+        (tmp_path / "feeds" / "slow.yaml").write_text(
+            yaml.safe_dump({"industry": "slow", "description": "slow news", "feeds": slow})
+        )
+
+        def slow_posts(method: str, _body: dict[str, Any]) -> None:
+            if method == "chat.postMessage":
+                time.sleep(POST_DELAY)
+
+        slack.hook = slow_posts
+        env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": slack.base_url}
+        assert setup.path is not None
+        log = tmp_path / "run.log"
+        process = start_clipper(setup.path, "-v", "run", log=log, env=env)
+        try:
+            wait_for(
+                "posts and fetches in flight",
+                lambda: (
+                    slack.count("chat.postMessage") >= 2
+                    and any(server.hits(f"/slow{n}") for n in range(SLOW_FEEDS))
+                ),
+                log,
+                process,
+            )
+            process.send_signal(signal.SIGTERM)
+            asked = time.monotonic()
+            code = process.wait(timeout=GRACE + 30)
+            took = time.monotonic() - asked
+        finally:
+            stop(process)
+        text = log.read_text()
+        assert code == 0, text
+        assert took < GRACE, text
+        # one line when the shutdown starts, saying what is in flight, and one when it ends
+        assert "SIGTERM: shutting down; in flight: " in text, text
+        assert "fetch and match" in text.split("SIGTERM: shutting down", 1)[1], text
+        assert "shut down in " in text, text
+        # fetches not started were released, not waited for
+        fetched = sum(len(server.hits(f"/slow{n}")) for n in range(SLOW_FEEDS))
+        assert fetched < SLOW_FEEDS, text
+        posted = keys(slack.posts())
+        assert posted and max(posted.values()) == 1, posted
+        storage = Storage(load_config(setup.path, {}).database_path)
+        try:
+            parts = storage.digest_parts()
+        finally:
+            storage.close()
+        states = Counter(p.state.value for p in parts)
+        # every part is either posted and marked sent, or pending for the next start
+        assert set(states) <= {"sent", "pending"}, states
+        assert states["sent"] == sum(posted.values()), (states, posted)
+        assert states["pending"] > 0, states
+
+        # the next start delivers what was left, and nothing twice
+        slack.hook = None
+        again = run_clipper(setup.path, "digest", env=env)
+        assert again.returncode == 0, again.stdout + again.stderr
+        posted = keys(slack.posts())
+        assert sum(posted.values()) == len(parts) and max(posted.values()) == 1, posted
+
+
+def test_a_second_sigterm_exits_at_once_and_says_so(tmp_path: Path, server: FeedServer) -> None:
+    slow = [
+        {"url": server.route(f"/slow{n}", Reply(200, rss([]), delay=20)), "name": f"S{n}"}
+        for n in range(2)
+    ]
+    path = write_config(tmp_path, feeds={"slow": slow}, settings={"run": {"shutdown_grace": "60s"}})
+    log = tmp_path / "run.log"
+    process = start_clipper(path, "run", log=log)
+    try:
+        wait_for("a fetch in flight", lambda: bool(server.hits("/slow0")), log, process)
+        process.send_signal(signal.SIGTERM)
+        wait_for(
+            "the first signal's line", lambda: "shutting down" in log.read_text(), log, process
+        )
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=15)
+    finally:
+        stop(process)
+    text = log.read_text()
+    assert code == 128 + signal.SIGTERM, text
+    assert "second SIGTERM: exiting now without waiting (in flight: fetch and match)" in text, text
