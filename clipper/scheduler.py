@@ -254,6 +254,7 @@ class ConfigWatcher:
                 )
             self.clipper.reload_problem = problem
             return False
+        was_refused = self.clipper.reload_problem is not None
         self.clipper.reload(found.config)
         self._seen = self._state(found.config)
         if found.restart:
@@ -263,7 +264,7 @@ class ConfigWatcher:
                 why,
                 ", ".join(found.restart),
             )
-        elif found.changed:
+        elif found.changed or was_refused:
             config = found.config
             log.warning(
                 "configuration reloaded (%s): %d feed(s), %d account(s), %d rep(s)",

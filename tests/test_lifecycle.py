@@ -4,6 +4,7 @@ feeds are being fetched and digest parts posted, SIGHUP after an edit, a broken 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -17,6 +18,7 @@ import yaml
 
 from clipper.adapters.storage import Storage
 from clipper.config import load_config
+from clipper.exceptions import StorageError
 
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
@@ -158,3 +160,136 @@ def test_a_second_sigterm_exits_at_once_and_says_so(tmp_path: Path, server: Feed
     text = log.read_text()
     assert code == 128 + signal.SIGTERM, text
     assert "second SIGTERM: exiting now without waiting (in flight: fetch and match)" in text, text
+
+
+def matched_accounts(path: Path) -> set[str]:
+    storage = Storage(load_config(path, {}).database_path)
+    try:
+        return {m.account for m in storage.recent_matches(limit=50)}
+    except StorageError:  # the child has not made its tables yet
+        return set()
+    finally:
+        storage.close()
+
+
+def test_sighup_after_editing_accounts_matches_the_new_account_next_cycle(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    first = server.route(
+        "/first",
+        Reply(
+            200,
+            rss(
+                [
+                    {
+                        "title": "Acme Robotics opens a plant",
+                        "link": "https://n.example/1",
+                        "guid": "1",
+                    }
+                ]
+            ),
+        ),
+    )
+    path = write_config(
+        tmp_path,
+        feeds={"tech": [{"url": first, "name": "Wire"}]},
+        accounts=[{"name": "Acme Robotics", "owner": "rep@example.com"}],
+        settings={"fetch": {"tick": "1s", "backfill_window": "3650d"}, "run": {"config_poll": 0}},
+    )
+    log = tmp_path / "run.log"
+    process = start_clipper(path, "run", log=log)
+    try:
+        wait_for("the first match", lambda: "Acme Robotics" in matched_accounts(path), log, process)
+        accounts = tmp_path / "config" / "accounts.yaml"
+        accounts.write_text(
+            yaml.safe_dump(
+                {
+                    "accounts": [
+                        {"name": "Acme Robotics", "owner": "rep@example.com"},
+                        {"name": "Globex Corporation", "owner": "rep@example.com"},
+                    ]
+                }
+            )
+        )
+        second = server.route(
+            "/second",
+            Reply(
+                200,
+                rss(
+                    [
+                        {
+                            "title": "Globex Corporation wins a contract",
+                            "link": "https://n.example/2",
+                            "guid": "2",
+                        }
+                    ]
+                ),
+            ),
+        )
+        (tmp_path / "feeds" / "more.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "industry": "more",
+                    "description": "more news",
+                    "feeds": [{"url": second, "name": "More"}],
+                }
+            )
+        )
+        process.send_signal(signal.SIGHUP)
+        wait_for(
+            "a match for the new account",
+            lambda: "Globex Corporation" in matched_accounts(path),
+            log,
+            process,
+        )
+        assert (
+            "configuration reloaded (SIGHUP): 2 feed(s), 2 account(s), 1 rep(s)" in log.read_text()
+        )
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        stop(process)
+
+
+def test_a_broken_edit_keeps_the_old_config_running_and_says_where(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    import httpx
+
+    feed = server.route("/feed", Reply(200, rss([])))
+    path = write_config(
+        tmp_path,
+        feeds={"tech": [{"url": feed, "name": "Wire"}]},
+        accounts=[{"name": "Acme Robotics", "owner": "rep@example.com"}],
+        settings={"run": {"config_poll": "0.5s"}, "web": {"listen": "127.0.0.1:0"}},
+    )
+    log = tmp_path / "run.log"
+    process = start_clipper(path, "run", log=log)
+    try:
+        wait_for("the server", lambda: "health and metrics on" in log.read_text(), log, process)
+        found = re.search(r"health and metrics on (http://127\.0\.0\.1:\d+)", log.read_text())
+        assert found is not None
+        health = f"{found.group(1)}/healthz"
+        assert httpx.get(health, timeout=10).text == "ok\n"
+        accounts = tmp_path / "config" / "accounts.yaml"
+        good = accounts.read_text()
+        time.sleep(0.05)  # a new modification time even on a coarse clock
+        accounts.write_text("accounts:\n  - name: Acme Robotics\n    owner: [rep@example.com\n")
+        wait_for("the refusal", lambda: "refused" in log.read_text(), log, process)
+        text = log.read_text()
+        line = next(row for row in text.splitlines() if "refused" in row)
+        assert "configuration reload (a configuration file changed) refused" in line, line
+        assert f"{accounts}:3" in line, line
+        answer = httpx.get(health, timeout=10)
+        assert answer.status_code == 200 and answer.text.startswith("degraded: "), answer.text
+        assert f"{accounts}:3" in answer.text
+        # still running the old configuration: it goes on ticking, and the fix is picked up
+        time.sleep(1.5)
+        assert process.poll() is None
+        accounts.write_text(good + "\n")
+        wait_for("the reload", lambda: "configuration reloaded" in log.read_text(), log, process)
+        assert httpx.get(health, timeout=10).text == "ok\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        stop(process)
