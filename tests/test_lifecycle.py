@@ -293,3 +293,38 @@ def test_a_broken_edit_keeps_the_old_config_running_and_says_where(
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
         stop(process)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_health_command_exits_0_while_run_answers_and_1_once_it_stopped(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """The container's HEALTHCHECK: ``clipper health`` asks the running process's /healthz."""
+    feed = server.route("/feed", Reply(200, rss([])))
+    port = free_port()
+    path = write_config(
+        tmp_path,
+        feeds={"tech": [{"url": feed, "name": "Wire"}]},
+        settings={"web": {"listen": f"127.0.0.1:{port}"}},
+    )
+    log = tmp_path / "run.log"
+    process = start_clipper(path, "run", log=log)
+    try:
+        wait_for("the server", lambda: "health and metrics on" in log.read_text(), log, process)
+        alive = run_clipper(path, "health")
+        assert alive.returncode == 0 and alive.stdout.strip() == "ok", alive.stdout + alive.stderr
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        stop(process)
+    assert "SIGINT: shutting down" in log.read_text()
+    down = run_clipper(path, "health")
+    assert down.returncode == 1, down.stdout + down.stderr
+    assert f"down: http://127.0.0.1:{port}/healthz does not answer" in down.stderr

@@ -413,6 +413,55 @@ def serve(state: State, port: int | None, host: str | None) -> None:
         logging.getLogger("clipper").warning("shut down: the server is closed")
 
 
+def _health_url(config: Config) -> str:
+    """Return where this configuration's ``clipper run``/``serve`` answers ``/healthz`` on this
+    machine: ``web.listen`` without Slack, else ``slack.host``/``slack.port`` (any interface
+    asked as 127.0.0.1). Does not check that anything listens there."""
+    listen = config.settings.web.listen_address()
+    if listen is not None and not config.slack_app_ready:
+        host, port = listen
+    else:
+        host, port = config.settings.slack.host, config.settings.slack.port
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+
+
+@main.command()
+@click.option(
+    "--url",
+    metavar="URL",
+    envvar="CLIPPER_HEALTH_URL",
+    help="The /healthz address to ask (default: $CLIPPER_HEALTH_URL, else where this "
+    "configuration serves it on this machine).",
+)
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the answer.")
+@pass_state
+def health(state: State, url: str | None, timeout: float) -> None:
+    """Ask a running clipper run or serve whether it is alive (its /healthz); exit 0 when it
+    answers ok or degraded, 1 when it is down or does not answer (a container's HEALTHCHECK).
+    """
+    import httpx
+
+    target = url or _health_url(state.config(quiet=True))
+    try:
+        answer = httpx.get(target, timeout=timeout, follow_redirects=False, trust_env=False)
+    except httpx.HTTPError as exc:
+        err.print(
+            f"[red]down:[/] {escape(target)} does not answer: "
+            f"{escape(str(exc) or type(exc).__name__)}"
+        )
+        raise click.exceptions.Exit(1) from None
+    text = answer.text.strip()
+    if answer.status_code != 200:
+        err.print(
+            f"[red]down:[/] {escape(target)} answered HTTP {answer.status_code}: "
+            f"{escape(text[:200])}"
+        )
+        raise click.exceptions.Exit(1)
+    out.print(escape(text[:500]))
+
+
 def _print_too_old(report: DigestReport, config: Config, console: Console) -> None:
     """Say how many matches the digest window left out, and which setting widens it."""
     if not report.too_old:
