@@ -20,7 +20,7 @@ from clipper.adapters.storage import Storage
 from clipper.config import load_config
 from clipper.exceptions import StorageError
 
-from .conftest import Clock, write_config
+from .conftest import REPO, Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
 from .support.cli import run_clipper, start_clipper
@@ -295,6 +295,19 @@ def test_a_broken_edit_keeps_the_old_config_running_and_says_where(
         stop(process)
 
 
+def image_healthcheck() -> list[str]:
+    """The container's health check command, less ``clipper``: the same in the Dockerfile and
+    docker-compose.yml."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    found = re.search(r"^HEALTHCHECK .* CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert found is not None, "the Dockerfile has no HEALTHCHECK ... CMD [...] line"
+    command = json.loads(found.group(1))
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    assert compose["services"]["clipper"]["healthcheck"]["test"] == ["CMD", *command]
+    assert command[0] == "clipper", command
+    return list(command[1:])
+
+
 def free_port() -> int:
     import socket
 
@@ -318,13 +331,15 @@ def test_the_health_command_exits_0_while_run_answers_and_1_once_it_stopped(
     process = start_clipper(path, "run", log=log)
     try:
         wait_for("the server", lambda: "health and metrics on" in log.read_text(), log, process)
-        alive = run_clipper(path, "health")
+        # exactly what the image's HEALTHCHECK and docker-compose.yml's healthcheck run
+        probe = image_healthcheck()
+        alive = run_clipper(path, *probe)
         assert alive.returncode == 0 and alive.stdout.strip() == "ok", alive.stdout + alive.stderr
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
         stop(process)
     assert "SIGINT: shutting down" in log.read_text()
-    down = run_clipper(path, "health")
+    down = run_clipper(path, *probe)
     assert down.returncode == 1, down.stdout + down.stderr
     assert f"down: http://127.0.0.1:{port}/healthz does not answer" in down.stderr

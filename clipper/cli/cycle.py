@@ -415,10 +415,16 @@ def serve(state: State, port: int | None, host: str | None) -> None:
 
 def _health_url(config: Config) -> str:
     """Return where this configuration's ``clipper run``/``serve`` answers ``/healthz`` on this
-    machine: ``web.listen`` without Slack, else ``slack.host``/``slack.port`` (any interface
-    asked as 127.0.0.1). Does not check that anything listens there."""
+    machine: ``health.listen`` where the settings have it, else ``web.listen`` without Slack,
+    else ``slack.host``/``slack.port`` (any interface asked as 127.0.0.1). Does not check that
+    anything listens there."""
+    # health.listen (where every clipper run serves /healthz) once the settings have it
+    health = getattr(getattr(config.settings, "health", None), "listen", None)
     listen = config.settings.web.listen_address()
-    if listen is not None and not config.slack_app_ready:
+    if isinstance(health, str) and health.rpartition(":")[2].isdigit():
+        found, _, number = health.rpartition(":")
+        host, port = found.strip("[]"), int(number)
+    elif listen is not None and not config.slack_app_ready:
         host, port = listen
     else:
         host, port = config.settings.slack.host, config.settings.slack.port
