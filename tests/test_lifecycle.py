@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from clipper.exceptions import StorageError
 
 from .conftest import REPO, Clock, write_config
 from .feedserver import FeedServer, Reply, rss
-from .slackstub import SlackStub
+from .slackstub import Fault, SlackStub
 from .support.cli import run_clipper, start_clipper
 from .test_digest_delivery import USERS, Setup, acme, seed
 
@@ -362,3 +363,28 @@ def test_serve_stops_on_sigterm_with_exit_0(tmp_path: Path) -> None:
     text = log.read_text()
     assert code == 0, text
     assert "SIGTERM: shutting down" in text and "shut down: the server is closed" in text, text
+
+
+def test_a_stop_during_a_retry_after_wait_cuts_it_short_and_the_next_start_posts_once(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    with SlackStub(dict(USERS)) as slack:
+        setup = Setup(tmp_path, server, slack)
+        clipper = seed(setup, acme(3), slack={"pace_s": 0.0})
+        # Slack asks for a 30 s wait; the stop comes a second into it
+        slack.faults.append(Fault("chat.postMessage", nth=1, action="429", retry_after=30))
+        timer = threading.Timer(1.0, clipper.stopping.set)
+        timer.start()
+        asked = time.monotonic()
+        with clipper:
+            clipper.digest(force=True)
+            took = time.monotonic() - asked
+            parts = clipper.storage.digest_parts()
+        timer.cancel()
+        assert took < 10
+        assert slack.posts() == [] and parts and all(p.state.value != "sent" for p in parts)
+        with setup.clipper() as again:
+            again.digest()
+            assert all(p.state.value == "sent" for p in again.storage.digest_parts())
+        posted = keys(slack.posts())
+        assert sum(posted.values()) == len(parts) and max(posted.values()) == 1, posted
