@@ -253,7 +253,8 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
             self.outbox.directory.reps = config.reps
             self.outbox.directory.policy = delivery
         self.digests.reload(config)
-        self._matcher = None  # rebuilt on the next match with the new accounts and catalogs
+        # the matcher is rebuilt by the next match_articles (it sees the new config): never
+        # cleared here, under a pass that may be using it
         self.reload_problem = None
 
     def health(self) -> Health:
@@ -435,7 +436,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         Raises:
             EmbedderError: the embedding model cannot be loaded.
         """
-        if self._matcher is None:
+        if self._matcher is None or self._matcher.config is not self.config:  # or reloaded
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
             if self._recognizer is None:
                 pipeline = self.config.settings.model.entities
