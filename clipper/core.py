@@ -502,7 +502,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         """
         owner = self.pipeline.owner
         articles = matches = 0
-        while articles < limit:
+        while articles < limit and not self.stopping.is_set():  # a stop ends it between batches
             claimed = self.storage.claim_for_matching(self.clock(), owner, LEASE_S, batch)
             if not claimed:
                 break
