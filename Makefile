@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
 
 # the web page's tests drive Debian's chromium through chromium-driver (README, Quick start)
 CHROMIUM ?= /usr/bin/chromium

@@ -8,6 +8,7 @@ rep asks is in ``rep_actions``; importing a CRM export is in ``account_import``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -169,6 +170,12 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         link_secret: LinkSecretType | None = None,
     ) -> None:
         self.config = config
+        #: set when the process is asked to stop: passes and deliveries claim no more work and
+        #: release what they claimed but did not start (``scheduler.GracefulStop`` sets it)
+        self.stopping = threading.Event()
+        #: why the last reload of the configuration was refused (each problem with file and
+        #: line); None when the running configuration is the one on disk. ``health`` reports it
+        self.reload_problem: str | None = None
         #: signs the web page's links (``CLIPPER_WEB_SECRET``, else ``web.secret_file``)
         self.link_secret: LinkSecretType = link_secret or (
             GivenSecret(config.web_secret)
@@ -199,6 +206,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
             entry_policy=fetch.entry_policy(),
             concurrency=fetch.concurrency,
             clock=clock,
+            stopping=self.stopping,
         )
         delivery = delivery or config.settings.slack.delivery_policy()
         directory = (
@@ -216,9 +224,38 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
             policy=delivery,
             clock=clock,
             monotonic=monotonic,
-            sleep=sleep,
+            # the real sleep is cut short by a stop (a test's injected one is left alone)
+            sleep=self._nap if sleep is time.sleep else sleep,
+            stopping=self.stopping,
         )
         self.digests = Digests(config, storage, clock, self.outbox, directory)
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when the process is asked to stop."""
+        self.stopping.wait(seconds)
+
+    def reload(self, config: Config) -> None:
+        """Run the next passes and ticks with ``config`` (already checked by
+        ``config.reload.check_reload``): feeds, accounts, reps, watch terms, matching, digest
+        and delivery settings. Clears ``reload_problem``.
+
+        Does not reopen the database, reload the model, or rebuild the HTTP client or the
+        servers: the settings those use need a restart (``config.reload.RELOADABLE``).
+        """
+        self.config = config
+        fetch = config.settings.fetch
+        self.pipeline.poll_policy = fetch.poll_policy()
+        self.pipeline.entry_policy = fetch.entry_policy()
+        self.pipeline.concurrency = fetch.concurrency
+        delivery = config.settings.slack.delivery_policy()
+        self.outbox.policy = delivery
+        if self.outbox.directory is not None:
+            self.outbox.directory.reps = config.reps
+            self.outbox.directory.policy = delivery
+        self.digests.reload(config)
+        # the matcher is rebuilt by the next match_articles (it sees the new config): never
+        # cleared here, under a pass that may be using it
+        self.reload_problem = None
 
     def health(self) -> Health:
         """Say whether the database answers and whether the configuration loaded whole.
@@ -229,6 +266,12 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
             self.storage.count_articles()
         except ClipperError as exc:
             return Health(HealthState.DOWN, f"database unavailable: {exc}")
+        if self.reload_problem is not None:
+            return Health(
+                HealthState.DEGRADED,
+                f"configuration reload refused, still running the previous one: "
+                f"{self.reload_problem}",
+            )
         skipped = len(self.config.problems)
         if skipped:
             return Health(
@@ -393,7 +436,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         Raises:
             EmbedderError: the embedding model cannot be loaded.
         """
-        if self._matcher is None:
+        if self._matcher is None or self._matcher.config is not self.config:  # or reloaded
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
             if self._recognizer is None:
                 pipeline = self.config.settings.model.entities
@@ -459,7 +502,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         """
         owner = self.pipeline.owner
         articles = matches = 0
-        while articles < limit:
+        while articles < limit and not self.stopping.is_set():  # a stop ends it between batches
             claimed = self.storage.claim_for_matching(self.clock(), owner, LEASE_S, batch)
             if not claimed:
                 break

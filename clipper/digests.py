@@ -83,6 +83,16 @@ def share_notes(config: Config, rep: Rep) -> ShareNotes:
     return ShareNotes(templates, rep.name or rep.email, config.first_contacts)
 
 
+def _digest_policy(config: Config) -> DigestPolicy:
+    settings = config.settings.digest
+    return DigestPolicy(
+        settings.max_items_per_account,
+        settings.max_items,
+        settings.max_industry_items,
+        recency_half_life_hours=settings.recency_half_life_hours,
+    )
+
+
 class Digests:
     """Composes due digests for the configured reps into the outbox, and hands delivery to it."""
 
@@ -100,13 +110,7 @@ class Digests:
         self.outbox = outbox
         #: Slack users and time zones; None without Slack (digests go to the terminal)
         self.directory = directory
-        settings = config.settings.digest
-        self.policy = DigestPolicy(
-            settings.max_items_per_account,
-            settings.max_items,
-            settings.max_industry_items,
-            recency_half_life_hours=settings.recency_half_life_hours,
-        )
+        self.policy = _digest_policy(config)
         #: True in ``clipper run``: a due digest also waits for this process's next
         #: fetch-and-match pass (``pass_finished``)
         self.runs_passes = False
@@ -115,6 +119,11 @@ class Digests:
         self._first_due: dict[str, datetime] = {}
         #: (manager, weekly slot) → when this process first found that team digest due
         self._team_due: dict[tuple[str, datetime], datetime] = {}
+
+    def reload(self, config: Config) -> None:
+        """Compose the next ticks with ``config``; keeps what this process found due."""
+        self.config = config
+        self.policy = _digest_policy(config)
 
     def pass_finished(self, at: datetime) -> None:
         """Record that a fetch-and-match pass of this process finished at ``at``."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -183,8 +184,12 @@ class Outbox:
         clock: Callable[[], datetime],
         monotonic: Callable[[], float],
         sleep: Callable[[float], None],
+        stopping: threading.Event | None = None,
     ) -> None:
         self.storage = storage
+        #: once set, no part is started: a post already sent is recorded, the rest are left
+        #: pending (claimable at once by the next start, which checks Slack before posting)
+        self.stopping = stopping or threading.Event()
         self.writer = writer
         self.slack = slack
         self.directory = directory
@@ -202,7 +207,7 @@ class Outbox:
         """Deliver every claimable part; raises ``SlackAuthError`` when the token is refused."""
         report = report or DigestReport()
         held: set[str] = set()
-        while True:
+        while not self.stopping.is_set():
             now = self.clock()
             parts = self.storage.claim_parts(
                 now, self.owner, self.policy.part_lease_s, self.policy.claim_batch, rep=rep
@@ -211,7 +216,13 @@ class Outbox:
             if not parts:
                 break
             progressed = False
-            for part in parts:
+            for index, part in enumerate(parts):
+                if self.stopping.is_set():
+                    for left in parts[index:]:
+                        self._leave_pending(left, left.channel, left.attempts)
+                    report.pending += len(parts) - index
+                    log.info("stopping: %d claimed digest part(s) left pending", len(parts) - index)
+                    break
                 outcome = self._deliver_part(part, now, report)
                 if outcome is Outcome.SENT:
                     report.sent += 1
@@ -302,12 +313,18 @@ class Outbox:
         uncertain = part.first_claimed_at is not None and part.first_claimed_at < claimed_at
         error = ""
         for attempt in range(policy.max_attempts):
+            if self.stopping.is_set():
+                self._leave_pending(part, channel, attempts)
+                return Outcome.PENDING
             if uncertain:
                 found = self._reconcile(channel, key, part.first_claimed_at or claimed_at)
                 if found is not None:
                     self._finish(part, PartState.SENT, attempts, channel, found, None)
                     return Outcome.SENT
             self._pace(channel)
+            if self.stopping.is_set():  # the pace may have been cut short by the stop
+                self._leave_pending(part, channel, attempts)
+                return Outcome.PENDING
             if not self._renew(part):
                 return Outcome.LOST  # checked right before the post: the lease outlasts it
             attempts += 1
@@ -392,12 +409,20 @@ class Outbox:
         step = self.policy.lease_step_s()
         left = seconds
         while left > 0:
+            if self.stopping.is_set():  # released, not finished: the next start checks Slack
+                self.storage.release_part(part.digest_id, part.part, self.owner)
+                return False
             if not self._renew(part):
                 return False
             chunk = min(step, left)
             self.sleep(chunk)
             left -= chunk
         return self._renew(part)
+
+    def _leave_pending(self, part: DigestPart, channel: str | None, attempts: int) -> None:
+        """Record a claimed part as pending and claimable at once, not posted in this run (the
+        process is stopping). Does not post."""
+        self._finish(part, PartState.PENDING, attempts, channel, None, None)
 
     def _reconcile(self, channel: str, key: str, since: datetime) -> str | None:
         """Return the ts of an earlier post of this part, if Slack has it."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -98,6 +99,7 @@ class Pipeline:
         concurrency: int,
         clock: Clock,
         owner: str | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.storage = storage
         #: fetches article pages (feeds marked full_text), whatever their feed's type
@@ -110,6 +112,8 @@ class Pipeline:
         self.concurrency = concurrency
         self.clock = clock
         self.owner = owner or worker_id()
+        #: once set, a pass starts no more fetches: those not started are released unfetched
+        self.stopping = stopping or threading.Event()
 
     # ------------------------------------------------------------------ feeds
 
@@ -122,7 +126,13 @@ class Pipeline:
         on_result: Callable[[UpdateResult], None] | None = None,
         extract_pages: bool = True,
     ) -> UpdateSummary:
-        """Fetch every due feed (all enabled ones unless ``due_only``) and store what is new."""
+        """Fetch every due feed (all enabled ones unless ``due_only``) and store what is new.
+
+        Once ``stopping`` is set, fetches already running finish and are stored; the feeds not
+        started yet are released (due at the next start) and no pages are extracted.
+        """
+        if self.stopping.is_set():
+            return UpdateSummary((), 0, 0)
         feeds = self.storage.claim_feeds(
             self.clock(), self.owner, LEASE_S, due_only=due_only, limit=limit
         )
@@ -135,8 +145,18 @@ class Pipeline:
                 running: set[Future[_Fetched]] = {
                     pool.submit(self._fetch_and_parse, feed) for feed in feeds
                 }
+                cancelled = False
                 while running:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    if self.stopping.is_set() and not cancelled:
+                        cancelled = True
+                        running = {f for f in running if not f.cancel()}
+                        log.info(
+                            "stopping: %d feed fetch(es) still running, %d released unstarted",
+                            len(running),
+                            len(feeds) - len(results) - len(running),
+                        )
+                        continue
+                    done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
                         fetched = future.result()
                         result = self._store(fetched)
@@ -148,7 +168,7 @@ class Pipeline:
             for feed_id in pending_ids:
                 self.storage.release_feed(feed_id, self.owner)
         extracted = failed = 0
-        if extract_pages:
+        if extract_pages and not self.stopping.is_set():
             extracted, failed = self.extract_pages()
         return UpdateSummary(tuple(results), extracted, failed)
 

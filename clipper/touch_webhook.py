@@ -22,6 +22,7 @@ does).
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -57,6 +58,8 @@ class TouchWebhooks:
     webhook_sender: WebhookSenderType | None
     #: its ``owner`` names this process's leases
     pipeline: Pipeline
+    #: once set, no more touches are POSTed (the claimed rest wait for their short lease)
+    stopping: threading.Event
 
     def deliver_touch_webhooks(self, limit: int = 100) -> WebhookRun:
         """POST the due queued touches (at most ``limit``) to the configured webhook. Without
@@ -79,6 +82,8 @@ class TouchWebhooks:
         lease = policy.lease_s(settings.timeout_s)
         delivered = failed = given_up = 0
         for queued in self.storage.claim_webhook_touches(now, owner, lease, limit):
+            if self.stopping.is_set():
+                break
             touch = queued.touch
             now = self.clock()
             if not self.storage.renew_webhook_touch(touch.id, owner, now, lease):

@@ -6,7 +6,7 @@ Thin: parse, call the facade, print. Does not decide anything.
 from __future__ import annotations
 
 import logging
-import signal
+import os
 import threading
 
 import click
@@ -25,7 +25,7 @@ from ..exceptions import (
 from ..logic.urls import redact_url
 from ..logic.web_report import PAGE_PATH
 from ..logic.words import plural
-from ..scheduler import run_ticks
+from ..scheduler import ConfigWatcher, Signals, run_ticks
 from ..server import SLACK_PATH, Metrics, Server, make_wsgi
 from ..slackapp import WorkQueue, make_slack_app
 from ..types import (
@@ -162,9 +162,13 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
                 raise click.exceptions.Exit(1)
             return
         tick = clipper.config.settings.fetch.tick
-        run_ticks(
-            {"fetch": (tick, lambda: _print_summary(_fetch(clipper, True), 0, clipper.config))}
+        clean = run_ticks(
+            {"fetch": (tick, lambda: _print_summary(_fetch(clipper, True), 0, clipper.config))},
+            signals=Signals(on_stop=clipper.stopping.set),
+            grace=clipper.config.settings.run.shutdown_grace,
         )
+        if not clean:
+            os._exit(1)  # a fetch still running past the grace: its lease expires
 
 
 @main.command()
@@ -183,6 +187,8 @@ def run(state: State, once: bool, limit: int) -> None:
         def fetch_and_match() -> None:
             summary = _fetch(clipper, True)
             _print_summary(summary, state.verbose, clipper.config)
+            if clipper.stopping.is_set():
+                return  # stopping: what was fetched is matched at the next start
             try:
                 articles, matches = clipper.match_pending()
             except ClipperError as exc:
@@ -196,7 +202,8 @@ def run(state: State, once: bool, limit: int) -> None:
             _print_matches(clipper, limit)
 
         def digests() -> None:
-            _print_digest_report(clipper.digest(rep=None, force=False, dry_run=False), config)
+            report = clipper.digest(rep=None, force=False, dry_run=False)
+            _print_digest_report(report, clipper.config)  # the reloaded one, after a reload
 
         def digests_tick() -> None:
             try:
@@ -239,18 +246,29 @@ def run(state: State, once: bool, limit: int) -> None:
         elif listen is not None:  # no Slack: the web page alone, where web.listen says
             server = _start_slack(clipper, *listen, slack=False)
         tick = config.settings.fetch.tick
+        signals = Signals(on_stop=clipper.stopping.set)
+        signals.install(reload=True)
+        watcher = ConfigWatcher(clipper, signals, os.environ)
         try:
-            run_ticks(
+            clean = run_ticks(
                 {
                     "fetch and match": (tick, fetch_and_match),
                     "digests": (60.0, digests_tick),
                     "touch webhook": (60.0, touch_webhook),
+                    "configuration": (1.0, watcher.tick),
                 },
                 then={"fetch and match": "digests"},
+                signals=signals,
+                handle_signals=False,
+                grace=config.settings.run.shutdown_grace,
             )
         finally:
             if server is not None:
                 server.close()
+        if not clean:
+            # work still running past run.shutdown_grace: its leases expire and the next start
+            # takes it up (a digest part is checked in Slack before it is posted again)
+            os._exit(1)
 
 
 def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
@@ -376,14 +394,78 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             port if port is not None else config.settings.slack.port,  # 0: any free port
             slack=config.slack_app_ready,
         )
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signals = Signals(on_stop=clipper.stopping.set)
+        signals.install(reload=True)
+        watcher = ConfigWatcher(clipper, signals, os.environ)
         try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+            while not signals.stop.wait(1.0):
+                watcher.tick()
         finally:
-            server.close()
+            closing = threading.Thread(target=server.close, name="closing", daemon=True)
+            closing.start()
+            closing.join(config.settings.run.shutdown_grace)
+        if closing.is_alive():
+            logging.getLogger("clipper").error(
+                "shutdown grace (%gs) ran out with Slack requests still being answered",
+                config.settings.run.shutdown_grace,
+            )
+            os._exit(1)
+        logging.getLogger("clipper").warning("shut down: the server is closed")
+
+
+def _health_url(config: Config) -> str:
+    """Return where this configuration's ``clipper run``/``serve`` answers ``/healthz`` on this
+    machine: ``health.listen`` where the settings have it, else ``web.listen`` without Slack,
+    else ``slack.host``/``slack.port`` (any interface asked as 127.0.0.1). Does not check that
+    anything listens there."""
+    # health.listen (where every clipper run serves /healthz) once the settings have it
+    health = getattr(getattr(config.settings, "health", None), "listen", None)
+    listen = config.settings.web.listen_address()
+    if isinstance(health, str) and health.rpartition(":")[2].isdigit():
+        found, _, number = health.rpartition(":")
+        host, port = found.strip("[]"), int(number)
+    elif listen is not None and not config.slack_app_ready:
+        host, port = listen
+    else:
+        host, port = config.settings.slack.host, config.settings.slack.port
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+
+
+@main.command()
+@click.option(
+    "--url",
+    metavar="URL",
+    envvar="CLIPPER_HEALTH_URL",
+    help="The /healthz address to ask (default: $CLIPPER_HEALTH_URL, else where this "
+    "configuration serves it on this machine).",
+)
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the answer.")
+@pass_state
+def health(state: State, url: str | None, timeout: float) -> None:
+    """Ask a running clipper run or serve whether it is alive (its /healthz); exit 0 when it
+    answers ok or degraded, 1 when it is down or does not answer (a container's HEALTHCHECK).
+    """
+    import httpx
+
+    target = url or _health_url(state.config(quiet=True))
+    try:
+        answer = httpx.get(target, timeout=timeout, follow_redirects=False, trust_env=False)
+    except httpx.HTTPError as exc:
+        err.print(
+            f"[red]down:[/] {escape(target)} does not answer: "
+            f"{escape(str(exc) or type(exc).__name__)}"
+        )
+        raise click.exceptions.Exit(1) from None
+    text = answer.text.strip()
+    if answer.status_code != 200:
+        err.print(
+            f"[red]down:[/] {escape(target)} answered HTTP {answer.status_code}: "
+            f"{escape(text[:200])}"
+        )
+        raise click.exceptions.Exit(1)
+    out.print(escape(text[:500]))
 
 
 def _print_too_old(report: DigestReport, config: Config, console: Console) -> None:

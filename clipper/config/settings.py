@@ -434,6 +434,17 @@ class WebSettings(_Model):
         return host.strip("[]"), int(port)
 
 
+class RunSettings(_Model):
+    """``run:``: how ``clipper run`` and ``clipper serve`` stop and pick up configuration edits."""
+
+    #: on SIGTERM/SIGINT, how long running fetches and deliveries may take to finish (the rest
+    #: is released for the next start); past it the process exits 1
+    shutdown_grace: Duration = Field(20.0, ge=0, le=600)
+    #: how often the configuration files' modification times are checked for a reload (0:
+    #: never; SIGHUP still reloads)
+    config_poll: Duration = Field(5.0, ge=0, le=3600)
+
+
 class AccountFeedTemplate(_Model):
     """A feed URL expanded once per account: ``{name}`` and ``{query}`` are URL-encoded."""
 
@@ -466,6 +477,7 @@ class Settings(_Model):
     account_feeds: tuple[AccountFeedTemplate, ...] = ()
     share: ShareSettings = ShareSettings()
     web: WebSettings = WebSettings()
+    run: RunSettings = RunSettings()
 
     def share_templates(self) -> dict[NoteKind, str]:
         """Return the note templates by kind; the deprecated ``slack.share_template`` stands in
