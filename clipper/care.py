@@ -92,6 +92,7 @@ class Care:
             broken_after_errors=alerts.broken_after_errors,
             min_interval_s=settings.fetch.min_interval,
             default_interval_s=settings.fetch.default_interval,
+            max_interval_s=settings.fetch.max_interval,
         )
 
     def feed_health(self) -> FeedHealthReport:

@@ -69,6 +69,8 @@ class FeedHealthPolicy:
     min_interval_s: float = 300.0
     #: the interval of a feed with none configured or learnt (``fetch.default_interval``)
     default_interval_s: float = 3600.0
+    #: the longest interval Clipper polls at (``fetch.max_interval``), in seconds
+    max_interval_s: float = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,10 @@ def assess_feeds(
             and row.last_gap_at is not None
             and now - row.last_gap_at <= policy.overflow_window
         ):
-            current = row.interval_s or row.adaptive_interval_s or policy.default_interval_s
+            current = min(
+                row.interval_s or row.adaptive_interval_s or policy.default_interval_s,
+                policy.max_interval_s,
+            )
             lower = max(policy.min_interval_s, current / 2)
             if current > policy.min_interval_s:
                 fix = f"add `interval: {_interval_text(lower)}` to the feed {where}"
@@ -258,9 +263,11 @@ def last_slot(now: datetime, at: time, zone: str) -> datetime:
 
 
 def _md(text: str) -> str:
-    flat = " ".join(text.split())
-    out = "".join("\\" + c if c in "\\`*_[]<>#|~" else c for c in flat)
-    return out.replace("&", "&amp;")
+    """Escape Markdown's control characters (and HTML's) so ``text`` shows literally on one
+    line; white space at its ends is kept (it may sit next to a code span)."""
+    flat = re.sub(r"\s+", " ", text)
+    out = "".join("\\" + c if c in "\\`*_[]<>#|~" else c for c in flat.replace("&", "&amp;"))
+    return out
 
 
 def _md_code(text: str) -> str:
