@@ -300,27 +300,25 @@ def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
 
 def _daily_care(clipper: Clipper) -> None:
     """Run the daily jobs that are due (the feed-health report, retention) and say what they
-    did, one line each; nothing when none was due. A failure is told; the next tick retries
-    what was not recorded."""
+    did, one line each; nothing when there was nothing to send or delete. A failure is told;
+    the next tick retries what was not recorded."""
     try:
         done = clipper.run_daily_care()
     except ClipperError as exc:
         print_error(exc)
         return
     health = done.feed_health
-    if health is not None and health.report is not None:
-        where = (
-            f"sent to {', '.join(health.queued)}"
-            if health.queued
-            else f"written to {health.file}"
-            if health.file is not None
-            else "nothing to send"
+    if health is not None and health.report is not None and health.queued:
+        # (without Slack, ``Care.send_feed_health`` logs the one line naming its file)
+        out.print(
+            f"feed health: {escape(health.report.summary())}; "
+            f"sent to {escape(', '.join(health.queued))}"
         )
-        out.print(f"feed health: {escape(health.report.summary())}; {escape(where)}")
-        for problem in health.problems:
-            err.print(f"[yellow]feed health:[/] {escape(problem)}")
-    if done.pruned is not None:
-        out.print(escape(prune_line(done.pruned)))
+    for problem in health.problems if health is not None else ():
+        err.print(f"[yellow]feed health:[/] {escape(problem)}")
+    pruned = done.pruned
+    if pruned is not None and (pruned.articles or pruned.digest_parts or pruned.webhook_rows):
+        out.print(escape(prune_line(pruned)))
 
 
 def _tell_admins(clipper: Clipper) -> None:
