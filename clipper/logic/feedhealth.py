@@ -115,7 +115,8 @@ class FeedHealthReport:
             return f"all {plural(self.feeds, 'feed')} healthy"
         counts = [f"{len(self.of(p))} {p.value}" for p in FeedProblem if self.of(p)]
         feeds = len({f.url for f in self.findings})
-        return f"{plural(feeds, 'feed')} of {self.feeds} need attention: " + ", ".join(counts)
+        verb = "needs" if feeds == 1 else "need"
+        return f"{plural(feeds, 'feed')} of {self.feeds} {verb} attention: " + ", ".join(counts)
 
 
 def _day(when: datetime | None) -> str:
