@@ -37,7 +37,7 @@ from .logic.retention import RetentionPolicy
 from .outbox import DigestReport, Outbox
 from .pipeline import Clock
 from .ports import SlackApiType, StorageType
-from .types import BackupResult, PruneCounts, VacuumResult
+from .types import AdminMessage, BackupResult, PruneCounts, VacuumResult
 
 log = logging.getLogger("clipper.care")
 
@@ -135,7 +135,7 @@ class Care:
         recipients = () if quiet else self.feed_health_recipients()
         if recipients:
             part = slack_payload(report)
-            messages = [(r, slack_recipient_channel(r), (part,)) for r in recipients]
+            messages = [AdminMessage(r, slack_recipient_channel(r), (part,)) for r in recipients]
             if not self.storage.record_daily_job(FEED_HEALTH_JOB, slot, now, messages):
                 return FeedHealthRun()
             log.info("feed health: %s; queued for %s", report.summary(), ", ".join(recipients))

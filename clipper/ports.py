@@ -19,6 +19,7 @@ from .logic.dedupe import KnownArticles
 from .logic.digest import DigestCandidate, MatchingProgress, TouchStatus
 from .types import (
     ActivityCounts,
+    AdminMessage,
     Article,
     ArticleBrief,
     ArticleIdentity,
@@ -574,13 +575,12 @@ class StorageType(Protocol):
         job: str,
         due_at: datetime,
         now: datetime,
-        messages: Sequence[tuple[str, str | None, tuple[tuple[str, str], ...]]] = (),
+        messages: Sequence[AdminMessage] = (),
         *,
         kind: DigestKind = DigestKind.FEED_HEALTH,
     ) -> bool:
-        """Record ``job`` done for ``due_at`` and queue ``messages`` in the outbox, each
-        (recipient, Slack channel id or None: the recipient's DM, parts as (text, Block Kit
-        JSON)) as a digest of ``kind``, in one transaction. Return False, queueing nothing,
+        """Record ``job`` done for ``due_at`` and queue ``messages`` in the outbox, each as a
+        digest of ``kind`` for its recipient, in one transaction. Return False, queueing nothing,
         when the job was recorded already (a restart, a second process)."""
         ...
 

@@ -1040,6 +1040,18 @@ class FeedHealthRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AdminMessage:
+    """A message for whoever runs Clipper, queued in the outbox like a digest."""
+
+    #: who gets it: an email or a Slack user id (their DM), or a channel id
+    recipient: str
+    #: the channel to post in when known (a channel id); None: the recipient's DM
+    channel: str | None
+    #: (notification text, Block Kit JSON) per message
+    parts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PruneCounts:
     """What a retention pass removed (or, for a dry run, would remove)."""
 

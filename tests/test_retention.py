@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from clipper.adapters.storage import Storage
+from clipper.adapters.storage.sqlite import care
 from clipper.cli import exit_code
 from clipper.config import load_config
 from clipper.core import Clipper
@@ -54,8 +55,9 @@ def titles(clipper: Clipper) -> set[str]:
 
 
 def test_a_prune_keeps_touches_touched_articles_and_undelivered_ones(
-    tmp_path: Path, server: FeedServer, stub: SlackStub
+    tmp_path: Path, server: FeedServer, stub: SlackStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(care, "PRUNE_BATCH", 1)  # every batch loop runs more than once
     items = [
         {"title": t, "guid": t, "link": f"https://n.example/{n}"}
         for n, t in enumerate(["Acme old", "Acme shared", "Northwind waiting", "Nothing"])
@@ -255,3 +257,5 @@ def test_a_backup_taken_while_another_connection_writes_holds_the_same_rows(
     assert f"{backup} exists; pass --force to overwrite it" in again.stderr
     forced = run_clipper(config, "db", "backup", str(backup), "--force")
     assert forced.returncode == 0, forced.stderr
+    itself = run_clipper(config, "db", "backup", str(database), "--force")
+    assert itself.returncode == 2 and "is the database itself" in itself.stderr

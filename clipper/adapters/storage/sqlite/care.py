@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ....exceptions import StorageBusyError, StorageError
 from ....types import (
+    AdminMessage,
     BackupResult,
     DigestKind,
     FeedHealthRow,
@@ -38,6 +39,16 @@ _NEEDED = """
         JOIN digest_parts p ON p.digest_id = i.digest_id
         WHERE p.state IN ('pending', 'sending')
 """
+
+#: finished digest parts and touch webhook rows, before a cut-off time
+_DONE_PARTS = (
+    "FROM digest_parts WHERE state IN ('sent', 'failed') "
+    "AND COALESCE(sent_at, next_attempt_at, first_claimed_at) < ?"
+)
+_DONE_WEBHOOK = "FROM touch_webhook WHERE COALESCE(delivered_at, skipped_at, gave_up_at) < ?"
+
+#: rows deleted per transaction
+PRUNE_BATCH = 2000
 
 #: how long ``vacuum`` waits for other connections before saying it needs exclusive access
 VACUUM_WAIT_S = 2.0
@@ -96,13 +107,12 @@ class CareMixin:
         job: str,
         due_at: datetime,
         now: datetime,
-        messages: Sequence[tuple[str, str | None, tuple[tuple[str, str], ...]]] = (),
+        messages: Sequence[AdminMessage] = (),
         *,
         kind: DigestKind = DigestKind.FEED_HEALTH,
     ) -> bool:
-        """Record ``job`` as done for ``due_at`` and queue its Slack ``messages``
-        ((recipient, channel or None, parts)) in the outbox, in one transaction; False (nothing
-        queued) when it was recorded already."""
+        """Record ``job`` as done for ``due_at`` and queue its Slack ``messages`` in the outbox,
+        in one transaction; False (nothing queued) when it was recorded already."""
         with self.pool.write("recording a daily job") as tx:
             cursor = tx.execute(
                 "INSERT INTO daily_jobs (job, due_at, done_at) VALUES (?, ?, ?) "
@@ -111,11 +121,11 @@ class CareMixin:
             )
             if cursor.rowcount == 0:
                 return False
-            for recipient, channel, parts in messages:
+            for message in messages:
                 digest = tx.execute(
                     """INSERT INTO digests (rep, kind, due_at, created_at, sink, items)
                     VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING RETURNING id""",
-                    (recipient, kind, to_db(due_at), to_db(now), Sink.SLACK),
+                    (message.recipient, kind, to_db(due_at), to_db(now), Sink.SLACK),
                 ).fetchone()
                 if digest is None:
                     continue
@@ -123,8 +133,8 @@ class CareMixin:
                     """INSERT INTO digest_parts (digest_id, part, parts, text, payload, channel)
                     VALUES (?, ?, ?, ?, ?, ?)""",
                     [
-                        (digest[0], n, len(parts), text, payload, channel)
-                        for n, (text, payload) in enumerate(parts, start=1)
+                        (digest[0], n, len(message.parts), text, payload, message.channel)
+                        for n, (text, payload) in enumerate(message.parts, start=1)
                     ],
                 )
         return True
@@ -136,59 +146,102 @@ class CareMixin:
         *,
         dry_run: bool = False,
     ) -> PruneCounts:
-        with self.pool.write("pruning old rows") as tx:
+        counted = self._prune_counts(articles_before, outbox_before)
+        if dry_run:
+            return counted
+        articles = matches = embeddings = parts = webhook = 0
+        if articles_before is not None:
+            cutoff = to_db(articles_before)
+            while True:  # in batches: `clipper run`'s other writers wait one batch at most
+                done, matched = self._prune_articles(cutoff)
+                articles += done
+                matches += matched
+                if done < PRUNE_BATCH:
+                    break
+            embeddings = self._delete_batches(
+                "embeddings",
+                "DELETE FROM embeddings WHERE (text_key, model_key) IN (SELECT text_key, "
+                "model_key FROM embeddings WHERE created_at < ? LIMIT ?)",
+                cutoff,
+            )
+        if outbox_before is not None:
+            cutoff = to_db(outbox_before)
+            parts = self._delete_batches(
+                "digest messages",
+                f"DELETE FROM digest_parts WHERE (digest_id, part) IN "
+                f"(SELECT digest_id, part {_DONE_PARTS} LIMIT ?)",
+                cutoff,
+            )
+            webhook = self._delete_batches(
+                "webhook rows",
+                f"DELETE FROM touch_webhook WHERE touch_id IN (SELECT touch_id {_DONE_WEBHOOK} "
+                "LIMIT ?)",
+                cutoff,
+            )
+        return PruneCounts(articles, matches, embeddings, parts, webhook, counted.kept_articles)
+
+    def _prune_counts(
+        self, articles_before: datetime | None, outbox_before: datetime | None
+    ) -> PruneCounts:
+        """Count what ``prune`` would delete now."""
+        articles = matches = embeddings = kept = parts = webhook = 0
+        if articles_before is not None:
+            cutoff = to_db(articles_before)
+            old = f"SELECT id FROM articles WHERE fetched_at < ? AND id NOT IN ({_NEEDED})"
+            (row,) = self.pool.read(
+                "counting old rows",
+                f"""SELECT
+                    (SELECT COUNT(*) FROM articles WHERE fetched_at < ?) AS old,
+                    (SELECT COUNT(*) FROM ({old})) AS articles,
+                    (SELECT COUNT(*) FROM matches WHERE article_id IN ({old})) AS matches,
+                    (SELECT COUNT(*) FROM embeddings WHERE created_at < ?) AS embeddings""",
+                (cutoff,) * 4,
+            )
+            articles, matches, embeddings = row["articles"], row["matches"], row["embeddings"]
+            kept = row["old"] - articles
+        if outbox_before is not None:
+            cutoff = to_db(outbox_before)
+            (row,) = self.pool.read(
+                "counting old rows",
+                f"SELECT (SELECT COUNT(*) {_DONE_PARTS}) AS parts, "
+                f"(SELECT COUNT(*) {_DONE_WEBHOOK}) AS webhook",
+                (cutoff, cutoff),
+            )
+            parts, webhook = row["parts"], row["webhook"]
+        return PruneCounts(articles, matches, embeddings, parts, webhook, kept)
+
+    def _prune_articles(self, cutoff: str | None) -> tuple[int, int]:
+        """Delete one batch of old, unneeded articles and their rows; return (articles,
+        matches) deleted."""
+        with self.pool.write("pruning old articles") as tx:
             tx.execute("CREATE TEMP TABLE IF NOT EXISTS prune_articles (id INTEGER PRIMARY KEY)")
             tx.execute("DELETE FROM prune_articles")
-            articles = matches = embeddings = kept = parts = webhook = 0
-            if articles_before is not None:
-                cutoff = to_db(articles_before)
-                tx.execute(
-                    f"""INSERT INTO prune_articles (id)
-                    SELECT id FROM articles WHERE fetched_at < ?
-                      AND id NOT IN ({_NEEDED})""",
-                    (cutoff,),
+            tx.execute(
+                f"""INSERT INTO prune_articles (id)
+                SELECT id FROM articles WHERE fetched_at < ? AND id NOT IN ({_NEEDED})
+                LIMIT ?""",
+                (cutoff, PRUNE_BATCH),
+            )
+            matches = 0
+            for table in ("matches", "article_industries", "digest_items", "digest_industry_items"):
+                cursor = tx.execute(
+                    f"DELETE FROM {table} WHERE article_id IN (SELECT id FROM prune_articles)"
                 )
-                old = tx.execute(
-                    "SELECT COUNT(*) FROM articles WHERE fetched_at < ?", (cutoff,)
-                ).fetchone()[0]
-                articles = tx.execute("SELECT COUNT(*) FROM prune_articles").fetchone()[0]
-                kept = old - articles
-                matches = tx.execute(
-                    "SELECT COUNT(*) FROM matches WHERE article_id IN "
-                    "(SELECT id FROM prune_articles)"
-                ).fetchone()[0]
-                embeddings = tx.execute(
-                    "SELECT COUNT(*) FROM embeddings WHERE created_at < ?", (cutoff,)
-                ).fetchone()[0]
-                if not dry_run:
-                    for table in (
-                        "matches",
-                        "article_industries",
-                        "digest_items",
-                        "digest_industry_items",
-                    ):
-                        tx.execute(
-                            f"DELETE FROM {table} WHERE article_id IN "
-                            "(SELECT id FROM prune_articles)"
-                        )
-                    tx.execute("DELETE FROM articles WHERE id IN (SELECT id FROM prune_articles)")
-                    tx.execute("DELETE FROM embeddings WHERE created_at < ?", (cutoff,))
-            if outbox_before is not None:
-                cutoff = to_db(outbox_before)
-                done_parts = (
-                    "FROM digest_parts WHERE state IN ('sent', 'failed') "
-                    "AND COALESCE(sent_at, next_attempt_at, first_claimed_at) < ?"
-                )
-                parts = tx.execute(f"SELECT COUNT(*) {done_parts}", (cutoff,)).fetchone()[0]
-                done_webhook = (
-                    "FROM touch_webhook WHERE COALESCE(delivered_at, skipped_at, gave_up_at) < ?"
-                )
-                webhook = tx.execute(f"SELECT COUNT(*) {done_webhook}", (cutoff,)).fetchone()[0]
-                if not dry_run:
-                    tx.execute(f"DELETE {done_parts}", (cutoff,))
-                    tx.execute(f"DELETE {done_webhook}", (cutoff,))
+                matches += cursor.rowcount if table == "matches" else 0
+            cursor = tx.execute("DELETE FROM articles WHERE id IN (SELECT id FROM prune_articles)")
             tx.execute("DELETE FROM prune_articles")
-        return PruneCounts(articles, matches, embeddings, parts, webhook, kept)
+            return cursor.rowcount, matches
+
+    def _delete_batches(self, what: str, sql: str, cutoff: str | None) -> int:
+        """Run ``sql`` (a DELETE of at most ``LIMIT ?`` rows before a cut-off) until it
+        deletes less than a batch; return how many rows it deleted."""
+        deleted = 0
+        while True:
+            with self.pool.write(f"pruning old {what}") as tx:
+                count = tx.execute(sql, (cutoff, PRUNE_BATCH)).rowcount
+            deleted += count
+            if count < PRUNE_BATCH:
+                return deleted
 
     def backup(self, path: Path, *, force: bool = False) -> BackupResult:
         """Copy the database to ``path`` with SQLite's online backup (pages copied while
@@ -199,6 +252,8 @@ class CareMixin:
                 fails its check (the bad copy is removed).
         """
         target = Path(path)
+        if target.resolve() == Path(self.pool.path).resolve():
+            raise StorageError(f"{target} is the database itself; name another file")
         if target.exists() and not force:
             raise StorageError(f"{target} exists; pass --force to overwrite it")
         if target.is_dir():
