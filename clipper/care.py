@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .adapters.digest_out import write_feed_health
 from .config import Config
@@ -150,7 +151,9 @@ class Care:
         if quiet:
             return FeedHealthRun(report)
         folder = self.config.resolve(settings.output_dir)
-        file = write_feed_health(folder, report_markdown(report), slot)
+        # named by the local day it was due, as the admin reads it
+        local_day = slot.astimezone(ZoneInfo(settings.timezone))
+        file = write_feed_health(folder, report_markdown(report), local_day)
         log.warning("feed health: %s; the report is in %s", report.summary(), file)
         return FeedHealthRun(report, (), file)
 

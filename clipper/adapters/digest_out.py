@@ -35,8 +35,8 @@ def write_admin_notice(output_dir: Path, markdown: str, now: datetime) -> Path:
 
 
 def write_feed_health(output_dir: Path, markdown: str, day: datetime) -> Path:
-    """Write the day's feed-health report as ``<output_dir>/feed-health-<date>.md`` (replacing
-    that day's); return its path. Does not print it.
+    """Write the day's feed-health report as ``<output_dir>/feed-health-<date>.md``, the date
+    being ``day``'s in its own zone (replacing that day's); return its path. Does not print it.
 
     Raises:
         StorageError: the folder or the file cannot be written.
