@@ -302,6 +302,8 @@ def _daily_care(clipper: Clipper) -> None:
     """Run the daily jobs that are due (the feed-health report, retention) and say what they
     did, one line each; nothing when there was nothing to send or delete. A failure is told;
     the next tick retries what was not recorded."""
+    if clipper.stopping.is_set():
+        return  # stopping: the day's jobs wait for the next start
     try:
         done = clipper.run_daily_care()
     except ClipperError as exc:
