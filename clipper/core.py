@@ -24,6 +24,7 @@ from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.mentions_ac import MentionIndex
 from .adapters.ner_spacy import NoEntityRecognizer, SpacyEntityRecognizer
 from .adapters.secret_file import FileSecret, GivenSecret
+from .care import Care
 from .config import Config
 from .digests import DigestReport, Digests
 from .embeddings import EmbeddingCache
@@ -138,14 +139,15 @@ class AdminNoticeReport:
     slack: bool = False
 
 
-class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPacks):
+class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPacks, Care):
     """Everything Clipper does, over ports. Build it with ``make_clipper``.
 
     What a rep asks of it (watch terms, mutes, settings, touches, the team report) is in
     ``rep_actions.RepActions``, importing a CRM export in ``account_import.AccountImports``,
     and the customer-touch ledger in ``touch_ledger.TouchLedger`` (with the web page's signed
     links over it in ``report_links.ReportLinks``), the quarterly review pack in
-    ``review.ReviewPacks``; it inherits them all."""
+    ``review.ReviewPacks``, the feed-health report, retention and backups in ``care.Care``;
+    it inherits them all."""
 
     def __init__(
         self,

@@ -8,6 +8,7 @@
      ├── ExtractError           a page gave no main text
      ├── DecompressionError     gzip/deflate data over the size limit, corrupt or truncated
      ├── StorageError           the database refused or failed
+ │    └── StorageBusyError  another process keeps it busy (VACUUM needs it alone)
      ├── EmbedderError          (matching stage)
      ├── DeliveryError          a message could not be delivered (Slack stage)
      │    ├── SlackAuthError          the bot token is invalid or revoked
@@ -106,6 +107,11 @@ class DecompressionError(ClipperError):
 
 class StorageError(ClipperError):
     """The database failed; the operation did not happen."""
+
+
+class StorageBusyError(StorageError):
+    """Another connection kept the database busy for an operation that needs it alone
+    (``VACUUM``); nothing changed."""
 
 
 class EmbedderError(ClipperError):

@@ -39,6 +39,7 @@ from .exceptions import (
 )
 from .logic.blockkit import without_images
 from .logic.delivery import DeliveryPolicy
+from .logic.feedhealth import is_slack_user_id
 from .ports import DigestWriterType, SlackApiType, StorageType
 from .types import DigestKind, DigestPart, PartState, Sink
 
@@ -158,6 +159,8 @@ class SlackDirectory:
         if cached is not None and cached[1]:
             return cached[1]
         configured = next((r.slack_id for r in self.reps if r.email == email), None)
+        if configured is None and is_slack_user_id(email):
+            configured = email  # an admin named by Slack user id (``alerts.admin``)
         try:
             user = configured or (cached[0] if cached else None) or self.slack.lookup_user(email)
         except SlackUserNotFoundError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,11 +19,13 @@ from .logic.dedupe import KnownArticles
 from .logic.digest import DigestCandidate, MatchingProgress, TouchStatus
 from .types import (
     ActivityCounts,
+    AdminMessage,
     Article,
     ArticleBrief,
     ArticleIdentity,
     ArticleIntent,
     ArticleToMatch,
+    BackupResult,
     CachingInfo,
     ComposedDigest,
     DigestKind,
@@ -32,6 +35,7 @@ from .types import (
     FeedbackCounts,
     FeedbackText,
     FeedForUpdate,
+    FeedHealthRow,
     FeedLink,
     FeedSource,
     FeedStatusRow,
@@ -44,6 +48,7 @@ from .types import (
     PageToExtract,
     ParsedFeed,
     PartState,
+    PruneCounts,
     QueuedTouch,
     RepSetting,
     RepSettings,
@@ -56,6 +61,7 @@ from .types import (
     Touch,
     TouchChannel,
     UsefulMark,
+    VacuumResult,
     WebhookBacklog,
 )
 
@@ -551,6 +557,62 @@ class StorageType(Protocol):
 
     def webhook_backlog(self) -> WebhookBacklog:
         """Return how many queued touches are pending and given up, and the oldest pending."""
+        ...
+
+    # -- care: feed health, daily jobs, retention, backup (sqlite/care.py)
+
+    def feed_health_rows(self) -> list[FeedHealthRow]:
+        """Return every stored feed with what the feed-health report reads (errors, disabled
+        reason, redirect, gaps, when its newest article was fetched). Does not judge them."""
+        ...
+
+    def daily_job_done(self, job: str, due_at: datetime) -> bool:
+        """Return whether ``job`` was recorded for ``due_at`` (or a later slot)."""
+        ...
+
+    def record_daily_job(
+        self,
+        job: str,
+        due_at: datetime,
+        now: datetime,
+        messages: Sequence[AdminMessage] = (),
+        *,
+        kind: DigestKind = DigestKind.FEED_HEALTH,
+    ) -> bool:
+        """Record ``job`` done for ``due_at`` and queue ``messages`` in the outbox, each as a
+        digest of ``kind`` for its recipient, in one transaction. Return False, queueing nothing,
+        when the job was recorded already (a restart, a second process)."""
+        ...
+
+    def prune(
+        self,
+        articles_before: datetime | None,
+        outbox_before: datetime | None,
+        *,
+        dry_run: bool = False,
+    ) -> PruneCounts:
+        """Delete articles fetched before ``articles_before`` with their matches, industry
+        scores and digest records, and embeddings made before it; delivered or given-up digest
+        messages and touch webhook rows finished before ``outbox_before``. None keeps that kind
+        forever. Articles a touch, a feedback or useful mark, or an undelivered message refers
+        to are kept; touches are never deleted. ``dry_run`` counts and deletes nothing."""
+        ...
+
+    def backup(self, path: Path, *, force: bool = False) -> BackupResult:
+        """Copy the database to ``path`` while others may write, and check the copy.
+
+        Raises:
+            StorageError: ``path`` exists (without ``force``) or cannot be written, or the
+                copy is damaged.
+        """
+        ...
+
+    def vacuum(self) -> VacuumResult:
+        """Rebuild the database file without its free space; return its size before and after.
+
+        Raises:
+            StorageBusyError: another process keeps the database busy.
+        """
         ...
 
 

@@ -89,6 +89,8 @@ class DigestKind(enum.StrEnum):
     ALERT = "alert"
     #: a manager's weekly team summary (``digest.team_day`` at their digest time)
     TEAM = "team"
+    #: the admin's daily feed-health report (``alerts.feed_health``)
+    FEED_HEALTH = "feed_health"
 
 
 class Sink(enum.StrEnum):
@@ -1001,3 +1003,84 @@ class IndustryArticle:
     score: float
     #: its story's id (the article's own id when it has no story)
     story_id: int
+
+
+# ---------------------------------------------------------------- care (issue 15 items 6-7)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealthRow:
+    """One stored feed as the feed-health report reads it (``StorageType.feed_health_rows``)."""
+
+    #: the URL as configured (the feed's identity)
+    url: str
+    #: the URL polled now: differs from ``url`` after a permanent redirect
+    current_url: str
+    name: str
+    #: False once removed from the configuration
+    active: bool
+    #: failures in a row, the first of them, the last one's text and time
+    error_count: int
+    first_error_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    last_success_at: datetime | None
+    #: when the newest article stored from this feed was fetched (None: none stored)
+    last_new_at: datetime | None
+    #: when the feed was first configured
+    created_at: datetime
+    #: polls where every item was new (items may have fallen off the feed unseen), and the last
+    gaps: int
+    last_gap_at: datetime | None
+    #: the configured interval (None: adaptive) and the adaptive one learnt from the feed
+    interval_s: float | None
+    adaptive_interval_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminMessage:
+    """A message for whoever runs Clipper, queued in the outbox like a digest."""
+
+    #: who gets it: an email or a Slack user id (their DM), or a channel id
+    recipient: str
+    #: the channel to post in when known (a channel id); None: the recipient's DM
+    channel: str | None
+    #: (notification text, Block Kit JSON) per message
+    parts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PruneCounts:
+    """What a retention pass removed (or, for a dry run, would remove)."""
+
+    articles: int = 0
+    matches: int = 0
+    embeddings: int = 0
+    #: delivered or given-up digest messages (their digests' records stay)
+    digest_parts: int = 0
+    #: delivered, skipped or given-up touch webhook rows (the touches stay)
+    webhook_rows: int = 0
+    #: old articles kept because a touch, a feedback mark or an undelivered message needs them
+    kept_articles: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    """A finished ``StorageType.backup``: the file, its size and what its check said."""
+
+    path: Path
+    size: int
+    #: ``PRAGMA integrity_check``'s answer on the copy ("ok")
+    integrity: str
+    #: the newest migration the copy holds (what a restore needs the program to know)
+    migration: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VacuumResult:
+    """A finished ``StorageType.vacuum``: the database's size (with its WAL) before and after."""
+
+    before: int
+    after: int

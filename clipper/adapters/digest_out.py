@@ -1,7 +1,8 @@
 """Digests without Slack: printed to the terminal (rich) and written as Markdown files.
 
 Files go to ``<output_dir>/<rep>/<UTC date and time>-<digest id>-<part>.md``; the admin's notice
-about skipped configuration parts to ``<output_dir>/admin/config-problems-<UTC time>.md``. Does
+about skipped configuration parts to ``<output_dir>/admin/config-problems-<UTC time>.md``; the
+daily feed-health report to ``alerts.feed_health.output_dir``. Does
 not decide what a digest or a notice contains.
 """
 
@@ -25,6 +26,22 @@ def write_admin_notice(output_dir: Path, markdown: str, now: datetime) -> Path:
         StorageError: the folder or the file cannot be written.
     """
     path = output_dir / "admin" / f"config-problems-{now:%Y-%m-%d-%H%M%S}.md"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(markdown, encoding="utf-8")
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    return path
+
+
+def write_feed_health(output_dir: Path, markdown: str, day: datetime) -> Path:
+    """Write the day's feed-health report as ``<output_dir>/feed-health-<date>.md``, the date
+    being ``day``'s in its own zone (replacing that day's); return its path. Does not print it.
+
+    Raises:
+        StorageError: the folder or the file cannot be written.
+    """
+    path = output_dir / f"feed-health-{day:%Y-%m-%d}.md"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(markdown, encoding="utf-8")

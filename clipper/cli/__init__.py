@@ -5,7 +5,7 @@ per family of commands (``app`` holds the group and what they share); importing 
 registers them all, so ``clipper --help`` lists every command.
 """
 
-from . import cycle, manage, tools, touch
+from . import cycle, db, manage, tools, touch
 from .app import exit_code, main, print_error
 
-__all__ = ["cycle", "exit_code", "main", "manage", "print_error", "tools", "touch"]
+__all__ = ["cycle", "db", "exit_code", "main", "manage", "print_error", "tools", "touch"]

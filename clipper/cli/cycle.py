@@ -43,6 +43,7 @@ from .app import (
     pass_state,
     print_error,
 )
+from .db import prune_line
 
 
 @main.command()
@@ -216,6 +217,9 @@ def run(state: State, once: bool, limit: int) -> None:
         def touch_webhook() -> None:
             _deliver_webhook(clipper, told)
 
+        def daily_care() -> None:
+            _daily_care(clipper)
+
         config = clipper.config
         clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
 
@@ -256,6 +260,7 @@ def run(state: State, once: bool, limit: int) -> None:
                     "digests": (60.0, digests_tick),
                     "touch webhook": (60.0, touch_webhook),
                     "configuration": (1.0, watcher.tick),
+                    "daily care": (60.0, daily_care),
                 },
                 then={"fetch and match": "digests"},
                 signals=signals,
@@ -291,6 +296,31 @@ def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
         if backlog is not None:
             line += f" ({backlog.pending} waiting, {backlog.given_up} given up in all)"
         out.print(line)
+
+
+def _daily_care(clipper: Clipper) -> None:
+    """Run the daily jobs that are due (the feed-health report, retention) and say what they
+    did, one line each; nothing when there was nothing to send or delete. A failure is told;
+    the next tick retries what was not recorded."""
+    if clipper.stopping.is_set():
+        return  # stopping: the day's jobs wait for the next start
+    try:
+        done = clipper.run_daily_care()
+    except ClipperError as exc:
+        print_error(exc)
+        return
+    health = done.feed_health
+    if health is not None and health.report is not None and health.queued:
+        # (without Slack, ``Care.send_feed_health`` logs the one line naming its file)
+        out.print(
+            f"feed health: {escape(health.report.summary())}; "
+            f"sent to {escape(', '.join(health.queued))}"
+        )
+    for problem in health.problems if health is not None else ():
+        err.print(f"[yellow]feed health:[/] {escape(problem)}")
+    pruned = done.pruned
+    if pruned is not None and (pruned.articles or pruned.digest_parts or pruned.webhook_rows):
+        out.print(escape(prune_line(pruned)))
 
 
 def _tell_admins(clipper: Clipper) -> None:

@@ -14,6 +14,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from ..logic.feedhealth import report_text
 from ..logic.urls import redact_url
 from ..logic.words import plural
 from .app import (
@@ -102,6 +103,21 @@ def feeds_status(state: State, as_json: bool) -> None:
             "-" if row.disabled_reason or not row.active else _ago(row.next_check_at, now),
         )
     out.print(table)
+
+
+@feeds.command("health")
+@pass_state
+def feeds_health(state: State) -> None:
+    """List the feeds that need a person (broken, disabled, stale, moved, overflowing), each
+    with its reason and the command that fixes it: the admin's daily report. Exits 1 when a
+    feed is broken or disabled."""
+    with state.clipper(quiet=True) as clipper:
+        clipper.sync_feeds()
+        report = clipper.feed_health()
+    for line in report_text(report):
+        out.print(escape(line))
+    if report.failing:
+        raise click.exceptions.Exit(1)
 
 
 @feeds.command("discover")

@@ -122,7 +122,11 @@ class Config:
                         tags=feed.tags,
                         user_agent=feed.user_agent,
                         full_text=feed.full_text,
-                        origin=f"{catalog.path} feeds[{index}]",
+                        origin=(
+                            f"{catalog.path}:{catalog.feed_lines[index]}"
+                            if index < len(catalog.feed_lines)
+                            else f"{catalog.path} feeds[{index}]"
+                        ),
                         source_type=feed.type,
                         weight=feed.weight,
                     ),
@@ -292,6 +296,7 @@ def _load_catalogs(feeds_dir: Path, problems: list[str]) -> tuple[list[Catalog],
             problems.append(f"{doc.where(('feeds',))}: feeds: expected a list")
             raw_feeds = []
         urls: set[str] = set()
+        lines: list[int] = []
         for index, raw in enumerate(raw_feeds):
             feed = _validate(CatalogFeed, raw, doc, ("feeds", index), problems)
             if feed is None:
@@ -304,6 +309,7 @@ def _load_catalogs(feeds_dir: Path, problems: list[str]) -> tuple[list[Catalog],
                 continue
             urls.add(feed.url)
             feeds.append(feed)
+            lines.append(doc.lines.get(("feeds", index, "url"), doc.lines.get(("feeds", index), 1)))
         if head.industry in seen:
             problems.append(
                 f"{doc.where(('industry',))}: industry: '{head.industry}' is already defined in "
@@ -311,7 +317,11 @@ def _load_catalogs(feeds_dir: Path, problems: list[str]) -> tuple[list[Catalog],
             )
             continue
         seen[head.industry] = str(file)
-        catalogs.append(head.model_copy(update={"feeds": tuple(feeds), "path": str(file)}))
+        catalogs.append(
+            head.model_copy(
+                update={"feeds": tuple(feeds), "path": str(file), "feed_lines": tuple(lines)}
+            )
+        )
     return catalogs, skipped
 
 

@@ -445,6 +445,72 @@ class RunSettings(_Model):
     config_poll: Duration = Field(5.0, ge=0, le=3600)
 
 
+#: a Slack user id, or a channel id (public ``C``, private ``G``)
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+_SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
+
+
+class FeedHealthSettings(_Model):
+    """``alerts.feed_health:``: the admin's daily report of feeds that need a person."""
+
+    #: send the report (False: only ``clipper feeds health`` shows it)
+    enabled: bool = True
+    #: when, each day, in ``timezone``
+    time: ClockTime = time(8, 0)
+    timezone: str = "UTC"
+    #: a feed with no new item for this many days is stale
+    stale_days: int = Field(14, ge=1, le=3650)
+    #: failures in a row before a feed counts as broken (one bad poll is often nothing)
+    broken_after_errors: int = Field(2, ge=1, le=1000)
+    #: send "all N feeds healthy" on a day with nothing to report (default: send nothing)
+    send_when_healthy: bool = False
+    #: where the report goes without Slack, one Markdown file a day (relative to this file)
+    output_dir: Path = Path("../var/feed-health")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+
+class AlertSettings(_Model):
+    """``alerts:``: messages for whoever runs Clipper."""
+
+    #: who gets them in Slack: a user id (``U…``), a channel id (``C…``/``G…``; invite the
+    #: app there) or an email; default: every rep with ``role: admin``
+    admin: str | None = None
+    feed_health: FeedHealthSettings = FeedHealthSettings()
+
+    @field_validator("admin")
+    @classmethod
+    def _admin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if _SLACK_USER_ID.fullmatch(value) or _SLACK_CHANNEL_ID.fullmatch(value):
+            return value
+        if EMAIL.fullmatch(value):
+            return value.lower()
+        if value.startswith("#"):
+            raise ValueError(
+                f"{value!r}: use the channel's id (C…, at the bottom of its details), not its "
+                "name, which can change"
+            )
+        raise ValueError(
+            f"expected a Slack user id (U…), a channel id (C… or G…) or an email, got {value!r}"
+        )
+
+
+class RetentionSettings(_Model):
+    """``retention:``: how long stored rows are kept (0: forever); pruned daily by
+    ``clipper run`` and by ``clipper db prune``. Touches are always kept, and so are the
+    articles a touch, a feedback mark or an undelivered message refers to."""
+
+    #: articles (by when they were fetched), their matches and scores, and embeddings
+    articles_days: int = Field(180, ge=0)
+    #: delivered or given-up digest messages and touch webhook rows
+    outbox_days: int = Field(30, ge=0)
+
+
 class AccountFeedTemplate(_Model):
     """A feed URL expanded once per account: ``{name}`` and ``{query}`` are URL-encoded."""
 
@@ -478,6 +544,8 @@ class Settings(_Model):
     share: ShareSettings = ShareSettings()
     web: WebSettings = WebSettings()
     run: RunSettings = RunSettings()
+    alerts: AlertSettings = AlertSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     def share_templates(self) -> dict[NoteKind, str]:
         """Return the note templates by kind; the deprecated ``slack.share_template`` stands in
@@ -567,6 +635,8 @@ class Catalog(_Model):
     feeds: tuple[CatalogFeed, ...] = ()
     #: where it came from
     path: str = ""
+    #: the line of each feed's ``url`` in ``path`` (set by the loader, like ``path``)
+    feed_lines: tuple[int, ...] = ()
 
 
 class Contact(_Model):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .articles import ArticlesMixin
 from .base import ConnectionPool, to_db
+from .care import CareMixin
 from .digests import DigestsMixin
 from .feeds import FeedsMixin
 from .matching import MatchingMixin
@@ -33,6 +34,7 @@ class Storage(
     TouchesMixin,
     WebhookMixin,
     UsefulMixin,
+    CareMixin,
 ):
     """``StorageType`` on one SQLite file (or ``:memory:`` for a single-thread test)."""
 

@@ -348,4 +348,25 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             WHERE shown = 0;
         """,
     ),
+    (
+        # feed-health alerts and retention (issue 15): once-a-day jobs are recorded so a
+        # restart or a second process never repeats one; pruning articles needs their
+        # children found by article (every foreign key to articles is checked on delete)
+        "0023_care",
+        """
+        CREATE TABLE daily_jobs (
+            job TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            done_at TEXT NOT NULL,
+            PRIMARY KEY (job, due_at)
+        ) STRICT;
+        CREATE INDEX digest_items_article ON digest_items (article_id);
+        CREATE INDEX digest_industry_items_article ON digest_industry_items (article_id);
+        CREATE INDEX feedback_article ON feedback (article_id);
+        CREATE INDEX touches_article_id ON touches (article_id) WHERE article_id IS NOT NULL;
+        CREATE INDEX articles_feed_fetched ON articles (feed_id, fetched_at);
+        CREATE INDEX articles_fetched ON articles (fetched_at);
+        CREATE INDEX embeddings_created ON embeddings (created_at);
+        """,
+    ),
 )
