@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -186,6 +187,12 @@ def _without_title(text: str, title: str) -> str:
     return text
 
 
+def _fewer_words(text: str, count: int) -> bool:
+    """True when ``text`` has fewer than ``count`` words (``_WORD``); stops at ``count``, so a
+    long text costs no more than a short one. Does not count beyond ``count``."""
+    return sum(1 for _ in itertools.islice(_WORD.finditer(text), count)) < count
+
+
 def lead_text(
     title: str,
     *texts: str | None,
@@ -205,12 +212,12 @@ def lead_text(
     """
     for raw in texts:
         text = _without_title(clean_text(raw), title)
-        if len(_WORD.findall(text)) < 4:
+        if _fewer_words(text, 4):
             continue
         chosen: list[str] = []
         size = 0
         kept = [s for s in sentences(text) if not is_filler(s)]
-        if len(_WORD.findall(" ".join(kept))) < 4:
+        if _fewer_words(" ".join(kept), 4):
             continue
         for sentence in kept[:max_sentences]:
             extra = len(sentence) + (1 if chosen else 0)
@@ -243,6 +250,10 @@ _NOT_A_PICTURE = re.compile(
 _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
 
 
+#: what ``parse_address`` may read as an address: IPv4 is ASCII digits and dots, IPv6 has a colon
+_MAYBE_ADDRESS = re.compile(r"[0-9.]+|.*:.*", re.S)
+
+
 def image_url(url: str | None) -> str | None:
     """Return ``url`` when Slack may show it as an item's image, else None.
 
@@ -266,9 +277,10 @@ def image_url(url: str | None) -> str | None:
         return None
     if _NOT_SHOWN_FORMATS.search(parts.path) or _NOT_A_PICTURE.search(url):
         return None
-    address = parse_address(host)
-    if address is not None:
-        return url if refusal(address) is None else None
+    if _MAYBE_ADDRESS.fullmatch(host.split("%", 1)[0]):  # else ipaddress would only refuse it
+        address = parse_address(host)
+        if address is not None:
+            return url if refusal(address) is None else None
     if "." not in host or host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
         return None
     if _NUMERIC_LABEL.fullmatch(host.rsplit(".", 1)[-1]):
@@ -418,6 +430,20 @@ _DEV_SOURCES = re.compile(
 )
 
 
+#: cheap first looks: a title or path neither pattern matches (nearly every one) is decided by
+#: one search instead of two or three; where one matches, the patterns above decide as before
+_TITLE_ANY = re.compile(f"(?:{_JOBS.pattern})|(?:{_PROMO.pattern})", re.I)
+_PATH_ANY = re.compile(
+    f"(?:{_DEV_PATHS.pattern})|(?:{_JOB_PATHS.pattern})|(?:{_PROMO_PATHS.pattern})", re.I
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _developer_source(source: str | None) -> bool:
+    """True when a source's name says it is a developer blog (a tick has few sources)."""
+    return bool(_DEV_SOURCES.search(source or ""))
+
+
 @functools.lru_cache(maxsize=8192)
 def low_value_kind(title: str, url: str | None, source: str | None) -> LowValue | None:
     """Return why a post is low-value for a sales rep (a job post, a promotion, a company's
@@ -426,10 +452,16 @@ def low_value_kind(title: str, url: str | None, source: str | None) -> LowValue 
     parts = urlsplit(url) if url and url.startswith(("http://", "https://")) else None
     path = parts.path if parts else ""
     host = (parts.hostname or "") if parts else ""
-    if _DEV_HOSTS.match(host) or _DEV_PATHS.search(path) or _DEV_SOURCES.search(source or ""):
+    in_path = _PATH_ANY.search(path) is not None
+    if (
+        _DEV_HOSTS.match(host)
+        or (in_path and _DEV_PATHS.search(path))
+        or _developer_source(source)
+    ):
         return LowValue.DEVELOPER_BLOG
-    if _JOBS.search(title) or _JOB_PATHS.search(path):
+    in_title = _TITLE_ANY.search(title) is not None
+    if (in_title and _JOBS.search(title)) or (in_path and _JOB_PATHS.search(path)):
         return LowValue.JOBS
-    if _PROMO.search(title) or _PROMO_PATHS.search(path):
+    if (in_title and _PROMO.search(title)) or (in_path and _PROMO_PATHS.search(path)):
         return LowValue.PROMOTION
     return None

@@ -169,7 +169,10 @@ def _clean(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def _escape_text(text: str, target: NoteTarget, *, line_start: bool) -> str:
+    """Return ``text`` escaped for ``target`` (cached: a tick's notes repeat the rep, accounts
+    and contacts). Does not clean it (``_clean`` does)."""
     if target is NoteTarget.SLACK:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if target is NoteTarget.MARKDOWN:
