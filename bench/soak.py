@@ -199,7 +199,11 @@ def write_config(root: Path, base: str, args: argparse.Namespace, names: list[st
         yaml.safe_dump(
             {
                 "accounts": [
-                    {"name": name, "industry": "business", "owner": f"rep{n % args.reps}@soak.example"}
+                    {
+                        "name": name,
+                        "industry": "business",
+                        "owner": f"rep{n % args.reps}@soak.example",
+                    }
                     for n, name in enumerate(names)
                 ]
             }
@@ -331,9 +335,7 @@ def soak(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "reps": args.reps,
         "feed_requests": feeds.requests,
         "not_modified": feeds.not_modified,
-        "items_published": sum(
-            feeds.latest(n, time.time()) + 1 for n in range(args.feeds)
-        ),
+        "items_published": sum(feeds.latest(n, time.time()) + 1 for n in range(args.feeds)),
         "reference_s": reference,
         "rss_reference_mib": at_ref,
         "rss_end_mib": at_end,
@@ -381,13 +383,15 @@ def report(result: dict[str, Any]) -> None:
     print("|---|---|---|---|---|")
     for name, t in result["ticks"].items():
         print(
-            f"| {name} | {t['count']} | {t['median_s']:.2f} | {t['p95_s']:.2f} | "
-            f"{t['max_s']:.2f} |"
+            f"| {name} | {t['count']} | {t['median_s']:.2f} | {t['p95_s']:.2f} | {t['max_s']:.2f} |"
         )
     minutes = {}
     for seconds, rss in result["samples"]:
         minutes.setdefault(int(seconds // 60), rss)
-    print("\nRSS at the start of each minute (MiB): " + ", ".join(f"{v:.0f}" for v in minutes.values()))
+    print(
+        "\nRSS at the start of each minute (MiB): "
+        + ", ".join(f"{v:.0f}" for v in minutes.values())
+    )
 
 
 def main() -> None:
