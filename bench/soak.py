@@ -52,6 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 WINDOW = 20
 #: items each feed has published before the run starts
 BACKLOG = 10
+_WORKING = "fetch and match, feeds fetched (first tick left out)"
 _TICK = re.compile(r"^(\S+ \S+) INFO clipper\.scheduler: tick (.+) took ([0-9.]+) s$")
 _PREFIXES = (
     "Northwind Apex Bluefin Helix Quanta Vortex Meridian Cobalt Granite Summit Lumen Harbor "
@@ -273,12 +274,21 @@ def _p95(values: list[float]) -> float:
 
 
 def ticks(log: Path) -> dict[str, list[float]]:
-    """Return each kind of tick's latencies, in order, from the child's log."""
+    """Return each kind of tick's latencies, in order, from the child's log; also "fetch and
+    match, feeds fetched": the fetch-and-match ticks after the first (which reads every feed's
+    backlog and loads the model) that fetched at least one feed (most ticks find none due)."""
     found: dict[str, list[float]] = {}
+    fetched = 0
     for line in log.read_text(errors="replace").splitlines():
+        if " INFO clipper.pipeline: feed " in line:
+            fetched += 1
         match = _TICK.match(line)
         if match:
             found.setdefault(match[2], []).append(float(match[3]))
+            if match[2] == "fetch and match":
+                if fetched and len(found[match[2]]) > 1:
+                    found.setdefault(_WORKING, []).append(float(match[3]))
+                fetched = 0
     return found
 
 
