@@ -383,12 +383,12 @@ def report(result: dict[str, Any]) -> None:
     )
     print("| RSS | MiB |")
     print("|---|---|")
-    print(f"| at minute {ref_min:g} | {result['rss_reference_mib']:.0f} |")
+    print(f"| at minute {ref_min:.3g} | {result['rss_reference_mib']:.0f} |")
     print(f"| at the end | {result['rss_end_mib']:.0f} |")
     print(f"| max | {result['rss_max_mib']:.0f} |")
     ratio = result["ratio_end_reference"]
     verdict = "within 10%" if abs(ratio - 1) <= 0.10 else "NOT within 10%"
-    print(f"| end / minute {ref_min:g} | {ratio:.3f} ({verdict}) |\n")
+    print(f"| end / minute {ref_min:.3g} | {ratio:.3f} ({verdict}) |\n")
     print("| tick | count | median s | p95 s | max s |")
     print("|---|---|---|---|---|")
     for name, t in result["ticks"].items():
