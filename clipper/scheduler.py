@@ -183,11 +183,14 @@ def _logged(
     name: str, job: Callable[[], object], after: Callable[[str], None]
 ) -> Callable[[], None]:
     def run() -> None:
+        started = time.monotonic()
         try:
             job()
         except Exception:  # a failing tick is logged and retried at the next tick
             log.exception("tick %s failed", name)
             return
+        # one line per tick at -v: what bench/soak.py reads for the latency per tick
+        log.info("tick %s took %.3f s", name, time.monotonic() - started)
         try:
             after(name)
         except Exception:  # the follow-up still runs at its own next tick

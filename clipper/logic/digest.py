@@ -465,6 +465,10 @@ def age_text(published_at: datetime | None, now: datetime) -> str:
     return f"{int(seconds // 86400)} d ago"
 
 
+#: what ``%b`` gives in the C locale (Python never sets LC_TIME), without strftime's cost
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def date_text(published_at: datetime | None, now: datetime) -> str:
     """Return when an article was published: "just now", "5 min ago", "3 h ago" under a day,
     else its date ("Nov 28"), with the year when it is not this year ("Nov 28, 2013"). Does not
@@ -475,7 +479,7 @@ def date_text(published_at: datetime | None, now: datetime) -> str:
     if 0 <= seconds < 86400 or -300 < seconds < 0:
         return age_text(published_at, now)
     day = published_at.astimezone(UTC)
-    text = f"{day:%b} {day.day}"
+    text = f"{_MONTHS[day.month - 1]} {day.day}"
     return text if day.year == now.astimezone(UTC).year else f"{text}, {day.year}"
 
 

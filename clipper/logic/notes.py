@@ -50,6 +50,8 @@ _HIDDEN = re.compile("[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066
 _MD_SPECIAL = frozenset("\\`*_[]<>#|~")
 _MD_SPECIAL_RE = re.compile("[" + re.escape("".join(sorted(_MD_SPECIAL))) + "]")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
+#: the same backslash escape as ``_MD_SPECIAL_RE.sub``, one C pass per text
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in _MD_SPECIAL})
 #: what would start a block (list, heading underline, numbered list) at the start of a line
 _MD_LINE_START = re.compile(r"^(?:[-+=]|\d+[.)])")
 
@@ -169,11 +171,16 @@ def _clean(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def _escape_text(text: str, target: NoteTarget, *, line_start: bool) -> str:
+    """Return ``text`` escaped for ``target`` (cached: a tick's notes repeat the rep, accounts
+    and contacts). Does not clean it (``_clean`` does)."""
     if target is NoteTarget.SLACK:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if target is NoteTarget.MARKDOWN:
-        escaped = _MD_ENTITY.sub(r"\\&", _MD_SPECIAL_RE.sub(r"\\\g<0>", text))
+        escaped = text.translate(_MD_ESCAPES)
+        if "&" in escaped:
+            escaped = _MD_ENTITY.sub(r"\\&", escaped)
         if line_start:
             found = _MD_LINE_START.match(escaped)
             if found:
@@ -211,18 +218,37 @@ def render_note(template: str, values: NoteValues, target: NoteTarget) -> str:
         "rep": _clean(values.rep, NAME_CHARS),
         "why": _clean(values.why, TITLE_CHARS),
     }
-    out = ""
-    for literal, name in parts:
-        literal = literal.replace(_EMPTY, "")
-        out += _escape_lines(literal, target, at_start=out == "" or out.endswith("\n"))
+    out: list[str] = []
+    for literal, name, line_start in _compiled(parts, target):
+        out.append(literal)
         if name is None:
             continue
         if name == "url":
             value = _link(values.url, target)
         else:
-            value = _escape_text(filled[name], target, line_start=out == "" or out.endswith("\n"))
-        out += value or _EMPTY
-    return _drop_emptied_lines(out)
+            value = _escape_text(filled[name], target, line_start=line_start)
+        out.append(value or _EMPTY)
+    return _drop_emptied_lines("".join(out))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(
+    parts: tuple[tuple[str, str | None], ...], target: NoteTarget
+) -> tuple[tuple[str, str | None, bool], ...]:
+    """Return a template's parts with each literal escaped for ``target`` and whether each
+    placeholder starts a line. Both follow from the template alone: a filled value never
+    holds a line break (``_clean`` drops them), so only the literals decide where lines
+    start. Read once per template and target. Does not fill anything."""
+    out = []
+    at_start = True  # nothing written yet
+    for literal, name in parts:
+        escaped = _escape_lines(literal.replace(_EMPTY, ""), target, at_start=at_start)
+        if escaped:
+            at_start = escaped.endswith("\n")
+        out.append((escaped, name, at_start))
+        if name is not None:
+            at_start = False  # a value (or the empty mark) follows, never a line break
+    return tuple(out)
 
 
 #: marks where a placeholder was filled with nothing (an item without a link)

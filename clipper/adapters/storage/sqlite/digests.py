@@ -316,12 +316,13 @@ class DigestsMixin:
                     ),
                 ).fetchone()[0]
             )
+            shown_at = to_db(now)  # once, not once a row
             tx.executemany(
                 """INSERT OR IGNORE INTO digest_items
                     (rep, account, article_id, digest_id, shown, shown_at)
                 VALUES (?, ?, ?, ?, ?, ?)""",
                 [
-                    (rep, account, aid, digest_id, int(shown), to_db(now) if shown else None)
+                    (rep, account, aid, digest_id, int(shown), shown_at if shown else None)
                     for aid, account, shown in composed.covered
                 ],
             )
@@ -330,7 +331,7 @@ class DigestsMixin:
                 (rep, article_id, industry, digest_id, shown, shown_at)
                 VALUES (?, ?, ?, ?, ?, ?)""",
                 [
-                    (rep, aid, industry, digest_id, int(shown), to_db(now) if shown else None)
+                    (rep, aid, industry, digest_id, int(shown), shown_at if shown else None)
                     for aid, industry, shown in composed.industry_covered
                 ],
             )
