@@ -7,14 +7,14 @@ alternate A B A B for ``--pairs`` pairs; the report is the median of the pairwis
 ratios (Clipper / reader) with min and max, each side's median time and peak RSS, and the items
 each stored (they must be equal).
 
-    whole       (default) the commands a user runs, timed from start to exit: ``python -m
+    whole       the commands a user runs, timed from start to exit: ``python -m
                 clipper --config FILE fetch --once`` with a fresh ``var/``, against a script
                 a reader user would write (``make_reader(db)``, ``add_feed`` x N,
                 ``update_feeds(workers=4)``); peak RSS from ``os.wait4``
     in-process  the update loop alone inside each child (``Pipeline.update_feeds`` and
                 ``update_feeds(workers=4)``), start-up and imports excluded
 
-Usage: python bench/ingest.py [--feeds 200] [--pairs 5] [--mode whole|in-process|both]
+Usage: python bench/ingest.py [--feeds 200] [--pairs 5] [--mode both|whole|in-process]
        [--reader-path DIR]   (DIR: where reader 3.26 is installed, if not in this venv)
 Does not judge the result: read the range before calling anything a change.
 """
@@ -273,7 +273,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--mode", choices=["whole", "in-process", "both"], default="whole")
+    parser.add_argument("--mode", choices=["whole", "in-process", "both"], default="both")
     parser.add_argument("--reader-path", help="a folder with reader 3.26 (pip install --target)")
     parser.add_argument("--child", choices=["reader", "clipper"])
     parser.add_argument("--urls")
