@@ -180,8 +180,10 @@ def child(tool: str, urls: list[str]) -> None:
     """Run one tool's update loop in this process; print items, seconds and peak RSS as JSON."""
     with tempfile.TemporaryDirectory() as tmp:
         count, elapsed = (run_reader if tool == "reader" else run_clipper)(urls, Path(tmp))
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"items": count, "seconds": elapsed, "peak_mib": peak_kib / 1024}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime  # the whole child's, start-up included
+    peak = usage.ru_maxrss / 1024
+    print(json.dumps({"items": count, "seconds": elapsed, "peak_mib": peak, "cpu": cpu}))
 
 
 def _count(db: Path, table: str) -> int:
@@ -192,9 +194,10 @@ def _count(db: Path, table: str) -> int:
     return count
 
 
-def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
-    """Run ``command`` to its exit; return its wall seconds, peak RSS (MiB, from ``wait4``) and
-    its output. Raises ``SystemExit`` when it fails (the benchmark would compare nothing)."""
+def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str, float]:
+    """Run ``command`` to its exit; return its wall seconds, peak RSS (MiB, from ``wait4``), its
+    output and its CPU seconds (user + system). Raises ``SystemExit`` when it fails (the
+    benchmark would compare nothing)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -206,7 +209,7 @@ def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, f
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{command[1:4]} failed ({proc.returncode}):\n{output[-3000:]}")
-    return wall, usage.ru_maxrss / 1024, output
+    return wall, usage.ru_maxrss / 1024, output, usage.ru_utime + usage.ru_stime
 
 
 def whole(tool: str, urls_file: Path, urls: list[str], env: dict[str, str]) -> dict[str, float]:
@@ -218,16 +221,16 @@ def whole(tool: str, urls_file: Path, urls: list[str], env: dict[str, str]) -> d
             script.write_text(READER_SCRIPT)
             db = workdir / "reader.sqlite"
             command = [sys.executable, str(script), str(db), str(urls_file)]
-            wall, peak, _ = _timed(command, env, workdir)
+            wall, peak, _, cpu = _timed(command, env, workdir)
             items = _count(db, "entries")
         else:
             config = write_clipper_config(workdir, urls)
             command = [sys.executable, "-m", "clipper", "--config", str(config), "fetch", "--once"]
-            wall, peak, output = _timed(command, env, workdir)
+            wall, peak, output, cpu = _timed(command, env, workdir)
             if f"feeds: {len(urls)} ok" not in output:
                 raise SystemExit(f"clipper fetch --once did not fetch every feed:\n{output}")
             items = _count(workdir / "var" / "clipper.db", "articles")
-    return {"items": items, "seconds": wall, "peak_mib": peak}
+    return {"items": items, "seconds": wall, "peak_mib": peak, "cpu": cpu}
 
 
 def in_process(tool: str, urls_file: Path, env: dict[str, str]) -> dict[str, float]:
@@ -250,22 +253,31 @@ def report(mode: str, runs: dict[str, list[dict[str, float]]], feeds: int) -> No
     a, b = runs["reader"], runs["clipper"]
     ratios = [x["seconds"] / y["seconds"] for x, y in zip(a, b, strict=True)]
     print(f"\n{mode}, {len(ratios)} pairs after a warm-up (medians):\n")
-    print("| tool | seconds | feeds/s | items/s | items stored | peak RSS (MiB, median / max) |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| tool | seconds | feeds/s | items/s | items stored | CPU seconds "
+        "| peak RSS (MiB, median / max) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for tool, side in runs.items():
         seconds = statistics.median(r["seconds"] for r in side)
         items = sorted({int(r["items"]) for r in side})
         peaks = [r["peak_mib"] for r in side]
+        cpu = statistics.median(r["cpu"] for r in side)
         print(
             f"| {tool} | {seconds:.2f} | {feeds / seconds:.0f} | {items[0] / seconds:,.0f} | "
-            f"{', '.join(map(str, items))} | {statistics.median(peaks):.0f} / {max(peaks):.0f} |"
+            f"{', '.join(map(str, items))} | {cpu:.2f} | "
+            f"{statistics.median(peaks):.0f} / {max(peaks):.0f} |"
         )
     same = {int(r["items"]) for r in a} == {int(r["items"]) for r in b}
     rss = statistics.median(r["peak_mib"] for r in b) / statistics.median(r["peak_mib"] for r in a)
+    cpu_ratios = [x["cpu"] / y["cpu"] for x, y in zip(a, b, strict=True)]
     print(
         f"\nClipper / reader throughput: {statistics.median(ratios):.2f}x "
         f"(range {min(ratios):.2f}-{max(ratios):.2f}); peak RSS {rss:.2f}x reader's; "
-        f"same item counts: {same}"
+        f"same item counts: {same}\n"
+        f"reader's CPU seconds / Clipper's (whole child, on a loaded machine the steadier "
+        f"figure): {statistics.median(cpu_ratios):.2f}x "
+        f"(range {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f})"
     )
 
 
