@@ -1,9 +1,22 @@
 """Ingestion benchmark: Clipper vs lemon24/reader on the same local feeds, in the same run.
 
-N feeds of 50 items (~40 KB of RSS each) are served over loopback by one HTTP server. Each tool
-runs in a fresh child process (so peak RSS is its own) against a fresh database: fetch, parse,
-normalise and store every item. Rounds alternate between the tools; medians are reported, and
-Clipper's figures as a ratio to reader's. Usage: python bench/ingest.py [--feeds 200] [--rounds 3]
+N feeds of 50 items (~55 KiB of RSS each) are served over loopback by one HTTP server. Each run
+is a fresh child process against a fresh database (so peak RSS is its own): fetch, parse,
+normalise and store every item. After one warm-up run of each tool, reader (A) and Clipper (B)
+alternate A B A B for ``--pairs`` pairs; the report is the median of the pairwise throughput
+ratios (Clipper / reader) with min and max, each side's median time and peak RSS, and the items
+each stored (they must be equal).
+
+    whole       the commands a user runs, timed from start to exit: ``python -m
+                clipper --config FILE fetch --once`` with a fresh ``var/``, against a script
+                a reader user would write (``make_reader(db)``, ``add_feed`` x N,
+                ``update_feeds(workers=4)``); peak RSS from ``os.wait4``
+    in-process  the update loop alone inside each child (``Pipeline.update_feeds`` and
+                ``update_feeds(workers=4)``), start-up and imports excluded
+
+Usage: python bench/ingest.py [--feeds 200] [--pairs 5] [--mode both|whole|in-process]
+       [--reader-path DIR]   (DIR: where reader 3.26 is installed, if not in this venv)
+Does not judge the result: read the range before calling anything a change.
 """
 
 from __future__ import annotations
@@ -96,6 +109,45 @@ def serve(feeds: dict[str, bytes]) -> ThreadingHTTPServer:
     return httpd
 
 
+#: the reader script a user would write: one database, every feed added, one update
+READER_SCRIPT = """\
+import json, sys
+from reader import make_reader
+
+reader = make_reader(sys.argv[1])
+for url in json.load(open(sys.argv[2])):
+    reader.add_feed(url)
+reader.update_feeds(workers=4)
+reader.close()
+"""
+
+
+def write_clipper_config(workdir: Path, urls: list[str]) -> Path:
+    """Write a settings file, a catalog of ``urls`` and empty accounts and reps into
+    ``workdir``; the database goes to ``workdir/var``. Does not create the database."""
+    import yaml
+
+    (workdir / "feeds").mkdir()
+    (workdir / "feeds" / "bench.yaml").write_text(
+        yaml.safe_dump({"industry": "bench", "feeds": [{"url": u, "name": u} for u in urls]})
+    )
+    (workdir / "accounts.yaml").write_text("accounts: []\n")
+    (workdir / "reps.yaml").write_text("reps: []\n")
+    settings = {
+        "database": "sqlite:///var/clipper.db",
+        "feeds_dir": "feeds",
+        # one loopback host serves every feed here; in production the per-host limit is 2
+        "fetch": {
+            "concurrency": 16,
+            "per_host_concurrency": 16,
+            "max_new_per_feed": ITEMS,
+            "allow_private_networks": ["127.0.0.0/8"],
+        },
+    }
+    (workdir / "clipper.yaml").write_text(yaml.safe_dump(settings))
+    return workdir / "clipper.yaml"
+
+
 def run_reader(urls: list[str], workdir: Path) -> tuple[int, float]:
     from reader import make_reader
 
@@ -111,25 +163,10 @@ def run_reader(urls: list[str], workdir: Path) -> tuple[int, float]:
 
 
 def run_clipper(urls: list[str], workdir: Path) -> tuple[int, float]:
-    import yaml
-
     from clipper.config import load_config
     from clipper.wiring import make_clipper
 
-    (workdir / "feeds").mkdir()
-    (workdir / "feeds" / "bench.yaml").write_text(
-        yaml.safe_dump({"industry": "bench", "feeds": [{"url": u, "name": u} for u in urls]})
-    )
-    (workdir / "accounts.yaml").write_text("accounts: []\n")
-    (workdir / "reps.yaml").write_text("reps: []\n")
-    settings = {
-        "database": "sqlite:///clipper.db",
-        "feeds_dir": "feeds",
-        # one loopback host serves every feed here; in production the per-host limit is 2
-        "fetch": {"concurrency": 16, "per_host_concurrency": 16, "max_new_per_feed": ITEMS},
-    }
-    (workdir / "clipper.yaml").write_text(yaml.safe_dump(settings))
-    config = load_config(workdir / "clipper.yaml", {})
+    config = load_config(write_clipper_config(workdir, urls), {})
     with make_clipper(config) as clipper:
         clipper.sync_feeds()
         started = time.perf_counter()
@@ -140,16 +177,116 @@ def run_clipper(urls: list[str], workdir: Path) -> tuple[int, float]:
 
 
 def child(tool: str, urls: list[str]) -> None:
+    """Run one tool's update loop in this process; print items, seconds and peak RSS as JSON."""
     with tempfile.TemporaryDirectory() as tmp:
         count, elapsed = (run_reader if tool == "reader" else run_clipper)(urls, Path(tmp))
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"items": count, "seconds": elapsed, "peak_mib": peak_kib / 1024}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime  # the whole child's, start-up included
+    peak = usage.ru_maxrss / 1024
+    print(json.dumps({"items": count, "seconds": elapsed, "peak_mib": peak, "cpu": cpu}))
+
+
+def _count(db: Path, table: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        count: int = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+    return count
+
+
+def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str, float]:
+    """Run ``command`` to its exit; return its wall seconds, peak RSS (MiB, from ``wait4``), its
+    output and its CPU seconds (user + system). Raises ``SystemExit`` when it fails (the
+    benchmark would compare nothing)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{command[1:4]} failed ({proc.returncode}):\n{output[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, output, usage.ru_utime + usage.ru_stime
+
+
+def whole(tool: str, urls_file: Path, urls: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run the command a user runs, from a fresh folder; return items, seconds and peak RSS."""
+    with tempfile.TemporaryDirectory(prefix=f"ingest-{tool}-") as tmp:
+        workdir = Path(tmp)
+        if tool == "reader":
+            script = workdir / "update.py"
+            script.write_text(READER_SCRIPT)
+            db = workdir / "reader.sqlite"
+            command = [sys.executable, str(script), str(db), str(urls_file)]
+            wall, peak, _, cpu = _timed(command, env, workdir)
+            items = _count(db, "entries")
+        else:
+            config = write_clipper_config(workdir, urls)
+            command = [sys.executable, "-m", "clipper", "--config", str(config), "fetch", "--once"]
+            wall, peak, output, cpu = _timed(command, env, workdir)
+            if f"feeds: {len(urls)} ok" not in output:
+                raise SystemExit(f"clipper fetch --once did not fetch every feed:\n{output}")
+            items = _count(workdir / "var" / "clipper.db", "articles")
+    return {"items": items, "seconds": wall, "peak_mib": peak, "cpu": cpu}
+
+
+def in_process(tool: str, urls_file: Path, env: dict[str, str]) -> dict[str, float]:
+    """Run the update loop alone in a child process; return items, seconds and peak RSS."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", tool, "--urls", str(urls_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{tool} (in-process) failed:\n{out.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def report(mode: str, runs: dict[str, list[dict[str, float]]], feeds: int) -> None:
+    """Print one mode's table: medians, the pairwise ratio's median and range, peak RSS."""
+    a, b = runs["reader"], runs["clipper"]
+    ratios = [x["seconds"] / y["seconds"] for x, y in zip(a, b, strict=True)]
+    print(f"\n{mode}, {len(ratios)} pairs after a warm-up (medians):\n")
+    print(
+        "| tool | seconds | feeds/s | items/s | items stored | CPU seconds "
+        "| peak RSS (MiB, median / max) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for tool, side in runs.items():
+        seconds = statistics.median(r["seconds"] for r in side)
+        items = sorted({int(r["items"]) for r in side})
+        peaks = [r["peak_mib"] for r in side]
+        cpu = statistics.median(r["cpu"] for r in side)
+        print(
+            f"| {tool} | {seconds:.2f} | {feeds / seconds:.0f} | {items[0] / seconds:,.0f} | "
+            f"{', '.join(map(str, items))} | {cpu:.2f} | "
+            f"{statistics.median(peaks):.0f} / {max(peaks):.0f} |"
+        )
+    same = {int(r["items"]) for r in a} == {int(r["items"]) for r in b}
+    rss = statistics.median(r["peak_mib"] for r in b) / statistics.median(r["peak_mib"] for r in a)
+    cpu_ratios = [x["cpu"] / y["cpu"] for x, y in zip(a, b, strict=True)]
+    print(
+        f"\nClipper / reader throughput: {statistics.median(ratios):.2f}x "
+        f"(range {min(ratios):.2f}-{max(ratios):.2f}); peak RSS {rss:.2f}x reader's; "
+        f"same item counts: {same}\n"
+        f"reader's CPU seconds / Clipper's (whole child, on a loaded machine the steadier "
+        f"figure): {statistics.median(cpu_ratios):.2f}x "
+        f"(range {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f})"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--mode", choices=["whole", "in-process", "both"], default="both")
+    parser.add_argument("--reader-path", help="a folder with reader 3.26 (pip install --target)")
     parser.add_argument("--child", choices=["reader", "clipper"])
     parser.add_argument("--urls")
     args = parser.parse_args()
@@ -162,43 +299,46 @@ def main() -> None:
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     urls = [base + path for path in feeds]
     size = statistics.mean(len(b) for b in feeds.values())
-    results: dict[str, list[dict[str, float]]] = {"reader": [], "clipper": []}
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(urls, handle)
-    env = {**os.environ, "NO_PROXY": "127.0.0.1"}
-    for _ in range(args.rounds):
-        for tool in ("reader", "clipper"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", tool, "--urls", handle.name],
-                capture_output=True,
-                text=True,
-                env=env,
-                check=True,
-            )
-            results[tool].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    httpd.shutdown()
-    os.unlink(handle.name)
-    print(
-        f"{args.feeds} feeds x {ITEMS} items, {size / 1024:.0f} KiB each, "
-        f"{args.rounds} rounds (median)"
-    )
-    print("| tool | feeds/s | items/s | items stored | peak RSS (MiB) |")
-    print("|---|---|---|---|---|")
-    medians = {}
-    for tool, runs in results.items():
-        seconds = statistics.median(r["seconds"] for r in runs)
-        items = runs[0]["items"]
-        peak = statistics.median(r["peak_mib"] for r in runs)
-        medians[tool] = (args.feeds / seconds, items / seconds, items, peak)
-        print(
-            f"| {tool} | {args.feeds / seconds:.0f} | {items / seconds:,.0f} | {items} | "
-            f"{peak:.0f} |"
-        )
-    ratio = medians["clipper"][0] / medians["reader"][0]
-    print(
-        f"\nClipper / reader throughput: {ratio:.2f}x "
-        f"(same item counts: {medians['clipper'][2] == medians['reader'][2]})"
-    )
+    repo = str(Path(__file__).resolve().parents[1])
+    path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if args.reader_path:
+        path.insert(0, args.reader_path)
+    envs = {
+        "clipper": {**os.environ, "NO_PROXY": "127.0.0.1", "PYTHONPATH": repo},
+        "reader": {
+            **os.environ,
+            "NO_PROXY": "127.0.0.1",
+            "PYTHONPATH": os.pathsep.join(
+                [*([args.reader_path] if args.reader_path else []), *path]
+            ),
+        },
+    }
+    modes = ["whole", "in-process"] if args.mode == "both" else [args.mode]
+    print(f"{args.feeds} feeds x {ITEMS} items, {size / 1024:.0f} KiB each, over loopback")
+    with tempfile.TemporaryDirectory(prefix="ingest-urls-") as tmp:
+        urls_file = Path(tmp) / "urls.json"
+        urls_file.write_text(json.dumps(urls))
+
+        def one(mode: str, tool: str) -> dict[str, float]:
+            if mode == "whole":
+                return whole(tool, urls_file, urls, envs[tool])
+            return in_process(tool, urls_file, envs[tool])
+
+        try:
+            for mode in modes:
+                one(mode, "reader"), one(mode, "clipper")  # warm-up: disk cache, bytecode
+                runs: dict[str, list[dict[str, float]]] = {"reader": [], "clipper": []}
+                for pair in range(args.pairs):
+                    for tool in ("reader", "clipper"):
+                        runs[tool].append(one(mode, tool))
+                    print(
+                        f"{mode} pair {pair + 1}: reader {runs['reader'][-1]['seconds']:.2f} s, "
+                        f"clipper {runs['clipper'][-1]['seconds']:.2f} s",
+                        flush=True,
+                    )
+                report(mode, runs, args.feeds)
+        finally:
+            httpd.shutdown()
 
 
 if __name__ == "__main__":

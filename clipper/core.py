@@ -14,20 +14,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from .account_import import AccountImports
 from .adapters.chart_mpl import MatplotlibCharts
 from .adapters.digest_out import MarkdownDigestWriter, write_admin_notice
-from .adapters.embed_onnx import OnnxEmbedder
-from .adapters.embed_st import SentenceTransformerEmbedder
 from .adapters.mentions_ac import MentionIndex
 from .adapters.ner_spacy import NoEntityRecognizer, SpacyEntityRecognizer
 from .adapters.secret_file import FileSecret, GivenSecret
 from .care import Care
 from .config import Config
 from .digests import DigestReport, Digests
-from .embeddings import EmbeddingCache
 from .exceptions import (
     ClipperError,
     CommandUsageError,
@@ -43,7 +40,6 @@ from .logic.delivery import DeliveryPolicy
 from .logic.inflate import inflate
 from .logic.watch import parse_watch
 from .logic.words import plural
-from .matcher import Matcher, MentionFinderFactory, assign_stories, embedding_text
 from .outbox import Outbox, SlackDirectory
 from .pipeline import LEASE_S, Clock, Pipeline, SourceAdapters
 from .ports import (
@@ -79,6 +75,11 @@ from .types import (
     UpdateSummary,
 )
 
+if TYPE_CHECKING:
+    # numpy and the matcher are imported by the methods that embed or match: a command that
+    # never does (fetch, report, touches) does not load them (~15 MiB; docs/benchmarks.md)
+    from .matcher import Matcher, MentionFinderFactory
+
 FEEDBACK_KINDS = ("not_relevant", "not_this_company")
 #: recent articles a new one is compared with for "same story" (within the story window)
 RECENT_STORIES = 5000
@@ -90,6 +91,8 @@ def make_embedder(config: Config) -> EmbedderType:
     model = config.settings.model
     match model.backend:
         case EmbedBackend.ONNX:
+            from .adapters.embed_onnx import OnnxEmbedder
+
             return OnnxEmbedder(
                 model.name,
                 batch_size=model.batch_size,
@@ -98,6 +101,8 @@ def make_embedder(config: Config) -> EmbedderType:
                 cache_dir=config.resolve(model.cache_dir) if model.cache_dir else None,
             )
         case EmbedBackend.TORCH:
+            from .adapters.embed_st import SentenceTransformerEmbedder
+
             return SentenceTransformerEmbedder(
                 model.name,
                 device=model.device,
@@ -425,6 +430,8 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         Raises:
             EmbedderError: the model cannot be exported or loaded.
         """
+        from .adapters.embed_onnx import OnnxEmbedder
+
         embedder = self.embedder
         if isinstance(embedder, OnnxEmbedder):
             return embedder.prepare()
@@ -439,6 +446,9 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
             EmbedderError: the embedding model cannot be loaded.
         """
         if self._matcher is None or self._matcher.config is not self.config:  # or reloaded
+            from .embeddings import EmbeddingCache
+            from .matcher import Matcher
+
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
             if self._recognizer is None:
                 pipeline = self.config.settings.model.entities
@@ -462,6 +472,9 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         if term.semantic:
             if not articles:
                 return []
+            from .embeddings import EmbeddingCache
+            from .matcher import embedding_text
+
             cache = EmbeddingCache(self.embedder, self.storage, self.clock)
             texts = [embedding_text(a.title or "", a.summary or "") for a in articles]
             vectors = cache.embed([term.semantic, *texts])
@@ -512,6 +525,8 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
                 [ArticleText(str(a.id), a.title, a.text, a.source_industry) for a in claimed]
             )
             assert self._matcher is not None
+            from .matcher import assign_stories
+
             window = self._matcher.story_policy.window
             now = self.clock()
             stories = assign_stories(

@@ -1,7 +1,8 @@
 """One update run: claim due feeds, fetch and parse them in a thread pool, store from one thread.
 
     feeds  = storage.claim_feeds(now, due_only)            # leased, Retry-After honoured
-    pool.map(feeds) | retrieve (conditional GET, politely) | parse bytes | normalise
+    pool(feeds, 2 x concurrency ahead of the writer) | retrieve (conditional GET, politely)
+        | parse bytes | normalise                          # the body is dropped once parsed
     for each result, in the calling thread (the only writer):
         known   = storage.known_articles(feed, identities)
         entries = logic.dedupe.decide_entries(...)            # new / updated / silent
@@ -20,6 +21,8 @@ stops the run: its failure becomes its result and its stored state.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
 import os
 import socket
@@ -140,13 +143,20 @@ class Pipeline:
             on_start(len(feeds))
         results: list[UpdateResult] = []
         pending_ids = {f.id for f in feeds}
+        waiting = iter(feeds)
+        # feeds fetched and parsed ahead of the writer: enough to keep every thread busy, few
+        # enough that memory holds a window of parsed documents, not the whole pass's
+        window = 2 * max(1, self.concurrency)
         try:
             with ThreadPoolExecutor(self.concurrency, thread_name_prefix="fetch") as pool:
-                running: set[Future[_Fetched]] = {
-                    pool.submit(self._fetch_and_parse, feed) for feed in feeds
-                }
+                running: set[Future[_Fetched]] = set()
                 cancelled = False
-                while running:
+                while True:
+                    if not cancelled:  # stopping: no more feeds are started
+                        for feed in itertools.islice(waiting, window - len(running)):
+                            running.add(pool.submit(self._fetch_and_parse, feed))
+                    if not running:
+                        break
                     if self.stopping.is_set() and not cancelled:
                         cancelled = True
                         running = {f for f in running if not f.cancel()}
@@ -193,8 +203,10 @@ class Pipeline:
             log.exception("unexpected error parsing %s", redact_url(feed.url))
             error = ParseError(feed.url, f"unexpected error while parsing: {exc!r}")
             return _Fetched(feed, retrieved, error=error)
+        # the writer needs the response's headers, not its bytes: they are dropped here
+        headers_only = dataclasses.replace(retrieved, content=b"")
         return _Fetched(
-            feed, retrieved, parsed, None, tuple(identity_of(e) for e in parsed.entries)
+            feed, headers_only, parsed, None, tuple(identity_of(e) for e in parsed.entries)
         )
 
     def _store(self, fetched: _Fetched) -> UpdateResult:

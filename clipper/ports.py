@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .logic.coverage_report import Chart, ChartData
 from .logic.dedupe import KnownArticles
@@ -64,6 +61,10 @@ from .types import (
     VacuumResult,
     WebhookBacklog,
 )
+
+if TYPE_CHECKING:  # annotations only: a command that never embeds does not load numpy
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 class StorageType(Protocol):
