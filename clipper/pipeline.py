@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 
 from .exceptions import ClipperError, ExtractError, FeedError, FetchError, ParseError
 from .logic.dedupe import EntryPolicy, decide_entries, identity_of
-from .logic.feedstate import decide_failure, decide_success
+from .logic.feedstate import decide_failure, decide_success, failure_reason
 from .logic.schedule import PollPolicy
 from .logic.urls import redact_url
 from .ports import ExtractorType, RetrieverType, SourceParserType, StorageType
@@ -218,7 +218,13 @@ class Pipeline:
             intent = decide_failure(feed, error, now, self.poll_policy)
             self.storage.apply_feed_update(intent, (), self.owner)
             log.info("feed %s: %s (%s)", redact_url(feed.url), intent.status.value, error)
-            return UpdateResult(feed.config_url, feed.name, intent.status, error=str(error))
+            return UpdateResult(
+                feed.config_url,
+                feed.name,
+                intent.status,
+                error=str(error),
+                reason=failure_reason(error),
+            )
         if fetched.parsed is None:
             state = decide_success(feed, fetched.retrieved, None, now, self.poll_policy)
             self.storage.apply_feed_update(state, (), self.owner)
