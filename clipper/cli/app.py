@@ -71,7 +71,10 @@ class State:
         if not quiet:
             for problem in config.problems:
                 # not "skipped": an account whose owner is unknown is still loaded
-                err.print(f"[yellow]problem:[/] {escape(problem)}")
+                if self.log_format is LogFormat.JSON:  # standard error holds JSON lines only
+                    logging.getLogger("clipper.config").warning("problem: %s", problem)
+                else:
+                    err.print(f"[yellow]problem:[/] {escape(problem)}")
         return config
 
     @contextmanager

@@ -283,7 +283,10 @@ def run(state: State, once: bool, limit: int) -> None:
     """
     with state.clipper(observe=not once) as clipper:
         for warning in clipper.config.warnings:
-            err.print(f"[yellow]warning:[/] {escape(warning)}")
+            if state.log_format is LogFormat.JSON:
+                events.warning("warning: %s", warning)
+            else:
+                err.print(f"[yellow]warning:[/] {escape(warning)}")
 
         def fetch_and_match() -> None:
             summary = _fetch(clipper, True)

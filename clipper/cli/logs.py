@@ -87,8 +87,13 @@ def setup_logging(level: int, log_format: LogFormat) -> None:
     ours is already there (an embedding program's, pytest's); ours is replaced on a second call.
     """
     global _installed
-    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate"):
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # a tick skipped while the last one still runs is by design (scheduler.run_ticks), not a
+    # warning worth a line every tick; -vv shows it
+    logging.getLogger("apscheduler").setLevel(
+        logging.DEBUG if level <= logging.DEBUG else logging.ERROR
+    )
     root = logging.getLogger()
     if any(h is not _installed for h in root.handlers):
         return
