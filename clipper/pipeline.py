@@ -217,7 +217,14 @@ class Pipeline:
             error = fetched.error or FetchError(feed.url, "no response")
             intent = decide_failure(feed, error, now, self.poll_policy)
             self.storage.apply_feed_update(intent, (), self.owner)
-            log.info("feed %s: %s (%s)", redact_url(feed.url), intent.status.value, error)
+            # debug: the run loop tells each failure once, with its reason (cli.cycle)
+            log.debug(
+                "feed %s: %s (%s)",
+                redact_url(feed.url),
+                intent.status.value,
+                error,
+                extra={"feed": feed.name, "url": redact_url(feed.url)},
+            )
             return UpdateResult(
                 feed.config_url,
                 feed.name,
@@ -255,12 +262,14 @@ class Pipeline:
                 len(entries),
             )
         self.storage.apply_feed_update(state, decision.intents, self.owner)
-        log.info(
+        log.log(
+            logging.INFO if decision.new or decision.updated else logging.DEBUG,
             "feed %s: ok, %d new, %d updated, %d silent",
             redact_url(feed.url),
             decision.new,
             decision.updated,
             decision.baseline + decision.capped,
+            extra={"feed": feed.name, "url": redact_url(feed.url), "new": decision.new},
         )
         return UpdateResult(
             feed.config_url,

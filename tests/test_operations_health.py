@@ -306,7 +306,8 @@ def test_json_logs_parse_line_by_line_and_carry_the_feed(
     assert failed[0]["reason"] == "http_5xx" and failed[0]["status"] == "error"
     assert failed[0]["msg"].startswith("failed Broken <http://127.0.0.1:")
     wire = [line for line in lines if line.get("feed") == "Wire" and line.get("new") == 4]
-    assert wire and wire[0]["msg"] == "feed Wire: 4 new articles"
+    assert wire and wire[0]["msg"].endswith("/wire: ok, 4 new, 0 updated, 0 silent")
+    assert wire[0]["logger"] == "clipper.pipeline" and wire[0]["level"] == "info"
     assert any(line["msg"].startswith("matched 4 new articles") for line in lines)
     assert any(line.get("rep") == "sam@example.com" and "digest" in line for line in lines)
 
@@ -318,3 +319,50 @@ def test_a_bad_health_listen_is_a_configuration_error_naming_the_key(tmp_path: P
     done = run_clipper(config, "check")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "health.listen" in done.stderr and "'localhost' is not host:port or off" in done.stderr
+
+
+def test_serve_without_slack_answers_readyz_on_both_servers(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLIPPER_"))}
+    env["PYTHONPATH"] = str(REPO)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "clipper",
+                "--config",
+                str(config),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        health = _until(
+            lambda: (m := LISTENING.search(log.read_text())) and m.group(1),
+            "the health server's address",
+            process,
+            log,
+        )
+        page = re.search(
+            r"report page \(signed links only\) on (http://\S+)/report", log.read_text()
+        )
+        assert page is not None, log.read_text()
+        for base in (health, page.group(1)):
+            assert _ready(base).text == "ready\n"
+            assert httpx.get(f"{base}/healthz", timeout=10).text == "ok\n"
+        assert "clipper_http_requests_total" in httpx.get(f"{health}/metrics", timeout=10).text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

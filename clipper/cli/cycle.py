@@ -213,16 +213,6 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
                     level=logging.WARNING,
                     feed=result.name,
                 )
-    if state.log_format is LogFormat.JSON:
-        for result in summary.results:
-            if result.new:
-                _event(
-                    state,
-                    f"feed {escape(result.name)}: {plural(result.new, 'new article')}",
-                    feed=result.name,
-                    url=redact_url(result.url),
-                    new=result.new,
-                )
     failed = summary.count(FetchStatus.ERROR) + summary.count(FetchStatus.DISABLED)
     line = (
         f"feeds: {summary.count(FetchStatus.OK)} ok, "
@@ -290,7 +280,9 @@ def run(state: State, once: bool, limit: int) -> None:
 
         def fetch_and_match() -> None:
             summary = _fetch(clipper, True)
-            _print_summary(summary, state.verbose, clipper.config, state)
+            # --once always says what its one pass did; the loop says nothing of an idle pass
+            loop = not once or state.log_format is LogFormat.JSON
+            _print_summary(summary, state.verbose, clipper.config, state if loop else None)
             if clipper.stopping.is_set():
                 return  # stopping: what was fetched is matched at the next start
             try:
