@@ -601,15 +601,14 @@ def serve(state: State, port: int | None, host: str | None) -> None:
 
 def _health_url(config: Config) -> str:
     """Return where this configuration's ``clipper run``/``serve`` answers ``/healthz`` on this
-    machine: ``health.listen`` where the settings have it, else ``web.listen`` without Slack,
+    machine: ``health.listen`` unless it is ``off`` or port 0, else ``web.listen`` without Slack,
     else ``slack.host``/``slack.port`` (any interface asked as 127.0.0.1). Does not check that
     anything listens there."""
-    # health.listen (where every clipper run serves /healthz) once the settings have it
-    health = getattr(getattr(config.settings, "health", None), "listen", None)
+    # health.listen, where every clipper run and serve answers /healthz (port 0: unknown here)
+    health = config.settings.health.listen_address()
     listen = config.settings.web.listen_address()
-    if isinstance(health, str) and health.rpartition(":")[2].isdigit():
-        found, _, number = health.rpartition(":")
-        host, port = found.strip("[]"), int(number)
+    if health is not None and health[1] != 0:
+        host, port = health
     elif listen is not None and not config.slack_app_ready:
         host, port = listen
     else:
