@@ -35,9 +35,11 @@ from .exceptions import (
     ParseError,
     StorageError,
 )
+from .health import HealthBoard
 from .logic.admin import compose_problem_notice
 from .logic.delivery import DeliveryPolicy
 from .logic.inflate import inflate
+from .logic.readiness import readiness
 from .logic.watch import parse_watch
 from .logic.words import plural
 from .outbox import Outbox, SlackDirectory
@@ -49,6 +51,8 @@ from .ports import (
     EntityRecognizerType,
     ExtractorType,
     LinkSecretType,
+    MetricsType,
+    NoMetrics,
     ParserType,
     RetrieverType,
     SlackApiType,
@@ -67,8 +71,10 @@ from .types import (
     FeedStatusRow,
     Health,
     HealthState,
+    MatchKind,
     MatchResult,
     PreparedModel,
+    Readiness,
     SourceType,
     SyncResult,
     UpdateResult,
@@ -175,6 +181,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         charts: ChartRendererType | None = None,
         webhook_sender: WebhookSenderType | None = None,
         link_secret: LinkSecretType | None = None,
+        metrics: MetricsType | None = None,
     ) -> None:
         self.config = config
         #: set when the process is asked to stop: passes and deliveries claim no more work and
@@ -183,6 +190,8 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         #: why the last reload of the configuration was refused (each problem with file and
         #: line); None when the running configuration is the one on disk. ``health`` reports it
         self.reload_problem: str | None = None
+        #: counts what this process does for ``/metrics`` (``NoMetrics``: commands that serve none)
+        self.metrics: MetricsType = metrics or NoMetrics()
         #: signs the web page's links (``CLIPPER_WEB_SECRET``, else ``web.secret_file``)
         self.link_secret: LinkSecretType = link_secret or (
             GivenSecret(config.web_secret)
@@ -234,6 +243,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
             # the real sleep is cut short by a stop (a test's injected one is left alone)
             sleep=self._nap if sleep is time.sleep else sleep,
             stopping=self.stopping,
+            metrics=self.metrics,
         )
         self.digests = Digests(config, storage, clock, self.outbox, directory)
 
@@ -286,6 +296,27 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
                 f"{plural(skipped, 'configuration part')} skipped ('clipper check' lists them)",
             )
         return Health(HealthState.OK)
+
+    def readiness(self, board: HealthBoard) -> Readiness:
+        """Say whether this process is ready (``/readyz``): the database takes a write, every
+        job on ``board`` ticked within twice its interval, the configuration loaded whole, the
+        last reload was not refused (``reload_problem``) and nothing reported a problem on
+        ``board``. Does not raise: a database error is a reason."""
+        try:
+            self.storage.check_writable(self.clock())
+            database = None
+        except ClipperError as exc:
+            database = f"not writable: {exc}"
+        return readiness(
+            database=database,
+            skipped_config=len(self.config.problems),
+            reported={
+                **board.problems(),
+                **({"config reload": self.reload_problem} if self.reload_problem else {}),
+            },
+            jobs=board.jobs(),
+            now_s=board.now(),
+        )
 
     def tell_admins_about_problems(self) -> AdminNoticeReport:
         """Send each rep with ``role: admin`` one Slack DM listing the skipped configuration
@@ -361,6 +392,8 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         )
         if dry_run:
             return report
+        for queued in report.queued:
+            self.metrics.digest_queued(queued.kind)
         return self.digests.deliver(rep=rep, report=report)
 
     # ------------------------------------------------------------------ feeds
@@ -378,7 +411,13 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
     ) -> UpdateSummary:
         """Sync the configured feeds, then fetch the due ones (or every enabled one)."""
         self.sync_feeds()
-        return self.pipeline.update_feeds(due_only=due_only, on_start=on_start, on_result=on_result)
+        summary = self.pipeline.update_feeds(
+            due_only=due_only, on_start=on_start, on_result=on_result
+        )
+        for result in summary.results:
+            self.metrics.feed_fetched(result.status, result.reason)
+        self.metrics.articles_stored(summary.new_articles)
+        return summary
 
     def feed_statuses(self) -> list[FeedStatusRow]:
         return self.storage.feed_statuses()
@@ -449,7 +488,7 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
             from .embeddings import EmbeddingCache
             from .matcher import Matcher
 
-            cache = EmbeddingCache(self.embedder, self.storage, self.clock)
+            cache = EmbeddingCache(self.embedder, self.storage, self.clock, self.metrics)
             if self._recognizer is None:
                 pipeline = self.config.settings.model.entities
                 self._recognizer = (
@@ -536,13 +575,16 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
                 self.storage.recent_stories(now - window, RECENT_STORIES),
                 now,
             )
-            matches += self.storage.finish_matching(
+            stored = self.storage.finish_matching(
                 [(a.id, r) for a, r in zip(claimed, results, strict=True)],
                 owner,
                 self.clock(),
                 stories,
             )
+            matches += stored
             articles += len(claimed)
+            self.metrics.matched(MatchKind.ACCOUNT, stored)
+            self.metrics.matched(MatchKind.INDUSTRY, sum(len(r.industries) for r in results))
         return articles, matches
 
     # ------------------------------------------------------------------ pages

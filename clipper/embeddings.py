@@ -12,6 +12,7 @@ Does not choose the model: ``make_clipper`` passes the embedder.
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -19,7 +20,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from .ports import EmbedderType, StorageType
+from .ports import EmbedderType, MetricsType, NoMetrics, StorageType
 
 
 def text_key(text: str) -> str:
@@ -32,11 +33,18 @@ class EmbeddingCache:
     """Embeds through the store's cache; the model loads only when something is missing."""
 
     def __init__(
-        self, embedder: EmbedderType, storage: StorageType, clock: Callable[[], datetime]
+        self,
+        embedder: EmbedderType,
+        storage: StorageType,
+        clock: Callable[[], datetime],
+        metrics: MetricsType | None = None,
+        monotonic: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.embedder = embedder
         self.storage = storage
         self.clock = clock
+        self.metrics: MetricsType = metrics or NoMetrics()
+        self.monotonic = monotonic
         #: texts embedded by the model (not served from the cache) since this object was made
         self.computed = 0
 
@@ -53,7 +61,9 @@ class EmbeddingCache:
             key: np.frombuffer(blob, dtype=np.float32) for key, blob in cached.items()
         }
         if todo:
+            started = self.monotonic()
             fresh = self.embedder.encode(list(todo.values()))
+            self.metrics.embedded(len(todo), self.monotonic() - started)
             self.computed += len(todo)
             rows = [(key, fresh[i].tobytes()) for i, key in enumerate(todo)]
             self.storage.put_embeddings(model_key, fresh.shape[1], rows, self.clock())

@@ -40,8 +40,8 @@ from .exceptions import (
 from .logic.blockkit import without_images
 from .logic.delivery import DeliveryPolicy
 from .logic.feedhealth import is_slack_user_id
-from .ports import DigestWriterType, SlackApiType, StorageType
-from .types import DigestKind, DigestPart, PartState, Sink
+from .ports import DigestWriterType, MetricsType, NoMetrics, SlackApiType, StorageType
+from .types import DigestKind, DigestPart, PartOutcome, PartState, Sink, SlackRetry
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +188,10 @@ class Outbox:
         monotonic: Callable[[], float],
         sleep: Callable[[float], None],
         stopping: threading.Event | None = None,
+        metrics: MetricsType | None = None,
     ) -> None:
         self.storage = storage
+        self.metrics: MetricsType = metrics or NoMetrics()
         #: once set, no part is started: a post already sent is recorded, the rest are left
         #: pending (claimable at once by the next start, which checks Slack before posting)
         self.stopping = stopping or threading.Event()
@@ -227,6 +229,7 @@ class Outbox:
                     log.info("stopping: %d claimed digest part(s) left pending", len(parts) - index)
                     break
                 outcome = self._deliver_part(part, now, report)
+                self._count(part, outcome)
                 if outcome is Outcome.SENT:
                     report.sent += 1
                     progressed = True
@@ -239,6 +242,23 @@ class Outbox:
             if not progressed:
                 break
         return report
+
+    def _count(self, part: DigestPart, outcome: Outcome) -> None:
+        """Count a part's outcome and log a sent digest (the last part) once, with its context."""
+        counted = _PART_OUTCOMES.get(outcome)
+        if counted is None:
+            return
+        last = part.part >= part.parts
+        self.metrics.part_delivered(part.sink, counted, last)
+        if counted is PartOutcome.SENT and last:
+            log.info(
+                "digest %s sent to %s (%d part%s)",
+                part.digest_id,
+                part.rep,
+                part.parts,
+                "" if part.parts == 1 else "s",
+                extra={"rep": part.rep, "digest": part.digest_id, "sink": part.sink.value},
+            )
 
     def _deliver_part(
         self, part: DigestPart, claimed_at: datetime, report: DigestReport
@@ -270,19 +290,27 @@ class Outbox:
             except (SlackUserNotFoundError, SlackScopeError) as exc:
                 # the rep's own problem: hold their parts, serve everyone else
                 report.problems.append(f"{part.rep}: {exc}")
-                log.warning("digest for %s held: %s", part.rep, exc)
+                log.warning(
+                    "digest for %s held: %s",
+                    part.rep,
+                    exc,
+                    extra={"rep": part.rep, "digest": part.digest_id},
+                )
                 self.storage.release_part(part.digest_id, part.part, self.owner)
                 self.storage.hold_rep_parts(
                     part.rep, str(exc), self.clock() + policy.unknown_rep_hold
                 )
                 return Outcome.HELD
             except SlackRateLimitedError as exc:
+                self.metrics.slack_rate_limited()
                 if exc.retry_after > policy.max_retry_wait_s:
                     break
+                self.metrics.slack_retry(SlackRetry.RATE_LIMITED)
                 if not self._wait(part, exc.retry_after):
                     return Outcome.LOST
             except DeliveryError as exc:  # 5xx, a dropped connection: try again shortly
-                log.warning("finding %s's DM failed: %s", part.rep, exc)
+                log.warning("finding %s's DM failed: %s", part.rep, exc, extra={"rep": part.rep})
+                self.metrics.slack_retry(SlackRetry.ERROR)
                 if not self._wait(part, policy.dm_failure_wait_s):
                     return Outcome.LOST
         if not channel:
@@ -336,8 +364,10 @@ class Outbox:
             except SlackRateLimitedError as exc:
                 self._last_post[channel] = self.monotonic()
                 error = str(exc)
+                self.metrics.slack_rate_limited()
                 if exc.retry_after > policy.max_retry_wait_s:
                     break
+                self.metrics.slack_retry(SlackRetry.RATE_LIMITED)
                 if not self._wait(part, exc.retry_after):
                     return Outcome.LOST
                 continue
@@ -345,6 +375,7 @@ class Outbox:
                 self._last_post[channel] = self.monotonic()
                 error = str(exc)
                 uncertain = True
+                self.metrics.slack_retry(SlackRetry.UNCERTAIN)
                 if not self._wait(part, policy.backoff_s(attempt)):
                     return Outcome.LOST
                 continue
@@ -372,6 +403,7 @@ class Outbox:
                         error,
                     )
                     blocks = plain
+                    self.metrics.slack_retry(SlackRetry.WITHOUT_IMAGES)
                     continue
                 report.problems.append(f"{part.rep}: part {part.part} refused: {error}")
                 self._finish(part, PartState.FAILED, attempts, channel, None, error)
@@ -379,6 +411,7 @@ class Outbox:
             except DeliveryError as exc:
                 self._last_post[channel] = self.monotonic()
                 error = str(exc)
+                self.metrics.slack_retry(SlackRetry.ERROR)
                 if not self._wait(part, policy.backoff_s(attempt)):
                     return Outcome.LOST
                 continue
@@ -466,6 +499,15 @@ class Outbox:
         )
         if not kept:
             log.warning("lost the lease on digest %s part %s", part.digest_id, part.part)
+
+
+#: the outcomes ``/metrics`` counts (a part another deliverer took is theirs to count)
+_PART_OUTCOMES = {
+    Outcome.SENT: PartOutcome.SENT,
+    Outcome.HELD: PartOutcome.HELD,
+    Outcome.FAILED: PartOutcome.FAILED,
+    Outcome.PENDING: PartOutcome.RETRY,
+}
 
 
 def _known_zone(name: str) -> bool:

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 
 from .exceptions import ClipperError, ExtractError, FeedError, FetchError, ParseError
 from .logic.dedupe import EntryPolicy, decide_entries, identity_of
-from .logic.feedstate import decide_failure, decide_success
+from .logic.feedstate import decide_failure, decide_success, failure_reason
 from .logic.schedule import PollPolicy
 from .logic.urls import redact_url
 from .ports import ExtractorType, RetrieverType, SourceParserType, StorageType
@@ -217,8 +217,21 @@ class Pipeline:
             error = fetched.error or FetchError(feed.url, "no response")
             intent = decide_failure(feed, error, now, self.poll_policy)
             self.storage.apply_feed_update(intent, (), self.owner)
-            log.info("feed %s: %s (%s)", redact_url(feed.url), intent.status.value, error)
-            return UpdateResult(feed.config_url, feed.name, intent.status, error=str(error))
+            # debug: the run loop tells each failure once, with its reason (cli.cycle)
+            log.debug(
+                "feed %s: %s (%s)",
+                redact_url(feed.url),
+                intent.status.value,
+                error,
+                extra={"feed": feed.name, "url": redact_url(feed.url)},
+            )
+            return UpdateResult(
+                feed.config_url,
+                feed.name,
+                intent.status,
+                error=str(error),
+                reason=failure_reason(error),
+            )
         if fetched.parsed is None:
             state = decide_success(feed, fetched.retrieved, None, now, self.poll_policy)
             self.storage.apply_feed_update(state, (), self.owner)
@@ -249,12 +262,14 @@ class Pipeline:
                 len(entries),
             )
         self.storage.apply_feed_update(state, decision.intents, self.owner)
-        log.info(
+        log.log(
+            logging.INFO if decision.new or decision.updated else logging.DEBUG,
             "feed %s: ok, %d new, %d updated, %d silent",
             redact_url(feed.url),
             decision.new,
             decision.updated,
             decision.baseline + decision.capped,
+            extra={"feed": feed.name, "url": redact_url(feed.url), "new": decision.new},
         )
         return UpdateResult(
             feed.config_url,

@@ -31,19 +31,24 @@ from .types import (
     Entity,
     FeedbackCounts,
     FeedbackText,
+    FeedFailure,
     FeedForUpdate,
     FeedHealthRow,
     FeedLink,
     FeedSource,
     FeedStatusRow,
     FeedUpdateIntent,
+    FetchStatus,
     IndustryArticle,
+    MatchKind,
     MatchResult,
     Mention,
     Mute,
     NewTouch,
+    OutboxGauges,
     PageToExtract,
     ParsedFeed,
+    PartOutcome,
     PartState,
     PruneCounts,
     QueuedTouch,
@@ -51,6 +56,8 @@ from .types import (
     RepSettings,
     RetrievedFeed,
     Share,
+    Sink,
+    SlackRetry,
     Stage,
     StoredMatch,
     StoredWatchTerm,
@@ -119,6 +126,18 @@ class StorageType(Protocol):
 
     def feed_statuses(self) -> list[FeedStatusRow]:
         """Return every stored feed with its health, configured ones first."""
+        ...
+
+    # -- health (``/readyz``, ``/metrics``)
+
+    def check_writable(self, now: datetime) -> None:
+        """Take the write lock and write one row, then roll back (waits about a second for
+        another writer); raises ``StorageError`` when the database cannot be written. Does not
+        keep anything."""
+        ...
+
+    def outbox_gauges(self) -> OutboxGauges:
+        """Return the outbox's waiting parts, its oldest one's time and the disabled feeds."""
         ...
 
     # -- articles
@@ -764,3 +783,107 @@ class LinkSecretType(Protocol):
             ConfigError: the secret file cannot be read or created, with its path.
         """
         ...
+
+
+class MetricsType(Protocol):
+    """Counts what the process does, for ``/metrics`` (``adapters.metrics_prom``).
+
+    Labels are enums or fixed names, never a feed URL, an article id or a rep. Never raises:
+    counting must not stop the work it counts. Does not log.
+    """
+
+    def feed_fetched(self, status: FetchStatus, reason: FeedFailure | None) -> None:
+        """One feed's update ended with ``status`` (``reason`` when it failed)."""
+        ...
+
+    def articles_stored(self, new: int) -> None:
+        """``new`` articles were stored by a fetch pass."""
+        ...
+
+    def embedded(self, texts: int, seconds: float) -> None:
+        """The model embedded ``texts`` texts (cache misses) in ``seconds``."""
+        ...
+
+    def matched(self, kind: MatchKind, count: int) -> None:
+        """``count`` matches of ``kind`` were stored."""
+        ...
+
+    def digest_queued(self, kind: DigestKind) -> None:
+        """A digest of ``kind`` was composed into the outbox."""
+        ...
+
+    def part_delivered(self, sink: Sink, outcome: PartOutcome, last: bool) -> None:
+        """Delivering one digest part ended with ``outcome``; ``last``: the digest's last part
+        (a sent last part is a sent digest)."""
+        ...
+
+    def slack_rate_limited(self) -> None:
+        """Slack answered 429."""
+        ...
+
+    def slack_retry(self, why: SlackRetry) -> None:
+        """A Slack call is about to be tried again."""
+        ...
+
+    def clip_request(self, verb: str) -> None:
+        """A ``/clip`` command came in; ``verb`` is one of ``logic.clip.VERBS`` or "other"."""
+        ...
+
+    def acknowledged(self, seconds: float) -> None:
+        """A Slack request was answered (acknowledged) after ``seconds``."""
+        ...
+
+    def http_request(self, path: str, status: str) -> None:
+        """The HTTP server answered a request; ``path`` is a known route or "other"."""
+        ...
+
+    def tick(self, job: str, seconds: float, failed: bool) -> None:
+        """A scheduler job (a fixed name) ran for ``seconds``."""
+        ...
+
+    def exposition(self, accept: str | None) -> tuple[bytes, str]:
+        """Return the scrape body and its content type (gauges read from storage now)."""
+        ...
+
+
+class NoMetrics:
+    """``MetricsType`` that counts nothing: commands that serve no ``/metrics``."""
+
+    def feed_fetched(self, status: FetchStatus, reason: FeedFailure | None) -> None:
+        pass
+
+    def articles_stored(self, new: int) -> None:
+        pass
+
+    def embedded(self, texts: int, seconds: float) -> None:
+        pass
+
+    def matched(self, kind: MatchKind, count: int) -> None:
+        pass
+
+    def digest_queued(self, kind: DigestKind) -> None:
+        pass
+
+    def part_delivered(self, sink: Sink, outcome: PartOutcome, last: bool) -> None:
+        pass
+
+    def slack_rate_limited(self) -> None:
+        pass
+
+    def slack_retry(self, why: SlackRetry) -> None:
+        pass
+
+    def clip_request(self, verb: str) -> None:
+        pass
+
+    def acknowledged(self, seconds: float) -> None:
+        pass
+
+    def http_request(self, path: str, status: str) -> None:
+        pass
+
+    def tick(self, job: str, seconds: float, failed: bool) -> None:
+        pass
+
+    def exposition(self, accept: str | None) -> tuple[bytes, str]:
+        return b"", "text/plain; version=0.0.4; charset=utf-8"

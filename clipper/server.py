@@ -1,10 +1,14 @@
-"""The HTTP server: Slack requests at ``/slack/events``, ``/healthz``, ``/metrics`` and the
-manager's web page (``/report``, ``/report/chart.png``: ``webreport``, signed links only).
+"""The HTTP server: Slack requests at ``/slack/events``, ``/healthz``, ``/readyz``,
+``/metrics`` and the manager's web page (``/report``, ``/report/chart.png``: ``webreport``,
+signed links only). The same router without Slack or pages is the health server
+(``health.listen``).
 
 waitress (a production WSGI server: threads, request-size caps, no reverse proxy needed for
 correctness) serves a small router: Slack's path goes to Bolt's WSGI adapter after a body-size
 check and ``logic.inbound``'s verdict (401 unsigned, 400 malformed: one log line each, nothing
-reaches Bolt's parser that it cannot read); ``/metrics`` is prometheus-client's exposition.
+reaches Bolt's parser that it cannot read); ``/metrics`` is ``MetricsType.exposition``;
+``/healthz`` is liveness (200 while the process answers), ``/readyz`` readiness (503 with each
+reason: ``Clipper.readiness``).
 Socket Mode, when ``SLACK_APP_TOKEN`` is set, receives Slack payloads over a WebSocket instead;
 the server still answers health checks. Does not handle Slack payloads itself.
 """
@@ -19,13 +23,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from .adapters.metrics_prom import PrometheusMetrics
 from .logic.inbound import Verdict, check_inbound
 from .logic.web_report import CHART_PATH, PAGE_PATH
-from .types import Health, HealthState
+from .ports import MetricsType
+from .types import Health, HealthState, Readiness
 
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
@@ -36,41 +41,35 @@ StartResponse = Callable[..., Any]
 Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-class Metrics:
-    """The counters ``/metrics`` exposes, in their own registry."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "clipper_http_requests",
-            "HTTP requests by path and status",
-            ["path", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "clipper_slack_response_seconds",
-            "Time to answer a Slack request (the acknowledgement)",
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5),
-            registry=self.registry,
-        )
+#: the metrics of a server built without a facade's (tests, Socket Mode stand-ins)
+Metrics = PrometheusMetrics
+#: paths counted under their own name in ``clipper_http_requests_total`` (else "other")
+KNOWN_PATHS = ("/healthz", "/readyz", "/metrics", SLACK_PATH, PAGE_PATH, CHART_PATH)
 
 
 def make_wsgi(
     app: App | None,
-    metrics: Metrics,
+    metrics: MetricsType,
     health: Callable[[], Health],
     *,
     signing_secret: str | None = None,
     pages: Wsgi | None = None,
+    ready: Callable[[], Readiness] | None = None,
 ) -> Wsgi:
     """Return the router; ``app`` None serves no Slack route (Socket Mode, or no Slack).
 
     ``signing_secret`` defaults to the one the Bolt app verifies with; ``pages`` serves the
-    web page's paths (``webreport.make_report_app``; None: 404).
+    web page's paths (``webreport.make_report_app``; None: 404); ``ready`` answers ``/readyz``
+    (None: ready while ``health`` is not down).
     """
     slack = SlackRequestHandler(app) if app is not None else None
     secret = signing_secret if signing_secret is not None else getattr(app, "_signing_secret", "")
-    exposition = make_wsgi_app(metrics.registry)
+
+    def readiness() -> Readiness:
+        if ready is not None:
+            return ready()
+        found = health()
+        return Readiness((found.detail,) if found.state is HealthState.DOWN else ())
 
     def plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
         start_response(
@@ -108,15 +107,20 @@ def make_wsgi(
         started = time.perf_counter()
         try:
             if path == "/healthz":
+                # liveness: answering is the proof; a database or configuration problem is
+                # /readyz's to report (a restart would not fix it)
                 found = health()
                 text = found.state.value + (f": {found.detail}" if found.detail else "")
-                return plain(
-                    recording,
-                    "503 Service Unavailable" if found.state is HealthState.DOWN else "200 OK",
-                    text.encode() + b"\n",
-                )
+                return plain(recording, "200 OK", text.encode() + b"\n")
+            if path == "/readyz":
+                return _readyz(recording, environ, readiness())
             if path == "/metrics":
-                return exposition(environ, recording)  # type: ignore[no-any-return]
+                body, content_type = metrics.exposition(environ.get("HTTP_ACCEPT"))
+                recording(
+                    "200 OK",
+                    [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+                )
+                return [body]
             if path in (PAGE_PATH, CHART_PATH) and pages is not None:
                 return pages(environ, recording)
             if path == SLACK_PATH and slack is not None:
@@ -148,18 +152,35 @@ def make_wsgi(
                         raise
                     reason = f"Bolt could not read the body ({type(exc).__name__}: {exc})"
                     return refuse(recording, environ, Verdict.MALFORMED, reason[:200])
-                metrics.latency.observe(time.perf_counter() - started)
+                metrics.acknowledged(time.perf_counter() - started)
                 return response
             return plain(recording, "404 Not Found", b"not found\n")
         finally:
-            metrics.requests.labels(
-                path
-                if path in ("/healthz", "/metrics", SLACK_PATH, PAGE_PATH, CHART_PATH)
-                else "other",
-                seen[0] if seen else "500",
-            ).inc()
+            metrics.http_request(
+                path if path in KNOWN_PATHS else "other", seen[0] if seen else "500"
+            )
 
     return router
+
+
+def _readyz(
+    start_response: StartResponse, environ: dict[str, Any], found: Readiness
+) -> list[bytes]:
+    """Answer 200 "ready" or 503 with one reason a line; JSON (``{"ready": ..., "problems":
+    [...]}``) when the client accepts ``application/json`` or asks ``?format=json``."""
+    wants_json = "application/json" in environ.get("HTTP_ACCEPT", "") or "format=json" in (
+        environ.get("QUERY_STRING", "")
+    )
+    status = "200 OK" if found.ready else "503 Service Unavailable"
+    if wants_json:
+        body = json.dumps({"ready": found.ready, "problems": list(found.problems)}).encode()
+        content_type = "application/json"
+    else:
+        lines = ["ready"] if found.ready else ["not ready", *(f"- {p}" for p in found.problems)]
+        body = ("\n".join(lines) + "\n").encode()
+        content_type = "text/plain; charset=utf-8"
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class Server:

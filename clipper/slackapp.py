@@ -225,8 +225,10 @@ def make_slack_app(
         try:
             parsed = parse_clip(str(command.get("text") or ""))
         except CommandUsageError as exc:
+            clipper.metrics.clip_request("invalid")
             ack(f":warning: {exc}\nType `/clip help` for the commands.")
             return
+        clipper.metrics.clip_request(parsed.verb)  # one of logic.clip.VERBS
         if parsed.verb == "help":
             unknown = (
                 f"I don't know `{escape(cut(parsed.argument, 40))}`.\n" if parsed.argument else ""

@@ -46,6 +46,30 @@ class Health:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """What ``/readyz`` says: ready, or each reason it is not (``logic.readiness``)."""
+
+    #: every reason the process is not ready, worded for an operator; empty when ready
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxGauges:
+    """The numbers ``/metrics`` reads from storage at scrape time, in one cheap query each."""
+
+    #: digest parts waiting to be delivered (pending or being sent)
+    pending_parts: int
+    #: when the oldest of them was queued; None when none waits
+    oldest_pending_at: datetime | None
+    #: feeds disabled (410, or too many failures in a row)
+    feeds_disabled: int
+
+
 class EventKind(enum.StrEnum):
     """A business event type; the value is its label (stored in ``matches.event``).
 
@@ -147,6 +171,64 @@ class FetchStatus(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
     ERROR = "error"
     DISABLED = "disabled"
+
+
+class FeedFailure(enum.StrEnum):
+    """Why a feed's fetch failed, as few words as a metrics label needs (never the URL)."""
+
+    #: the bytes are not a feed Clipper can read
+    PARSE = "parse"
+    #: 410 Gone
+    GONE = "gone"
+    #: 429: the server asked us to slow down
+    RATE_LIMITED = "rate_limited"
+    #: another 4xx status
+    HTTP_4XX = "http_4xx"
+    #: a 5xx status
+    HTTP_5XX = "http_5xx"
+    #: no usable response: connection, time-out, TLS, size limit, redirects, refused address
+    TRANSPORT = "transport"
+
+
+class MatchKind(enum.StrEnum):
+    """What a stored match links an article to (a metrics label)."""
+
+    ACCOUNT = "account"
+    INDUSTRY = "industry"
+
+
+class PartOutcome(enum.StrEnum):
+    """How delivering one digest part ended this time (a metrics label)."""
+
+    SENT = "sent"
+    #: the rep's own problem (unknown email, missing scope): their parts wait
+    HELD = "held"
+    #: Slack refused its content: never sent
+    FAILED = "failed"
+    #: not sent this time; tried again later
+    RETRY = "retry"
+
+
+class SlackRetry(enum.StrEnum):
+    """Why a Slack call is tried again (a metrics label)."""
+
+    #: 429: Slack's Retry-After was waited
+    RATE_LIMITED = "rate_limited"
+    #: the connection dropped after the request was sent
+    UNCERTAIN = "uncertain"
+    #: Slack refused a message's images: sent again without them
+    WITHOUT_IMAGES = "without_images"
+    #: another delivery error (5xx, a dropped connection before sending)
+    ERROR = "error"
+
+
+class LogFormat(enum.StrEnum):
+    """How log lines are written (``--log-format``)."""
+
+    #: "time LEVEL logger: message", for people
+    TEXT = "text"
+    #: one JSON object per line, for log collectors
+    JSON = "json"
 
 
 class SourceType(enum.StrEnum):
@@ -395,6 +477,8 @@ class UpdateResult:
     warning: str | None = None
     #: items of a first fetch older than ``fetch.backfill_window``: stored as history, unmatched
     baseline: int = 0
+    #: why it failed, as a metrics label (``logic.feedstate.failure_reason``); None when it did not
+    reason: FeedFailure | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from .ports import (
     EntityRecognizerType,
     ExtractorType,
     LinkSecretType,
+    MetricsType,
     ParserType,
     RetrieverType,
     SlackApiType,
@@ -58,10 +59,13 @@ def make_clipper(
     _delivery: DeliveryPolicy | None = None,
     _webhook_sender: WebhookSenderType | None = None,
     _link_secret: LinkSecretType | None = None,
+    observe: bool = False,
 ) -> Clipper:
     """Build a Clipper from validated config; the underscored arguments replace adapters.
 
-    ``_sources`` adds source types (or replaces one) in the registry below.
+    ``_sources`` adds source types (or replaces one) in the registry below. ``observe`` counts
+    what the process does for ``/metrics`` (prometheus-client, imported only then: ``run`` and
+    ``serve``); otherwise nothing is counted.
 
     Raises:
         ConfigError: the database URL names an unsupported store.
@@ -124,7 +128,17 @@ def make_clipper(
             else None
         ),
         link_secret=_link_secret,  # None: CLIPPER_WEB_SECRET, else web.secret_file
+        metrics=_metrics(_storage, _clock or utc_now) if observe else None,
     )
+
+
+def _metrics(storage: StorageType, clock: Clock) -> MetricsType:
+    """Return the Prometheus metrics, with the outbox and feed gauges read from ``storage``."""
+    from .adapters.metrics_prom import PrometheusMetrics  # ~70 ms: only where it is served
+
+    metrics = PrometheusMetrics()
+    metrics.watch(storage.outbox_gauges, clock)
+    return metrics
 
 
 __all__ = ["make_clipper", "utc_now"]

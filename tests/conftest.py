@@ -108,6 +108,8 @@ def write_config(
             # the tests' servers listen on loopback, which Clipper otherwise refuses
             "allow_private_networks": [LOOPBACK],
         },
+        # any free port: parallel runs (and colleagues' suites) never fight over 9464
+        "health": {"listen": "127.0.0.1:0"},
     }
     for key, value in (settings or {}).items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import httpx
 
 from clipper.logic.admin import compose_problem_notice
 
@@ -60,8 +63,16 @@ def wait_for(check: Callable[[], bool], what: str, read: Callable[[], str]) -> N
 
 
 def passes(read: Callable[[], str]) -> int:
-    """Fetch-and-match passes finished so far."""
-    return read().count("matched 0 new articles")
+    """Fetch-and-match passes finished so far: an idle pass prints nothing, so they are read
+    from the health server's ``clipper_scheduler_tick_seconds_count`` (0 before it listens)."""
+    found = re.search(r"health, readiness and metrics on (http://\S+)", read())
+    if found is None:
+        return 0
+    metrics = httpx.get(f"{found.group(1)}/metrics", timeout=10).text
+    ticks = re.search(
+        r'^clipper_scheduler_tick_seconds_count\{job="fetch and match"\} (\S+)$', metrics, re.M
+    )
+    return int(float(ticks.group(1))) if ticks else 0
 
 
 def slack_env(stub: SlackStub) -> dict[str, str]:

@@ -27,7 +27,9 @@ from ..exceptions import (
     EmbedderError,
     StorageError,
 )
+from ..types import LogFormat
 from ..wiring import make_clipper
+from .logs import REDACT, setup_logging
 
 #: wider than any line: piped output (a file, ``less``, another program) is never cut or wrapped
 PIPE_WIDTH = 100_000
@@ -48,23 +50,39 @@ err = _console(stderr=True)
 
 
 class State:
-    def __init__(self, config_path: str | None, verbose: int) -> None:
+    def __init__(
+        self, config_path: str | None, verbose: int, log_format: LogFormat = LogFormat.TEXT
+    ) -> None:
         self.config_path = config_path
         self.verbose = verbose
+        self.log_format = log_format
 
     def config(self, *, quiet: bool = False) -> Config:
         """Load the configuration; raises ``ConfigError`` when the settings file is unusable."""
         config = load_config(find_config_path(self.config_path, os.environ), os.environ)
+        REDACT.add(
+            (
+                config.slack_bot_token,
+                config.slack_app_token,
+                config.slack_signing_secret,
+                config.web_secret,
+            )
+        )
         if not quiet:
             for problem in config.problems:
                 # not "skipped": an account whose owner is unknown is still loaded
-                err.print(f"[yellow]problem:[/] {escape(problem)}")
+                if self.log_format is LogFormat.JSON:  # standard error holds JSON lines only
+                    logging.getLogger("clipper.config").warning("problem: %s", problem)
+                else:
+                    err.print(f"[yellow]problem:[/] {escape(problem)}")
         return config
 
     @contextmanager
-    def clipper(self, *, quiet: bool = False) -> Iterator[Clipper]:
-        """Yield the facade, closed after; its errors are left to ``_Main``'s handler."""
-        with make_clipper(self.config(quiet=quiet)) as clipper:
+    def clipper(self, *, quiet: bool = False, observe: bool = False) -> Iterator[Clipper]:
+        """Yield the facade, closed after; its errors are left to ``_Main``'s handler.
+
+        ``observe``: count what it does for ``/metrics`` (``run`` and ``serve``)."""
+        with make_clipper(self.config(quiet=quiet), observe=observe) as clipper:
             yield clipper
 
 
@@ -113,15 +131,25 @@ def print_error(exc: ClipperError) -> None:
     help="Settings file (default: $CLIPPER_CONFIG, else config/clipper.yaml).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice([f.value for f in LogFormat]),
+    default=LogFormat.TEXT.value,
+    show_default=True,
+    envvar="CLIPPER_LOG_FORMAT",
+    help="Log lines as text, or as one JSON object per line for a log collector (json logs "
+    "info and up, and run's events; $CLIPPER_LOG_FORMAT).",
+)
 @click.version_option(package_name="clipper")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+def main(ctx: click.Context, config_path: str | None, verbose: int, log_format: str) -> None:
     """Clipper: news clipping for sales teams, per account, with reasons."""
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    ctx.obj = State(config_path, verbose)
+    chosen = LogFormat(log_format)
+    # a collector wants the events (info); a person at a terminal, problems only unless -v
+    least = 1 if chosen is LogFormat.JSON else 0
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(max(verbose, least), 2)]
+    setup_logging(level, chosen)
+    ctx.obj = State(config_path, verbose, chosen)
 
 
 def _shown_path(path: Path) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 import click
 from rich.console import Console
@@ -22,14 +23,16 @@ from ..digests import DigestReport
 from ..exceptions import (
     ClipperError,
 )
+from ..health import HealthBoard
 from ..logic.urls import redact_url
 from ..logic.web_report import PAGE_PATH
 from ..logic.words import plural
 from ..scheduler import ConfigWatcher, Signals, run_ticks
-from ..server import SLACK_PATH, Metrics, Server, make_wsgi
+from ..server import SLACK_PATH, Server, make_wsgi
 from ..slackapp import WorkQueue, make_slack_app
 from ..types import (
     FetchStatus,
+    LogFormat,
     UpdateResult,
     UpdateSummary,
 )
@@ -117,7 +120,46 @@ def _print_baseline(summary: UpdateSummary, config: Config | None) -> None:
     )
 
 
-def _print_summary(summary: UpdateSummary, verbose: int, config: Config | None = None) -> None:
+#: the logger of ``clipper run``'s events in ``--log-format json`` (text mode prints them)
+events = logging.getLogger("clipper.run")
+
+
+def _event(
+    state: State, markup: str, *, level: int = logging.INFO, **context: str | int | None
+) -> None:
+    """Tell one event: printed (rich markup) in text mode; in JSON mode logged as one line on
+    ``clipper.run`` with ``context`` as fields (feed, rep, digest ...). Does not decide whether
+    the event is worth telling."""
+    if state.log_format is LogFormat.JSON:
+        from rich.text import Text
+
+        events.log(level, Text.from_markup(markup).plain, extra=context)
+        return
+    out.print(markup)
+
+
+def _idle(summary: UpdateSummary) -> bool:
+    """Whether a fetch pass did nothing worth a line: no new article, no failure, no page."""
+    return not (
+        summary.new_articles
+        or summary.baseline_articles
+        or summary.extracted
+        or summary.extract_failed
+        or any(r.status not in (FetchStatus.OK, FetchStatus.NOT_MODIFIED) for r in summary.results)
+    )
+
+
+def _print_summary(
+    summary: UpdateSummary,
+    verbose: int,
+    config: Config | None = None,
+    state: State | None = None,
+) -> None:
+    """Print a pass's failures and totals; with ``state`` (the run loop) as events, and
+    nothing at all when the pass was idle."""
+    if state is not None:
+        _tell_summary(summary, state, config)
+        return
     failures = [r for r in summary.results if r.status in (FetchStatus.ERROR, FetchStatus.DISABLED)]
     for result in failures:
         label = "disabled" if result.status is FetchStatus.DISABLED else "failed"
@@ -143,6 +185,49 @@ def _print_summary(summary: UpdateSummary, verbose: int, config: Config | None =
     _print_baseline(summary, config)
 
 
+def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -> None:
+    """The run loop's pass summary: one event per failed feed (with its feed context), one
+    totals line; nothing when the pass was idle."""
+    if _idle(summary):
+        return
+    for result in summary.results:
+        if result.status not in (FetchStatus.ERROR, FetchStatus.DISABLED):
+            continue
+        label = "disabled" if result.status is FetchStatus.DISABLED else "failed"
+        _event(
+            state,
+            f"[red]{label}[/] {escape(result.name)} <{escape(redact_url(result.url))}>: "
+            f"{escape(redact_url(result.error or ''))}",
+            level=logging.WARNING,
+            feed=result.name,
+            url=redact_url(result.url),
+            status=result.status.value,
+            reason=result.reason.value if result.reason is not None else None,
+        )
+    if state.verbose:
+        for result in summary.results:
+            if result.warning:
+                _event(
+                    state,
+                    f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}",
+                    level=logging.WARNING,
+                    feed=result.name,
+                )
+    failed = summary.count(FetchStatus.ERROR) + summary.count(FetchStatus.DISABLED)
+    line = (
+        f"feeds: {summary.count(FetchStatus.OK)} ok, "
+        f"{summary.count(FetchStatus.NOT_MODIFIED)} not modified, {failed} failed"
+    )
+    if summary.count(FetchStatus.RATE_LIMITED):
+        line += f", {summary.count(FetchStatus.RATE_LIMITED)} rate-limited"
+    line += f"; new articles: {summary.new_articles}"
+    if summary.extracted or summary.extract_failed:
+        line += f"; pages extracted: {summary.extracted} ({summary.extract_failed} failed)"
+    _event(state, line, new=summary.new_articles, failed=failed)
+    if state.log_format is LogFormat.TEXT:
+        _print_baseline(summary, config)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Run one pass and exit (default: keep polling).")
 @click.option(
@@ -164,7 +249,12 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
             return
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
-            {"fetch": (tick, lambda: _print_summary(_fetch(clipper, True), 0, clipper.config))},
+            {
+                "fetch": (
+                    tick,
+                    lambda: _print_summary(_fetch(clipper, True), 0, clipper.config, state),
+                )
+            },
             signals=Signals(on_stop=clipper.stopping.set),
             grace=clipper.config.settings.run.shutdown_grace,
         )
@@ -181,30 +271,42 @@ def run(state: State, once: bool, limit: int) -> None:
 
     Without Slack credentials digests are printed here and saved as Markdown files.
     """
-    with state.clipper() as clipper:
+    with state.clipper(observe=not once) as clipper:
         for warning in clipper.config.warnings:
-            err.print(f"[yellow]warning:[/] {escape(warning)}")
+            if state.log_format is LogFormat.JSON:
+                events.warning("warning: %s", warning)
+            else:
+                err.print(f"[yellow]warning:[/] {escape(warning)}")
 
         def fetch_and_match() -> None:
             summary = _fetch(clipper, True)
-            _print_summary(summary, state.verbose, clipper.config)
+            # --once always says what its one pass did; the loop says nothing of an idle pass
+            loop = not once or state.log_format is LogFormat.JSON
+            _print_summary(summary, state.verbose, clipper.config, state if loop else None)
             if clipper.stopping.is_set():
                 return  # stopping: what was fetched is matched at the next start
             try:
                 articles, matches = clipper.match_pending()
             except ClipperError as exc:
-                err.print(f"[red]matching failed:[/] {escape(str(exc))}")
+                if state.log_format is LogFormat.JSON:
+                    events.error("matching failed: %s", exc)
+                else:
+                    err.print(f"[red]matching failed:[/] {escape(str(exc))}")
                 return
-            out.print(
-                f"matched {plural(articles, 'new article')}: "
-                f"{plural(matches, 'account match', 'account matches')}"
-            )
+            if articles or once:  # an idle tick says nothing
+                _event(
+                    state,
+                    f"matched {plural(articles, 'new article')}: "
+                    f"{plural(matches, 'account match', 'account matches')}",
+                    articles=articles,
+                    matches=matches,
+                )
             clipper.digests.pass_finished(clipper.clock())  # due digests may go out now
             _print_matches(clipper, limit)
 
         def digests() -> None:
             report = clipper.digest(rep=None, force=False, dry_run=False)
-            _print_digest_report(report, clipper.config)  # the reloaded one, after a reload
+            _print_digest_report(report, clipper.config, state)  # the reloaded one, after a reload
 
         def digests_tick() -> None:
             try:
@@ -243,22 +345,32 @@ def run(state: State, once: bool, limit: int) -> None:
                 " | ".join(config.problems),
             )
             _tell_admins(clipper)
+        board = HealthBoard()
         server = None
         listen = config.settings.web.listen_address()
         if config.slack_app_ready:
-            server = _start_slack(clipper, config.settings.slack.host, config.settings.slack.port)
+            server = _start_slack(
+                clipper, config.settings.slack.host, config.settings.slack.port, board=board
+            )
         elif listen is not None:  # no Slack: the web page alone, where web.listen says
-            server = _start_slack(clipper, *listen, slack=False)
+            server = _start_slack(clipper, *listen, slack=False, board=board)
+        health_server = _start_health(clipper, board, server, state)
         tick = config.settings.fetch.tick
         signals = Signals(on_stop=clipper.stopping.set)
         signals.install(reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
+        jobs: dict[str, tuple[float, Callable[[], object]]] = {
+            "fetch and match": (tick, fetch_and_match),
+            "digests": (60.0, digests_tick),
+            "touch webhook": (60.0, touch_webhook),
+        }
         try:
             clean = run_ticks(
                 {
-                    "fetch and match": (tick, fetch_and_match),
-                    "digests": (60.0, digests_tick),
-                    "touch webhook": (60.0, touch_webhook),
+                    **{
+                        name: (every, board.watched(name, every, job, clipper.metrics))
+                        for name, (every, job) in jobs.items()
+                    },
                     "configuration": (1.0, watcher.tick),
                     "daily care": (60.0, daily_care),
                 },
@@ -268,8 +380,9 @@ def run(state: State, once: bool, limit: int) -> None:
                 grace=config.settings.run.shutdown_grace,
             )
         finally:
-            if server is not None:
-                server.close()
+            for running in (server, health_server):
+                if running is not None:
+                    running.close()
         if not clean:
             # work still running past run.shutdown_grace: its leases expire and the next start
             # takes it up (a digest part is checked in Slack before it is posted again)
@@ -349,16 +462,53 @@ def _tell_admins(clipper: Clipper) -> None:
         )
 
 
-def _start_slack(clipper: Clipper, host: str, port: int, *, slack: bool = True) -> Server:
-    """Start the HTTP server: /healthz, /metrics and the web page (/report), and with
+def _start_health(
+    clipper: Clipper, board: HealthBoard, beside: Server | None, state: State
+) -> Server | None:
+    """Start the health server at ``health.listen`` (/healthz, /readyz, /metrics): None when it
+    is ``off``, when ``beside`` already listens there (it serves the same routes), or when the
+    address cannot be bound (logged, naming the key: the work goes on without it)."""
+    address = clipper.config.settings.health.listen_address()
+    if address is None:
+        return None
+    host, port = address
+    if beside is not None and port != 0 and (beside.host, beside.port) == (host, port):
+        return None
+    wsgi = make_wsgi(None, clipper.metrics, clipper.health, ready=lambda: clipper.readiness(board))
+    try:
+        server = Server(wsgi, host, port, threads=2, connection_limit=100).start()
+    except OSError as exc:
+        logging.getLogger("clipper").error(
+            "health.listen %s: cannot listen there (%s); /healthz, /readyz and /metrics are "
+            "not served (set health.listen to a free host:port, or off)",
+            clipper.config.settings.health.listen,
+            exc.strerror or exc,
+        )
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    _event(state, escape(f"health, readiness and metrics on http://{shown}:{server.port}"))
+    return server
+
+
+def _start_slack(
+    clipper: Clipper,
+    host: str,
+    port: int,
+    *,
+    slack: bool = True,
+    board: HealthBoard | None = None,
+) -> Server:
+    """Start the HTTP server: /healthz, /readyz, /metrics and the web page (/report), and with
     ``slack`` the Slack app (HTTP at /slack/events, or Socket Mode with SLACK_APP_TOKEN)."""
     config = clipper.config
     settings = config.settings.slack
-    metrics = Metrics()
+    metrics = clipper.metrics
     pages = make_report_app(clipper)
+    board = board or HealthBoard()
+    ready = lambda: clipper.readiness(board)  # noqa: E731
     work: WorkQueue | None = None
     if not slack:
-        wsgi = make_wsgi(None, metrics, clipper.health, pages=pages)
+        wsgi = make_wsgi(None, metrics, clipper.health, pages=pages, ready=ready)
     else:
         work = WorkQueue.from_settings(settings)
         app = make_slack_app(clipper, work=work)  # a refused token: exit 1 (_Main)
@@ -367,7 +517,7 @@ def _start_slack(clipper: Clipper, host: str, port: int, *, slack: bool = True) 
 
             SocketModeHandler(app, config.slack_app_token).connect()  # type: ignore[no-untyped-call]
             # Slack payloads arrive over the WebSocket: the HTTP server answers the rest
-            wsgi = make_wsgi(None, metrics, clipper.health, pages=pages)
+            wsgi = make_wsgi(None, metrics, clipper.health, pages=pages, ready=ready)
         else:
             wsgi = make_wsgi(
                 app,
@@ -375,6 +525,7 @@ def _start_slack(clipper: Clipper, host: str, port: int, *, slack: bool = True) 
                 clipper.health,
                 signing_secret=config.slack_signing_secret,
                 pages=pages,
+                ready=ready,
             )
     server = Server(
         wsgi,
@@ -415,15 +566,18 @@ def serve(state: State, port: int | None, host: str | None) -> None:
     The Slack routes need SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for
     Socket Mode); without them the rest is served and the startup line says so.
     """
-    with state.clipper() as clipper:
+    with state.clipper(observe=True) as clipper:
         config = clipper.config
         _tell_admins(clipper)
+        board = HealthBoard()
         server = _start_slack(
             clipper,
             host if host is not None else config.settings.slack.host,
             port if port is not None else config.settings.slack.port,  # 0: any free port
             slack=config.slack_app_ready,
+            board=board,
         )
+        health_server = _start_health(clipper, board, server, state)
         signals = Signals(on_stop=clipper.stopping.set)
         signals.install(reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
@@ -431,6 +585,8 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             while not signals.stop.wait(1.0):
                 watcher.tick()
         finally:
+            if health_server is not None:
+                health_server.close()
             closing = threading.Thread(target=server.close, name="closing", daemon=True)
             closing.start()
             closing.join(config.settings.run.shutdown_grace)
@@ -445,15 +601,14 @@ def serve(state: State, port: int | None, host: str | None) -> None:
 
 def _health_url(config: Config) -> str:
     """Return where this configuration's ``clipper run``/``serve`` answers ``/healthz`` on this
-    machine: ``health.listen`` where the settings have it, else ``web.listen`` without Slack,
+    machine: ``health.listen`` unless it is ``off`` or port 0, else ``web.listen`` without Slack,
     else ``slack.host``/``slack.port`` (any interface asked as 127.0.0.1). Does not check that
     anything listens there."""
-    # health.listen (where every clipper run serves /healthz) once the settings have it
-    health = getattr(getattr(config.settings, "health", None), "listen", None)
+    # health.listen, where every clipper run and serve answers /healthz (port 0: unknown here)
+    health = config.settings.health.listen_address()
     listen = config.settings.web.listen_address()
-    if isinstance(health, str) and health.rpartition(":")[2].isdigit():
-        found, _, number = health.rpartition(":")
-        host, port = found.strip("[]"), int(number)
+    if health is not None and health[1] != 0:
+        host, port = health
     elif listen is not None and not config.slack_app_ready:
         host, port = listen
     else:
@@ -511,7 +666,25 @@ def _print_too_old(report: DigestReport, config: Config, console: Console) -> No
     )
 
 
-def _print_digest_report(report: DigestReport, config: Config) -> None:
+def _print_digest_report(report: DigestReport, config: Config, state: State | None = None) -> None:
+    """Print what a digest tick did (nothing when it did nothing); with ``state`` in JSON
+    mode, as events with their rep and digest context."""
+    if state is not None and state.log_format is LogFormat.JSON:
+        for rep, kind, digest_id in report.queued:
+            _event(state, f"queued {kind} {digest_id} for {escape(rep)}", rep=rep, digest=digest_id)
+        for rep in report.waiting:
+            _event(state, f"digest for {escape(rep)} waits for matching", rep=rep)
+        if report.sent or report.pending:
+            _event(
+                state,
+                f"delivered {plural(report.sent, 'digest message')}; "
+                f"{report.pending} waiting to retry",
+                sent=report.sent,
+                pending=report.pending,
+            )
+        for problem in report.problems:
+            events.warning("digest: %s", problem)
+        return
     for rep, kind, digest_id in report.queued:
         out.print(f"queued {kind} {digest_id} for {escape(rep)}")
     for rep in report.waiting:

@@ -511,6 +511,43 @@ class RetentionSettings(_Model):
     outbox_days: int = Field(30, ge=0)
 
 
+#: ``health.listen``'s default: loopback only, Prometheus's port for Clipper
+HEALTH_LISTEN = "127.0.0.1:9464"
+
+
+class HealthSettings(_Model):
+    """``health:``: where ``clipper run`` and ``serve`` answer ``/healthz``, ``/readyz`` and
+    ``/metrics``, Slack or not."""
+
+    #: ``host:port`` (``[::1]:9464`` for IPv6; port 0 picks a free one), or ``off``
+    listen: str = HEALTH_LISTEN
+
+    @field_validator("listen", mode="before")
+    @classmethod
+    def _listen(cls, value: object) -> str:
+        if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+            return "off"  # YAML reads a bare off as false
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not host:port or off (e.g. {HEALTH_LISTEN})")
+        value = value.strip()
+        host, sep, port = value.rpartition(":")
+        if not sep or not host.strip("[]") or not port.isdigit() or int(port) > 65535:
+            raise ValueError(
+                f"{value!r} is not host:port or off (e.g. {HEALTH_LISTEN}, 0.0.0.0:9464 in a "
+                "container)"
+            )
+        if " " in host or (host.count(":") and not (host.startswith("[") and host.endswith("]"))):
+            raise ValueError(f"{value!r}: write an IPv6 host in brackets, e.g. [::1]:9464")
+        return value
+
+    def listen_address(self) -> tuple[str, int] | None:
+        """``listen`` as (host, port), brackets of an IPv6 host removed; None when ``off``."""
+        if self.listen == "off":
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class AccountFeedTemplate(_Model):
     """A feed URL expanded once per account: ``{name}`` and ``{query}`` are URL-encoded."""
 
@@ -546,6 +583,7 @@ class Settings(_Model):
     run: RunSettings = RunSettings()
     alerts: AlertSettings = AlertSettings()
     retention: RetentionSettings = RetentionSettings()
+    health: HealthSettings = HealthSettings()
 
     def share_templates(self) -> dict[NoteKind, str]:
         """Return the note templates by kind; the deprecated ``slack.share_template`` stands in

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from ..exceptions import FeedError, FetchError
+from ..exceptions import FeedError, FetchError, ParseError
 from ..types import (
     CachingInfo,
+    FeedFailure,
     FeedForUpdate,
     FeedUpdateIntent,
     FetchStatus,
@@ -151,3 +152,19 @@ def decide_failure(
             disabled_reason=f"disabled after {errors} consecutive failures; last: {error}",
         )
     return failed
+
+
+def failure_reason(error: FeedError) -> FeedFailure:
+    """Return the metrics label of a failed fetch or parse. Does not read the message."""
+    if isinstance(error, ParseError):
+        return FeedFailure.PARSE
+    status = error.status if isinstance(error, FetchError) else None
+    if status is None:
+        return FeedFailure.TRANSPORT
+    if status == 410:
+        return FeedFailure.GONE
+    if status == 429:
+        return FeedFailure.RATE_LIMITED
+    if status >= 500:
+        return FeedFailure.HTTP_5XX
+    return FeedFailure.HTTP_4XX if status >= 400 else FeedFailure.TRANSPORT

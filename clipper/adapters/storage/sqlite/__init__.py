@@ -17,6 +17,7 @@ from .base import ConnectionPool, to_db
 from .care import CareMixin
 from .digests import DigestsMixin
 from .feeds import FeedsMixin
+from .health import HealthMixin
 from .matching import MatchingMixin
 from .schema import MIGRATIONS
 from .slackapp import SlackAppMixin
@@ -35,6 +36,7 @@ class Storage(
     WebhookMixin,
     UsefulMixin,
     CareMixin,
+    HealthMixin,
 ):
     """``StorageType`` on one SQLite file (or ``:memory:`` for a single-thread test)."""
 

@@ -369,4 +369,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX embeddings_created ON embeddings (created_at);
         """,
     ),
+    (
+        # /readyz writes this row and rolls back: BEGIN IMMEDIATE alone succeeds on a read-only
+        # file, a write does not
+        "0024_health_heartbeat",
+        """
+        CREATE TABLE health_heartbeat (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            at TEXT NOT NULL
+        ) STRICT;
+        """,
+    ),
 )
