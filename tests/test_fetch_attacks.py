@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clipper.adapters.fetch_http import FetchLimits, HttpRetriever
+from clipper.adapters.fetch_http import COOKIES_PER_DOMAIN, FetchLimits, HttpRetriever
 from clipper.cli import main
 from clipper.exceptions import FetchError
 from clipper.logic.urls import redact_url
@@ -399,3 +399,32 @@ def test_a_malformed_response_quoting_junk_gives_a_short_error_shown_quickly(
             "line: bytearray(b'a.a.a."
         )
         assert len(error) < 400 and error.endswith("…")
+
+
+# --------------------------------------------------------------------------- cookies
+
+
+def _cookie_flood(conn: socket.socket) -> None:
+    """Answer the feed with 100 new cookies, each poll new names (a host growing the jar)."""
+    path = _request_path(conn)
+    cookies = b"".join(
+        f"Set-Cookie: c{path.strip('/')}x{i}={'v' * 200}; Path=/\r\n".encode() for i in range(100)
+    )
+    _answer(conn, b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n" + cookies, FEED)
+
+
+def test_a_host_setting_endless_cookies_cannot_grow_the_process(listen) -> None:  # type: ignore[no-untyped-def]
+    """Every poll of a hostile host brings 100 new cookies: the feed is still read each time,
+    and the cookies kept for the host stop at 50 (so a months-long `clipper run` stays flat)."""
+    listener = listen(_cookie_flood)
+    retriever = HttpRetriever(_limits())
+    try:
+        for poll in range(20):
+            got = retriever.retrieve(listener.url(f"/{poll}"), CachingInfo(), None)
+            assert got.content == FEED
+        kept = list(retriever._client.cookies.jar)
+        assert 0 < len(kept) <= COOKIES_PER_DOMAIN
+        # the first cookies are kept: live cookies are never evicted for new ones
+        assert any(cookie.name.startswith("c0x") for cookie in kept)
+    finally:
+        retriever.close()

@@ -22,6 +22,7 @@ checks, one deadline for all redirect hops, the size cap) rest on the guarded ba
 
 from __future__ import annotations
 
+import http.cookiejar
 import mimetypes
 import socket
 import sys
@@ -385,6 +386,40 @@ def _file_failure(request: httpx.Request, status: int, why: str) -> httpx.Respon
     )
 
 
+#: cookies kept per domain and in all (RFC 6265 section 6.1's minimums a client should support)
+COOKIES_PER_DOMAIN = 50
+COOKIES_IN_ALL = 3000
+
+
+class BoundedCookieJar(http.cookiejar.CookieJar):
+    """A cookie jar that keeps at most ``per_domain`` cookies per domain and ``in_all`` in all.
+
+    A hostile feed host answering every poll with new cookies would otherwise grow a
+    long-running process without bound. Expired cookies make room first; past the caps a
+    new cookie is dropped (one already held is still updated). Does not evict live cookies.
+    """
+
+    def __init__(self, per_domain: int = COOKIES_PER_DOMAIN, in_all: int = COOKIES_IN_ALL):
+        super().__init__()
+        self.per_domain = per_domain
+        self.in_all = in_all
+        self._lock = threading.Lock()
+
+    def _room(self, cookie: http.cookiejar.Cookie) -> bool:
+        held = [c for c in self if c.domain == cookie.domain]
+        if any(c.name == cookie.name and c.path == cookie.path for c in held):
+            return True
+        return len(held) < self.per_domain and len(self) < self.in_all
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        with self._lock:
+            if not self._room(cookie):
+                self.clear_expired_cookies()
+                if not self._room(cookie):
+                    return
+            super().set_cookie(cookie)
+
+
 class HttpRetriever:
     """``RetrieverType`` on one shared ``httpx.Client``; safe to call from many threads."""
 
@@ -404,6 +439,7 @@ class HttpRetriever:
             transport=transport or GuardedTransport(self.backend, pool_limits),
             mounts=environment_proxies(pool_limits) if transport is None else None,
             headers={"accept-encoding": ACCEPT_ENCODING},
+            cookies=BoundedCookieJar(),
             trust_env=True,
         )
         # a proxy connects to the target itself: then names are checked before each request
