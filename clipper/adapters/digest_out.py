@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.markdown import Markdown
 
 from ..exceptions import StorageError
 
@@ -67,6 +66,8 @@ class MarkdownDigestWriter:
         name = f"{now:%Y-%m-%d-%H%M}-{digest_id}-{part}.md"
         (folder / name).write_text(markdown, encoding="utf-8")
         if self.console.is_terminal:
+            from rich.markdown import Markdown  # markdown-it: at a terminal only
+
             self.console.print(Markdown(markdown))
             self.console.print(f"[dim]saved {folder / name}[/dim]\n")
             return

@@ -12,14 +12,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from ..config import Config, find_config_path, load_config
-from ..core import Clipper
 from ..exceptions import (
     ClipperError,
     CommandUsageError,
@@ -27,7 +25,10 @@ from ..exceptions import (
     EmbedderError,
     StorageError,
 )
-from ..wiring import make_clipper
+
+if TYPE_CHECKING:  # imported where used: ``clipper --help`` loads neither (docs/benchmarks.md)
+    from ..config import Config
+    from ..core import Clipper
 
 #: wider than any line: piped output (a file, ``less``, another program) is never cut or wrapped
 PIPE_WIDTH = 100_000
@@ -54,6 +55,8 @@ class State:
 
     def config(self, *, quiet: bool = False) -> Config:
         """Load the configuration; raises ``ConfigError`` when the settings file is unusable."""
+        from ..config import find_config_path, load_config
+
         config = load_config(find_config_path(self.config_path, os.environ), os.environ)
         if not quiet:
             for problem in config.problems:
@@ -64,6 +67,8 @@ class State:
     @contextmanager
     def clipper(self, *, quiet: bool = False) -> Iterator[Clipper]:
         """Yield the facade, closed after; its errors are left to ``_Main``'s handler."""
+        from ..wiring import make_clipper
+
         with make_clipper(self.config(quiet=quiet)) as clipper:
             yield clipper
 

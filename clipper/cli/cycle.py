@@ -8,32 +8,24 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..config import Config
-from ..core import Clipper
-from ..digests import DigestReport
 from ..exceptions import (
     ClipperError,
 )
 from ..logic.urls import redact_url
-from ..logic.web_report import PAGE_PATH
 from ..logic.words import plural
-from ..scheduler import ConfigWatcher, Signals, run_ticks
-from ..server import SLACK_PATH, Metrics, Server, make_wsgi
-from ..slackapp import WorkQueue, make_slack_app
 from ..types import (
     FetchStatus,
     UpdateResult,
     UpdateSummary,
 )
-from ..webreport import make_report_app
 from .app import (
     State,
     _shown_path,
@@ -44,6 +36,13 @@ from .app import (
     print_error,
 )
 from .db import prune_line
+
+if TYPE_CHECKING:  # the server, Slack app and scheduler are imported by the commands that run
+    # them, not by ``clipper --help``, ``check`` or ``explain`` (docs/benchmarks.md)
+    from ..config import Config
+    from ..core import Clipper
+    from ..digests import DigestReport
+    from ..server import Server
 
 
 @main.command()
@@ -162,6 +161,8 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
                 # the pass ran, but not every feed it was asked to fetch could be (docs/cli.md)
                 raise click.exceptions.Exit(1)
             return
+        from ..scheduler import Signals, run_ticks
+
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
             {"fetch": (tick, lambda: _print_summary(_fetch(clipper, True), 0, clipper.config))},
@@ -250,6 +251,8 @@ def run(state: State, once: bool, limit: int) -> None:
         elif listen is not None:  # no Slack: the web page alone, where web.listen says
             server = _start_slack(clipper, *listen, slack=False)
         tick = config.settings.fetch.tick
+        from ..scheduler import ConfigWatcher, Signals, run_ticks
+
         signals = Signals(on_stop=clipper.stopping.set)
         signals.install(reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
@@ -352,6 +355,11 @@ def _tell_admins(clipper: Clipper) -> None:
 def _start_slack(clipper: Clipper, host: str, port: int, *, slack: bool = True) -> Server:
     """Start the HTTP server: /healthz, /metrics and the web page (/report), and with
     ``slack`` the Slack app (HTTP at /slack/events, or Socket Mode with SLACK_APP_TOKEN)."""
+    from ..logic.web_report import PAGE_PATH
+    from ..server import SLACK_PATH, Metrics, Server, make_wsgi
+    from ..slackapp import WorkQueue, make_slack_app
+    from ..webreport import make_report_app
+
     config = clipper.config
     settings = config.settings.slack
     metrics = Metrics()
@@ -424,6 +432,8 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             port if port is not None else config.settings.slack.port,  # 0: any free port
             slack=config.slack_app_ready,
         )
+        from ..scheduler import ConfigWatcher, Signals
+
         signals = Signals(on_stop=clipper.stopping.set)
         signals.install(reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
@@ -585,6 +595,8 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
 def _print_markdown(markdown: str, *, first: bool) -> None:
     """Print Markdown: rendered at a terminal, exactly as written when piped."""
     if out.is_terminal:
+        from rich.markdown import Markdown  # markdown-it: only for a digest shown here
+
         out.print(Markdown(markdown))
         return
     if not first:
