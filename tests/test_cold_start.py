@@ -53,7 +53,7 @@ NEVER_AT_START = (
 #: what reading the settings needs, and nothing before it: not for ``--help``
 SETTINGS = ("pydantic", "yaml", "clipper.config")
 #: matching: the model, the database, the mention index
-MATCHING = ("numpy", "onnxruntime", "sqlite3", "wordfreq", "clipper.core", "clipper.wiring")
+MATCHING = ("numpy", "onnxruntime", "sqlite3", "clipper.core", "clipper.wiring")
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +110,9 @@ def test_explain_loads_the_matcher_and_nothing_for_fetching_or_slack(
     assert "Helix Components score" in out  # the same answer as before
     assert loaded(modules, MATCHING) == list(MATCHING)
     assert loaded(modules, NEVER_AT_START) == []
-    # spaCy only where a name is ambiguous; this one is not
-    assert loaded(modules, ("spacy",)) == []
+    # spaCy only where a name is ambiguous (this one is not); word frequencies without wordfreq's
+    # language tables
+    assert loaded(modules, ("spacy", "wordfreq", "langcodes", "srsly")) == []
 
 
 def test_the_small_word_list_gives_every_common_word_test_the_full_lists_answer() -> None:
@@ -145,3 +146,42 @@ def zipf_frequency_of(frequency: float) -> float:
     import math
 
     return round(math.log10(frequency) + 9, 2)
+
+
+def test_zipf_frequency_without_wordfreq_equals_wordfreqs_own() -> None:
+    """Mentions look a name word's frequency up without importing wordfreq; every word of the
+    list, as written in news (lower case, capitalised, capitals), and words missing from it,
+    get wordfreq's own value, so every mention decision stays the same."""
+    import wordfreq
+
+    from clipper.adapters import mentions_ac
+
+    small = wordfreq.get_frequency_dict("en", mentions_ac.WORDLIST)
+    full = wordfreq.get_frequency_dict("en", "large")
+    missing = [w for w in list(full)[::40] if w not in small][:2000]
+    words = [*small, *(w.title() for w in small), *(w.upper() for w in small), *missing]
+    words += ["AT&T", "Yahoo!", "T-Mobile", "3M", "O'Reilly", "café", "", "x"]
+    differ = [
+        w
+        for w in words
+        if mentions_ac.zipf_frequency(w) != wordfreq.zipf_frequency(w, "en", mentions_ac.WORDLIST)
+    ]
+    assert differ == []
+
+
+def test_the_lexicon_reads_as_spacy_reads_it() -> None:
+    """The WordNet lemmas come from spaCy's lookups file through plain msgpack; spaCy's own
+    reader (srsly) gives the same tables."""
+    import srsly
+
+    from clipper.adapters import mentions_ac
+    from clipper.adapters.spacy_package import data_folder
+
+    folder = data_folder(mentions_ac.DEFAULT_PIPELINE)
+    assert folder is not None
+    (lookups,) = folder.glob("lemmatizer/lookups/lookups.bin")
+    import msgpack
+
+    data = lookups.read_bytes()
+    assert msgpack.unpackb(data, raw=False, strict_map_key=False) == srsly.msgpack_loads(data)
+    assert mentions_ac.load_lexicon() is not None
