@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from .config import Config, read_yaml
 from .exceptions import ConfigError
 from .logic.crm import AccountChange, ImportResult, MergeResult, merge_accounts, read_crm_csv
@@ -86,6 +83,9 @@ class AccountImports:
 def _apply_account_changes(text: str, changes: Sequence[AccountChange]) -> str:
     """Return the accounts file ``text`` with ``changes`` applied, through a round-trip YAML
     parser: comments, key order, quoting and list style stay as they were. Does not validate."""
+    from ruamel.yaml import YAML  # here, not with the facade every command builds
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     rt = YAML()
     rt.preserve_quotes = True
     rt.width = 4096
