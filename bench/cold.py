@@ -6,8 +6,9 @@ warm-up run of every command on each side (which also writes bytecode and makes 
 commands run A B A B ...: ``explain`` gets a new title every run (so the article's embedding is
 never cached; the accounts' are, as for a user who has run it before), ``run --once`` a fresh
 ``var/`` every run. Reported per command: the median of the pairwise wall-time ratios
-(candidate / baseline) with min and max, the median walls, and each side's median and largest
-peak RSS (``wait4``'s ``ru_maxrss``). The ONNX export must be cached (``clipper model prepare``).
+(candidate / baseline) with min and max, the median walls and CPU seconds (user + system, what
+load does not inflate much), and each side's median and largest peak RSS (``wait4``). The
+ONNX export must be cached (``clipper model prepare``).
 
 Usage: python bench/cold.py BASELINE_REV [--candidate REV] [--pairs 5] [--only explain,...]
 The revisions are checked out into temporary git worktrees; the current venv runs both.
@@ -58,8 +59,9 @@ def sample(tree: Path, into: Path) -> Path:
     return into / "config" / "clipper.yaml"
 
 
-def run(tree: Path, config: Path, name: str) -> tuple[float, int]:
-    """Run one command from ``tree`` as a whole process; return wall seconds and peak RSS KiB."""
+def run(tree: Path, config: Path, name: str) -> tuple[float, int, float]:
+    """Run one command from ``tree`` as a whole process; return wall seconds, peak RSS KiB and
+    CPU seconds (user + system: what the wall would be on an idle machine, threads aside)."""
     if name == "run --once":
         shutil.rmtree(config.parent.parent / "var", ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
@@ -77,7 +79,7 @@ def run(tree: Path, config: Path, name: str) -> tuple[float, int]:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"clipper {' '.join(args)} failed in {tree}")
-    return seconds, usage.ru_maxrss
+    return seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def worktree(rev: str, into: Path) -> Path:
@@ -105,9 +107,9 @@ def main() -> None:
             configs = {a: sample(a, root / "a"), b: sample(b, root / "b")}
             for name in names:  # warm-up
                 run(a, configs[a], name), run(b, configs[b], name)
-            runs: dict[str, tuple[list[tuple[float, int]], list[tuple[float, int]]]] = {
-                n: ([], []) for n in names
-            }
+            runs: dict[
+                str, tuple[list[tuple[float, int, float]], list[tuple[float, int, float]]]
+            ] = {n: ([], []) for n in names}
             for pair in range(args.pairs):
                 for name in names:
                     runs[name][0].append(run(a, configs[a], name))
@@ -126,13 +128,13 @@ def main() -> None:
     )
     print(
         "| command | median ratio (min-max) | median wall, baseline / candidate "
-        "| peak RSS median (max), MiB, baseline / candidate |"
+        "| CPU s, median, baseline / candidate | peak RSS median (max), MiB, baseline / candidate |"
     )
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|")
     for name, (base, cand) in runs.items():
         ratios = [rb[0] / ra[0] for ra, rb in zip(base, cand, strict=True)]
 
-        def rss(side: list[tuple[float, int]]) -> str:
+        def rss(side: list[tuple[float, int, float]]) -> str:
             return (
                 f"{statistics.median(r[1] for r in side) / 1024:.0f} "
                 f"({max(r[1] for r in side) / 1024:.0f})"
@@ -142,7 +144,9 @@ def main() -> None:
             f"| `clipper {name}` | {statistics.median(ratios):.2f} "
             f"({min(ratios):.2f}-{max(ratios):.2f}) | "
             f"{statistics.median(r[0] for r in base):.2f} s / "
-            f"{statistics.median(r[0] for r in cand):.2f} s | {rss(base)} / {rss(cand)} |"
+            f"{statistics.median(r[0] for r in cand):.2f} s | "
+            f"{statistics.median(r[2] for r in base):.2f} / "
+            f"{statistics.median(r[2] for r in cand):.2f} | {rss(base)} / {rss(cand)} |"
         )
 
 
