@@ -278,7 +278,7 @@ def main() -> None:
     print(f"| stage ({args.pairs} pairs) | articles/s, median | peak Python allocations |")
     print("|---|---|---|")
     print(
-        f"| embedding alone ({embedder.model_key()}) | "
+        f"| embedding alone ({embedder.model_key}) | "
         f"{statistics.median(alone_rates):.0f} | {peak_alone:.0f} MiB |"
     )
     print(
