@@ -6,6 +6,7 @@ Does not do anything itself: it builds a ``Clipper`` (``clipper.core``) and retu
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -41,6 +42,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _proxy_set(environ: Mapping[str, str]) -> bool:
+    """True when the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``,
+    any case), which the retriever reads and checks when it is built."""
+    names = ("http_proxy", "https_proxy", "all_proxy")
+    return any(value and name.lower() in names for name, value in environ.items())
+
+
 class _LazyHttpRetriever:
     """``RetrieverType``: ``fetch_http.HttpRetriever`` built (httpx imported) on first use, so a
     command that never fetches (``explain``, ``match``, ``report``) does not pay for it.
@@ -52,6 +60,10 @@ class _LazyHttpRetriever:
         self._fetch = fetch
         self._built: RetrieverType | None = None
         self._lock = threading.Lock()
+        if _proxy_set(os.environ):
+            # built now: a proxy it cannot use (SOCKS without socksio) is a ConfigError in
+            # every command alike, as docs/cli.md says, not only in those that fetch
+            self._retriever()
 
     def _retriever(self) -> RetrieverType:
         with self._lock:
