@@ -5,8 +5,15 @@
 2. Semantic scoring: 50,000 articles x 20,000 accounts, 384-d: chunked matmul with the threshold
    applied before anything else, beside a per-article mat-vec loop on a sample.
 3. Pipeline overhead: ``Matcher.match`` on N real headlines (embedding, mentions, watch terms,
-   events, decisions) beside embedding the same texts alone; both with an empty cache.
-Usage: python bench/match.py [--articles 5000]
+   events, decisions) beside embedding the same texts alone; both with an empty cache, both with
+   the shipped embedder (``model:`` defaults: ONNX int8).
+
+Since issue 14 each comparison runs one warm-up of each side (measuring its peak of Python
+allocations with ``tracemalloc``: numpy's arrays are counted, ONNX Runtime's and the automaton's
+C memory are not), then ``--pairs`` pairs, baseline then Clipper; it reports the median rates and
+the median of the pairwise speed-ups with min and max, so load on a shared machine lands on
+both sides of every pair.
+Usage: python bench/match.py [--articles 1000] [--pairs 5]
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ import argparse
 import csv
 import random
 import re
+import statistics
 import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,9 +95,38 @@ def reuters_texts(root: Path, count: int) -> list[str]:
     return texts
 
 
+def peak_mib(work: Callable[[], object]) -> float:
+    """Run ``work`` once; return its peak of Python allocations in MiB (the warm-up run)."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def pairs(
+    baseline: Callable[[], float], clipper: Callable[[], float], count: int
+) -> tuple[list[float], list[float]]:
+    """Run ``count`` pairs, baseline then Clipper; each returns a rate. Return both lists."""
+    base: list[float] = []
+    ours: list[float] = []
+    for _pair in range(count):
+        base.append(baseline())
+        ours.append(clipper())
+    return base, ours
+
+
+def speedup(base: list[float], ours: list[float]) -> str:
+    """Median pairwise speed-up (Clipper's rate over the baseline's) with min and max."""
+    ratios = [o / b for b, o in zip(base, ours, strict=True)]
+    return f"{statistics.median(ratios):,.2f}x ({min(ratios):,.2f}-{max(ratios):,.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
     )
@@ -104,28 +143,41 @@ def main() -> None:
         accounts[i] = AccountNames(sp500[i][1], tickers=(ticker,))
     texts = reuters_texts(args.data / "reuters21578", 10_000)
 
-    print("## Mentions: 20,000 accounts\n")
+    print(f"## Mentions: 20,000 accounts, {args.pairs} pairs\n")
     started = time.perf_counter()
     index = MentionIndex(accounts)
     built = time.perf_counter() - started
-    started = time.perf_counter()
     found = sum(len(index.find(t)) for t in texts)
-    rate = len(texts) / (time.perf_counter() - started)
     sample = texts[:20]
     patterns = [re.compile(r"(?<!\w)" + re.escape(n) + r"(?!\w)", re.I) for n in names]
-    started = time.perf_counter()
-    for t in sample:
-        for p in patterns:
-            p.search(t)
-    loop_rate = len(sample) / (time.perf_counter() - started)
-    print("| method | articles/s (~600 chars) |")
-    print("|---|---|")
-    print(f"| one regex per name, looped (baseline, {len(sample)} articles) | {loop_rate:.1f} |")
+
+    def regex_loop() -> float:
+        started = time.perf_counter()
+        for t in sample:
+            for p in patterns:
+                p.search(t)
+        return len(sample) / (time.perf_counter() - started)
+
+    def automaton() -> float:
+        started = time.perf_counter()
+        for t in texts:
+            index.find(t)
+        return len(texts) / (time.perf_counter() - started)
+
+    peak_loop, peak_index = peak_mib(regex_loop), peak_mib(lambda: MentionIndex(accounts))
+    loop_rates, index_rates = pairs(regex_loop, automaton, args.pairs)
+    print("| method | articles/s (~600 chars), median | peak Python allocations |")
+    print("|---|---|---|")
+    print(
+        f"| one regex per name, looped (baseline, {len(sample)} articles) | "
+        f"{statistics.median(loop_rates):.1f} | {peak_loop:.0f} MiB |"
+    )
     print(
         f"| Clipper MentionIndex ({len(texts)} Reuters articles, {found} mentions) | "
-        f"{rate:,.0f} ({rate / loop_rate:,.0f}x) |"
+        f"{statistics.median(index_rates):,.0f} | {peak_index:.0f} MiB (building the index) |"
     )
-    print(f"\nindex built in {built:.1f}s\n")
+    print(f"\nspeed-up, median of pairs: {speedup(loop_rates, index_rates)}; ")
+    print(f"index built in {built:.1f}s\n")
 
     print("## Semantic scoring: 50,000 articles x 20,000 accounts, 384-d float32\n")
     rng = np.random.default_rng(7)
@@ -136,35 +188,46 @@ def main() -> None:
     # make some pairs genuinely close so the threshold keeps something
     articles_m[:5000] = accounts_m[rng.integers(0, 20_000, 5000)] * 0.9 + articles_m[:5000] * 0.1
     articles_m /= np.linalg.norm(articles_m, axis=1, keepdims=True)
-    started = time.perf_counter()
     kept = 0
-    for start in range(0, len(articles_m), 2048):
-        sims = articles_m[start : start + 2048] @ accounts_m.T
-        rows, cols = np.nonzero(sims >= 0.5)
-        kept += len(rows)
-    elapsed = time.perf_counter() - started
-    started = time.perf_counter()
-    for vector in articles_m[:200]:
-        np.nonzero(accounts_m @ vector >= 0.5)
-    loop = 200 / (time.perf_counter() - started)
-    print("| method | articles/s | 50,000 articles |")
-    print("|---|---|---|")
+
+    def chunked() -> float:
+        nonlocal kept
+        kept = 0
+        started = time.perf_counter()
+        for start in range(0, len(articles_m), 2048):
+            sims = articles_m[start : start + 2048] @ accounts_m.T
+            rows, _cols = np.nonzero(sims >= 0.5)
+            kept += len(rows)
+        return len(articles_m) / (time.perf_counter() - started)
+
+    def per_article() -> float:
+        started = time.perf_counter()
+        for vector in articles_m[:200]:
+            np.nonzero(accounts_m @ vector >= 0.5)
+        return 200 / (time.perf_counter() - started)
+
+    peak_loop, peak_chunked = peak_mib(per_article), peak_mib(chunked)
+    loop_rates, chunk_rates = pairs(per_article, chunked, args.pairs)
+    loop, rate = statistics.median(loop_rates), statistics.median(chunk_rates)
+    print("| method | articles/s, median | 50,000 articles | peak Python allocations |")
+    print("|---|---|---|---|")
     print(
         f"| per-article mat-vec (baseline, 200 articles) | {loop:,.0f} | "
-        f"{50_000 / loop:.0f} s (projected) |"
+        f"{50_000 / loop:.0f} s (projected) | {peak_loop:.0f} MiB |"
     )
     print(
-        f"| Clipper: chunked matmul, threshold 0.5 first | {50_000 / elapsed:,.0f} | "
-        f"{elapsed:.1f} s ({kept:,} pairs kept) |\n"
+        f"| Clipper: chunked matmul, threshold 0.5 first | {rate:,.0f} | "
+        f"{50_000 / rate:.1f} s ({kept:,} pairs kept) | {peak_chunked:.0f} MiB |\n"
     )
+    print(f"speed-up, median of pairs: {speedup(loop_rates, chunk_rates)}\n")
 
     print(f"## Pipeline overhead: {args.articles} headlines\n")
-    from clipper.adapters.embed_st import SentenceTransformerEmbedder
     from clipper.adapters.ner_spacy import SpacyEntityRecognizer
     from clipper.adapters.storage import Storage
     from clipper.config import Account, Catalog, Config, Settings
+    from clipper.core import make_embedder
     from clipper.embeddings import EmbeddingCache
-    from clipper.matcher import TEXT_CHARS, Matcher
+    from clipper.matcher import Matcher, embedding_text
     from clipper.types import ArticleText
 
     with (args.data / "uci_news_aggregator" / "uci-news-aggregator.csv").open(
@@ -176,11 +239,6 @@ def main() -> None:
         ArticleText(str(i), titles[i % len(titles)] + f" ({i})", bodies[i % len(bodies)])
         for i in range(args.articles)
     ]
-    embedder = SentenceTransformerEmbedder(batch_size=32)
-    embedder.encode(["warm up"])
-    started = time.perf_counter()
-    embedder.encode([f"{a.title}. {a.text[:TEXT_CHARS]}" for a in items])
-    alone = args.articles / (time.perf_counter() - started)
     config = Config(
         path=Path("bench.yaml"),
         settings=Settings(),
@@ -188,27 +246,47 @@ def main() -> None:
         accounts=tuple(Account(name=n, industry="business") for n in names[:2000]),
         reps=(),
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Storage(Path(tmp) / "m.db")
-        store.migrate()
-        matcher = Matcher(
-            config,
-            EmbeddingCache(embedder, store, lambda: datetime.now(UTC)),
-            MentionIndex,
-            SpacyEntityRecognizer(config.settings.model.entities),
-        )
-        matcher.match(items[:1])  # profiles embedded outside the timing
+    embedder = make_embedder(config)  # the shipped model settings
+    embedder.encode(["warm up"])
+    texts_alone = [embedding_text(a.title, a.text) for a in items]
+
+    def alone() -> float:
         started = time.perf_counter()
-        for start in range(0, len(items), 256):
-            matcher.match(items[start : start + 256])
-        whole = args.articles / (time.perf_counter() - started)
-        store.close()
-    print("| stage | articles/s | ratio |")
+        embedder.encode(texts_alone)
+        return args.articles / (time.perf_counter() - started)
+
+    def whole() -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Storage(Path(tmp) / "m.db")  # an empty cache every time
+            store.migrate()
+            matcher = Matcher(
+                config,
+                EmbeddingCache(embedder, store, lambda: datetime.now(UTC)),
+                MentionIndex,
+                SpacyEntityRecognizer(config.settings.model.entities),
+            )
+            matcher.match(items[:1])  # profiles embedded outside the timing
+            started = time.perf_counter()
+            for start in range(0, len(items), 256):
+                matcher.match(items[start : start + 256])
+            rate = args.articles / (time.perf_counter() - started)
+            store.close()
+        return rate
+
+    peak_alone, peak_whole = peak_mib(alone), peak_mib(whole)
+    alone_rates, whole_rates = pairs(alone, whole, args.pairs)
+    print(f"| stage ({args.pairs} pairs) | articles/s, median | peak Python allocations |")
     print("|---|---|---|")
-    print(f"| embedding alone (fp32, batch 32) | {alone:.0f} | 1.00 |")
     print(
-        f"| whole matching pipeline (2,000 accounts, cache writes included) | {whole:.0f} | "
-        f"{whole / alone:.2f} |"
+        f"| embedding alone ({embedder.model_key}) | "
+        f"{statistics.median(alone_rates):.0f} | {peak_alone:.0f} MiB |"
+    )
+    print(
+        f"| whole matching pipeline (2,000 accounts, cache writes included) | "
+        f"{statistics.median(whole_rates):.0f} | {peak_whole:.0f} MiB |"
+    )
+    print(
+        f"\nwhole pipeline / embedding alone, median of pairs: {speedup(alone_rates, whole_rates)}"
     )
 
 

@@ -83,8 +83,7 @@ class AccountImports:
 def _apply_account_changes(text: str, changes: Sequence[AccountChange]) -> str:
     """Return the accounts file ``text`` with ``changes`` applied, through a round-trip YAML
     parser: comments, key order, quoting and list style stay as they were. Does not validate."""
-    # ruamel.yaml here only: every other command reads YAML with PyYAML
-    from ruamel.yaml import YAML
+    from ruamel.yaml import YAML  # here, not with the facade every command builds
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     rt = YAML()

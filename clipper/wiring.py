@@ -6,16 +6,15 @@ Does not do anything itself: it builds a ``Clipper`` (``clipper.core``) and retu
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from .adapters.extract_text import MainTextExtractor
-from .adapters.fetch_http import FetchLimits, HttpRetriever, WebhookPoster
 from .adapters.mentions_ac import MentionIndex
-from .adapters.parse_feed import FeedParser
-from .adapters.slack_web import SlackWebApi
 from .adapters.storage import Storage
 from .config import Config
 from .core import Clipper
@@ -34,11 +33,96 @@ from .ports import (
     StorageType,
     WebhookSenderType,
 )
-from .types import SourceType, StoreKind
+from .types import CachingInfo, FeedLink, ParsedFeed, RetrievedFeed, SourceType, StoreKind
+
+if TYPE_CHECKING:
+    from .config.settings import FetchSettings
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _proxy_set(environ: Mapping[str, str]) -> bool:
+    """True when the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``,
+    any case), which the retriever reads and checks when it is built."""
+    names = ("http_proxy", "https_proxy", "all_proxy")
+    return any(value and name.lower() in names for name, value in environ.items())
+
+
+class _LazyHttpRetriever:
+    """``RetrieverType``: ``fetch_http.HttpRetriever`` built (httpx imported) on first use, so a
+    command that never fetches (``explain``, ``match``, ``report``) does not pay for it.
+
+    Does not change what is fetched or how: every call goes to the one ``HttpRetriever``.
+    """
+
+    def __init__(self, fetch: FetchSettings) -> None:
+        self._fetch = fetch
+        self._built: RetrieverType | None = None
+        self._lock = threading.Lock()
+        if _proxy_set(os.environ):
+            # built now: a proxy it cannot use (SOCKS without socksio) is a ConfigError in
+            # every command alike, as docs/cli.md says, not only in those that fetch
+            self._retriever()
+
+    def _retriever(self) -> RetrieverType:
+        with self._lock:
+            if self._built is None:
+                from .adapters.fetch_http import FetchLimits, HttpRetriever
+
+                fetch = self._fetch
+                self._built = HttpRetriever(
+                    FetchLimits(
+                        user_agent=fetch.user_agent,
+                        connect_timeout=fetch.connect_timeout,
+                        read_timeout=fetch.read_timeout,
+                        total_timeout=fetch.total_timeout,
+                        concurrency=fetch.concurrency,
+                        per_host_concurrency=fetch.per_host_concurrency,
+                        max_body_size=fetch.max_body_size,
+                        max_redirects=fetch.max_redirects,
+                        allow_private_networks=fetch.allow_private_networks,
+                    )
+                )
+            return self._built
+
+    def retrieve(self, url: str, caching: CachingInfo, user_agent: str | None) -> RetrievedFeed:
+        return self._retriever().retrieve(url, caching, user_agent)
+
+    def get_page(self, url: str, user_agent: str | None) -> RetrievedFeed:
+        return self._retriever().get_page(url, user_agent)
+
+    def refusal(self, url: str) -> str | None:
+        return self._retriever().refusal(url)
+
+    def close(self) -> None:
+        """Close the retriever if one was built; does not build one to close it."""
+        with self._lock:
+            built, self._built = self._built, None
+        if built is not None:
+            built.close()
+
+
+class _LazyFeedParser:
+    """``ParserType``: ``parse_feed.FeedParser`` built (the feed and HTML parsers imported) on
+    first use. Does not parse differently: every call goes to the one ``FeedParser``."""
+
+    def __init__(self) -> None:
+        self._built: ParserType | None = None
+
+    def _parser(self) -> ParserType:
+        if self._built is None:  # a second one built by a racing thread is the same parser
+            from .adapters.parse_feed import FeedParser
+
+            self._built = FeedParser()
+        return self._built
+
+    def parse(self, retrieved: RetrievedFeed) -> ParsedFeed:
+        return self._parser().parse(retrieved)
+
+    def find_feed_links(self, page: bytes, base_url: str) -> list[FeedLink]:
+        return self._parser().find_feed_links(page, base_url)
 
 
 def make_clipper(
@@ -82,20 +166,8 @@ def make_clipper(
         _storage = storage
     fetch = config.settings.fetch
     if _retriever is None:
-        _retriever = HttpRetriever(
-            FetchLimits(
-                user_agent=fetch.user_agent,
-                connect_timeout=fetch.connect_timeout,
-                read_timeout=fetch.read_timeout,
-                total_timeout=fetch.total_timeout,
-                concurrency=fetch.concurrency,
-                per_host_concurrency=fetch.per_host_concurrency,
-                max_body_size=fetch.max_body_size,
-                max_redirects=fetch.max_redirects,
-                allow_private_networks=fetch.allow_private_networks,
-            )
-        )
-    parser = _parser or FeedParser()
+        _retriever = _LazyHttpRetriever(fetch)
+    parser = _parser or _LazyFeedParser()
     # the source-type registry: a new kind of source (SEC filings, a JSON news API) is one
     # adapter and one line here (and its name in types.SourceType, for catalogs to use)
     sources: dict[str, SourceAdapters] = {SourceType.FEED: SourceAdapters(_retriever, parser)}
@@ -112,21 +184,11 @@ def make_clipper(
         make_finder=MentionIndex,
         recognizer=_recognizer,
         writer=_writer,
-        slack=_slack
-        or (
-            SlackWebApi(config.slack_bot_token, config.slack_api_base_url)
-            if config.slack_bot_token
-            else None
-        ),
+        slack=_slack or _slack_web(config),
         sleep=_sleep or time.sleep,
         monotonic=_monotonic or time.monotonic,
         delivery=_delivery,
-        webhook_sender=_webhook_sender
-        or (
-            WebhookPoster(fetch.allow_private_networks)
-            if config.settings.touches.webhook is not None
-            else None
-        ),
+        webhook_sender=_webhook_sender or _webhook_poster(config),
         link_secret=_link_secret,  # None: CLIPPER_WEB_SECRET, else web.secret_file
         metrics=_metrics(_storage, _clock or utc_now) if observe else None,
     )
@@ -139,6 +201,24 @@ def _metrics(storage: StorageType, clock: Clock) -> MetricsType:
     metrics = PrometheusMetrics()
     metrics.watch(storage.outbox_gauges, clock)
     return metrics
+
+
+def _slack_web(config: Config) -> SlackApiType | None:
+    """Return the Slack Web API adapter (slack-sdk imported here) when a bot token is set."""
+    if not config.slack_bot_token:
+        return None
+    from .adapters.slack_web import SlackWebApi
+
+    return SlackWebApi(config.slack_bot_token, config.slack_api_base_url)
+
+
+def _webhook_poster(config: Config) -> WebhookSenderType | None:
+    """Return the touch webhook's poster (httpx imported here) when a webhook is configured."""
+    if config.settings.touches.webhook is None:
+        return None
+    from .adapters.fetch_http import WebhookPoster
+
+    return WebhookPoster(config.settings.fetch.allow_private_networks)
 
 
 __all__ = ["make_clipper", "utc_now"]

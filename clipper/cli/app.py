@@ -12,14 +12,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from ..config import Config, find_config_path, load_config
-from ..core import Clipper
 from ..exceptions import (
     ClipperError,
     CommandUsageError,
@@ -28,8 +26,11 @@ from ..exceptions import (
     StorageError,
 )
 from ..types import LogFormat
-from ..wiring import make_clipper
 from .logs import REDACT, setup_logging
+
+if TYPE_CHECKING:  # imported where used: ``clipper --help`` loads neither (docs/benchmarks.md)
+    from ..config import Config
+    from ..core import Clipper
 
 #: wider than any line: piped output (a file, ``less``, another program) is never cut or wrapped
 PIPE_WIDTH = 100_000
@@ -59,6 +60,8 @@ class State:
 
     def config(self, *, quiet: bool = False) -> Config:
         """Load the configuration; raises ``ConfigError`` when the settings file is unusable."""
+        from ..config import find_config_path, load_config
+
         config = load_config(find_config_path(self.config_path, os.environ), os.environ)
         REDACT.add(
             (
@@ -82,6 +85,8 @@ class State:
         """Yield the facade, closed after; its errors are left to ``_Main``'s handler.
 
         ``observe``: count what it does for ``/metrics`` (``run`` and ``serve``)."""
+        from ..wiring import make_clipper
+
         with make_clipper(self.config(quiet=quiet), observe=observe) as clipper:
             yield clipper
 

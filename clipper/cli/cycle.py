@@ -9,34 +9,26 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..config import Config
-from ..core import Clipper
-from ..digests import DigestReport
 from ..exceptions import (
     ClipperError,
 )
 from ..health import HealthBoard
 from ..logic.urls import redact_url
-from ..logic.web_report import PAGE_PATH
 from ..logic.words import plural
-from ..scheduler import ConfigWatcher, Signals, run_ticks
-from ..server import SLACK_PATH, Server, make_wsgi
-from ..slackapp import WorkQueue, make_slack_app
 from ..types import (
     FetchStatus,
     LogFormat,
     UpdateResult,
     UpdateSummary,
 )
-from ..webreport import make_report_app
 from .app import (
     State,
     _shown_path,
@@ -47,6 +39,13 @@ from .app import (
     print_error,
 )
 from .db import prune_line
+
+if TYPE_CHECKING:  # the server, Slack app and scheduler are imported by the commands that run
+    # them, not by ``clipper --help``, ``check`` or ``explain`` (docs/benchmarks.md)
+    from ..config import Config
+    from ..core import Clipper
+    from ..digests import DigestReport
+    from ..server import Server
 
 
 @main.command()
@@ -247,6 +246,8 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
                 # the pass ran, but not every feed it was asked to fetch could be (docs/cli.md)
                 raise click.exceptions.Exit(1)
             return
+        from ..scheduler import Signals, run_ticks
+
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
             {
@@ -356,6 +357,8 @@ def run(state: State, once: bool, limit: int) -> None:
             server = _start_slack(clipper, *listen, slack=False, board=board)
         health_server = _start_health(clipper, board, server, state)
         tick = config.settings.fetch.tick
+        from ..scheduler import ConfigWatcher, Signals, run_ticks
+
         signals = Signals(on_stop=clipper.stopping.set)
         signals.install(reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
@@ -474,6 +477,8 @@ def _start_health(
     host, port = address
     if beside is not None and port != 0 and (beside.host, beside.port) == (host, port):
         return None
+    from ..server import Server, make_wsgi
+
     wsgi = make_wsgi(None, clipper.metrics, clipper.health, ready=lambda: clipper.readiness(board))
     try:
         server = Server(wsgi, host, port, threads=2, connection_limit=100).start()
@@ -500,6 +505,11 @@ def _start_slack(
 ) -> Server:
     """Start the HTTP server: /healthz, /readyz, /metrics and the web page (/report), and with
     ``slack`` the Slack app (HTTP at /slack/events, or Socket Mode with SLACK_APP_TOKEN)."""
+    from ..logic.web_report import PAGE_PATH
+    from ..server import SLACK_PATH, Server, make_wsgi
+    from ..slackapp import WorkQueue, make_slack_app
+    from ..webreport import make_report_app
+
     config = clipper.config
     settings = config.settings.slack
     metrics = clipper.metrics
@@ -578,6 +588,8 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             board=board,
         )
         health_server = _start_health(clipper, board, server, state)
+        from ..scheduler import ConfigWatcher, Signals
+
         signals = Signals(on_stop=clipper.stopping.set)
         signals.install(reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
@@ -758,6 +770,8 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
 def _print_markdown(markdown: str, *, first: bool) -> None:
     """Print Markdown: rendered at a terminal, exactly as written when piped."""
     if out.is_terminal:
+        from rich.markdown import Markdown  # markdown-it: only for a digest shown here
+
         out.print(Markdown(markdown))
         return
     if not first:

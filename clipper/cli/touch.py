@@ -33,7 +33,6 @@ from ..logic.coverage_report import (
     shares_text,
     streak_text,
 )
-from ..logic.review import review_html, review_markdown
 from ..logic.touches import ONE_CONTACT
 from ..logic.words import plural
 from ..types import (
@@ -381,6 +380,8 @@ def review(
     trends."""
     with state.clipper(quiet=True) as clipper:
         pack = clipper.review_pack(account, quarter=quarter)
+    from ..logic.review import review_html, review_markdown  # the digest's text rules: here only
+
     text = review_html(pack) if form == "html" else review_markdown(pack)
     data = text.encode("utf-8")
     _write_out(out_path, data)
