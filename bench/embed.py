@@ -14,7 +14,9 @@ After one warm-up run of each (not counted), baseline and candidate alternate (A
 ``--pairs`` pairs. Reported: the median of the pairwise ratios (baseline time / candidate time)
 with min and max, for the encode loop (after a warm-up batch inside the child) and for the whole
 child process (start, imports, model load, encode: what a user running a command pays); each
-side's median peak RSS; and the least cosine between the candidate's and the baseline's vectors.
+side's median peak RSS; the least cosine between the candidate's and the baseline's vectors; and
+the 1-minute load average at the start, after each pair and at the end (a loaded machine moves
+the ratio: docs/benchmarks.md).
 The ONNX backend's export must be cached first (``clipper model prepare``).
 
 Usage: python bench/embed.py [--texts 1000] [--pairs 5] [--backend torch|onnx|onnx-fp32]
@@ -122,6 +124,7 @@ def main() -> None:
     ) as handle:
         titles = list(dict.fromkeys(row["TITLE"] for row in csv.DictReader(handle)))
     texts = titles[: args.texts]
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         texts_path = folder / "texts.json"
@@ -135,7 +138,8 @@ def main() -> None:
             pairs.append((a, b))
             print(
                 f"pair {len(pairs)}: encode {a['encode_s']:.2f} s / {b['encode_s']:.2f} s, "
-                f"process {a['process_s']:.2f} s / {b['process_s']:.2f} s",
+                f"process {a['process_s']:.2f} s / {b['process_s']:.2f} s, "
+                f"load average {os.getloadavg()[0]:.1f}",
                 file=sys.stderr,
             )
     encode = [a["encode_s"] / b["encode_s"] for a, b in pairs]
@@ -148,7 +152,8 @@ def main() -> None:
 
     print(
         f"{len(texts)} distinct headlines; {args.pairs} interleaved pairs after a warm-up pair; "
-        f"candidate: {args.backend or 'shipped model settings'}; {os.cpu_count()} CPUs\n"
+        f"candidate: {args.backend or 'shipped model settings'}; {os.cpu_count()} CPUs; "
+        f"load average {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end\n"
     )
     print("| measurement | baseline (plain fp32 encode) | Clipper | Clipper vs baseline |")
     print("|---|---|---|---|")

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from clipper.adapters import embed_onnx
 from clipper.adapters.embed_onnx import OnnxEmbedder
 from clipper.adapters.embed_st import SentenceTransformerEmbedder
 from clipper.cli import main
@@ -83,6 +84,42 @@ def test_a_corrupt_cached_export_is_rebuilt_not_used(
     caplog.clear()
     again = OnnxEmbedder(cache_dir=copy).prepare()  # a new process finds it whole
     assert not again.exported and "exporting" not in caplog.text
+
+
+def test_texts_are_batched_by_length_in_tokens_whatever_their_order(cache_dir: Path) -> None:
+    # headlines of many lengths in tokens, batched 8 at a time: each text's vector is the same
+    # whichever order they come in (ties in length go by text), and agrees with torch fp32
+    texts = headlines(40) + ["Acme", "Acme Robotics", "Robotics Acme", "acme robotics"]
+    onnx = OnnxEmbedder(cache_dir=cache_dir, batch_size=8)
+    vectors = onnx.encode(texts)
+    shuffled = np.random.default_rng(7).permutation(len(texts))
+    assert np.array_equal(onnx.encode([texts[i] for i in shuffled]), vectors[shuffled])
+    torch_vectors = SentenceTransformerEmbedder(precision="fp32").encode(texts)
+    assert np.sum(vectors * torch_vectors, axis=1).min() >= 0.97
+
+
+def test_an_export_made_by_an_older_recipe_is_not_reused(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "cache"
+    shutil.copytree(cache_dir, copy)
+    old = OnnxEmbedder(cache_dir=copy)
+    old_folder, old_key = old.files.folder, old.model_key
+    old_bytes = old.files.model(Quantization.INT8).read_bytes()
+    # a Clipper whose export or quantisation differs (embed_onnx.EXPORT_RECIPE bumped)
+    monkeypatch.setattr(embed_onnx, "EXPORT_RECIPE", embed_onnx.EXPORT_RECIPE + 1)
+    new = OnnxEmbedder(cache_dir=copy)
+    assert new.files.folder != old_folder and new.files.folder.parent == copy
+    # another key: the embedding cache never mixes the old export's vectors with the new one's
+    assert new.model_key != old_key and new.model_key.endswith(":onnx-int8")
+    path = write_config(tmp_path, settings={"model": {"cache_dir": str(copy)}})
+    result = CliRunner().invoke(main, ["--config", str(path), "model", "prepare"])
+    assert result.exit_code == 0, result.output
+    assert "exported in" in result.output and "ready (cached)" not in result.output
+    assert new.files.model(Quantization.INT8).is_file()
+    assert old.files.model(Quantization.INT8).read_bytes() == old_bytes  # left as it was
+    again = CliRunner().invoke(main, ["--config", str(path), "model", "prepare"])
+    assert "ready (cached)" in again.output and str(new.files.folder.name) in again.output
 
 
 def test_the_run_path_imports_neither_torch_nor_sentence_transformers(
