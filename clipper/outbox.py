@@ -40,6 +40,7 @@ from .exceptions import (
 from .logic.blockkit import without_images
 from .logic.delivery import DeliveryPolicy
 from .logic.feedhealth import is_slack_user_id
+from .logic.words import plural
 from .ports import DigestWriterType, MetricsType, NoMetrics, SlackApiType, StorageType
 from .types import DigestKind, DigestPart, PartOutcome, PartState, Sink, SlackRetry
 
@@ -226,7 +227,10 @@ class Outbox:
                     for left in parts[index:]:
                         self._leave_pending(left, left.channel, left.attempts)
                     report.pending += len(parts) - index
-                    log.info("stopping: %d claimed digest part(s) left pending", len(parts) - index)
+                    log.info(
+                        "stopping: %s left pending",
+                        plural(len(parts) - index, "claimed digest part"),
+                    )
                     break
                 outcome = self._deliver_part(part, now, report)
                 self._count(part, outcome)

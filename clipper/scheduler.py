@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from .config import Config
 from .config.reload import FileState, check_reload, fingerprint, watched_files
 from .core import Clipper
+from .logic.words import plural
 
 log = logging.getLogger("clipper.scheduler")
 
@@ -270,10 +271,10 @@ class ConfigWatcher:
         elif found.changed or was_refused:
             config = found.config
             log.warning(
-                "configuration reloaded (%s): %d feed(s), %d account(s), %d rep(s)",
+                "configuration reloaded (%s): %s, %s, %s",
                 why,
-                len(config.feed_sources()),
-                len(config.accounts),
-                len(config.reps),
+                plural(len(config.feed_sources()), "feed"),
+                plural(len(config.accounts), "account"),
+                plural(len(config.reps), "rep"),
             )
         return True

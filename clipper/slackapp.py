@@ -283,7 +283,9 @@ def make_slack_app(
         try:
             clipper.mark_shown(rep, items)
         except ClipperError as exc:  # shown, not recorded: they may be offered once more
-            log.warning("could not record %d left-out item(s) as shown: %s", len(items), exc)
+            log.warning(
+                "could not record %s as shown: %s", plural(len(items), "left-out item"), exc
+            )
 
     def industry_shown_now(rep: Rep, items: tuple[DigestItem, ...]) -> None:
         """Record left-out industry stories as shown once Slack took the message showing

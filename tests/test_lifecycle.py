@@ -243,9 +243,7 @@ def test_sighup_after_editing_accounts_matches_the_new_account_next_cycle(
             log,
             process,
         )
-        assert (
-            "configuration reloaded (SIGHUP): 2 feed(s), 2 account(s), 1 rep(s)" in log.read_text()
-        )
+        assert "configuration reloaded (SIGHUP): 2 feeds, 2 accounts, 1 rep" in log.read_text()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:

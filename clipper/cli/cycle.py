@@ -341,8 +341,8 @@ def run(state: State, once: bool, limit: int) -> None:
             return
         if config.problems:
             logging.getLogger("clipper").warning(
-                "running without %d skipped configuration part(s): %s",
-                len(config.problems),
+                "running without %s: %s",
+                plural(len(config.problems), "skipped configuration part"),
                 " | ".join(config.problems),
             )
             _tell_admins(clipper)
@@ -447,21 +447,22 @@ def _tell_admins(clipper: Clipper) -> None:
         return
     if report.told:
         log.warning(
-            "told %s on Slack about %d skipped configuration part(s)",
+            "told %s on Slack about %s",
             ", ".join(report.told),
-            report.problems,
+            plural(report.problems, "skipped configuration part"),
         )
     if report.slack and not report.admins:
         log.warning(
-            "no rep in the reps file has role: admin: nobody was told on Slack about the %d "
-            "skipped configuration part(s)",
-            report.problems,
+            "no rep in the reps file has role: admin: nobody was told on Slack about the %s",
+            plural(report.problems, "skipped configuration part"),
         )
     for failure in report.failures:
         log.warning("could not tell the admin about the skipped configuration parts: %s", failure)
     if report.file is not None:
         log.warning(
-            "the %d skipped configuration part(s) are listed in %s", report.problems, report.file
+            "%s, listed in %s",
+            plural(report.problems, "skipped configuration part"),
+            report.file,
         )
 
 
