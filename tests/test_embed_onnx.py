@@ -98,6 +98,23 @@ def test_texts_are_batched_by_length_in_tokens_whatever_their_order(cache_dir: P
     assert np.sum(vectors * torch_vectors, axis=1).min() >= 0.97
 
 
+def test_long_texts_run_in_batches_of_a_bounded_size_and_agree_with_torch(
+    cache_dir: Path,
+) -> None:
+    # article-length texts (summary and content, up to the model's 256 tokens) go 8 to a batch,
+    # headlines 32: the padded tokens of one batch stay within BATCH_TOKENS, which keeps ONNX
+    # Runtime's memory arena (what a long-running `clipper run` holds) at a few hundred MiB
+    assert embed_onnx.cut_batches([256] * 20, 32) == [(0, 8), (8, 16), (16, 20)]
+    assert embed_onnx.cut_batches([256, 100, 100, 20], 32) == [(0, 4)]
+    assert embed_onnx.cut_batches([20] * 40, 32) == [(0, 32), (32, 40)]
+    assert embed_onnx.cut_batches([9000, 10], 32) == [(0, 1), (1, 2)]
+    titles = headlines(40)
+    long = [" ".join(titles[i : i + 14]) for i in range(24)]
+    vectors = OnnxEmbedder(cache_dir=cache_dir).encode(long)
+    torch_vectors = SentenceTransformerEmbedder(precision="fp32").encode(long)
+    assert np.sum(vectors * torch_vectors, axis=1).min() >= 0.97
+
+
 def test_an_export_made_by_an_older_recipe_is_not_reused(
     cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

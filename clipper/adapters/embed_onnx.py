@@ -9,7 +9,8 @@ the model, without torch or sentence-transformers on the run path.
     load:    the file's sha256 is checked against info.json; a missing, partial or corrupt
              file is exported again (one warning), never used
     encode:  tokenizer (truncation at the model's max_seq_length), all texts at once
-             → batches of texts of the same length in tokens (padding per batch)
+             → batches of texts of the same length in tokens (padding per batch), at most
+               ``model.batch_size`` texts and ``BATCH_TOKENS`` padded tokens each
              → ONNX Runtime (one thread per batch, batches in parallel) → the pooling of
              1_Pooling/config.json (mean by default) → L2 normalisation
 
@@ -180,6 +181,27 @@ class CacheFiles:
         return self.folder / ("model.onnx" if quantize is Quantization.NONE else "model.int8.onnx")
 
 
+#: padded tokens one batch may hold: 8 texts at the model's 256, 32 headlines of 64; a batch of
+#: long texts at the full 32 made ONNX Runtime's memory arena keep ~1 GiB and ran slower
+BATCH_TOKENS = 2048
+
+
+def cut_batches(
+    lengths: Sequence[int], batch_size: int, budget: int = BATCH_TOKENS
+) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` slices of ``lengths`` (longest first) into batches of at most
+    ``batch_size`` texts whose padded size (texts x the first, longest, one) stays within
+    ``budget``; a text longer than the budget alone is one batch. Does not sort."""
+    cuts: list[tuple[int, int]] = []
+    start = 0
+    while start < len(lengths):
+        fits = max(1, budget // max(1, lengths[start]))
+        end = min(len(lengths), start + min(batch_size, fits))
+        cuts.append((start, end))
+        start = end
+    return cuts
+
+
 class OnnxEmbedder:
     """``EmbedderType`` on ONNX Runtime; thread-safe, loads (or prepares) on first use."""
 
@@ -338,10 +360,8 @@ class OnnxEmbedder:
         stripped = [str(t).strip() for t in texts]
         encodings = self._tokenizer.encode_batch(stripped)
         order = sorted(range(len(encodings)), key=lambda i: (-len(encodings[i].ids), stripped[i]))
-        batches = [
-            [encodings[i] for i in order[start : start + self.batch_size]]
-            for start in range(0, len(order), self.batch_size)
-        ]
+        cuts = cut_batches([len(encodings[i].ids) for i in order], self.batch_size)
+        batches = [[encodings[i] for i in order[start:end]] for start, end in cuts]
         try:
             if self._pool is not None and len(batches) > 1:
                 parts = list(self._pool.map(lambda b: self._batch(session, b), batches))
