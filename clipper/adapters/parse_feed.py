@@ -115,9 +115,30 @@ def html_to_text(value: str | None, *, paragraphs: bool = False) -> str:
     return " ".join(value.split())
 
 
+#: what lxml.html reads as a whole document rather than a fragment
+_FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.I)
+
+
+def _fragment_root(value: str) -> Any:
+    """Return the fragment parsed under one ``div``, as ``lxml.html.fragment_fromstring(value,
+    create_parent="div")`` does, without its copying: the parsed body is the ``div``. Raises
+    what that function raises; does not judge the markup."""
+    if _FULL_HTML.match(value):
+        return lxml_html.fragment_fromstring(value, create_parent="div")
+    doc = lxml_html.document_fromstring(f"<html><body>{value}</body></html>")
+    bodies = [e for e in doc if e.tag == "body"]
+    if len(bodies) != 1:
+        return lxml_html.fragment_fromstring(value, create_parent="div")
+    body = bodies[0]
+    body.tag = "div"
+    if body.text and not body.text.strip():
+        body.text = None  # fragment_fromstring keeps leading text only when it is not blank
+    return body
+
+
 def _markup_text(value: str, paragraphs: bool) -> str:
     try:
-        root = lxml_html.fragment_fromstring(value, create_parent="div")
+        root = _fragment_root(value)
     except (etree.ParserError, ValueError):
         return html_lib.unescape(re.sub(r"<[^>]*>", " ", value))
     for node in root.iter(etree.Comment, etree.ProcessingInstruction, *_DROP):
@@ -308,11 +329,15 @@ def _item_shapes(root: Any) -> list[_ItemShape]:
     shapes = []
     for item in root.iter("{*}item", "{*}entry"):
         names: dict[str, Any] = {}
+        links = []
         for child in item:
-            if isinstance(child.tag, str):
-                names.setdefault(etree.QName(child).localname, child)
+            tag = child.tag
+            if isinstance(tag, str):
+                name = tag.rpartition("}")[2]  # the local name, as etree.QName(child).localname
+                names.setdefault(name, child)
+                if name == "link":
+                    links.append(child)
         guid = names.get("guid")
-        links = [c for c in item if isinstance(c.tag, str) and etree.QName(c).localname == "link"]
         media_text = any(_has_text(n) for n in item.iter(_MEDIA_DESCRIPTION))
         shapes.append(
             _ItemShape(
