@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from ..types import EventKind as EventKind
 from ..types import NoteKind
@@ -377,10 +378,18 @@ EVENT_KINDS: Mapping[EventKind, EventKindInfo] = {
 }
 if set(EVENT_KINDS) != set(EventKind):  # pragma: no cover - a kind without its row
     raise AssertionError("every EventKind needs a row in EVENT_KINDS")
-_COMPILED = tuple(
-    (kind, re.compile(rf"(?<!\w)(?:{info.pattern})(?!\w)", re.I), info.shareable)
-    for kind, info in EVENT_KINDS.items()
-)
+
+
+@cache
+def _compiled() -> tuple[tuple[EventKind, re.Pattern[str], bool], ...]:
+    """Return every kind's pattern, compiled on the first call: a command that detects no
+    events (``fetch --once``) does not pay ~25 ms compiling them at import. Does not match."""
+    return tuple(
+        (kind, re.compile(rf"(?<!\w)(?:{info.pattern})(?!\w)", re.I), info.shareable)
+        for kind, info in EVENT_KINDS.items()
+    )
+
+
 #: earnings news with these words is bad news for the customer: for the rep's eyes only
 _BAD_NEWS = re.compile(
     r"(?<!\w)(?:loss|losses|miss(?:es|ed)?|plunge[sd]?|slump[sd]?|falls?|fell|drops?|decline[sd]?"
@@ -460,7 +469,7 @@ def detect_events(
     found: list[Event] = []
     seen: set[EventKind] = set()
     for start, end in event_scope(title, summary, about):
-        for kind, pattern, shareable in _COMPILED:
+        for kind, pattern, shareable in _compiled():
             if kind in seen:
                 continue
             match = pattern.search(text, start, end)
