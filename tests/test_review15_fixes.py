@@ -10,11 +10,13 @@ on a local server, ``clipper`` commands and ``clipper run`` in child processes, 
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from .conftest import write_config
-from .feedserver import FeedServer, Reply
-from .support.cli import run_clipper
+from .feedserver import FeedServer, Reply, rss
+from .support.cli import run_clipper, start_clipper
+from .test_lifecycle import free_port, image_healthcheck, stop, wait_for
 
 TRUNCATED = b"<rss><channel><title>x"
 
@@ -54,3 +56,52 @@ def test_a_broken_feed_that_still_has_items_keeps_them_with_a_warning(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 ok, 0 not modified, 0 failed" in result.stdout
     assert "warning Half Feed" in result.stdout
+
+
+def test_the_healthcheck_asks_the_running_process_even_after_a_typo_or_a_new_address(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    feed = server.route("/feed", Reply(200, rss([])))
+    config = write_config(tmp_path, feeds={"tech": [{"url": feed, "name": "Wire"}]})
+    log = tmp_path / "run.log"
+    process = start_clipper(config, "run", log=log)
+    try:
+        wait_for(
+            "the server",
+            lambda: "health, readiness and metrics on" in log.read_text(),
+            log,
+            process,
+        )
+        recorded = tmp_path / "var" / "health.addr"
+        assert recorded.read_text().startswith("http://127.0.0.1:")
+        # health.listen edited without a restart: the running process still answers
+        elsewhere = free_port()
+        text = config.read_text().replace("127.0.0.1:0", f"127.0.0.1:{elsewhere}")
+        config.write_text(text)
+        alive = run_clipper(config, *image_healthcheck())
+        assert alive.returncode == 0 and alive.stdout.strip() == "ok", alive.stdout + alive.stderr
+        # a YAML typo: the container that runs fine stays healthy
+        config.write_text(text + "digest: [oops\n")
+        alive = run_clipper(config, *image_healthcheck())
+        assert alive.returncode == 0 and alive.stdout.strip() == "ok", alive.stdout + alive.stderr
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        stop(process)
+    assert not recorded.exists()
+    # stopped, the file still broken: asks health.listen read from the file as text, and says so
+    down = run_clipper(config, *image_healthcheck())
+    assert down.returncode == 1, down.stdout + down.stderr
+    assert "the configuration does not load" in down.stderr
+    assert f"down: http://127.0.0.1:{elsewhere}/healthz does not answer" in down.stderr
+
+
+def test_the_healthcheck_without_a_readable_listen_asks_the_default_address(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path)
+    config.write_text("health: {listen: [oops\n")
+    down = run_clipper(config, "health", "--timeout", "1")
+    assert down.returncode in (0, 1), down.stdout + down.stderr  # never 2: a usage error
+    assert "the configuration does not load" in down.stderr
+    assert "http://127.0.0.1:9464/healthz (the default)" in down.stderr

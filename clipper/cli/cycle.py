@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -17,8 +19,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..config.settings import HEALTH_LISTEN
 from ..exceptions import (
     ClipperError,
+    ConfigError,
 )
 from ..health import HealthBoard
 from ..logic.urls import redact_url
@@ -357,6 +361,7 @@ def run(state: State, once: bool, limit: int) -> None:
         elif listen is not None:  # no Slack: the web page alone, where web.listen says
             server = _start_slack(clipper, *listen, slack=False, board=board)
         health_server = _start_health(clipper, board, server, state)
+        forget_address = _record_health_addr(config.path, (health_server, server))
         tick = config.settings.fetch.tick
         from ..scheduler import ConfigWatcher, Signals, run_ticks
 
@@ -387,6 +392,7 @@ def run(state: State, once: bool, limit: int) -> None:
             for running in (server, health_server):
                 if running is not None:
                     running.close()
+            forget_address()
         if not clean:
             # work still running past run.shutdown_grace: its leases expire and the next start
             # takes it up (a digest part is checked in Slack before it is posted again)
@@ -590,6 +596,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             board=board,
         )
         health_server = _start_health(clipper, board, server, state)
+        forget_address = _record_health_addr(config.path, (health_server, server))
         from ..scheduler import ConfigWatcher, Signals
 
         signals = Signals(on_stop=clipper.stopping.set)
@@ -599,6 +606,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             while not signals.stop.wait(1.0):
                 watcher.tick()
         finally:
+            forget_address()
             if health_server is not None:
                 health_server.close()
             closing = threading.Thread(target=server.close, name="closing", daemon=True)
@@ -611,6 +619,56 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             )
             os._exit(1)
         logging.getLogger("clipper").warning("shut down: the server is closed")
+
+
+#: the address a running ``clipper run``/``serve`` answers /healthz on, written at start and
+#: removed at a clean exit, in ``var/`` beside the config folder (``clipper health`` prefers it)
+HEALTH_ADDR_FILE = Path("..") / "var" / "health.addr"
+#: ``health.listen`` in a settings file read as text (when the file does not load)
+_LISTEN_TEXT = re.compile(
+    r"^health:[ \t]*(?:#.*)?\n(?:(?:[ \t]+.*|[ \t]*)\n)*?[ \t]+listen:[ \t]*[\"']?([^\"'\s#]+)",
+    re.MULTILINE,
+)
+
+
+def _healthz_at(host: str, port: int) -> str:
+    """Return the /healthz URL of a server bound to host:port (any interface as 127.0.0.1)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+
+
+def _health_addr_file(config_path: Path) -> Path:
+    """Return ``var/health.addr`` for this settings file. Does not read or create it."""
+    return (config_path.resolve().parent / HEALTH_ADDR_FILE).resolve()
+
+
+def _record_health_addr(config_path: Path, servers: Sequence[Server | None]) -> Callable[[], None]:
+    """Write where this process answers /healthz (the first server running) to ``var/
+    health.addr``; return what removes it again (only while it still holds this address).
+    Does not fail the run when ``var/`` cannot be written (logged at debug)."""
+    running = next((s for s in servers if s is not None), None)
+    if running is None:
+        return lambda: None
+    target = _health_addr_file(config_path)
+    url = _healthz_at(running.host, running.port)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(url + "\n")
+    except OSError as exc:
+        logging.getLogger("clipper").debug(
+            "cannot record the health address in %s: %s", target, exc
+        )
+        return lambda: None
+
+    def remove() -> None:
+        try:
+            if target.read_text().strip() == url:
+                target.unlink()
+        except OSError:
+            pass
+
+    return remove
 
 
 def _health_url(config: Config) -> str:
@@ -627,9 +685,46 @@ def _health_url(config: Config) -> str:
         host, port = listen
     else:
         host, port = config.settings.slack.host, config.settings.slack.port
-    if host in ("", "0.0.0.0", "::"):
-        host = "127.0.0.1"
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+    return _healthz_at(host, port)
+
+
+def _find_health_url(state: State) -> str:
+    """Return the /healthz address to ask: the one the running process recorded in
+    ``var/health.addr``, else this configuration's, else (the settings file does not load)
+    ``health.listen`` read from the file as text or its default, said on standard error.
+    Does not need a valid configuration: a typo must not mark a running container unhealthy."""
+    from ..config import find_config_path
+
+    path = find_config_path(state.config_path, os.environ)
+    recorded = _health_addr_file(path)
+    try:
+        url = recorded.read_text().strip()
+    except OSError:
+        url = ""
+    if url.startswith("http://"):
+        return url
+    try:
+        return _health_url(state.config(quiet=True))
+    except ConfigError as exc:
+        listen = os.environ.get("CLIPPER_HEALTH_LISTEN", "").strip()
+        source = "CLIPPER_HEALTH_LISTEN"
+        if not listen:
+            try:
+                found = _LISTEN_TEXT.search(path.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                found = None
+            listen = found.group(1) if found else HEALTH_LISTEN
+            source = f"health.listen read from {path} as text" if found else "the default"
+        host, _, port = listen.rpartition(":")
+        if listen == "off" or not port.isdigit() or not host:
+            host, _, port = HEALTH_LISTEN.rpartition(":")
+            source = "the default"
+        url = _healthz_at(host.strip("[]"), int(port))
+        err.print(
+            f"[yellow]note:[/] the configuration does not load ({escape(str(exc))}); "
+            f"asking {escape(url)} ({escape(source)})"
+        )
+        return url
 
 
 @main.command()
@@ -648,7 +743,7 @@ def health(state: State, url: str | None, timeout: float) -> None:
     """
     import httpx
 
-    target = url or _health_url(state.config(quiet=True))
+    target = url or _find_health_url(state)
     try:
         answer = httpx.get(target, timeout=timeout, follow_redirects=False, trust_env=False)
     except httpx.HTTPError as exc:
