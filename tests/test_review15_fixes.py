@@ -105,3 +105,23 @@ def test_the_healthcheck_without_a_readable_listen_asks_the_default_address(
     assert down.returncode in (0, 1), down.stdout + down.stderr  # never 2: a usage error
     assert "the configuration does not load" in down.stderr
     assert "http://127.0.0.1:9464/healthz (the default)" in down.stderr
+
+
+def test_each_slack_failure_is_one_clipper_line_without_slack_sdk_s_own(tmp_path: Path) -> None:
+    from .test_admin_notice import ADMIN, TYPO, config_with, passes, running
+    from .test_admin_notice import wait_for as wait_until
+
+    config = config_with(tmp_path, [ADMIN, TYPO])
+    unreachable = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_BASE_URL": f"http://127.0.0.1:{free_port()}/api/",
+    }
+    log = tmp_path / "run.log"
+    with running(config, log, unreachable, ("-v", "run")) as read:
+        wait_until(lambda: passes(read) >= 2, "two fetch-and-match passes", read)
+    text = log.read_text()
+    assert "Failed to send a request to Slack API server" not in text
+    failures = [line for line in text.splitlines() if "could not tell the admin" in line]
+    assert len(failures) == 1, text
+    assert "tick configuration took" not in text  # every second: never at -v
+    assert "tick touch webhook took" not in text  # idle: nothing to say

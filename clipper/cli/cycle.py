@@ -232,6 +232,13 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
         _print_baseline(summary, config)
 
 
+def _fetch_pass(clipper: Clipper, state: State) -> bool:
+    """One pass of ``fetch``'s loop, told as events; whether it did anything worth a line."""
+    summary = _fetch(clipper, True)
+    _print_summary(summary, 0, clipper.config, state)
+    return not _idle(summary)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Run one pass and exit (default: keep polling).")
 @click.option(
@@ -256,10 +263,7 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
             {
-                "fetch": (
-                    tick,
-                    lambda: _print_summary(_fetch(clipper, True), 0, clipper.config, state),
-                )
+                "fetch": (tick, lambda: _fetch_pass(clipper, state)),
             },
             signals=Signals(on_stop=clipper.stopping.set),
             grace=clipper.config.settings.run.shutdown_grace,
@@ -284,13 +288,14 @@ def run(state: State, once: bool, limit: int) -> None:
             else:
                 err.print(f"[yellow]warning:[/] {escape(warning)}")
 
-        def fetch_and_match() -> None:
+        def fetch_and_match() -> bool:
+            """One pass; whether it did work (the scheduler logs its duration at -v then)."""
             summary = _fetch(clipper, True)
             # --once always says what its one pass did; the loop says nothing of an idle pass
             loop = not once or state.log_format is LogFormat.JSON
             _print_summary(summary, state.verbose, clipper.config, state if loop else None)
             if clipper.stopping.is_set():
-                return  # stopping: what was fetched is matched at the next start
+                return True  # stopping: what was fetched is matched at the next start
             try:
                 articles, matches = clipper.match_pending()
             except ClipperError as exc:
@@ -298,7 +303,7 @@ def run(state: State, once: bool, limit: int) -> None:
                     events.error("matching failed: %s", exc)
                 else:
                     err.print(f"[red]matching failed:[/] {escape(str(exc))}")
-                return
+                return True
             if articles or once:  # an idle tick says nothing
                 _event(
                     state,
@@ -309,24 +314,27 @@ def run(state: State, once: bool, limit: int) -> None:
                 )
             clipper.digests.pass_finished(clipper.clock())  # due digests may go out now
             _print_matches(clipper, limit)
+            return bool(articles) or not _idle(summary)
 
-        def digests() -> None:
+        def digests() -> bool:
             report = clipper.digest(rep=None, force=False, dry_run=False)
             _print_digest_report(report, clipper.config, state)  # the reloaded one, after a reload
+            return bool(report.queued or report.sent or report.pending or report.problems)
 
-        def digests_tick() -> None:
+        def digests_tick() -> bool:
             try:
-                digests()
+                return digests()
             except ClipperError as exc:  # told once; the next tick tries again
                 print_error(exc)
+                return True
 
         told: set[str] = set()
 
-        def touch_webhook() -> None:
-            _deliver_webhook(clipper, told)
+        def touch_webhook() -> bool:
+            return _deliver_webhook(clipper, told)
 
-        def daily_care() -> None:
-            _daily_care(clipper)
+        def daily_care() -> bool:
+            return _daily_care(clipper)
 
         config = clipper.config
         clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
@@ -363,7 +371,7 @@ def run(state: State, once: bool, limit: int) -> None:
         health_server = _start_health(clipper, board, server, state)
         forget_address = _record_health_addr(config.path, (health_server, server))
         tick = config.settings.fetch.tick
-        from ..scheduler import ConfigWatcher, Signals, run_ticks
+        from ..scheduler import CONFIG_JOB, ConfigWatcher, Signals, run_ticks
 
         signals = Signals(on_stop=clipper.stopping.set)
         signals.install(reload=True)
@@ -380,7 +388,7 @@ def run(state: State, once: bool, limit: int) -> None:
                         name: (every, board.watched(name, every, job, clipper.metrics))
                         for name, (every, job) in jobs.items()
                     },
-                    "configuration": (1.0, watcher.tick),
+                    CONFIG_JOB: (1.0, watcher.tick),
                     "daily care": (60.0, daily_care),
                 },
                 then={"fetch and match": "digests"},
@@ -399,7 +407,7 @@ def run(state: State, once: bool, limit: int) -> None:
             os._exit(1)
 
 
-def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
+def _deliver_webhook(clipper: Clipper, told: set[str]) -> bool:
     """Send the touch webhook's due touches and say what happened (nothing when there was
     nothing to do; a problem once, ``told`` keeps it); a storage failure is told and the next
     tick tries again."""
@@ -408,7 +416,7 @@ def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
         backlog = clipper.webhook_backlog() if done.failed or done.given_up else None
     except ClipperError as exc:
         print_error(exc)
-        return
+        return True
     if done.problem is not None and done.problem not in told:
         told.add(done.problem)
         err.print(f"[red]error:[/] {escape(done.problem)}")
@@ -419,19 +427,20 @@ def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
         if backlog is not None:
             line += f" ({backlog.pending} waiting, {backlog.given_up} given up in all)"
         out.print(line)
+    return bool(done.delivered or done.failed or done.given_up)
 
 
-def _daily_care(clipper: Clipper) -> None:
+def _daily_care(clipper: Clipper) -> bool:
     """Run the daily jobs that are due (the feed-health report, retention) and say what they
     did, one line each; nothing when there was nothing to send or delete. A failure is told;
     the next tick retries what was not recorded."""
     if clipper.stopping.is_set():
-        return  # stopping: the day's jobs wait for the next start
+        return False  # stopping: the day's jobs wait for the next start
     try:
         done = clipper.run_daily_care()
     except ClipperError as exc:
         print_error(exc)
-        return
+        return True
     health = done.feed_health
     if health is not None and health.report is not None and health.queued:
         # (without Slack, ``Care.send_feed_health`` logs the one line naming its file)
@@ -444,6 +453,8 @@ def _daily_care(clipper: Clipper) -> None:
     pruned = done.pruned
     if pruned is not None and (pruned.articles or pruned.digest_parts or pruned.webhook_rows):
         out.print(escape(prune_line(pruned)))
+    sent = health is not None and (health.report is not None or bool(health.problems))
+    return sent or pruned is not None
 
 
 def _tell_admins(clipper: Clipper) -> None:
