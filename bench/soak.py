@@ -11,9 +11,9 @@ time (APScheduler), so the run is wall time.
 
 It samples the child's RSS (``/proc/PID/status`` VmRSS, psutil when installed) every
 ``--sample`` seconds and reads the per-tick latency from the log line ``scheduler.run_ticks``
-writes for every tick at ``-vv`` ("tick NAME took S s"). It reports the RSS at minute 5, at the end, the maximum,
-the ratio end / minute 5 (goal: within 10%), and the median, p95 and max latency of each kind of
-tick, then stops the child with SIGTERM.
+writes for every tick at ``-vv`` ("tick NAME took S s"). It reports the RSS at minute 5, at the
+end, the maximum, the ratio end / minute 5 (goal: within 10%), and the median, p95 and max
+latency of each kind of tick, then stops the child with SIGTERM.
 
 Usage: python bench/soak.py [--minutes 30] [--feeds 200] [--accounts 2000] [--reps 20]
        [--keep DIR] [--json FILE]

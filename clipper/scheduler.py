@@ -234,6 +234,8 @@ class ConfigWatcher:
         self.signals = signals
         self.environ = environ
         self.monotonic = monotonic
+        #: the settings the process started with: what the restart-only ones still are
+        self.started = clipper.config.settings
         self._seen = self._state(clipper.config)
         self._checked = monotonic()
 
@@ -259,7 +261,7 @@ class ConfigWatcher:
     def reload(self, *, why: str) -> bool:
         """Check the configuration on disk and swap it in when it may; return whether it was."""
         running = self.clipper.config
-        found = check_reload(running, self.environ)
+        found = check_reload(running, self.environ, self.started)
         if found.config is None:
             problem = " | ".join(found.problems)
             if problem != self.clipper.reload_problem:

@@ -125,3 +125,49 @@ def test_each_slack_failure_is_one_clipper_line_without_slack_sdk_s_own(tmp_path
     assert len(failures) == 1, text
     assert "tick configuration took" not in text  # every second: never at -v
     assert "tick touch webhook took" not in text  # idle: nothing to say
+
+
+def test_a_reload_names_only_what_a_restart_would_change_from_what_is_running(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    feed = server.route("/feed", Reply(200, rss([])))
+    config = write_config(
+        tmp_path,
+        feeds={"tech": [{"url": feed, "name": "Wire"}]},
+        settings={"run": {"config_poll": 0}},
+    )
+    started = config.read_text()
+    log = tmp_path / "run.log"
+    process = start_clipper(config, "run", log=log)
+
+    def reload_with(text: str, count: int) -> str:
+        config.write_text(text)
+        process.send_signal(signal.SIGHUP)
+        wait_for(
+            "the reload",
+            lambda: log.read_text().count("configuration reloaded (SIGHUP)") >= count,
+            log,
+            process,
+        )
+        return [row for row in log.read_text().splitlines() if "configuration reloaded" in row][-1]
+
+    try:
+        wait_for(
+            "the server",
+            lambda: "health, readiness and metrics on" in log.read_text(),
+            log,
+            process,
+        )
+        # the daily report's time is read live: nothing to restart for
+        line = reload_with(started + "alerts:\n  feed_health:\n    time: '09:30'\n", 1)
+        assert "restart" not in line, line
+        moved = started.replace("127.0.0.1:0", f"127.0.0.1:{free_port()}")
+        line = reload_with(moved, 2)
+        assert "need a restart to apply: health.listen" in line, line
+        # put back to what the process serves: no restart needed any more
+        line = reload_with(started, 3)
+        assert "restart" not in line, line
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        stop(process)
