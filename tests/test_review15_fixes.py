@@ -171,3 +171,21 @@ def test_a_reload_names_only_what_a_restart_would_change_from_what_is_running(
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
         stop(process)
+
+
+def test_the_compose_file_makes_the_published_health_port_reachable(tmp_path: Path) -> None:
+    import yaml
+
+    from clipper.config import load_config
+
+    from .conftest import REPO
+
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["clipper"]
+    assert "127.0.0.1:9464:9464" in compose["ports"]
+    environment = {k: str(v) for k, v in compose["environment"].items()}
+    config = write_config(tmp_path)
+    listen = load_config(config, environment).settings.health.listen
+    assert listen == "0.0.0.0:9464"
+    # a bad value is named, not ignored
+    bad = run_clipper(config, "check", env={"CLIPPER_HEALTH_LISTEN": "localhost"})
+    assert bad.returncode == 2 and "CLIPPER_HEALTH_LISTEN" in bad.stderr, bad.stderr
