@@ -10,12 +10,16 @@ on a local server, ``clipper`` commands and ``clipper run`` in child processes, 
 
 from __future__ import annotations
 
+import logging
 import signal
 from pathlib import Path
 
-from .conftest import write_config
+import pytest
+
+from .conftest import Clock, build, write_config
 from .feedserver import FeedServer, Reply, rss
 from .support.cli import run_clipper, start_clipper
+from .support.seeding import mention, seed_matches
 from .test_lifecycle import free_port, image_healthcheck, stop, wait_for
 
 TRUNCATED = b"<rss><channel><title>x"
@@ -189,3 +193,29 @@ def test_the_compose_file_makes_the_published_health_port_reachable(tmp_path: Pa
     # a bad value is named, not ignored
     bad = run_clipper(config, "check", env={"CLIPPER_HEALTH_LISTEN": "localhost"})
     assert bad.returncode == 2 and "CLIPPER_HEALTH_LISTEN" in bad.stderr, bad.stderr
+
+
+def test_a_digest_waiting_for_matching_is_told_once_by_the_run_loop_not_logged_again(
+    tmp_path: Path, server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``clipper run`` tells the wait as one event with its rep (``clipper.run``); the digest
+    tick itself logs it at debug only, so JSON logs at -v hold one line, not two."""
+    clock = Clock()
+    items = [
+        {"title": f"Acme news {n}", "link": f"https://n.example/{n}", "guid": str(n)}
+        for n in range(6)
+    ]
+    url = server.route("/feed", Reply(200, rss(items)))
+    path = write_config(
+        tmp_path,
+        feeds={"x": [{"url": url, "name": "Wire"}]},
+        accounts=[{"name": "Acme", "owner": "rep@example.com"}],
+    )
+    _config, clipper = build(path, clock)
+    with clipper:
+        clipper.update_feeds()
+        seed_matches(clipper.storage, clock(), lambda _a: mention("Acme"), limit=3)
+        with caplog.at_level(logging.INFO):
+            report = clipper.digests.compose_due()
+    assert report.waiting == ["rep@example.com"]
+    assert not [r for r in caplog.records if "waits for matching" in r.getMessage()]
