@@ -11,9 +11,9 @@ time (APScheduler), so the run is wall time.
 
 It samples the child's RSS (``/proc/PID/status`` VmRSS, psutil when installed) every
 ``--sample`` seconds and reads the per-tick latency from the log line ``scheduler.run_ticks``
-writes at ``-v`` ("tick NAME took S s"). It reports the RSS at minute 5, at the end, the maximum,
-the ratio end / minute 5 (goal: within 10%), and the median, p95 and max latency of each kind of
-tick, then stops the child with SIGTERM.
+writes for every tick at ``-vv`` ("tick NAME took S s"). It reports the RSS at minute 5, at the
+end, the maximum, the ratio end / minute 5 (goal: within 10%), and the median, p95 and max
+latency of each kind of tick, then stops the child with SIGTERM.
 
 Usage: python bench/soak.py [--minutes 30] [--feeds 200] [--accounts 2000] [--reps 20]
        [--keep DIR] [--json FILE]
@@ -53,7 +53,7 @@ WINDOW = 20
 #: items each feed has published before the run starts
 BACKLOG = 10
 _WORKING = "fetch and match, feeds fetched (first tick left out)"
-_TICK = re.compile(r"^(\S+ \S+) INFO clipper\.scheduler: tick (.+) took ([0-9.]+) s$")
+_TICK = re.compile(r"^(\S+ \S+) (?:INFO|DEBUG) clipper\.scheduler: tick (.+) took ([0-9.]+) s$")
 _PREFIXES = (
     "Northwind Apex Bluefin Helix Quanta Vortex Meridian Cobalt Granite Summit Lumen Harbor "
     "Keystone Pioneer Sterling Atlas Beacon Cascade Crescent Evergreen Falcon Horizon Ironwood "
@@ -308,7 +308,7 @@ def soak(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         out, err = root / "stdout.log", root / "stderr.log"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             child = subprocess.Popen(
-                [sys.executable, "-m", "clipper", "-v", "--config", str(config), "run"],
+                [sys.executable, "-m", "clipper", "-vv", "--config", str(config), "run"],
                 cwd=root,
                 env=env,
                 stdout=stdout,

@@ -262,7 +262,12 @@ class Digests:
                 continue
             readiness = Readiness.SEND if force else self._readiness(person.email, stored, now)
             if readiness is Readiness.WAIT:
-                log.info("digest for %s is due but waits for matching in progress", person.email)
+                # debug: the caller tells it, once, with the rep (cli.cycle)
+                log.debug(
+                    "digest for %s is due but waits for matching in progress",
+                    person.email,
+                    extra={"rep": person.email},
+                )
                 report.waiting.append(person.email)
                 continue
             report.too_old += self.storage.older_matches(person.email, accounts, since, now)

@@ -68,20 +68,21 @@ class HealthBoard:
         interval_s: float,
         run: Callable[[], object],
         metrics: MetricsType | None = None,
-    ) -> Callable[[], None]:
+    ) -> Callable[[], object]:
         """Register ``job`` and return ``run`` marking its ticks and timing them
-        (``clipper_scheduler_tick_seconds``). An exception is counted and raised again: the
-        scheduler logs it. Does not catch anything."""
+        (``clipper_scheduler_tick_seconds``), returning what ``run`` returns. An exception is
+        counted and raised again: the scheduler logs it. Does not catch anything."""
         self.expect(job, interval_s)
         count = metrics or NoMetrics()
 
-        def tick() -> None:
+        def tick() -> object:
             self.ticked(job)
             started = self._monotonic()
             failed = True
             try:
-                run()
+                result = run()
                 failed = False
+                return result
             finally:
                 self.ticked(job)
                 count.tick(job, self._monotonic() - started, failed)

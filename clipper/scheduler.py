@@ -180,18 +180,30 @@ def run_ticks(
     return False
 
 
+#: the configuration watcher's job (``ConfigWatcher.tick``): its ticks are logged at -vv only
+CONFIG_JOB = "configuration"
+#: a tick at least this long is logged at -v even when its job did nothing
+SLOW_TICK_S = 1.0
+
+
 def _logged(
     name: str, job: Callable[[], object], after: Callable[[str], None]
 ) -> Callable[[], None]:
+    """Run ``job``, then ``after``; log its duration at -v (INFO) when it did work (returned
+    something true) or took ``SLOW_TICK_S`` or more, else at -vv. Does not log the
+    configuration watcher's ticks at -v: ``clipper_scheduler_tick_seconds`` has every one."""
+
     def run() -> None:
         started = time.monotonic()
         try:
-            job()
+            worked = job()
         except Exception:  # a failing tick is logged and retried at the next tick
             log.exception("tick %s failed", name)
             return
-        # one line per tick at -v: what bench/soak.py reads for the latency per tick
-        log.info("tick %s took %.3f s", name, time.monotonic() - started)
+        took = time.monotonic() - started
+        # what bench/soak.py reads for the latency per tick (it runs at -vv)
+        loud = name != CONFIG_JOB and (bool(worked) or took >= SLOW_TICK_S)
+        log.log(logging.INFO if loud else logging.DEBUG, "tick %s took %.3f s", name, took)
         try:
             after(name)
         except Exception:  # the follow-up still runs at its own next tick
@@ -222,6 +234,8 @@ class ConfigWatcher:
         self.signals = signals
         self.environ = environ
         self.monotonic = monotonic
+        #: the settings the process started with: what the restart-only ones still are
+        self.started = clipper.config.settings
         self._seen = self._state(clipper.config)
         self._checked = monotonic()
 
@@ -247,7 +261,7 @@ class ConfigWatcher:
     def reload(self, *, why: str) -> bool:
         """Check the configuration on disk and swap it in when it may; return whether it was."""
         running = self.clipper.config
-        found = check_reload(running, self.environ)
+        found = check_reload(running, self.environ, self.started)
         if found.config is None:
             problem = " | ".join(found.problems)
             if problem != self.clipper.reload_problem:

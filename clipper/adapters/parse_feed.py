@@ -394,7 +394,8 @@ class FeedParser:
                 return self._parse_fast(retrieved, _item_shapes(root), _ttl_of(root))
             except Exception:  # noqa: BLE001 - any fast-path trouble goes to the tolerant parser
                 pass
-        return self._parse_tolerant(retrieved)
+        json_feed = content.lstrip()[:1] == b"{"
+        return self._parse_tolerant(retrieved, well_formed=root is not None or json_feed)
 
     def _parse_fast(
         self, retrieved: RetrievedFeed, shapes: list[_ItemShape], ttl: str | None = None
@@ -426,7 +427,11 @@ class FeedParser:
             feed = {**feed, "ttl": ttl}  # fastfeedparser does not read <ttl>
         return self._build(retrieved, feed, entries, warning=None, undated=undated)
 
-    def _parse_tolerant(self, retrieved: RetrievedFeed) -> ParsedFeed:
+    def _parse_tolerant(self, retrieved: RetrievedFeed, *, well_formed: bool = True) -> ParsedFeed:
+        """Read any feed with feedparser; a broken document with no readable item is an error.
+
+        Does not fail a broken document that still gave items: they are stored, with a warning.
+        """
         assert retrieved.content is not None
         headers = dict(retrieved.headers)
         # no Content-Location of the feed's URL: a relative link feedparser cannot resolve with
@@ -458,6 +463,10 @@ class FeedParser:
                     "not a feed (it looks like a web page: try `clipper feeds discover URL`)",
                 )
             raise ParseError(retrieved.url, "not a feed" + (f": {warning}" if warning else ""))
+        if not entries and not well_formed and result.get("bozo"):
+            # a truncated or malformed document: no item could be read, so nothing says the feed
+            # is empty; counted as a failure (reason parse), not as a healthy feed with no news
+            raise ParseError(retrieved.url, f"the feed is not well-formed XML: {warning}")
         return self._build(retrieved, feed, entries, warning=warning)
 
     def _build(

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -17,8 +19,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..config.settings import HEALTH_LISTEN
 from ..exceptions import (
     ClipperError,
+    ConfigError,
 )
 from ..health import HealthBoard
 from ..logic.urls import redact_url
@@ -211,6 +215,7 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
                     f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}",
                     level=logging.WARNING,
                     feed=result.name,
+                    url=redact_url(result.url),
                 )
     failed = summary.count(FetchStatus.ERROR) + summary.count(FetchStatus.DISABLED)
     line = (
@@ -225,6 +230,13 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
     _event(state, line, new=summary.new_articles, failed=failed)
     if state.log_format is LogFormat.TEXT:
         _print_baseline(summary, config)
+
+
+def _fetch_pass(clipper: Clipper, state: State) -> bool:
+    """One pass of ``fetch``'s loop, told as events; whether it did anything worth a line."""
+    summary = _fetch(clipper, True)
+    _print_summary(summary, 0, clipper.config, state)
+    return not _idle(summary)
 
 
 @main.command()
@@ -251,10 +263,7 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
             {
-                "fetch": (
-                    tick,
-                    lambda: _print_summary(_fetch(clipper, True), 0, clipper.config, state),
-                )
+                "fetch": (tick, lambda: _fetch_pass(clipper, state)),
             },
             signals=Signals(on_stop=clipper.stopping.set),
             grace=clipper.config.settings.run.shutdown_grace,
@@ -279,13 +288,14 @@ def run(state: State, once: bool, limit: int) -> None:
             else:
                 err.print(f"[yellow]warning:[/] {escape(warning)}")
 
-        def fetch_and_match() -> None:
+        def fetch_and_match() -> bool:
+            """One pass; whether it did work (the scheduler logs its duration at -v then)."""
             summary = _fetch(clipper, True)
             # --once always says what its one pass did; the loop says nothing of an idle pass
             loop = not once or state.log_format is LogFormat.JSON
             _print_summary(summary, state.verbose, clipper.config, state if loop else None)
             if clipper.stopping.is_set():
-                return  # stopping: what was fetched is matched at the next start
+                return True  # stopping: what was fetched is matched at the next start
             try:
                 articles, matches = clipper.match_pending()
             except ClipperError as exc:
@@ -293,7 +303,7 @@ def run(state: State, once: bool, limit: int) -> None:
                     events.error("matching failed: %s", exc)
                 else:
                     err.print(f"[red]matching failed:[/] {escape(str(exc))}")
-                return
+                return True
             if articles or once:  # an idle tick says nothing
                 _event(
                     state,
@@ -304,24 +314,27 @@ def run(state: State, once: bool, limit: int) -> None:
                 )
             clipper.digests.pass_finished(clipper.clock())  # due digests may go out now
             _print_matches(clipper, limit)
+            return bool(articles) or not _idle(summary)
 
-        def digests() -> None:
+        def digests() -> bool:
             report = clipper.digest(rep=None, force=False, dry_run=False)
             _print_digest_report(report, clipper.config, state)  # the reloaded one, after a reload
+            return bool(report.queued or report.sent or report.pending or report.problems)
 
-        def digests_tick() -> None:
+        def digests_tick() -> bool:
             try:
-                digests()
+                return digests()
             except ClipperError as exc:  # told once; the next tick tries again
                 print_error(exc)
+                return True
 
         told: set[str] = set()
 
-        def touch_webhook() -> None:
-            _deliver_webhook(clipper, told)
+        def touch_webhook() -> bool:
+            return _deliver_webhook(clipper, told)
 
-        def daily_care() -> None:
-            _daily_care(clipper)
+        def daily_care() -> bool:
+            return _daily_care(clipper)
 
         config = clipper.config
         clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
@@ -356,8 +369,9 @@ def run(state: State, once: bool, limit: int) -> None:
         elif listen is not None:  # no Slack: the web page alone, where web.listen says
             server = _start_slack(clipper, *listen, slack=False, board=board)
         health_server = _start_health(clipper, board, server, state)
+        forget_address = _record_health_addr(config.path, (health_server, server))
         tick = config.settings.fetch.tick
-        from ..scheduler import ConfigWatcher, Signals, run_ticks
+        from ..scheduler import CONFIG_JOB, ConfigWatcher, Signals, run_ticks
 
         signals = Signals(on_stop=clipper.stopping.set)
         signals.install(reload=True)
@@ -374,7 +388,7 @@ def run(state: State, once: bool, limit: int) -> None:
                         name: (every, board.watched(name, every, job, clipper.metrics))
                         for name, (every, job) in jobs.items()
                     },
-                    "configuration": (1.0, watcher.tick),
+                    CONFIG_JOB: (1.0, watcher.tick),
                     "daily care": (60.0, daily_care),
                 },
                 then={"fetch and match": "digests"},
@@ -386,13 +400,14 @@ def run(state: State, once: bool, limit: int) -> None:
             for running in (server, health_server):
                 if running is not None:
                     running.close()
+            forget_address()
         if not clean:
             # work still running past run.shutdown_grace: its leases expire and the next start
             # takes it up (a digest part is checked in Slack before it is posted again)
             os._exit(1)
 
 
-def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
+def _deliver_webhook(clipper: Clipper, told: set[str]) -> bool:
     """Send the touch webhook's due touches and say what happened (nothing when there was
     nothing to do; a problem once, ``told`` keeps it); a storage failure is told and the next
     tick tries again."""
@@ -401,7 +416,7 @@ def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
         backlog = clipper.webhook_backlog() if done.failed or done.given_up else None
     except ClipperError as exc:
         print_error(exc)
-        return
+        return True
     if done.problem is not None and done.problem not in told:
         told.add(done.problem)
         err.print(f"[red]error:[/] {escape(done.problem)}")
@@ -412,19 +427,20 @@ def _deliver_webhook(clipper: Clipper, told: set[str]) -> None:
         if backlog is not None:
             line += f" ({backlog.pending} waiting, {backlog.given_up} given up in all)"
         out.print(line)
+    return bool(done.delivered or done.failed or done.given_up)
 
 
-def _daily_care(clipper: Clipper) -> None:
+def _daily_care(clipper: Clipper) -> bool:
     """Run the daily jobs that are due (the feed-health report, retention) and say what they
     did, one line each; nothing when there was nothing to send or delete. A failure is told;
     the next tick retries what was not recorded."""
     if clipper.stopping.is_set():
-        return  # stopping: the day's jobs wait for the next start
+        return False  # stopping: the day's jobs wait for the next start
     try:
         done = clipper.run_daily_care()
     except ClipperError as exc:
         print_error(exc)
-        return
+        return True
     health = done.feed_health
     if health is not None and health.report is not None and health.queued:
         # (without Slack, ``Care.send_feed_health`` logs the one line naming its file)
@@ -437,6 +453,8 @@ def _daily_care(clipper: Clipper) -> None:
     pruned = done.pruned
     if pruned is not None and (pruned.articles or pruned.digest_parts or pruned.webhook_rows):
         out.print(escape(prune_line(pruned)))
+    sent = health is not None and (health.report is not None or bool(health.problems))
+    return sent or pruned is not None
 
 
 def _tell_admins(clipper: Clipper) -> None:
@@ -589,6 +607,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             board=board,
         )
         health_server = _start_health(clipper, board, server, state)
+        forget_address = _record_health_addr(config.path, (health_server, server))
         from ..scheduler import ConfigWatcher, Signals
 
         signals = Signals(on_stop=clipper.stopping.set)
@@ -598,6 +617,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             while not signals.stop.wait(1.0):
                 watcher.tick()
         finally:
+            forget_address()
             if health_server is not None:
                 health_server.close()
             closing = threading.Thread(target=server.close, name="closing", daemon=True)
@@ -610,6 +630,56 @@ def serve(state: State, port: int | None, host: str | None) -> None:
             )
             os._exit(1)
         logging.getLogger("clipper").warning("shut down: the server is closed")
+
+
+#: the address a running ``clipper run``/``serve`` answers /healthz on, written at start and
+#: removed at a clean exit, in ``var/`` beside the config folder (``clipper health`` prefers it)
+HEALTH_ADDR_FILE = Path("..") / "var" / "health.addr"
+#: ``health.listen`` in a settings file read as text (when the file does not load)
+_LISTEN_TEXT = re.compile(
+    r"^health:[ \t]*(?:#.*)?\n(?:(?:[ \t]+.*|[ \t]*)\n)*?[ \t]+listen:[ \t]*[\"']?([^\"'\s#]+)",
+    re.MULTILINE,
+)
+
+
+def _healthz_at(host: str, port: int) -> str:
+    """Return the /healthz URL of a server bound to host:port (any interface as 127.0.0.1)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+
+
+def _health_addr_file(config_path: Path) -> Path:
+    """Return ``var/health.addr`` for this settings file. Does not read or create it."""
+    return (config_path.resolve().parent / HEALTH_ADDR_FILE).resolve()
+
+
+def _record_health_addr(config_path: Path, servers: Sequence[Server | None]) -> Callable[[], None]:
+    """Write where this process answers /healthz (the first server running) to ``var/
+    health.addr``; return what removes it again (only while it still holds this address).
+    Does not fail the run when ``var/`` cannot be written (logged at debug)."""
+    running = next((s for s in servers if s is not None), None)
+    if running is None:
+        return lambda: None
+    target = _health_addr_file(config_path)
+    url = _healthz_at(running.host, running.port)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(url + "\n")
+    except OSError as exc:
+        logging.getLogger("clipper").debug(
+            "cannot record the health address in %s: %s", target, exc
+        )
+        return lambda: None
+
+    def remove() -> None:
+        try:
+            if target.read_text().strip() == url:
+                target.unlink()
+        except OSError:
+            pass
+
+    return remove
 
 
 def _health_url(config: Config) -> str:
@@ -626,9 +696,46 @@ def _health_url(config: Config) -> str:
         host, port = listen
     else:
         host, port = config.settings.slack.host, config.settings.slack.port
-    if host in ("", "0.0.0.0", "::"):
-        host = "127.0.0.1"
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+    return _healthz_at(host, port)
+
+
+def _find_health_url(state: State) -> str:
+    """Return the /healthz address to ask: the one the running process recorded in
+    ``var/health.addr``, else this configuration's, else (the settings file does not load)
+    ``health.listen`` read from the file as text or its default, said on standard error.
+    Does not need a valid configuration: a typo must not mark a running container unhealthy."""
+    from ..config import find_config_path
+
+    path = find_config_path(state.config_path, os.environ)
+    recorded = _health_addr_file(path)
+    try:
+        url = recorded.read_text().strip()
+    except OSError:
+        url = ""
+    if url.startswith("http://"):
+        return url
+    try:
+        return _health_url(state.config(quiet=True))
+    except ConfigError as exc:
+        listen = os.environ.get("CLIPPER_HEALTH_LISTEN", "").strip()
+        source = "CLIPPER_HEALTH_LISTEN"
+        if not listen:
+            try:
+                found = _LISTEN_TEXT.search(path.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                found = None
+            listen = found.group(1) if found else HEALTH_LISTEN
+            source = f"health.listen read from {path} as text" if found else "the default"
+        host, _, port = listen.rpartition(":")
+        if listen == "off" or not port.isdigit() or not host:
+            host, _, port = HEALTH_LISTEN.rpartition(":")
+            source = "the default"
+        url = _healthz_at(host.strip("[]"), int(port))
+        err.print(
+            f"[yellow]note:[/] the configuration does not load ({escape(str(exc))}); "
+            f"asking {escape(url)} ({escape(source)})"
+        )
+        return url
 
 
 @main.command()
@@ -647,7 +754,7 @@ def health(state: State, url: str | None, timeout: float) -> None:
     """
     import httpx
 
-    target = url or _health_url(state.config(quiet=True))
+    target = url or _find_health_url(state)
     try:
         answer = httpx.get(target, timeout=timeout, follow_redirects=False, trust_env=False)
     except httpx.HTTPError as exc:

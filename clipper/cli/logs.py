@@ -94,6 +94,11 @@ def setup_logging(level: int, log_format: LogFormat) -> None:
     logging.getLogger("apscheduler").setLevel(
         logging.DEBUG if level <= logging.DEBUG else logging.ERROR
     )
+    # slack_sdk logs its own ERROR for each failed request beside Clipper's one line about
+    # the failure (with the rep, digest or admin it concerned); -vv shows it
+    logging.getLogger("slack_sdk").setLevel(
+        logging.DEBUG if level <= logging.DEBUG else logging.CRITICAL
+    )
     root = logging.getLogger()
     if any(h is not _installed for h in root.handlers):
         return

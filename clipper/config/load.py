@@ -21,7 +21,15 @@ from ..exceptions import ConfigError
 from ..logic.database import MEMORY, parse_database_url
 from ..logic.urls import redact_url
 from ..types import DatabaseUrl, FeedSource
-from .settings import DEFAULT_CONFIG_PATH, Account, Catalog, CatalogFeed, Rep, Settings
+from .settings import (
+    DEFAULT_CONFIG_PATH,
+    Account,
+    Catalog,
+    CatalogFeed,
+    HealthSettings,
+    Rep,
+    Settings,
+)
 from .yamlfile import _did_you_mean, _list_section, _validate, read_yaml
 
 
@@ -226,6 +234,16 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
             f"{webhook.secret_env} is not set (or empty); touches are queued but not sent to "
             "the webhook until it is"
         )
+    override = environ.get("CLIPPER_HEALTH_LISTEN", "").strip()
+    if override and not invalid:
+        try:
+            health = HealthSettings(listen=override)
+        except ValidationError as exc:
+            reason = exc.errors()[0].get("msg", str(exc))
+            problems.append(f"CLIPPER_HEALTH_LISTEN: {reason}")
+            invalid = True
+        else:
+            settings = settings.model_copy(update={"health": health})
     if invalid:
         raise ConfigError(f"{path}: invalid settings", tuple(problems))
 

@@ -17,9 +17,11 @@ from ..exceptions import ConfigError
 from .load import Config, load_config
 from .settings import Settings
 
-#: settings a reload applies: files' contents, matching, digests, polling policy, delivery
-#: pacing, the web page's links. Any other changed setting (a listen address, the database,
-#: the model, fetch limits the HTTP client was built with, ``fetch.tick``) needs a restart.
+#: settings a reload applies, or that are read live: files' contents, matching, digests,
+#: polling policy, delivery pacing, the web page's links, the daily jobs (``alerts.``,
+#: ``retention.``) and ``run.config_poll``. Any other changed setting (a listen address, the
+#: database, the model, fetch limits the HTTP client was built with, ``fetch.tick``) needs a
+#: restart.
 RELOADABLE = (
     "feeds_dir",
     "accounts",
@@ -52,6 +54,9 @@ RELOADABLE = (
     "web.base_url",
     "web.link_ttl_hours",
     "run.shutdown_grace",
+    "run.config_poll",
+    "alerts.",
+    "retention.",
 )
 
 #: one file's state: (path, modification time in ns, size); (path, -1, -1) when it is missing
@@ -105,12 +110,16 @@ class ReloadCheck:
     changed: bool = True
 
 
-def check_reload(running: Config, environ: Mapping[str, str]) -> ReloadCheck:
+def check_reload(
+    running: Config, environ: Mapping[str, str], started: Settings | None = None
+) -> ReloadCheck:
     """Load the configuration again from the running one's settings file and judge it.
 
     A new load is refused when the settings file is unusable or when it has a problem the
     running configuration did not have (a bad edit never skips an account that was running).
-    Does not swap it in or log.
+    The restart-only settings are compared with ``started`` (what the process started with and
+    so still runs; default ``running``'s), not with the previous file: a value put back to the
+    running one needs no restart. Does not swap it in or log.
     """
     try:
         fresh = load_config(running.path, environ)
@@ -119,7 +128,7 @@ def check_reload(running: Config, environ: Mapping[str, str]) -> ReloadCheck:
     new = tuple(p for p in fresh.problems if p not in running.problems)
     if new:
         return ReloadCheck(None, new)
-    restart = restart_needed(running.settings, fresh.settings)
+    restart = restart_needed(started or running.settings, fresh.settings)
     same = (
         fresh.catalogs == running.catalogs
         and fresh.accounts == running.accounts
