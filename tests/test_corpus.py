@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from clipper.adapters.parse_feed import FeedParser
@@ -53,9 +54,18 @@ def test_every_corpus_file_goes_through_ingestion(
     assert len(first.results) == len(feeds)
     errors = [r for r in first.results if r.status is FetchStatus.ERROR]
     assert not [r for r in errors if "unexpected" in (r.error or "")], errors[:5]
-    # the corpus is mostly readable feeds; the rest fail cleanly with a reason
-    assert first.count(FetchStatus.OK) > 0.9 * len(feeds)
+    # the corpus is mostly readable feeds; the rest (feedparser's ill-formed and channel-only
+    # torture tests) fail cleanly with a reason: broken XML that gave no item, or not a feed
+    assert first.count(FetchStatus.OK) > 0.85 * len(feeds)
     assert all(r.error for r in errors)
+    # no document an independent parser reads items from is refused as broken
+    by_url = dict(feeds)
+    refused_with_items = [
+        by_url[r.url]
+        for r in errors
+        if feedparser.parse((data_dir / by_url[r.url]).read_bytes()).entries
+    ]
+    assert refused_with_items == []
     assert stored > 1500
     # second run: conditional requests everywhere, nothing new stored
     assert second.new_articles == 0

@@ -19,7 +19,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..config.settings import HEALTH_LISTEN
 from ..exceptions import (
     ClipperError,
     ConfigError,
@@ -705,6 +704,7 @@ def _find_health_url(state: State) -> str:
     ``health.listen`` read from the file as text or its default, said on standard error.
     Does not need a valid configuration: a typo must not mark a running container unhealthy."""
     from ..config import find_config_path
+    from ..config.settings import HEALTH_LISTEN
 
     path = find_config_path(state.config_path, os.environ)
     recorded = _health_addr_file(path)
