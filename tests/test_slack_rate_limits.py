@@ -1,6 +1,7 @@
-"""429s on the Slack app's own Web API calls (not digest delivery), as an operator sees them:
-``clipper serve`` in a child process, a signed ``/clip`` from a user Slack must look up
-(users.info), the Slack stand-in answering 429, and ``/metrics`` read over HTTP."""
+"""429s on every Slack call, as an operator sees them in ``/metrics``: ``clipper serve`` in a
+child process telling the admin about a configuration problem at start (chat.postMessage) and
+answering a signed ``/clip`` from a user Slack must look up (users.info, the Slack app's own
+client), the Slack stand-in answering 429, and ``/metrics`` read over HTTP."""
 
 from __future__ import annotations
 
@@ -58,8 +59,12 @@ def test_429s_on_the_apps_own_calls_are_retried_within_bounds_and_counted_in_met
 ) -> None:
     path = write_config(
         tmp_path,
-        accounts=[{"name": "Acme Robotics", "owner": "sam@example.com"}],
-        reps=[{"email": "sam@example.com"}, {"email": "dana@example.com"}],
+        accounts=[
+            {"name": "Acme Robotics", "owner": "sam@example.com"},
+            # a configuration problem: the admin is told on Slack at start
+            {"name": "Globex", "owner": "nobody@example.com"},
+        ],
+        reps=[{"email": "sam@example.com", "role": "admin"}, {"email": "dana@example.com"}],
     )
     env = {
         "SLACK_BOT_TOKEN": "xoxb-test",
@@ -67,6 +72,8 @@ def test_429s_on_the_apps_own_calls_are_retried_within_bounds_and_counted_in_met
         "SLACK_API_BASE_URL": stub.base_url,
         "NO_PROXY": "127.0.0.1,localhost",
     }
+    # the admin notice at start meets a 429: it is not retried (the log says so), but counted
+    stub.faults.append(Fault("chat.postMessage", nth=1, action="429", retry_after=1))
     log = tmp_path / "serve.log"
     process = start_clipper(
         path, "-v", "serve", "--host", "127.0.0.1", "--port", "0", log=log, env=env
@@ -76,13 +83,16 @@ def test_429s_on_the_apps_own_calls_are_retried_within_bounds_and_counted_in_met
         found = LISTENING.search(log.read_text())
         assert found is not None
         base = found.group(1)
+        assert "could not tell the admin" in log.read_text(), log.read_text()
+        metrics = httpx.get(f"{base}/metrics", timeout=10).text
+        assert metric(metrics, "clipper_slack_rate_limited_total") == 1
 
         # a short Retry-After: waited, tried again, and the user is answered as usual
         stub.faults.append(Fault("users.info", nth=1, action="429", retry_after=1))
         assert "Acme Robotics" in answered(stub, clip(base, stub, "accounts", "U1"))
         assert stub.count("users.info") == 2
         metrics = httpx.get(f"{base}/metrics", timeout=10).text
-        assert metric(metrics, "clipper_slack_rate_limited_total") == 1
+        assert metric(metrics, "clipper_slack_rate_limited_total") == 2
         assert metric(metrics, 'clipper_slack_retries_total{reason="rate_limited"}') == 1
 
         # a Retry-After longer than a person should wait: not tried again, the user is told,
@@ -92,7 +102,7 @@ def test_429s_on_the_apps_own_calls_are_retried_within_bounds_and_counted_in_met
         assert "cannot read your Slack profile (ratelimited)" in text, text
         assert stub.count("users.info") == 3
         metrics = httpx.get(f"{base}/metrics", timeout=10).text
-        assert metric(metrics, "clipper_slack_rate_limited_total") == 2
+        assert metric(metrics, "clipper_slack_rate_limited_total") == 3
         assert metric(metrics, 'clipper_slack_retries_total{reason="rate_limited"}') == 1
         assert "Slack rate-limited users.info (Retry-After 30s); not trying again" in (
             log.read_text()
