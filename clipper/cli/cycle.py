@@ -238,11 +238,15 @@ def _stopped_fetching(summary: UpdateSummary, *, sent: int | None = None) -> str
     wait for the next run."""
     fetched = len(summary.results)
     total = fetched + summary.released
-    line = f"stopped: {fetched} of {plural(total, 'feed')} fetched"
-    line += f" ({plural(summary.new_articles, 'new article')})"
+    done: list[str] = []
+    if total or sent is None:  # run --once with no feed due: only the digests are told
+        done.append(
+            f"{fetched} of {plural(total, 'feed')} fetched "
+            f"({plural(summary.new_articles, 'new article')})"
+        )
     if sent is not None:
-        line += f", {plural(sent, 'digest message')} sent"
-    return line + "; the rest at the next run"
+        done.append(f"{plural(sent, 'digest message')} sent")
+    return f"stopped: {', '.join(done)}; the rest at the next run"
 
 
 def _loop_signals(state: State, clipper: Clipper) -> Signals:
@@ -338,6 +342,8 @@ def run(state: State, once: bool, limit: int) -> None:
                 else:
                     err.print(f"[red]matching failed:[/] {escape(str(exc))}")
                 return True
+            if once and clipper.stopping.is_set():
+                return True  # stopped while matching: the rest is matched at the next run
             if articles or once:  # an idle tick says nothing
                 _event(
                     state,
@@ -352,6 +358,8 @@ def run(state: State, once: bool, limit: int) -> None:
 
         def digests_report() -> DigestReport:
             report = clipper.digest(rep=None, force=False, dry_run=False)
+            if once and clipper.stopping.is_set():
+                return report  # stopped: the command's one line says how many were sent
             _print_digest_report(report, clipper.config, state)  # the reloaded one, after a reload
             return report
 
