@@ -4,6 +4,7 @@ rest, storing and posting nothing twice."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import time
@@ -191,3 +192,32 @@ def test_sigterm_during_a_command_without_stopping_points_finishes_it_then_exits
     assert "Traceback" not in text, text
     assert "is a feed" in text, text
     assert text.splitlines()[-1] == "stopped (SIGTERM): what was in flight finished first", text
+
+
+def test_sigterm_with_json_logs_tells_the_stop_as_json_lines_only(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    path = write_config(
+        tmp_path, feeds={"slow": slow_feeds(server)}, settings={"fetch": {"concurrency": 2}}
+    )
+    log = tmp_path / "fetch.log"
+    process = start_clipper(path, "--log-format", "json", "fetch", "--once", log=log)
+    try:
+        wait_for(
+            "fetches in flight",
+            lambda: any(server.hits(f"/slow{n}") for n in range(FEEDS)),
+            log,
+            process,
+        )
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    finally:
+        stop(process)
+    text = log.read_text()
+    assert code == 143, text
+    records = [json.loads(line) for line in text.splitlines()]  # every line is JSON
+    said = [r["msg"] for r in records if r["level"] == "warning"]
+    assert (
+        said[0] == "SIGTERM: stopping; in flight: fetching feeds (a second SIGTERM exits at once)"
+    )
+    assert said[-1].startswith("stopped: ") and said[-1].endswith("; the rest at the next run")

@@ -249,13 +249,15 @@ def _stopped_fetching(summary: UpdateSummary, *, sent: int | None = None) -> str
     return f"stopped: {', '.join(done)}; the rest at the next run"
 
 
-def _loop_signals(state: State, clipper: Clipper) -> Signals:
-    """The signals of a loop (``run``, ``fetch``, ``serve``): ``scheduler.Signals`` takes SIGTERM
-    and SIGINT over from the one-shot ``Interrupt`` (a signal that came already stops it)."""
+def _loop_signals(state: State, clipper: Clipper, *, reload: bool) -> Signals:
+    """The signals of a loop (``run``, ``fetch``, ``serve``): ``scheduler.Signals``, installed
+    here (SIGHUP too with ``reload``), takes SIGTERM and SIGINT over from the one-shot
+    ``Interrupt`` with no gap between them; a stop that came already stops the loop."""
     from ..scheduler import Signals
 
-    state.interrupt.release()
     signals = Signals(on_stop=clipper.stopping.set)
+    signals.install(reload=reload)
+    state.interrupt.release()
     if state.interrupt.stopped:
         signals.stop.set()
     return signals
@@ -297,7 +299,8 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
             {
                 "fetch": (tick, lambda: _fetch_pass(clipper, state)),
             },
-            signals=_loop_signals(state, clipper),
+            signals=_loop_signals(state, clipper, reload=False),
+            handle_signals=False,
             grace=clipper.config.settings.run.shutdown_grace,
         )
         if not clean:
@@ -427,8 +430,7 @@ def run(state: State, once: bool, limit: int) -> None:
         tick = config.settings.fetch.tick
         from ..scheduler import CONFIG_JOB, ConfigWatcher, run_ticks
 
-        signals = _loop_signals(state, clipper)
-        signals.install(reload=True)
+        signals = _loop_signals(state, clipper, reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
         jobs: dict[str, tuple[float, Callable[[], object]]] = {
             "fetch and match": (tick, fetch_and_match),
@@ -664,8 +666,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
         forget_address = _record_health_addr(config.path, (health_server, server))
         from ..scheduler import ConfigWatcher
 
-        signals = _loop_signals(state, clipper)
-        signals.install(reload=True)
+        signals = _loop_signals(state, clipper, reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
         try:
             while not signals.stop.wait(1.0):
