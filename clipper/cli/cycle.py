@@ -235,7 +235,7 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
 def _stopped_fetching(summary: UpdateSummary, *, sent: int | None = None) -> str:
     """The one line a one-shot command stopped by signal ends with: how many of the feeds it
     claimed were fetched (and, for ``run --once``, digest messages sent), and that the rest
-    wait for the next run."""
+    wait for the next run. Does not print it."""
     fetched = len(summary.results)
     total = fetched + summary.released
     done: list[str] = []
@@ -252,7 +252,8 @@ def _stopped_fetching(summary: UpdateSummary, *, sent: int | None = None) -> str
 def _loop_signals(state: State, clipper: Clipper, *, reload: bool) -> Signals:
     """The signals of a loop (``run``, ``fetch``, ``serve``): ``scheduler.Signals``, installed
     here (SIGHUP too with ``reload``), takes SIGTERM and SIGINT over from the one-shot
-    ``Interrupt`` with no gap between them; a stop that came already stops the loop."""
+    ``Interrupt`` with no gap between them; a stop that came already stops the loop. Does not
+    start the loop."""
     from ..scheduler import Signals
 
     signals = Signals(on_stop=clipper.stopping.set)
