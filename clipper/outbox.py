@@ -306,7 +306,6 @@ class Outbox:
                 )
                 return Outcome.HELD
             except SlackRateLimitedError as exc:
-                self.metrics.slack_rate_limited()
                 if exc.retry_after > policy.max_retry_wait_s:
                     break
                 self.metrics.slack_retry(SlackRetry.RATE_LIMITED)
@@ -368,7 +367,6 @@ class Outbox:
             except SlackRateLimitedError as exc:
                 self._last_post[channel] = self.monotonic()
                 error = str(exc)
-                self.metrics.slack_rate_limited()
                 if exc.retry_after > policy.max_retry_wait_s:
                     break
                 self.metrics.slack_retry(SlackRetry.RATE_LIMITED)

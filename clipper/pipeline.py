@@ -180,7 +180,7 @@ class Pipeline:
         extracted = failed = 0
         if extract_pages and not self.stopping.is_set():
             extracted, failed = self.extract_pages()
-        return UpdateSummary(tuple(results), extracted, failed)
+        return UpdateSummary(tuple(results), extracted, failed, released=len(pending_ids))
 
     def _fetch_and_parse(self, feed: FeedForUpdate) -> _Fetched:
         """Runs in a pool thread: network and parsing only, never storage."""

@@ -37,6 +37,10 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from .config import Account, Contact, Rep, SlackSettings
 from .core import Clipper
@@ -68,6 +72,7 @@ from .logic.clip import (
 from .logic.digest import DigestItem
 from .logic.inbound import response_url_allowed
 from .logic.words import plural
+from .ports import MetricsType
 from .slackclip import (
     MORE_PAGE,
     BlocksAnswer,
@@ -80,6 +85,7 @@ from .slackclip import (
     share_contact_line,
     upload_for,
 )
+from .types import SlackRetry
 
 log = logging.getLogger(__name__)
 #: where Clipper's own code lives (an error raised only outside it came from Bolt)
@@ -181,6 +187,92 @@ def request_key(headers: dict[str, Any], payload: dict[str, Any] | None = None) 
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+#: how often the app's own Web API calls are tried again after a 429 (digests: the outbox's)
+APP_RATE_LIMIT_RETRIES = 2
+#: the longest Retry-After the app's calls wait for: a person is waiting (and a trigger_id
+#: expires in 3 s); a longer one fails the call at once, as Slack asked
+APP_RATE_LIMIT_MAX_WAIT_S = 10.0
+
+
+class CountedRateLimitRetry(RetryHandler):
+    """slack-sdk retry handler for the app's own calls (views.open, chat.postEphemeral,
+    chat.update, users.info, ...): counts every 429 (``clipper_slack_rate_limited``) and each
+    retry (``clipper_slack_retries{reason="rate_limited"}``), and tries again after Slack's
+    Retry-After, at most ``APP_RATE_LIMIT_RETRIES`` times and only for a wait up to
+    ``APP_RATE_LIMIT_MAX_WAIT_S``; a stop (``stopping``) cuts the wait short and gives up.
+
+    Does not retry anything but a 429: Slack ran nothing then, so the call is safe to repeat.
+    """
+
+    def __init__(self, metrics: MetricsType, stopping: threading.Event) -> None:
+        super().__init__(max_retry_count=APP_RATE_LIMIT_RETRIES)
+        self.metrics = metrics
+        self.stopping = stopping
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        # every 429 is counted here, the last one too (the base class would not ask past
+        # max_retry_count)
+        if response is None or response.status_code != 429:
+            return False
+        self.metrics.slack_rate_limited()
+        wait = _retry_after(response)
+        retry = (
+            state.current_attempt < self.max_retry_count
+            and wait <= APP_RATE_LIMIT_MAX_WAIT_S
+            and not self.stopping.is_set()
+        )
+        log.info(
+            "Slack rate-limited %s (Retry-After %gs)%s",
+            request.url.rsplit("/", 1)[-1],
+            wait,
+            "; trying again" if retry else "; not trying again",
+        )
+        return retry
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code == 429
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        wait = _retry_after(response) if response is not None else 1.0
+        if self.stopping.wait(wait):
+            return  # stopping: the 429 goes back to the caller, as if not retried
+        self.metrics.slack_retry(SlackRetry.RATE_LIMITED)
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse) -> float:
+    """Seconds Slack's Retry-After asks for (1 when it is missing or unreadable)."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0]))
+            except ValueError:
+                break
+    return 1.0
+
+
 def make_slack_app(
     clipper: Clipper,
     *,
@@ -199,7 +291,10 @@ def make_slack_app(
     """
     config = clipper.config
     client = client or WebClient(
-        token=config.slack_bot_token, base_url=config.slack_api_base_url, retry_handlers=[]
+        token=config.slack_bot_token,
+        base_url=config.slack_api_base_url,
+        # 429s only: a connection-error retry could repeat a post Slack accepted (SLACK.md 4.4)
+        retry_handlers=[CountedRateLimitRetry(clipper.metrics, clipper.stopping)],
     )
     try:
         app = App(

@@ -488,6 +488,8 @@ class UpdateSummary:
     results: tuple[UpdateResult, ...] = ()
     extracted: int = 0
     extract_failed: int = 0
+    #: feeds the pass claimed but did not fetch (it was asked to stop): due at the next pass
+    released: int = 0
 
     def count(self, status: FetchStatus) -> int:
         return sum(1 for r in self.results if r.status is status)

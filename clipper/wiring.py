@@ -172,6 +172,7 @@ def make_clipper(
     # adapter and one line here (and its name in types.SourceType, for catalogs to use)
     sources: dict[str, SourceAdapters] = {SourceType.FEED: SourceAdapters(_retriever, parser)}
     sources.update(_sources or {})
+    metrics = _metrics(_storage, _clock or utc_now) if observe else None
     return Clipper(
         config,
         storage=_storage,
@@ -184,13 +185,13 @@ def make_clipper(
         make_finder=MentionIndex,
         recognizer=_recognizer,
         writer=_writer,
-        slack=_slack or _slack_web(config),
+        slack=_slack or _slack_web(config, metrics),
         sleep=_sleep or time.sleep,
         monotonic=_monotonic or time.monotonic,
         delivery=_delivery,
         webhook_sender=_webhook_sender or _webhook_poster(config),
         link_secret=_link_secret,  # None: CLIPPER_WEB_SECRET, else web.secret_file
-        metrics=_metrics(_storage, _clock or utc_now) if observe else None,
+        metrics=metrics,
     )
 
 
@@ -203,13 +204,18 @@ def _metrics(storage: StorageType, clock: Clock) -> MetricsType:
     return metrics
 
 
-def _slack_web(config: Config) -> SlackApiType | None:
-    """Return the Slack Web API adapter (slack-sdk imported here) when a bot token is set."""
+def _slack_web(config: Config, metrics: MetricsType | None = None) -> SlackApiType | None:
+    """Return the Slack Web API adapter (slack-sdk imported here) when a bot token is set;
+    every 429 it meets is counted in ``metrics``."""
     if not config.slack_bot_token:
         return None
     from .adapters.slack_web import SlackWebApi
 
-    return SlackWebApi(config.slack_bot_token, config.slack_api_base_url)
+    return SlackWebApi(
+        config.slack_bot_token,
+        config.slack_api_base_url,
+        on_rate_limited=metrics.slack_rate_limited if metrics is not None else None,
+    )
 
 
 def _webhook_poster(config: Config) -> WebhookSenderType | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import http.client
 import urllib.error
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -76,10 +76,19 @@ EVENT_TYPE = "clipper_digest"
 class SlackWebApi:
     """``SlackApiType`` on slack-sdk's ``WebClient``."""
 
-    def __init__(self, token: str, base_url: str, *, timeout_s: int = 20) -> None:
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        *,
+        timeout_s: int = 20,
+        on_rate_limited: Callable[[], None] | None = None,
+    ) -> None:
         self.client = WebClient(
             token=token, base_url=base_url, timeout=timeout_s, retry_handlers=[]
         )
+        #: called on every 429 (``MetricsType.slack_rate_limited``), whoever the caller is
+        self.on_rate_limited = on_rate_limited
 
     def _call(self, method: str, **kwargs: Any) -> Mapping[str, Any]:
         call = getattr(self.client, method.replace(".", "_"))
@@ -88,7 +97,10 @@ class SlackWebApi:
         except SlackApiError as exc:
             # the message names Slack's error code; chained, the SDK's multi-line text (the
             # whole response) would be appended to every stored and printed reason
-            raise _translate(method, exc) from None
+            error = _translate(method, exc)
+            if isinstance(error, SlackRateLimitedError) and self.on_rate_limited is not None:
+                self.on_rate_limited()
+            raise error from None
         except (
             urllib.error.URLError,
             http.client.RemoteDisconnected,

@@ -26,6 +26,7 @@ from ..exceptions import (
     StorageError,
 )
 from ..types import LogFormat
+from .interrupt import Interrupt
 from .logs import REDACT, setup_logging
 
 if TYPE_CHECKING:  # imported where used: ``clipper --help`` loads neither (docs/benchmarks.md)
@@ -52,11 +53,17 @@ err = _console(stderr=True)
 
 class State:
     def __init__(
-        self, config_path: str | None, verbose: int, log_format: LogFormat = LogFormat.TEXT
+        self,
+        config_path: str | None,
+        verbose: int,
+        log_format: LogFormat = LogFormat.TEXT,
+        interrupt: Interrupt | None = None,
     ) -> None:
         self.config_path = config_path
         self.verbose = verbose
         self.log_format = log_format
+        #: Ctrl-C and SIGTERM during this command (``_Main`` installs it)
+        self.interrupt = interrupt or Interrupt()
 
     def config(self, *, quiet: bool = False) -> Config:
         """Load the configuration; raises ``ConfigError`` when the settings file is unusable."""
@@ -87,8 +94,29 @@ class State:
         ``observe``: count what it does for ``/metrics`` (``run`` and ``serve``)."""
         from ..wiring import make_clipper
 
+        context = click.get_current_context(silent=True)
+        if context is not None:
+            self.interrupt.doing = context.command_path
         with make_clipper(self.config(quiet=quiet), observe=observe) as clipper:
+            # Ctrl-C or SIGTERM: claim no more work, release what was claimed and not started
+            self.interrupt.bind(clipper.stopping.set)
             yield clipper
+
+    def stop_here(self, line: str) -> None:
+        """If a stop was asked (Ctrl-C, SIGTERM): print ``line`` (what got done, what waits)
+        and exit with 130 or 143. Does nothing otherwise."""
+        if not self.interrupt.stopped:
+            return
+        self.tell_stopped(line)
+        raise click.exceptions.Exit(self.interrupt.exit_code)
+
+    def tell_stopped(self, line: str) -> None:
+        """Print the one ``stopped: ...`` line (a log line in JSON mode); does not exit."""
+        self.interrupt.told = True
+        if self.log_format is LogFormat.JSON:  # standard error holds JSON lines only
+            logging.getLogger("clipper").warning("%s", line)
+        else:
+            err.print(escape(line))
 
 
 pass_state = click.make_pass_decorator(State)
@@ -107,15 +135,43 @@ class _Main(click.Group):
     """The top command and the CLI's one error handler.
 
     Any ``ClipperError`` a command lets out ends in one line per problem and ``exit_code``'s
-    code, without a traceback; anything else is a bug and keeps its traceback.
+    code, without a traceback; anything else is a bug and keeps its traceback. Ctrl-C and
+    SIGTERM (``Interrupt``) end a command with 130 or 143 and one ``stopped`` line (the
+    command's own, else a general one).
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ClipperError as exc:
-            print_error(exc)
-            raise click.exceptions.Exit(exit_code(exc)) from None
+        interrupt = Interrupt()
+        ctx.meta[INTERRUPT] = interrupt
+        with interrupt.installed():
+            try:
+                result = super().invoke(ctx)
+            except ClipperError as exc:
+                print_error(exc)
+                _stopped_anyway(ctx, interrupt, exit_code(exc))
+                raise click.exceptions.Exit(exit_code(exc)) from None
+            except click.exceptions.Exit as exc:
+                _stopped_anyway(ctx, interrupt, exc.exit_code)
+                raise
+            _stopped_anyway(ctx, interrupt, 0)
+            return result
+
+
+#: where ``_Main`` keeps the command's ``Interrupt`` for ``State`` (``click.Context.meta``)
+INTERRUPT = "clipper.interrupt"
+
+
+def _stopped_anyway(ctx: click.Context, interrupt: Interrupt, code: int) -> None:
+    """After a command stopped by signal that ended with ``code``: unless it exited 130 or 143
+    itself, one general line (unless it said what it got done), then exit 130 or 143. Does
+    nothing when no stop was asked."""
+    if not interrupt.stopped or code == interrupt.exit_code:
+        return
+    if not interrupt.told:
+        state = ctx.obj if isinstance(ctx.obj, State) else State(None, 0)
+        name = interrupt.received.name if interrupt.received is not None else "signal"
+        state.tell_stopped(f"stopped ({name}): what was in flight finished first")
+    raise click.exceptions.Exit(interrupt.exit_code)
 
 
 def print_error(exc: ClipperError) -> None:
@@ -154,7 +210,8 @@ def main(ctx: click.Context, config_path: str | None, verbose: int, log_format: 
     least = 1 if chosen is LogFormat.JSON else 0
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(max(verbose, least), 2)]
     setup_logging(level, chosen)
-    ctx.obj = State(config_path, verbose, chosen)
+    found = ctx.meta.get(INTERRUPT)
+    ctx.obj = State(config_path, verbose, chosen, found if isinstance(found, Interrupt) else None)
 
 
 def _shown_path(path: Path) -> str:

@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the server, Slack app and scheduler are imported by the com
     from ..config import Config
     from ..core import Clipper
     from ..digests import DigestReport
+    from ..scheduler import Signals
     from ..server import Server
 
 
@@ -231,6 +232,38 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
         _print_baseline(summary, config)
 
 
+def _stopped_fetching(summary: UpdateSummary, *, sent: int | None = None) -> str:
+    """The one line a one-shot command stopped by signal ends with: how many of the feeds it
+    claimed were fetched (and, for ``run --once``, digest messages sent), and that the rest
+    wait for the next run. Does not print it."""
+    fetched = len(summary.results)
+    total = fetched + summary.released
+    done: list[str] = []
+    if total or sent is None:  # run --once with no feed due: only the digests are told
+        done.append(
+            f"{fetched} of {plural(total, 'feed')} fetched "
+            f"({plural(summary.new_articles, 'new article')})"
+        )
+    if sent is not None:
+        done.append(f"{plural(sent, 'digest message')} sent")
+    return f"stopped: {', '.join(done)}; the rest at the next run"
+
+
+def _loop_signals(state: State, clipper: Clipper, *, reload: bool) -> Signals:
+    """The signals of a loop (``run``, ``fetch``, ``serve``): ``scheduler.Signals``, installed
+    here (SIGHUP too with ``reload``), takes SIGTERM and SIGINT over from the one-shot
+    ``Interrupt`` with no gap between them; a stop that came already stops the loop. Does not
+    start the loop."""
+    from ..scheduler import Signals
+
+    signals = Signals(on_stop=clipper.stopping.set)
+    signals.install(reload=reload)
+    state.interrupt.release()
+    if state.interrupt.stopped:
+        signals.stop.set()
+    return signals
+
+
 def _fetch_pass(clipper: Clipper, state: State) -> bool:
     """One pass of ``fetch``'s loop, told as events; whether it did anything worth a line."""
     summary = _fetch(clipper, True)
@@ -251,20 +284,24 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
     """Fetch feeds and store new articles, with a summary of what happened."""
     with state.clipper() as clipper:
         if once:
+            state.interrupt.doing = "fetching feeds"
             summary = _fetch(clipper, not all_feeds)
+            # Ctrl-C or SIGTERM: fetches in flight were stored, the feeds not started released
+            state.stop_here(_stopped_fetching(summary))
             _print_summary(summary, state.verbose, clipper.config)
             if summary.count(FetchStatus.ERROR) or summary.count(FetchStatus.DISABLED):
                 # the pass ran, but not every feed it was asked to fetch could be (docs/cli.md)
                 raise click.exceptions.Exit(1)
             return
-        from ..scheduler import Signals, run_ticks
+        from ..scheduler import run_ticks
 
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
             {
                 "fetch": (tick, lambda: _fetch_pass(clipper, state)),
             },
-            signals=Signals(on_stop=clipper.stopping.set),
+            signals=_loop_signals(state, clipper, reload=False),
+            handle_signals=False,
             grace=clipper.config.settings.run.shutdown_grace,
         )
         if not clean:
@@ -287,9 +324,15 @@ def run(state: State, once: bool, limit: int) -> None:
             else:
                 err.print(f"[yellow]warning:[/] {escape(warning)}")
 
+        #: the one-shot cycle's pass, for its line when it is stopped
+        passes: list[UpdateSummary] = []
+
         def fetch_and_match() -> bool:
             """One pass; whether it did work (the scheduler logs its duration at -v then)."""
             summary = _fetch(clipper, True)
+            passes.append(summary)
+            if once and clipper.stopping.is_set():
+                return True  # stopped: the command's one line says what was fetched
             # --once always says what its one pass did; the loop says nothing of an idle pass
             loop = not once or state.log_format is LogFormat.JSON
             _print_summary(summary, state.verbose, clipper.config, state if loop else None)
@@ -303,6 +346,8 @@ def run(state: State, once: bool, limit: int) -> None:
                 else:
                     err.print(f"[red]matching failed:[/] {escape(str(exc))}")
                 return True
+            if once and clipper.stopping.is_set():
+                return True  # stopped while matching: the rest is matched at the next run
             if articles or once:  # an idle tick says nothing
                 _event(
                     state,
@@ -315,9 +360,15 @@ def run(state: State, once: bool, limit: int) -> None:
             _print_matches(clipper, limit)
             return bool(articles) or not _idle(summary)
 
-        def digests() -> bool:
+        def digests_report() -> DigestReport:
             report = clipper.digest(rep=None, force=False, dry_run=False)
+            if once and clipper.stopping.is_set():
+                return report  # stopped: the command's one line says how many were sent
             _print_digest_report(report, clipper.config, state)  # the reloaded one, after a reload
+            return report
+
+        def digests() -> bool:
+            report = digests_report()
             return bool(report.queued or report.sent or report.pending or report.problems)
 
         def digests_tick() -> bool:
@@ -339,9 +390,17 @@ def run(state: State, once: bool, limit: int) -> None:
         clipper.digests.runs_passes = True  # a due digest waits for the matching it needs
 
         if once:
+            state.interrupt.doing = "fetch and match"
             fetch_and_match()
-            digests()
-            touch_webhook()
+            sent = 0
+            if not clipper.stopping.is_set():
+                state.interrupt.doing = "digests"
+                sent = digests_report().sent
+            if not clipper.stopping.is_set():
+                state.interrupt.doing = "touch webhook"
+                touch_webhook()
+            # Ctrl-C or SIGTERM: what was claimed and not started was released (feeds, parts)
+            state.stop_here(_stopped_fetching(passes[0], sent=sent))
             if config.problems:
                 # what is valid ran; the exit code says that something was skipped
                 err.print(
@@ -370,10 +429,9 @@ def run(state: State, once: bool, limit: int) -> None:
         health_server = _start_health(clipper, board, server, state)
         forget_address = _record_health_addr(config.path, (health_server, server))
         tick = config.settings.fetch.tick
-        from ..scheduler import CONFIG_JOB, ConfigWatcher, Signals, run_ticks
+        from ..scheduler import CONFIG_JOB, ConfigWatcher, run_ticks
 
-        signals = Signals(on_stop=clipper.stopping.set)
-        signals.install(reload=True)
+        signals = _loop_signals(state, clipper, reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
         jobs: dict[str, tuple[float, Callable[[], object]]] = {
             "fetch and match": (tick, fetch_and_match),
@@ -607,10 +665,9 @@ def serve(state: State, port: int | None, host: str | None) -> None:
         )
         health_server = _start_health(clipper, board, server, state)
         forget_address = _record_health_addr(config.path, (health_server, server))
-        from ..scheduler import ConfigWatcher, Signals
+        from ..scheduler import ConfigWatcher
 
-        signals = Signals(on_stop=clipper.stopping.set)
-        signals.install(reload=True)
+        signals = _loop_signals(state, clipper, reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
         try:
             while not signals.stop.wait(1.0):
@@ -843,13 +900,23 @@ def digest(state: State, rep: str | None, dry_run: bool, now: bool) -> None:
             err.print(f"[red]unknown rep:[/] {escape(rep)} is not in {where}")
             raise SystemExit(2)
         if now:
+            state.interrupt.doing = "matching waiting articles"
             try:
                 articles, _matches = clipper.match_pending()
+                state.stop_here(
+                    f"stopped: {plural(articles, 'waiting article')} matched; no digest sent"
+                )
                 if articles:
                     notes.print(f"matched {plural(articles, 'waiting article')}")
             except ClipperError as exc:
                 err.print(f"[yellow]matching failed, sending what is matched:[/] {exc}")
+        state.interrupt.doing = "digests"
         report = clipper.digest(rep=rep, force=now, dry_run=dry_run)
+        if not dry_run:
+            # Ctrl-C or SIGTERM: the parts claimed and not posted were put back as pending
+            state.stop_here(
+                f"stopped: {plural(report.sent, 'digest message')} sent; the rest at the next run"
+            )
         for manager in report.team_sent:
             notes.print(
                 f"the team summary for {escape(manager)} was already sent this week; "

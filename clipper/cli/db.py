@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from ..logic.retention import backup_scratch_path
 from ..logic.words import plural
 from ..types import PruneCounts
 from .app import State, err, main, out, pass_state
@@ -83,6 +84,9 @@ def db_backup(state: State, file: Path, force: bool) -> None:
     is left alone unless --force. To restore: stop Clipper, put FILE where `database:` points
     (removing any -wal and -shm files beside it), start Clipper.
     """
+    scratch = backup_scratch_path(file)
+    # a second Ctrl-C exits at once: the unfinished copy goes with it (a first lets it finish)
+    state.interrupt.cleanups.append(lambda: scratch.unlink(missing_ok=True))
     with state.clipper(quiet=True) as clipper:
         result = clipper.backup(file, force=force)
     out.print(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +28,9 @@ class RetentionPolicy:
 
 def _before(now: datetime, days: int) -> datetime | None:
     return now - timedelta(days=days) if days > 0 else None
+
+
+def backup_scratch_path(target: Path) -> Path:
+    """Return where a backup to ``target`` is written before it is checked and renamed into
+    place (hidden, beside it): removed on failure and by a second Ctrl-C. Does not touch it."""
+    return target.with_name(f".{target.name}.partial")

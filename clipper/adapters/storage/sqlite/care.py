@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ....exceptions import StorageBusyError, StorageError
+from ....logic.retention import backup_scratch_path
 from ....types import (
     AdminMessage,
     BackupResult,
@@ -258,7 +259,7 @@ class CareMixin:
             raise StorageError(f"{target} exists; pass --force to overwrite it")
         if target.is_dir():
             raise StorageError(f"{target} is a folder; name a file")
-        partial = target.with_name(f".{target.name}.partial")
+        partial = backup_scratch_path(target)
         with contextlib.suppress(OSError):
             partial.unlink()
         try:
