@@ -13,21 +13,15 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from slack_bolt import App, BoltRequest, BoltResponse
-from slack_sdk import WebClient
 
-from clipper.config import load_config
-from clipper.core import Clipper
 from clipper.logic.clip import HELP, VERBS
 from clipper.logic.weblink import LinkVerdict
-from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.slackclip import CLIP_VERBS
 from clipper.types import OwnerCoverage, TouchReport
-from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
 from .slackstub import SlackStub
-from .support.slack import clip_body, signed_headers, stub
+from .support.slack import BoltApp, clip_body, slack_clipper, stub
 
 __all__ = ["stub"]
 
@@ -57,48 +51,12 @@ def slack_users() -> dict[str, str]:
     return {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
 
 
-class Bolt:
+class Bolt(BoltApp):
     """A Clipper, its Bolt app and work queue, driven by ``dispatch`` alone."""
 
     def __init__(self, tmp_path: Path, stub: SlackStub) -> None:
-        self.stub = stub
         path = write_config(tmp_path, accounts=ACCOUNTS, reps=REPS)
-        config = load_config(
-            path,
-            {
-                "SLACK_BOT_TOKEN": "xoxb-test",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_BASE_URL": stub.base_url,
-            },
-        )
-        self.clipper: Clipper = make_clipper(config, _clock=Clock())
-        self.work = WorkQueue(2, 8)
-        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
-        self.app: App = make_slack_app(
-            self.clipper, client=client, token_verification=False, work=self.work
-        )
-
-    def close(self) -> None:
-        self.work.shutdown()
-        self.clipper.close()
-
-    def dispatch(self, body: str, *, secret: str = SECRET) -> BoltResponse:
-        headers = signed_headers(body, secret)
-        return self.app.dispatch(BoltRequest(body=body, headers=headers))
-
-    def clip(self, text: str, user: str = "U1") -> tuple[BoltResponse, str]:
-        """Dispatch ``/clip text``; return the acknowledgement and the response_url id."""
-        url = self.stub.response_url()
-        body = clip_body(text, user=user, response_url=url, trigger_id=self.stub.trigger())
-        return self.dispatch(body), url.rsplit("/", 1)[-1]
-
-    def answer(self, rid: str, timeout: float = 10.0) -> str:
-        """The one answer posted to a response_url after the acknowledgement."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.stub.responses[rid]:
-            time.sleep(0.02)
-        (posted,) = self.stub.responses[rid]
-        return str(posted["text"])
+        super().__init__(slack_clipper(path, stub, SECRET, Clock()), stub, SECRET)
 
 
 @pytest.fixture

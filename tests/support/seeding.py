@@ -96,3 +96,29 @@ def seed_matches(
         results.append((article.id, MatchResult(chosen, ())))
     storage.finish_matching(results, SEED_OWNER, now)
     return claimed
+
+
+#: two accounts, Sam's and Dana's, for tests of whole ``clipper run`` cycles
+PAIR_ACCOUNTS = [
+    {"name": "Acme Robotics", "owner": "sam@example.com"},
+    {"name": "Northwind Logistics", "owner": "dana@example.com"},
+]
+#: the reps of ``PAIR_ACCOUNTS``
+PAIR_REPS = [{"email": "sam@example.com"}, {"email": "dana@example.com"}]
+#: feed items (for ``feedserver.rss``): two news items for each of ``PAIR_ACCOUNTS``
+PAIR_ITEMS = [
+    {
+        "title": title,
+        "link": f"https://news.example/{n}",
+        "guid": f"g{n}",
+        "description": f"{title}, the company said on Monday.",
+    }
+    for n, title in enumerate(
+        [
+            "Acme Robotics opens a new plant in Ohio",
+            "Acme Robotics wins a warehouse automation contract",
+            "Northwind Logistics buys a regional trucking firm",
+            "Northwind Logistics opens a freight hub in Rotterdam",
+        ]
+    )
+]

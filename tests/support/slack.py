@@ -1,8 +1,9 @@
-"""The Slack stand-in fixture and signed-request builders, shared by the Slack tests.
+"""The Slack stand-in fixture, signed-request builders and ``BoltApp`` (a Clipper's Bolt app
+driven by ``dispatch`` alone), shared by the Slack tests.
 
 A module that uses ``stub`` imports it (``from .support.slack import stub``) and defines a
 ``slack_users`` fixture: the email -> Slack user id directory the stand-in serves. Contains no
-assertions.
+assertions about what Clipper answers.
 """
 
 from __future__ import annotations
@@ -11,10 +12,20 @@ import hashlib
 import hmac
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk import WebClient
 
+from clipper.config import load_config
+from clipper.core import Clipper
+from clipper.slackapp import WorkQueue, make_slack_app
+from clipper.wiring import make_clipper
+
+from ..conftest import Clock
 from ..slackstub import SlackStub
 
 
@@ -66,3 +77,67 @@ def clip_body(text: str, *, user: str, response_url: str, trigger_id: str) -> st
             "trigger_id": trigger_id,
         }
     )
+
+
+def slack_environ(stub: SlackStub, secret: str) -> dict[str, str]:
+    """The environment of a Clipper whose Slack is the stand-in: bot token, signing secret,
+    API base URL."""
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_BASE_URL": stub.base_url,
+    }
+
+
+def slack_clipper(config: Path, stub: SlackStub, secret: str, clock: Clock | None) -> Clipper:
+    """The Clipper of the config file ``config`` talking to the stand-in (on ``clock``; None:
+    the real clock, as the CLI runs)."""
+    return make_clipper(load_config(config, slack_environ(stub, secret)), _clock=clock)
+
+
+class BoltApp:
+    """``clipper``'s Bolt app and work queue (2 threads, 8 waiting) on the stand-in, driven by
+    ``dispatch`` alone: no HTTP server, no token check. Closing it closes the Clipper too."""
+
+    def __init__(self, clipper: Clipper, stub: SlackStub, secret: str) -> None:
+        self.clipper = clipper
+        self.stub = stub
+        self.secret = secret
+        self.work = WorkQueue(2, 8)
+        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
+        self.app: App = make_slack_app(
+            clipper, client=client, token_verification=False, work=self.work
+        )
+
+    def close(self) -> None:
+        self.work.shutdown()
+        self.clipper.close()
+
+    def dispatch(self, body: str, *, secret: str | None = None) -> BoltResponse:
+        """Dispatch ``body`` signed with ``secret`` (the app's own by default)."""
+        headers = signed_headers(body, self.secret if secret is None else secret)
+        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+
+    def clip(
+        self, text: str, user: str = "U1", channel: str | None = None
+    ) -> tuple[BoltResponse, str]:
+        """Dispatch ``/clip text`` (from the user's DM with the bot unless ``channel``); return
+        the acknowledgement and the response_url id."""
+        url = self.stub.response_url()
+        body = clip_body(text, user=user, response_url=url, trigger_id=self.stub.trigger())
+        if channel is not None:
+            body = body.replace(f"channel_id=D{user}", f"channel_id={channel}")
+        return self.dispatch(body), url.rsplit("/", 1)[-1]
+
+    def responses(self, rid: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """What was posted to the response_url ``rid`` once ``count`` posts arrived, or when
+        ``timeout`` seconds passed (fewer then)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.stub.responses[rid]) < count:
+            time.sleep(0.02)
+        return self.stub.responses[rid]
+
+    def answer(self, rid: str, timeout: float = 10.0) -> str:
+        """The one answer posted to a response_url after the acknowledgement."""
+        (posted,) = self.responses(rid, 1, timeout)
+        return str(posted["text"])
