@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
 from .config import Contact, Rep
 from .core import Clipper
-from .exceptions import CommandUsageError, ConfigError
+from .exceptions import CommandUsageError, ConfigError, DeliveryError
 from .logic.blockkit import (
     MAX_SECTION,
     SlackMessage,
@@ -517,14 +514,13 @@ def share_contact_line(contact: Contact | None) -> str:
 
 
 class SlackUsers:
-    """Who a Slack user is in Clipper: the configured ``slack_id``, else their email (kept
-    here, else the one stored for digests, else Slack's ``users.info``). Remembers emails for
-    the life of the app; does not store them."""
+    """Who a Slack user is in Clipper: the configured ``slack_id``, else the rep with their
+    email. The email comes from ``Clipper.slack_email`` (the one Slack user cache,
+    ``outbox.SlackDirectory``: storage, else ``users.info``); this class keeps no cache and
+    calls no Slack API of its own."""
 
-    def __init__(self, clipper: Clipper, client: WebClient) -> None:
+    def __init__(self, clipper: Clipper) -> None:
         self.clipper = clipper
-        self.client = client
-        self._emails: dict[str, str] = {}
 
     def rep_for(self, user_id: str) -> Rep:
         """Return the configured rep behind a Slack user.
@@ -535,17 +531,11 @@ class SlackUsers:
         rep = self.clipper.find_rep(slack_id=user_id)
         if rep is not None:
             return rep
-        email = self._emails.get(user_id) or self.clipper.stored_slack_email(user_id)
-        if email is None:
-            try:
-                profile = self.client.users_info(user=user_id)["user"]["profile"]
-                email = str(profile.get("email") or "").lower() or None
-            except SlackApiError as exc:
-                raise CommandUsageError(
-                    f"Clipper cannot read your Slack profile ({exc.response.get('error')})"
-                ) from None
+        try:
+            email = self.clipper.slack_email(user_id)
+        except DeliveryError as exc:
+            raise CommandUsageError(f"Clipper cannot read your Slack profile ({exc})") from None
         if email is not None:
-            self._emails[user_id] = email
             rep = self.clipper.find_rep(email=email)
             if rep is not None:
                 return rep

@@ -304,3 +304,36 @@ def test_accounts_warn_when_every_recent_touch_went_to_one_of_several_contacts(
     bolt.answer(rid)
     _response, rid = bolt.clip("accounts")
     assert "only one contact" not in bolt.answer(rid)  # wider now
+
+
+def test_who_a_slack_user_is_is_asked_of_slack_once_and_strangers_are_not_kept(
+    tmp_path: Path, stub: SlackStub
+) -> None:
+    """One Slack user cache serves the Slack app and the digests (``outbox.SlackDirectory``):
+    a rep's email is asked of Slack once and kept across a restart; a Slack user who is no rep
+    is told so and their email is not stored; a user Slack does not know is told Clipper
+    cannot read their profile, and Slack is not asked about them again within the hold."""
+    stub.users["eve@example.com"] = "U7"
+    first = Bolt(tmp_path, stub)
+    try:
+        for _ in range(2):
+            _response, rid = first.clip("accounts", user="U1")
+            assert "Acme Robotics" in first.answer(rid)
+        assert stub.count("users.info") == 1
+        _response, rid = first.clip("accounts", user="U7")
+        assert first.answer(rid).startswith(":warning: you are not a rep in Clipper yet")
+        assert first.clipper.stored_slack_email("U7") is None
+        asked = stub.count("users.info")
+        for _ in range(2):
+            _response, rid = first.clip("accounts", user="U9")
+            assert "Clipper cannot read your Slack profile" in first.answer(rid)
+        assert stub.count("users.info") == asked + 1
+    finally:
+        first.close()
+    again = Bolt(tmp_path, stub)
+    try:
+        _response, rid = again.clip("accounts", user="U1")
+        assert "Acme Robotics" in again.answer(rid)
+        assert stub.count("users.info") == asked + 1  # Sam's email was kept
+    finally:
+        again.close()
