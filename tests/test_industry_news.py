@@ -16,7 +16,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -41,7 +40,7 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
 from .support.seeding import SEED_OWNER, rss_items
-from .support.slack import BoltApp, slack_environ, stub
+from .support.slack import BoltApp, button_click, slack_environ, stub
 
 __all__ = ["stub"]
 
@@ -387,25 +386,8 @@ def test_the_industry_stories_over_the_cap_come_with_a_show_more_button(bolt: Bo
     # covered, not shown: they wait for the button
     assert bolt.waiting() == LEFT_OUT
 
-    url = bolt.stub.response_url()
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": bolt.stub.trigger(),
-        "response_url": url,
-        "container": {
-            "type": "message",
-            "message_ts": message["ts"],
-            "channel_id": "DU1",
-            "is_ephemeral": False,
-        },
-        "channel": {"id": "DU1"},
-        "message": {k: message[k] for k in ("ts", "text", "blocks")},
-        "actions": [dict(button, block_id=blocks[-1]["block_id"], type="button", action_ts="17.1")],
-    }
-    body = "payload=" + quote(json.dumps(payload))
+    clicked = dict(button, block_id=blocks[-1]["block_id"], type="button", action_ts="17.1")
+    body, _rid = button_click(bolt.stub, clicked, message=message)
     assert bolt.status(body) == 200
     (update,) = wait_until(lambda: bolt.stub.updates)
     (reply,) = [

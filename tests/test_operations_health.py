@@ -17,8 +17,15 @@ import httpx
 
 from .conftest import write_config
 from .feedserver import FeedServer, Reply, rss
-from .support.cli import WITHOUT_SLACK, clipper_running, wait_until
-from .support.health import free_port, metric_samples, metric_value, readyz, wait_for_address
+from .support.cli import WITHOUT_SLACK, clipper_running, clipper_serving, wait_until
+from .support.health import (
+    LISTENING,
+    free_port,
+    metric_samples,
+    metric_value,
+    readyz,
+    wait_for_address,
+)
 from .support.seeding import PAIR_ACCOUNTS, PAIR_ITEMS, PAIR_REPS
 
 
@@ -250,9 +257,9 @@ def test_a_bad_health_listen_is_a_configuration_error_naming_the_key(tmp_path: P
 def test_serve_without_slack_answers_readyz_on_both_servers(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     log = tmp_path / "serve.log"
-    serve = ("serve", "--host", "127.0.0.1", "--port", "0")
-    with clipper_running(config, *serve, log=log, drop=WITHOUT_SLACK, stop_timeout=30) as process:
-        health = wait_for_address(process, log)
+    with clipper_serving(
+        config, log, LISTENING.pattern, "the health server", stop_timeout=30
+    ) as health:
         page = re.search(
             r"report page \(signed links only\) on (http://\S+)/report", log.read_text()
         )

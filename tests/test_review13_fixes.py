@@ -30,8 +30,16 @@ from clipper.logic.coverage_report import report_json
 
 from .conftest import Clock, write_config
 from .slackstub import SlackStub
-from .support.cli import WITHOUT_SLACK, clipper_running, run_clipper, wait_until
-from .support.slack import BoltApp, clip_body, signed_headers, slack_clipper, stub
+from .support.cli import clipper_serving, run_clipper
+from .support.slack import (
+    TEAM_REPS,
+    TEAM_USERS,
+    BoltApp,
+    clip_body,
+    signed_headers,
+    slack_clipper,
+    stub,
+)
 
 __all__ = ["stub"]
 
@@ -42,11 +50,7 @@ HOSTILE = "<!channel> *Evil* <http://x|y> & Co"
 HOSTILE_SHOWN = "&lt;!channel&gt; ∗Evil∗ &lt;http://x|y&gt; &amp; Co"
 HOSTILE_CONTACT = "<!here> *Lee* Moreno"
 CONTACT_SHOWN = "&lt;!here&gt; ∗Lee∗ Moreno"
-REPS = [
-    {"email": "sam@example.com", "name": "Sam"},
-    {"email": "dana@example.com", "name": "Dana"},
-    {"email": "max@example.com", "name": "Max", "role": "manager"},
-]
+REPS = TEAM_REPS
 ACCOUNTS = [
     {
         "name": "Acme Robotics",
@@ -62,7 +66,7 @@ SETTINGS = {"touches": {"tier_targets": {"strategic": 12}}}
 
 @pytest.fixture
 def slack_users() -> dict[str, str]:
-    return {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+    return TEAM_USERS
 
 
 class Bolt(BoltApp):
@@ -233,27 +237,18 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("serve")
     config = write_config(root, accounts=ACCOUNTS, reps=REPS, settings=SETTINGS)
-    users = {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+    users = TEAM_USERS
     env = {
         "NO_PROXY": "127.0.0.1,localhost",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SECRET,
     }
     log = root / "serve.log"
-    serve = ("serve", "--host", "127.0.0.1", "--port", "0")
     with SlackStub(users) as slack:
         env["SLACK_API_BASE_URL"] = slack.base_url
-        with clipper_running(
-            config, *serve, log=log, env=env, drop=WITHOUT_SLACK, stop_timeout=10
-        ) as process:
-            found = wait_until(
-                lambda: re.search(r"listening on (http://127\.0\.0\.1:\d+)/slack", log.read_text()),
-                "the Slack app",
-                process,
-                log,
-                interval=0.1,
-            )
-            yield Served(config, found.group(1), slack)
+        listening = r"listening on (http://127\.0\.0\.1:\d+)/slack"
+        with clipper_serving(config, log, listening, "the Slack app", env=env) as base:
+            yield Served(config, base, slack)
 
 
 def _link(answer: str) -> str:

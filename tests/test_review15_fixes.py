@@ -26,8 +26,8 @@ from .support.cli import (
     wait_on_log,
     wait_until,
 )
-from .support.health import free_port, image_healthcheck, passes
-from .support.seeding import mention, rss_items, seed_matches
+from .support.health import free_port, image_healthcheck, passes, wait_for_address
+from .support.seeding import acme_wire, mention, seed_matches
 
 TRUNCATED = b"<rss><channel><title>x"
 
@@ -77,12 +77,7 @@ def test_the_healthcheck_asks_the_running_process_even_after_a_typo_or_a_new_add
     log = tmp_path / "run.log"
     process = start_clipper(config, "run", log=log)
     try:
-        wait_until(
-            lambda: "health, readiness and metrics on" in log.read_text(),
-            "the server",
-            process,
-            log,
-        )
+        wait_for_address(process, log)
         recorded = tmp_path / "var" / "health.addr"
         assert recorded.read_text().startswith("http://127.0.0.1:")
         # health.listen edited without a restart: the running process still answers
@@ -162,12 +157,7 @@ def test_a_reload_names_only_what_a_restart_would_change_from_what_is_running(
         return [row for row in log.read_text().splitlines() if "configuration reloaded" in row][-1]
 
     try:
-        wait_until(
-            lambda: "health, readiness and metrics on" in log.read_text(),
-            "the server",
-            process,
-            log,
-        )
+        wait_for_address(process, log)
         # the daily report's time is read live: nothing to restart for
         line = reload_with(started + "alerts:\n  feed_health:\n    time: '09:30'\n", 1)
         assert "restart" not in line, line
@@ -207,13 +197,7 @@ def test_a_digest_waiting_for_matching_is_told_once_by_the_run_loop_not_logged_a
     """``clipper run`` tells the wait as one event with its rep (``clipper.run``); the digest
     tick itself logs it at debug only, so JSON logs at -v hold one line, not two."""
     clock = Clock()
-    items = rss_items([f"Acme news {n}" for n in range(6)], base="https://n.example/")
-    url = server.route("/feed", Reply(200, rss(items)))
-    path = write_config(
-        tmp_path,
-        feeds={"x": [{"url": url, "name": "Wire"}]},
-        accounts=[{"name": "Acme", "owner": "rep@example.com"}],
-    )
+    path = acme_wire(tmp_path, server, 6)
     _config, clipper = build(path, clock)
     with clipper:
         clipper.update_feeds()

@@ -38,7 +38,7 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub, validate_blocks
 from .support.seeding import mention, seed_matches
-from .support.slack import BoltApp, clip_body, signed_headers, slack_clipper, stub
+from .support.slack import BoltApp, button_click, clip_body, signed_headers, slack_clipper, stub
 
 __all__ = ["stub"]
 
@@ -257,41 +257,19 @@ def press(
 ) -> tuple[str, str]:
     """Return (the signed-ready body of a Show more click on ``message``, its response_url id);
     ``value`` replaces the button's own (a forged click)."""
-    url = stub.response_url()
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": {"id": user},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": stub.trigger(),
-        "response_url": url,
-    }
     block_id = "b1"
     if message is not None:
         (button,) = more_buttons(message["blocks"])
         block_id = next(b["block_id"] for b in message["blocks"] if button in b.get("elements", []))
         value = button["value"] if value is None else value
-        payload["container"] = {
-            "type": "message",
-            "message_ts": message["ts"],
-            "channel_id": channel,
-            "is_ephemeral": False,
-            **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {}),
-        }
-        payload["channel"] = {"id": channel}
-        payload["message"] = {
-            k: message[k] for k in ("ts", "text", "blocks", "thread_ts") if k in message
-        }
-    payload["actions"] = [
-        {
-            "action_id": SHOW_MORE,
-            "block_id": block_id,
-            "value": value,
-            "type": "button",
-            "action_ts": action_ts,
-        }
-    ]
-    return "payload=" + quote(json.dumps(payload)), url.rsplit("/", 1)[-1]
+    clicked = {
+        "action_id": SHOW_MORE,
+        "block_id": block_id,
+        "value": value,
+        "type": "button",
+        "action_ts": action_ts,
+    }
+    return button_click(stub, clicked, message=message, user=user, channel=channel)
 
 
 def thread_posts(stub: SlackStub, ts: str) -> list[dict[str, Any]]:

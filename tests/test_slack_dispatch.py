@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -21,16 +21,20 @@ from clipper.types import OwnerCoverage, TouchReport
 
 from .conftest import Clock, write_config
 from .slackstub import SlackStub
-from .support.slack import BoltApp, clip_body, slack_clipper, stub
+from .support.slack import (
+    TEAM_REPS,
+    TEAM_USERS,
+    BoltApp,
+    button_click,
+    clip_body,
+    slack_clipper,
+    stub,
+)
 
 __all__ = ["stub"]
 
 SECRET = "dispatch-secret"
-REPS = [
-    {"email": "sam@example.com", "name": "Sam"},
-    {"email": "dana@example.com", "name": "Dana"},
-    {"email": "max@example.com", "name": "Max", "role": "manager"},
-]
+REPS = TEAM_REPS
 ACCOUNTS = [
     {
         "name": "Acme Robotics",
@@ -48,7 +52,7 @@ ACCOUNTS = [
 
 @pytest.fixture
 def slack_users() -> dict[str, str]:
-    return {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+    return TEAM_USERS
 
 
 class Bolt(BoltApp):
@@ -153,27 +157,17 @@ def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
 
 def click(bolt: Bolt, action_id: str, value: dict[str, object], user: str = "U1") -> str:
     """Dispatch a digest button click; return its response_url id."""
-    url = bolt.stub.response_url()
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": bolt.stub.trigger(),
-        "response_url": url,
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": "b1",
-                "value": json.dumps(value),
-                "type": "button",
-                "action_ts": "1700000000.000001",
-            }
-        ],
+    clicked = {
+        "action_id": action_id,
+        "block_id": "b1",
+        "value": json.dumps(value),
+        "type": "button",
+        "action_ts": "1700000000.000001",
     }
-    response = bolt.dispatch("payload=" + quote(json.dumps(payload)))
+    body, rid = button_click(bolt.stub, clicked, user=user)
+    response = bolt.dispatch(body)
     assert response.status == 200
-    return url.rsplit("/", 1)[-1]
+    return rid
 
 
 def test_a_mute_button_mutes_the_rep_s_account_once(bolt: Bolt) -> None:

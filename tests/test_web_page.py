@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from clipper.logic.weblink import LinkScope, expiry, link_query
 
 from .conftest import write_config
-from .support.cli import WITHOUT_SLACK, clipper_running, run_clipper, wait_until
+from .support.cli import WITHOUT_SLACK, clipper_running, clipper_serving, run_clipper, wait_until
 from .support.health import free_port
 
 # read when the module loads: the autouse fixture scrubs CLIPPER_* from each test's environment
@@ -94,21 +93,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     _import_touches(root, config)
     shared = {k: v for k, v in os.environ.items() if k == "CLIPPER_SHARED_DATA"}
     log = root / "serve.log"
-    serve = ("serve", "--host", "127.0.0.1", "--port", "0")
-    with clipper_running(
-        config, *serve, log=log, env=shared, drop=WITHOUT_SLACK, stop_timeout=10
-    ) as process:
-        found = wait_until(
-            lambda: re.search(r"on (http://127\.0\.0\.1:\d+)/report", log.read_text()),
-            "the report page",
-            process,
-            log,
-            interval=0.1,
-        )
+    listening = r"on (http://127\.0\.0\.1:\d+)/report"
+    with clipper_serving(config, log, listening, "the report page", env=shared) as base:
         text = log.read_text()
         # no Slack tokens: served all the same, and the startup line says so
         assert "Slack not configured" in text and "no Slack routes" in text, text
-        yield Site(config, found.group(1), root / "var" / "web-secret")
+        yield Site(config, base, root / "var" / "web-secret")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ dies or the wait runs out).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -109,6 +110,29 @@ def clipper_running(
         yield process
     finally:
         stop_clipper(process, stop_timeout)
+
+
+@contextmanager
+def clipper_serving(
+    config: Path,
+    log: Path,
+    listening: str,
+    what: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    stop_timeout: float = 10.0,
+) -> Iterator[str]:
+    """``clipper serve`` on a free loopback port for the block, without the Slack tokens and
+    ``CLIPPER_`` settings of the test's environment (``env`` adds what it needs); yields group 1
+    of the regular expression ``listening`` once the log shows it (an address)."""
+    serve = ("serve", "--host", "127.0.0.1", "--port", "0")
+    with clipper_running(
+        config, *serve, log=log, env=env, drop=WITHOUT_SLACK, stop_timeout=stop_timeout
+    ) as process:
+        found = wait_until(
+            lambda: re.search(listening, log.read_text()), what, process, log, interval=0.1
+        )
+        yield found.group(1)
 
 
 def _texts(logs: tuple[Path, ...]) -> str:

@@ -2,7 +2,8 @@
 
 Tests about what happens after matching (digests, the Slack app, the outbox) seed matches with
 ``seed_matches``; tests about matching itself run the real matcher instead. Does not start
-servers or write configuration (``conftest.write_config`` does).
+servers; ``acme_wire`` is the one configuration written here (through
+``conftest.write_config``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from clipper.logic.dedupe import identity_of
@@ -23,6 +25,9 @@ from clipper.types import (
     ParsedEntry,
     Stage,
 )
+
+from ..conftest import write_config
+from ..feedserver import FeedServer, Reply, rss
 
 #: the time the builders stamp when a test gives none
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -64,6 +69,18 @@ def rss_items(
     return [
         {"title": title, "link": f"{base}{n}", "guid": str(n)} for n, title in enumerate(titles)
     ]
+
+
+def acme_wire(root: Path, server: FeedServer, count: int) -> Path:
+    """Write the config of one rep (rep@example.com) with one account, Acme, and one feed,
+    "Wire", that ``server`` serves with ``count`` items titled "Acme news N"; return its path."""
+    items = rss_items([f"Acme news {n}" for n in range(count)], base="https://n.example/")
+    url = server.route("/feed", Reply(200, rss(items)))
+    return write_config(
+        root,
+        feeds={"x": [{"url": url, "name": "Wire"}]},
+        accounts=[{"name": "Acme", "owner": "rep@example.com"}],
+    )
 
 
 def mention(

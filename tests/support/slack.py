@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -27,6 +28,15 @@ from clipper.wiring import make_clipper
 
 from ..conftest import Clock
 from ..slackstub import SlackStub
+
+#: the team most Slack tests use: Sam and Dana (reps) and Max (their manager)
+TEAM_REPS = [
+    {"email": "sam@example.com", "name": "Sam"},
+    {"email": "dana@example.com", "name": "Dana"},
+    {"email": "max@example.com", "name": "Max", "role": "manager"},
+]
+#: their Slack user ids, as the stand-in serves them (email -> user id)
+TEAM_USERS = {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
 
 
 @pytest.fixture
@@ -77,6 +87,71 @@ def clip_body(text: str, *, user: str, response_url: str, trigger_id: str) -> st
             "trigger_id": trigger_id,
         }
     )
+
+
+def button_click(
+    stub: SlackStub,
+    action: dict[str, Any],
+    *,
+    message: dict[str, Any] | None = None,
+    user: str = "U1",
+    channel: str = "DU1",
+    trigger_age: float = 0.0,
+) -> tuple[str, str]:
+    """The form body Slack posts when ``user`` clicks a button (``block_actions``), and its
+    response_url id. ``action`` is the action as Slack reports it (action_id, block_id, value,
+    type, action_ts); ``message`` the message it sits in, in ``channel`` (None: a click that
+    names none); the trigger_id is ``trigger_age`` seconds old."""
+    url = stub.response_url()
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": stub.trigger(trigger_age),
+        "response_url": url,
+    }
+    if message is not None:
+        thread = {"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {}
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel,
+            "is_ephemeral": False,
+            **thread,
+        }
+        payload["channel"] = {"id": channel}
+        payload["message"] = {
+            k: message[k] for k in ("ts", "text", "blocks", "thread_ts") if k in message
+        }
+    payload["actions"] = [action]
+    return "payload=" + quote(json.dumps(payload)), url.rsplit("/", 1)[-1]
+
+
+def note_state(note: str, block_id: str = "note") -> dict[str, Any]:
+    """A share window's state with ``note`` typed into its note box (``block_id``)."""
+    return {"values": {block_id: {"note": {"type": "plain_text_input", "value": note}}}}
+
+
+def share_submission(view_id: str, metadata: str, state: Any = None, *, user: str = "U1") -> str:
+    """The form body Slack posts when ``user`` submits the share window ``view_id`` with its
+    ``private_metadata`` and ``state`` (None: a submission without one)."""
+    view: dict[str, Any] = {
+        "id": view_id,
+        "type": "modal",
+        "callback_id": "share_modal",
+        "private_metadata": metadata,
+    }
+    if state is not None:
+        view["state"] = state
+    submission = {
+        "type": "view_submission",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "view": view,
+    }
+    return "payload=" + quote(json.dumps(submission))
 
 
 def slack_environ(stub: SlackStub, secret: str) -> dict[str, str]:
