@@ -105,7 +105,8 @@ class SlackDirectory:
     stored). A user Slack does not know is not asked about again for
     ``DeliveryPolicy.unknown_rep_hold`` (kept in memory, only while the hold lasts).
     Every method may call Slack (``users.lookupByEmail``, ``users.info``,
-    ``conversations.open``); none decides what to send.
+    ``conversations.open``; ``email_of`` through the caller's ``ask``); none decides what to
+    send.
     """
 
     def __init__(
@@ -137,22 +138,22 @@ class SlackDirectory:
         self._unknown = {k: t for k, t in self._unknown.items() if now - t < hold}
         self._unknown[key] = now
 
-    def email_of(self, user_id: str) -> str | None:
-        """Return the email of the Slack user ``user_id``: cached, else their profile's
-        (``users.info``; cached when it is a configured rep's); None when the profile shows
-        none. Does not say whether they are a rep.
+    def email_of(self, user_id: str, ask: Callable[[str], str | None]) -> str | None:
+        """Return the email of the Slack user ``user_id``: cached, else what ``ask`` says
+        (the Slack app's ``users.info``, with its own 429 retry; cached when it is a configured
+        rep's); None when the profile shows none. Does not say whether they are a rep.
 
         Raises:
             SlackUserNotFoundError: Slack has no such user (now or within the hold).
-            DeliveryError: Slack refused (token, scope) or could not be reached.
+            DeliveryError: whatever else ``ask`` raises.
         """
         cached = self.storage.email_of_slack_user(user_id)
         if cached is not None:
             return cached
         if self.recently_unknown(user_id):
-            raise SlackUserNotFoundError(f"users.info: no Slack user has the id {user_id}")
+            raise SlackUserNotFoundError("user_not_found")
         try:
-            email = self.slack.user_email(user_id)
+            email = ask(user_id)
         except SlackUserNotFoundError:
             self._mark_unknown(user_id)
             raise

@@ -720,7 +720,7 @@ class ExtractorType(Protocol):
 
 
 class SlackApiType(Protocol):
-    """The Slack Web API calls digests and the Slack user directory need.
+    """The Slack Web API calls digests need.
 
     Raises ``SlackAuthError``, ``SlackScopeError``, ``SlackUserNotFoundError``,
     ``SlackRateLimitedError``, ``SlackUncertainError``, ``SlackRejectedError`` (a message Slack
@@ -730,11 +730,6 @@ class SlackApiType(Protocol):
     def lookup_user(self, email: str) -> str: ...
 
     def user_timezone(self, user_id: str) -> str | None: ...
-
-    def user_email(self, user_id: str) -> str | None:
-        """Return the email on a Slack user's profile (``users.info``), lower-cased; None
-        when the profile shows none."""
-        ...
 
     def open_dm(self, user_id: str) -> str: ...
 

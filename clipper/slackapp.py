@@ -314,7 +314,7 @@ def make_slack_app(
     except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
         raise DeliveryError(f"could not reach Slack to check the bot token ({exc})") from exc
     work = work or WorkQueue.from_settings(config.settings.slack)
-    users = SlackUsers(clipper)
+    users = SlackUsers(clipper, client)
 
     def ack_clip(ack: Any, command: dict[str, Any], respond: Any, request: Any) -> None:
         try:

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
 from .config import Contact, Rep
 from .core import Clipper
-from .exceptions import CommandUsageError, ConfigError, DeliveryError
+from .exceptions import CommandUsageError, ConfigError, DeliveryError, SlackUserNotFoundError
 from .logic.blockkit import (
     MAX_SECTION,
     SlackMessage,
@@ -516,11 +519,28 @@ def share_contact_line(contact: Contact | None) -> str:
 class SlackUsers:
     """Who a Slack user is in Clipper: the configured ``slack_id``, else the rep with their
     email. The email comes from ``Clipper.slack_email`` (the one Slack user cache,
-    ``outbox.SlackDirectory``: storage, else ``users.info``); this class keeps no cache and
-    calls no Slack API of its own."""
+    ``outbox.SlackDirectory``); on a miss it asks ``users.info`` on the Slack app's own client
+    (its bounded, counted 429 retry: a person is waiting). Keeps no cache of its own."""
 
-    def __init__(self, clipper: Clipper) -> None:
+    def __init__(self, clipper: Clipper, client: WebClient) -> None:
         self.clipper = clipper
+        self.client = client
+
+    def _profile_email(self, user_id: str) -> str | None:
+        """The email on the user's Slack profile (``users.info``), lower-cased.
+
+        Raises:
+            SlackUserNotFoundError: Slack has no such user.
+            DeliveryError: any other refusal; the message is Slack's error code.
+        """
+        try:
+            profile = self.client.users_info(user=user_id)["user"]["profile"]
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error in ("user_not_found", "users_not_found"):
+                raise SlackUserNotFoundError(error) from None
+            raise DeliveryError(error) from None
+        return str(profile.get("email") or "").lower() or None
 
     def rep_for(self, user_id: str) -> Rep:
         """Return the configured rep behind a Slack user.
@@ -532,7 +552,7 @@ class SlackUsers:
         if rep is not None:
             return rep
         try:
-            email = self.clipper.slack_email(user_id)
+            email = self.clipper.slack_email(user_id, self._profile_email)
         except DeliveryError as exc:
             raise CommandUsageError(f"Clipper cannot read your Slack profile ({exc})") from None
         if email is not None:

@@ -122,12 +122,6 @@ class SlackWebApi:
         zone = data.get("user", {}).get("tz")
         return str(zone) if zone else None
 
-    def user_email(self, user_id: str) -> str | None:
-        """Return the email on the user's profile, lower-cased; None when it shows none."""
-        data = self._call("users.info", user=user_id)
-        email = str(data.get("user", {}).get("profile", {}).get("email") or "").lower()
-        return email or None
-
     def open_dm(self, user_id: str) -> str:
         """Return the DM channel id with a user."""
         data = self._call("conversations.open", users=user_id)
