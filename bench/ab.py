@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -45,6 +44,7 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import make_feed, serve  # noqa: E402
+from procs import loopback_fetch, tree_env, worktrees  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 WORKLOADS = ("ingest", "match", "digest")
@@ -84,13 +84,7 @@ def _write_config(workdir: Path, urls: list[str], accounts: list[str]) -> Path:
     settings = {
         "database": "sqlite:///clipper.db",
         "feeds_dir": "feeds",
-        # one loopback host serves every feed here; in production the per-host limit is 2
-        "fetch": {
-            "concurrency": 16,
-            "per_host_concurrency": 16,
-            "max_new_per_feed": ITEMS_PER_FEED,
-            "allow_private_networks": ["127.0.0.0/8"],
-        },
+        "fetch": loopback_fetch(ITEMS_PER_FEED),
     }
     (workdir / "clipper.yaml").write_text(yaml.safe_dump(settings))
     return workdir / "clipper.yaml"
@@ -173,12 +167,7 @@ def match_feeds(feeds: int, now: datetime) -> dict[str, bytes]:
 def run(tree: Path, workload: str, spec: Path, seeded: Path | None = None) -> dict[str, float]:
     """Run one child from ``tree``; return its timed seconds, whole wall and peak RSS. A
     digest run composes in a fresh copy of ``seeded`` (copied before the child starts)."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(tree),
-        "HF_HUB_OFFLINE": "1",
-        "NO_PROXY": "127.0.0.1",
-    }
+    env = tree_env(tree, NO_PROXY="127.0.0.1")
     command = [sys.executable, __file__, "--child", workload, "--spec", str(spec)]
     copy = None
     if seeded is not None:
@@ -199,21 +188,13 @@ def run(tree: Path, workload: str, spec: Path, seeded: Path | None = None) -> di
 
 def _seed(tree: Path, spec: Path, workdir: Path) -> None:
     """Seed the digest workload's database with ``tree``'s own storage, in a child process."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
+    env = tree_env(tree)
     command = [sys.executable, __file__, "--child", "digest-seed", "--spec", str(spec)]
     out = subprocess.run(
         [*command, "--workdir", str(workdir)], capture_output=True, text=True, env=env, check=False
     )
     if out.returncode != 0:
         raise SystemExit(f"seeding failed in {tree}:\n{out.stderr[-2000:]}")
-
-
-def worktree(rev: str, into: Path, side: str) -> Path:
-    path = into / f"{side}-{rev.replace('/', '_')}"
-    subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(path), rev], check=True
-    )
-    return path
 
 
 def _ratio_line(label: str, a: list[float], b: list[float]) -> str:
@@ -269,34 +250,30 @@ def main() -> None:
         spec.write_text(
             json.dumps({"urls": [base + p for p in feeds], "accounts": accounts, "reps": args.reps})
         )
-        a = worktree(args.baseline, Path(trees), "baseline")
-        b = worktree(args.candidate, Path(trees), "candidate")
-        seeds: dict[Path, Path | None] = {a: None, b: None}
-        try:
-            if args.workload == "digest":
-                for tree in (a, b):
-                    seeded = Path(trees) / f"seed-{tree.name}"
-                    seeded.mkdir()
-                    _seed(tree, spec, seeded)
-                    seeds[tree] = seeded
-            run(a, args.workload, spec, seeds[a]), run(b, args.workload, spec, seeds[b])  # warm-up
-            runs_a, runs_b = [], []
-            for pair in range(args.pairs):
-                runs_a.append(run(a, args.workload, spec, seeds[a]))
-                runs_b.append(run(b, args.workload, spec, seeds[b]))
-                print(
-                    f"pair {pair + 1}: loop {runs_a[-1]['seconds']:.2f} s / "
-                    f"{runs_b[-1]['seconds']:.2f} s, whole {runs_a[-1]['wall']:.2f} s / "
-                    f"{runs_b[-1]['wall']:.2f} s",
-                    flush=True,
-                )
-        finally:
-            httpd.shutdown()
-            for tree in (a, b):
-                subprocess.run(
-                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
-                    check=False,
-                )
+        revs = ((args.baseline, "baseline-"), (args.candidate, "candidate-"))
+        with worktrees(Path(trees), *revs) as (a, b):
+            seeds: dict[Path, Path | None] = {a: None, b: None}
+            try:
+                if args.workload == "digest":
+                    for tree in (a, b):
+                        seeded = Path(trees) / f"seed-{tree.name}"
+                        seeded.mkdir()
+                        _seed(tree, spec, seeded)
+                        seeds[tree] = seeded
+                for tree in (a, b):  # warm-up
+                    run(tree, args.workload, spec, seeds[tree])
+                runs_a, runs_b = [], []
+                for pair in range(args.pairs):
+                    runs_a.append(run(a, args.workload, spec, seeds[a]))
+                    runs_b.append(run(b, args.workload, spec, seeds[b]))
+                    print(
+                        f"pair {pair + 1}: loop {runs_a[-1]['seconds']:.2f} s / "
+                        f"{runs_b[-1]['seconds']:.2f} s, whole {runs_a[-1]['wall']:.2f} s / "
+                        f"{runs_b[-1]['wall']:.2f} s",
+                        flush=True,
+                    )
+            finally:
+                httpd.shutdown()
     items = {runs_a[0]["items"], runs_b[0]["items"]}
     size = (
         f"{args.reps} reps x {DIGEST_ACCOUNTS} accounts x {DIGEST_MATCHES} matches"

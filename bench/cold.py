@@ -22,14 +22,13 @@ import itertools
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from procs import timed, tree_env, worktrees
+
 _count = itertools.count(1)
 
 #: command name -> the arguments after ``--config FILE`` (a function: explain's title is new)
@@ -64,31 +63,16 @@ def run(tree: Path, config: Path, name: str) -> tuple[float, int, float]:
     CPU seconds (user + system: what the wall would be on an idle machine, threads aside)."""
     if name == "run --once":
         shutil.rmtree(config.parent.parent / "var", ignore_errors=True)
-    env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
+    env = tree_env(tree)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode cached
     args = COMMANDS[name]()
-    started = time.perf_counter()
-    child = subprocess.Popen(
+    done = timed(
         [sys.executable, "-m", "clipper", "--config", str(config), *args],
-        cwd=config.parent.parent,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        cwd=config.parent.parent,
+        what=f"clipper {' '.join(args)} in {tree}",
     )
-    _pid, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"clipper {' '.join(args)} failed in {tree}")
-    return seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
-
-
-def worktree(rev: str, into: Path) -> Path:
-    """Check ``rev`` out into a detached worktree under ``into``."""
-    path = into / rev.replace("/", "_")
-    subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(path), rev], check=True
-    )
-    return path
+    return done.wall, done.rss_kib, done.cpu
 
 
 def main() -> None:
@@ -102,8 +86,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="clipper-cold-") as scratch:
         root = Path(scratch)
-        a, b = worktree(args.baseline, root / "trees"), worktree(args.candidate, root / "trees")
-        try:
+        (root / "trees").mkdir()
+        revs = ((args.baseline, ""), (args.candidate, ""))
+        with worktrees(root / "trees", *revs) as (a, b):
             configs = {a: sample(a, root / "a"), b: sample(b, root / "b")}
             for name in names:  # warm-up
                 run(a, configs[a], name), run(b, configs[b], name)
@@ -116,12 +101,6 @@ def main() -> None:
                     runs[name][1].append(run(b, configs[b], name))
                     first, second = runs[name][0][-1][0], runs[name][1][-1][0]
                     print(f"pair {pair + 1} {name}: {first:.2f} s / {second:.2f} s", flush=True)
-        finally:
-            for tree in (a, b):
-                subprocess.run(
-                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
-                    check=False,
-                )
     print(
         f"\n{args.candidate} against {args.baseline}, {args.pairs} pairs, load average "
         f"{load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"

@@ -37,6 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from procs import loopback_fetch, timed
+
 ITEMS = 50
 WORDS = [
     "market",
@@ -136,13 +138,7 @@ def write_clipper_config(workdir: Path, urls: list[str]) -> Path:
     settings = {
         "database": "sqlite:///var/clipper.db",
         "feeds_dir": "feeds",
-        # one loopback host serves every feed here; in production the per-host limit is 2
-        "fetch": {
-            "concurrency": 16,
-            "per_host_concurrency": 16,
-            "max_new_per_feed": ITEMS,
-            "allow_private_networks": ["127.0.0.0/8"],
-        },
+        "fetch": loopback_fetch(ITEMS),
     }
     (workdir / "clipper.yaml").write_text(yaml.safe_dump(settings))
     return workdir / "clipper.yaml"
@@ -194,24 +190,6 @@ def _count(db: Path, table: str) -> int:
     return count
 
 
-def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str, float]:
-    """Run ``command`` to its exit; return its wall seconds, peak RSS (MiB, from ``wait4``), its
-    output and its CPU seconds (user + system). Raises ``SystemExit`` when it fails (the
-    benchmark would compare nothing)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read().decode(errors="replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{command[1:4]} failed ({proc.returncode}):\n{output[-3000:]}")
-    return wall, usage.ru_maxrss / 1024, output, usage.ru_utime + usage.ru_stime
-
-
 def whole(tool: str, urls_file: Path, urls: list[str], env: dict[str, str]) -> dict[str, float]:
     """Run the command a user runs, from a fresh folder; return items, seconds and peak RSS."""
     with tempfile.TemporaryDirectory(prefix=f"ingest-{tool}-") as tmp:
@@ -221,16 +199,16 @@ def whole(tool: str, urls_file: Path, urls: list[str], env: dict[str, str]) -> d
             script.write_text(READER_SCRIPT)
             db = workdir / "reader.sqlite"
             command = [sys.executable, str(script), str(db), str(urls_file)]
-            wall, peak, _, cpu = _timed(command, env, workdir)
+            done = timed(command, env=env, cwd=workdir, what="reader", capture=True)
             items = _count(db, "entries")
         else:
             config = write_clipper_config(workdir, urls)
             command = [sys.executable, "-m", "clipper", "--config", str(config), "fetch", "--once"]
-            wall, peak, output, cpu = _timed(command, env, workdir)
-            if f"feeds: {len(urls)} ok" not in output:
-                raise SystemExit(f"clipper fetch --once did not fetch every feed:\n{output}")
+            done = timed(command, env=env, cwd=workdir, what="clipper fetch --once", capture=True)
+            if f"feeds: {len(urls)} ok" not in done.output:
+                raise SystemExit(f"clipper fetch --once did not fetch every feed:\n{done.output}")
             items = _count(workdir / "var" / "clipper.db", "articles")
-    return {"items": items, "seconds": wall, "peak_mib": peak, "cpu": cpu}
+    return {"items": items, "seconds": done.wall, "peak_mib": done.rss_kib / 1024, "cpu": done.cpu}
 
 
 def in_process(tool: str, urls_file: Path, env: dict[str, str]) -> dict[str, float]:

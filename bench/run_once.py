@@ -14,16 +14,13 @@ Does not run the test suite or judge the result: read the range before calling i
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from procs import timed, tree_env, worktrees
 
 
 def run_once(tree: Path) -> tuple[float, int]:
@@ -32,30 +29,14 @@ def run_once(tree: Path) -> tuple[float, int]:
     with tempfile.TemporaryDirectory(prefix="clipper-bench-") as scratch:
         for folder in ("config", "feeds"):
             shutil.copytree(tree / folder, Path(scratch) / folder)
-        env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
         config = Path(scratch) / "config" / "clipper.yaml"
-        started = time.perf_counter()
-        child = subprocess.Popen(
+        done = timed(
             [sys.executable, "-m", "clipper", "--config", str(config), "run", "--once"],
-            cwd=scratch,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env=tree_env(tree),
+            cwd=Path(scratch),
+            what=f"clipper run --once in {tree}",
         )
-        _pid, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"clipper run --once failed in {tree}")
-        return seconds, usage.ru_maxrss
-
-
-def worktree(rev: str, into: Path) -> Path:
-    """Check ``rev`` out into a detached worktree under ``into``."""
-    path = into / rev.replace("/", "_")
-    subprocess.run(
-        ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(path), rev], check=True
-    )
-    return path
+        return done.wall, done.rss_kib
 
 
 def main() -> None:
@@ -65,20 +46,14 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clipper-trees-") as trees:
-        a, b = worktree(args.baseline, Path(trees)), worktree(args.candidate, Path(trees))
-        try:
+        revs = ((args.baseline, ""), (args.candidate, ""))
+        with worktrees(Path(trees), *revs) as (a, b):
             run_once(a), run_once(b)  # warm-up: disk caches, compiled bytecode
             runs_a, runs_b = [], []
             for pair in range(args.pairs):
                 runs_a.append(run_once(a))
                 runs_b.append(run_once(b))
                 print(f"pair {pair + 1}: {runs_a[-1][0]:.2f} s / {runs_b[-1][0]:.2f} s")
-        finally:
-            for tree in (a, b):
-                subprocess.run(
-                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
-                    check=False,
-                )
     ratios = [rb[0] / ra[0] for ra, rb in zip(runs_a, runs_b, strict=True)]
     print(
         f"{args.candidate} / {args.baseline}, {args.pairs} pairs: median ratio "

@@ -274,6 +274,19 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         # cleared here, under a pass that may be using it
         self.reload_problem = None
 
+    def slack_email(self, user_id: str, ask: Callable[[str], str | None]) -> str | None:
+        """Return the email of a Slack user: cached, else what ``ask`` (the caller's
+        ``users.info``) says, through the process's one Slack user cache
+        (``outbox.SlackDirectory``). Does not say whether they are a rep (``find_rep``).
+
+        Raises:
+            DeliveryError: what ``ask`` raises; ``SlackUserNotFoundError`` also when Slack
+                said so of this user within ``DeliveryPolicy.unknown_rep_hold``.
+        """
+        if self.outbox.directory is None:  # no bot token for digests: nothing is cached
+            return self.stored_slack_email(user_id) or ask(user_id)
+        return self.outbox.directory.email_of(user_id, ask)
+
     def health(self) -> Health:
         """Say whether the database answers and whether the configuration loaded whole.
 

@@ -96,10 +96,17 @@ class Outcome(enum.Enum):
 
 
 class SlackDirectory:
-    """Who a rep is in Slack: user id, DM channel and time zone, cached in storage.
+    """Who a rep is in Slack and who a Slack user is: user id, DM channel and time zone by
+    email, and email by user id; the one Slack user cache of the process (the Slack app's
+    ``slackclip.SlackUsers`` asks it too).
 
+    What Slack says of a rep is cached in storage (``slack_users``: one row per email, so at
+    most one per rep or admin; the profile email of a Slack user who is no rep is never
+    stored). A user Slack does not know is not asked about again for
+    ``DeliveryPolicy.unknown_rep_hold`` (kept in memory, only while the hold lasts).
     Every method may call Slack (``users.lookupByEmail``, ``users.info``,
-    ``conversations.open``); none decides what to send.
+    ``conversations.open``; ``email_of`` through the caller's ``ask``); none decides what to
+    send.
     """
 
     def __init__(
@@ -119,8 +126,40 @@ class SlackDirectory:
         self._unknown: dict[str, datetime] = {}
 
     def recently_unknown(self, email: str) -> bool:
+        """Slack said within the hold that no user has this email (or user id)."""
         when = self._unknown.get(email)
         return when is not None and self.clock() - when < self.policy.unknown_rep_hold
+
+    def _mark_unknown(self, key: str) -> None:
+        """Remember that Slack does not know ``key`` (email or user id); entries past the hold
+        are dropped here, so the map holds only what was refused within it."""
+        now = self.clock()
+        hold = self.policy.unknown_rep_hold
+        self._unknown = {k: t for k, t in self._unknown.items() if now - t < hold}
+        self._unknown[key] = now
+
+    def email_of(self, user_id: str, ask: Callable[[str], str | None]) -> str | None:
+        """Return the email of the Slack user ``user_id``: cached, else what ``ask`` says
+        (the Slack app's ``users.info``, with its own 429 retry; cached when it is a configured
+        rep's); None when the profile shows none. Does not say whether they are a rep.
+
+        Raises:
+            SlackUserNotFoundError: Slack has no such user (now or within the hold).
+            DeliveryError: whatever else ``ask`` raises.
+        """
+        cached = self.storage.email_of_slack_user(user_id)
+        if cached is not None:
+            return cached
+        if self.recently_unknown(user_id):
+            raise SlackUserNotFoundError("user_not_found")
+        try:
+            email = ask(user_id)
+        except SlackUserNotFoundError:
+            self._mark_unknown(user_id)
+            raise
+        if email is not None and any(r.email == email for r in self.reps):
+            self.storage.put_slack_user(email, user_id, None, self.clock())
+        return email
 
     def timezone(self, rep: Rep) -> str | None:
         """Return the rep's time zone from Slack (``users.info``, cached) when the config has
@@ -146,7 +185,7 @@ class SlackDirectory:
             raise
         except DeliveryError as exc:
             if isinstance(exc, SlackUserNotFoundError):
-                self._unknown[rep.email] = self.clock()
+                self._mark_unknown(rep.email)
             log.info("no Slack time zone for %s (%s); using the default", rep.email, exc)
             return None
         self.storage.put_slack_user(rep.email, user, None, self.clock(), timezone=zone)
@@ -165,7 +204,7 @@ class SlackDirectory:
         try:
             user = configured or (cached[0] if cached else None) or self.slack.lookup_user(email)
         except SlackUserNotFoundError:
-            self._unknown[email] = self.clock()
+            self._mark_unknown(email)
             raise
         self.storage.put_slack_user(email, user, None, self.clock())
         channel = self.slack.open_dm(user)

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from .config import Contact, Rep
 from .core import Clipper
-from .exceptions import CommandUsageError, ConfigError
+from .exceptions import CommandUsageError, ConfigError, DeliveryError, SlackUserNotFoundError
 from .logic.blockkit import (
     MAX_SECTION,
     SlackMessage,
@@ -517,14 +517,30 @@ def share_contact_line(contact: Contact | None) -> str:
 
 
 class SlackUsers:
-    """Who a Slack user is in Clipper: the configured ``slack_id``, else their email (kept
-    here, else the one stored for digests, else Slack's ``users.info``). Remembers emails for
-    the life of the app; does not store them."""
+    """Who a Slack user is in Clipper: the configured ``slack_id``, else the rep with their
+    email. The email comes from ``Clipper.slack_email`` (the one Slack user cache,
+    ``outbox.SlackDirectory``); on a miss it asks ``users.info`` on the Slack app's own client
+    (its bounded, counted 429 retry: a person is waiting). Keeps no cache of its own."""
 
     def __init__(self, clipper: Clipper, client: WebClient) -> None:
         self.clipper = clipper
         self.client = client
-        self._emails: dict[str, str] = {}
+
+    def _profile_email(self, user_id: str) -> str | None:
+        """The email on the user's Slack profile (``users.info``), lower-cased.
+
+        Raises:
+            SlackUserNotFoundError: Slack has no such user.
+            DeliveryError: any other refusal; the message is Slack's error code.
+        """
+        try:
+            profile = self.client.users_info(user=user_id)["user"]["profile"]
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error in ("user_not_found", "users_not_found"):
+                raise SlackUserNotFoundError(error) from None
+            raise DeliveryError(error) from None
+        return str(profile.get("email") or "").lower() or None
 
     def rep_for(self, user_id: str) -> Rep:
         """Return the configured rep behind a Slack user.
@@ -535,17 +551,11 @@ class SlackUsers:
         rep = self.clipper.find_rep(slack_id=user_id)
         if rep is not None:
             return rep
-        email = self._emails.get(user_id) or self.clipper.stored_slack_email(user_id)
-        if email is None:
-            try:
-                profile = self.client.users_info(user=user_id)["user"]["profile"]
-                email = str(profile.get("email") or "").lower() or None
-            except SlackApiError as exc:
-                raise CommandUsageError(
-                    f"Clipper cannot read your Slack profile ({exc.response.get('error')})"
-                ) from None
+        try:
+            email = self.clipper.slack_email(user_id, self._profile_email)
+        except DeliveryError as exc:
+            raise CommandUsageError(f"Clipper cannot read your Slack profile ({exc})") from None
         if email is not None:
-            self._emails[user_id] = email
             rep = self.clipper.find_rep(email=email)
             if rep is not None:
                 return rep

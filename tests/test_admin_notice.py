@@ -3,21 +3,16 @@
 
 from __future__ import annotations
 
-import re
-import signal
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-import httpx
 
 from clipper.logic.admin import compose_problem_notice
 
 from .conftest import write_config
 from .slackstub import Fault, SlackStub, validate_blocks
-from .support.cli import start_clipper
+from .support.cli import log_of_running, wait_on_log
+from .support.health import passes
 
 ADMIN = {"email": "ada@example.com", "role": "admin"}
 TYPO = {"email": "bo@example.com", "timezone": "Europe/Berln"}
@@ -37,44 +32,6 @@ def line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
-@contextmanager
-def running(
-    config: Path, log: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ("run",)
-) -> Iterator[Callable[[], str]]:
-    """Run `clipper run` (or ``args``) until the block ends; yield a reader of its log."""
-    process = start_clipper(config, *args, log=log, env=env)
-
-    def read() -> str:
-        assert process.poll() is None, log.read_text()
-        return log.read_text()
-
-    try:
-        yield read
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-
-
-def wait_for(check: Callable[[], bool], what: str, read: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 120
-    while not check():
-        assert time.monotonic() < deadline, f"no {what}:\n{read()}"
-        time.sleep(0.2)
-
-
-def passes(read: Callable[[], str]) -> int:
-    """Fetch-and-match passes finished so far: an idle pass prints nothing, so they are read
-    from the health server's ``clipper_scheduler_tick_seconds_count`` (0 before it listens)."""
-    found = re.search(r"health, readiness and metrics on (http://\S+)", read())
-    if found is None:
-        return 0
-    metrics = httpx.get(f"{found.group(1)}/metrics", timeout=10).text
-    ticks = re.search(
-        r'^clipper_scheduler_tick_seconds_count\{job="fetch and match"\} (\S+)$', metrics, re.M
-    )
-    return int(float(ticks.group(1))) if ticks else 0
-
-
 def slack_env(stub: SlackStub) -> dict[str, str]:
     return {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": stub.base_url}
 
@@ -82,9 +39,12 @@ def slack_env(stub: SlackStub) -> dict[str, str]:
 def test_the_admin_gets_one_dm_naming_the_reps_file_line_and_the_bad_zone(tmp_path: Path) -> None:
     config = config_with(tmp_path, [ADMIN, TYPO])
     zone_line = line_of(tmp_path / "config" / "reps.yaml", "Europe/Berln")
-    with SlackStub(USERS) as stub, running(config, tmp_path / "run.log", slack_env(stub)) as read:
-        wait_for(lambda: bool(stub.posts("DUADA")), "DM to the admin", read)
-        wait_for(lambda: passes(read) >= 3, "three fetch-and-match passes", read)
+    with (
+        SlackStub(USERS) as stub,
+        log_of_running(config, tmp_path / "run.log", slack_env(stub)) as read,
+    ):
+        wait_on_log(lambda: bool(stub.posts("DUADA")), "DM to the admin", read)
+        wait_on_log(lambda: passes(read()) >= 3, "three fetch-and-match passes", read)
         (dm,) = stub.posts("DUADA")
         assert stub.posts("DUBO") == [] and stub.posts("DUCY") == []
     shown = dm["text"] + "".join(b["text"]["text"] for b in dm["blocks"])
@@ -101,8 +61,11 @@ def read_log(path: Path) -> str:
 
 def test_a_config_without_problems_tells_nobody(tmp_path: Path) -> None:
     config = config_with(tmp_path, [ADMIN])
-    with SlackStub(USERS) as stub, running(config, tmp_path / "run.log", slack_env(stub)) as read:
-        wait_for(lambda: passes(read) >= 2, "two fetch-and-match passes", read)
+    with (
+        SlackStub(USERS) as stub,
+        log_of_running(config, tmp_path / "run.log", slack_env(stub)) as read,
+    ):
+        wait_on_log(lambda: passes(read()) >= 2, "two fetch-and-match passes", read)
         assert stub.count("chat.postMessage") == 0 and stub.count("conversations.open") == 0
     assert "configuration" not in read_log(tmp_path / "run.log")
     assert not (tmp_path / "var" / "digests" / "admin").exists()
@@ -112,9 +75,12 @@ def test_a_slack_error_is_one_line_and_the_run_goes_on_with_the_list_in_a_file(
     tmp_path: Path,
 ) -> None:
     config = config_with(tmp_path, [ADMIN, TYPO])
-    with SlackStub(USERS) as stub, running(config, tmp_path / "run.log", slack_env(stub)) as read:
+    with (
+        SlackStub(USERS) as stub,
+        log_of_running(config, tmp_path / "run.log", slack_env(stub)) as read,
+    ):
         stub.faults.append(Fault("chat.postMessage", action="error", always=True))
-        wait_for(lambda: passes(read) >= 2, "two fetch-and-match passes", read)
+        wait_on_log(lambda: passes(read()) >= 2, "two fetch-and-match passes", read)
     log = read_log(tmp_path / "run.log")
     (failure,) = [line for line in log.splitlines() if "could not tell the admin" in line]
     assert "ada@example.com" in failure and "Traceback" not in log
@@ -124,8 +90,11 @@ def test_a_slack_error_is_one_line_and_the_run_goes_on_with_the_list_in_a_file(
 
 def test_without_an_admin_one_line_says_nobody_was_told(tmp_path: Path) -> None:
     config = config_with(tmp_path, [TYPO])
-    with SlackStub(USERS) as stub, running(config, tmp_path / "run.log", slack_env(stub)) as read:
-        wait_for(lambda: passes(read) >= 2, "two fetch-and-match passes", read)
+    with (
+        SlackStub(USERS) as stub,
+        log_of_running(config, tmp_path / "run.log", slack_env(stub)) as read,
+    ):
+        wait_on_log(lambda: passes(read()) >= 2, "two fetch-and-match passes", read)
         assert stub.count("chat.postMessage") == 0
     log = read_log(tmp_path / "run.log")
     assert log.count("nobody was told") == 1
@@ -138,8 +107,8 @@ def test_terminal_mode_writes_the_list_beside_the_digests_and_says_where_once(
     reps = tmp_path / "config" / "reps.yaml"
     zone_line = line_of(reps, "Europe/Berln")
     folder = tmp_path / "var" / "digests" / "admin"
-    with running(config, tmp_path / "run.log") as read:
-        wait_for(lambda: passes(read) >= 2, "two fetch-and-match passes", read)
+    with log_of_running(config, tmp_path / "run.log") as read:
+        wait_on_log(lambda: passes(read()) >= 2, "two fetch-and-match passes", read)
     (listed,) = folder.glob("config-problems-*.md")
     text = listed.read_text()
     assert f"{reps}:{zone_line}: reps[1].timezone" in text and "Europe/Berln" in text
@@ -150,9 +119,9 @@ def test_serve_tells_the_admin_once_at_start(tmp_path: Path) -> None:
     config = config_with(tmp_path, [ADMIN, TYPO])
     with SlackStub(USERS) as stub:
         env = {**slack_env(stub), "SLACK_SIGNING_SECRET": "s3cret"}
-        with running(config, tmp_path / "serve.log", env, ("serve", "--port", "0")) as read:
-            wait_for(lambda: "Slack app listening" in read(), "Slack app", read)
-            wait_for(lambda: bool(stub.posts("DUADA")), "DM to the admin", read)
+        with log_of_running(config, tmp_path / "serve.log", env, ("serve", "--port", "0")) as read:
+            wait_on_log(lambda: "Slack app listening" in read(), "Slack app", read)
+            wait_on_log(lambda: bool(stub.posts("DUADA")), "DM to the admin", read)
             time.sleep(1.0)
             (dm,) = stub.posts("DUADA")
             assert stub.count("chat.postMessage") == 1

@@ -12,23 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_bolt import App, BoltRequest, BoltResponse
-from slack_sdk import WebClient
 
-from clipper.config import load_config
-from clipper.core import Clipper
 from clipper.exceptions import FetchError
 from clipper.logic.feedstate import decide_failure
 from clipper.logic.schedule import PollPolicy
-from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.types import NewTouch, TouchChannel
-from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
 from .slackstub import SlackStub
 from .support.cli import run_clipper
 from .support.seeding import article_intent, feed_sources
-from .support.slack import clip_body, signed_headers, stub
+from .support.slack import BoltApp, slack_clipper, stub
 
 __all__ = ["stub"]
 
@@ -62,27 +56,13 @@ def slack_users() -> dict[str, str]:
     return {"sam@example.com": "U1", "dana@example.com": "U2"}
 
 
-class Bolt:
+class Bolt(BoltApp):
     """A Clipper on a fiscal-year ledger, its Bolt app and work queue, driven by dispatch."""
 
     def __init__(self, tmp_path: Path, stub: SlackStub, settings: dict[str, Any]) -> None:
-        self.stub = stub
         self.config_path = write_config(tmp_path, accounts=ACCOUNTS, reps=REPS, settings=settings)
-        config = load_config(
-            self.config_path,
-            {
-                "SLACK_BOT_TOKEN": "xoxb-test",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_BASE_URL": stub.base_url,
-            },
-        )
         self.clock = Clock()
-        self.clipper: Clipper = make_clipper(config, _clock=self.clock)
-        self.work = WorkQueue(2, 8)
-        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
-        self.app: App = make_slack_app(
-            self.clipper, client=client, token_verification=False, work=self.work
-        )
+        super().__init__(slack_clipper(self.config_path, stub, SECRET, self.clock), stub, SECRET)
 
     def seed(self) -> None:
         """Sam's touches across quarters, one by Dana on Sam's account, and a "Not relevant"
@@ -113,23 +93,6 @@ class Bolt:
         assert self.clipper.record_feedback(
             "Acme Robotics", article.id, "not_relevant", "sam@example.com"
         )
-
-    def close(self) -> None:
-        self.work.shutdown()
-        self.clipper.close()
-
-    def clip(self, text: str, user: str = "U1") -> tuple[BoltResponse, str]:
-        url = self.stub.response_url()
-        body = clip_body(text, user=user, response_url=url, trigger_id=self.stub.trigger())
-        response = self.app.dispatch(BoltRequest(body=body, headers=signed_headers(body, SECRET)))
-        return response, url.rsplit("/", 1)[-1]
-
-    def answer(self, rid: str, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.stub.responses[rid]:
-            time.sleep(0.02)
-        (posted,) = self.stub.responses[rid]
-        return str(posted["text"])
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -46,7 +45,7 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub, validate_blocks
 from .support.seeding import mention, seed_matches
-from .support.slack import signed_headers, stub
+from .support.slack import button_click, signed_headers, stub
 
 __all__ = ["stub"]
 
@@ -586,27 +585,14 @@ def test_share_for_the_other_account_opens_its_share_window(
         (post,) = stub.posts("DU1")
         actions = next(b for b in post["blocks"] if b["type"] == "actions")
         button = next(e for e in actions["elements"] if e["action_id"] == "share_also_1")
-        payload = {
-            "type": "block_actions",
-            "user": {"id": "U1"},
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "container": {"type": "message", "message_ts": post["ts"], "channel_id": "DU1"},
-            "channel": {"id": "DU1"},
-            "message": {"ts": post["ts"], "text": post["text"], "blocks": post["blocks"]},
-            "trigger_id": stub.trigger(),
-            "response_url": stub.response_url(),
-            "actions": [
-                {
-                    "action_id": "share_also_1",
-                    "block_id": actions["block_id"],
-                    "value": button["value"],
-                    "type": "button",
-                    "action_ts": "1700000000.000001",
-                }
-            ],
+        clicked = {
+            "action_id": "share_also_1",
+            "block_id": actions["block_id"],
+            "value": button["value"],
+            "type": "button",
+            "action_ts": "1700000000.000001",
         }
-        body = "payload=" + quote(json.dumps(payload))
+        body, _rid = button_click(stub, clicked, message=post)
         response = httpx.post(
             f"http://127.0.0.1:{running.port}/slack/events",
             content=body,

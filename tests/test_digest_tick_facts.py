@@ -20,7 +20,7 @@ from clipper.types import ComposedDigest, DigestKind, EventKind, NoteKind, Sink
 
 from .conftest import Clock, build, write_config
 from .feedserver import FeedServer, Reply, rss
-from .support.seeding import mention, seed_matches
+from .support.seeding import acme_wire, mention, seed_matches
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY = DigestPolicy(max_items_per_account=2, max_items=5, max_industry_items=2)
@@ -267,16 +267,7 @@ def test_a_due_digest_still_waits_for_unmatched_articles_once_most_are_matched(
     """Matching progress reads the waiting articles through their index (not a scan of every
     article per rep); the count is the same after ``PRAGMA optimize`` has seen the table."""
     clock = Clock()
-    items = [
-        {"title": f"Acme news {n}", "link": f"https://n.example/{n}", "guid": str(n)}
-        for n in range(30)
-    ]
-    url = server.route("/feed", Reply(200, rss(items)))
-    path = write_config(
-        tmp_path,
-        feeds={"x": [{"url": url, "name": "Wire"}]},
-        accounts=[{"name": "Acme", "owner": "rep@example.com"}],
-    )
+    path = acme_wire(tmp_path, server, 30)
     _config, clipper = build(path, clock)
     with clipper:
         clipper.update_feeds()

@@ -228,7 +228,8 @@ def test_a_bad_admin_is_named_with_its_file_and_line(tmp_path: Path) -> None:
 
 
 def test_clipper_run_writes_the_days_report_once_across_a_restart(tmp_path: Path) -> None:
-    from .test_admin_notice import passes, running, wait_for
+    from .support.cli import log_of_running, wait_on_log
+    from .support.health import passes
 
     config = write_config(
         tmp_path,
@@ -238,16 +239,16 @@ def test_clipper_run_writes_the_days_report_once_across_a_restart(tmp_path: Path
     for _ in range(2):  # two failures in a row: broken
         assert run_clipper(config, "fetch", "--once", "--all").returncode == 1
     folder = tmp_path / "var" / "feed-health"
-    with running(config, tmp_path / "first.log") as read:
-        wait_for(lambda: folder.exists() and any(folder.iterdir()), "feed-health file", read)
-        wait_for(lambda: passes(read) >= 1, "a fetch-and-match pass", read)
+    with log_of_running(config, tmp_path / "first.log") as read:
+        wait_on_log(lambda: folder.exists() and any(folder.iterdir()), "feed-health file", read)
+        wait_on_log(lambda: passes(read()) >= 1, "a fetch-and-match pass", read)
     (report,) = folder.iterdir()
     assert "Gone Missing" in report.read_text() and "file not found" in report.read_text()
     first = (tmp_path / "first.log").read_text()
     lines = [line for line in first.splitlines() if "feed health:" in line]
     assert len(lines) == 1 and str(report) in lines[0]
     report.unlink()
-    with running(config, tmp_path / "second.log") as read:
-        wait_for(lambda: passes(read) >= 3, "three passes", read)
+    with log_of_running(config, tmp_path / "second.log") as read:
+        wait_on_log(lambda: passes(read()) >= 3, "three passes", read)
     assert "feed health:" not in (tmp_path / "second.log").read_text()
     assert not report.exists()

@@ -10,34 +10,13 @@ from pathlib import Path
 from .conftest import write_config
 from .feedserver import FeedServer, Reply, rss
 from .support.cli import start_clipper
-
-ACCOUNTS = [
-    {"name": "Acme Robotics", "owner": "sam@example.com"},
-    {"name": "Northwind Logistics", "owner": "dana@example.com"},
-]
-REPS = [{"email": "sam@example.com"}, {"email": "dana@example.com"}]
-ITEMS = [
-    {
-        "title": title,
-        "link": f"https://news.example/{n}",
-        "guid": f"g{n}",
-        "description": f"{title}, the company said on Monday.",
-    }
-    for n, title in enumerate(
-        [
-            "Acme Robotics opens a new plant in Ohio",
-            "Acme Robotics wins a warehouse automation contract",
-            "Northwind Logistics buys a regional trucking firm",
-            "Northwind Logistics opens a freight hub in Rotterdam",
-        ]
-    )
-]
+from .support.seeding import PAIR_ACCOUNTS, PAIR_ITEMS, PAIR_REPS
 
 
 def slow_config(root: Path, server: FeedServer, delay: float) -> Path:
-    url = server.route("/wire", Reply(200, rss(ITEMS), delay=delay))
+    url = server.route("/wire", Reply(200, rss(PAIR_ITEMS), delay=delay))
     return write_config(
-        root, feeds={"news": [{"url": url, "name": "Wire"}]}, accounts=ACCOUNTS, reps=REPS
+        root, feeds={"news": [{"url": url, "name": "Wire"}]}, accounts=PAIR_ACCOUNTS, reps=PAIR_REPS
     )
 
 

@@ -16,11 +16,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from slack_bolt import BoltRequest
-from slack_sdk import WebClient
 
 import clipper.slackclip
 from clipper.adapters.storage import Storage
@@ -35,7 +32,6 @@ from clipper.logic.blockkit import (
 from clipper.logic.clip import parse_clip
 from clipper.logic.compose import DigestRequest, compose_digest
 from clipper.logic.digest import DigestCandidate, DigestPolicy, build_digest
-from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.slackclip import answer_clip
 from clipper.types import DigestKind, IndustryMatch, Match, MatchResult, Sink
 from clipper.wiring import make_clipper
@@ -44,7 +40,7 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
 from .support.seeding import SEED_OWNER, rss_items
-from .support.slack import clip_body, signed_headers, stub
+from .support.slack import BoltApp, button_click, slack_environ, stub
 
 __all__ = ["stub"]
 
@@ -316,39 +312,27 @@ def test_a_digest_of_industry_news_alone_renders_in_both_sinks() -> None:
 SECRET = "industry-secret"
 
 
-class Bolt:
+class Bolt(BoltApp):
     """Dana's digest over Slack with one industry story a digest, the Bolt app and its queue."""
 
     def __init__(self, tmp_path: Path, server: FeedServer, stub: SlackStub) -> None:
-        self.stub = stub
-        environ = {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_BASE_URL": stub.base_url,
-        }
-        self.clipper = setup(tmp_path, server, environ=environ, digest={"max_industry_items": 1})
+        environ = slack_environ(stub, SECRET)
+        clipper = setup(tmp_path, server, environ=environ, digest={"max_industry_items": 1})
+        super().__init__(clipper, stub, SECRET)
         stub.ts_clock = lambda: self.clipper.clock().timestamp()  # type: ignore[attr-defined]
-        self.work = WorkQueue(2, 8)
-        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
-        self.app = make_slack_app(
-            self.clipper, client=client, token_verification=False, work=self.work
-        )
 
-    def dispatch(self, body: str) -> int:
-        return int(
-            self.app.dispatch(BoltRequest(body=body, headers=signed_headers(body, SECRET))).status
-        )
+    def status(self, body: str) -> int:
+        return int(self.dispatch(body).status)
 
     def waiting(self) -> list[str]:
         """The titles of Dana's left-out industry stories not shown since."""
         left = self.clipper.storage.industry_left_out_candidates("dana@example.com")
         return sorted(c.title for c in left)
 
-    def clip(self, text: str) -> dict[str, Any]:
-        url = self.stub.response_url()
-        body = clip_body(text, user="U1", response_url=url, trigger_id=self.stub.trigger())
-        assert self.dispatch(body) == 200
-        (answer,) = wait_until(lambda: self.stub.responses[url.rsplit("/", 1)[-1]])
+    def ask(self, text: str) -> dict[str, Any]:
+        response, rid = self.clip(text)
+        assert response.status == 200
+        (answer,) = wait_until(lambda: self.stub.responses[rid])
         return dict(answer)
 
 
@@ -366,8 +350,7 @@ def wait_until(check: Any, timeout: float = 10.0) -> Any:
 def bolt(tmp_path: Path, server: FeedServer, stub: SlackStub) -> Iterator[Bolt]:
     running = Bolt(tmp_path, server, stub)
     yield running
-    running.work.shutdown()
-    running.clipper.close()
+    running.close()
 
 
 def section_titles(blocks: list[dict[str, Any]]) -> list[str]:
@@ -403,26 +386,9 @@ def test_the_industry_stories_over_the_cap_come_with_a_show_more_button(bolt: Bo
     # covered, not shown: they wait for the button
     assert bolt.waiting() == LEFT_OUT
 
-    url = bolt.stub.response_url()
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": bolt.stub.trigger(),
-        "response_url": url,
-        "container": {
-            "type": "message",
-            "message_ts": message["ts"],
-            "channel_id": "DU1",
-            "is_ephemeral": False,
-        },
-        "channel": {"id": "DU1"},
-        "message": {k: message[k] for k in ("ts", "text", "blocks")},
-        "actions": [dict(button, block_id=blocks[-1]["block_id"], type="button", action_ts="17.1")],
-    }
-    body = "payload=" + quote(json.dumps(payload))
-    assert bolt.dispatch(body) == 200
+    clicked = dict(button, block_id=blocks[-1]["block_id"], type="button", action_ts="17.1")
+    body, _rid = button_click(bolt.stub, clicked, message=message)
+    assert bolt.status(body) == 200
     (update,) = wait_until(lambda: bolt.stub.updates)
     (reply,) = [
         c.body
@@ -452,7 +418,7 @@ def test_clip_news_industries_shows_what_the_digest_left_out_a_page_at_a_time(
 ) -> None:
     monkeypatch.setattr(clipper.slackclip, "NEWS_LEFT_OUT", 2)
     bolt.clipper.digest(force=True)
-    answer = bolt.clip("news industries")
+    answer = bolt.ask("news industries")
     assert validate(answer["blocks"]) == []
     assert [t.split(" ", 1)[0] for t in section_titles(answer["blocks"])] == ["Container", "Rail"]
     assert "1 more not yet shown: `/clip news industries` again shows the next ones." in json.dumps(
@@ -460,13 +426,13 @@ def test_clip_news_industries_shows_what_the_digest_left_out_a_page_at_a_time(
     )
     # counted as shown once Slack took the answer, and only those
     wait_until(lambda: bolt.waiting() == [LEFT_OUT[2]])
-    again = bolt.clip("news industry Logistics")  # one industry, by name
+    again = bolt.ask("news industry Logistics")  # one industry, by name
     assert [t.split(" ", 1)[0] for t in section_titles(again["blocks"])] == ["Trucking"]
     wait_until(lambda: bolt.waiting() == [])
-    assert bolt.clip("news industries")["text"] == (
+    assert bolt.ask("news industries")["text"] == (
         "Nothing more in *logistics*: every industry story your digests had has been shown."
     )
-    unknown = bolt.clip("news industry farming")["text"]
+    unknown = bolt.ask("news industry farming")["text"]
     assert unknown.startswith(":warning: none of your accounts is in an industry called *farming*")
 
 

@@ -19,9 +19,9 @@ from clipper.config import load_config
 from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
-from .support.cli import run_clipper, start_clipper
+from .support.cli import kill_clipper, run_clipper, start_clipper, wait_until
 from .test_digest_delivery import USERS, Setup, acme, seed
-from .test_lifecycle import keys, stop, wait_for
+from .test_lifecycle import keys
 
 FEEDS = 16
 DELAY = 1.0  # within the tests' 2 s read timeout: fetches in flight succeed
@@ -57,16 +57,16 @@ def test_ctrl_c_during_fetch_once_stops_with_130_and_one_line_and_the_next_fetch
     log = tmp_path / "fetch.log"
     process = start_clipper(path, "fetch", "--once", log=log)
     try:
-        wait_for(
-            "fetches in flight",
+        wait_until(
             lambda: any(server.hits(f"/slow{n}") for n in range(FEEDS)),
-            log,
+            "fetches in flight",
             process,
+            log,
         )
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=60)
     finally:
-        stop(process)
+        kill_clipper(process)
     text = log.read_text()
     assert code == 130, text
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
@@ -103,15 +103,15 @@ def test_a_second_ctrl_c_during_fetch_once_exits_at_once(
     log = tmp_path / "fetch.log"
     process = start_clipper(path, "fetch", "--once", log=log)
     try:
-        wait_for("a fetch in flight", lambda: bool(server.hits("/stuck0")), log, process)
+        wait_until(lambda: bool(server.hits("/stuck0")), "a fetch in flight", process, log)
         process.send_signal(signal.SIGINT)
-        wait_for(
-            "the first signal's line", lambda: "SIGINT: stopping" in log.read_text(), log, process
+        wait_until(
+            lambda: "SIGINT: stopping" in log.read_text(), "the first signal's line", process, log
         )
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=15)
     finally:
-        stop(process)
+        kill_clipper(process)
     text = log.read_text()
     assert code == 130, text
     assert "second SIGINT: exiting now without waiting (in flight: fetching feeds)" in text, text
@@ -141,11 +141,13 @@ def test_sigterm_during_run_once_delivery_exits_143_and_the_next_run_posts_each_
         log = tmp_path / "run.log"
         process = start_clipper(setup.path, "run", "--once", log=log, env=env)
         try:
-            wait_for("a post in flight", lambda: slack.count("chat.postMessage") >= 1, log, process)
+            wait_until(
+                lambda: slack.count("chat.postMessage") >= 1, "a post in flight", process, log
+            )
             process.send_signal(signal.SIGTERM)
             code = process.wait(timeout=60)
         finally:
-            stop(process)
+            kill_clipper(process)
         text = log.read_text()
         assert code == 143, text
         assert "Traceback" not in text, text
@@ -182,11 +184,11 @@ def test_sigterm_during_a_command_without_stopping_points_finishes_it_then_exits
     log = tmp_path / "discover.log"
     process = start_clipper(path, "feeds", "discover", page, log=log)
     try:
-        wait_for("the page in flight", lambda: bool(server.hits("/feed")), log, process)
+        wait_until(lambda: bool(server.hits("/feed")), "the page in flight", process, log)
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=60)
     finally:
-        stop(process)
+        kill_clipper(process)
     text = log.read_text()
     assert code == 143, text
     assert "Traceback" not in text, text
@@ -203,16 +205,16 @@ def test_sigterm_with_json_logs_tells_the_stop_as_json_lines_only(
     log = tmp_path / "fetch.log"
     process = start_clipper(path, "--log-format", "json", "fetch", "--once", log=log)
     try:
-        wait_for(
-            "fetches in flight",
+        wait_until(
             lambda: any(server.hits(f"/slow{n}") for n in range(FEEDS)),
-            log,
+            "fetches in flight",
             process,
+            log,
         )
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=60)
     finally:
-        stop(process)
+        kill_clipper(process)
     text = log.read_text()
     assert code == 143, text
     records = [json.loads(line) for line in text.splitlines()]  # every line is JSON

@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,32 +19,17 @@ from clipper.adapters.storage import Storage
 from clipper.config import load_config
 from clipper.exceptions import StorageError
 
-from .conftest import REPO, Clock, write_config
+from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import Fault, SlackStub
-from .support.cli import run_clipper, start_clipper
+from .support.cli import kill_clipper, run_clipper, start_clipper, wait_until
+from .support.health import free_port, image_healthcheck
 from .test_digest_delivery import USERS, Setup, acme, seed
 
 SLOW_FEEDS = 40
 FETCH_DELAY = 1.5  # within the tests' 2 s read timeout: in-flight fetches succeed
 POST_DELAY = 1.5
 GRACE = 15.0
-
-
-def wait_for(
-    what: str, done: Callable[[], bool], log: Path, process: subprocess.Popen[bytes]
-) -> None:
-    deadline = time.monotonic() + 120
-    while not done():
-        assert process.poll() is None, f"clipper exited before {what}:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{log.read_text()}"
-        time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait()
 
 
 def keys(posts: list[dict[str, Any]]) -> Counter[str]:
@@ -94,21 +77,21 @@ def test_sigterm_with_fetches_and_posts_in_flight_exits_0_and_loses_or_repeats_n
         log = tmp_path / "run.log"
         process = start_clipper(setup.path, "-v", "run", log=log, env=env)
         try:
-            wait_for(
-                "posts and fetches in flight",
+            wait_until(
                 lambda: (
                     slack.count("chat.postMessage") >= 2
                     and any(server.hits(f"/slow{n}") for n in range(SLOW_FEEDS))
                 ),
-                log,
+                "posts and fetches in flight",
                 process,
+                log,
             )
             process.send_signal(signal.SIGTERM)
             asked = time.monotonic()
             code = process.wait(timeout=GRACE + 30)
             took = time.monotonic() - asked
         finally:
-            stop(process)
+            kill_clipper(process)
         text = log.read_text()
         assert code == 0, text
         assert took < GRACE, text
@@ -149,15 +132,15 @@ def test_a_second_sigterm_exits_at_once_and_says_so(tmp_path: Path, server: Feed
     log = tmp_path / "run.log"
     process = start_clipper(path, "run", log=log)
     try:
-        wait_for("a fetch in flight", lambda: bool(server.hits("/slow0")), log, process)
+        wait_until(lambda: bool(server.hits("/slow0")), "a fetch in flight", process, log)
         process.send_signal(signal.SIGTERM)
-        wait_for(
-            "the first signal's line", lambda: "shutting down" in log.read_text(), log, process
+        wait_until(
+            lambda: "shutting down" in log.read_text(), "the first signal's line", process, log
         )
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=15)
     finally:
-        stop(process)
+        kill_clipper(process)
     text = log.read_text()
     assert code == 128 + signal.SIGTERM, text
     assert "second SIGTERM: exiting now without waiting (in flight: fetch and match)" in text, text
@@ -200,7 +183,9 @@ def test_sighup_after_editing_accounts_matches_the_new_account_next_cycle(
     log = tmp_path / "run.log"
     process = start_clipper(path, "run", log=log)
     try:
-        wait_for("the first match", lambda: "Acme Robotics" in matched_accounts(path), log, process)
+        wait_until(
+            lambda: "Acme Robotics" in matched_accounts(path), "the first match", process, log
+        )
         accounts = tmp_path / "config" / "accounts.yaml"
         accounts.write_text(
             yaml.safe_dump(
@@ -237,17 +222,17 @@ def test_sighup_after_editing_accounts_matches_the_new_account_next_cycle(
             )
         )
         process.send_signal(signal.SIGHUP)
-        wait_for(
-            "a match for the new account",
+        wait_until(
             lambda: "Globex Corporation" in matched_accounts(path),
-            log,
+            "a match for the new account",
             process,
+            log,
         )
         assert "configuration reloaded (SIGHUP): 2 feeds, 2 accounts, 1 rep" in log.read_text()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
-        stop(process)
+        kill_clipper(process)
 
 
 def test_a_broken_edit_keeps_the_old_config_running_and_says_where(
@@ -265,7 +250,7 @@ def test_a_broken_edit_keeps_the_old_config_running_and_says_where(
     log = tmp_path / "run.log"
     process = start_clipper(path, "run", log=log)
     try:
-        wait_for("the server", lambda: "health and metrics on" in log.read_text(), log, process)
+        wait_until(lambda: "health and metrics on" in log.read_text(), "the server", process, log)
         found = re.search(r"health and metrics on (http://127\.0\.0\.1:\d+)", log.read_text())
         assert found is not None
         health = f"{found.group(1)}/healthz"
@@ -274,7 +259,7 @@ def test_a_broken_edit_keeps_the_old_config_running_and_says_where(
         good = accounts.read_text()
         time.sleep(0.05)  # a new modification time even on a coarse clock
         accounts.write_text("accounts:\n  - name: Acme Robotics\n    owner: [rep@example.com\n")
-        wait_for("the refusal", lambda: "refused" in log.read_text(), log, process)
+        wait_until(lambda: "refused" in log.read_text(), "the refusal", process, log)
         text = log.read_text()
         line = next(row for row in text.splitlines() if "refused" in row)
         assert "configuration reload (a configuration file changed) refused" in line, line
@@ -286,33 +271,12 @@ def test_a_broken_edit_keeps_the_old_config_running_and_says_where(
         time.sleep(1.5)
         assert process.poll() is None
         accounts.write_text(good + "\n")
-        wait_for("the reload", lambda: "configuration reloaded" in log.read_text(), log, process)
+        wait_until(lambda: "configuration reloaded" in log.read_text(), "the reload", process, log)
         assert httpx.get(health, timeout=10).text == "ok\n"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
-        stop(process)
-
-
-def image_healthcheck() -> list[str]:
-    """The container's health check command, less ``clipper``: the same in the Dockerfile and
-    docker-compose.yml."""
-    dockerfile = (REPO / "Dockerfile").read_text()
-    found = re.search(r"^HEALTHCHECK .* CMD (\[.*\])$", dockerfile, re.MULTILINE)
-    assert found is not None, "the Dockerfile has no HEALTHCHECK ... CMD [...] line"
-    command = json.loads(found.group(1))
-    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    assert compose["services"]["clipper"]["healthcheck"]["test"] == ["CMD", *command]
-    assert command[0] == "clipper", command
-    return list(command[1:])
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        kill_clipper(process)
 
 
 def test_the_health_command_exits_0_while_run_answers_and_1_once_it_stopped(
@@ -329,7 +293,7 @@ def test_the_health_command_exits_0_while_run_answers_and_1_once_it_stopped(
     log = tmp_path / "run.log"
     process = start_clipper(path, "run", log=log)
     try:
-        wait_for("the server", lambda: "health and metrics on" in log.read_text(), log, process)
+        wait_until(lambda: "health and metrics on" in log.read_text(), "the server", process, log)
         # exactly what the image's HEALTHCHECK and docker-compose.yml's healthcheck run
         probe = image_healthcheck()
         alive = run_clipper(path, *probe)
@@ -337,7 +301,7 @@ def test_the_health_command_exits_0_while_run_answers_and_1_once_it_stopped(
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
-        stop(process)
+        kill_clipper(process)
     assert "SIGINT: shutting down" in log.read_text()
     down = run_clipper(path, *probe)
     assert down.returncode == 1, down.stdout + down.stderr
@@ -349,7 +313,7 @@ def test_serve_stops_on_sigterm_with_exit_0(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     process = start_clipper(path, "serve", "--host", "127.0.0.1", "--port", "0", log=log)
     try:
-        wait_for("the server", lambda: "health and metrics on" in log.read_text(), log, process)
+        wait_until(lambda: "health and metrics on" in log.read_text(), "the server", process, log)
         found = re.search(r"health and metrics on (http://127\.0\.0\.1:\d+)", log.read_text())
         assert found is not None
         alive = run_clipper(path, "health", "--url", f"{found.group(1)}/healthz")
@@ -357,7 +321,7 @@ def test_serve_stops_on_sigterm_with_exit_0(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=60)
     finally:
-        stop(process)
+        kill_clipper(process)
     text = log.read_text()
     assert code == 0, text
     assert "SIGTERM: shutting down" in text and "shut down: the server is closed" in text, text

@@ -6,54 +6,37 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import sqlite3
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import REPO, write_config
+from .conftest import write_config
 from .feedserver import FeedServer, Reply, rss
-
-ACCOUNTS = [
-    {"name": "Acme Robotics", "owner": "sam@example.com"},
-    {"name": "Northwind Logistics", "owner": "dana@example.com"},
-]
-REPS = [{"email": "sam@example.com"}, {"email": "dana@example.com"}]
-ITEMS = [
-    {
-        "title": title,
-        "link": f"https://news.example/{n}",
-        "guid": f"g{n}",
-        "description": f"{title}, the company said on Monday.",
-    }
-    for n, title in enumerate(
-        [
-            "Acme Robotics opens a new plant in Ohio",
-            "Acme Robotics wins a warehouse automation contract",
-            "Northwind Logistics buys a regional trucking firm",
-            "Northwind Logistics opens a freight hub in Rotterdam",
-        ]
-    )
-]
-LISTENING = re.compile(r"health, readiness and metrics on (http://\S+)")
+from .support.cli import WITHOUT_SLACK, clipper_running, clipper_serving, wait_until
+from .support.health import (
+    LISTENING,
+    free_port,
+    metric_samples,
+    metric_value,
+    readyz,
+    wait_for_address,
+)
+from .support.seeding import PAIR_ACCOUNTS, PAIR_ITEMS, PAIR_REPS
 
 
 def _config(root: Path, server: FeedServer, **settings: Any) -> Path:
-    wire = server.route("/wire", Reply(200, rss(ITEMS)))
+    wire = server.route("/wire", Reply(200, rss(PAIR_ITEMS)))
     broken = server.route("/broken", Reply(500, b"down for maintenance"))
     return write_config(
         root,
         feeds={"news": [{"url": wire, "name": "Wire"}, {"url": broken, "name": "Broken"}]},
-        accounts=ACCOUNTS,
-        reps=REPS,
+        accounts=PAIR_ACCOUNTS,
+        reps=PAIR_REPS,
         settings={"fetch": {"tick": "1s"}, **settings},
     )
 
@@ -63,57 +46,11 @@ def running(
     config: Path, *args: str, root: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
     """``clipper [ARGS] run`` without Slack; yields the process, its stdout and stderr files."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLIPPER_"))}
-    env["PYTHONPATH"] = str(REPO)
     stdout, stderr = root / "run.out", root / "run.err"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clipper", "--config", str(config), *args, "run"],
-            stdout=out,
-            stderr=err,
-            env=env,
-        )
-    try:
+    with clipper_running(
+        config, *args, "run", log=stdout, err=stderr, drop=WITHOUT_SLACK
+    ) as process:
         yield process, stdout, stderr
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _until(
-    check: Callable[[], Any], what: str, process: subprocess.Popen[bytes], *logs: Path
-) -> Any:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        assert process.poll() is None, [log.read_text() for log in logs]
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not seen; " + " | ".join(log.read_text() for log in logs))
-
-
-def _samples(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    text = httpx.get(f"{base}/metrics", timeout=10).text
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def _value(
-    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
-) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def _ready(base: str) -> httpx.Response:
-    return httpx.get(f"{base}/readyz", timeout=10)
 
 
 def test_run_without_slack_serves_health_readiness_and_metrics_after_a_cycle(
@@ -121,15 +58,9 @@ def test_run_without_slack_serves_health_readiness_and_metrics_after_a_cycle(
 ) -> None:
     config = _config(tmp_path, server)
     with running(config, root=tmp_path) as (process, out, err):
-        base = _until(
-            lambda: (m := LISTENING.search(out.read_text())) and m.group(1),
-            "the health server's address",
-            process,
-            out,
-            err,
-        )
+        base = wait_for_address(process, out, err)
         # one cycle: fetched, matched, both digests written
-        _until(
+        wait_until(
             lambda: len(list((tmp_path / "var" / "digests").glob("*/*.md"))) >= 2,
             "the first digests",
             process,
@@ -139,14 +70,14 @@ def test_run_without_slack_serves_health_readiness_and_metrics_after_a_cycle(
         health = httpx.get(f"{base}/healthz", timeout=10)
         assert (health.status_code, health.text) == (200, "ok\n")
         # the configuration has no skipped parts, the database takes a write, every job ticks
-        ready = _until(
-            lambda: (r := _ready(base)).status_code == 200 and r, "ready", process, out, err
+        ready = wait_until(
+            lambda: (r := readyz(base)).status_code == 200 and r, "ready", process, out, err
         )
         assert ready.text == "ready\n"
-        samples = _until(
+        samples = wait_until(
             lambda: (
-                (s := _samples(base))
-                and _value(s, "clipper_scheduler_tick_seconds_count", job="digests") >= 1
+                (s := metric_samples(base))
+                and metric_value(s, "clipper_scheduler_tick_seconds_count", job="digests") >= 1
                 and s
             ),
             "a digest tick counted",
@@ -154,30 +85,41 @@ def test_run_without_slack_serves_health_readiness_and_metrics_after_a_cycle(
             out,
             err,
         )
-        assert _value(samples, "clipper_feed_fetches_total", result="ok", reason="none") == 1
+        assert metric_value(samples, "clipper_feed_fetches_total", result="ok", reason="none") == 1
         # the failing feed is counted by reason, never by URL
-        assert _value(samples, "clipper_feed_fetches_total", result="error", reason="http_5xx") >= 1
+        assert (
+            metric_value(samples, "clipper_feed_fetches_total", result="error", reason="http_5xx")
+            >= 1
+        )
         assert not any("127.0.0.1" in str(labels) for _name, labels in samples)
-        assert _value(samples, "clipper_articles_new_total") == 4
-        assert _value(samples, "clipper_matches_total", kind="account") >= 4
-        assert _value(samples, "clipper_embedding_texts_total") > 0
-        assert _value(samples, "clipper_embedding_seconds_count") > 0
-        assert _value(samples, "clipper_digests_queued_total", kind="digest") == 2
-        assert _value(samples, "clipper_digests_sent_total", sink="terminal") == 2
-        assert _value(samples, "clipper_digest_parts_total", sink="terminal", outcome="sent") >= 2
-        assert _value(samples, "clipper_scheduler_tick_seconds_count", job="fetch and match") >= 1
-        assert _value(samples, "clipper_scheduler_tick_seconds_sum", job="fetch and match") > 0
+        assert metric_value(samples, "clipper_articles_new_total") == 4
+        assert metric_value(samples, "clipper_matches_total", kind="account") >= 4
+        assert metric_value(samples, "clipper_embedding_texts_total") > 0
+        assert metric_value(samples, "clipper_embedding_seconds_count") > 0
+        assert metric_value(samples, "clipper_digests_queued_total", kind="digest") == 2
+        assert metric_value(samples, "clipper_digests_sent_total", sink="terminal") == 2
+        assert (
+            metric_value(samples, "clipper_digest_parts_total", sink="terminal", outcome="sent")
+            >= 2
+        )
+        assert (
+            metric_value(samples, "clipper_scheduler_tick_seconds_count", job="fetch and match")
+            >= 1
+        )
+        assert (
+            metric_value(samples, "clipper_scheduler_tick_seconds_sum", job="fetch and match") > 0
+        )
         # read from storage at scrape time: nothing waits, nothing is disabled yet
         assert ("clipper_outbox_pending_parts", ()) in samples
-        assert _value(samples, "clipper_outbox_pending_parts") == 0
-        assert _value(samples, "clipper_outbox_oldest_pending_age_seconds") == 0
+        assert metric_value(samples, "clipper_outbox_pending_parts") == 0
+        assert metric_value(samples, "clipper_outbox_oldest_pending_age_seconds") == 0
         assert ("clipper_feeds_disabled", ()) in samples
 
         # another writer holds the database's write lock: not ready, and it says why
         with sqlite3.connect(tmp_path / "var" / "clipper.db", isolation_level=None) as blocker:
             blocker.execute("BEGIN IMMEDIATE")
             try:
-                refused = _ready(base)
+                refused = readyz(base)
                 assert refused.status_code == 503
                 assert refused.text.startswith("not ready\n- database: not writable")
                 assert "locked" in refused.text
@@ -190,16 +132,18 @@ def test_run_without_slack_serves_health_readiness_and_metrics_after_a_cycle(
                 assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
             finally:
                 blocker.execute("ROLLBACK")
-        assert _ready(base).status_code == 200
+        assert readyz(base).status_code == 200
 
         # idle ticks (nothing due: the feeds' next check is minutes away) print nothing
-        ticks = _value(
-            _samples(base), "clipper_scheduler_tick_seconds_count", job="fetch and match"
+        ticks = metric_value(
+            metric_samples(base), "clipper_scheduler_tick_seconds_count", job="fetch and match"
         )
-        _until(
+        wait_until(
             lambda: (
-                _value(
-                    _samples(base), "clipper_scheduler_tick_seconds_count", job="fetch and match"
+                metric_value(
+                    metric_samples(base),
+                    "clipper_scheduler_tick_seconds_count",
+                    job="fetch and match",
                 )
                 >= ticks + 3
             ),
@@ -217,25 +161,19 @@ def test_run_without_slack_serves_health_readiness_and_metrics_after_a_cycle(
 def test_a_tick_that_overruns_makes_readyz_say_the_scheduler_is_stale(
     tmp_path: Path, server: FeedServer
 ) -> None:
-    slow = server.route("/slow", Reply(200, rss(ITEMS), delay=6))
+    slow = server.route("/slow", Reply(200, rss(PAIR_ITEMS), delay=6))
     config = write_config(
         tmp_path,
         feeds={"news": [{"url": slow, "name": "Slow"}]},
-        accounts=ACCOUNTS,
-        reps=REPS,
+        accounts=PAIR_ACCOUNTS,
+        reps=PAIR_REPS,
         settings={"fetch": {"tick": "1s", "read_timeout": "20s", "total_timeout": "30s"}},
     )
     with running(config, root=tmp_path) as (process, out, err):
-        base = _until(
-            lambda: (m := LISTENING.search(out.read_text())) and m.group(1),
-            "the health server's address",
-            process,
-            out,
-            err,
-        )
+        base = wait_for_address(process, out, err)
         # the first fetch waits 6 s for the feed: over twice the 1 s tick
-        stale = _until(
-            lambda: (r := _ready(base)).status_code == 503 and "scheduler" in r.text and r,
+        stale = wait_until(
+            lambda: (r := readyz(base)).status_code == 503 and "scheduler" in r.text and r,
             "a stale scheduler",
             process,
             out,
@@ -244,7 +182,7 @@ def test_a_tick_that_overruns_makes_readyz_say_the_scheduler_is_stale(
         assert "- scheduler: 'fetch and match' has not ticked for" in stale.text
         assert "(every 1 s; stale after 2 s)" in stale.text
         # once the tick finishes, ready again
-        _until(lambda: _ready(base).status_code == 200, "ready again", process, out, err)
+        wait_until(lambda: readyz(base).status_code == 200, "ready again", process, out, err)
 
 
 def _listening_sockets(pid: int) -> set[str]:
@@ -269,7 +207,7 @@ def _listening_sockets(pid: int) -> set[str]:
 def test_health_listen_off_serves_nothing(tmp_path: Path, server: FeedServer) -> None:
     config = _config(tmp_path, server, health={"listen": "off"})
     with running(config, root=tmp_path) as (process, out, err):
-        _until(lambda: "matched " in out.read_text(), "the first cycle", process, out, err)
+        wait_until(lambda: "matched " in out.read_text(), "the first cycle", process, out, err)
         assert _listening_sockets(process.pid) == set()
     assert "health, readiness and metrics" not in out.read_text()
 
@@ -277,18 +215,13 @@ def test_health_listen_off_serves_nothing(tmp_path: Path, server: FeedServer) ->
 def test_health_listen_on_the_web_page_s_address_is_served_once_from_one_server(
     tmp_path: Path, server: FeedServer
 ) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    address = f"127.0.0.1:{port}"
+    address = f"127.0.0.1:{free_port()}"
     config = _config(tmp_path, server, health={"listen": address}, web={"listen": address})
     with running(config, root=tmp_path) as (process, out, err):
-        _until(lambda: "matched " in out.read_text(), "the first cycle", process, out, err)
+        wait_until(lambda: "matched " in out.read_text(), "the first cycle", process, out, err)
         assert len(_listening_sockets(process.pid)) == 1
         assert httpx.get(f"http://{address}/healthz", timeout=10).status_code == 200
-        assert _ready(f"http://{address}").status_code in (200, 503)
+        assert readyz(f"http://{address}").status_code in (200, 503)
         assert "clipper_feed_fetches_total" in httpx.get(f"http://{address}/metrics").text
     assert "cannot listen" not in err.read_text()
 
@@ -298,7 +231,7 @@ def test_json_logs_parse_line_by_line_and_carry_the_feed(
 ) -> None:
     config = _config(tmp_path, server)
     with running(config, "--log-format", "json", root=tmp_path) as (process, out, err):
-        _until(lambda: '"matched ' in err.read_text(), "the first cycle", process, out, err)
+        wait_until(lambda: '"matched ' in err.read_text(), "the first cycle", process, out, err)
     lines = [json.loads(line) for line in err.read_text().splitlines()]
     assert lines and all({"ts", "level", "logger", "msg"} <= set(line) for line in lines)
     failed = [line for line in lines if line.get("feed") == "Broken"]
@@ -323,46 +256,15 @@ def test_a_bad_health_listen_is_a_configuration_error_naming_the_key(tmp_path: P
 
 def test_serve_without_slack_answers_readyz_on_both_servers(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLIPPER_"))}
-    env["PYTHONPATH"] = str(REPO)
     log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "clipper",
-                "--config",
-                str(config),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        health = _until(
-            lambda: (m := LISTENING.search(log.read_text())) and m.group(1),
-            "the health server's address",
-            process,
-            log,
-        )
+    with clipper_serving(
+        config, log, LISTENING.pattern, "the health server", stop_timeout=30
+    ) as health:
         page = re.search(
             r"report page \(signed links only\) on (http://\S+)/report", log.read_text()
         )
         assert page is not None, log.read_text()
         for base in (health, page.group(1)):
-            assert _ready(base).text == "ready\n"
+            assert readyz(base).text == "ready\n"
             assert httpx.get(f"{base}/healthz", timeout=10).text == "ok\n"
         assert "clipper_http_requests_total" in httpx.get(f"{health}/metrics", timeout=10).text
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

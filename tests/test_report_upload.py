@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from clipper.adapters.chart_mpl import NUMBERS_KEY
-from clipper.config import load_config
-from clipper.core import Clipper
-from clipper.slackapp import WorkQueue, make_slack_app
-from clipper.wiring import make_clipper
 
 from .conftest import write_config
 from .slackstub import ALL_SCOPES, PNG_MAGIC, Fault, SlackStub
 from .support.cli import run_clipper
-from .support.slack import clip_body, signed_headers
+from .support.slack import BoltApp, slack_clipper
 
 SECRET = "upload-secret"
 REPS = [
@@ -41,46 +35,15 @@ ACCOUNTS = [
 USERS = {"sam@example.com": "U1", "max@example.com": "U3"}
 
 
-class Bolt:
+class Bolt(BoltApp):
     """A Clipper (on the real clock, as the CLI runs) and its Bolt app, driven by dispatch."""
 
     def __init__(self, tmp_path: Path, stub: SlackStub) -> None:
-        self.stub = stub
         self.config_path = write_config(tmp_path, accounts=ACCOUNTS, reps=REPS)
-        config = load_config(
-            self.config_path,
-            {
-                "SLACK_BOT_TOKEN": "xoxb-test",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_BASE_URL": stub.base_url,
-            },
-        )
-        self.clipper: Clipper = make_clipper(config)
-        self.work = WorkQueue(2, 8)
-        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
-        self.app: App = make_slack_app(
-            self.clipper, client=client, token_verification=False, work=self.work
-        )
-
-    def close(self) -> None:
-        self.work.shutdown()
-        self.clipper.close()
-
-    def clip(self, text: str, user: str, channel: str | None = None) -> tuple[BoltResponse, str]:
-        """Dispatch ``/clip text`` (from the user's DM with the bot unless ``channel``)."""
-        url = self.stub.response_url()
-        body = clip_body(text, user=user, response_url=url, trigger_id=self.stub.trigger())
-        if channel is not None:
-            body = body.replace(f"channel_id=D{user}", f"channel_id={channel}")
-        response = self.app.dispatch(BoltRequest(body=body, headers=signed_headers(body, SECRET)))
-        return response, url.rsplit("/", 1)[-1]
+        super().__init__(slack_clipper(self.config_path, stub, SECRET, None), stub, SECRET)
 
     def answer(self, rid: str, timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.stub.responses[rid]:
-            time.sleep(0.05)
-        (posted,) = self.stub.responses[rid]
-        return str(posted["text"])
+        return super().answer(rid, timeout)
 
 
 def _bolt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **stub_args: object) -> Iterator[Bolt]:

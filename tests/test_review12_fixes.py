@@ -20,7 +20,7 @@ from .conftest import write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import validate_blocks
 from .support.cli import run_clipper, run_clipper_at_terminal
-from .support.slack import clip_body, stub
+from .support.slack import stub
 from .test_digest_content import NOW, candidate, sections_text
 from .test_show_more import Bolt, bolt, slack_users
 
@@ -290,13 +290,11 @@ def test_old_items_of_a_first_fetch_are_counted_once_with_the_setting_that_match
 
 def _answer(bolt: Bolt, text: str) -> str:
     """What the user is shown: the acknowledgement's text, else the response_url answer."""
-    url = bolt.stub.response_url()
-    body = clip_body(text, user="U1", response_url=url, trigger_id=bolt.stub.trigger())
-    acked = bolt.dispatch(body)
+    acked, rid = bolt.clip(text)
     assert acked.status == 200
     if acked.body:
         return str(acked.body)
-    (answer,) = bolt.wait(url.rsplit("/", 1)[-1])
+    (answer,) = bolt.responses(rid)
     return str(answer["text"])
 
 

@@ -16,11 +16,7 @@ commands in a child process, and a real ``clipper serve`` over a socket.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,19 +25,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-from slack_bolt import App, BoltRequest
-from slack_sdk import WebClient
 
-from clipper.config import load_config
-from clipper.core import Clipper
 from clipper.logic.coverage_report import report_json
-from clipper.slackapp import WorkQueue, make_slack_app
-from clipper.wiring import make_clipper
 
-from .conftest import REPO, Clock, write_config
+from .conftest import Clock, write_config
 from .slackstub import SlackStub
-from .support.cli import run_clipper
-from .support.slack import clip_body, signed_headers, stub
+from .support.cli import clipper_serving, run_clipper
+from .support.slack import (
+    TEAM_REPS,
+    TEAM_USERS,
+    BoltApp,
+    clip_body,
+    signed_headers,
+    slack_clipper,
+    stub,
+)
 
 __all__ = ["stub"]
 
@@ -52,11 +50,7 @@ HOSTILE = "<!channel> *Evil* <http://x|y> & Co"
 HOSTILE_SHOWN = "&lt;!channel&gt; ∗Evil∗ &lt;http://x|y&gt; &amp; Co"
 HOSTILE_CONTACT = "<!here> *Lee* Moreno"
 CONTACT_SHOWN = "&lt;!here&gt; ∗Lee∗ Moreno"
-REPS = [
-    {"email": "sam@example.com", "name": "Sam"},
-    {"email": "dana@example.com", "name": "Dana"},
-    {"email": "max@example.com", "name": "Max", "role": "manager"},
-]
+REPS = TEAM_REPS
 ACCOUNTS = [
     {
         "name": "Acme Robotics",
@@ -72,49 +66,24 @@ SETTINGS = {"touches": {"tier_targets": {"strategic": 12}}}
 
 @pytest.fixture
 def slack_users() -> dict[str, str]:
-    return {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+    return TEAM_USERS
 
 
-class Bolt:
+class Bolt(BoltApp):
     """A Clipper, its Bolt app and work queue, driven by ``dispatch`` alone."""
 
     def __init__(self, tmp_path: Path, stub: SlackStub) -> None:
-        self.stub = stub
         path = write_config(tmp_path, accounts=ACCOUNTS, reps=REPS, settings=SETTINGS)
-        config = load_config(
-            path,
-            {
-                "SLACK_BOT_TOKEN": "xoxb-test",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_BASE_URL": stub.base_url,
-            },
-        )
-        self.clipper: Clipper = make_clipper(config, _clock=Clock())
-        self.work = WorkQueue(2, 8)
-        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
-        self.app: App = make_slack_app(
-            self.clipper, client=client, token_verification=False, work=self.work
-        )
-
-    def close(self) -> None:
-        self.work.shutdown()
-        self.clipper.close()
+        super().__init__(slack_clipper(path, stub, SECRET, Clock()), stub, SECRET)
 
     def ask(self, text: str, user: str = "U1") -> str:
         """``/clip text``: the acknowledgement's text when it answers (a usage error), else
         the one answer posted to the response_url."""
-        url = self.stub.response_url()
-        body = clip_body(text, user=user, response_url=url, trigger_id=self.stub.trigger())
-        response = self.app.dispatch(BoltRequest(body=body, headers=signed_headers(body, SECRET)))
+        response, rid = self.clip(text, user)
         assert response.status == 200, response.body
         if response.body:
             return str(response.body)
-        rid = url.rsplit("/", 1)[-1]
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not self.stub.responses[rid]:
-            time.sleep(0.02)
-        (posted,) = self.stub.responses[rid]
-        return str(posted["text"])
+        return self.answer(rid, timeout=20)
 
 
 @pytest.fixture
@@ -268,10 +237,8 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("serve")
     config = write_config(root, accounts=ACCOUNTS, reps=REPS, settings=SETTINGS)
-    users = {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+    users = TEAM_USERS
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLIPPER_"))},
-        "PYTHONPATH": str(REPO),
         "NO_PROXY": "127.0.0.1,localhost",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SECRET,
@@ -279,29 +246,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     log = root / "serve.log"
     with SlackStub(users) as slack:
         env["SLACK_API_BASE_URL"] = slack.base_url
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "clipper", "--config", str(config)]
-                + ["serve", "--host", "127.0.0.1", "--port", "0"],
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        try:
-            deadline = time.monotonic() + 180
-            found = None
-            while found is None and time.monotonic() < deadline and process.poll() is None:
-                found = re.search(r"listening on (http://127\.0\.0\.1:\d+)/slack", log.read_text())
-                time.sleep(0.1)
-            assert found is not None, log.read_text()
-            yield Served(config, found.group(1), slack)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        listening = r"listening on (http://127\.0\.0\.1:\d+)/slack"
+        with clipper_serving(config, log, listening, "the Slack app", env=env) as base:
+            yield Served(config, base, slack)
 
 
 def _link(answer: str) -> str:

@@ -18,9 +18,16 @@ import pytest
 
 from .conftest import Clock, build, write_config
 from .feedserver import FeedServer, Reply, rss
-from .support.cli import run_clipper, start_clipper
-from .support.seeding import mention, seed_matches
-from .test_lifecycle import free_port, image_healthcheck, stop, wait_for
+from .support.cli import (
+    kill_clipper,
+    log_of_running,
+    run_clipper,
+    start_clipper,
+    wait_on_log,
+    wait_until,
+)
+from .support.health import free_port, image_healthcheck, passes, wait_for_address
+from .support.seeding import acme_wire, mention, seed_matches
 
 TRUNCATED = b"<rss><channel><title>x"
 
@@ -70,12 +77,7 @@ def test_the_healthcheck_asks_the_running_process_even_after_a_typo_or_a_new_add
     log = tmp_path / "run.log"
     process = start_clipper(config, "run", log=log)
     try:
-        wait_for(
-            "the server",
-            lambda: "health, readiness and metrics on" in log.read_text(),
-            log,
-            process,
-        )
+        wait_for_address(process, log)
         recorded = tmp_path / "var" / "health.addr"
         assert recorded.read_text().startswith("http://127.0.0.1:")
         # health.listen edited without a restart: the running process still answers
@@ -91,7 +93,7 @@ def test_the_healthcheck_asks_the_running_process_even_after_a_typo_or_a_new_add
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
-        stop(process)
+        kill_clipper(process)
     assert not recorded.exists()
     # stopped, the file still broken: asks health.listen read from the file as text, and says so
     down = run_clipper(config, *image_healthcheck())
@@ -112,8 +114,7 @@ def test_the_healthcheck_without_a_readable_listen_asks_the_default_address(
 
 
 def test_each_slack_failure_is_one_clipper_line_without_slack_sdk_s_own(tmp_path: Path) -> None:
-    from .test_admin_notice import ADMIN, TYPO, config_with, passes, running
-    from .test_admin_notice import wait_for as wait_until
+    from .test_admin_notice import ADMIN, TYPO, config_with
 
     config = config_with(tmp_path, [ADMIN, TYPO])
     unreachable = {
@@ -121,8 +122,8 @@ def test_each_slack_failure_is_one_clipper_line_without_slack_sdk_s_own(tmp_path
         "SLACK_API_BASE_URL": f"http://127.0.0.1:{free_port()}/api/",
     }
     log = tmp_path / "run.log"
-    with running(config, log, unreachable, ("-v", "run")) as read:
-        wait_until(lambda: passes(read) >= 2, "two fetch-and-match passes", read)
+    with log_of_running(config, log, unreachable, ("-v", "run")) as read:
+        wait_on_log(lambda: passes(read()) >= 2, "two fetch-and-match passes", read)
     text = log.read_text()
     assert "Failed to send a request to Slack API server" not in text
     failures = [line for line in text.splitlines() if "could not tell the admin" in line]
@@ -147,21 +148,18 @@ def test_a_reload_names_only_what_a_restart_would_change_from_what_is_running(
     def reload_with(text: str, count: int) -> str:
         config.write_text(text)
         process.send_signal(signal.SIGHUP)
-        wait_for(
-            "the reload",
+        wait_until(
             lambda: log.read_text().count("configuration reloaded (SIGHUP)") >= count,
-            log,
+            "the reload",
             process,
+            log,
         )
         return [row for row in log.read_text().splitlines() if "configuration reloaded" in row][-1]
 
     try:
-        wait_for(
-            "the server",
-            lambda: "health, readiness and metrics on" in log.read_text(),
-            log,
-            process,
-        )
+        # a finished pass: the signal handlers are installed (the health server is announced
+        # before they are; a SIGHUP in between would end the process)
+        wait_until(lambda: passes(log.read_text()) >= 1, "a fetch-and-match pass", process, log)
         # the daily report's time is read live: nothing to restart for
         line = reload_with(started + "alerts:\n  feed_health:\n    time: '09:30'\n", 1)
         assert "restart" not in line, line
@@ -174,7 +172,7 @@ def test_a_reload_names_only_what_a_restart_would_change_from_what_is_running(
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
-        stop(process)
+        kill_clipper(process)
 
 
 def test_the_compose_file_makes_the_published_health_port_reachable(tmp_path: Path) -> None:
@@ -201,16 +199,7 @@ def test_a_digest_waiting_for_matching_is_told_once_by_the_run_loop_not_logged_a
     """``clipper run`` tells the wait as one event with its rep (``clipper.run``); the digest
     tick itself logs it at debug only, so JSON logs at -v hold one line, not two."""
     clock = Clock()
-    items = [
-        {"title": f"Acme news {n}", "link": f"https://n.example/{n}", "guid": str(n)}
-        for n in range(6)
-    ]
-    url = server.route("/feed", Reply(200, rss(items)))
-    path = write_config(
-        tmp_path,
-        feeds={"x": [{"url": url, "name": "Wire"}]},
-        accounts=[{"name": "Acme", "owner": "rep@example.com"}],
-    )
+    path = acme_wire(tmp_path, server, 6)
     _config, clipper = build(path, clock)
     with clipper:
         clipper.update_feeds()

@@ -11,14 +11,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 from .feedserver import FeedServer
 from .slackstub import SlackStub
 from .support.cli import run_clipper
-from .support.slack import stub
+from .support.slack import button_click, note_state, share_submission, stub
 from .test_slack_app import USERS, App, wait_for
 
 __all__ = ["stub"]
@@ -52,20 +51,8 @@ def _share(app: App) -> dict[str, Any]:
     body, _rid = app.action(message, "share")
     assert app.post(body)[0].status_code == 200
     assert wait_for(lambda: len(app.stub.views) == 1)
-    submission = {
-        "type": "view_submission",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "view": {
-            "id": "VSHARE1",
-            "type": "modal",
-            "callback_id": "share_modal",
-            "private_metadata": app.stub.views[0]["private_metadata"],
-            "state": {"values": {"note": {"note": {"type": "plain_text_input", "value": "Hi"}}}},
-        },
-    }
-    assert app.post("payload=" + quote(json.dumps(submission)))[0].status_code == 200
+    metadata = app.stub.views[0]["private_metadata"]
+    assert app.post(share_submission("VSHARE1", metadata, note_state("Hi")))[0].status_code == 200
     assert wait_for(lambda: len(app.stub.updates) == 1)
     (shown,) = app.stub.posts("DU1")
     return copy.deepcopy(shown)
@@ -76,29 +63,16 @@ def _click_useful(
 ) -> str:
     """Click the message's "Customer found it useful" (with another ``value`` if given)."""
     block = next(b for b in message["blocks"] if str(b.get("block_id")).startswith("useful-"))
-    url = app.stub.response_url()
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "container": {"type": "message", "message_ts": message["ts"], "channel_id": "DU1"},
-        "channel": {"id": "DU1"},
-        "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
-        "trigger_id": app.stub.trigger(),
-        "response_url": url,
-        "actions": [
-            {
-                "action_id": "share_useful",
-                "block_id": block["block_id"],
-                "value": value if value is not None else block["elements"][0]["value"],
-                "type": "button",
-                "action_ts": f"1700000000.00000{ts}",
-            }
-        ],
+    clicked = {
+        "action_id": "share_useful",
+        "block_id": block["block_id"],
+        "value": value if value is not None else block["elements"][0]["value"],
+        "type": "button",
+        "action_ts": f"1700000000.00000{ts}",
     }
-    assert app.post("payload=" + quote(json.dumps(payload)))[0].status_code == 200
-    return url.rsplit("/", 1)[-1]
+    body, rid = button_click(app.stub, clicked, message=message, user=user)
+    assert app.post(body)[0].status_code == 200
+    return rid
 
 
 def test_a_share_offers_the_button_and_a_click_marks_it_once(app: App) -> None:

@@ -20,21 +20,17 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from slack_bolt import App, BoltRequest, BoltResponse
-from slack_sdk import WebClient
 
 import clipper.slackapp
 from clipper.adapters.storage import Storage
 from clipper.adapters.storage.sqlite.base import to_db
 from clipper.config import load_config
-from clipper.core import Clipper
 from clipper.exceptions import CommandUsageError
 from clipper.logic.blockkit import SHOW_MORE, render_markdown, render_slack, replace_more
 from clipper.logic.clip import parse_more_value
 from clipper.logic.compose import DigestRequest, compose_digest
 from clipper.logic.digest import DigestCandidate, DigestPolicy, build_digest
 from clipper.server import Metrics, Server, make_wsgi
-from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.types import DigestKind, EventKind, Sink
 from clipper.wiring import make_clipper
 
@@ -42,7 +38,7 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub, validate_blocks
 from .support.seeding import mention, seed_matches
-from .support.slack import clip_body, signed_headers, stub
+from .support.slack import BoltApp, button_click, clip_body, signed_headers, slack_clipper, stub
 
 __all__ = ["stub"]
 
@@ -202,12 +198,11 @@ def test_forged_show_more_values_are_refused(value: str) -> None:
 # ---------------------------------------------------------------------------------- the Slack app
 
 
-class Bolt:
+class Bolt(BoltApp):
     """A Clipper with 8 Acme (Sam's) and 4 Northwind (Dana's) articles matched, its Bolt app
     and work queue; digests hold 3 items per account."""
 
     def __init__(self, tmp_path: Path, server: FeedServer, stub: SlackStub) -> None:
-        self.stub = stub
         self.clock = Clock()
         stub.ts_clock = lambda: self.clock().timestamp()
         items = [
@@ -222,25 +217,14 @@ class Bolt:
             for n in range(4)
         ]
         url = server.route("/feed", Reply(200, rss(items)))
-        self.path = write_config(
+        path = write_config(
             tmp_path,
             feeds={"x": [{"url": url, "name": "Wire"}]},
             accounts=ACCOUNTS,
             reps=REPS,
             settings={"slack": {"pace_s": 0.0}, "digest": {"max_items_per_account": 3}},
         )
-        self.environ = {
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_BASE_URL": stub.base_url,
-        }
-        config = load_config(self.path, self.environ)
-        self.clipper: Clipper = make_clipper(config, _clock=self.clock)
-        self.work = WorkQueue(2, 8)
-        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
-        self.app: App = make_slack_app(
-            self.clipper, client=client, token_verification=False, work=self.work
-        )
+        super().__init__(slack_clipper(path, stub, SECRET, self.clock), stub, SECRET)
         self.clipper.update_feeds()
         scores = iter(range(100))
         seed_matches(
@@ -252,23 +236,10 @@ class Bolt:
             ),
         )
 
-    def close(self) -> None:
-        self.work.shutdown()
-        self.clipper.close()
-
     def digest(self, channel: str = "DU1") -> dict[str, Any]:
         """Send the digests; return the rep's digest message as posted."""
         self.clipper.digest()
         return copy.deepcopy(self.stub.posts(channel)[-1])  # as sent, before any chat.update
-
-    def dispatch(self, body: str) -> BoltResponse:
-        return self.app.dispatch(BoltRequest(body=body, headers=signed_headers(body, SECRET)))
-
-    def wait(self, rid: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(self.stub.responses[rid]) < count:
-            time.sleep(0.02)
-        return self.stub.responses[rid]
 
     def left_out(self, account: str = "Acme Robotics", rep: str = SAM) -> list[int]:
         """The ids of the rep's matches on ``account`` left out and not shown since."""
@@ -286,41 +257,19 @@ def press(
 ) -> tuple[str, str]:
     """Return (the signed-ready body of a Show more click on ``message``, its response_url id);
     ``value`` replaces the button's own (a forged click)."""
-    url = stub.response_url()
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": {"id": user},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": stub.trigger(),
-        "response_url": url,
-    }
     block_id = "b1"
     if message is not None:
         (button,) = more_buttons(message["blocks"])
         block_id = next(b["block_id"] for b in message["blocks"] if button in b.get("elements", []))
         value = button["value"] if value is None else value
-        payload["container"] = {
-            "type": "message",
-            "message_ts": message["ts"],
-            "channel_id": channel,
-            "is_ephemeral": False,
-            **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {}),
-        }
-        payload["channel"] = {"id": channel}
-        payload["message"] = {
-            k: message[k] for k in ("ts", "text", "blocks", "thread_ts") if k in message
-        }
-    payload["actions"] = [
-        {
-            "action_id": SHOW_MORE,
-            "block_id": block_id,
-            "value": value,
-            "type": "button",
-            "action_ts": action_ts,
-        }
-    ]
-    return "payload=" + quote(json.dumps(payload)), url.rsplit("/", 1)[-1]
+    clicked = {
+        "action_id": SHOW_MORE,
+        "block_id": block_id,
+        "value": value,
+        "type": "button",
+        "action_ts": action_ts,
+    }
+    return button_click(stub, clicked, message=message, user=user, channel=channel)
 
 
 def thread_posts(stub: SlackStub, ts: str) -> list[dict[str, Any]]:
@@ -390,7 +339,7 @@ def test_show_more_posts_the_rest_in_the_thread_and_marks_them_shown(bolt: Bolt)
     # a new click on a stale copy of the button says everything was shown
     body, rid = press(bolt.stub, message, action_ts="1700000001.000001")
     bolt.dispatch(body)
-    (answer,) = bolt.wait(rid)
+    (answer,) = bolt.responses(rid)
     assert answer["text"].startswith("Nothing more on *Acme Robotics*: everything your digests")
 
 
@@ -437,7 +386,7 @@ def test_forged_unknown_and_foreign_show_more_buttons_are_refused(
     assert (len(before[0]), len(before[1])) == (5, 1)
     body, rid = press(bolt.stub, message, value, user=user)
     assert bolt.dispatch(body).status == 200
-    (answer,) = bolt.wait(rid)
+    (answer,) = bolt.responses(rid)
     assert answer["text"].startswith(":warning:") and said in answer["text"]
     time.sleep(0.2)
     assert thread_posts(bolt.stub, message["ts"]) == [] and bolt.stub.updates == []
@@ -448,7 +397,7 @@ def test_a_show_more_not_on_a_message_answers_privately(bolt: Bolt) -> None:
     bolt.digest()
     body, rid = press(bolt.stub, None, json.dumps({"more": "acme"}))
     bolt.dispatch(body)
-    (answer,) = bolt.wait(rid)
+    (answer,) = bolt.responses(rid)
     assert item_titles(answer["blocks"]) == [f"Acme Robotics news {n}" for n in range(3, 8)]
     assert answer["response_type"] == "ephemeral"
     assert wait_for(lambda: bolt.left_out() == [])
@@ -458,7 +407,7 @@ def clip(bolt: Bolt, text: str, user: str = "U1") -> dict[str, Any]:
     url = bolt.stub.response_url()
     body = clip_body(text, user=user, response_url=url, trigger_id=bolt.stub.trigger())
     assert bolt.dispatch(body).status == 200
-    (answer,) = bolt.wait(url.rsplit("/", 1)[-1])
+    (answer,) = bolt.responses(url.rsplit("/", 1)[-1])
     return answer
 
 
@@ -523,7 +472,7 @@ def test_buttons_on_a_private_news_answer_work_without_editing_it(bolt: Bolt) ->
         bolt.dispatch("payload=" + quote(json.dumps(payload)))
         return url.rsplit("/", 1)[-1]
 
-    (answer,) = bolt.wait(click_private("not_relevant", 0))
+    (answer,) = bolt.responses(click_private("not_relevant", 0))
     assert answer["text"] == "Marked not relevant; similar articles will be held back."
     click_private("share", 1)
     assert wait_for(lambda: len(bolt.stub.views) == 1)
@@ -617,7 +566,7 @@ def test_over_http_the_button_the_thread_and_news(
         url = bolt.stub.response_url()
         body = clip_body("news acme", user="U1", response_url=url, trigger_id=bolt.stub.trigger())
         assert post(body) == 200
-        (news,) = bolt.wait(url.rsplit("/", 1)[-1])
+        (news,) = bolt.responses(url.rsplit("/", 1)[-1])
         assert item_titles(news["blocks"]) == ["Acme Robotics news 3", "Acme Robotics news 4"]
         assert "3 more not yet shown" in json.dumps(news["blocks"])
         assert wait_for(lambda: len(bolt.left_out()) == 3)
@@ -635,7 +584,7 @@ def test_over_http_the_button_the_thread_and_news(
         forged = json.dumps({"more": "Northwind Logistics"})
         body, rid = press(bolt.stub, message, forged, action_ts="1700000002.000001")
         assert post(body) == 200
-        (answer,) = bolt.wait(rid)
+        (answer,) = bolt.responses(rid)
         assert answer["text"].startswith(":warning: no account of yours is called")
         assert len(thread_posts(bolt.stub, message["ts"])) == 1
         assert bolt.left_out("Northwind Logistics", "dana@example.com") != []

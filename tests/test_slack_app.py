@@ -33,17 +33,22 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
 from .support.seeding import mention, seed_matches
-from .support.slack import clip_body, sign, stub
+from .support.slack import (
+    TEAM_REPS,
+    TEAM_USERS,
+    button_click,
+    clip_body,
+    note_state,
+    share_submission,
+    sign,
+    stub,
+)
 
 __all__ = ["stub"]
 
 SECRET = "S3cr3t-signing"
-USERS = {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
-REPS = [
-    {"email": "sam@example.com", "name": "Sam"},
-    {"email": "dana@example.com", "name": "Dana"},
-    {"email": "max@example.com", "name": "Max", "role": "manager"},
-]
+USERS = TEAM_USERS
+REPS = TEAM_REPS
 ACCOUNTS = [
     {
         "name": "Acme Robotics",
@@ -208,28 +213,14 @@ class App:
         actions = [b for b in message["blocks"] if b["type"] == "actions"]
         block = actions[article_index]
         element = next(e for e in block["elements"] if e["action_id"] == action_id)
-        url = self.stub.response_url()
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user},
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": "DU1"},
-            "channel": {"id": "DU1"},
-            "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
-            "trigger_id": self.stub.trigger(trigger_age),
-            "response_url": url,
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": block["block_id"],
-                    "value": element["value"],
-                    "type": "button",
-                    "action_ts": "1700000000.000001",
-                }
-            ],
+        clicked = {
+            "action_id": action_id,
+            "block_id": block["block_id"],
+            "value": element["value"],
+            "type": "button",
+            "action_ts": "1700000000.000001",
         }
-        return "payload=" + quote(json.dumps(payload)), url.rsplit("/", 1)[-1]
+        return button_click(self.stub, clicked, message=message, user=user, trigger_age=trigger_age)
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> bool:
@@ -452,20 +443,7 @@ def test_share_opens_a_prefilled_modal_and_logs_a_touch_once(app: App) -> None:
     note = note_block["element"]["initial_value"]
     assert note.startswith("Hi Jo Buyer,") and "Acme Robotics opens plant" in note
     assert "Jo Buyer" in view["blocks"][0]["text"]["text"]
-    submission = {
-        "type": "view_submission",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "view": {
-            "id": "VSHARE1",
-            "type": "modal",
-            "callback_id": "share_modal",
-            "private_metadata": view["private_metadata"],
-            "state": {"values": {"note": {"note": {"type": "plain_text_input", "value": "Hi Jo"}}}},
-        },
-    }
-    raw = "payload=" + quote(json.dumps(submission))
+    raw = share_submission("VSHARE1", view["private_metadata"], note_state("Hi Jo"))
     assert app.post(raw)[0].status_code == 200
     assert wait_for(lambda: len(app.stub.updates) == 1)
     assert "Shared with the customer by <@U1>" in json.dumps(app.stub.updates[0]["blocks"])
@@ -829,19 +807,8 @@ def test_a_full_work_queue_answers_busy_at_once_and_changes_nothing(
             assert response.status_code == 200 and took < 3.0
             assert wait_for(lambda: len(stub.responses[rid]) == 1, timeout=5)
             assert "busy" in stub.responses[rid][0]["text"]
-            submission = {
-                "type": "view_submission",
-                "user": {"id": "U1"},
-                "team": {"id": "T1"},
-                "api_app_id": "A1",
-                "view": {
-                    "id": "VBUSY",
-                    "type": "modal",
-                    "callback_id": "share_modal",
-                    "private_metadata": json.dumps({"article": 1, "account": "Acme Robotics"}),
-                },
-            }
-            response, took = busy.post("payload=" + quote(json.dumps(submission)))
+            metadata = json.dumps({"article": 1, "account": "Acme Robotics"})
+            response, took = busy.post(share_submission("VBUSY", metadata))
             assert response.status_code == 200 and took < 3.0
             answer = response.json()  # the share window stays open and says why
             assert answer["response_action"] == "errors" and "busy" in answer["errors"]["note"]
@@ -951,27 +918,12 @@ def test_the_share_window_offers_the_contacts_and_logs_the_one_chosen(app: App) 
     assert select["element"]["initial_option"]["value"] == "1"
     assert "Mo &lt;b&gt;Lee&lt;/b&gt;" in rewritten["blocks"][0]["text"]["text"]
 
-    submission = {
-        "type": "view_submission",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "view": {
-            "id": "V1",
-            "type": "modal",
-            "callback_id": "share_modal",
-            "private_metadata": view["private_metadata"],
-            "state": {
-                "values": {
-                    "contact": {
-                        "share_contact": {"type": "static_select", "selected_option": options[1]}
-                    },
-                    "note_1": {"note": {"type": "plain_text_input", "value": "Hi Mo"}},
-                }
-            },
-        },
+    state = note_state("Hi Mo", "note_1")
+    state["values"]["contact"] = {
+        "share_contact": {"type": "static_select", "selected_option": options[1]}
     }
-    assert app.post("payload=" + quote(json.dumps(submission)))[0].status_code == 200
+    submission = share_submission("V1", view["private_metadata"], state)
+    assert app.post(submission)[0].status_code == 200
     assert wait_for(lambda: len(app.stub.updates) == 1)
     assert app.clipper is not None
     (touch,) = app.clipper.list_touches(account="Acme Robotics")

@@ -18,6 +18,7 @@ from clipper.config import load_config
 
 from .feedserver import FeedServer
 from .slackstub import SlackStub
+from .support.slack import share_submission
 from .test_slack_app import App, WriteLock, app, slack_users, stub, touches, wait_for
 
 __all__ = ["app", "slack_users", "stub"]
@@ -81,20 +82,7 @@ def test_a_signed_object_bolt_cannot_read_is_400_with_one_line(
 def test_a_share_submission_with_missing_fields_keeps_the_window_open_and_says_why(
     app: App, metadata: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    submission = {
-        "type": "view_submission",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "view": {
-            "id": "VBAD",
-            "type": "modal",
-            "callback_id": "share_modal",
-            "private_metadata": metadata,
-            "state": {"values": []},
-        },
-    }
-    response = app.post("payload=" + quote(json.dumps(submission)))[0]
+    response = app.post(share_submission("VBAD", metadata, {"values": []}))[0]
     assert response.status_code == 200
     answer = response.json()
     assert (

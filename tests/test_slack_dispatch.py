@@ -10,33 +10,31 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from slack_bolt import App, BoltRequest, BoltResponse
-from slack_sdk import WebClient
 
-from clipper.config import load_config
-from clipper.core import Clipper
 from clipper.logic.clip import HELP, VERBS
 from clipper.logic.weblink import LinkVerdict
-from clipper.slackapp import WorkQueue, make_slack_app
 from clipper.slackclip import CLIP_VERBS
 from clipper.types import OwnerCoverage, TouchReport
-from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
 from .slackstub import SlackStub
-from .support.slack import clip_body, signed_headers, stub
+from .support.slack import (
+    TEAM_REPS,
+    TEAM_USERS,
+    BoltApp,
+    button_click,
+    clip_body,
+    slack_clipper,
+    stub,
+)
 
 __all__ = ["stub"]
 
 SECRET = "dispatch-secret"
-REPS = [
-    {"email": "sam@example.com", "name": "Sam"},
-    {"email": "dana@example.com", "name": "Dana"},
-    {"email": "max@example.com", "name": "Max", "role": "manager"},
-]
+REPS = TEAM_REPS
 ACCOUNTS = [
     {
         "name": "Acme Robotics",
@@ -54,51 +52,15 @@ ACCOUNTS = [
 
 @pytest.fixture
 def slack_users() -> dict[str, str]:
-    return {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+    return TEAM_USERS
 
 
-class Bolt:
+class Bolt(BoltApp):
     """A Clipper, its Bolt app and work queue, driven by ``dispatch`` alone."""
 
     def __init__(self, tmp_path: Path, stub: SlackStub) -> None:
-        self.stub = stub
         path = write_config(tmp_path, accounts=ACCOUNTS, reps=REPS)
-        config = load_config(
-            path,
-            {
-                "SLACK_BOT_TOKEN": "xoxb-test",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_BASE_URL": stub.base_url,
-            },
-        )
-        self.clipper: Clipper = make_clipper(config, _clock=Clock())
-        self.work = WorkQueue(2, 8)
-        client = WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[])
-        self.app: App = make_slack_app(
-            self.clipper, client=client, token_verification=False, work=self.work
-        )
-
-    def close(self) -> None:
-        self.work.shutdown()
-        self.clipper.close()
-
-    def dispatch(self, body: str, *, secret: str = SECRET) -> BoltResponse:
-        headers = signed_headers(body, secret)
-        return self.app.dispatch(BoltRequest(body=body, headers=headers))
-
-    def clip(self, text: str, user: str = "U1") -> tuple[BoltResponse, str]:
-        """Dispatch ``/clip text``; return the acknowledgement and the response_url id."""
-        url = self.stub.response_url()
-        body = clip_body(text, user=user, response_url=url, trigger_id=self.stub.trigger())
-        return self.dispatch(body), url.rsplit("/", 1)[-1]
-
-    def answer(self, rid: str, timeout: float = 10.0) -> str:
-        """The one answer posted to a response_url after the acknowledgement."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.stub.responses[rid]:
-            time.sleep(0.02)
-        (posted,) = self.stub.responses[rid]
-        return str(posted["text"])
+        super().__init__(slack_clipper(path, stub, SECRET, Clock()), stub, SECRET)
 
 
 @pytest.fixture
@@ -195,27 +157,17 @@ def test_report_is_for_managers_and_counts_per_owner(bolt: Bolt) -> None:
 
 def click(bolt: Bolt, action_id: str, value: dict[str, object], user: str = "U1") -> str:
     """Dispatch a digest button click; return its response_url id."""
-    url = bolt.stub.response_url()
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": bolt.stub.trigger(),
-        "response_url": url,
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": "b1",
-                "value": json.dumps(value),
-                "type": "button",
-                "action_ts": "1700000000.000001",
-            }
-        ],
+    clicked = {
+        "action_id": action_id,
+        "block_id": "b1",
+        "value": json.dumps(value),
+        "type": "button",
+        "action_ts": "1700000000.000001",
     }
-    response = bolt.dispatch("payload=" + quote(json.dumps(payload)))
+    body, rid = button_click(bolt.stub, clicked, user=user)
+    response = bolt.dispatch(body)
     assert response.status == 200
-    return url.rsplit("/", 1)[-1]
+    return rid
 
 
 def test_a_mute_button_mutes_the_rep_s_account_once(bolt: Bolt) -> None:
@@ -346,3 +298,36 @@ def test_accounts_warn_when_every_recent_touch_went_to_one_of_several_contacts(
     bolt.answer(rid)
     _response, rid = bolt.clip("accounts")
     assert "only one contact" not in bolt.answer(rid)  # wider now
+
+
+def test_who_a_slack_user_is_is_asked_of_slack_once_and_strangers_are_not_kept(
+    tmp_path: Path, stub: SlackStub
+) -> None:
+    """One Slack user cache serves the Slack app and the digests (``outbox.SlackDirectory``):
+    a rep's email is asked of Slack once and kept across a restart; a Slack user who is no rep
+    is told so and their email is not stored; a user Slack does not know is told Clipper
+    cannot read their profile, and Slack is not asked about them again within the hold."""
+    stub.users["eve@example.com"] = "U7"
+    first = Bolt(tmp_path, stub)
+    try:
+        for _ in range(2):
+            _response, rid = first.clip("accounts", user="U1")
+            assert "Acme Robotics" in first.answer(rid)
+        assert stub.count("users.info") == 1
+        _response, rid = first.clip("accounts", user="U7")
+        assert first.answer(rid).startswith(":warning: you are not a rep in Clipper yet")
+        assert first.clipper.stored_slack_email("U7") is None
+        asked = stub.count("users.info")
+        for _ in range(2):
+            _response, rid = first.clip("accounts", user="U9")
+            assert "Clipper cannot read your Slack profile" in first.answer(rid)
+        assert stub.count("users.info") == asked + 1
+    finally:
+        first.close()
+    again = Bolt(tmp_path, stub)
+    try:
+        _response, rid = again.clip("accounts", user="U1")
+        assert "Acme Robotics" in again.answer(rid)
+        assert stub.count("users.info") == asked + 1  # Sam's email was kept
+    finally:
+        again.close()

@@ -14,9 +14,8 @@ import pytest
 
 from .conftest import write_config
 from .slackstub import Fault, SlackStub
-from .support.cli import start_clipper
+from .support.cli import kill_clipper, start_clipper, wait_until
 from .support.slack import clip_body, signed_headers, stub
-from .test_lifecycle import stop, wait_for
 
 __all__ = ["stub"]
 
@@ -79,7 +78,7 @@ def test_429s_on_the_apps_own_calls_are_retried_within_bounds_and_counted_in_met
         path, "-v", "serve", "--host", "127.0.0.1", "--port", "0", log=log, env=env
     )
     try:
-        wait_for("the server", lambda: bool(LISTENING.search(log.read_text())), log, process)
+        wait_until(lambda: LISTENING.search(log.read_text()), "the server", process, log)
         found = LISTENING.search(log.read_text())
         assert found is not None
         base = found.group(1)
@@ -108,4 +107,4 @@ def test_429s_on_the_apps_own_calls_are_retried_within_bounds_and_counted_in_met
             log.read_text()
         )
     finally:
-        stop(process)
+        kill_clipper(process)

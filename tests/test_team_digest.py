@@ -38,7 +38,7 @@ from .conftest import Clock, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import SlackStub
 from .support.seeding import SEED_OWNER, mention, rss_items, seed_matches
-from .support.slack import stub
+from .support.slack import TEAM_USERS, stub
 
 __all__ = ["stub"]
 
@@ -58,7 +58,7 @@ ACCOUNTS = [
 
 @pytest.fixture
 def slack_users() -> dict[str, str]:
-    return {"sam@example.com": "U1", "dana@example.com": "U2", "max@example.com": "U3"}
+    return TEAM_USERS
 
 
 class Team:

@@ -4,14 +4,7 @@ connection), retries from the outbox, and exactly one accepted copy per touch.""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import threading
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,82 +17,24 @@ from clipper.wiring import make_clipper
 
 from .conftest import Clock, write_config
 from .support.cli import run_clipper
-
-SECRET = "s3cret-for-tests"
-ENV = {"CLIPPER_WEBHOOK_SECRET": SECRET}
-ACCOUNTS = [{"name": "Acme Robotics", "owner": "dana@example.com"}]
-REPS = [{"email": "dana@example.com", "name": "Dana Lee"}]
-
-
-def verify(secret: str, headers: Any, body: bytes, now: float) -> bool:
-    """The receiver's check, as the docs give it: fresh timestamp, constant-time compare."""
-    timestamp = headers["X-Clipper-Timestamp"]
-    if abs(now - int(timestamp)) > 300:
-        return False
-    base = b"v0:" + timestamp.encode() + b":" + body
-    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, headers["X-Clipper-Signature"])
-
-
-class Receiver:
-    """A webhook receiver on loopback; ``script`` says how to answer each request in turn
-    ("500", "drop", else 200), and every accepted body is kept by idempotency key."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.script: list[str] = []
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-        self.accepted: list[dict[str, Any]] = []
-        self.bad_signatures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if not verify(SECRET, self.headers, body, clock.now.timestamp()):
-                    receiver.bad_signatures += 1
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                payload = json.loads(body)
-                assert self.headers["Idempotency-Key"] == payload["idempotency_key"]
-                receiver.requests.append((self.headers["Idempotency-Key"], payload))
-                action = receiver.script.pop(0) if receiver.script else "200"
-                if action == "drop":
-                    self.close_connection = True
-                    self.connection.close()
-                    return
-                if action == "500":
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                receiver.accepted.append(payload)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from .support.webhook import (
+    ACCOUNTS,
+    ENV,
+    REPS,
+    WebhookReceiver,
+    receiver_clock,
+    webhook_config,
+)
 
 
 @pytest.fixture
 def clock() -> Clock:
-    # the receiver checks the timestamp against the test's clock, which is near the real one
-    return Clock(datetime.fromtimestamp(int(time.time()), UTC))
+    return receiver_clock()
 
 
 @pytest.fixture
-def receiver(clock: Clock) -> Iterator[Receiver]:
-    found = Receiver(clock)
+def receiver(clock: Clock) -> Iterator[WebhookReceiver]:
+    found = WebhookReceiver(clock)
     yield found
     found.close()
 
@@ -107,19 +42,11 @@ def receiver(clock: Clock) -> Iterator[Receiver]:
 def _clipper(
     tmp_path: Path, url: str, clock: Clock, env: dict[str, str] = ENV, **webhook: Any
 ) -> Clipper:
-    path = write_config(
-        tmp_path,
-        accounts=ACCOUNTS,
-        reps=REPS,
-        settings={
-            "touches": {"webhook": {"url": url, "secret_env": "CLIPPER_WEBHOOK_SECRET", **webhook}}
-        },
-    )
-    return make_clipper(load_config(path, env), _clock=clock)
+    return make_clipper(load_config(webhook_config(tmp_path, url, **webhook), env), _clock=clock)
 
 
 def test_each_new_touch_arrives_once_signed_after_a_500_and_a_dropped_connection(
-    tmp_path: Path, receiver: Receiver, clock: Clock
+    tmp_path: Path, receiver: WebhookReceiver, clock: Clock
 ) -> None:
     clipper = _clipper(tmp_path, receiver.url, clock)
     export = tmp_path / "tasks.csv"
@@ -170,7 +97,7 @@ def test_each_new_touch_arrives_once_signed_after_a_500_and_a_dropped_connection
 
 
 def test_a_touch_nobody_accepts_is_given_up_after_the_configured_days_and_kept(
-    tmp_path: Path, receiver: Receiver, clock: Clock
+    tmp_path: Path, receiver: WebhookReceiver, clock: Clock
 ) -> None:
     clipper = _clipper(tmp_path, receiver.url, clock, give_up_after_days=2)
     with clipper:
@@ -193,7 +120,7 @@ def test_a_touch_nobody_accepts_is_given_up_after_the_configured_days_and_kept(
 
 
 def test_a_missing_secret_is_a_named_problem_and_touches_wait_for_it(
-    tmp_path: Path, receiver: Receiver, clock: Clock
+    tmp_path: Path, receiver: WebhookReceiver, clock: Clock
 ) -> None:
     clipper = _clipper(tmp_path, receiver.url, clock, env={})
     config_path = clipper.config.path
@@ -220,7 +147,7 @@ def test_a_missing_secret_is_a_named_problem_and_touches_wait_for_it(
 
 
 def test_the_feeds_address_policy_and_https_rule_apply_to_the_webhook(
-    tmp_path: Path, receiver: Receiver, clock: Clock
+    tmp_path: Path, receiver: WebhookReceiver, clock: Clock
 ) -> None:
     path = write_config(
         tmp_path,
@@ -258,7 +185,7 @@ def test_bad_webhook_settings_are_named(tmp_path: Path) -> None:
 
 
 def test_touches_logged_without_a_webhook_are_not_sent_later(
-    tmp_path: Path, receiver: Receiver, clock: Clock
+    tmp_path: Path, receiver: WebhookReceiver, clock: Clock
 ) -> None:
     path = write_config(tmp_path, accounts=ACCOUNTS, reps=REPS)
     with make_clipper(load_config(path, {}), _clock=clock) as clipper:
@@ -274,15 +201,10 @@ def test_touches_logged_without_a_webhook_are_not_sent_later(
     assert [p["touch"]["note"] for p in receiver.accepted] == ["after"]
 
 
-def test_run_once_sends_the_touches_an_import_added(tmp_path: Path, receiver: Receiver) -> None:
-    path = write_config(
-        tmp_path,
-        accounts=ACCOUNTS,
-        reps=REPS,
-        settings={
-            "touches": {"webhook": {"url": receiver.url, "secret_env": "CLIPPER_WEBHOOK_SECRET"}}
-        },
-    )
+def test_run_once_sends_the_touches_an_import_added(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    path = webhook_config(tmp_path, receiver.url)
     export = tmp_path / "activities.csv"
     export.write_text(
         "Activity date,Activity type,Associated Company,Activity assigned to,Subject\n"

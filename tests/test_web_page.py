@@ -12,11 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,8 +29,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from clipper.logic.weblink import LinkScope, expiry, link_query
 
-from .conftest import REPO, write_config
-from .support.cli import run_clipper
+from .conftest import write_config
+from .support.cli import WITHOUT_SLACK, clipper_running, clipper_serving, run_clipper, wait_until
+from .support.health import free_port
 
 # read when the module loads: the autouse fixture scrubs CLIPPER_* from each test's environment
 CHROMIUM = os.environ.get("CLIPPER_CHROMIUM") or "/usr/bin/chromium"
@@ -95,39 +91,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("web")
     config = write_config(root, accounts=ACCOUNTS, reps=REPS)
     _import_touches(root, config)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "CLIPPER_")) or k == "CLIPPER_SHARED_DATA"
-    }
-    env["PYTHONPATH"] = str(REPO)
+    shared = {k: v for k, v in os.environ.items() if k == "CLIPPER_SHARED_DATA"}
     log = root / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clipper", "--config", str(config)]
-            + ["serve", "--host", "127.0.0.1", "--port", "0"],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        found = None
-        while found is None and time.monotonic() < deadline and process.poll() is None:
-            found = re.search(r"on (http://127\.0\.0\.1:\d+)/report", log.read_text())
-            time.sleep(0.1)
+    listening = r"on (http://127\.0\.0\.1:\d+)/report"
+    with clipper_serving(config, log, listening, "the report page", env=shared) as base:
         text = log.read_text()
-        assert found is not None, text
         # no Slack tokens: served all the same, and the startup line says so
         assert "Slack not configured" in text and "no Slack routes" in text, text
-        yield Site(config, found.group(1), root / "var" / "web-secret")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        yield Site(config, base, root / "var" / "web-secret")
 
 
 @pytest.fixture(scope="module")
@@ -326,11 +297,7 @@ def test_hostile_account_names_are_shown_as_text(site: Site, browser: webdriver.
 
 
 def test_run_without_slack_serves_the_page_where_web_listen_says(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = write_config(
         tmp_path,
         accounts=ACCOUNTS[:1],
@@ -342,34 +309,15 @@ def test_run_without_slack_serves_the_page_where_web_listen_says(tmp_path: Path)
     # the link starts with web.listen's port, and says when it expires (2 hours from now)
     assert link.stdout.startswith(f"http://127.0.0.1:{port}/report?scope=dana%40example.com&")
     assert "dana@example.com's accounts only; it expires" in link.stderr
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CLIPPER_"))}
-    env["PYTHONPATH"] = str(REPO)
     log = tmp_path / "run.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clipper", "--config", str(config), "run"],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while "report page" not in log.read_text() and time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()
-            time.sleep(0.1)
+    with clipper_running(config, "run", log=log, drop=WITHOUT_SLACK, stop_timeout=15) as process:
+        wait_until(lambda: "report page" in log.read_text(), "the report page", process, log)
         assert "no Slack routes" in log.read_text(), log.read_text()
         page = httpx.get(link.stdout.strip(), timeout=30)
         assert page.status_code == 200 and "Acme Robotics" in page.text
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
         # no Slack: the Slack route is not there
         assert httpx.post(f"http://127.0.0.1:{port}/slack/events", timeout=10).status_code == 404
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_the_secret_is_made_once_with_0600_and_survives_a_restart(tmp_path: Path) -> None:

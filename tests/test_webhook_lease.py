@@ -4,15 +4,10 @@ touch twice to a real local receiver; a crashed claimer's touches go out once it
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,74 +15,23 @@ from clipper.config import load_config
 from clipper.core import Clipper
 from clipper.wiring import make_clipper
 
-from .conftest import Clock, write_config
-from .test_touch_webhook import ACCOUNTS, ENV, REPS, SECRET, verify
+from .conftest import Clock
+from .support.webhook import ENV, WebhookReceiver, receiver_clock, webhook_config
 
 TOUCHES = 24
 
 
-class SlowReceiver:
-    """A webhook receiver that takes a while to answer (so two deliverers overlap) and counts
-    every signed POST by its idempotency key."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.received: Counter[str] = Counter()
-        self.bad_signatures = 0
-        lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if not verify(SECRET, self.headers, body, clock.now.timestamp()):
-                    with lock:
-                        receiver.bad_signatures += 1
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                time.sleep(0.02)
-                with lock:
-                    receiver.received[json.loads(body)["idempotency_key"]] += 1
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime.fromtimestamp(int(time.time()), UTC))
+    return receiver_clock()
 
 
 @pytest.fixture
-def receiver(clock: Clock) -> Iterator[SlowReceiver]:
-    found = SlowReceiver(clock)
+def receiver(clock: Clock) -> Iterator[WebhookReceiver]:
+    """A receiver that takes a while to answer, so two deliverers overlap."""
+    found = WebhookReceiver(clock, delay=0.02)
     yield found
     found.close()
-
-
-def _config(tmp_path: Path, url: str) -> Path:
-    return write_config(
-        tmp_path,
-        accounts=ACCOUNTS,
-        reps=REPS,
-        settings={
-            "touches": {
-                "webhook": {"url": url, "secret_env": "CLIPPER_WEBHOOK_SECRET", "timeout_s": 5}
-            }
-        },
-    )
 
 
 def _worker(path: Path, clock: Clock) -> Clipper:
@@ -104,9 +48,9 @@ def _log_touches(clipper: Clipper) -> list[str]:
 
 
 def test_two_racing_deliverers_send_each_touch_exactly_once(
-    tmp_path: Path, receiver: SlowReceiver, clock: Clock
+    tmp_path: Path, receiver: WebhookReceiver, clock: Clock
 ) -> None:
-    path = _config(tmp_path, receiver.url)
+    path = webhook_config(tmp_path, receiver.url, timeout_s=5)
     first, second = _worker(path, clock), _worker(path, clock)
     keys = _log_touches(first)
     start = threading.Barrier(2)
@@ -133,9 +77,9 @@ def test_two_racing_deliverers_send_each_touch_exactly_once(
 
 
 def test_a_crashed_claimer_s_touches_go_out_once_its_lease_has_run_out(
-    tmp_path: Path, receiver: SlowReceiver, clock: Clock
+    tmp_path: Path, receiver: WebhookReceiver, clock: Clock
 ) -> None:
-    path = _config(tmp_path, receiver.url)
+    path = webhook_config(tmp_path, receiver.url, timeout_s=5)
     crashed, survivor = _worker(path, clock), _worker(path, clock)
     keys = _log_touches(crashed)
     # the first worker claims everything, then dies before POSTing anything

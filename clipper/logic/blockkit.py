@@ -41,6 +41,7 @@ from .digest import (
     nudge_line,
     touch_line,
 )
+from .escape import MARKDOWN_SPECIAL, escape_markdown, escape_mrkdwn
 from .events import badge
 from .notes import NoteTarget, ShareNotes
 
@@ -90,9 +91,8 @@ class SlackMessage:
     article_ids: tuple[int, ...]
 
 
-def escape(text: str) -> str:
-    """Escape Slack's control characters; the result shows the text literally."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+#: Slack's control characters escaped: the result shows the text literally
+escape = escape_mrkdwn
 
 
 #: mrkdwn's emphasis marks (bold, italic, strike, code) where they could open or close one: at
@@ -487,14 +487,9 @@ def render_slack(digest: Digest, *, title: str | None = None) -> list[SlackMessa
     return messages
 
 
-_MD_SPECIAL = re.compile(r"[\\`*_~\[\]<>#|]")
-#: the same as ``_MD_SPECIAL.sub(r"\\\g<0>", text)``: one C pass, no template expansion
-_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_~[]<>#|"})
-
-
-def _md_escape(text: str) -> str:
-    """Return ``text`` with every Markdown special character backslash-escaped."""
-    return text.translate(_MD_ESCAPES)
+_MD_SPECIAL = MARKDOWN_SPECIAL
+#: every Markdown special character backslash-escaped (``logic.escape``)
+_md_escape = escape_markdown
 
 
 def markdown_note(

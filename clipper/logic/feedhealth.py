@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from ..types import FeedHealthRow
 from .blockkit import MAX_BLOCKS, MAX_SECTION, cut, escape, escape_name
+from .escape import escape_markdown_html
 from .urls import redact_url
 from .words import plural
 
@@ -266,9 +267,7 @@ def last_slot(now: datetime, at: time, zone: str) -> datetime:
 def _md(text: str) -> str:
     """Escape Markdown's control characters (and HTML's) so ``text`` shows literally on one
     line; white space at its ends is kept (it may sit next to a code span)."""
-    flat = re.sub(r"\s+", " ", text)
-    out = "".join("\\" + c if c in "\\`*_[]<>#|~" else c for c in flat.replace("&", "&amp;"))
-    return out
+    return escape_markdown_html(re.sub(r"\s+", " ", text))
 
 
 def _md_code(text: str) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from ..types import EventKind, NoteKind
+from .escape import MARKDOWN_SPECIAL, escape_markdown, escape_mrkdwn
 from .events import EVENT_KINDS
 
 #: what a template may name, and what each holds
@@ -45,13 +46,10 @@ URL_CHARS = 1000
 #: characters that would let a value change the text around it: control characters (newlines
 #: included) and the bidirectional overrides that reorder what the reader sees
 _HIDDEN = re.compile("[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-#: inline Markdown syntax (GitHub-flavoured): escaped with a backslash ("!" only starts an
-#: image before "[", which is escaped; "&" only matters as an entity, handled on its own)
-_MD_SPECIAL = frozenset("\\`*_[]<>#|~")
-_MD_SPECIAL_RE = re.compile("[" + re.escape("".join(sorted(_MD_SPECIAL))) + "]")
+#: inline Markdown syntax (GitHub-flavoured): escaped with a backslash
+#: (``logic.escape.escape_markdown``; "&" only matters as an entity, handled on its own)
+_MD_SPECIAL_RE = MARKDOWN_SPECIAL
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
-#: the same backslash escape as ``_MD_SPECIAL_RE.sub``, one C pass per text
-_MD_ESCAPES = str.maketrans({c: "\\" + c for c in _MD_SPECIAL})
 #: what would start a block (list, heading underline, numbered list) at the start of a line
 _MD_LINE_START = re.compile(r"^(?:[-+=]|\d+[.)])")
 
@@ -176,9 +174,9 @@ def _escape_text(text: str, target: NoteTarget, *, line_start: bool) -> str:
     """Return ``text`` escaped for ``target`` (cached: a tick's notes repeat the rep, accounts
     and contacts). Does not clean it (``_clean`` does)."""
     if target is NoteTarget.SLACK:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return escape_mrkdwn(text)
     if target is NoteTarget.MARKDOWN:
-        escaped = text.translate(_MD_ESCAPES)
+        escaped = escape_markdown(text)
         if "&" in escaped:
             escaped = _MD_ENTITY.sub(r"\\&", escaped)
         if line_start:

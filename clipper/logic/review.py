@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ..types import EventKind, IndustryArticle, TouchChannel
 from .blockkit import cut, escape, escape_name, link_target
+from .escape import escape_markdown_html
 from .words import day_span, plural
 
 #: industry stories a pack lists
@@ -170,9 +171,7 @@ def _who(touch: ReviewTouch) -> str:
 def md_escape(text: str) -> str:
     """Escape Markdown's control characters (and HTML's ``<``/``>``/``&``) so ``text`` shows
     literally, on one line."""
-    flat = " ".join(text.split())
-    out = "".join("\\" + c if c in "\\`*_[]<>#|~" else c for c in flat)
-    return out.replace("&", "&amp;")
+    return escape_markdown_html(" ".join(text.split()))
 
 
 def _md_link(title: str, url: str | None) -> str:

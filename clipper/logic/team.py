@@ -30,6 +30,7 @@ from .blockkit import (
     escape,
     escape_name,
 )
+from .escape import escape_markdown
 from .words import plural
 
 #: rows listed per section; the rest are counted ("and 12 more")
@@ -139,20 +140,16 @@ def report_mrkdwn(report: TouchReport) -> str:
     return "\n".join(out)
 
 
-def _md_escape(text: str) -> str:
-    return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in text)
-
-
 def _team_title(now: datetime) -> str:
     return f"Clipper team summary · week to {now:%a %d %b}"
 
 
 def render_team_markdown(report: TouchReport, rep_name: str, now: datetime) -> str:
     """The team digest as Markdown (terminal and ``var/digests/``)."""
-    lines = [f"# {_team_title(now)} for {_md_escape(rep_name)}", ""]
+    lines = [f"# {_team_title(now)} for {escape_markdown(rep_name)}", ""]
     for section in report_sections(report):
-        lines += [f"## {_md_escape(section.title)}", ""]
-        lines += [f"- {_md_escape(line)}" for line in section.lines]
+        lines += [f"## {escape_markdown(section.title)}", ""]
+        lines += [f"- {escape_markdown(line)}" for line in section.lines]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

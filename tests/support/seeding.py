@@ -2,7 +2,8 @@
 
 Tests about what happens after matching (digests, the Slack app, the outbox) seed matches with
 ``seed_matches``; tests about matching itself run the real matcher instead. Does not start
-servers or write configuration (``conftest.write_config`` does).
+servers; ``acme_wire`` is the one configuration written here (through
+``conftest.write_config``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from clipper.logic.dedupe import identity_of
@@ -23,6 +25,9 @@ from clipper.types import (
     ParsedEntry,
     Stage,
 )
+
+from ..conftest import write_config
+from ..feedserver import FeedServer, Reply, rss
 
 #: the time the builders stamp when a test gives none
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -66,6 +71,18 @@ def rss_items(
     ]
 
 
+def acme_wire(root: Path, server: FeedServer, count: int) -> Path:
+    """Write the config of one rep (rep@example.com) with one account, Acme, and one feed,
+    "Wire", that ``server`` serves with ``count`` items titled "Acme news N"; return its path."""
+    items = rss_items([f"Acme news {n}" for n in range(count)], base="https://n.example/")
+    url = server.route("/feed", Reply(200, rss(items)))
+    return write_config(
+        root,
+        feeds={"x": [{"url": url, "name": "Wire"}]},
+        accounts=[{"name": "Acme", "owner": "rep@example.com"}],
+    )
+
+
 def mention(
     account: str,
     *,
@@ -96,3 +113,29 @@ def seed_matches(
         results.append((article.id, MatchResult(chosen, ())))
     storage.finish_matching(results, SEED_OWNER, now)
     return claimed
+
+
+#: two accounts, Sam's and Dana's, for tests of whole ``clipper run`` cycles
+PAIR_ACCOUNTS = [
+    {"name": "Acme Robotics", "owner": "sam@example.com"},
+    {"name": "Northwind Logistics", "owner": "dana@example.com"},
+]
+#: the reps of ``PAIR_ACCOUNTS``
+PAIR_REPS = [{"email": "sam@example.com"}, {"email": "dana@example.com"}]
+#: feed items (for ``feedserver.rss``): two news items for each of ``PAIR_ACCOUNTS``
+PAIR_ITEMS = [
+    {
+        "title": title,
+        "link": f"https://news.example/{n}",
+        "guid": f"g{n}",
+        "description": f"{title}, the company said on Monday.",
+    }
+    for n, title in enumerate(
+        [
+            "Acme Robotics opens a new plant in Ohio",
+            "Acme Robotics wins a warehouse automation contract",
+            "Northwind Logistics buys a regional trucking firm",
+            "Northwind Logistics opens a freight hub in Rotterdam",
+        ]
+    )
+]
