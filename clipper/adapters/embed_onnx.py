@@ -313,6 +313,10 @@ class OnnxEmbedder:
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
+            # no memory pattern: ONNX Runtime caches one per input shape, and batches come in
+            # many (batch, length) shapes, so a long-running process kept growing (~100 MiB
+            # more after 5,000 texts of 5-300 words, no faster; docs/benchmarks.md "Soak")
+            options.enable_mem_pattern = False
             try:
                 session = onnxruntime.InferenceSession(
                     str(prepared.path), options, providers=["CPUExecutionProvider"]
