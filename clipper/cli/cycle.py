@@ -417,6 +417,9 @@ def run(state: State, once: bool, limit: int) -> None:
                 " | ".join(config.problems),
             )
             _tell_admins(clipper)
+        # the loop's signals before any server answers: a SIGHUP sent once /healthz answers
+        # reloads instead of ending the process (its default action)
+        signals = _loop_signals(state, clipper, reload=True)
         board = HealthBoard()
         server = None
         listen = config.settings.web.listen_address()
@@ -431,7 +434,6 @@ def run(state: State, once: bool, limit: int) -> None:
         tick = config.settings.fetch.tick
         from ..scheduler import CONFIG_JOB, ConfigWatcher, run_ticks
 
-        signals = _loop_signals(state, clipper, reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
         jobs: dict[str, tuple[float, Callable[[], object]]] = {
             "fetch and match": (tick, fetch_and_match),
@@ -655,6 +657,7 @@ def serve(state: State, port: int | None, host: str | None) -> None:
     with state.clipper(observe=True) as clipper:
         config = clipper.config
         _tell_admins(clipper)
+        signals = _loop_signals(state, clipper, reload=True)  # before anything answers
         board = HealthBoard()
         server = _start_slack(
             clipper,
@@ -667,7 +670,6 @@ def serve(state: State, port: int | None, host: str | None) -> None:
         forget_address = _record_health_addr(config.path, (health_server, server))
         from ..scheduler import ConfigWatcher
 
-        signals = _loop_signals(state, clipper, reload=True)
         watcher = ConfigWatcher(clipper, signals, os.environ)
         try:
             while not signals.stop.wait(1.0):
