@@ -20,7 +20,6 @@ Does not send anything.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Sequence
@@ -78,8 +77,9 @@ INDUSTRY_MORE_VALUE = json.dumps({"industries": True})
 
 
 #: an item's image is checked again where it is rendered (Slack and Markdown); the same URL
-#: gives the same answer, so each is checked once
-image_url = functools.lru_cache(maxsize=4096)(_image_url)
+#: gives the same answer, so each is checked once: ``content.image_url`` keeps the recent
+#: answers, including those the tick's memo (``logic.memo``) asked for while building
+image_url = _image_url
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,10 @@ FILLER_ALONE = ("more", "details", "video", "photos", "link")
 FILLER_WORDS = 8
 _FILLER = re.compile(r"^[\W_]*(?:" + "|".join(re.escape(p) for p in FILLER) + r")\b", re.I)
 _FILLER_ALONE = re.compile(r"^[\W_]*(?:" + "|".join(FILLER_ALONE) + r")[\s.!?:…»›→>)\]-]*$", re.I)
+#: what both filler patterns start with: a sentence that does not is never filler
+_FILLER_START = re.compile(
+    r"^[\W_]*(?:" + "|".join(re.escape(p) for p in (*FILLER, *FILLER_ALONE)) + ")", re.I
+)
 #: words that end in a full stop without ending a sentence
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st inc corp co ltd llc plc no vs etc jan feb mar apr jun jul aug "
@@ -127,11 +131,16 @@ def sentences(text: str) -> list[str]:
     start = 0
     for found in _SENTENCE_END.finditer(text):
         end = found.end()
-        before = text[start : found.start() + 1].split()
-        last = before[-1].rstrip(".").lower() if before else ""
-        initial = len(last) == 1 and last.isalpha()
-        if found.group()[0] == "." and (last in _ABBREVIATIONS or initial):
-            continue
+        stop = found.start()
+        if text[stop] == ".":
+            # the word the full stop ends: from the last white space before it (not before
+            # ``start``); the mark itself is never white space, so there is always one
+            first = stop
+            while first > start and not text[first - 1].isspace():
+                first -= 1
+            last = text[first : stop + 1].rstrip(".").lower()
+            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+                continue
         out.append(text[start:end].strip())
         start = end
     rest = text[start:].strip()
@@ -143,6 +152,8 @@ def sentences(text: str) -> list[str]:
 def is_filler(sentence: str) -> bool:
     """True when a sentence is feed filler (``FILLER``: "More here.", "Read more.", "Click here
     to see the video."), not news. Does not look at the rest of the text."""
+    if not _FILLER_START.match(sentence):  # nearly every sentence: one look, not two
+        return False
     if _FILLER_ALONE.match(sentence):
         return True
     return bool(_FILLER.match(sentence)) and len(sentence.split()) <= FILLER_WORDS
@@ -221,8 +232,10 @@ def lead_text(
             continue
         chosen: list[str] = []
         size = 0
-        kept = [s for s in sentences(text) if not is_filler(s)]
-        if _fewer_words(" ".join(kept), 4):
+        split = sentences(text)
+        kept = [s for s in split if not is_filler(s)]
+        # with nothing left out, the sentences hold the words of ``text`` (counted above)
+        if len(kept) < len(split) and _fewer_words(" ".join(kept), 4):
             continue
         for sentence in kept[:max_sentences]:
             extra = len(sentence) + (1 if chosen else 0)
@@ -259,8 +272,10 @@ _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
 _MAYBE_ADDRESS = re.compile(r"[0-9.]+|.*:.*", re.S)
 
 
+@functools.lru_cache(maxsize=4096)
 def image_url(url: str | None) -> str | None:
-    """Return ``url`` when Slack may show it as an item's image, else None.
+    """Return ``url`` when Slack may show it as an item's image, else None (cached: a digest
+    item's image is checked where it is built and again where it is rendered).
 
     Only ``https`` URLs of a public host name or address, without credentials, spaces or
     control characters, at most ``MAX_IMAGE_URL`` characters; not a format Slack does not show
