@@ -293,7 +293,18 @@ def _story_item(
     not cap anything."""
     if len(group) == 1:
         return _lone_item(group[0], facts, now, half_life_hours)
-    ranked = sorted(group, key=lambda c: _rank_key(c, facts))
+    return _group_item(group, facts, now, half_life_hours)
+
+
+def _group_item(
+    group: Sequence[DigestCandidate],
+    facts: ArticleFacts,
+    now: datetime | None = None,
+    half_life_hours: float = 0.0,
+) -> DigestItem:
+    """``_story_item`` of a story of any number of articles (one article: the same item as
+    ``_lone_item``)."""
+    ranked = sorted(group, key=lambda c: _rank_key(c, facts)) if len(group) > 1 else group
     best = ranked[0]
     accounts = tuple(dict.fromkeys(c.account for c in ranked))
     primary = accounts[0]
