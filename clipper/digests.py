@@ -189,13 +189,15 @@ class Digests:
         start = policy.quarter_start(policy.quarter_of(now))
         known = self.config.accounts_by_name
         statuses = self.storage.touch_statuses(accounts, start, policy.quarterly_target())
+        dark = policy.going_dark_days
         for name, status in statuses.items():
             account = known.get(name)
+            # the digest's nudge also speaks to accounts going dark
             if account is not None:
                 target = policy.quarterly_target(tier=account.tier, override=account.touch_target)
-                status = replace(status, target=target)
-            # the digest's nudge also speaks to accounts going dark
-            statuses[name] = replace(status, going_dark_days=policy.going_dark_days)
+                statuses[name] = replace(status, target=target, going_dark_days=dark)
+            else:
+                statuses[name] = replace(status, going_dark_days=dark)
         return statuses
 
     def _has_urgent(self, rep: Rep, since: datetime, now: datetime) -> bool:

@@ -109,9 +109,17 @@ def escape_name(text: str) -> str:
     return _MRKDWN_MARK.sub(lambda m: _MARK_LOOKALIKES[m.group()], escape(text))
 
 
+def single_spaced(text: str) -> bool:
+    """True when ``" ".join(text.split()) == text``: printable (every white space but " " is
+    not), no two spaces running, none at either end. Two C scans instead of a split and a
+    join. Does not change ``text``."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+
+
 def cut(text: str, limit: int) -> str:
     """Return ``text`` at most ``limit`` characters, with an ellipsis when cut."""
-    text = " ".join(text.split())
+    if not single_spaced(text):
+        text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -166,7 +166,8 @@ def _clean(text: str | None, limit: int) -> str:
     ASCII (most titles and links) is already NFC and has no hidden character, so only its
     spaces are collapsed; any other text goes through ``_clean_any``."""
     if text and text.isascii() and text.isprintable():
-        text = " ".join(text.split())
+        if "  " in text or text[0] == " " or text[-1] == " ":  # else already single-spaced
+            text = " ".join(text.split())
         return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
     return _clean_any(text, limit)
 
