@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
@@ -46,6 +47,11 @@ from .types import ComposedDigest, DigestKind, RepSettings, Sink, TouchReport
 __all__ = ["DigestReport", "Digests", "QueuedDigest", "rep_schedule", "share_notes"]
 
 log = logging.getLogger(__name__)
+
+#: reps composed in one transaction by ``Digests.compose_due``: fewer commits (and WAL
+#: checkpoints) in a tick of thousands of reps, while the write lock is held for a fraction of
+#: a second at a time (other writers wait up to ``busy_timeout``)
+COMPOSE_BATCH = 50
 
 
 def rep_schedule(
@@ -189,13 +195,15 @@ class Digests:
         start = policy.quarter_start(policy.quarter_of(now))
         known = self.config.accounts_by_name
         statuses = self.storage.touch_statuses(accounts, start, policy.quarterly_target())
+        dark = policy.going_dark_days
         for name, status in statuses.items():
             account = known.get(name)
+            # the digest's nudge also speaks to accounts going dark
             if account is not None:
                 target = policy.quarterly_target(tier=account.tier, override=account.touch_target)
-                status = replace(status, target=target)
-            # the digest's nudge also speaks to accounts going dark
-            statuses[name] = replace(status, going_dark_days=policy.going_dark_days)
+                statuses[name] = replace(status, target=target, going_dark_days=dark)
+            else:
+                statuses[name] = replace(status, going_dark_days=dark)
         return statuses
 
     def _has_urgent(self, rep: Rep, since: datetime, now: datetime) -> bool:
@@ -207,97 +215,123 @@ class Digests:
         self, *, rep: str | None = None, force: bool = False, dry_run: bool = False
     ) -> DigestReport:
         """Queue every due digest (all of them with ``force``) and urgent alerts; count the
-        matches of each digest composed that are older than the digest window."""
+        matches of each digest composed that are older than the digest window.
+
+        Every rep's Slack time zone is looked up first (the tick's only Slack calls, never
+        made while holding the write lock); then the reps are composed ``COMPOSE_BATCH`` at a
+        time, each batch one transaction (``storage.batch``): a tick stopped midway stores
+        whole batches only, and the reps of a batch not stored are composed again next tick."""
         report = DigestReport()
         now = self.clock()
         since = now - timedelta(days=self.config.settings.digest.lookback_days)
         # an article matched for many reps: its lead, image and value are worked out once
         facts = ArticleFacts()
-        for person in self.config.reps:
-            if rep is not None and person.email != rep.lower():
-                continue
-            accounts = self._accounts_of(person)
-            if not accounts:
-                continue
-            zone = self.slack_timezone(person)  # the one Slack call of a tick (cached)
-            schedule = self.schedule_of(person, zone)
-            stored = self.storage.next_digest_at(person.email)
-            due = force or stored is None or stored <= now
-            if dry_run:
-                if due:
-                    compose = self._compose(
-                        person, DigestKind.DIGEST, now, None, preview=True, facts=facts
-                    )
-                    composed = compose(
-                        self.storage.digest_candidates(
-                            person.email,
-                            accounts,
-                            since,
-                            now,
-                            industries=self.industries_of(person),
-                        )
-                    )
-                    report.previews += [payload for _text, payload in composed.parts]
-                    if not composed.parts:
-                        report.skipped_empty.append(person.email)
-                    report.too_old += self.storage.older_matches(person.email, accounts, since, now)
-                continue
-            if (
-                not due
-                and not in_quiet_hours(schedule, now)
-                and self._has_urgent(person, since, now)
-            ):
-                digest_id = self.storage.create_digest(
-                    person.email,
-                    DigestKind.ALERT,
-                    now,
-                    now,
-                    accounts,
-                    since,
-                    self._compose(person, DigestKind.ALERT, now, None, facts=facts),
+        people = [
+            (person, accounts, self.slack_timezone(person))  # the one Slack call (cached)
+            for person in self.config.reps
+            if (rep is None or person.email == rep.lower())
+            and (accounts := self._accounts_of(person))
+        ]
+        for start in range(0, len(people), COMPOSE_BATCH):
+            queued: list[str] = []
+            # a dry run writes nothing: no write lock
+            with nullcontext() if dry_run else self.storage.batch("composing digests"):
+                for person, accounts, zone in people[start : start + COMPOSE_BATCH]:
+                    if self._compose_rep(
+                        person, accounts, zone, now, since, facts, report, force, dry_run
+                    ):
+                        queued.append(person.email)
+            for email in queued:  # stored: no longer waiting for a first digest
+                self._first_due.pop(email, None)
+        return report
+
+    def _compose_rep(
+        self,
+        person: Rep,
+        accounts: list[str],
+        zone: str | None,
+        now: datetime,
+        since: datetime,
+        facts: ArticleFacts,
+        report: DigestReport,
+        force: bool,
+        dry_run: bool,
+    ) -> bool:
+        """Queue the rep's urgent alert and due digest into ``report`` (``compose_due``);
+        return whether a digest was queued. Does not call Slack (``zone`` is looked up)."""
+        schedule = self.schedule_of(person, zone)
+        stored = self.storage.next_digest_at(person.email)
+        due = force or stored is None or stored <= now
+        if dry_run:
+            if due:
+                compose = self._compose(
+                    person, DigestKind.DIGEST, now, None, preview=True, facts=facts
                 )
-                if digest_id is not None:
-                    report.queued.append(QueuedDigest(person.email, DigestKind.ALERT, digest_id))
-            if not due:
-                continue
-            readiness = Readiness.SEND if force else self._readiness(person.email, stored, now)
-            if readiness is Readiness.WAIT:
-                # debug: the caller tells it, once, with the rep (cli.cycle)
-                log.debug(
-                    "digest for %s is due but waits for matching in progress",
-                    person.email,
-                    extra={"rep": person.email},
+                composed = compose(
+                    self.storage.digest_candidates(
+                        person.email,
+                        accounts,
+                        since,
+                        now,
+                        industries=self.industries_of(person),
+                    )
                 )
-                report.waiting.append(person.email)
-                continue
-            report.too_old += self.storage.older_matches(person.email, accounts, since, now)
-            due_at = now if force or stored is None else stored
-            following = next_due(schedule, now)
+                report.previews += [payload for _text, payload in composed.parts]
+                if not composed.parts:
+                    report.skipped_empty.append(person.email)
+                report.too_old += self.storage.older_matches(person.email, accounts, since, now)
+            return False
+        if not due and not in_quiet_hours(schedule, now) and self._has_urgent(person, since, now):
             digest_id = self.storage.create_digest(
                 person.email,
-                DigestKind.DIGEST,
-                due_at,
+                DigestKind.ALERT,
+                now,
                 now,
                 accounts,
                 since,
-                self._compose(
-                    person,
-                    DigestKind.DIGEST,
-                    now,
-                    following,
-                    keep_if_empty=readiness is Readiness.SEND_IF_ANY,
-                    facts=facts,
-                ),
-                expected_next=None if force else stored,
-                scheduled=not force,
-                industries=self.industries_of(person),
+                self._compose(person, DigestKind.ALERT, now, None, facts=facts),
             )
-            if digest_id is None:
-                report.skipped_empty.append(person.email)
-            else:
-                self._first_due.pop(person.email, None)
-                report.queued.append(QueuedDigest(person.email, DigestKind.DIGEST, digest_id))
-        return report
+            if digest_id is not None:
+                report.queued.append(QueuedDigest(person.email, DigestKind.ALERT, digest_id))
+        if not due:
+            return False
+        readiness = Readiness.SEND if force else self._readiness(person.email, stored, now)
+        if readiness is Readiness.WAIT:
+            # debug: the caller tells it, once, with the rep (cli.cycle)
+            log.debug(
+                "digest for %s is due but waits for matching in progress",
+                person.email,
+                extra={"rep": person.email},
+            )
+            report.waiting.append(person.email)
+            return False
+        report.too_old += self.storage.older_matches(person.email, accounts, since, now)
+        due_at = now if force or stored is None else stored
+        following = next_due(schedule, now)
+        digest_id = self.storage.create_digest(
+            person.email,
+            DigestKind.DIGEST,
+            due_at,
+            now,
+            accounts,
+            since,
+            self._compose(
+                person,
+                DigestKind.DIGEST,
+                now,
+                following,
+                keep_if_empty=readiness is Readiness.SEND_IF_ANY,
+                facts=facts,
+            ),
+            expected_next=None if force else stored,
+            scheduled=not force,
+            industries=self.industries_of(person),
+        )
+        if digest_id is None:
+            report.skipped_empty.append(person.email)
+            return False
+        report.queued.append(QueuedDigest(person.email, DigestKind.DIGEST, digest_id))
+        return True
 
     def compose_team(
         self,

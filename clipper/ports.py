@@ -7,6 +7,7 @@ tests. All datetimes crossing a port are timezone-aware UTC. Does not implement 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -92,6 +93,12 @@ class StorageType(Protocol):
 
     def close(self) -> None:
         """Close every connection this storage opened."""
+        ...
+
+    def batch(self, what: str) -> AbstractContextManager[None]:
+        """Run this thread's writes inside as one transaction: every one of them is stored,
+        or none when the block raises (each write alone is undone when it raises). Holds the
+        write lock throughout; ``what`` names it in errors."""
         ...
 
     # -- feeds

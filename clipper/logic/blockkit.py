@@ -20,7 +20,6 @@ Does not send anything.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Sequence
@@ -78,8 +77,9 @@ INDUSTRY_MORE_VALUE = json.dumps({"industries": True})
 
 
 #: an item's image is checked again where it is rendered (Slack and Markdown); the same URL
-#: gives the same answer, so each is checked once
-image_url = functools.lru_cache(maxsize=4096)(_image_url)
+#: gives the same answer, so each is checked once: ``content.image_url`` keeps the recent
+#: answers, including those the tick's memo (``logic.memo``) asked for while building
+image_url = _image_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +109,17 @@ def escape_name(text: str) -> str:
     return _MRKDWN_MARK.sub(lambda m: _MARK_LOOKALIKES[m.group()], escape(text))
 
 
+def single_spaced(text: str) -> bool:
+    """True when ``" ".join(text.split()) == text``: printable (every white space but " " is
+    not), no two spaces running, none at either end. Two C scans instead of a split and a
+    join. Does not change ``text``."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+
+
 def cut(text: str, limit: int) -> str:
     """Return ``text`` at most ``limit`` characters, with an ellipsis when cut."""
-    text = " ".join(text.split())
+    if not single_spaced(text):
+        text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -25,7 +25,7 @@ import functools
 import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from .netpolicy import parse_address, refusal
@@ -94,6 +94,10 @@ FILLER_ALONE = ("more", "details", "video", "photos", "link")
 FILLER_WORDS = 8
 _FILLER = re.compile(r"^[\W_]*(?:" + "|".join(re.escape(p) for p in FILLER) + r")\b", re.I)
 _FILLER_ALONE = re.compile(r"^[\W_]*(?:" + "|".join(FILLER_ALONE) + r")[\s.!?:…»›→>)\]-]*$", re.I)
+#: what both filler patterns start with: a sentence that does not is never filler
+_FILLER_START = re.compile(
+    r"^[\W_]*(?:" + "|".join(re.escape(p) for p in (*FILLER, *FILLER_ALONE)) + ")", re.I
+)
 #: words that end in a full stop without ending a sentence
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st inc corp co ltd llc plc no vs etc jan feb mar apr jun jul aug "
@@ -123,26 +127,36 @@ def clean_text(text: str | None) -> str:
 
 def sentences(text: str) -> list[str]:
     """Split one line of prose into sentences (abbreviations and initials do not end one)."""
-    out: list[str] = []
+    return list(iter_sentences(text))
+
+
+def iter_sentences(text: str) -> Iterator[str]:
+    """``sentences(text)`` one at a time, splitting no further than the caller reads."""
     start = 0
     for found in _SENTENCE_END.finditer(text):
         end = found.end()
-        before = text[start : found.start() + 1].split()
-        last = before[-1].rstrip(".").lower() if before else ""
-        initial = len(last) == 1 and last.isalpha()
-        if found.group()[0] == "." and (last in _ABBREVIATIONS or initial):
-            continue
-        out.append(text[start:end].strip())
+        stop = found.start()
+        if text[stop] == ".":
+            # the word the full stop ends: from the last white space before it (not before
+            # ``start``); the mark itself is never white space, so there is always one
+            first = stop
+            while first > start and not text[first - 1].isspace():
+                first -= 1
+            last = text[first : stop + 1].rstrip(".").lower()
+            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+                continue
+        yield text[start:end].strip()
         start = end
     rest = text[start:].strip()
     if rest:
-        out.append(rest)
-    return out
+        yield rest
 
 
 def is_filler(sentence: str) -> bool:
     """True when a sentence is feed filler (``FILLER``: "More here.", "Read more.", "Click here
     to see the video."), not news. Does not look at the rest of the text."""
+    if not _FILLER_START.match(sentence):  # nearly every sentence: one look, not two
+        return False
     if _FILLER_ALONE.match(sentence):
         return True
     return bool(_FILLER.match(sentence)) and len(sentence.split()) <= FILLER_WORDS
@@ -192,10 +206,15 @@ def _without_title(text: str, title: str) -> str:
     return text
 
 
+def _count_words(text: str, most: int) -> int:
+    """Return how many words (``_WORD``) ``text`` has, counting no further than ``most``."""
+    return len(list(itertools.islice(_WORD.finditer(text), most)))
+
+
 def _fewer_words(text: str, count: int) -> bool:
     """True when ``text`` has fewer than ``count`` words (``_WORD``); stops at ``count``, so a
     long text costs no more than a short one. Does not count beyond ``count``."""
-    return sum(1 for _ in itertools.islice(_WORD.finditer(text), count)) < count
+    return len(list(itertools.islice(_WORD.finditer(text), count))) < count
 
 
 def lead_text(
@@ -221,8 +240,17 @@ def lead_text(
             continue
         chosen: list[str] = []
         size = 0
-        kept = [s for s in sentences(text) if not is_filler(s)]
-        if _fewer_words(" ".join(kept), 4):
+        kept: list[str] = []
+        words = 0  # of the kept sentences, counted up to 4 (words never span two sentences)
+        for sentence in iter_sentences(text):
+            if is_filler(sentence):
+                continue
+            kept.append(sentence)
+            if words < 4:
+                words += _count_words(sentence, 4 - words)
+            elif len(kept) >= max_sentences:
+                break  # the rest is neither shown nor needed to count four words
+        if words < 4:
             continue
         for sentence in kept[:max_sentences]:
             extra = len(sentence) + (1 if chosen else 0)
@@ -259,8 +287,10 @@ _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
 _MAYBE_ADDRESS = re.compile(r"[0-9.]+|.*:.*", re.S)
 
 
+@functools.lru_cache(maxsize=4096)
 def image_url(url: str | None) -> str | None:
-    """Return ``url`` when Slack may show it as an item's image, else None.
+    """Return ``url`` when Slack may show it as an item's image, else None (cached: a digest
+    item's image is checked where it is built and again where it is rendered).
 
     Only ``https`` URLs of a public host name or address, without credentials, spaces or
     control characters, at most ``MAX_IMAGE_URL`` characters; not a format Slack does not show
@@ -314,6 +344,49 @@ _TEASERS = re.compile(
     r"don'?t miss|stay tuned|big news|huge news)\b",
     re.I,
 )
+#: a word or phrase every ``_TEASERS`` match holds, lower-cased (each alternative names one)
+_TEASER_WORDS = (
+    "watch",
+    "boom",
+    "wow",
+    "omg",
+    "believe",
+    "must",
+    "here",
+    "this is ",
+    "need to know",
+    "find out",
+    "guess what",
+    "shocking",
+    "dropping",
+    "blowing",
+    "change everything",
+    "miss",
+    "stay tuned",
+    "big news",
+    "huge news",
+)
+
+
+def _ascii_lacks(text: str, words: Sequence[str]) -> bool:
+    """True when ``text`` is ASCII and its lower-cased form holds none of ``words``: then a
+    case-insensitive pattern each of whose matches holds one of them cannot match (in ASCII
+    text, ``re.I`` is plain ASCII case folding). False says nothing: the pattern decides.
+    A few C substring scans, several times cheaper than the patterns' search."""
+    if not text.isascii():
+        return False
+    lowered = text.lower()
+    for word in words:  # a loop, not all(): this runs for every item of a tick
+        if word in lowered:
+            break
+    else:
+        return True
+    return False
+
+
+def _has_teaser(title: str) -> bool:
+    """``bool(_TEASERS.search(title))``, without the search for a title that cannot match."""
+    return not _ascii_lacks(title, _TEASER_WORDS) and _TEASERS.search(title) is not None
 
 
 def content_words(title: str) -> list[str]:
@@ -331,7 +404,7 @@ def headline_score(title: str) -> float:
     score = float(min(len(words), 12))
     # names and figures are facts: "AT&T", "CNN", "$85 billion", "Q3"
     score += 0.5 * min(sum(1 for w in words[1:] if w[0].isupper() or w[0].isdigit()), 6)
-    if _TEASERS.search(title):
+    if _has_teaser(title):
         score -= 6
     if len(words) < 4:
         score -= 3
@@ -344,7 +417,7 @@ def headline_score(title: str) -> float:
 
 def is_teaser(title: str) -> bool:
     """True when a headline is a teaser or clickbait line rather than news."""
-    return bool(_TEASERS.search(title)) or len(content_words(title)) < 3
+    return _has_teaser(title) or len(content_words(title)) < 3
 
 
 def _normal(title: str) -> str:
@@ -378,7 +451,7 @@ def needs_better_headline(title: str) -> bool:
     """True when a headline says nothing on its own: a teaser phrase ("Boom - Watch This
     Closely", "You won't believe ...") or no content word at all. Does not judge short but
     factual headlines ("Acme IPO")."""
-    return not _has_content_word(title) or bool(_TEASERS.search(title))
+    return not _has_content_word(title) or _has_teaser(title)
 
 
 def _has_content_word(title: str) -> bool:
@@ -447,6 +520,32 @@ _DEV_SOURCES = re.compile(
 #: cheap first looks: a title or path neither pattern matches (nearly every one) is decided by
 #: one search instead of two or three; where one matches, the patterns above decide as before
 _TITLE_ANY = re.compile(f"(?:{_JOBS.pattern})|(?:{_PROMO.pattern})", re.I)
+#: a word or phrase every ``_TITLE_ANY`` match holds, lower-cased (each alternative names one)
+_TITLE_WORDS = (
+    "hiring",
+    "join our team",
+    "apply ",
+    "job fair",
+    "careers at",
+    "open positions",
+    "internship program",
+    "vacancy:",
+    "webinar",
+    "register ",
+    "sign up ",
+    "free trial",
+    "promo code",
+    "discount code",
+    "coupon",
+    "% off",
+    "sponsored",
+    "giveaway",
+    "live demo",
+    "download ",
+    "join us ",
+    "save the date",
+    "time offer",
+)
 _PATH_ANY = re.compile(
     f"(?:{_DEV_PATHS.pattern})|(?:{_JOB_PATHS.pattern})|(?:{_PROMO_PATHS.pattern})", re.I
 )
@@ -491,7 +590,7 @@ def low_value_kind(title: str, url: str | None, source: str | None) -> LowValue 
     in_path = _PATH_ANY.search(path) is not None
     if _DEV_HOSTS.match(host) or (in_path and _DEV_PATHS.search(path)) or _developer_source(source):
         return LowValue.DEVELOPER_BLOG
-    in_title = _TITLE_ANY.search(title) is not None
+    in_title = not _ascii_lacks(title, _TITLE_WORDS) and _TITLE_ANY.search(title) is not None
     if (in_title and _JOBS.search(title)) or (in_path and _JOB_PATHS.search(path)):
         return LowValue.JOBS
     if (in_title and _PROMO.search(title)) or (in_path and _PROMO_PATHS.search(path)):

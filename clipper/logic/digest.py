@@ -291,6 +291,19 @@ def _story_item(
     its outlets share and the lead and image of that article, ranked by its best article's
     rank times the recency of its newest (``recency_factor``; no ``now``: age ignored). Does
     not cap anything."""
+    if len(group) == 1:
+        return _lone_item(group[0], facts, now, half_life_hours)
+    return _group_item(group, facts, now, half_life_hours)
+
+
+def _group_item(
+    group: Sequence[DigestCandidate],
+    facts: ArticleFacts,
+    now: datetime | None = None,
+    half_life_hours: float = 0.0,
+) -> DigestItem:
+    """``_story_item`` of a story of any number of articles (one article: the same item as
+    ``_lone_item``)."""
     ranked = sorted(group, key=lambda c: _rank_key(c, facts)) if len(group) > 1 else group
     best = ranked[0]
     accounts = tuple(dict.fromkeys(c.account for c in ranked))
@@ -318,6 +331,42 @@ def _story_item(
         also_about=accounts[1:],
         rank=rank_of(best, facts) * _recency(group, now, half_life_hours),
         low_value=_low_value(headline, facts),
+    )
+
+
+def _lone_item(
+    candidate: DigestCandidate,
+    facts: ArticleFacts,
+    now: datetime | None,
+    half_life_hours: float,
+) -> DigestItem:
+    """``_story_item`` of a one-article story (most stories), without the bookkeeping a story
+    of several articles needs: the same item. Does not cap anything."""
+    c = candidate
+    lead = facts.lead(c.title, c.summary, c.content, c.full_text)
+    title, lead = better_headline(c.title, lead, c.source)
+    low = _low_value(c, facts)
+    rank = c.score * max(c.weight, 0.0) * (LOW_VALUE_FACTOR if low is not None else 1.0)
+    if now is not None:
+        rank *= recency_factor(c.published_at, now, half_life_hours)
+    if title != c.title:  # a teaser replaced by the lead: judged by the title shown
+        low = _low_value(replace(c, title=title), facts)
+    return DigestItem(
+        article_id=c.article_id,
+        account=c.account,
+        title=title,
+        url=c.url,
+        source=c.source,
+        published_at=c.published_at,
+        score=c.score,
+        why=_why(c),
+        event=c.event if c.event else None,
+        shareable=bool(c.shareable),
+        shared_by=c.shared_by if c.shared_by else None,
+        lead=lead,
+        image=facts.image(c.image),
+        rank=rank,
+        low_value=low,
     )
 
 

@@ -161,10 +161,21 @@ def template_problem(template: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=4096)
 def _clean(text: str | None, limit: int) -> str:
-    """Return one line of text: hidden characters dropped, whitespace collapsed, cut (cached:
-    a tick's notes repeat the rep, accounts and contacts)."""
+    """Return one line of text: hidden characters dropped, whitespace collapsed, cut. Printable
+    ASCII (most titles and links) is already NFC and has no hidden character, so only its
+    spaces are collapsed; any other text goes through ``_clean_any``."""
+    if text and text.isascii() and text.isprintable():
+        if "  " in text or text[0] == " " or text[-1] == " ":  # else already single-spaced
+            text = " ".join(text.split())
+        return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return _clean_any(text, limit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_any(text: str | None, limit: int) -> str:
+    """``_clean`` of any text (cached: a tick's notes repeat the rep, accounts and
+    contacts)."""
     text = " ".join(_HIDDEN.sub(" ", unicodedata.normalize("NFC", text or "")).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -209,13 +220,6 @@ def render_note(template: str, values: NoteValues, target: NoteTarget) -> str:
     text, never read as a template. Does not check the template (``template_problem`` does at
     load); a template that cannot be read gives its text as it is, escaped."""
     parts = _template_parts(template)
-    filled = {
-        "contact": _clean(values.contact, NAME_CHARS) or NO_CONTACT,
-        "title": _clean(values.title, TITLE_CHARS) or "(untitled article)",
-        "account": _clean(values.account, NAME_CHARS),
-        "rep": _clean(values.rep, NAME_CHARS),
-        "why": _clean(values.why, TITLE_CHARS),
-    }
     out: list[str] = []
     for literal, name, line_start in _compiled(parts, target):
         out.append(literal)
@@ -223,10 +227,25 @@ def render_note(template: str, values: NoteValues, target: NoteTarget) -> str:
             continue
         if name == "url":
             value = _link(values.url, target)
-        else:
-            value = _escape_text(filled[name], target, line_start=line_start)
+        else:  # only the placeholders the template uses are cleaned
+            value = _escape_text(_filled(values, name), target, line_start=line_start)
         out.append(value or _EMPTY)
     return _drop_emptied_lines("".join(out))
+
+
+def _filled(values: NoteValues, name: str) -> str:
+    """Return what placeholder ``name`` (not ``url``) is filled with, cleaned, unescaped."""
+    if name == "title":
+        return _clean(values.title, TITLE_CHARS) or "(untitled article)"
+    if name == "contact":
+        return _clean(values.contact, NAME_CHARS) or NO_CONTACT
+    if name == "account":
+        return _clean(values.account, NAME_CHARS)
+    if name == "rep":
+        return _clean(values.rep, NAME_CHARS)
+    if name == "why":
+        return _clean(values.why, TITLE_CHARS)
+    raise KeyError(name)
 
 
 @functools.lru_cache(maxsize=256)
@@ -257,6 +276,8 @@ def _drop_emptied_lines(note: str) -> str:
     """Return the note without the lines that held only placeholders filled with nothing (a
     ``{url}`` line of an item without a link), so that no blank line is left where the link
     was; the template's own blank lines stay."""
+    if _EMPTY not in note:  # nothing was filled with nothing (nearly every note)
+        return note
     lines = note.split("\n")
     kept = [line for line in lines if not (_EMPTY in line and not line.replace(_EMPTY, "").strip())]
     return "\n".join(kept).replace(_EMPTY, "")

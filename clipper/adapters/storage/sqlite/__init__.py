@@ -9,6 +9,7 @@ mixin's module holds that domain's SQL and nothing else.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,6 +83,10 @@ class Storage(
 
     def close(self) -> None:
         self.pool.close()
+
+    def batch(self, what: str) -> AbstractContextManager[None]:
+        """One transaction for this thread's writes inside (``ConnectionPool.batch``)."""
+        return self.pool.batch(what)
 
 
 __all__ = ["Storage"]

@@ -115,15 +115,49 @@ class ConnectionPool:
 
     @contextmanager
     def write(self, what: str) -> Iterator[sqlite3.Connection]:
-        """Run a write transaction that takes the write lock up front (``BEGIN IMMEDIATE``)."""
+        """Run a write transaction that takes the write lock up front (``BEGIN IMMEDIATE``);
+        inside this thread's ``batch``, a savepoint of the batch's transaction instead (undone
+        alone when it raises; committed with the batch)."""
         conn = self.get()
         with wrap_errors(what):
+            if getattr(self._local, "batch", False):
+                conn.execute("SAVEPOINT clipper_write")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK TO clipper_write")
+                    conn.execute("RELEASE clipper_write")
+                    raise
+                conn.execute("RELEASE clipper_write")
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def batch(self, what: str) -> Iterator[None]:
+        """Run this thread's writes inside as one transaction (each ``write`` a savepoint):
+        all of them are committed at the end, or none when it raises. Holds the write lock
+        throughout, so keep it short; a batch inside a batch is part of the outer one. Does
+        not change what other threads or processes see before the commit."""
+        if getattr(self._local, "batch", False):
+            yield
+            return
+        conn = self.get()
+        with wrap_errors(what):
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.batch = True
+            try:
+                yield
+            except BaseException:
+                self._local.batch = False
+                conn.execute("ROLLBACK")
+                raise
+            self._local.batch = False
             conn.execute("COMMIT")
 
     def read(self, what: str, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:

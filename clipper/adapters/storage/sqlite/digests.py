@@ -5,7 +5,7 @@ Does not render or send anything (``logic.blockkit`` renders, ``outbox`` sends).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -76,7 +76,9 @@ class DigestsMixin:
         if not accounts:
             return []
         marks = ",".join("?" * len(accounts))
-        rows = tx.execute(
+        cursor = tx.cursor()
+        cursor.row_factory = None  # plain tuples: ``_candidates_of`` reads them by position
+        rows = cursor.execute(
             f"""SELECT m.article_id, m.account, m.score, m.reasons, m.event, m.shareable,
                        a.title, a.url, a.source, a.published_at, a.story_id,
                        a.summary, substr(a.content, 1, 4000) AS content,
@@ -98,7 +100,7 @@ class DigestsMixin:
                                   AND (u.until IS NULL OR u.until > ?))""",
             (SHARE_CHANNEL, *accounts, to_db(since), rep, rep, to_db(now)),
         )
-        return [_candidate(r) for r in rows]
+        return _candidates_of(rows)
 
     def _industry_candidates(
         self, tx: Any, rep: str, industries: Sequence[str], since: datetime, now: datetime
@@ -193,7 +195,7 @@ class DigestsMixin:
                                   AND f.article_id = m.article_id)""",
             (SHARE_CHANNEL, rep, account),
         )
-        return [_candidate(r) for r in rows]
+        return _candidates_of(rows)
 
     def industry_left_out_candidates(self, rep: str) -> list[DigestCandidate]:
         """Return the industry-only articles a digest of the rep's covered in "Your industries"
@@ -530,24 +532,59 @@ def _industry_candidate(r: Any) -> DigestCandidate:
     )
 
 
-def _candidate(r: Any) -> DigestCandidate:
-    """Return a candidate row (``_candidates`` and left-out rows read the same fields)."""
-    return DigestCandidate(
-        article_id=r["article_id"],
-        account=r["account"],
-        title=r["title"] or "",
-        url=r["url"],
-        source=r["source"],
-        published_at=from_db(r["published_at"]),
-        score=r["score"],
-        reasons=from_json(r["reasons"]),
-        event=EventKind(r["event"]) if r["event"] else None,
-        shareable=bool(r["shareable"]),
-        story_id=r["story_id"],
-        shared_by=r["shared_by"],
-        summary=r["summary"] or "",
-        content=r["content"],
-        full_text=r["full_text"],
-        image=r["image"],
-        weight=r["weight"] if r["weight"] is not None else 1.0,
-    )
+def _candidates_of(rows: Iterable[Sequence[Any]]) -> list[DigestCandidate]:
+    """Return candidate rows as candidates, read by position: ``_candidates`` and left-out
+    rows select the same columns in the same order (article_id, account, score, reasons,
+    event, shareable, title, url, source, published_at, story_id, summary, content,
+    full_text, image, weight, shared_by). A digest tick reads every candidate, so an
+    account's reasons (the same JSON for each of its matches) are decoded once per call.
+    Does not check the column names."""
+    reasons_of: dict[str, tuple[str, ...]] = {}
+    out = []
+    for (
+        article_id,
+        account,
+        score,
+        reasons,
+        event,
+        shareable,
+        title,
+        url,
+        source,
+        published_at,
+        story_id,
+        summary,
+        content,
+        full_text,
+        image,
+        weight,
+        shared_by,
+    ) in rows:
+        if reasons:
+            decoded = reasons_of.get(reasons)
+            if decoded is None:
+                decoded = reasons_of[reasons] = from_json(reasons)
+        else:
+            decoded = ()
+        out.append(
+            DigestCandidate(
+                article_id=article_id,
+                account=account,
+                title=title or "",
+                url=url,
+                source=source,
+                published_at=from_db(published_at),
+                score=score,
+                reasons=decoded,
+                event=EventKind(event) if event else None,
+                shareable=bool(shareable),
+                story_id=story_id,
+                shared_by=shared_by,
+                summary=summary or "",
+                content=content,
+                full_text=full_text,
+                image=image,
+                weight=weight if weight is not None else 1.0,
+            )
+        )
+    return out
