@@ -65,6 +65,9 @@ class DigestReport:
     skipped_empty: list[str] = field(default_factory=list)
     #: reps whose due digest waits for matching still in progress (tried again next tick)
     waiting: list[str] = field(default_factory=list)
+    #: those of ``waiting`` an earlier tick of this process reported waiting already, for the
+    #: same due time (``clipper run`` tells a wait once, not every tick)
+    waiting_again: list[str] = field(default_factory=list)
     #: parts delivered in this run
     sent: int = 0
     #: parts left for a later run (or refused by Slack)
@@ -245,6 +248,15 @@ class Outbox:
         self.sleep = sleep
         self._last_post: dict[str, float] = {}
         self._last_any_post = -1e9
+        #: (digest id, part) of each ``chat.postMessage`` in flight now (``posting_now``)
+        self._posting: set[tuple[int, int]] = set()
+        self._posting_lock = threading.Lock()
+
+    def posting_now(self) -> frozenset[tuple[int, int]]:
+        """Return the (digest id, part) of each post in flight now: their claims are kept at a
+        stop past its grace (whether Slack got them is unknown). Does not wait for them."""
+        with self._posting_lock:
+            return frozenset(self._posting)
 
     def deliver(
         self, *, rep: str | None = None, report: DigestReport | None = None
@@ -402,7 +414,7 @@ class Outbox:
                 return Outcome.LOST  # checked right before the post: the lease outlasts it
             attempts += 1
             try:
-                ts = self.slack.post(channel, part.text, blocks, key)
+                ts = self._post_once(part, channel, blocks, key)
             except SlackRateLimitedError as exc:
                 self._last_post[channel] = self.monotonic()
                 error = str(exc)
@@ -463,6 +475,20 @@ class Outbox:
         report.problems.append(f"{part.rep}: part {part.part} not sent yet: {error}")
         self._finish(part, PartState.PENDING, attempts, channel, None, error, retry_at)
         return Outcome.PENDING
+
+    def _post_once(
+        self, part: DigestPart, channel: str, blocks: list[dict[str, Any]], key: str
+    ) -> str:
+        """One ``chat.postMessage``, known to ``posting_now`` while it is in flight. Does not
+        retry or record the outcome."""
+        assert self.slack is not None
+        with self._posting_lock:
+            self._posting.add((part.digest_id, part.part))
+        try:
+            return self.slack.post(channel, part.text, blocks, key)
+        finally:
+            with self._posting_lock:
+                self._posting.discard((part.digest_id, part.part))
 
     def _renew(self, part: DigestPart) -> bool:
         """Extend our lease on ``part``; False (logged) when another deliverer holds it now.

@@ -70,6 +70,22 @@ class OutboxGauges:
     feeds_disabled: int
 
 
+@dataclass(frozen=True, slots=True)
+class ReleasedClaims:
+    """What one lease owner's claims released came to: work due again for any worker at once."""
+
+    #: feeds claimed for fetching (a re-fetch is safe: articles dedupe)
+    feeds: int = 0
+    #: articles claimed for page extraction or matching (their writes are fenced by the owner)
+    articles: int = 0
+    #: digest parts claimed but not being posted, back to pending (the next claim checks the
+    #: DM's history before posting one that was claimed before)
+    parts: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.feeds or self.articles or self.parts)
+
+
 class EventKind(enum.StrEnum):
     """A business event type; the value is its label (stored in ``matches.event``).
 

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from ..logic.words import plural
 from ..types import (
     FetchStatus,
     LogFormat,
+    ReleasedClaims,
     UpdateResult,
     UpdateSummary,
 )
@@ -295,6 +297,7 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
             return
         from ..scheduler import run_ticks
 
+        _release_left_behind(clipper)
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
             {
@@ -305,7 +308,8 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
             grace=clipper.config.settings.run.shutdown_grace,
         )
         if not clean:
-            os._exit(1)  # a fetch still running past the grace: its lease expires
+            _release_own_claims(clipper)  # due again at the next start, not in 15 minutes
+            os._exit(1)
 
 
 @main.command()
@@ -318,6 +322,7 @@ def run(state: State, once: bool, limit: int) -> None:
     Without Slack credentials digests are printed here and saved as Markdown files.
     """
     with state.clipper(observe=not once) as clipper:
+        _release_left_behind(clipper)
         for warning in clipper.config.warnings:
             if state.log_format is LogFormat.JSON:
                 events.warning("warning: %s", warning)
@@ -461,9 +466,59 @@ def run(state: State, once: bool, limit: int) -> None:
                     running.close()
             forget_address()
         if not clean:
-            # work still running past run.shutdown_grace: its leases expire and the next start
-            # takes it up (a digest part is checked in Slack before it is posted again)
+            # work still running past run.shutdown_grace: what it claimed is given back, so the
+            # next start takes it up at once (a digest part being posted is kept, and checked
+            # in Slack before it is posted again)
+            _release_own_claims(clipper)
             os._exit(1)
+
+
+def _claims_text(claims: ReleasedClaims) -> str:
+    """Say what a release gave back ("2 feeds, 1 digest part")."""
+    said = [
+        plural(claims.feeds, "feed") if claims.feeds else "",
+        plural(claims.articles, "article") if claims.articles else "",
+        plural(claims.parts, "digest part") if claims.parts else "",
+    ]
+    return ", ".join(part for part in said if part)
+
+
+def _release_own_claims(clipper: Clipper) -> None:
+    """Give back this process's claims before it exits past its grace, and say so. Does not
+    raise: the exit goes on, and the leases then expire on their own."""
+    log = logging.getLogger("clipper")
+    try:
+        claims = clipper.release_claims()
+    except ClipperError as exc:
+        log.error("could not release this process's claims (they expire on their own): %s", exc)
+        return
+    kept = len(clipper.outbox.posting_now())
+    if claims or kept:
+        log.warning(
+            "released %s for the next start%s",
+            _claims_text(claims) or "nothing",
+            f"; kept {plural(kept, 'digest part')} being posted (checked in Slack before it "
+            "is posted again)"
+            if kept
+            else "",
+        )
+
+
+def _release_left_behind(clipper: Clipper) -> None:
+    """Give back the claims of earlier processes on this machine that no longer run (a crash,
+    a stop past its grace), and say so. Does not raise: they then wait for their expiry."""
+    log = logging.getLogger("clipper")
+    try:
+        released = clipper.release_left_behind()
+    except ClipperError as exc:
+        log.error("could not release the claims of earlier processes: %s", exc)
+        return
+    for owner, claims in released:
+        log.warning(
+            "released %s claimed by %s, a process that no longer runs",
+            _claims_text(claims),
+            owner,
+        )
 
 
 def _deliver_webhook(clipper: Clipper, told: set[str]) -> bool:
@@ -848,10 +903,12 @@ def _print_too_old(report: DigestReport, config: Config, console: Console) -> No
 def _print_digest_report(report: DigestReport, config: Config, state: State | None = None) -> None:
     """Print what a digest tick did (nothing when it did nothing); with ``state`` in JSON
     mode, as events with their rep and digest context."""
+    # a wait is told once per digest, not at every tick until it ends
+    waiting = list((Counter(report.waiting) - Counter(report.waiting_again)).elements())
     if state is not None and state.log_format is LogFormat.JSON:
         for rep, kind, digest_id in report.queued:
             _event(state, f"queued {kind} {digest_id} for {escape(rep)}", rep=rep, digest=digest_id)
-        for rep in report.waiting:
+        for rep in waiting:
             _event(state, f"digest for {escape(rep)} waits for matching", rep=rep)
         if report.sent or report.pending:
             _event(
@@ -866,7 +923,7 @@ def _print_digest_report(report: DigestReport, config: Config, state: State | No
         return
     for rep, kind, digest_id in report.queued:
         out.print(f"queued {kind} {digest_id} for {escape(rep)}")
-    for rep in report.waiting:
+    for rep in waiting:
         out.print(f"digest for {escape(rep)} is due; it waits for matching still in progress")
     if report.sent or report.pending:
         out.print(
