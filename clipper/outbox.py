@@ -334,7 +334,10 @@ class Outbox:
         assert self.directory is not None
         policy = self.policy
         channel = part.channel
+        failure: DeliveryError | None = None
+        tries = 0
         for _attempt in range(policy.max_attempts):
+            tries = _attempt + 1
             if channel:
                 break
             try:
@@ -363,11 +366,23 @@ class Outbox:
                 if not self._wait(part, exc.retry_after):
                     return Outcome.LOST
             except DeliveryError as exc:  # 5xx, a dropped connection: try again shortly
-                log.warning("finding %s's DM failed: %s", part.rep, exc, extra={"rep": part.rep})
+                # each try at -vv; the failure once, below, when no try found the DM
+                log.debug("finding %s's DM failed: %s", part.rep, exc, extra={"rep": part.rep})
+                failure = exc
+                if _attempt + 1 == policy.max_attempts:
+                    break
                 self.metrics.slack_retry(SlackRetry.ERROR)
                 if not self._wait(part, policy.dm_failure_wait_s):
                     return Outcome.LOST
         if not channel:
+            if failure is not None:
+                log.warning(
+                    "finding %s's DM failed (%s): %s",
+                    part.rep,
+                    plural(tries, "try", "tries"),
+                    failure,
+                    extra={"rep": part.rep, "digest": part.digest_id},
+                )
             report.problems.append(f"{part.rep}: could not open the DM; will retry")
             retry_at = self.clock() + policy.dm_retry
             self._finish(

@@ -59,7 +59,7 @@ class Signals:
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if signum == signal.SIGHUP:
-            log.warning("%s: reloading the configuration", name)
+            log.info("%s: reloading the configuration", name)  # routine: said at -v
             self.reload.set()
             return
         if self.stop.is_set():
@@ -284,11 +284,14 @@ class ConfigWatcher:
             )
         elif found.changed or was_refused:
             config = found.config
-            log.warning(
+            # routine (INFO, at -v); a refused reload is an error, a restart-only edit a warning
+            log.info(
                 "configuration reloaded (%s): %s, %s, %s",
                 why,
                 plural(len(config.feed_sources()), "feed"),
                 plural(len(config.accounts), "account"),
                 plural(len(config.reps), "rep"),
             )
+        else:
+            log.info("configuration unchanged (%s)", why)
         return True

@@ -394,6 +394,9 @@ class ParsedFeed:
     ttl_s: float | None = None
     #: feedparser's complaint about ill-formed input that was still readable
     warning: str | None = None
+    #: the document is cut off or malformed (feedparser's bozo, not only an encoding note): the
+    #: items read may not be all it holds, so its ETag and Last-Modified are not kept
+    broken: bool = False
 
 
 @dataclass(frozen=True, slots=True)

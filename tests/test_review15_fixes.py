@@ -143,7 +143,7 @@ def test_a_reload_names_only_what_a_restart_would_change_from_what_is_running(
     )
     started = config.read_text()
     log = tmp_path / "run.log"
-    process = start_clipper(config, "run", log=log)
+    process = start_clipper(config, "-v", "run", log=log)  # a routine reload is said at -v
 
     def reload_with(text: str, count: int) -> str:
         config.write_text(text)

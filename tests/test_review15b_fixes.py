@@ -3,10 +3,12 @@ feeds on a local server, ``clipper run`` in child processes, the Slack stand-in,
 
 - a stop past ``run.shutdown_grace`` (or a crash) leaves no claim behind that holds the next
   start's digests for an hour; a digest waiting for matching is told once, not every tick;
+- a Slack call that keeps failing is one warning line (each try at -vv) and the summary line;
 """
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from pathlib import Path
@@ -17,7 +19,8 @@ from clipper.config import load_config
 
 from .conftest import Clock, build, write_config
 from .feedserver import FeedServer, Reply, rss
-from .support.cli import start_clipper
+from .slackstub import Fault, SlackStub
+from .support.cli import run_clipper, start_clipper
 from .support.seeding import mention, seed_matches
 from .test_lifecycle import stop, wait_for
 
@@ -148,3 +151,93 @@ def test_a_waiting_digest_is_reported_waiting_again_only_after_the_first_tick(
         second = clipper.digests.compose_due()
     assert first.waiting == ["rep@example.com"] and first.waiting_again == []
     assert second.waiting == ["rep@example.com"] and second.waiting_again == ["rep@example.com"]
+
+
+def test_a_slack_call_that_keeps_failing_is_one_line_and_the_summary_not_one_per_try(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    url = server.route("/feed", Reply(200, rss(ACME_ITEMS)))
+    path = write_config(
+        tmp_path,
+        feeds={"tech": [{"url": url, "name": "Wire"}]},
+        accounts=[{"name": "Acme Robotics", "owner": "sam@example.com"}],
+        reps=[{"email": "sam@example.com", "name": "Sam", "timezone": "UTC"}],
+    )
+    with SlackStub({"sam@example.com": "U1"}) as slack:
+        slack.faults.append(Fault("users.lookupByEmail", action="500", always=True))
+        env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": slack.base_url}
+        result = run_clipper(path, "--log-format", "json", "run", "--once", env=env)
+        tried = slack.count("users.lookupByEmail")
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    failed = [line for line in lines if "finding sam@example.com's DM failed" in line["msg"]]
+    assert len(failed) == 1, result.stderr
+    assert failed[0]["level"] == "warning" and failed[0]["rep"] == "sam@example.com"
+    assert f"({tried} tries)" in failed[0]["msg"] and tried > 1, failed[0]
+    summary = [line for line in lines if "could not open the DM; will retry" in line["msg"]]
+    assert len(summary) == 1, result.stderr
+
+
+def test_a_feed_cut_off_after_some_items_is_read_whole_at_the_next_poll_not_hidden_by_a_304(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    items = [
+        {"title": f"Story {n}", "link": f"https://s.example/{n}", "guid": f"s{n}"} for n in range(5)
+    ]
+    whole = rss(items)
+    cut = whole[: whole.index(b"<item><title>Story 3")]  # no </channel></rss>
+    validators = {"ETag": '"v1"', "Last-Modified": "Mon, 30 Nov 2026 09:00:00 GMT"}
+    served: list[str] = []
+
+    def reply(seen: Any) -> Reply:
+        if seen.headers.get("if-none-match") == '"v1"':
+            served.append("304")
+            return Reply(304, b"", validators)
+        served.append("cut" if not served else "whole")
+        return Reply(200, cut if served[-1] == "cut" else whole, validators)
+
+    url = server.route("/cut", reply)
+    path = write_config(tmp_path, feeds={"tech": [{"url": url, "name": "Cut Feed"}]})
+    first = run_clipper(path, "-v", "fetch", "--once", "--all")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "new articles: 3" in first.stdout and "warning Cut Feed" in first.stdout
+    again = run_clipper(path, "-v", "fetch", "--once", "--all")
+    assert again.returncode == 0, again.stdout + again.stderr
+    # the broken document's ETag was not kept: the whole one is read and the 2 missing arrive
+    assert served == ["cut", "whole"]
+    assert "new articles: 2" in again.stdout, again.stdout
+    # a whole document keeps its validators: the poll after is a 304
+    third = run_clipper(path, "fetch", "--once", "--all")
+    assert "1 not modified" in third.stdout and served[-1] == "304", third.stdout
+
+
+def test_routine_reloads_are_info_and_an_unchanged_one_says_so(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    feed = server.route("/feed", Reply(200, rss([])))
+    path = write_config(
+        tmp_path,
+        feeds={"tech": [{"url": feed, "name": "Wire"}]},
+        settings={"run": {"config_poll": 0}},
+    )
+    log = tmp_path / "run.log"
+    process = start_clipper(path, "--log-format", "json", "run", log=log)
+
+    def said(text: str) -> list[dict[str, Any]]:
+        rows = [json.loads(row) for row in log.read_text().splitlines() if row.startswith("{")]
+        return [row for row in rows if text in row["msg"]]
+
+    try:
+        wait_for("the server", lambda: bool(said("health, readiness and metrics on")), log, process)
+        process.send_signal(signal.SIGHUP)
+        wait_for("the look", lambda: bool(said("configuration unchanged (SIGHUP)")), log, process)
+        path.write_text(path.read_text() + "alerts:\n  feed_health:\n    time: '09:30'\n")
+        process.send_signal(signal.SIGHUP)
+        wait_for("the reload", lambda: bool(said("configuration reloaded (SIGHUP)")), log, process)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        stop(process)
+    for text in ("SIGHUP: reloading", "configuration unchanged", "configuration reloaded"):
+        assert [row["level"] for row in said(text)] in (["info"], ["info", "info"]), text
+    # the default text log (warnings and errors) holds none of them
+    assert not [row for row in said("") if row["level"] == "warning" and "SIGHUP" in row["msg"]]
