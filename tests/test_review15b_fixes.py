@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,49 @@ def test_routine_reloads_are_info_and_an_unchanged_one_says_so(
         assert [row["level"] for row in said(text)] in (["info"], ["info", "info"]), text
     # the default text log (warnings and errors) holds none of them
     assert not [row for row in said("") if row["level"] == "warning" and "SIGHUP" in row["msg"]]
+
+
+def test_the_health_command_says_which_address_it_asked_in_every_case(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    feed = server.route("/feed", Reply(200, rss([])))
+    path = write_config(tmp_path, feeds={"tech": [{"url": feed, "name": "Wire"}]})
+    log = tmp_path / "run.log"
+    process = start_clipper(path, "run", log=log)
+    recorded = tmp_path / "var" / "health.addr"
+    try:
+        wait_for("the recorded address", recorded.exists, log, process)
+        address = recorded.read_text().strip()
+        alive = run_clipper(path, "health")
+        assert alive.returncode == 0 and alive.stdout.strip() == "ok", alive.stderr
+        assert f"asking {address} (recorded by the running process in {recorded})" in (
+            alive.stderr.replace("\n", " ")
+        )
+        given = run_clipper(path, "health", "--url", address)
+        assert given.returncode == 0 and f"asking {address} (--url" in given.stderr
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        stop(process)
+    # stopped: no recorded address, so this configuration's (port 0 here: the Slack port)
+    down = run_clipper(path, "health", "--timeout", "1")
+    assert down.returncode == 1 and "(this configuration's; no " in down.stderr, down.stderr
+
+
+def test_the_feed_health_file_is_named_by_the_day_it_reports_on(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """A first start at 04:23, before the 08:00 report time, sends the report due the day
+    before at once: it reports on the feeds as they are on 1 December, and says so."""
+    url = server.route("/down", Reply(500, b"down"))
+    path = write_config(tmp_path, feeds={"tech": [{"url": url, "name": "Down"}]})
+    clock = Clock(datetime(2026, 12, 1, 4, 23, tzinfo=UTC))
+    _config, clipper = build(path, clock)
+    with clipper:
+        for _ in range(2):  # broken after two failures in a row
+            clipper.update_feeds(due_only=False)
+            clock.advance(minutes=1)
+        run = clipper.run_daily_care().feed_health
+    assert run is not None and run.file is not None
+    assert run.file.name == "feed-health-2026-12-01.md"
+    assert run.file.read_text().startswith("# Feed health (2026-12-01 04:25 UTC)")

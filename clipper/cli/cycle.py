@@ -813,10 +813,11 @@ def _health_url(config: Config) -> str:
 
 
 def _find_health_url(state: State) -> str:
-    """Return the /healthz address to ask: the one the running process recorded in
-    ``var/health.addr``, else this configuration's, else (the settings file does not load)
-    ``health.listen`` read from the file as text or its default, said on standard error.
-    Does not need a valid configuration: a typo must not mark a running container unhealthy."""
+    """Return the /healthz address to ask, said on standard error with where it came from: the
+    one the running process recorded in ``var/health.addr``, else this configuration's, else
+    (the settings file does not load) ``health.listen`` read from the file as text or its
+    default. Does not need a valid configuration: a typo must not mark a running container
+    unhealthy."""
     from ..config import find_config_path
     from ..config.settings import HEALTH_LISTEN
 
@@ -827,9 +828,14 @@ def _find_health_url(state: State) -> str:
     except OSError:
         url = ""
     if url.startswith("http://"):
+        err.print(
+            f"asking {escape(url)} (recorded by the running process in {escape(str(recorded))})"
+        )
         return url
     try:
-        return _health_url(state.config(quiet=True))
+        url = _health_url(state.config(quiet=True))
+        err.print(f"asking {escape(url)} (this configuration's; no {escape(str(recorded))})")
+        return url
     except ConfigError as exc:
         listen = os.environ.get("CLIPPER_HEALTH_LISTEN", "").strip()
         source = "CLIPPER_HEALTH_LISTEN"
@@ -868,6 +874,8 @@ def health(state: State, url: str | None, timeout: float) -> None:
     """
     import httpx
 
+    if url:
+        err.print(f"asking {escape(url)} (--url or CLIPPER_HEALTH_URL)")
     target = url or _find_health_url(state)
     try:
         answer = httpx.get(target, timeout=timeout, follow_redirects=False, trust_env=False)
