@@ -459,15 +459,19 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         on_start: Callable[[int], None] | None = None,
         on_result: Callable[[UpdateResult], None] | None = None,
     ) -> UpdateSummary:
-        """Sync the configured feeds, then fetch the due ones (or every enabled one)."""
+        """Sync the configured feeds, then fetch the due ones (or every enabled one).
+
+        Each feed is counted (``/metrics``) and handed to ``on_result`` as soon as its write
+        finishes, not at the end of the pass: one slow feed does not hold back the others."""
         self.sync_feeds()
-        summary = self.pipeline.update_feeds(
-            due_only=due_only, on_start=on_start, on_result=on_result
-        )
-        for result in summary.results:
+
+        def counted(result: UpdateResult) -> None:
             self.metrics.feed_fetched(result.status, result.reason)
-        self.metrics.articles_stored(summary.new_articles)
-        return summary
+            self.metrics.articles_stored(result.new)
+            if on_result is not None:
+                on_result(result)
+
+        return self.pipeline.update_feeds(due_only=due_only, on_start=on_start, on_result=counted)
 
     def feed_statuses(self) -> list[FeedStatusRow]:
         return self.storage.feed_statuses()

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from clipper.adapters.storage import Storage
 from clipper.config import load_config
 
@@ -288,3 +290,30 @@ def test_the_feed_health_file_is_named_by_the_day_it_reports_on(
     assert run is not None and run.file is not None
     assert run.file.name == "feed-health-2026-12-01.md"
     assert run.file.read_text().startswith("# Feed health (2026-12-01 04:25 UTC)")
+
+
+def test_each_feed_is_counted_and_its_failure_told_as_it_finishes_not_after_the_slowest(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    broken = server.route("/broken", Reply(500, b"down"))
+    slow = server.route("/slow", Reply(200, rss([]), delay=30))
+    path = write_config(
+        tmp_path,
+        feeds={"tech": [{"url": broken, "name": "Broken"}, {"url": slow, "name": "Slow"}]},
+        settings={"fetch": {"read_timeout": "60s", "total_timeout": "90s"}},
+    )
+    log = tmp_path / "run.log"
+    process = start_clipper(path, "run", log=log)
+    try:
+        wait_for("the server", lambda: "metrics on http" in log.read_text(), log, process)
+        found = re.search(r"metrics on (http://127\.0\.0\.1:\d+)", log.read_text())
+        assert found is not None
+        metrics = f"{found.group(1)}/metrics"
+        counted = 'clipper_feed_fetches_total{reason="http_5xx",result="error"} 1.0'
+        wait_for("the failure counted", lambda: counted in httpx.get(metrics).text, log, process)
+        # told and counted while the slow feed is still being read: the pass has not ended
+        assert server.in_flight == 1
+        text = log.read_text()
+        assert "failed Broken" in text and "feeds: " not in text, text
+    finally:
+        stop(process)

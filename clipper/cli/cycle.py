@@ -78,7 +78,11 @@ def check(state: State) -> None:
     out.print("[green]configuration OK[/]")
 
 
-def _fetch(clipper: Clipper, due_only: bool) -> UpdateSummary:
+def _fetch(
+    clipper: Clipper, due_only: bool, on_result: Callable[[UpdateResult], None] | None = None
+) -> UpdateSummary:
+    """One pass with a progress bar at a terminal; ``on_result`` hears each feed as its write
+    finishes."""
     interactive = err.is_terminal
     progress = Progress(
         TextColumn("fetching feeds"),
@@ -97,6 +101,8 @@ def _fetch(clipper: Clipper, due_only: bool) -> UpdateSummary:
 
     def finished(result: UpdateResult) -> None:
         progress.update(task, advance=1, description=escape(result.name[:40]))
+        if on_result is not None:
+            on_result(result)
 
     with progress:
         return clipper.update_feeds(due_only=due_only, on_start=started, on_result=finished)
@@ -159,11 +165,14 @@ def _print_summary(
     verbose: int,
     config: Config | None = None,
     state: State | None = None,
+    *,
+    told: bool = False,
 ) -> None:
     """Print a pass's failures and totals; with ``state`` (the run loop) as events, and
-    nothing at all when the pass was idle."""
+    nothing at all when the pass was idle. ``told``: each feed's failure and warning were told
+    as it finished (``_tell_result``), so only the totals are left."""
     if state is not None:
-        _tell_summary(summary, state, config)
+        _tell_summary(summary, state, config, told=told)
         return
     failures = [r for r in summary.results if r.status in (FetchStatus.ERROR, FetchStatus.DISABLED)]
     for result in failures:
@@ -190,14 +199,10 @@ def _print_summary(
     _print_baseline(summary, config)
 
 
-def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -> None:
-    """The run loop's pass summary: one event per failed feed (with its feed context), one
-    totals line; nothing when the pass was idle."""
-    if _idle(summary):
-        return
-    for result in summary.results:
-        if result.status not in (FetchStatus.ERROR, FetchStatus.DISABLED):
-            continue
+def _tell_result(result: UpdateResult, state: State) -> None:
+    """Tell one feed's failure (with its feed context), and its warning at -v; nothing for a
+    feed that went well. Does not count it (``Clipper.update_feeds`` does)."""
+    if result.status in (FetchStatus.ERROR, FetchStatus.DISABLED):
         label = "disabled" if result.status is FetchStatus.DISABLED else "failed"
         _event(
             state,
@@ -209,16 +214,34 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
             status=result.status.value,
             reason=result.reason.value if result.reason is not None else None,
         )
-    if state.verbose:
+    if state.verbose and result.warning:
+        _event(
+            state,
+            f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}",
+            level=logging.WARNING,
+            feed=result.name,
+            url=redact_url(result.url),
+        )
+
+
+def _tell_summary(
+    summary: UpdateSummary, state: State, config: Config | None, *, told: bool = False
+) -> None:
+    """The run loop's pass summary: one event per failed feed (with its feed context; unless
+    ``told`` as each finished), one totals line; nothing when the pass was idle."""
+    if _idle(summary):
+        return
+    if not told:
         for result in summary.results:
-            if result.warning:
-                _event(
-                    state,
-                    f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}",
-                    level=logging.WARNING,
-                    feed=result.name,
-                    url=redact_url(result.url),
-                )
+            if result.status in (FetchStatus.ERROR, FetchStatus.DISABLED):
+                _tell_result(result, state)
+        if state.verbose:
+            for result in summary.results:
+                if result.warning and result.status not in (
+                    FetchStatus.ERROR,
+                    FetchStatus.DISABLED,
+                ):
+                    _tell_result(result, state)
     failed = summary.count(FetchStatus.ERROR) + summary.count(FetchStatus.DISABLED)
     line = (
         f"feeds: {summary.count(FetchStatus.OK)} ok, "
@@ -267,9 +290,10 @@ def _loop_signals(state: State, clipper: Clipper, *, reload: bool) -> Signals:
 
 
 def _fetch_pass(clipper: Clipper, state: State) -> bool:
-    """One pass of ``fetch``'s loop, told as events; whether it did anything worth a line."""
-    summary = _fetch(clipper, True)
-    _print_summary(summary, 0, clipper.config, state)
+    """One pass of ``fetch``'s loop, told as events (each failure as its feed finishes);
+    whether it did anything worth a line."""
+    summary = _fetch(clipper, True, on_result=lambda result: _tell_result(result, state))
+    _print_summary(summary, 0, clipper.config, state, told=True)
     return not _idle(summary)
 
 
@@ -334,13 +358,18 @@ def run(state: State, once: bool, limit: int) -> None:
 
         def fetch_and_match() -> bool:
             """One pass; whether it did work (the scheduler logs its duration at -v then)."""
-            summary = _fetch(clipper, True)
+            # --once always says what its one pass did; the loop says nothing of an idle pass,
+            # and tells each failed feed as it finishes (not held back by a slow one)
+            loop = not once or state.log_format is LogFormat.JSON
+            summary = _fetch(
+                clipper, True, on_result=(lambda r: _tell_result(r, state)) if loop else None
+            )
             passes.append(summary)
             if once and clipper.stopping.is_set():
                 return True  # stopped: the command's one line says what was fetched
-            # --once always says what its one pass did; the loop says nothing of an idle pass
-            loop = not once or state.log_format is LogFormat.JSON
-            _print_summary(summary, state.verbose, clipper.config, state if loop else None)
+            _print_summary(
+                summary, state.verbose, clipper.config, state if loop else None, told=loop
+            )
             if clipper.stopping.is_set():
                 return True  # stopping: what was fetched is matched at the next start
             try:
