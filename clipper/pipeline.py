@@ -294,6 +294,7 @@ class Pipeline:
             updated=decision.updated,
             warning=fetched.parsed.warning,
             baseline=decision.baseline,
+            broken=fetched.parsed.broken,
         )
 
     # ------------------------------------------------------------------ pages

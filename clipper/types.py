@@ -498,6 +498,9 @@ class UpdateResult:
     baseline: int = 0
     #: why it failed, as a metrics label (``logic.feedstate.failure_reason``); None when it did not
     reason: FeedFailure | None = None
+    #: the document was cut off or malformed (``ParsedFeed.broken``): its items were stored,
+    #: its validators not kept (the next poll reads it whole)
+    broken: bool = False
 
 
 @dataclass(frozen=True, slots=True)
