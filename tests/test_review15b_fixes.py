@@ -23,9 +23,8 @@ from clipper.config import load_config
 from .conftest import Clock, build, write_config
 from .feedserver import FeedServer, Reply, rss
 from .slackstub import Fault, SlackStub
-from .support.cli import run_clipper, start_clipper
+from .support.cli import kill_clipper, run_clipper, start_clipper, wait_until
 from .support.seeding import mention, seed_matches
-from .test_lifecycle import stop, wait_for
 
 ACME_ITEMS = [
     {
@@ -72,7 +71,7 @@ def _leased(storage: Storage, url: str) -> bool:
 
 def _start_and_wait_for_the_slow_fetch(path: Path, server: FeedServer, log: Path) -> Any:
     process = start_clipper(path, "run", log=log)
-    wait_for("the slow feed in flight", lambda: bool(server.hits("/slow")), log, process)
+    wait_until(lambda: bool(server.hits("/slow")), "the slow feed in flight", process, log)
     return process
 
 
@@ -82,16 +81,16 @@ def _restart_until_the_digest_goes(path: Path, server: FeedServer, log: Path) ->
     server.route("/slow", Reply(200, rss([])))
     process = start_clipper(path, "run", log=log)
     try:
-        wait_for(
-            "the digest to go out",
+        wait_until(
             lambda: "delivered 1 digest message" in log.read_text(),
-            log,
+            "the digest to go out",
             process,
+            log,
         )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
-        stop(process)
+        kill_clipper(process)
     return log.read_text()
 
 
@@ -105,7 +104,7 @@ def test_a_stop_past_the_grace_releases_its_claims_so_the_next_start_sends_the_d
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=60)
     finally:
-        stop(process)
+        kill_clipper(process)
     text = first.read_text()
     assert code == 1, text
     assert "shutdown grace (1s) ran out; still running: fetch and match" in text, text
@@ -230,16 +229,20 @@ def test_routine_reloads_are_info_and_an_unchanged_one_says_so(
         return [row for row in rows if text in row["msg"]]
 
     try:
-        wait_for("the server", lambda: bool(said("health, readiness and metrics on")), log, process)
+        wait_until(
+            lambda: bool(said("health, readiness and metrics on")), "the server", process, log
+        )
         process.send_signal(signal.SIGHUP)
-        wait_for("the look", lambda: bool(said("configuration unchanged (SIGHUP)")), log, process)
+        wait_until(lambda: bool(said("configuration unchanged (SIGHUP)")), "the look", process, log)
         path.write_text(path.read_text() + "alerts:\n  feed_health:\n    time: '09:30'\n")
         process.send_signal(signal.SIGHUP)
-        wait_for("the reload", lambda: bool(said("configuration reloaded (SIGHUP)")), log, process)
+        wait_until(
+            lambda: bool(said("configuration reloaded (SIGHUP)")), "the reload", process, log
+        )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
-        stop(process)
+        kill_clipper(process)
     for text in ("SIGHUP: reloading", "configuration unchanged", "configuration reloaded"):
         assert [row["level"] for row in said(text)] in (["info"], ["info", "info"]), text
     # the default text log (warnings and errors) holds none of them
@@ -255,7 +258,7 @@ def test_the_health_command_says_which_address_it_asked_in_every_case(
     process = start_clipper(path, "run", log=log)
     recorded = tmp_path / "var" / "health.addr"
     try:
-        wait_for("the recorded address", recorded.exists, log, process)
+        wait_until(recorded.exists, "the recorded address", process, log)
         address = recorded.read_text().strip()
         alive = run_clipper(path, "health")
         assert alive.returncode == 0 and alive.stdout.strip() == "ok", alive.stderr
@@ -267,7 +270,7 @@ def test_the_health_command_says_which_address_it_asked_in_every_case(
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:
-        stop(process)
+        kill_clipper(process)
     # stopped: no recorded address, so this configuration's (port 0 here: the Slack port)
     down = run_clipper(path, "health", "--timeout", "1")
     assert down.returncode == 1 and "(this configuration's; no " in down.stderr, down.stderr
@@ -305,15 +308,15 @@ def test_each_feed_is_counted_and_its_failure_told_as_it_finishes_not_after_the_
     log = tmp_path / "run.log"
     process = start_clipper(path, "run", log=log)
     try:
-        wait_for("the server", lambda: "metrics on http" in log.read_text(), log, process)
+        wait_until(lambda: "metrics on http" in log.read_text(), "the server", process, log)
         found = re.search(r"metrics on (http://127\.0\.0\.1:\d+)", log.read_text())
         assert found is not None
         metrics = f"{found.group(1)}/metrics"
         counted = 'clipper_feed_fetches_total{reason="http_5xx",result="error"} 1.0'
-        wait_for("the failure counted", lambda: counted in httpx.get(metrics).text, log, process)
+        wait_until(lambda: counted in httpx.get(metrics).text, "the failure counted", process, log)
         # told and counted while the slow feed is still being read: the pass has not ended
         assert server.in_flight == 1
         text = log.read_text()
         assert "failed Broken" in text and "feeds: " not in text, text
     finally:
-        stop(process)
+        kill_clipper(process)
