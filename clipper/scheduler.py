@@ -101,8 +101,16 @@ class _Running:
             return ", ".join(self._names) or "nothing"
 
     def idle(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for no job to run; whether none does. Wakes every
+        half second, so a second signal's handler runs at once in the main thread."""
+        deadline = time.monotonic() + timeout
         with self._changed:
-            return self._changed.wait_for(lambda: not self._names, timeout)
+            while self._names:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, 0.5))
+            return True
 
 
 def run_ticks(
@@ -163,7 +171,10 @@ def run_ticks(
         signals.install(reload=False)
     scheduler.start()
     try:
-        stop.wait()
+        # in short waits, not one: a signal the kernel hands to another thread (a fetch, a
+        # server thread) runs its Python handler only when this, the main thread, wakes up
+        while not stop.wait(0.5):
+            pass
     finally:
         started = time.monotonic()
         scheduler.shutdown(wait=False)
