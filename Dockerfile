@@ -39,14 +39,16 @@ ENV PATH=/opt/venv/bin:$PATH \
 # settings, catalogs and accounts (edits are picked up without a restart), and the database,
 # digests and the link secret
 VOLUME ["/app/config", "/app/feeds", "/app/var"]
-# 3000: the Slack app (/slack/events) and the web page; 9464: health.listen (set it to
-# 0.0.0.0:9464 in clipper.yaml for Prometheus outside the container)
+# 3000: the Slack app (/slack/events) and the web page; 9464: health.listen (for Prometheus
+# outside the container, run with -e CLIPPER_HEALTH_LISTEN=0.0.0.0:9464, as docker-compose.yml
+# does; it overrides health.listen)
 EXPOSE 3000 9464
 # clipper runs as PID 1 and handles SIGTERM itself: running work finishes within
 # run.shutdown_grace (20 s), so give `docker stop` longer than that (-t 30; compose:
 # stop_grace_period)
 STOPSIGNAL SIGTERM
-# `clipper health` asks /healthz inside the container (127.0.0.1): exit 0 alive, 1 down
+# `clipper health` asks /healthz inside the container, at the address the running process
+# recorded in var/health.addr (and says which): exit 0 alive, 1 down
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["clipper", "health"]
 ENTRYPOINT ["clipper"]
 CMD ["run"]

@@ -151,8 +151,10 @@ class Care:
         if quiet:
             return FeedHealthRun(report)
         folder = self.config.resolve(settings.output_dir)
-        # named by the local day it was due, as the admin reads it
-        local_day = slot.astimezone(ZoneInfo(settings.timezone))
+        # named by the day it reports on (when the feeds were checked), in the report's zone:
+        # a first start before the day's time sends the report due yesterday, but it says how
+        # the feeds are today
+        local_day = now.astimezone(ZoneInfo(settings.timezone))
         file = write_feed_health(folder, report_markdown(report), local_day)
         log.warning("feed health: %s; the report is in %s", report.summary(), file)
         return FeedHealthRun(report, (), file)

@@ -39,11 +39,12 @@ from .health import HealthBoard
 from .logic.admin import compose_problem_notice
 from .logic.delivery import DeliveryPolicy
 from .logic.inflate import inflate
+from .logic.leases import left_behind, needs_pid_check, parse_owner
 from .logic.readiness import readiness
 from .logic.watch import parse_watch
 from .logic.words import plural
 from .outbox import Outbox, SlackDirectory
-from .pipeline import LEASE_S, Clock, Pipeline, SourceAdapters
+from .pipeline import LEASE_S, Clock, Pipeline, SourceAdapters, pid_runs
 from .ports import (
     ChartRendererType,
     DigestWriterType,
@@ -75,6 +76,7 @@ from .types import (
     MatchResult,
     PreparedModel,
     Readiness,
+    ReleasedClaims,
     SourceType,
     SyncResult,
     UpdateResult,
@@ -287,6 +289,41 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
             return self.stored_slack_email(user_id) or ask(user_id)
         return self.outbox.directory.email_of(user_id, ask)
 
+    def release_claims(self) -> ReleasedClaims:
+        """Give back every claim this process holds (a stop whose grace ran out): feeds and
+        articles due again at once for the next start, digest parts back to pending, except a
+        part whose ``chat.postMessage`` is in flight (the next claim finds it in the DM by its
+        metadata). Does not stop the threads still working: their fenced writes become no-ops.
+        """
+        return self.storage.release_claims(
+            self.pipeline.owner, keep_parts=self.outbox.posting_now()
+        )
+
+    def release_left_behind(
+        self, runs: Callable[[int], bool] = pid_runs
+    ) -> list[tuple[str, ReleasedClaims]]:
+        """Give back the claims of earlier processes on this machine that no longer run
+        (``logic.leases.left_behind``; ``runs`` says whether a pid runs), so a crash or a stop
+        past its grace does not hold their work until the leases expire. Returns each owner
+        released with what it held (those that held nothing are left out). Does not touch an
+        owner on another host, or one it cannot read: their leases expire on their own.
+        """
+        me = parse_owner(self.pipeline.owner)
+        if me is None:
+            return []
+        released: list[tuple[str, ReleasedClaims]] = []
+        for name in self.storage.lease_owners():
+            owner = parse_owner(name)
+            if owner is None:
+                continue
+            alive = runs(owner.pid) if needs_pid_check(owner, me) else True
+            if not left_behind(owner, me, pid_runs=alive):
+                continue
+            claims = self.storage.release_claims(name)
+            if claims:
+                released.append((name, claims))
+        return released
+
     def health(self) -> Health:
         """Say whether the database answers and whether the configuration loaded whole.
 
@@ -422,15 +459,19 @@ class Clipper(RepActions, AccountImports, ReportLinks, TouchWebhooks, ReviewPack
         on_start: Callable[[int], None] | None = None,
         on_result: Callable[[UpdateResult], None] | None = None,
     ) -> UpdateSummary:
-        """Sync the configured feeds, then fetch the due ones (or every enabled one)."""
+        """Sync the configured feeds, then fetch the due ones (or every enabled one).
+
+        Each feed is counted (``/metrics``) and handed to ``on_result`` as soon as its write
+        finishes, not at the end of the pass: one slow feed does not hold back the others."""
         self.sync_feeds()
-        summary = self.pipeline.update_feeds(
-            due_only=due_only, on_start=on_start, on_result=on_result
-        )
-        for result in summary.results:
+
+        def counted(result: UpdateResult) -> None:
             self.metrics.feed_fetched(result.status, result.reason)
-        self.metrics.articles_stored(summary.new_articles)
-        return summary
+            self.metrics.articles_stored(result.new)
+            if on_result is not None:
+                on_result(result)
+
+        return self.pipeline.update_feeds(due_only=due_only, on_start=on_start, on_result=counted)
 
     def feed_statuses(self) -> list[FeedStatusRow]:
         return self.storage.feed_statuses()

@@ -125,6 +125,8 @@ class Digests:
         self._first_due: dict[str, datetime] = {}
         #: (manager, weekly slot) → when this process first found that team digest due
         self._team_due: dict[tuple[str, datetime], datetime] = {}
+        #: (rep, kind, due time) of each wait for matching already reported (``waiting_again``)
+        self._waits: set[tuple[str, DigestKind, datetime]] = set()
 
     def reload(self, config: Config) -> None:
         """Compose the next ticks with ``config``; keeps what this process found due."""
@@ -304,6 +306,9 @@ class Digests:
                 extra={"rep": person.email},
             )
             report.waiting.append(person.email)
+            self._note_wait(
+                person.email, DigestKind.DIGEST, stored or self._first_due[person.email], report
+            )
             return False
         report.too_old += self.storage.older_matches(person.email, accounts, since, now)
         due_at = now if force or stored is None else stored
@@ -381,6 +386,7 @@ class Digests:
                 )
                 if digest_readiness(seen, now, progress, first=True) is Readiness.WAIT:
                     report.waiting.append(person.email)
+                    self._note_wait(person.email, DigestKind.TEAM, due_at, report)
                     continue
             numbers = numbers or team_report()
             sink = Sink.SLACK if self.directory is not None and not dry_run else Sink.TERMINAL
@@ -394,6 +400,16 @@ class Digests:
             if digest_id is not None:
                 report.queued.append(QueuedDigest(person.email, DigestKind.TEAM, digest_id))
         return report
+
+    def _note_wait(
+        self, email: str, kind: DigestKind, due_at: datetime, report: DigestReport
+    ) -> None:
+        """Add ``email`` to ``report.waiting_again`` when this digest (rep, kind and due time)
+        was reported waiting before. Does not log."""
+        if (email, kind, due_at) in self._waits:
+            report.waiting_again.append(email)
+        else:
+            self._waits.add((email, kind, due_at))
 
     def _readiness(self, email: str, stored: datetime | None, now: datetime) -> Readiness:
         """Whether a due digest may be composed now: the matching it depends on has run."""

@@ -65,6 +65,9 @@ class DigestReport:
     skipped_empty: list[str] = field(default_factory=list)
     #: reps whose due digest waits for matching still in progress (tried again next tick)
     waiting: list[str] = field(default_factory=list)
+    #: those of ``waiting`` an earlier tick of this process reported waiting already, for the
+    #: same due time (``clipper run`` tells a wait once, not every tick)
+    waiting_again: list[str] = field(default_factory=list)
     #: parts delivered in this run
     sent: int = 0
     #: parts left for a later run (or refused by Slack)
@@ -245,6 +248,15 @@ class Outbox:
         self.sleep = sleep
         self._last_post: dict[str, float] = {}
         self._last_any_post = -1e9
+        #: (digest id, part) of each ``chat.postMessage`` in flight now (``posting_now``)
+        self._posting: set[tuple[int, int]] = set()
+        self._posting_lock = threading.Lock()
+
+    def posting_now(self) -> frozenset[tuple[int, int]]:
+        """Return the (digest id, part) of each post in flight now: their claims are kept at a
+        stop past its grace (whether Slack got them is unknown). Does not wait for them."""
+        with self._posting_lock:
+            return frozenset(self._posting)
 
     def deliver(
         self, *, rep: str | None = None, report: DigestReport | None = None
@@ -322,7 +334,10 @@ class Outbox:
         assert self.directory is not None
         policy = self.policy
         channel = part.channel
+        failure: DeliveryError | None = None
+        tries = 0
         for _attempt in range(policy.max_attempts):
+            tries = _attempt + 1
             if channel:
                 break
             try:
@@ -351,11 +366,23 @@ class Outbox:
                 if not self._wait(part, exc.retry_after):
                     return Outcome.LOST
             except DeliveryError as exc:  # 5xx, a dropped connection: try again shortly
-                log.warning("finding %s's DM failed: %s", part.rep, exc, extra={"rep": part.rep})
+                # each try at -vv; the failure once, below, when no try found the DM
+                log.debug("finding %s's DM failed: %s", part.rep, exc, extra={"rep": part.rep})
+                failure = exc
+                if _attempt + 1 == policy.max_attempts:
+                    break
                 self.metrics.slack_retry(SlackRetry.ERROR)
                 if not self._wait(part, policy.dm_failure_wait_s):
                     return Outcome.LOST
         if not channel:
+            if failure is not None:
+                log.warning(
+                    "finding %s's DM failed (%s): %s",
+                    part.rep,
+                    plural(tries, "try", "tries"),
+                    failure,
+                    extra={"rep": part.rep, "digest": part.digest_id},
+                )
             report.problems.append(f"{part.rep}: could not open the DM; will retry")
             retry_at = self.clock() + policy.dm_retry
             self._finish(
@@ -402,7 +429,7 @@ class Outbox:
                 return Outcome.LOST  # checked right before the post: the lease outlasts it
             attempts += 1
             try:
-                ts = self.slack.post(channel, part.text, blocks, key)
+                ts = self._post_once(part, channel, blocks, key)
             except SlackRateLimitedError as exc:
                 self._last_post[channel] = self.monotonic()
                 error = str(exc)
@@ -463,6 +490,20 @@ class Outbox:
         report.problems.append(f"{part.rep}: part {part.part} not sent yet: {error}")
         self._finish(part, PartState.PENDING, attempts, channel, None, error, retry_at)
         return Outcome.PENDING
+
+    def _post_once(
+        self, part: DigestPart, channel: str, blocks: list[dict[str, Any]], key: str
+    ) -> str:
+        """One ``chat.postMessage``, known to ``posting_now`` while it is in flight. Does not
+        retry or record the outcome."""
+        assert self.slack is not None
+        with self._posting_lock:
+            self._posting.add((part.digest_id, part.part))
+        try:
+            return self.slack.post(channel, part.text, blocks, key)
+        finally:
+            with self._posting_lock:
+                self._posting.discard((part.digest_id, part.part))
 
     def _renew(self, part: DigestPart) -> bool:
         """Extend our lease on ``part``; False (logged) when another deliverer holds it now.

@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from .exceptions import ClipperError, ExtractError, FeedError, FetchError, ParseError
 from .logic.dedupe import EntryPolicy, decide_entries, identity_of
 from .logic.feedstate import decide_failure, decide_success, failure_reason
+from .logic.leases import lease_owner
 from .logic.schedule import PollPolicy
 from .logic.urls import redact_url
 from .ports import ExtractorType, RetrieverType, SourceParserType, StorageType
@@ -62,8 +63,22 @@ EXTRACT_RETRY = timedelta(minutes=30)
 
 
 def worker_id() -> str:
-    """Return a lease owner name unique to this process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Return a lease owner name unique to this process (``logic.leases.lease_owner``)."""
+    return lease_owner(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+
+
+def pid_runs(pid: int) -> bool:
+    """Whether a process with this pid runs on this machine (one owned by another user
+    counts). Does not say which program it is."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True  # unknown: treated as running, so its claims only wait for their expiry
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +294,7 @@ class Pipeline:
             updated=decision.updated,
             warning=fetched.parsed.warning,
             baseline=decision.baseline,
+            broken=fetched.parsed.broken,
         )
 
     # ------------------------------------------------------------------ pages

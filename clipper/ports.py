@@ -6,7 +6,7 @@ tests. All datetimes crossing a port are timezone-aware UTC. Does not implement 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +53,7 @@ from .types import (
     PartState,
     PruneCounts,
     QueuedTouch,
+    ReleasedClaims,
     RepSetting,
     RepSettings,
     RetrievedFeed,
@@ -133,6 +134,22 @@ class StorageType(Protocol):
 
     def feed_statuses(self) -> list[FeedStatusRow]:
         """Return every stored feed with its health, configured ones first."""
+        ...
+
+    # -- leases (every domain's claims)
+
+    def lease_owners(self) -> list[str]:
+        """Return every owner holding a claim on a feed, an article or a digest part (expired
+        or not). Does not say whether they still run."""
+        ...
+
+    def release_claims(
+        self, owner: str, keep_parts: Collection[tuple[int, int]] = ()
+    ) -> ReleasedClaims:
+        """Give back every claim ``owner`` holds: feeds and articles as they were (due again at
+        once), digest parts being sent back to pending, except ``keep_parts`` ((digest id,
+        part): posts in flight, reconciled by their metadata at the next claim). Does not
+        check that the owner has stopped; its later fenced writes become no-ops."""
         ...
 
     # -- health (``/readyz``, ``/metrics``)

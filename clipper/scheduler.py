@@ -59,7 +59,7 @@ class Signals:
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if signum == signal.SIGHUP:
-            log.warning("%s: reloading the configuration", name)
+            log.info("%s: reloading the configuration", name)  # routine: said at -v
             self.reload.set()
             return
         if self.stop.is_set():
@@ -101,8 +101,16 @@ class _Running:
             return ", ".join(self._names) or "nothing"
 
     def idle(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for no job to run; whether none does. Wakes every
+        half second, so a second signal's handler runs at once in the main thread."""
+        deadline = time.monotonic() + timeout
         with self._changed:
-            return self._changed.wait_for(lambda: not self._names, timeout)
+            while self._names:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(min(left, 0.5))
+            return True
 
 
 def run_ticks(
@@ -163,7 +171,10 @@ def run_ticks(
         signals.install(reload=False)
     scheduler.start()
     try:
-        stop.wait()
+        # in short waits, not one: a signal the kernel hands to another thread (a fetch, a
+        # server thread) runs its Python handler only when this, the main thread, wakes up
+        while not stop.wait(0.5):
+            pass
     finally:
         started = time.monotonic()
         scheduler.shutdown(wait=False)
@@ -284,11 +295,14 @@ class ConfigWatcher:
             )
         elif found.changed or was_refused:
             config = found.config
-            log.warning(
+            # routine (INFO, at -v); a refused reload is an error, a restart-only edit a warning
+            log.info(
                 "configuration reloaded (%s): %s, %s, %s",
                 why,
                 plural(len(config.feed_sources()), "feed"),
                 plural(len(config.accounts), "account"),
                 plural(len(config.reps), "rep"),
             )
+        else:
+            log.info("configuration unchanged (%s)", why)
         return True

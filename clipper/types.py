@@ -70,6 +70,22 @@ class OutboxGauges:
     feeds_disabled: int
 
 
+@dataclass(frozen=True, slots=True)
+class ReleasedClaims:
+    """What one lease owner's claims released came to: work due again for any worker at once."""
+
+    #: feeds claimed for fetching (a re-fetch is safe: articles dedupe)
+    feeds: int = 0
+    #: articles claimed for page extraction or matching (their writes are fenced by the owner)
+    articles: int = 0
+    #: digest parts claimed but not being posted, back to pending (the next claim checks the
+    #: DM's history before posting one that was claimed before)
+    parts: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.feeds or self.articles or self.parts)
+
+
 class EventKind(enum.StrEnum):
     """A business event type; the value is its label (stored in ``matches.event``).
 
@@ -378,6 +394,9 @@ class ParsedFeed:
     ttl_s: float | None = None
     #: feedparser's complaint about ill-formed input that was still readable
     warning: str | None = None
+    #: the document is cut off or malformed (feedparser's bozo, not only an encoding note): the
+    #: items read may not be all it holds, so its ETag and Last-Modified are not kept
+    broken: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,6 +498,9 @@ class UpdateResult:
     baseline: int = 0
     #: why it failed, as a metrics label (``logic.feedstate.failure_reason``); None when it did not
     reason: FeedFailure | None = None
+    #: the document was cut off or malformed (``ParsedFeed.broken``): its items were stored,
+    #: its validators not kept (the next poll reads it whole)
+    broken: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,7 +181,7 @@ def test_sighup_after_editing_accounts_matches_the_new_account_next_cycle(
         settings={"fetch": {"tick": "1s", "backfill_window": "3650d"}, "run": {"config_poll": 0}},
     )
     log = tmp_path / "run.log"
-    process = start_clipper(path, "run", log=log)
+    process = start_clipper(path, "-v", "run", log=log)  # reloads are said at -v
     try:
         wait_until(
             lambda: "Acme Robotics" in matched_accounts(path), "the first match", process, log
@@ -248,7 +248,7 @@ def test_a_broken_edit_keeps_the_old_config_running_and_says_where(
         settings={"run": {"config_poll": "0.5s"}, "web": {"listen": "127.0.0.1:0"}},
     )
     log = tmp_path / "run.log"
-    process = start_clipper(path, "run", log=log)
+    process = start_clipper(path, "-v", "run", log=log)  # reloads are said at -v
     try:
         wait_until(lambda: "health and metrics on" in log.read_text(), "the server", process, log)
         found = re.search(r"health and metrics on (http://127\.0\.0\.1:\d+)", log.read_text())

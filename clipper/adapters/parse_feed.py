@@ -452,9 +452,15 @@ class FeedParser:
         entries = result.get("entries") or []
         feed = result.get("feed") or {}
         warning = None
+        broken = False
         if result.get("bozo"):
             problem = result.get("bozo_exception")
             warning = f"{type(problem).__name__}: {problem}"
+            # an encoding or content-type note is about a whole document; anything else (an
+            # XML error) may have cut the items short
+            broken = not isinstance(
+                problem, (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+            )
         if not result.get("version") and not entries:
             kind = str(retrieved.headers.get("content-type", "")).split(";")[0].strip()
             if "html" in kind or b"<html" in retrieved.content[:1000].lower():
@@ -467,7 +473,7 @@ class FeedParser:
             # a truncated or malformed document: no item could be read, so nothing says the feed
             # is empty; counted as a failure (reason parse), not as a healthy feed with no news
             raise ParseError(retrieved.url, f"the feed is not well-formed XML: {warning}")
-        return self._build(retrieved, feed, entries, warning=warning)
+        return self._build(retrieved, feed, entries, warning=warning, broken=broken)
 
     def _build(
         self,
@@ -477,6 +483,7 @@ class FeedParser:
         *,
         warning: str | None,
         undated: frozenset[str] = frozenset(),
+        broken: bool = False,
     ) -> ParsedFeed:
         ttl = None
         raw_ttl = str(feed.get("ttl") or "").strip()
@@ -501,6 +508,7 @@ class FeedParser:
             entries=tuple(parsed),
             ttl_s=ttl,
             warning=warning,
+            broken=broken,
         )
 
     def find_feed_links(self, page: bytes, base_url: str) -> list[FeedLink]:

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from ..logic.words import plural
 from ..types import (
     FetchStatus,
     LogFormat,
+    ReleasedClaims,
     UpdateResult,
     UpdateSummary,
 )
@@ -76,7 +78,11 @@ def check(state: State) -> None:
     out.print("[green]configuration OK[/]")
 
 
-def _fetch(clipper: Clipper, due_only: bool) -> UpdateSummary:
+def _fetch(
+    clipper: Clipper, due_only: bool, on_result: Callable[[UpdateResult], None] | None = None
+) -> UpdateSummary:
+    """One pass with a progress bar at a terminal; ``on_result`` hears each feed as its write
+    finishes."""
     interactive = err.is_terminal
     progress = Progress(
         TextColumn("fetching feeds"),
@@ -95,6 +101,8 @@ def _fetch(clipper: Clipper, due_only: bool) -> UpdateSummary:
 
     def finished(result: UpdateResult) -> None:
         progress.update(task, advance=1, description=escape(result.name[:40]))
+        if on_result is not None:
+            on_result(result)
 
     with progress:
         return clipper.update_feeds(due_only=due_only, on_start=started, on_result=finished)
@@ -157,11 +165,14 @@ def _print_summary(
     verbose: int,
     config: Config | None = None,
     state: State | None = None,
+    *,
+    told: bool = False,
 ) -> None:
     """Print a pass's failures and totals; with ``state`` (the run loop) as events, and
-    nothing at all when the pass was idle."""
+    nothing at all when the pass was idle. ``told``: each feed's failure and warning were told
+    as it finished (``_tell_result``), so only the totals are left."""
     if state is not None:
-        _tell_summary(summary, state, config)
+        _tell_summary(summary, state, config, told=told)
         return
     failures = [r for r in summary.results if r.status in (FetchStatus.ERROR, FetchStatus.DISABLED)]
     for result in failures:
@@ -188,14 +199,10 @@ def _print_summary(
     _print_baseline(summary, config)
 
 
-def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -> None:
-    """The run loop's pass summary: one event per failed feed (with its feed context), one
-    totals line; nothing when the pass was idle."""
-    if _idle(summary):
-        return
-    for result in summary.results:
-        if result.status not in (FetchStatus.ERROR, FetchStatus.DISABLED):
-            continue
+def _tell_result(result: UpdateResult, state: State) -> None:
+    """Tell one feed's failure (with its feed context), and its warning at -v; nothing for a
+    feed that went well. Does not count it (``Clipper.update_feeds`` does)."""
+    if result.status in (FetchStatus.ERROR, FetchStatus.DISABLED):
         label = "disabled" if result.status is FetchStatus.DISABLED else "failed"
         _event(
             state,
@@ -207,16 +214,34 @@ def _tell_summary(summary: UpdateSummary, state: State, config: Config | None) -
             status=result.status.value,
             reason=result.reason.value if result.reason is not None else None,
         )
-    if state.verbose:
+    if state.verbose and result.warning:
+        _event(
+            state,
+            f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}",
+            level=logging.WARNING,
+            feed=result.name,
+            url=redact_url(result.url),
+        )
+
+
+def _tell_summary(
+    summary: UpdateSummary, state: State, config: Config | None, *, told: bool = False
+) -> None:
+    """The run loop's pass summary: one event per failed feed (with its feed context; unless
+    ``told`` as each finished), one totals line; nothing when the pass was idle."""
+    if _idle(summary):
+        return
+    if not told:
         for result in summary.results:
-            if result.warning:
-                _event(
-                    state,
-                    f"[yellow]warning[/] {escape(result.name)}: {escape(result.warning)}",
-                    level=logging.WARNING,
-                    feed=result.name,
-                    url=redact_url(result.url),
-                )
+            if result.status in (FetchStatus.ERROR, FetchStatus.DISABLED):
+                _tell_result(result, state)
+        if state.verbose:
+            for result in summary.results:
+                if result.warning and result.status not in (
+                    FetchStatus.ERROR,
+                    FetchStatus.DISABLED,
+                ):
+                    _tell_result(result, state)
     failed = summary.count(FetchStatus.ERROR) + summary.count(FetchStatus.DISABLED)
     line = (
         f"feeds: {summary.count(FetchStatus.OK)} ok, "
@@ -265,9 +290,10 @@ def _loop_signals(state: State, clipper: Clipper, *, reload: bool) -> Signals:
 
 
 def _fetch_pass(clipper: Clipper, state: State) -> bool:
-    """One pass of ``fetch``'s loop, told as events; whether it did anything worth a line."""
-    summary = _fetch(clipper, True)
-    _print_summary(summary, 0, clipper.config, state)
+    """One pass of ``fetch``'s loop, told as events (each failure as its feed finishes);
+    whether it did anything worth a line."""
+    summary = _fetch(clipper, True, on_result=lambda result: _tell_result(result, state))
+    _print_summary(summary, 0, clipper.config, state, told=True)
     return not _idle(summary)
 
 
@@ -295,6 +321,7 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
             return
         from ..scheduler import run_ticks
 
+        _release_left_behind(clipper)
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
             {
@@ -305,7 +332,8 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
             grace=clipper.config.settings.run.shutdown_grace,
         )
         if not clean:
-            os._exit(1)  # a fetch still running past the grace: its lease expires
+            _release_own_claims(clipper)  # due again at the next start, not in 15 minutes
+            os._exit(1)
 
 
 @main.command()
@@ -318,6 +346,7 @@ def run(state: State, once: bool, limit: int) -> None:
     Without Slack credentials digests are printed here and saved as Markdown files.
     """
     with state.clipper(observe=not once) as clipper:
+        _release_left_behind(clipper)
         for warning in clipper.config.warnings:
             if state.log_format is LogFormat.JSON:
                 events.warning("warning: %s", warning)
@@ -329,13 +358,18 @@ def run(state: State, once: bool, limit: int) -> None:
 
         def fetch_and_match() -> bool:
             """One pass; whether it did work (the scheduler logs its duration at -v then)."""
-            summary = _fetch(clipper, True)
+            # --once always says what its one pass did; the loop says nothing of an idle pass,
+            # and tells each failed feed as it finishes (not held back by a slow one)
+            loop = not once or state.log_format is LogFormat.JSON
+            summary = _fetch(
+                clipper, True, on_result=(lambda r: _tell_result(r, state)) if loop else None
+            )
             passes.append(summary)
             if once and clipper.stopping.is_set():
                 return True  # stopped: the command's one line says what was fetched
-            # --once always says what its one pass did; the loop says nothing of an idle pass
-            loop = not once or state.log_format is LogFormat.JSON
-            _print_summary(summary, state.verbose, clipper.config, state if loop else None)
+            _print_summary(
+                summary, state.verbose, clipper.config, state if loop else None, told=loop
+            )
             if clipper.stopping.is_set():
                 return True  # stopping: what was fetched is matched at the next start
             try:
@@ -461,9 +495,59 @@ def run(state: State, once: bool, limit: int) -> None:
                     running.close()
             forget_address()
         if not clean:
-            # work still running past run.shutdown_grace: its leases expire and the next start
-            # takes it up (a digest part is checked in Slack before it is posted again)
+            # work still running past run.shutdown_grace: what it claimed is given back, so the
+            # next start takes it up at once (a digest part being posted is kept, and checked
+            # in Slack before it is posted again)
+            _release_own_claims(clipper)
             os._exit(1)
+
+
+def _claims_text(claims: ReleasedClaims) -> str:
+    """Say what a release gave back ("2 feeds, 1 digest part")."""
+    said = [
+        plural(claims.feeds, "feed") if claims.feeds else "",
+        plural(claims.articles, "article") if claims.articles else "",
+        plural(claims.parts, "digest part") if claims.parts else "",
+    ]
+    return ", ".join(part for part in said if part)
+
+
+def _release_own_claims(clipper: Clipper) -> None:
+    """Give back this process's claims before it exits past its grace, and say so. Does not
+    raise: the exit goes on, and the leases then expire on their own."""
+    log = logging.getLogger("clipper")
+    try:
+        claims = clipper.release_claims()
+    except ClipperError as exc:
+        log.error("could not release this process's claims (they expire on their own): %s", exc)
+        return
+    kept = len(clipper.outbox.posting_now())
+    if claims or kept:
+        log.warning(
+            "released %s for the next start%s",
+            _claims_text(claims) or "nothing",
+            f"; kept {plural(kept, 'digest part')} being posted (checked in Slack before it "
+            "is posted again)"
+            if kept
+            else "",
+        )
+
+
+def _release_left_behind(clipper: Clipper) -> None:
+    """Give back the claims of earlier processes on this machine that no longer run (a crash,
+    a stop past its grace), and say so. Does not raise: they then wait for their expiry."""
+    log = logging.getLogger("clipper")
+    try:
+        released = clipper.release_left_behind()
+    except ClipperError as exc:
+        log.error("could not release the claims of earlier processes: %s", exc)
+        return
+    for owner, claims in released:
+        log.warning(
+            "released %s claimed by %s, a process that no longer runs",
+            _claims_text(claims),
+            owner,
+        )
 
 
 def _deliver_webhook(clipper: Clipper, told: set[str]) -> bool:
@@ -758,10 +842,11 @@ def _health_url(config: Config) -> str:
 
 
 def _find_health_url(state: State) -> str:
-    """Return the /healthz address to ask: the one the running process recorded in
-    ``var/health.addr``, else this configuration's, else (the settings file does not load)
-    ``health.listen`` read from the file as text or its default, said on standard error.
-    Does not need a valid configuration: a typo must not mark a running container unhealthy."""
+    """Return the /healthz address to ask, said on standard error with where it came from: the
+    one the running process recorded in ``var/health.addr``, else this configuration's, else
+    (the settings file does not load) ``health.listen`` read from the file as text or its
+    default. Does not need a valid configuration: a typo must not mark a running container
+    unhealthy."""
     from ..config import find_config_path
     from ..config.settings import HEALTH_LISTEN
 
@@ -772,9 +857,14 @@ def _find_health_url(state: State) -> str:
     except OSError:
         url = ""
     if url.startswith("http://"):
+        err.print(
+            f"asking {escape(url)} (recorded by the running process in {escape(str(recorded))})"
+        )
         return url
     try:
-        return _health_url(state.config(quiet=True))
+        url = _health_url(state.config(quiet=True))
+        err.print(f"asking {escape(url)} (this configuration's; no {escape(str(recorded))})")
+        return url
     except ConfigError as exc:
         listen = os.environ.get("CLIPPER_HEALTH_LISTEN", "").strip()
         source = "CLIPPER_HEALTH_LISTEN"
@@ -813,6 +903,8 @@ def health(state: State, url: str | None, timeout: float) -> None:
     """
     import httpx
 
+    if url:
+        err.print(f"asking {escape(url)} (--url or CLIPPER_HEALTH_URL)")
     target = url or _find_health_url(state)
     try:
         answer = httpx.get(target, timeout=timeout, follow_redirects=False, trust_env=False)
@@ -848,10 +940,12 @@ def _print_too_old(report: DigestReport, config: Config, console: Console) -> No
 def _print_digest_report(report: DigestReport, config: Config, state: State | None = None) -> None:
     """Print what a digest tick did (nothing when it did nothing); with ``state`` in JSON
     mode, as events with their rep and digest context."""
+    # a wait is told once per digest, not at every tick until it ends
+    waiting = list((Counter(report.waiting) - Counter(report.waiting_again)).elements())
     if state is not None and state.log_format is LogFormat.JSON:
         for rep, kind, digest_id in report.queued:
             _event(state, f"queued {kind} {digest_id} for {escape(rep)}", rep=rep, digest=digest_id)
-        for rep in report.waiting:
+        for rep in waiting:
             _event(state, f"digest for {escape(rep)} waits for matching", rep=rep)
         if report.sent or report.pending:
             _event(
@@ -866,7 +960,7 @@ def _print_digest_report(report: DigestReport, config: Config, state: State | No
         return
     for rep, kind, digest_id in report.queued:
         out.print(f"queued {kind} {digest_id} for {escape(rep)}")
-    for rep in report.waiting:
+    for rep in waiting:
         out.print(f"digest for {escape(rep)} is due; it waits for matching still in progress")
     if report.sent or report.pending:
         out.print(

@@ -45,7 +45,8 @@ def decide_success(
     every item of a poll is new on a feed already seen, items may have been lost: that is a
     gap, recorded and answered with at most half the elapsed time. A permanent redirect moves
     the feed to its new URL; the validators are kept verbatim, and a 304 keeps the old ones
-    unless the server sent new ones. Does not shorten a configured interval.
+    unless the server sent new ones; a broken document (``parsed.broken``) keeps none, so the
+    next poll reads it whole. Does not shorten a configured interval.
     """
     gap = False
     ceiling = None
@@ -80,6 +81,10 @@ def decide_success(
         last_modified=retrieved.caching.last_modified
         or (feed.caching.last_modified if parsed is None else None),
     )
+    if parsed is not None and parsed.broken:
+        # a document cut off after some items: its validators would make the next poll a 304,
+        # and the items after the cut would never be read; the next poll reads it all again
+        caching = CachingInfo(etag=None, last_modified=None)
     return FeedUpdateIntent(
         feed_id=feed.id,
         status=FetchStatus.OK if parsed is not None else FetchStatus.NOT_MODIFIED,

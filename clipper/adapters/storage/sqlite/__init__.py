@@ -19,6 +19,7 @@ from .care import CareMixin
 from .digests import DigestsMixin
 from .feeds import FeedsMixin
 from .health import HealthMixin
+from .leases import LeasesMixin
 from .matching import MatchingMixin
 from .schema import MIGRATIONS
 from .slackapp import SlackAppMixin
@@ -38,6 +39,7 @@ class Storage(
     UsefulMixin,
     CareMixin,
     HealthMixin,
+    LeasesMixin,
 ):
     """``StorageType`` on one SQLite file (or ``:memory:`` for a single-thread test)."""
 
