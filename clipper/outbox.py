@@ -251,6 +251,8 @@ class Outbox:
         #: (digest id, part) of each ``chat.postMessage`` in flight now (``posting_now``)
         self._posting: set[tuple[int, int]] = set()
         self._posting_lock = threading.Lock()
+        #: whether the Slack parts a process without Slack leaves were told (once)
+        self._told_slack_waits = False
 
     def posting_now(self) -> frozenset[tuple[int, int]]:
         """Return the (digest id, part) of each post in flight now: their claims are kept at a
@@ -267,7 +269,13 @@ class Outbox:
         while not self.stopping.is_set():
             now = self.clock()
             parts = self.storage.claim_parts(
-                now, self.owner, self.policy.part_lease_s, self.policy.claim_batch, rep=rep
+                now,
+                self.owner,
+                self.policy.part_lease_s,
+                self.policy.claim_batch,
+                rep=rep,
+                # without Slack, parts queued for Slack wait for a process that has it
+                terminal_only=self.directory is None,
             )
             parts = [p for p in parts if p.rep not in held]
             if not parts:
@@ -296,6 +304,16 @@ class Outbox:
                     report.pending += 1
             if not progressed:
                 break
+        if self.directory is None and not self._told_slack_waits:
+            waiting = self.storage.outbox_gauges().slack_parts
+            if waiting:
+                self._told_slack_waits = True  # once a process: they wait for a Slack process
+                log.warning(
+                    "%s queued for Slack %s: this process has no Slack (SLACK_BOT_TOKEN); "
+                    "a `clipper run` with Slack delivers them",
+                    plural(waiting, "digest part"),
+                    "waits" if waiting == 1 else "wait",
+                )
         return report
 
     def _count(self, part: DigestPart, outcome: Outcome) -> None:

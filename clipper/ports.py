@@ -363,10 +363,18 @@ class StorageType(Protocol):
         ...
 
     def claim_parts(
-        self, now: datetime, owner: str, lease_s: float, limit: int, rep: str | None = None
+        self,
+        now: datetime,
+        owner: str,
+        lease_s: float,
+        limit: int,
+        rep: str | None = None,
+        *,
+        terminal_only: bool = False,
     ) -> list[DigestPart]:
         """Lease the next unsent part of each digest (earlier parts all sent), in digest
-        order, at most ``limit`` (0: all)."""
+        order, at most ``limit`` (0: all); with ``terminal_only`` (a process without Slack),
+        never a part queued for Slack."""
         ...
 
     def release_part(self, digest_id: int, part: int, owner: str) -> None:

@@ -183,8 +183,8 @@ def run_ticks(
         log.warning("shut down in %.1fs: %s finished or released", time.monotonic() - started, was)
         return True
     log.error(
-        "shutdown grace (%gs) ran out; still running: %s (their leases expire and the next "
-        "start takes that work up again)",
+        "shutdown grace (%gs) ran out; still running: %s (its claims are given back next; "
+        "the next start takes that work up again)",
         grace,
         running.describe(),
     )

@@ -68,6 +68,8 @@ class OutboxGauges:
     oldest_pending_at: datetime | None
     #: feeds disabled (410, or too many failures in a row)
     feeds_disabled: int
+    #: of ``pending_parts``, those queued for Slack (a process without Slack leaves them)
+    slack_parts: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,21 @@ def test_a_crashed_run_s_claims_are_released_at_the_next_start_on_the_same_machi
     assert again.count("waits for matching") <= 1, again
 
 
+def test_fetch_once_releases_a_crashed_run_s_claims_and_fetches_every_feed(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    path = _slow_and_fast(tmp_path, server)
+    process = _start_and_wait_for_the_slow_fetch(path, server, tmp_path / "first.log")
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert _leased_feeds(path) >= 1
+    fetched = run_clipper(path, "fetch", "--once", "--all")
+    told = fetched.stdout + fetched.stderr
+    assert "a process that no longer runs" in told and f":{process.pid}:" in told, told
+    assert _leased_feeds(path) == 0
+    assert "0 failed" in fetched.stdout, told  # no feed skipped because a dead run held it
+
+
 def test_a_waiting_digest_is_reported_waiting_again_only_after_the_first_tick(
     tmp_path: Path, server: FeedServer
 ) -> None:
@@ -177,6 +192,42 @@ def test_a_slack_call_that_keeps_failing_is_one_line_and_the_summary_not_one_per
     assert f"({tried} tries)" in failed[0]["msg"] and tried > 1, failed[0]
     summary = [line for line in lines if "could not open the DM; will retry" in line["msg"]]
     assert len(summary) == 1, result.stderr
+
+
+def test_a_digest_queued_for_slack_waits_untouched_for_a_process_with_slack(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """A one-shot run from a shell without the token, on the production database, leaves
+    Slack's parts alone and says so; it does not crash on them."""
+    url = server.route("/feed", Reply(200, rss(ACME_ITEMS)))
+    path = write_config(
+        tmp_path,
+        feeds={"tech": [{"url": url, "name": "Wire"}]},
+        accounts=[{"name": "Acme Robotics", "owner": "sam@example.com"}],
+        reps=[{"email": "sam@example.com", "name": "Sam", "timezone": "UTC"}],
+    )
+    with SlackStub({"sam@example.com": "U1"}) as slack:
+        slack.faults.append(Fault("users.lookupByEmail", action="500", always=True))
+        env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": slack.base_url}
+        queued = run_clipper(path, "run", "--once", env=env)
+        assert "could not open the DM; will retry" in queued.stdout + queued.stderr
+        assert slack.count("chat.postMessage") == 0
+        without = run_clipper(path, "run", "--once", env={"SLACK_BOT_TOKEN": ""})
+        told = without.stdout + without.stderr
+        assert without.returncode == 0, told
+        assert "Traceback" not in told and "AssertionError" not in told, told
+        assert re.search(r"\d+ digest parts? queued for Slack wait", told), told
+        assert "a `clipper run` with Slack delivers them" in told
+        assert slack.count("chat.postMessage") == 0
+    # left as it was: pending for a process with Slack, not claimed by the one without
+    import sqlite3
+
+    with sqlite3.connect(load_config(path, {}).database_path) as db:
+        rows = db.execute(
+            "SELECT p.state, p.lease_owner FROM digest_parts p JOIN digests d ON d.id = p.digest_id"
+            " WHERE d.sink = 'slack'"
+        ).fetchall()
+    assert rows and all(state == "pending" and owner is None for state, owner in rows), rows
 
 
 def test_a_feed_cut_off_after_some_items_is_read_whole_at_the_next_poll_not_hidden_by_a_304(

@@ -271,7 +271,8 @@ def _stopped_fetching(summary: UpdateSummary, *, sent: int | None = None) -> str
         )
     if sent is not None:
         done.append(f"{plural(sent, 'digest message')} sent")
-    return f"stopped: {', '.join(done)}; the rest at the next run"
+    rest = "; the rest at the next run" if summary.released or sent is not None else ""
+    return f"stopped: {', '.join(done)}{rest}"
 
 
 def _loop_signals(state: State, clipper: Clipper, *, reload: bool) -> Signals:
@@ -309,6 +310,7 @@ def _fetch_pass(clipper: Clipper, state: State) -> bool:
 def fetch(state: State, once: bool, all_feeds: bool) -> None:
     """Fetch feeds and store new articles, with a summary of what happened."""
     with state.clipper() as clipper:
+        _release_left_behind(clipper)  # claims of earlier processes that no longer run
         if once:
             state.interrupt.doing = "fetching feeds"
             summary = _fetch(clipper, not all_feeds)
@@ -321,7 +323,6 @@ def fetch(state: State, once: bool, all_feeds: bool) -> None:
             return
         from ..scheduler import run_ticks
 
-        _release_left_behind(clipper)
         tick = clipper.config.settings.fetch.tick
         clean = run_ticks(
             {

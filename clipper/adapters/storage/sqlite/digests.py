@@ -348,10 +348,17 @@ class DigestsMixin:
         return digest_id
 
     def claim_parts(
-        self, now: datetime, owner: str, lease_s: float, limit: int, rep: str | None = None
+        self,
+        now: datetime,
+        owner: str,
+        lease_s: float,
+        limit: int,
+        rep: str | None = None,
+        *,
+        terminal_only: bool = False,
     ) -> list[DigestPart]:
         """Lease the next deliverable part of each digest (earlier parts all sent), in digest
-        order, at most ``limit`` of them (0: all)."""
+        order, at most ``limit`` of them (0: all); with ``terminal_only``, never a Slack one."""
         with self.pool.write("claiming digest parts") as tx:
             rows = list(
                 tx.execute(
@@ -363,6 +370,7 @@ class DigestsMixin:
                               JOIN digests d ON d.id = q.digest_id
                               WHERE q.state IN ('pending', 'sending')
                                 AND (:rep IS NULL OR d.rep = :rep)
+                                AND (:terminal_only = 0 OR d.sink = 'terminal')
                               GROUP BY q.digest_id) first_unsent
                           ON first_unsent.digest_id = p.digest_id
                          AND first_unsent.part = p.part
@@ -376,6 +384,7 @@ class DigestsMixin:
                         "until": to_db(now + timedelta(seconds=lease_s)),
                         "now": to_db(now),
                         "rep": rep,
+                        "terminal_only": int(terminal_only),
                         "limit": limit or -1,
                     },
                 )

@@ -45,7 +45,8 @@ class HealthMixin:
     def outbox_gauges(self) -> OutboxGauges:
         parts = self.pool.read(
             "counting the outbox",
-            "SELECT COUNT(*) AS n, MIN(d.created_at) AS oldest FROM digest_parts p "
+            "SELECT COUNT(*) AS n, MIN(d.created_at) AS oldest, "
+            "COALESCE(SUM(d.sink = 'slack'), 0) AS slack FROM digest_parts p "
             "JOIN digests d ON d.id = p.digest_id WHERE p.state IN ('pending', 'sending')",
         )[0]
         feeds = self.pool.read(
@@ -56,4 +57,5 @@ class HealthMixin:
             pending_parts=int(parts["n"]),
             oldest_pending_at=from_db(parts["oldest"]),
             feeds_disabled=int(feeds["n"]),
+            slack_parts=int(parts["slack"]),
         )
