@@ -170,16 +170,21 @@ def test_a_waiting_digest_is_reported_waiting_again_only_after_the_first_tick(
     assert second.waiting == ["rep@example.com"] and second.waiting_again == ["rep@example.com"]
 
 
-def test_a_slack_call_that_keeps_failing_is_one_line_and_the_summary_not_one_per_try(
-    tmp_path: Path, server: FeedServer
-) -> None:
+def _sam_owns_acme(tmp_path: Path, server: FeedServer) -> Path:
+    """A config with one feed about Acme Robotics, owned by the one rep, Sam."""
     url = server.route("/feed", Reply(200, rss(ACME_ITEMS)))
-    path = write_config(
+    return write_config(
         tmp_path,
         feeds={"tech": [{"url": url, "name": "Wire"}]},
         accounts=[{"name": "Acme Robotics", "owner": "sam@example.com"}],
         reps=[{"email": "sam@example.com", "name": "Sam", "timezone": "UTC"}],
     )
+
+
+def test_a_slack_call_that_keeps_failing_is_one_line_and_the_summary_not_one_per_try(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    path = _sam_owns_acme(tmp_path, server)
     with SlackStub({"sam@example.com": "U1"}) as slack:
         slack.faults.append(Fault("users.lookupByEmail", action="500", always=True))
         env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": slack.base_url}
@@ -199,13 +204,7 @@ def test_a_digest_queued_for_slack_waits_untouched_for_a_process_with_slack(
 ) -> None:
     """A one-shot run from a shell without the token, on the production database, leaves
     Slack's parts alone and says so; it does not crash on them."""
-    url = server.route("/feed", Reply(200, rss(ACME_ITEMS)))
-    path = write_config(
-        tmp_path,
-        feeds={"tech": [{"url": url, "name": "Wire"}]},
-        accounts=[{"name": "Acme Robotics", "owner": "sam@example.com"}],
-        reps=[{"email": "sam@example.com", "name": "Sam", "timezone": "UTC"}],
-    )
+    path = _sam_owns_acme(tmp_path, server)
     with SlackStub({"sam@example.com": "U1"}) as slack:
         slack.faults.append(Fault("users.lookupByEmail", action="500", always=True))
         env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_BASE_URL": slack.base_url}
